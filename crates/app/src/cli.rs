@@ -1,0 +1,175 @@
+//! The command line of API.md. Every command reads the environment; failures print one
+//! line per problem on stderr and exit non-zero, never a panic.
+
+use crate::config::{Config, SessionSecret};
+use crate::{startup, telemetry};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use leadrouter_core::clock::Clock;
+use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_store::clock::SystemClock;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "leadrouter", version, about = "Lead distribution platform")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// HTTP server, delivery worker and schedulers.
+    Serve,
+    /// Apply database migrations, then exit.
+    Migrate,
+    /// Operator accounts and API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a dashboard user.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// The password (or use --password-stdin to keep it out of the process list).
+        #[arg(long, required_unless_present = "password_stdin")]
+        password: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an admin API token; prints only the token.
+    CreateToken {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Exit status for configuration errors.
+const EXIT_CONFIG: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_process_env() {
+        Ok(c) => c,
+        Err(errors) => {
+            for line in &errors.0 {
+                eprintln!("error: {line}");
+            }
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            if let SessionSecret::Ephemeral(_) = config.session_secret {
+                tracing::warn!(
+                    "SESSION_SECRET is not set: using a random one, so admin sessions end \
+                     at every restart and cannot be shared between instances"
+                );
+            }
+            let listener = startup::bind(&config).await?;
+            startup::serve(config, listener, startup::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = startup::open_store(&config).await?;
+            let applied = store.applied_migrations().await?;
+            store.close().await;
+            tracing::info!(migrations = applied.len(), "database is up to date");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            password,
+            password_stdin,
+        }) => {
+            let password = match (password, password_stdin) {
+                (Some(p), false) => p,
+                (None, true) => read_password_line()?,
+                _ => bail!("give exactly one of --password and --password-stdin"),
+            };
+            let email = email.trim().to_lowercase();
+            let valid = email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+            if !valid {
+                bail!("--email: not an e-mail address");
+            }
+            if password.chars().count() < leadrouter_web::password::MIN_PASSWORD_CHARS {
+                bail!(
+                    "--password: must be at least {} characters",
+                    leadrouter_web::password::MIN_PASSWORD_CHARS
+                );
+            }
+            let hash = leadrouter_web::password::hash(&password)
+                .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
+            let store = startup::open_store(&config).await?;
+            let id = store
+                .create_admin_user(&email, &hash, SystemClock.now_ms())
+                .await
+                .context("creating the admin user")?;
+            store.close().await;
+            tracing::info!(user_id = id, "admin user created");
+            println_out(&format!("admin user {id} created"))
+        }
+        Command::Admin(AdminCommand::CreateToken { name }) => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                bail!("--name: must not be empty");
+            }
+            let token = leadrouter_web::secrets::new_admin_token();
+            let store = startup::open_store(&config).await?;
+            let id = store
+                .create_admin_token(
+                    &name,
+                    &hash_secret(&token),
+                    &display_prefix(&token),
+                    SystemClock.now_ms(),
+                )
+                .await
+                .context("creating the admin token")?;
+            store.close().await;
+            tracing::info!(token_id = id, "admin token created");
+            println_out(&token)
+        }
+    }
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Command output (not logs) goes to stdout.
+fn println_out(line: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").context("writing to stdout")?;
+    out.flush().context("writing to stdout")
+}

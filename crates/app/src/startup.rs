@@ -1,0 +1,92 @@
+//! Building and running the server. `serve` takes a bound listener and a shutdown signal,
+//! so tests start it on port 0 and stop it when they are done.
+
+use crate::config::Config;
+use anyhow::Context;
+use leadrouter_core::clock::Clock;
+use leadrouter_store::clock::SystemClock;
+use leadrouter_store::Store;
+use leadrouter_web::{AppState, WebSettings};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("DATABASE_URL {}", config.database_url))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// Binds the configured address.
+pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
+    let addr = std::net::SocketAddr::new(config.bind, config.port);
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// Runs everything `leadrouter serve` runs until `shutdown` resolves, then stops accepting
+/// and lets in-flight requests finish.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    serve_with_clock(config, listener, Arc::new(SystemClock), shutdown).await
+}
+
+pub async fn serve_with_clock(
+    config: Config,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let state = AppState::new(
+        store.clone(),
+        clock,
+        WebSettings {
+            public_url: config.public_url.clone(),
+        },
+    );
+    let addr = listener.local_addr().context("listener address")?;
+    tracing::info!(
+        %addr,
+        backend = %store.backend(),
+        database = %config.database_url,
+        "leadrouter listening"
+    );
+    axum::serve(listener, leadrouter_web::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server")?;
+    store.close().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Resolves on SIGTERM (what Render and most supervisors send) or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight work");
+}

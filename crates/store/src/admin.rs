@@ -1,0 +1,135 @@
+//! Operators: admin users (argon2id password hashes) and admin API tokens (SHA-256 hashes).
+
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUser {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: EpochMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    pub id: i64,
+    pub name: String,
+    pub token_prefix: String,
+    pub created_at: EpochMillis,
+    pub last_used_at: Option<EpochMillis>,
+}
+
+/// `last_used_at` is refreshed at most this often, so that authenticated reads do not each
+/// cost a write.
+const TOKEN_TOUCH_INTERVAL_MS: i64 = 60_000;
+
+impl Store {
+    /// Creates an admin user; [`StoreError::Conflict`] if the e-mail is taken.
+    pub async fn create_admin_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now: EpochMillis,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
+             RETURNING id",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(self.writer())
+        .await
+        .map_err(StoreError::on_unique("admin user with this e-mail"))?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, email, password_hash, created_at FROM admin_users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|r| {
+            Ok(AdminUser {
+                id: r.try_get(0)?,
+                email: r.try_get(1)?,
+                password_hash: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn create_admin_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        token_prefix: &str,
+        now: EpochMillis,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO admin_tokens (name, token_hash, token_prefix, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(token_prefix)
+        .bind(now)
+        .fetch_one(self.writer())
+        .await
+        .map_err(StoreError::on_unique("admin token"))?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The live (not revoked) token with this hash, recording that it was used.
+    pub async fn use_admin_token(
+        &self,
+        token_hash: &str,
+        now: EpochMillis,
+    ) -> Result<Option<AdminToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, token_prefix, created_at, last_used_at FROM admin_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let token = AdminToken {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            token_prefix: r.try_get(2)?,
+            created_at: r.try_get(3)?,
+            last_used_at: r.try_get(4)?,
+        };
+        if token
+            .last_used_at
+            .is_none_or(|t| now - t >= TOKEN_TOUCH_INTERVAL_MS)
+        {
+            sqlx::query("UPDATE admin_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.id)
+                .execute(self.writer())
+                .await?;
+        }
+        Ok(Some(token))
+    }
+
+    pub async fn revoke_admin_token(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

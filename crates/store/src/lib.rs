@@ -1,0 +1,169 @@
+//! leadrouter's database: one [`Store`] over SQLite (the embedded default) or PostgreSQL,
+//! chosen once from `DATABASE_URL`.
+//!
+//! The same SQL text (with `$1` placeholders, through sqlx's `Any` driver) serves both
+//! backends; what really differs between them lives in [`dialect`].
+
+pub mod admin;
+pub mod clock;
+pub mod dialect;
+mod error;
+pub mod markets;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod url;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Row};
+use std::time::Duration;
+
+pub use error::StoreError;
+pub use url::{Backend, DatabaseUrl, DatabaseUrlError, DEFAULT_DATABASE_URL};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Connection pools to the one database.
+///
+/// On SQLite all writes go through a single connection: SQLite admits one writer at a time
+/// anyway, and serialising in the pool (rather than in SQLite's busy handler) means a write
+/// transaction never fails with `SQLITE_BUSY` halfway through. Reads use their own pool and,
+/// thanks to WAL, never wait for the writer. On PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    write: AnyPool,
+    read: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+pub struct PoolSizes {
+    pub sqlite_readers: u32,
+    pub postgres: u32,
+}
+
+impl Default for PoolSizes {
+    fn default() -> Self {
+        Self {
+            sqlite_readers: 4,
+            postgres: 16,
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database (creating an SQLite file if missing). Does not migrate.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Self::connect_with(url, &PoolSizes::default()).await
+    }
+
+    pub async fn connect_with(url: &DatabaseUrl, sizes: &PoolSizes) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let connect_url = url.connect_url();
+        let store = match url.backend() {
+            Backend::Sqlite => {
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .idle_timeout(None)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(dialect::SQLITE_CONNECTION_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&connect_url)
+                    .await
+                    .map_err(StoreError::connect)?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(sizes.sqlite_readers.max(1))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(dialect::SQLITE_CONNECTION_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&connect_url)
+                    .await
+                    .map_err(StoreError::connect)?;
+                Store {
+                    write,
+                    read,
+                    backend: Backend::Sqlite,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(sizes.postgres.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&connect_url)
+                    .await
+                    .map_err(StoreError::connect)?;
+                Store {
+                    write: pool.clone(),
+                    read: pool,
+                    backend: Backend::Postgres,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration not yet applied. Safe to run from several instances at once
+    /// (PostgreSQL takes an advisory lock; SQLite serialises on its single writer).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await.map_err(StoreError::Migrate)
+    }
+
+    /// The versions of the migrations this binary carries, in order.
+    pub fn known_migrations(backend: Backend) -> Vec<i64> {
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).collect()
+    }
+
+    /// The versions recorded as applied in this database.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r: &AnyRow| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Answers whether the database is reachable and answering queries.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(&self.read).await?;
+        Ok(())
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+}

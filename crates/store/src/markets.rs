@@ -1,0 +1,48 @@
+//! Markets and niches, as stored.
+
+use crate::{Store, StoreError};
+use leadrouter_core::market::{Market, Niche};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+fn market_from_row(r: &AnyRow) -> Result<Market, StoreError> {
+    let aliases: String = r.try_get("aliases")?;
+    let phone_code: i64 = r.try_get("phone_code")?;
+    Ok(Market {
+        slug: r.try_get("slug")?,
+        iso_code: r.try_get("iso_code")?,
+        name: r.try_get("name")?,
+        aliases: serde_json::from_str(&aliases)
+            .map_err(|e| StoreError::Corrupt(format!("market aliases: {e}")))?,
+        phone_region: r.try_get("phone_region")?,
+        phone_code: u16::try_from(phone_code)
+            .map_err(|_| StoreError::Corrupt(format!("market phone code {phone_code}")))?,
+        default_timezone: r.try_get("default_timezone")?,
+    })
+}
+
+impl Store {
+    pub async fn list_markets(&self) -> Result<Vec<Market>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT slug, iso_code, name, aliases, phone_region, phone_code, default_timezone \
+             FROM markets ORDER BY slug",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(market_from_row).collect()
+    }
+
+    pub async fn list_niches(&self) -> Result<Vec<Niche>, StoreError> {
+        let rows = sqlx::query("SELECT slug, name FROM niches ORDER BY slug")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Niche {
+                    slug: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+}

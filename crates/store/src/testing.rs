@@ -1,0 +1,124 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new database on the PostgreSQL
+//! server named by `LEADROUTER_TEST_POSTGRES_URL` (dropped again when the test ends).
+//!
+//! When no PostgreSQL URL is given, [`TestDatabase::postgres`] returns `None` and says so
+//! loudly on stderr, unless `LEADROUTER_TEST_REQUIRE_POSTGRES=1`, in which case it panics:
+//! CI sets that, so the PostgreSQL half can never be skipped there unnoticed.
+
+use crate::DatabaseUrl;
+use rand::Rng;
+use sqlx::{Connection, Executor};
+
+pub const POSTGRES_URL_VAR: &str = "LEADROUTER_TEST_POSTGRES_URL";
+pub const REQUIRE_POSTGRES_VAR: &str = "LEADROUTER_TEST_REQUIRE_POSTGRES";
+
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir for a test database");
+        let path = dir.path().join("leadrouter-test.db");
+        let url = format!("sqlite://{}", path.display())
+            .parse()
+            .expect("sqlite test URL");
+        TestDatabase {
+            url,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    /// A new, empty PostgreSQL database, or `None` when no server was given (see module doc).
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            if std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
+                panic!("{POSTGRES_URL_VAR} is not set but {REQUIRE_POSTGRES_VAR}=1");
+            }
+            eprintln!("SKIPPED (PostgreSQL half): {POSTGRES_URL_VAR} is not set; run scripts/test");
+            return None;
+        };
+        let name = format!(
+            "lrtest_{}_{:08x}",
+            std::process::id(),
+            rand::thread_rng().gen::<u32>()
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {POSTGRES_URL_VAR}: {e}"));
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let url = replace_database(&admin_url, &name)
+            .parse()
+            .expect("postgres test URL");
+        Some(TestDatabase {
+            url,
+            _dir: None,
+            postgres: Some((admin_url, name)),
+        })
+    }
+}
+
+/// `postgres://u@h:p/olddb?x` → `postgres://u@h:p/newdb?x`
+fn replace_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{db}{query}")
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on; a short-lived
+        // thread with its own runtime does the clean-up.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime for test clean-up");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = conn
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn database_name_is_replaced_keeping_host_and_options() {
+        assert_eq!(
+            replace_database(
+                "postgres://pg@127.0.0.1:5433/postgres?sslmode=disable",
+                "t1"
+            ),
+            "postgres://pg@127.0.0.1:5433/t1?sslmode=disable"
+        );
+        assert_eq!(
+            replace_database("postgres://pg@h", "t2"),
+            "postgres://pg@h/t2"
+        );
+    }
+}

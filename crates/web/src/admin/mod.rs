@@ -1,0 +1,10 @@
+//! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
+
+mod markets;
+
+use crate::AppState;
+use axum::Router;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().merge(markets::router())
+}

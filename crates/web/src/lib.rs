@@ -1,0 +1,31 @@
+//! leadrouter's HTTP layer. Each area is a module with `router()`; [`app`] merges them.
+//! Handlers stay thin: they parse, call the store or a core rule, and shape the answer.
+
+mod admin;
+pub mod auth;
+mod error;
+mod ops;
+pub mod password;
+pub mod secrets;
+mod state;
+mod trace;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+
+pub use error::ApiError;
+pub use state::{AppState, WebSettings};
+
+/// Largest request body accepted anywhere (API.md: bodies over 64 KiB get 413).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .merge(admin::router())
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(trace::log_request))
+        .with_state(state)
+}

@@ -1,0 +1,47 @@
+//! Operator passwords: argon2id with the crate's recommended parameters.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// Shortest password accepted for an operator account.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+pub fn verify(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_argon2id_and_verifies_only_the_right_password() {
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse battery!", &h));
+        assert!(!verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn same_password_gets_a_new_salt_each_time() {
+        assert_ne!(
+            hash("same password!").unwrap(),
+            hash("same password!").unwrap()
+        );
+    }
+}
