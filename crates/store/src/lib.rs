@@ -15,7 +15,7 @@ mod url;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 use std::time::Duration;
 
 pub use error::StoreError;
@@ -61,6 +61,14 @@ impl Store {
     pub async fn connect_with(url: &DatabaseUrl, sizes: &PoolSizes) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let connect_url = url.connect_url();
+        // One direct attempt first: a refused or misnamed database fails at once with the
+        // driver's own message, instead of after the pool's acquire timeout.
+        AnyConnection::connect(&connect_url)
+            .await
+            .map_err(StoreError::connect)?
+            .close()
+            .await
+            .map_err(StoreError::connect)?;
         let store = match url.backend() {
             Backend::Sqlite => {
                 let write = AnyPoolOptions::new()

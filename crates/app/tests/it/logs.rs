@@ -1,0 +1,120 @@
+//! The rule: no e-mail, phone, name, token or key ever reaches the logs. The binary runs at
+//! the most verbose level while it is handed every kind of secret and personal datum, and
+//! its whole log is searched for them.
+
+use crate::support::process::{self, Server};
+
+#[tokio::test]
+async fn no_personal_data_or_secret_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/leads.db", dir.path().display());
+    let env = [("DATABASE_URL", db.as_str()), ("RUST_LOG", "trace")];
+
+    let operator_email = "operator.person@example.org";
+    let password = "correct horse battery staple";
+    let user = process::run(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            operator_email,
+            "--password",
+            password,
+        ],
+        &env,
+    );
+    assert!(user.status.success(), "{user:?}");
+    let token_out = process::run(&["admin", "create-token", "--name", "ci"], &env);
+    assert!(token_out.status.success());
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+
+    let server = Server::start(&env, dir.path());
+    let client = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let wrong_token = "lra_WrongTokenThatSomeoneGuessed0000000000";
+    let source_token = "5f2b9c1e8a7d4f3b6c0e9a1d2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+    let verify_token = "fb-verify-token-8d7s6a";
+    let partner_key = "pk_PartnerKeyThatMustNotBeLogged01";
+    let lead_email = "jane.doe@example.net";
+    let lead_phone = "+4915112345678";
+    let lead_name = "Janeczka Doebrowska";
+
+    assert_eq!(
+        client
+            .get(url("/api/admin/markets"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(url("/api/admin/markets"))
+            .bearer_auth(wrong_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    client
+        .post(url(&format!(
+            "/api/webhook/{source_token}?email={lead_email}"
+        )))
+        .json(&serde_json::json!({"email": lead_email, "phone": lead_phone, "name": lead_name}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(url(&format!(
+            "/api/facebook/{source_token}?hub.mode=subscribe&hub.verify_token={verify_token}&hub.challenge=42"
+        )))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(url("/api/lead/1/status"))
+        .header("x-api-key", partner_key)
+        .header("authorization", format!("Bearer {partner_key}"))
+        .send()
+        .await
+        .unwrap();
+
+    let (code, server_log) = server.terminate();
+    assert_eq!(code, Some(0));
+    // The log really was verbose: requests are in it (by route template).
+    assert!(server_log.contains("/api/admin/markets"), "{server_log}");
+    assert!(server_log.contains("request"), "{server_log}");
+
+    let cli_log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&user.stderr),
+        String::from_utf8_lossy(&token_out.stderr)
+    );
+    assert!(cli_log.contains("admin user created"), "{cli_log}");
+    let whole = format!("{cli_log}\n{server_log}");
+    for secret in [
+        operator_email,
+        password,
+        token.as_str(),
+        &token[4..12],
+        wrong_token,
+        source_token,
+        verify_token,
+        partner_key,
+        lead_email,
+        lead_phone,
+        "15112345678",
+        lead_name,
+    ] {
+        assert!(
+            !whole.contains(secret),
+            "the log contains {secret:?}:\n{whole}"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real server and the real binary, over HTTP, on SQLite and on
+//! PostgreSQL. One test binary (faster to link than one per file).
+
+#[macro_use]
+mod support;
+
+mod admin_auth;
+mod cli;
+mod health;
+mod logs;

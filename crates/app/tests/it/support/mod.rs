@@ -1,0 +1,130 @@
+//! Test harness: [`TestApp`] runs the real server in-process; [`process`] runs the binary.
+
+pub mod process;
+
+use leadrouter::config::Config;
+use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_store::testing::TestDatabase;
+use leadrouter_store::Store;
+use std::collections::HashMap;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Defines `mod NAME { sqlite, postgres }`: the same test body against each backend.
+macro_rules! both_backends {
+    (async fn $name:ident($db:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($db: leadrouter_store::testing::TestDatabase) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(leadrouter_store::testing::TestDatabase::sqlite()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = leadrouter_store::testing::TestDatabase::postgres().await {
+                    run(db).await
+                }
+            }
+        }
+    };
+}
+
+/// The configuration a test server runs with: the documented defaults plus `vars`.
+pub fn test_config(db: &TestDatabase, vars: &[(&str, &str)]) -> Config {
+    let mut map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.insert("DATABASE_URL".into(), db.url.expose().to_string());
+    Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDatabase) -> TestApp {
+        Self::spawn_with(db, &[]).await
+    }
+
+    pub async fn spawn_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp {
+        let config = test_config(&db, vars);
+        let store = leadrouter::startup::open_store(&config)
+            .await
+            .expect("open store");
+        let admin_token = leadrouter_web::secrets::new_admin_token();
+        store
+            .create_admin_token(
+                "test",
+                &hash_secret(&admin_token),
+                &display_prefix(&admin_token),
+                0,
+            )
+            .await
+            .expect("admin token");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(leadrouter::startup::serve(config, listener, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            admin_token,
+            store,
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A GET as an operator.
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the server and waits until it has shut down cleanly.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+        self.store.close().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
