@@ -2,6 +2,12 @@
 //!
 //! Nothing here does I/O, spawns tasks or knows about HTTP or SQL; the other crates call in.
 
+pub mod capacity;
+pub mod catalog;
 pub mod clock;
+pub mod hours;
 pub mod market;
+pub mod partner;
+pub mod ssrf;
 pub mod token;
+pub mod webhook_url;
