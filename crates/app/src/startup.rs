@@ -4,6 +4,8 @@
 use crate::config::Config;
 use anyhow::Context;
 use leadrouter_core::clock::Clock;
+use leadrouter_core::ssrf::AllowList;
+use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::Store;
 use leadrouter_web::{AppState, WebSettings};
@@ -35,21 +37,41 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    serve_with_clock(config, listener, Arc::new(SystemClock), shutdown).await
+    serve_with(config, listener, Services::default(), shutdown).await
 }
 
-pub async fn serve_with_clock(
+/// The outside world as the server sees it: replaceable so that tests can control time
+/// and give test partners' host names fixed addresses.
+#[derive(Clone)]
+pub struct Services {
+    pub clock: Arc<dyn Clock>,
+    pub resolver: Arc<dyn Resolve>,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            resolver: Arc::new(SystemResolver),
+        }
+    }
+}
+
+pub async fn serve_with(
     config: Config,
     listener: TcpListener,
-    clock: Arc<dyn Clock>,
+    services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let Services { clock, resolver } = services;
     let store = open_store(&config).await?;
     let state = AppState::new(
         store.clone(),
         clock,
+        resolver,
         WebSettings {
             public_url: config.public_url.clone(),
+            allow: AllowList::new(config.webhook_allow_cidrs.clone()),
         },
     );
     let addr = listener.local_addr().context("listener address")?;

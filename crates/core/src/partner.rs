@@ -244,6 +244,20 @@ const READ_ONLY: &[&str] = &[
 
 /// `Daily Limit`, `dailyLimit`, `daily-limit` → `daily_limit`; plus the guide's synonyms.
 pub fn normalize_key(key: &str) -> String {
+    let out = snake_case(key);
+    match out.as_str() {
+        "partner_name" | "company_name" | "company" => "name".into(),
+        "contact_email" | "e_mail" => "email".into(),
+        "webhook" | "webhook_u_r_l" | "url" => "webhook_url".into(),
+        "premium" | "premium_percentage" | "premium_ratio_percent" => "premium_ratio".into(),
+        "limit" | "daily_cap" | "cap" => "daily_limit".into(),
+        "time_zone" | "tz" => "timezone".into(),
+        _ => out,
+    }
+}
+
+/// `Daily Limit`, `dailyLimit`, `daily-limit` → `daily_limit`.
+pub fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
     let mut prev_lower = false;
     for c in key.trim().chars() {
@@ -260,15 +274,7 @@ pub fn normalize_key(key: &str) -> String {
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         out.push(c.to_ascii_lowercase());
     }
-    match out.as_str() {
-        "partner_name" | "company_name" | "company" => "name".into(),
-        "contact_email" | "e_mail" => "email".into(),
-        "webhook" | "webhook_u_r_l" | "url" => "webhook_url".into(),
-        "premium" | "premium_percentage" | "premium_ratio_percent" => "premium_ratio".into(),
-        "limit" | "daily_cap" | "cap" => "daily_limit".into(),
-        "time_zone" | "tz" => "timezone".into(),
-        _ => out,
-    }
+    out
 }
 
 const FIELDS: &[&str] = &[

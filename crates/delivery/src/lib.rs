@@ -1,1 +1,4 @@
+//! Outbound HTTPS to partners: name resolution with the SSRF guard, signing, the client,
+//! the retry policy and the worker.
 
+pub mod dns;

@@ -8,7 +8,10 @@ pub mod admin;
 pub mod clock;
 pub mod dialect;
 mod error;
+mod json;
 pub mod markets;
+pub mod partners;
+pub mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod url;

@@ -46,3 +46,44 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Adds a market; [`StoreError::Conflict`] if its slug or ISO code is taken.
+    pub async fn create_market(&self, m: &Market, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO markets (slug, iso_code, name, aliases, phone_region, phone_code, \
+             default_timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&m.slug)
+        .bind(&m.iso_code)
+        .bind(&m.name)
+        .bind(crate::json::to_text(&m.aliases))
+        .bind(&m.phone_region)
+        .bind(i64::from(m.phone_code))
+        .bind(&m.default_timezone)
+        .bind(now)
+        .execute(self.writer())
+        .await
+        .map_err(StoreError::on_unique("market with this slug or ISO code"))?;
+        Ok(())
+    }
+
+    /// Adds a niche; [`StoreError::Conflict`] if its slug is taken.
+    pub async fn create_niche(&self, n: &Niche, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO niches (slug, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&n.slug)
+            .bind(&n.name)
+            .bind(now)
+            .execute(self.writer())
+            .await
+            .map_err(StoreError::on_unique("niche with this slug"))?;
+        Ok(())
+    }
+
+    pub async fn catalog(&self) -> Result<leadrouter_core::catalog::Catalog, StoreError> {
+        Ok(leadrouter_core::catalog::Catalog::new(
+            self.list_markets().await?,
+            self.list_niches().await?,
+        ))
+    }
+}

@@ -4,6 +4,7 @@
 mod admin;
 pub mod auth;
 mod error;
+pub mod extract;
 mod ops;
 pub mod password;
 pub mod secrets;

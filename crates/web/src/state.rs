@@ -1,4 +1,6 @@
 use leadrouter_core::clock::Clock;
+use leadrouter_core::ssrf::AllowList;
+use leadrouter_delivery::dns::Resolve;
 use leadrouter_store::Store;
 use std::sync::Arc;
 
@@ -7,6 +9,8 @@ use std::sync::Arc;
 pub struct WebSettings {
     /// Base URL shown in inbound URLs handed to sources, without a trailing slash.
     pub public_url: String,
+    /// Networks exempt from the SSRF block.
+    pub allow: AllowList,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -18,15 +22,22 @@ pub struct AppState {
 struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
+    resolver: Arc<dyn Resolve>,
     settings: WebSettings,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: WebSettings) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        resolver: Arc<dyn Resolve>,
+        settings: WebSettings,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 clock,
+                resolver,
                 settings,
             }),
         }
@@ -38,6 +49,10 @@ impl AppState {
 
     pub fn now_ms(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    pub fn resolver(&self) -> &dyn Resolve {
+        self.inner.resolver.as_ref()
     }
 
     pub fn settings(&self) -> &WebSettings {

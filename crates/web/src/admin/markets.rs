@@ -1,27 +1,54 @@
-//! `/api/admin/markets` and `/api/admin/niches`: the data that says where we sell.
+//! `/api/admin/markets` and `/api/admin/niches`: where we sell, as data operators extend.
 
 use crate::auth::AdminAuth;
+use crate::extract::JsonObject;
 use crate::{ApiError, AppState};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use leadrouter_core::market::{validate_market, validate_niche};
 use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/admin/markets", get(list_markets))
-        .route("/api/admin/niches", get(list_niches))
+        .route("/api/admin/markets", get(list_markets).post(create_market))
+        .route("/api/admin/niches", get(list_niches).post(create_niche))
 }
 
-async fn list_markets(
-    _: AdminAuth,
-    State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
+async fn list_markets(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let markets = state.store().list_markets().await?;
     Ok(Json(json!({ "success": true, "markets": markets })))
+}
+
+async fn create_market(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    JsonObject(input): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let market = validate_market(&input).map_err(ApiError::Validation)?;
+    state.store().create_market(&market, state.now_ms()).await?;
+    tracing::info!(market = %market.slug, "market added");
+    let mut body = serde_json::to_value(&market).map_err(|e| ApiError::internal("market", e))?;
+    body["success"] = json!(true);
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 async fn list_niches(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let niches = state.store().list_niches().await?;
     Ok(Json(json!({ "success": true, "niches": niches })))
+}
+
+async fn create_niche(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    JsonObject(input): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let niche = validate_niche(&input).map_err(ApiError::Validation)?;
+    state.store().create_niche(&niche, state.now_ms()).await?;
+    tracing::info!(niche = %niche.slug, "niche added");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"success": true, "slug": niche.slug, "name": niche.name})),
+    ))
 }

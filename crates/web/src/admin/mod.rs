@@ -1,10 +1,15 @@
 //! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
 
 mod markets;
+mod partners;
+mod sources;
 
 use crate::AppState;
 use axum::Router;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(markets::router())
+    Router::new()
+        .merge(markets::router())
+        .merge(partners::router())
+        .merge(sources::router())
 }

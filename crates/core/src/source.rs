@@ -1,0 +1,436 @@
+//! Lead sources: where leads come from, and the defaults applied to their leads.
+
+use crate::catalog::Catalog;
+use crate::partner::{normalize_key, snake_case};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Webhook,
+    LandingPage,
+    Facebook,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Webhook => "webhook",
+            SourceKind::LandingPage => "landing_page",
+            SourceKind::Facebook => "facebook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match snake_case(s).as_str() {
+            "webhook" => Some(SourceKind::Webhook),
+            "landing_page" | "landingpage" | "form" => Some(SourceKind::LandingPage),
+            "facebook" | "facebook_lead_ads" | "facebook_ads" => Some(SourceKind::Facebook),
+            _ => None,
+        }
+    }
+
+    /// The inbound path (after the public base URL) a source of this kind posts to.
+    pub fn inbound_path(self, token: &str) -> String {
+        match self {
+            SourceKind::Facebook => format!("/api/facebook/{token}"),
+            _ => format!("/api/webhook/{token}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadType {
+    Premium,
+    Raw,
+}
+
+impl LeadType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadType::Premium => "premium",
+            LeadType::Raw => "raw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "premium" => Some(LeadType::Premium),
+            "raw" => Some(LeadType::Raw),
+            _ => None,
+        }
+    }
+}
+
+/// Facebook Lead Ads credentials of a source. Secrets: never shown back.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacebookSettings {
+    pub app_secret: String,
+    pub verify_token: String,
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for FacebookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FacebookSettings(***)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSpec {
+    pub name: String,
+    pub kind: SourceKind,
+    pub default_country: Option<String>,
+    pub default_niche: Option<String>,
+    pub default_lead_type: Option<LeadType>,
+    pub source_label: Option<String>,
+    pub redirect_url: Option<String>,
+    pub facebook: Option<FacebookSettings>,
+    pub active: bool,
+}
+
+impl SourceSpec {
+    pub fn public_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(self.name));
+        m.insert("kind".into(), json!(self.kind.as_str()));
+        m.insert("default_country".into(), json!(self.default_country));
+        m.insert("default_niche".into(), json!(self.default_niche));
+        m.insert(
+            "default_lead_type".into(),
+            json!(self.default_lead_type.map(LeadType::as_str)),
+        );
+        m.insert("source_label".into(), json!(self.source_label));
+        m.insert("redirect_url".into(), json!(self.redirect_url));
+        m.insert(
+            "facebook".into(),
+            if self.facebook.is_some() {
+                json!({"configured": true})
+            } else {
+                Value::Null
+            },
+        );
+        m.insert(
+            "status".into(),
+            json!(if self.active { "active" } else { "disabled" }),
+        );
+        m
+    }
+}
+
+const READ_ONLY: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "token",
+    "token_prefix",
+    "inbound_url",
+    "success",
+];
+const FIELDS: &[&str] = &[
+    "name",
+    "kind",
+    "default_country",
+    "default_niche",
+    "default_lead_type",
+    "source_label",
+    "redirect_url",
+    "facebook",
+    "status",
+];
+
+fn opt_text(v: &Value) -> Result<Option<String>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_string())),
+        _ => Err("must be text".into()),
+    }
+}
+
+/// An absolute http(s) URL: where a visitor's browser is sent after a form post.
+fn parse_redirect(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an absolute http(s) URL".into());
+    }
+    Ok(url.to_string())
+}
+
+fn parse_facebook(v: &Value) -> Result<Option<FacebookSettings>, String> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let obj = v
+        .as_object()
+        .ok_or("must be {\"app_secret\", \"verify_token\", \"access_token\"}")?;
+    let text = |k: &str| {
+        obj.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("\"{k}\" is required"))
+    };
+    Ok(Some(FacebookSettings {
+        app_secret: text("app_secret")?,
+        verify_token: text("verify_token")?,
+        access_token: text("access_token")?,
+    }))
+}
+
+/// Checks operator input for a new source (`base` = None) or a change to one.
+pub fn validate_source(
+    input: &Map<String, Value>,
+    base: Option<&SourceSpec>,
+    catalog: &Catalog,
+) -> Result<SourceSpec, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
+    for (key, value) in input {
+        let k = normalize_key(key);
+        if READ_ONLY.contains(&k.as_str()) {
+            continue;
+        }
+        if FIELDS.contains(&k.as_str()) {
+            fields.insert(k, value);
+        } else {
+            errors.insert(key.clone(), "unknown field".to_string());
+        }
+    }
+    let get = |k: &str| fields.get(k).copied();
+    let mut err = |k: &str, m: String| {
+        errors.insert(k.to_string(), m);
+    };
+
+    let name = match get("name").map(opt_text) {
+        Some(Ok(Some(n))) if n.chars().count() <= 200 => Some(n),
+        Some(Ok(Some(_))) => {
+            err("name", "must be at most 200 characters".into());
+            None
+        }
+        Some(_) => {
+            err("name", "is required".into());
+            None
+        }
+        None => base.map(|b| b.name.clone()).or_else(|| {
+            err("name", "is required".into());
+            None
+        }),
+    };
+    let kind = match get("kind") {
+        Some(v) => match v.as_str().and_then(SourceKind::parse) {
+            Some(k) => Some(k),
+            None => {
+                err("kind", "must be one of: webhook, landing_page, facebook".into());
+                None
+            }
+        },
+        None => base.map(|b| b.kind).or_else(|| {
+            err("kind", "is required (webhook, landing_page or facebook)".into());
+            None
+        }),
+    };
+    let default_country = match get("default_country").map(opt_text) {
+        Some(Ok(Some(c))) => match catalog.market(&c) {
+            Some(m) => Some(m.slug.clone()),
+            None => {
+                err(
+                    "default_country",
+                    format!("unknown country \"{c}\" (known: {})", catalog.market_slugs()),
+                );
+                None
+            }
+        },
+        Some(Ok(None)) => None,
+        Some(Err(e)) => {
+            err("default_country", e);
+            None
+        }
+        None => base.and_then(|b| b.default_country.clone()),
+    };
+    let default_niche = match get("default_niche").map(opt_text) {
+        Some(Ok(Some(n))) => match catalog.niche(&n) {
+            Some(x) => Some(x.slug.clone()),
+            None => {
+                err(
+                    "default_niche",
+                    format!("unknown niche \"{n}\" (known: {})", catalog.niche_slugs()),
+                );
+                None
+            }
+        },
+        Some(Ok(None)) => None,
+        Some(Err(e)) => {
+            err("default_niche", e);
+            None
+        }
+        None => base.and_then(|b| b.default_niche.clone()),
+    };
+    let default_lead_type = match get("default_lead_type").map(opt_text) {
+        Some(Ok(Some(t))) => match LeadType::parse(&t) {
+            Some(t) => Some(t),
+            None => {
+                err("default_lead_type", "must be premium or raw".into());
+                None
+            }
+        },
+        Some(Ok(None)) => None,
+        Some(Err(e)) => {
+            err("default_lead_type", e);
+            None
+        }
+        None => base.and_then(|b| b.default_lead_type),
+    };
+    let source_label = match get("source_label").map(opt_text) {
+        Some(Ok(Some(l))) if l.chars().count() > 100 => {
+            err("source_label", "must be at most 100 characters".into());
+            None
+        }
+        Some(Ok(l)) => l,
+        Some(Err(e)) => {
+            err("source_label", e);
+            None
+        }
+        None => base.and_then(|b| b.source_label.clone()),
+    };
+    let redirect_url = match get("redirect_url").map(opt_text) {
+        Some(Ok(Some(u))) => parse_redirect(&u)
+            .map_err(|e| err("redirect_url", e))
+            .ok(),
+        Some(Ok(None)) => None,
+        Some(Err(e)) => {
+            err("redirect_url", e);
+            None
+        }
+        None => base.and_then(|b| b.redirect_url.clone()),
+    };
+    if redirect_url.is_some() && kind.is_some_and(|k| k != SourceKind::LandingPage) {
+        err(
+            "redirect_url",
+            "only landing_page sources redirect after a post".into(),
+        );
+    }
+    let mut facebook_malformed = false;
+    let facebook = match get("facebook") {
+        Some(v) => parse_facebook(v)
+            .map_err(|e| {
+                facebook_malformed = true;
+                err("facebook", e)
+            })
+            .ok()
+            .flatten(),
+        None => base.and_then(|b| b.facebook.clone()),
+    };
+    match kind {
+        Some(SourceKind::Facebook) if facebook.is_none() && !facebook_malformed => {
+            err(
+                "facebook",
+                "is required for a facebook source: {\"app_secret\", \"verify_token\", \"access_token\"}"
+                    .into(),
+            )
+        }
+        Some(k) if k != SourceKind::Facebook && facebook.is_some() => {
+            err("facebook", "only facebook sources have Facebook settings".into())
+        }
+        _ => {}
+    }
+    let active = match get("status").map(|v| v.as_str().map(str::trim)) {
+        Some(Some("active")) => true,
+        Some(Some("disabled")) => false,
+        Some(_) => {
+            err("status", "must be active or disabled".into());
+            true
+        }
+        None => base.is_none_or(|b| b.active),
+    };
+
+    match (name, kind) {
+        (Some(name), Some(kind)) if errors.is_empty() => Ok(SourceSpec {
+            name,
+            kind,
+            default_country,
+            default_niche,
+            default_lead_type,
+            source_label,
+            redirect_url,
+            facebook,
+            active,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::tests::guide_catalog;
+
+    fn check(v: Value) -> Result<SourceSpec, BTreeMap<String, String>> {
+        validate_source(v.as_object().unwrap(), None, &guide_catalog())
+    }
+
+    #[test]
+    fn a_landing_page_with_defaults_and_redirect() {
+        let s = check(json!({
+            "name": "DE forex landing", "kind": "landing_page", "default_country": "Deutschland",
+            "default_niche": "Forex", "default_lead_type": "premium", "source_label": "lp_de",
+            "redirect_url": "https://example.com/thanks"
+        }))
+        .unwrap();
+        assert_eq!(s.default_country.as_deref(), Some("germany"));
+        assert_eq!(s.default_niche.as_deref(), Some("forex"));
+        assert_eq!(s.default_lead_type, Some(LeadType::Premium));
+        assert_eq!(s.redirect_url.as_deref(), Some("https://example.com/thanks"));
+        assert!(s.active);
+    }
+
+    #[test]
+    fn facebook_sources_need_their_credentials_and_hide_them() {
+        let e = check(json!({"name": "FB", "kind": "facebook"})).unwrap_err();
+        assert!(e["facebook"].contains("required"));
+        let e = check(json!({"name": "FB", "kind": "facebook", "facebook": {"app_secret": "a"}}))
+            .unwrap_err();
+        assert!(e["facebook"].contains("verify_token"));
+        let s = check(json!({"name": "FB", "kind": "facebook",
+            "facebook": {"app_secret": "app-s3cret", "verify_token": "vt", "access_token": "EAAB"}}))
+        .unwrap();
+        let public = Value::Object(s.public_json()).to_string();
+        assert!(!public.contains("app-s3cret") && !public.contains("EAAB"));
+        assert!(!format!("{s:?}").contains("app-s3cret"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let e = check(json!({
+            "name": " ", "kind": "carrier pigeon", "default_country": "atlantis",
+            "default_niche": "crypto", "default_lead_type": "gold", "redirect_url": "javascript:alert(1)",
+            "status": "maybe", "extra": 1
+        }))
+        .unwrap_err();
+        let keys: Vec<&str> = e.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["default_country", "default_lead_type", "default_niche", "extra", "kind", "name", "redirect_url", "status"]
+        );
+    }
+
+    #[test]
+    fn only_landing_pages_redirect() {
+        let e = check(json!({"name": "api", "kind": "webhook", "redirect_url": "https://x.example/"}))
+            .unwrap_err();
+        assert!(e.get("redirect_url").is_some_and(|m| m.contains("landing_page")), "{e:?}");
+    }
+
+    #[test]
+    fn kinds_are_spelled_several_ways_and_paths_follow_them() {
+        assert_eq!(SourceKind::parse("Landing Page"), Some(SourceKind::LandingPage));
+        assert_eq!(SourceKind::parse("landing-page"), Some(SourceKind::LandingPage));
+        assert_eq!(SourceKind::parse("Facebook"), Some(SourceKind::Facebook));
+        assert_eq!(SourceKind::Facebook.inbound_path("ab"), "/api/facebook/ab");
+        assert_eq!(SourceKind::LandingPage.inbound_path("ab"), "/api/webhook/ab");
+    }
+}

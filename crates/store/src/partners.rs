@@ -1,0 +1,356 @@
+//! Partners: their settings, status, secrets (hashed API key; signing secret) and daily
+//! counters.
+
+use crate::json::{from_text, to_text};
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::hours::BusinessHours;
+use leadrouter_core::partner::{ContentType, PartnerSpec, PhoneFormat};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerStatus {
+    Active,
+    Paused,
+}
+
+impl PartnerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerStatus::Active => "active",
+            PartnerStatus::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub id: i64,
+    pub spec: PartnerSpec,
+    pub status: PartnerStatus,
+    pub paused_reason: Option<String>,
+    pub api_key_prefix: String,
+    /// The Standard Webhooks `whsec_` secret; needed in clear to sign deliveries.
+    pub signing_secret: String,
+    pub consecutive_failures: i64,
+    pub created_at: EpochMillis,
+    pub updated_at: EpochMillis,
+}
+
+/// One partner's count for one partner-local day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCount {
+    pub total: i64,
+    pub premium: i64,
+    pub raw: i64,
+}
+
+const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
+    business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
+    content_type, auth, status, paused_reason, api_key_prefix, signing_secret, \
+    consecutive_failures, created_at, updated_at";
+
+fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
+    let hours: Option<String> = r.try_get("business_hours")?;
+    let business_hours = match hours {
+        Some(text) => {
+            let v: serde_json::Value = from_text("business_hours", &text)?;
+            Some(BusinessHours::from_json(&v).map_err(StoreError::Corrupt)?)
+        }
+        None => None,
+    };
+    let auth: Option<String> = r.try_get("auth")?;
+    let phone_format: String = r.try_get("phone_format")?;
+    let content_type: String = r.try_get("content_type")?;
+    let status: String = r.try_get("status")?;
+    let daily_limit: i64 = r.try_get("daily_limit")?;
+    let premium_ratio: i64 = r.try_get("premium_ratio")?;
+    Ok(Partner {
+        id: r.try_get("id")?,
+        spec: PartnerSpec {
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            country: r.try_get("country")?,
+            niche: r.try_get("niche")?,
+            daily_limit: u32::try_from(daily_limit)
+                .map_err(|_| StoreError::Corrupt("daily_limit".into()))?,
+            premium_ratio: u8::try_from(premium_ratio)
+                .map_err(|_| StoreError::Corrupt("premium_ratio".into()))?,
+            timezone: r.try_get("timezone")?,
+            business_hours,
+            webhook_url: r.try_get("webhook_url")?,
+            phone_format: PhoneFormat::parse(&phone_format)
+                .ok_or_else(|| StoreError::Corrupt(format!("phone_format {phone_format}")))?,
+            required_fields: from_text("required_fields", &r.try_get::<String, _>("required_fields")?)?,
+            field_mapping: from_text("field_mapping", &r.try_get::<String, _>("field_mapping")?)?,
+            default_values: from_text("default_values", &r.try_get::<String, _>("default_values")?)?,
+            content_type: if content_type == "form" {
+                ContentType::Form
+            } else {
+                ContentType::Json
+            },
+            auth: auth.map(|a| from_text("auth", &a)).transpose()?,
+        },
+        status: if status == "paused" {
+            PartnerStatus::Paused
+        } else {
+            PartnerStatus::Active
+        },
+        paused_reason: r.try_get("paused_reason")?,
+        api_key_prefix: r.try_get("api_key_prefix")?,
+        signing_secret: r.try_get("signing_secret")?,
+        consecutive_failures: r.try_get("consecutive_failures")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn hours_text(spec: &PartnerSpec) -> Option<String> {
+    spec.business_hours.as_ref().map(|h| h.to_json().to_string())
+}
+
+/// Secrets issued to a new partner, stored as given (the key already hashed).
+pub struct NewPartnerSecrets<'a> {
+    pub api_key_hash: &'a str,
+    pub api_key_prefix: &'a str,
+    pub signing_secret: &'a str,
+}
+
+impl Store {
+    pub async fn create_partner(
+        &self,
+        spec: &PartnerSpec,
+        secrets: &NewPartnerSecrets<'_>,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
+             timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
+             default_values, content_type, auth, status, api_key_hash, api_key_prefix, \
+             signing_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'active', \
+             $16, $17, $18, $19, $19) RETURNING {COLUMNS}"
+        ))
+        .bind(&spec.name)
+        .bind(&spec.email)
+        .bind(&spec.country)
+        .bind(&spec.niche)
+        .bind(i64::from(spec.daily_limit))
+        .bind(i64::from(spec.premium_ratio))
+        .bind(&spec.timezone)
+        .bind(hours_text(spec))
+        .bind(&spec.webhook_url)
+        .bind(spec.phone_format.as_str())
+        .bind(to_text(&spec.required_fields))
+        .bind(to_text(&spec.field_mapping))
+        .bind(to_text(&spec.default_values))
+        .bind(spec.content_type.as_str())
+        .bind(spec.auth.as_ref().map(to_text))
+        .bind(secrets.api_key_hash)
+        .bind(secrets.api_key_prefix)
+        .bind(secrets.signing_secret)
+        .bind(now)
+        .fetch_one(self.writer())
+        .await
+        .map_err(StoreError::on_unique("partner API key"))?;
+        partner_from_row(&row)
+    }
+
+    pub async fn partner(&self, id: i64) -> Result<Option<Partner>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM partners WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(partner_from_row).transpose()
+    }
+
+    /// Newest first; `before` is the id to continue after (exclusive).
+    pub async fn list_partners(
+        &self,
+        limit: i64,
+        before: Option<i64>,
+    ) -> Result<Vec<Partner>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL AND id < $1 \
+             ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(partner_from_row).collect()
+    }
+
+    pub async fn update_partner(
+        &self,
+        id: i64,
+        spec: &PartnerSpec,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE partners SET name = $1, email = $2, country = $3, niche = $4, \
+             daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
+             webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
+             default_values = $13, content_type = $14, auth = $15, updated_at = $16 \
+             WHERE id = $17 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(&spec.name)
+        .bind(&spec.email)
+        .bind(&spec.country)
+        .bind(&spec.niche)
+        .bind(i64::from(spec.daily_limit))
+        .bind(i64::from(spec.premium_ratio))
+        .bind(&spec.timezone)
+        .bind(hours_text(spec))
+        .bind(&spec.webhook_url)
+        .bind(spec.phone_format.as_str())
+        .bind(to_text(&spec.required_fields))
+        .bind(to_text(&spec.field_mapping))
+        .bind(to_text(&spec.default_values))
+        .bind(spec.content_type.as_str())
+        .bind(spec.auth.as_ref().map(to_text))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref()
+            .map(partner_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Pauses (with a reason) or resumes a partner; resuming clears the failure streak.
+    pub async fn set_partner_status(
+        &self,
+        id: i64,
+        status: PartnerStatus,
+        reason: Option<&str>,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE partners SET status = $1, paused_reason = $2, updated_at = $3, \
+             consecutive_failures = CASE WHEN $1 = 'active' THEN 0 ELSE consecutive_failures END \
+             WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref()
+            .map(partner_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Removes a partner from service. The row stays (its leads, deliveries and conversions
+    /// refer to it) but it is gone from every list and lookup, and its API key stops working.
+    pub async fn delete_partner(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE partners SET deleted_at = $1, status = 'paused', \
+             paused_reason = 'deleted', updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn set_partner_api_key(
+        &self,
+        id: i64,
+        api_key_hash: &str,
+        api_key_prefix: &str,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE partners SET api_key_hash = $1, api_key_prefix = $2, updated_at = $3 \
+             WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(api_key_hash)
+        .bind(api_key_prefix)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await
+        .map_err(StoreError::on_unique("partner API key"))?;
+        row.as_ref()
+            .map(partner_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_partner_signing_secret(
+        &self,
+        id: i64,
+        signing_secret: &str,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE partners SET signing_secret = $1, updated_at = $2 \
+             WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(signing_secret)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref()
+            .map(partner_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The live partner whose API key hashes to `api_key_hash`.
+    pub async fn partner_by_api_key(&self, api_key_hash: &str) -> Result<Option<Partner>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM partners WHERE api_key_hash = $1 AND deleted_at IS NULL"
+        ))
+        .bind(api_key_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(partner_from_row).transpose()
+    }
+
+    /// Counts for the given (partner, partner-local day) pairs; absent pairs count zero.
+    pub async fn day_counts(
+        &self,
+        keys: &[(i64, String)],
+    ) -> Result<HashMap<i64, DayCount>, StoreError> {
+        let mut out = HashMap::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let conditions: Vec<String> = (0..keys.len())
+            .map(|i| format!("(partner_id = ${} AND day = ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT partner_id, total, premium, raw FROM partner_daily_counts WHERE {}",
+            conditions.join(" OR ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, day) in keys {
+            q = q.bind(*id).bind(day.as_str());
+        }
+        for r in q.fetch_all(self.reader()).await? {
+            out.insert(
+                r.try_get::<i64, _>(0)?,
+                DayCount {
+                    total: r.try_get(1)?,
+                    premium: r.try_get(2)?,
+                    raw: r.try_get(3)?,
+                },
+            );
+        }
+        Ok(out)
+    }
+}

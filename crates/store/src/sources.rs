@@ -1,0 +1,194 @@
+//! Lead sources and their inbound tokens (stored hashed).
+
+use crate::json::{from_text, to_text};
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: i64,
+    pub spec: SourceSpec,
+    pub token_prefix: String,
+    pub created_at: EpochMillis,
+    pub updated_at: EpochMillis,
+}
+
+const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
+    default_lead_type, source_label, redirect_url, facebook, status, created_at, updated_at";
+
+fn source_from_row(r: &AnyRow) -> Result<Source, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    let lead_type: Option<String> = r.try_get("default_lead_type")?;
+    let facebook: Option<String> = r.try_get("facebook")?;
+    let status: String = r.try_get("status")?;
+    Ok(Source {
+        id: r.try_get("id")?,
+        spec: SourceSpec {
+            name: r.try_get("name")?,
+            kind: SourceKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("source kind {kind}")))?,
+            default_country: r.try_get("default_country")?,
+            default_niche: r.try_get("default_niche")?,
+            default_lead_type: lead_type.as_deref().and_then(LeadType::parse),
+            source_label: r.try_get("source_label")?,
+            redirect_url: r.try_get("redirect_url")?,
+            facebook: facebook.map(|f| from_text("facebook", &f)).transpose()?,
+            active: status == "active",
+        },
+        token_prefix: r.try_get("token_prefix")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn status_text(spec: &SourceSpec) -> &'static str {
+    if spec.active {
+        "active"
+    } else {
+        "disabled"
+    }
+}
+
+impl Store {
+    pub async fn create_source(
+        &self,
+        spec: &SourceSpec,
+        token_hash: &str,
+        token_prefix: &str,
+        now: EpochMillis,
+    ) -> Result<Source, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO sources (name, kind, token_hash, token_prefix, default_country, \
+             default_niche, default_lead_type, source_label, redirect_url, facebook, status, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+        ))
+        .bind(&spec.name)
+        .bind(spec.kind.as_str())
+        .bind(token_hash)
+        .bind(token_prefix)
+        .bind(&spec.default_country)
+        .bind(&spec.default_niche)
+        .bind(spec.default_lead_type.map(LeadType::as_str))
+        .bind(&spec.source_label)
+        .bind(&spec.redirect_url)
+        .bind(spec.facebook.as_ref().map(to_text))
+        .bind(status_text(spec))
+        .bind(now)
+        .fetch_one(self.writer())
+        .await
+        .map_err(StoreError::on_unique("source token"))?;
+        source_from_row(&row)
+    }
+
+    pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sources WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    /// The live source whose token hashes to `token_hash` (disabled ones included; the
+    /// caller decides what a disabled source may do).
+    pub async fn source_by_token(&self, token_hash: &str) -> Result<Option<Source>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sources WHERE token_hash = $1 AND deleted_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    pub async fn list_sources(
+        &self,
+        limit: i64,
+        before: Option<i64>,
+    ) -> Result<Vec<Source>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sources WHERE deleted_at IS NULL AND id < $1 \
+             ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    pub async fn update_source(
+        &self,
+        id: i64,
+        spec: &SourceSpec,
+        now: EpochMillis,
+    ) -> Result<Source, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE sources SET name = $1, kind = $2, default_country = $3, default_niche = $4, \
+             default_lead_type = $5, source_label = $6, redirect_url = $7, facebook = $8, \
+             status = $9, updated_at = $10 WHERE id = $11 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(&spec.name)
+        .bind(spec.kind.as_str())
+        .bind(&spec.default_country)
+        .bind(&spec.default_niche)
+        .bind(spec.default_lead_type.map(LeadType::as_str))
+        .bind(&spec.source_label)
+        .bind(&spec.redirect_url)
+        .bind(spec.facebook.as_ref().map(to_text))
+        .bind(status_text(spec))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref()
+            .map(source_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_source_token(
+        &self,
+        id: i64,
+        token_hash: &str,
+        token_prefix: &str,
+        now: EpochMillis,
+    ) -> Result<Source, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE sources SET token_hash = $1, token_prefix = $2, updated_at = $3 \
+             WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(token_hash)
+        .bind(token_prefix)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(self.writer())
+        .await
+        .map_err(StoreError::on_unique("source token"))?;
+        row.as_ref()
+            .map(source_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Retires a source: its token stops working; its leads keep pointing at it.
+    pub async fn delete_source(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE sources SET deleted_at = $1, status = 'disabled', updated_at = $1 \
+             WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,236 @@
+//! `/api/admin/partners`: the guide's "Adding New Partners", as an API.
+
+use crate::auth::AdminAuth;
+use crate::extract::{JsonObject, Page, PathId};
+use crate::{secrets, ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use leadrouter_core::capacity::quotas;
+use leadrouter_core::localtime::{local_date, rfc3339};
+use leadrouter_core::partner::{validate_partner, PartnerSpec};
+use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_core::webhook_url::{check_resolved, WebhookHost, WebhookUrl};
+use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner, PartnerStatus};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/partners", get(list).post(create))
+        .route(
+            "/api/admin/partners/{id}",
+            get(show).patch(update).delete(remove),
+        )
+        .route("/api/admin/partners/{id}/pause", post(pause))
+        .route("/api/admin/partners/{id}/resume", post(resume))
+        .route("/api/admin/partners/{id}/rotate-key", post(rotate_key))
+        .route("/api/admin/partners/{id}/rotate-secret", post(rotate_secret))
+}
+
+/// The partner as operators see it: settings (no secrets), status, today's count in the
+/// partner's own day, and the premium/raw split of its limit.
+fn partner_json(p: &Partner, today: DayCount, date: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(p.id));
+    m.extend(p.spec.public_json());
+    m.insert("status".into(), json!(p.status.as_str()));
+    m.insert("paused_reason".into(), json!(p.paused_reason));
+    m.insert("api_key_prefix".into(), json!(p.api_key_prefix));
+    m.insert(
+        "today".into(),
+        json!({"total": today.total, "premium": today.premium, "raw": today.raw, "date": date}),
+    );
+    m.insert(
+        "quotas".into(),
+        json!(quotas(p.spec.daily_limit, p.spec.premium_ratio)),
+    );
+    m.insert("created_at".into(), json!(rfc3339(p.created_at)));
+    m.insert("updated_at".into(), json!(rfc3339(p.updated_at)));
+    m
+}
+
+async fn with_today(state: &AppState, partners: &[Partner]) -> Result<Vec<Map<String, Value>>, ApiError> {
+    let now = state.now_ms();
+    let keys: Vec<(i64, String)> = partners
+        .iter()
+        .map(|p| (p.id, local_date(&p.spec.timezone, now)))
+        .collect();
+    let counts = state.store().day_counts(&keys).await?;
+    Ok(partners
+        .iter()
+        .zip(&keys)
+        .map(|(p, (_, day))| partner_json(p, counts.get(&p.id).copied().unwrap_or_default(), day))
+        .collect())
+}
+
+async fn one(state: &AppState, p: &Partner) -> Result<Map<String, Value>, ApiError> {
+    Ok(with_today(state, std::slice::from_ref(p)).await?.remove(0))
+}
+
+fn success(mut body: Map<String, Value>) -> Json<Value> {
+    body.insert("success".into(), json!(true));
+    Json(Value::Object(body))
+}
+
+/// Resolves the webhook's host name and checks every address. A name that does not resolve
+/// is accepted with a warning (the partner's DNS may not exist yet); delivery checks again.
+async fn check_webhook_dns(
+    state: &AppState,
+    webhook: &WebhookUrl,
+    errors: &mut BTreeMap<String, String>,
+    warnings: &mut Vec<String>,
+) {
+    let WebhookHost::Name(name) = &webhook.host else {
+        return;
+    };
+    match state.resolver().resolve(name).await {
+        Ok(ips) if !ips.is_empty() => {
+            if let Err(problem) = check_resolved(name, &ips, &state.settings().allow) {
+                errors.insert("webhook_url".into(), problem.to_string());
+            }
+        }
+        _ => warnings.push(format!(
+            "webhook host {name} does not resolve yet; it is checked again before every delivery"
+        )),
+    }
+}
+
+/// Validates input (with DNS for a new or changed webhook), reporting every bad field.
+async fn validated(
+    state: &AppState,
+    input: &Map<String, Value>,
+    base: Option<&PartnerSpec>,
+) -> Result<(PartnerSpec, Vec<String>), ApiError> {
+    let catalog = state.store().catalog().await?;
+    let v = validate_partner(input, base, &catalog, &state.settings().allow);
+    let mut warnings = v.warnings;
+    let mut errors = match &v.result {
+        Ok(_) => BTreeMap::new(),
+        Err(e) => e.clone(),
+    };
+    let url_changed = base.is_none_or(|b| {
+        v.webhook
+            .as_ref()
+            .is_some_and(|w| w.url.as_str() != b.webhook_url)
+    });
+    if let (Some(webhook), true) = (&v.webhook, url_changed) {
+        check_webhook_dns(state, webhook, &mut errors, &mut warnings).await;
+    }
+    match v.result {
+        Ok(spec) if errors.is_empty() => Ok((spec, warnings)),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+async fn create(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    JsonObject(input): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (spec, warnings) = validated(&state, &input, None).await?;
+    let api_key = secrets::new_partner_key();
+    let signing_secret = secrets::new_signing_secret();
+    let partner = state
+        .store()
+        .create_partner(
+            &spec,
+            &NewPartnerSecrets {
+                api_key_hash: &hash_secret(&api_key),
+                api_key_prefix: &display_prefix(&api_key),
+                signing_secret: &signing_secret,
+            },
+            state.now_ms(),
+        )
+        .await?;
+    tracing::info!(partner_id = partner.id, "partner created");
+    let mut body = one(&state, &partner).await?;
+    body.insert("api_key".into(), json!(api_key));
+    body.insert("signing_secret".into(), json!(signing_secret));
+    body.insert("warnings".into(), json!(warnings));
+    Ok((StatusCode::CREATED, success(body)))
+}
+
+async fn list(_: AdminAuth, State(state): State<AppState>, page: Page) -> Result<Json<Value>, ApiError> {
+    let partners = state.store().list_partners(page.limit, page.before).await?;
+    let next = page.next_before(partners.iter().map(|p| p.id));
+    let items = with_today(&state, &partners).await?;
+    Ok(Json(json!({"success": true, "partners": items, "next_before": next})))
+}
+
+async fn find(state: &AppState, id: i64) -> Result<Partner, ApiError> {
+    state
+        .store()
+        .partner(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such partner"))
+}
+
+async fn show(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    let partner = find(&state, id).await?;
+    Ok(success(one(&state, &partner).await?))
+}
+
+async fn update(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    JsonObject(input): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let current = find(&state, id).await?;
+    let (spec, warnings) = validated(&state, &input, Some(&current.spec)).await?;
+    let partner = state.store().update_partner(id, &spec, state.now_ms()).await?;
+    tracing::info!(partner_id = id, "partner updated");
+    let mut body = one(&state, &partner).await?;
+    body.insert("warnings".into(), json!(warnings));
+    Ok(success(body))
+}
+
+async fn remove(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    state.store().delete_partner(id, state.now_ms()).await?;
+    tracing::info!(partner_id = id, "partner deleted");
+    Ok(Json(json!({"success": true, "id": id, "deleted": true})))
+}
+
+async fn pause(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    let p = state
+        .store()
+        .set_partner_status(id, PartnerStatus::Paused, Some("paused by an operator"), state.now_ms())
+        .await?;
+    tracing::info!(partner_id = id, "partner paused");
+    Ok(success(one(&state, &p).await?))
+}
+
+async fn resume(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    let p = state
+        .store()
+        .set_partner_status(id, PartnerStatus::Active, None, state.now_ms())
+        .await?;
+    tracing::info!(partner_id = id, "partner resumed");
+    Ok(success(one(&state, &p).await?))
+}
+
+async fn rotate_key(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    let api_key = secrets::new_partner_key();
+    let p = state
+        .store()
+        .set_partner_api_key(id, &hash_secret(&api_key), &display_prefix(&api_key), state.now_ms())
+        .await?;
+    tracing::info!(partner_id = id, "partner API key rotated");
+    let mut body = one(&state, &p).await?;
+    body.insert("api_key".into(), json!(api_key));
+    Ok(success(body))
+}
+
+async fn rotate_secret(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+    let signing_secret = secrets::new_signing_secret();
+    let p = state
+        .store()
+        .set_partner_signing_secret(id, &signing_secret, state.now_ms())
+        .await?;
+    tracing::info!(partner_id = id, "partner signing secret rotated");
+    let mut body = one(&state, &p).await?;
+    body.insert("signing_secret".into(), json!(signing_secret));
+    Ok(success(body))
+}
