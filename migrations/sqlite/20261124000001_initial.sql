@@ -22,7 +22,7 @@ CREATE TABLE niches (
 CREATE TABLE partners (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     name                 TEXT NOT NULL,
-    email                TEXT NOT NULL,
+    email                TEXT,
     country              TEXT NOT NULL REFERENCES markets (slug),
     niche                TEXT NOT NULL REFERENCES niches (slug),
     daily_limit          BIGINT NOT NULL,

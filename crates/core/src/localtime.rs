@@ -46,7 +46,10 @@ mod tests {
     fn each_partner_has_its_own_today() {
         assert_eq!(local_date("UTC", LATE_TUESDAY_UTC), "2026-11-24");
         assert_eq!(local_date("Europe/Berlin", LATE_TUESDAY_UTC), "2026-11-25");
-        assert_eq!(local_date("America/Toronto", LATE_TUESDAY_UTC), "2026-11-24");
+        assert_eq!(
+            local_date("America/Toronto", LATE_TUESDAY_UTC),
+            "2026-11-24"
+        );
         let berlin = local_moment(parse_tz("Europe/Berlin").unwrap(), LATE_TUESDAY_UTC);
         assert_eq!((berlin.weekday, berlin.minute), (2, 30), "Wednesday 00:30");
     }
@@ -64,6 +67,9 @@ pub fn rfc3339(at: EpochMillis) -> String {
 mod format_tests {
     #[test]
     fn rfc3339_is_utc_with_milliseconds() {
-        assert_eq!(super::rfc3339(1_758_668_113_207), "2025-09-23T22:55:13.207Z");
+        assert_eq!(
+            super::rfc3339(1_758_668_113_207),
+            "2025-09-23T22:55:13.207Z"
+        );
     }
 }

@@ -50,27 +50,48 @@ pub fn validate_market(obj: &Map<String, Value>) -> Result<Market, BTreeMap<Stri
     let mut errors = BTreeMap::new();
     let slug = text(obj, "slug").map(|s| s.to_lowercase());
     if !slug.as_deref().is_some_and(is_slug) {
-        errors.insert("slug".into(), "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into());
+        errors.insert(
+            "slug".into(),
+            "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into(),
+        );
     }
     let iso = text(obj, "iso_code").map(|s| s.to_ascii_uppercase());
     let two_letters = |s: &str| s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase());
     if !iso.as_deref().is_some_and(two_letters) {
-        errors.insert("iso_code".into(), "must be an ISO 3166-1 alpha-2 code such as FR".into());
+        errors.insert(
+            "iso_code".into(),
+            "must be an ISO 3166-1 alpha-2 code such as FR".into(),
+        );
     }
     let name = text(obj, "name");
     if name.is_none() {
         errors.insert("name".into(), "is required".into());
     }
-    let region = text(obj, "phone_region").map(|s| s.to_ascii_uppercase()).or(iso.clone());
+    let region = text(obj, "phone_region")
+        .map(|s| s.to_ascii_uppercase())
+        .or(iso.clone());
     if !region.as_deref().is_some_and(two_letters) {
-        errors.insert("phone_region".into(), "must be a two-letter region such as FR".into());
+        errors.insert(
+            "phone_region".into(),
+            "must be a two-letter region such as FR".into(),
+        );
     }
-    let code = obj.get("phone_code").and_then(Value::as_u64).filter(|c| (1..=999).contains(c));
+    let code = obj
+        .get("phone_code")
+        .and_then(Value::as_u64)
+        .filter(|c| (1..=999).contains(c));
     if code.is_none() {
-        errors.insert("phone_code".into(), "must be a country calling code from 1 to 999".into());
+        errors.insert(
+            "phone_code".into(),
+            "must be a country calling code from 1 to 999".into(),
+        );
     }
     let tz = text(obj, "default_timezone");
-    if !tz.as_deref().is_some_and(|t| t.parse::<chrono_tz::Tz>().is_ok()) {
+    if tz
+        .as_deref()
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
+        .is_none()
+    {
         errors.insert(
             "default_timezone".into(),
             "must be an IANA timezone such as Europe/Paris".into(),
@@ -89,7 +110,13 @@ pub fn validate_market(obj: &Map<String, Value>) -> Result<Market, BTreeMap<Stri
     }
     for k in obj.keys() {
         let known = [
-            "slug", "iso_code", "name", "aliases", "phone_region", "phone_code", "default_timezone",
+            "slug",
+            "iso_code",
+            "name",
+            "aliases",
+            "phone_region",
+            "phone_code",
+            "default_timezone",
         ];
         if !known.contains(&k.as_str()) {
             errors.insert(k.clone(), "unknown field".into());
@@ -114,9 +141,15 @@ pub fn validate_niche(obj: &Map<String, Value>) -> Result<Niche, BTreeMap<String
     let mut errors = BTreeMap::new();
     let slug = text(obj, "slug").map(|s| s.to_lowercase());
     if !slug.as_deref().is_some_and(is_slug) {
-        errors.insert("slug".into(), "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into());
+        errors.insert(
+            "slug".into(),
+            "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into(),
+        );
     }
-    for k in obj.keys().filter(|k| !["slug", "name"].contains(&k.as_str())) {
+    for k in obj
+        .keys()
+        .filter(|k| !["slug", "name"].contains(&k.as_str()))
+    {
         errors.insert(k.clone(), "unknown field".into());
     }
     if !errors.is_empty() {
@@ -125,7 +158,8 @@ pub fn validate_niche(obj: &Map<String, Value>) -> Result<Niche, BTreeMap<String
     let slug = slug.unwrap_or_default();
     let name = text(obj, "name").unwrap_or_else(|| {
         let mut c = slug.chars();
-        c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        c.next()
+            .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
     });
     Ok(Niche { slug, name })
 }
@@ -137,15 +171,38 @@ mod tests {
 
     #[test]
     fn a_new_market_is_validated_field_by_field() {
-        let ok = validate_market(json!({"slug": "france", "iso_code": "fr", "name": "France",
+        let ok = validate_market(
+            json!({"slug": "france", "iso_code": "fr", "name": "France",
             "aliases": ["La France"], "phone_code": 33, "default_timezone": "Europe/Paris"})
-            .as_object().unwrap()).unwrap();
-        assert_eq!((ok.iso_code.as_str(), ok.phone_region.as_str()), ("FR", "FR"));
+            .as_object()
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.iso_code.as_str(), ok.phone_region.as_str()),
+            ("FR", "FR")
+        );
         assert_eq!(ok.aliases, ["la france"]);
-        let e = validate_market(json!({"slug": "F", "iso_code": "FRA", "phone_code": 0,
-            "default_timezone": "Paris", "x": 1}).as_object().unwrap()).unwrap_err();
+        let e = validate_market(
+            json!({"slug": "F", "iso_code": "FRA", "phone_code": 0,
+            "default_timezone": "Paris", "x": 1})
+            .as_object()
+            .unwrap(),
+        )
+        .unwrap_err();
         let keys: Vec<&str> = e.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["default_timezone", "iso_code", "name", "phone_code", "phone_region", "slug", "x"]);
+        assert_eq!(
+            keys,
+            [
+                "default_timezone",
+                "iso_code",
+                "name",
+                "phone_code",
+                "phone_region",
+                "slug",
+                "x"
+            ]
+        );
     }
 
     #[test]

@@ -225,12 +225,18 @@ pub fn validate_source(
         Some(v) => match v.as_str().and_then(SourceKind::parse) {
             Some(k) => Some(k),
             None => {
-                err("kind", "must be one of: webhook, landing_page, facebook".into());
+                err(
+                    "kind",
+                    "must be one of: webhook, landing_page, facebook".into(),
+                );
                 None
             }
         },
         None => base.map(|b| b.kind).or_else(|| {
-            err("kind", "is required (webhook, landing_page or facebook)".into());
+            err(
+                "kind",
+                "is required (webhook, landing_page or facebook)".into(),
+            );
             None
         }),
     };
@@ -240,7 +246,10 @@ pub fn validate_source(
             None => {
                 err(
                     "default_country",
-                    format!("unknown country \"{c}\" (known: {})", catalog.market_slugs()),
+                    format!(
+                        "unknown country \"{c}\" (known: {})",
+                        catalog.market_slugs()
+                    ),
                 );
                 None
             }
@@ -298,9 +307,7 @@ pub fn validate_source(
         None => base.and_then(|b| b.source_label.clone()),
     };
     let redirect_url = match get("redirect_url").map(opt_text) {
-        Some(Ok(Some(u))) => parse_redirect(&u)
-            .map_err(|e| err("redirect_url", e))
-            .ok(),
+        Some(Ok(Some(u))) => parse_redirect(&u).map_err(|e| err("redirect_url", e)).ok(),
         Some(Ok(None)) => None,
         Some(Err(e)) => {
             err("redirect_url", e);
@@ -384,7 +391,10 @@ mod tests {
         assert_eq!(s.default_country.as_deref(), Some("germany"));
         assert_eq!(s.default_niche.as_deref(), Some("forex"));
         assert_eq!(s.default_lead_type, Some(LeadType::Premium));
-        assert_eq!(s.redirect_url.as_deref(), Some("https://example.com/thanks"));
+        assert_eq!(
+            s.redirect_url.as_deref(),
+            Some("https://example.com/thanks")
+        );
         assert!(s.active);
     }
 
@@ -414,23 +424,46 @@ mod tests {
         let keys: Vec<&str> = e.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["default_country", "default_lead_type", "default_niche", "extra", "kind", "name", "redirect_url", "status"]
+            [
+                "default_country",
+                "default_lead_type",
+                "default_niche",
+                "extra",
+                "kind",
+                "name",
+                "redirect_url",
+                "status"
+            ]
         );
     }
 
     #[test]
     fn only_landing_pages_redirect() {
-        let e = check(json!({"name": "api", "kind": "webhook", "redirect_url": "https://x.example/"}))
-            .unwrap_err();
-        assert!(e.get("redirect_url").is_some_and(|m| m.contains("landing_page")), "{e:?}");
+        let e =
+            check(json!({"name": "api", "kind": "webhook", "redirect_url": "https://x.example/"}))
+                .unwrap_err();
+        assert!(
+            e.get("redirect_url")
+                .is_some_and(|m| m.contains("landing_page")),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn kinds_are_spelled_several_ways_and_paths_follow_them() {
-        assert_eq!(SourceKind::parse("Landing Page"), Some(SourceKind::LandingPage));
-        assert_eq!(SourceKind::parse("landing-page"), Some(SourceKind::LandingPage));
+        assert_eq!(
+            SourceKind::parse("Landing Page"),
+            Some(SourceKind::LandingPage)
+        );
+        assert_eq!(
+            SourceKind::parse("landing-page"),
+            Some(SourceKind::LandingPage)
+        );
         assert_eq!(SourceKind::parse("Facebook"), Some(SourceKind::Facebook));
         assert_eq!(SourceKind::Facebook.inbound_path("ab"), "/api/facebook/ab");
-        assert_eq!(SourceKind::LandingPage.inbound_path("ab"), "/api/webhook/ab");
+        assert_eq!(
+            SourceKind::LandingPage.inbound_path("ab"),
+            "/api/webhook/ab"
+        );
     }
 }

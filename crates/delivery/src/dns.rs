@@ -50,8 +50,23 @@ pub struct StaticResolver {
 impl StaticResolver {
     pub fn new(names: HashMap<String, Vec<IpAddr>>) -> Self {
         Self {
-            names: Arc::new(names.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect()),
+            names: Arc::new(
+                names
+                    .into_iter()
+                    .map(|(k, v)| (k.to_lowercase(), v))
+                    .collect(),
+            ),
             fallback: Some(Arc::new(SystemResolver)),
+        }
+    }
+}
+
+impl StaticResolver {
+    /// Only the given names resolve; every other name fails as if it did not exist.
+    pub fn only(names: HashMap<String, Vec<IpAddr>>) -> Self {
+        Self {
+            fallback: None,
+            ..Self::new(names)
         }
     }
 }
@@ -64,7 +79,9 @@ impl Resolve for StaticResolver {
         }
         match &self.fallback {
             Some(f) => f.resolve(host),
-            None => Box::pin(async { Err(io::Error::new(io::ErrorKind::NotFound, "unknown host")) }),
+            None => {
+                Box::pin(async { Err(io::Error::new(io::ErrorKind::NotFound, "unknown host")) })
+            }
         }
     }
 }
@@ -76,7 +93,10 @@ mod tests {
     #[tokio::test]
     async fn system_resolver_answers_localhost_with_loopback() {
         let ips = SystemResolver.resolve("localhost").await.unwrap();
-        assert!(!ips.is_empty() && ips.iter().all(IpAddr::is_loopback), "{ips:?}");
+        assert!(
+            !ips.is_empty() && ips.iter().all(IpAddr::is_loopback),
+            "{ips:?}"
+        );
     }
 
     #[tokio::test]
@@ -85,8 +105,16 @@ mod tests {
             "Partner.Test".to_string(),
             vec!["127.0.0.1".parse().unwrap()],
         )]));
-        assert_eq!(r.resolve("partner.test").await.unwrap(), ["127.0.0.1".parse::<IpAddr>().unwrap()]);
-        assert!(r.resolve("localhost").await.unwrap().iter().all(IpAddr::is_loopback));
+        assert_eq!(
+            r.resolve("partner.test").await.unwrap(),
+            ["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert!(r
+            .resolve("localhost")
+            .await
+            .unwrap()
+            .iter()
+            .all(IpAddr::is_loopback));
         assert!(r.resolve("no-such-host.invalid").await.is_err());
     }
 }

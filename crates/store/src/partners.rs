@@ -83,9 +83,15 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
             webhook_url: r.try_get("webhook_url")?,
             phone_format: PhoneFormat::parse(&phone_format)
                 .ok_or_else(|| StoreError::Corrupt(format!("phone_format {phone_format}")))?,
-            required_fields: from_text("required_fields", &r.try_get::<String, _>("required_fields")?)?,
+            required_fields: from_text(
+                "required_fields",
+                &r.try_get::<String, _>("required_fields")?,
+            )?,
             field_mapping: from_text("field_mapping", &r.try_get::<String, _>("field_mapping")?)?,
-            default_values: from_text("default_values", &r.try_get::<String, _>("default_values")?)?,
+            default_values: from_text(
+                "default_values",
+                &r.try_get::<String, _>("default_values")?,
+            )?,
             content_type: if content_type == "form" {
                 ContentType::Form
             } else {
@@ -108,7 +114,9 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
 }
 
 fn hours_text(spec: &PartnerSpec) -> Option<String> {
-    spec.business_hours.as_ref().map(|h| h.to_json().to_string())
+    spec.business_hours
+        .as_ref()
+        .map(|h| h.to_json().to_string())
 }
 
 /// Secrets issued to a new partner, stored as given (the key already hashed).
@@ -311,7 +319,10 @@ impl Store {
     }
 
     /// The live partner whose API key hashes to `api_key_hash`.
-    pub async fn partner_by_api_key(&self, api_key_hash: &str) -> Result<Option<Partner>, StoreError> {
+    pub async fn partner_by_api_key(
+        &self,
+        api_key_hash: &str,
+    ) -> Result<Option<Partner>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM partners WHERE api_key_hash = $1 AND deleted_at IS NULL"
         ))

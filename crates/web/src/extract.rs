@@ -49,7 +49,10 @@ impl FromRequest<AppState> for JsonObject {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(JsonObject(map)),
             Ok(_) => Err(ApiError::validation_one("body", "must be a JSON object")),
-            Err(e) => Err(ApiError::validation_one("body", format!("is not valid JSON: {e}"))),
+            Err(e) => Err(ApiError::validation_one(
+                "body",
+                format!("is not valid JSON: {e}"),
+            )),
         }
     }
 }
@@ -118,7 +121,10 @@ impl FromRequestParts<AppState> for Page {
 
 impl Page {
     /// The `next_before` of a page: the last id when the page is full.
-    pub fn next_before(&self, ids: impl DoubleEndedIterator<Item = i64> + ExactSizeIterator) -> Value {
+    pub fn next_before(
+        &self,
+        ids: impl DoubleEndedIterator<Item = i64> + ExactSizeIterator,
+    ) -> Value {
         let len = ids.len() as i64;
         match ids.last() {
             Some(last) if len == self.limit => Value::from(last),

@@ -26,7 +26,10 @@ pub fn new_signing_secret() -> String {
     use base64::Engine;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// 64 lower-case hex characters (256 bits): a source's inbound token.
@@ -54,6 +57,9 @@ mod tests {
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(new_source_token(), token);
         let whsec = new_signing_secret();
-        assert!(whsec.starts_with("whsec_") && whsec.len() == 6 + 44, "{whsec}");
+        assert!(
+            whsec.starts_with("whsec_") && whsec.len() == 6 + 44,
+            "{whsec}"
+        );
     }
 }

@@ -85,11 +85,65 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .await
         .unwrap();
 
+    // Partners and sources: every secret they are issued or given.
+    let partner_email = "integration.contact@fxpartners.com";
+    let partner_auth_token = "partner-auth-bearer-7f7f7f";
+    let created: serde_json::Value = client
+        .post(url("/api/admin/partners"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "name": "FX Trading Partners Ltd", "email": partner_email, "country": "germany",
+            "niche": "forex", "webhook_url": "https://fxpartners.com/api/leads",
+            "auth": {"type": "bearer", "token": partner_auth_token}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = created["api_key"]
+        .as_str()
+        .expect("partner created")
+        .to_string();
+    let signing_secret = created["signing_secret"].as_str().unwrap().to_string();
+    let id = created["id"].as_i64().unwrap();
+    let rotated: serde_json::Value = client
+        .post(url(&format!("/api/admin/partners/{id}/rotate-key")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rotated_key = rotated["api_key"].as_str().unwrap().to_string();
+    let fb_secret = "fb-app-secret-value-1234";
+    let fb_access = "EAABfbAccessToken5678";
+    let source: serde_json::Value = client
+        .post(url("/api/admin/sources"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": "FB", "kind": "facebook", "facebook":
+            {"app_secret": fb_secret, "verify_token": verify_token, "access_token": fb_access}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issued_source_token = source["token"]
+        .as_str()
+        .expect("source created")
+        .to_string();
+
     let (code, server_log) = server.terminate();
     assert_eq!(code, Some(0));
     // The log really was verbose: requests are in it (by route template).
     assert!(server_log.contains("/api/admin/markets"), "{server_log}");
     assert!(server_log.contains("request"), "{server_log}");
+    assert!(server_log.contains("partner created"), "{server_log}");
 
     let cli_log = format!(
         "{}{}",
@@ -111,6 +165,15 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         lead_phone,
         "15112345678",
         lead_name,
+        partner_email,
+        partner_auth_token,
+        &api_key,
+        &rotated_key,
+        &signing_secret,
+        &signing_secret[6..20],
+        fb_secret,
+        fb_access,
+        &issued_source_token,
     ] {
         assert!(
             !whole.contains(secret),

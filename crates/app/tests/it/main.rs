@@ -5,6 +5,8 @@
 mod support;
 
 mod admin_auth;
+mod admin_partners;
+mod admin_sources;
 mod cli;
 mod health;
 mod logs;

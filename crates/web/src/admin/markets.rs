@@ -16,7 +16,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/niches", get(list_niches).post(create_niche))
 }
 
-async fn list_markets(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list_markets(
+    _: AdminAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let markets = state.store().list_markets().await?;
     Ok(Json(json!({ "success": true, "markets": markets })))
 }

@@ -26,7 +26,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/partners/{id}/pause", post(pause))
         .route("/api/admin/partners/{id}/resume", post(resume))
         .route("/api/admin/partners/{id}/rotate-key", post(rotate_key))
-        .route("/api/admin/partners/{id}/rotate-secret", post(rotate_secret))
+        .route(
+            "/api/admin/partners/{id}/rotate-secret",
+            post(rotate_secret),
+        )
 }
 
 /// The partner as operators see it: settings (no secrets), status, today's count in the
@@ -51,7 +54,10 @@ fn partner_json(p: &Partner, today: DayCount, date: &str) -> Map<String, Value> 
     m
 }
 
-async fn with_today(state: &AppState, partners: &[Partner]) -> Result<Vec<Map<String, Value>>, ApiError> {
+async fn with_today(
+    state: &AppState,
+    partners: &[Partner],
+) -> Result<Vec<Map<String, Value>>, ApiError> {
     let now = state.now_ms();
     let keys: Vec<(i64, String)> = partners
         .iter()
@@ -152,11 +158,17 @@ async fn create(
     Ok((StatusCode::CREATED, success(body)))
 }
 
-async fn list(_: AdminAuth, State(state): State<AppState>, page: Page) -> Result<Json<Value>, ApiError> {
+async fn list(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    page: Page,
+) -> Result<Json<Value>, ApiError> {
     let partners = state.store().list_partners(page.limit, page.before).await?;
     let next = page.next_before(partners.iter().map(|p| p.id));
     let items = with_today(&state, &partners).await?;
-    Ok(Json(json!({"success": true, "partners": items, "next_before": next})))
+    Ok(Json(
+        json!({"success": true, "partners": items, "next_before": next}),
+    ))
 }
 
 async fn find(state: &AppState, id: i64) -> Result<Partner, ApiError> {
@@ -167,7 +179,11 @@ async fn find(state: &AppState, id: i64) -> Result<Partner, ApiError> {
         .ok_or(ApiError::NotFound("no such partner"))
 }
 
-async fn show(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn show(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let partner = find(&state, id).await?;
     Ok(success(one(&state, &partner).await?))
 }
@@ -180,29 +196,49 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let current = find(&state, id).await?;
     let (spec, warnings) = validated(&state, &input, Some(&current.spec)).await?;
-    let partner = state.store().update_partner(id, &spec, state.now_ms()).await?;
+    let partner = state
+        .store()
+        .update_partner(id, &spec, state.now_ms())
+        .await?;
     tracing::info!(partner_id = id, "partner updated");
     let mut body = one(&state, &partner).await?;
     body.insert("warnings".into(), json!(warnings));
     Ok(success(body))
 }
 
-async fn remove(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn remove(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     state.store().delete_partner(id, state.now_ms()).await?;
     tracing::info!(partner_id = id, "partner deleted");
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
-async fn pause(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn pause(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let p = state
         .store()
-        .set_partner_status(id, PartnerStatus::Paused, Some("paused by an operator"), state.now_ms())
+        .set_partner_status(
+            id,
+            PartnerStatus::Paused,
+            Some("paused by an operator"),
+            state.now_ms(),
+        )
         .await?;
     tracing::info!(partner_id = id, "partner paused");
     Ok(success(one(&state, &p).await?))
 }
 
-async fn resume(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn resume(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let p = state
         .store()
         .set_partner_status(id, PartnerStatus::Active, None, state.now_ms())
@@ -211,11 +247,20 @@ async fn resume(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId)
     Ok(success(one(&state, &p).await?))
 }
 
-async fn rotate_key(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn rotate_key(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let api_key = secrets::new_partner_key();
     let p = state
         .store()
-        .set_partner_api_key(id, &hash_secret(&api_key), &display_prefix(&api_key), state.now_ms())
+        .set_partner_api_key(
+            id,
+            &hash_secret(&api_key),
+            &display_prefix(&api_key),
+            state.now_ms(),
+        )
         .await?;
     tracing::info!(partner_id = id, "partner API key rotated");
     let mut body = one(&state, &p).await?;
@@ -223,7 +268,11 @@ async fn rotate_key(_: AdminAuth, State(state): State<AppState>, PathId(id): Pat
     Ok(success(body))
 }
 
-async fn rotate_secret(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn rotate_secret(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let signing_secret = secrets::new_signing_secret();
     let p = state
         .store()

@@ -16,7 +16,10 @@ use serde_json::{json, Map, Value};
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/sources", get(list).post(create))
-        .route("/api/admin/sources/{id}", get(show).patch(update).delete(remove))
+        .route(
+            "/api/admin/sources/{id}",
+            get(show).patch(update).delete(remove),
+        )
         .route("/api/admin/sources/{id}/rotate-token", post(rotate_token))
 }
 
@@ -36,7 +39,11 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
     m.insert("token".into(), json!(token));
     m.insert(
         "inbound_url".into(),
-        json!(format!("{}{}", state.settings().public_url, s.spec.kind.inbound_path(token))),
+        json!(format!(
+            "{}{}",
+            state.settings().public_url,
+            s.spec.kind.inbound_path(token)
+        )),
     );
     m.insert("success".into(), json!(true));
     Json(Value::Object(m))
@@ -52,17 +59,35 @@ async fn create(
     let token = secrets::new_source_token();
     let source = state
         .store()
-        .create_source(&spec, &hash_secret(&token), &display_prefix(&token), state.now_ms())
+        .create_source(
+            &spec,
+            &hash_secret(&token),
+            &display_prefix(&token),
+            state.now_ms(),
+        )
         .await?;
-    tracing::info!(source_id = source.id, kind = spec.kind.as_str(), "source created");
+    tracing::info!(
+        source_id = source.id,
+        kind = spec.kind.as_str(),
+        "source created"
+    );
     Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
 }
 
-async fn list(_: AdminAuth, State(state): State<AppState>, page: Page) -> Result<Json<Value>, ApiError> {
+async fn list(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    page: Page,
+) -> Result<Json<Value>, ApiError> {
     let sources = state.store().list_sources(page.limit, page.before).await?;
     let next = page.next_before(sources.iter().map(|s| s.id));
-    let items: Vec<Value> = sources.iter().map(|s| Value::Object(source_json(s))).collect();
-    Ok(Json(json!({"success": true, "sources": items, "next_before": next})))
+    let items: Vec<Value> = sources
+        .iter()
+        .map(|s| Value::Object(source_json(s)))
+        .collect();
+    Ok(Json(
+        json!({"success": true, "sources": items, "next_before": next}),
+    ))
 }
 
 async fn find(state: &AppState, id: i64) -> Result<Source, ApiError> {
@@ -73,7 +98,11 @@ async fn find(state: &AppState, id: i64) -> Result<Source, ApiError> {
         .ok_or(ApiError::NotFound("no such source"))
 }
 
-async fn show(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn show(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let mut m = source_json(&find(&state, id).await?);
     m.insert("success".into(), json!(true));
     Ok(Json(Value::Object(m)))
@@ -87,25 +116,42 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let current = find(&state, id).await?;
     let catalog = state.store().catalog().await?;
-    let spec = validate_source(&input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
-    let source = state.store().update_source(id, &spec, state.now_ms()).await?;
+    let spec =
+        validate_source(&input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
+    let source = state
+        .store()
+        .update_source(id, &spec, state.now_ms())
+        .await?;
     tracing::info!(source_id = id, "source updated");
     let mut m = source_json(&source);
     m.insert("success".into(), json!(true));
     Ok(Json(Value::Object(m)))
 }
 
-async fn remove(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn remove(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     state.store().delete_source(id, state.now_ms()).await?;
     tracing::info!(source_id = id, "source deleted");
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
-async fn rotate_token(_: AdminAuth, State(state): State<AppState>, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
+async fn rotate_token(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
     let token = secrets::new_source_token();
     let source = state
         .store()
-        .set_source_token(id, &hash_secret(&token), &display_prefix(&token), state.now_ms())
+        .set_source_token(
+            id,
+            &hash_secret(&token),
+            &display_prefix(&token),
+            state.now_ms(),
+        )
         .await?;
     tracing::info!(source_id = id, "source token rotated");
     Ok(with_token(&state, &source, &token))

@@ -4,9 +4,13 @@ pub mod process;
 
 use leadrouter::config::Config;
 use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_delivery::dns::StaticResolver;
 use leadrouter_store::testing::TestDatabase;
 use leadrouter_store::Store;
+use reqwest::Method;
+use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -45,6 +49,25 @@ pub fn test_config(db: &TestDatabase, vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid")
 }
 
+/// The DNS test servers see: the guide's partner hosts have public addresses, one name
+/// points into a private network, `localhost` is loopback, and nothing else resolves.
+pub fn test_dns() -> StaticResolver {
+    let ip = |s: &str| s.parse().unwrap();
+    StaticResolver::only(HashMap::from([
+        ("fxpartners.com".to_string(), vec![ip("93.184.216.34")]),
+        ("germanfx.com".to_string(), vec![ip("93.184.216.35")]),
+        (
+            "recovery-es.com".to_string(),
+            vec![ip("93.184.216.36"), ip("2606:2800:220:1::36")],
+        ),
+        (
+            "internal.partner.example".to_string(),
+            vec![ip("93.184.216.37"), ip("10.0.0.7")],
+        ),
+        ("localhost".to_string(), vec![ip("127.0.0.1"), ip("::1")]),
+    ]))
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -78,9 +101,18 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let server = tokio::spawn(leadrouter::startup::serve(config, listener, async {
-            let _ = rx.await;
-        }));
+        let services = leadrouter::startup::Services {
+            resolver: Arc::new(test_dns()),
+            ..Default::default()
+        };
+        let server = tokio::spawn(leadrouter::startup::serve_with(
+            config,
+            listener,
+            services,
+            async {
+                let _ = rx.await;
+            },
+        ));
         TestApp {
             base,
             client: reqwest::Client::new(),
@@ -104,6 +136,34 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A request as an operator; returns the status and the JSON body.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        (status, json)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.admin(Method::GET, path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(Method::PATCH, path, Some(body)).await
     }
 
     /// Stops the server and waits until it has shut down cleanly.
