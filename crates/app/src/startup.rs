@@ -7,11 +7,13 @@ use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_store::clock::SystemClock;
+use leadrouter_store::ingest::{IngestSettings, Ingestor};
 use leadrouter_store::Store;
-use leadrouter_web::{AppState, WebSettings};
+use leadrouter_web::{AppDeps, AppState, WebSettings};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -65,15 +67,26 @@ pub async fn serve_with(
 ) -> anyhow::Result<()> {
     let Services { clock, resolver } = services;
     let store = open_store(&config).await?;
-    let state = AppState::new(
+    let lead_queued = Arc::new(Notify::new());
+    let (ingestor, ingest_writer) = Ingestor::start(
         store.clone(),
+        IngestSettings {
+            dedupe_window_ms: config.dedupe_window.as_millis() as i64,
+            ..IngestSettings::default()
+        },
+        Arc::clone(&lead_queued),
+    );
+    let state = AppState::new(AppDeps {
+        store: store.clone(),
         clock,
         resolver,
-        WebSettings {
+        ingestor,
+        facebook_wake: Arc::new(Notify::new()),
+        settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
         },
-    );
+    });
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(
         %addr,
@@ -85,6 +98,9 @@ pub async fn serve_with(
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server")?;
+    // Every request has been answered and the router (and with it the last handle to the
+    // ingest writer) dropped: the writer commits what it holds and stops.
+    ingest_writer.await.context("ingest writer")?;
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())

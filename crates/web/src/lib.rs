@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod error;
 pub mod extract;
+mod inbound;
 mod ops;
 pub mod password;
 pub mod secrets;
@@ -15,7 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 
 pub use error::ApiError;
-pub use state::{AppState, WebSettings};
+pub use state::{AppDeps, AppState, WebSettings};
 
 /// Largest request body accepted anywhere (API.md: bodies over 64 KiB get 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -25,6 +26,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(admin::router())
+        .merge(inbound::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(trace::log_request))

@@ -1,8 +1,12 @@
+use leadrouter_core::catalog::Catalog;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::dns::Resolve;
-use leadrouter_store::Store;
+use leadrouter_store::ingest::Ingestor;
+use leadrouter_store::{Store, StoreError};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, RwLock};
 
 /// What the HTTP layer needs to know of the configuration.
 #[derive(Debug, Clone)]
@@ -13,6 +17,17 @@ pub struct WebSettings {
     pub allow: AllowList,
 }
 
+/// Everything the handlers use.
+pub struct AppDeps {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub resolver: Arc<dyn Resolve>,
+    pub ingestor: Ingestor,
+    /// Woken when Facebook notifications are waiting to be fetched.
+    pub facebook_wake: Arc<Notify>,
+    pub settings: WebSettings,
+}
+
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -20,42 +35,61 @@ pub struct AppState {
 }
 
 struct Inner {
-    store: Store,
-    clock: Arc<dyn Clock>,
-    resolver: Arc<dyn Resolve>,
-    settings: WebSettings,
+    deps: AppDeps,
+    catalog: RwLock<Option<(Arc<Catalog>, Instant)>>,
 }
 
+/// Markets and niches change rarely; other instances' additions are seen within this.
+const CATALOG_TTL: Duration = Duration::from_secs(10);
+
 impl AppState {
-    pub fn new(
-        store: Store,
-        clock: Arc<dyn Clock>,
-        resolver: Arc<dyn Resolve>,
-        settings: WebSettings,
-    ) -> Self {
+    pub fn new(deps: AppDeps) -> Self {
         Self {
             inner: Arc::new(Inner {
-                store,
-                clock,
-                resolver,
-                settings,
+                deps,
+                catalog: RwLock::new(None),
             }),
         }
     }
 
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        &self.inner.deps.store
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.inner.clock.now_ms()
+        self.inner.deps.clock.now_ms()
     }
 
     pub fn resolver(&self) -> &dyn Resolve {
-        self.inner.resolver.as_ref()
+        self.inner.deps.resolver.as_ref()
+    }
+
+    pub fn ingestor(&self) -> &Ingestor {
+        &self.inner.deps.ingestor
+    }
+
+    pub fn facebook_wake(&self) -> &Notify {
+        &self.inner.deps.facebook_wake
     }
 
     pub fn settings(&self) -> &WebSettings {
-        &self.inner.settings
+        &self.inner.deps.settings
+    }
+
+    /// Markets and niches, cached briefly.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, StoreError> {
+        if let Some((c, at)) = self.inner.catalog.read().await.as_ref() {
+            if at.elapsed() < CATALOG_TTL {
+                return Ok(Arc::clone(c));
+            }
+        }
+        let fresh = Arc::new(self.store().catalog().await?);
+        *self.inner.catalog.write().await = Some((Arc::clone(&fresh), Instant::now()));
+        Ok(fresh)
+    }
+
+    /// Forget the cached catalog (after this process changed it).
+    pub async fn catalog_changed(&self) {
+        *self.inner.catalog.write().await = None;
     }
 }

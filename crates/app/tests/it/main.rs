@@ -9,4 +9,5 @@ mod admin_partners;
 mod admin_sources;
 mod cli;
 mod health;
+mod inbound;
 mod logs;

@@ -31,6 +31,7 @@ async fn create_market(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let market = validate_market(&input).map_err(ApiError::Validation)?;
     state.store().create_market(&market, state.now_ms()).await?;
+    state.catalog_changed().await;
     tracing::info!(market = %market.slug, "market added");
     let mut body = serde_json::to_value(&market).map_err(|e| ApiError::internal("market", e))?;
     body["success"] = json!(true);
@@ -49,6 +50,7 @@ async fn create_niche(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let niche = validate_niche(&input).map_err(ApiError::Validation)?;
     state.store().create_niche(&niche, state.now_ms()).await?;
+    state.catalog_changed().await;
     tracing::info!(niche = %niche.slug, "niche added");
     Ok((
         StatusCode::CREATED,

@@ -1,5 +1,6 @@
 //! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
 
+mod leads;
 mod markets;
 mod partners;
 mod sources;
@@ -9,6 +10,7 @@ use axum::Router;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .merge(leads::router())
         .merge(markets::router())
         .merge(partners::router())
         .merge(sources::router())

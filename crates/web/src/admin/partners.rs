@@ -109,7 +109,7 @@ async fn validated(
     input: &Map<String, Value>,
     base: Option<&PartnerSpec>,
 ) -> Result<(PartnerSpec, Vec<String>), ApiError> {
-    let catalog = state.store().catalog().await?;
+    let catalog = state.catalog().await?;
     let v = validate_partner(input, base, &catalog, &state.settings().allow);
     let mut warnings = v.warnings;
     let mut errors = match &v.result {

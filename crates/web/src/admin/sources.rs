@@ -54,7 +54,7 @@ async fn create(
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let catalog = state.store().catalog().await?;
+    let catalog = state.catalog().await?;
     let spec = validate_source(&input, None, &catalog).map_err(ApiError::Validation)?;
     let token = secrets::new_source_token();
     let source = state
@@ -115,7 +115,7 @@ async fn update(
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let current = find(&state, id).await?;
-    let catalog = state.store().catalog().await?;
+    let catalog = state.catalog().await?;
     let spec =
         validate_source(&input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
     let source = state

@@ -166,6 +166,29 @@ impl TestApp {
         self.admin(Method::PATCH, path, Some(body)).await
     }
 
+    /// Creates a source; returns its id and its (only-once) token.
+    pub async fn source(&self, spec: Value) -> (i64, String) {
+        let (status, s) = self.post("/api/admin/sources", spec).await;
+        assert_eq!(status, 201, "{s}");
+        (
+            s["id"].as_i64().unwrap(),
+            s["token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Sends a lead as a source would, as JSON; returns the status and the JSON answer.
+    pub async fn send_lead(&self, token: &str, lead: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(&format!("/api/webhook/{token}")))
+            .json(&lead)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Stops the server and waits until it has shut down cleanly.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -1,0 +1,115 @@
+//! Group commit for inbound leads.
+//!
+//! Each request hands its submission to one writer task and waits. The writer takes every
+//! submission waiting at that moment (up to a batch limit), stores them in one transaction,
+//! commits once (one fsync for all of them), and only then answers each request. Under load
+//! batches grow by themselves; alone, a lead is committed at once.
+
+use crate::leads::{Ingested, Submission};
+use crate::{Store, StoreError};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone, Copy)]
+pub struct IngestSettings {
+    /// 0 disables dedupe.
+    pub dedupe_window_ms: i64,
+    /// Most submissions committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            dedupe_window_ms: 30 * 86_400_000,
+            max_batch: 512,
+        }
+    }
+}
+
+struct Job {
+    submission: Submission,
+    reply: oneshot::Sender<Result<Ingested, StoreError>>,
+}
+
+/// The handle requests use to store leads. Cheap to clone; when every clone is dropped the
+/// writer finishes what it has and stops.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts the writer. `queued` is notified after each commit that queued new leads, so
+    /// the router can start at once.
+    pub fn start(
+        store: Store,
+        settings: IngestSettings,
+        queued: Arc<Notify>,
+    ) -> (Ingestor, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(settings.max_batch * 8);
+        let task = tokio::spawn(writer(store, settings, rx, queued));
+        (Ingestor { tx }, task)
+    }
+
+    /// Stores one submission; returns once it is committed (or failed).
+    pub async fn submit(&self, submission: Submission) -> Result<Ingested, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { submission, reply })
+            .await
+            .map_err(|_| StoreError::Corrupt("the ingest writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("the ingest writer dropped a request".into()))?
+    }
+}
+
+async fn writer(
+    store: Store,
+    settings: IngestSettings,
+    mut rx: mpsc::Receiver<Job>,
+    queued: Arc<Notify>,
+) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(settings.max_batch);
+    while rx.recv_many(&mut jobs, settings.max_batch).await > 0 {
+        let submissions: Vec<Submission> = jobs.iter().map(|j| j.submission.clone()).collect();
+        let results = match store
+            .insert_leads(&submissions, settings.dedupe_window_ms)
+            .await
+        {
+            Ok(results) => results.into_iter().map(Ok).collect(),
+            Err(batch_error) => {
+                // One bad submission must not fail its neighbours: retry each on its own.
+                tracing::warn!(error = %batch_error, batch = jobs.len(), "batch insert failed; retrying one by one");
+                let mut each = Vec::with_capacity(jobs.len());
+                for s in &submissions {
+                    each.push(
+                        store
+                            .insert_leads(std::slice::from_ref(s), settings.dedupe_window_ms)
+                            .await
+                            .map(|mut v| v.remove(0)),
+                    );
+                }
+                each
+            }
+        };
+        let any_queued = results.iter().any(|r| {
+            matches!(
+                r,
+                Ok(Ingested::New {
+                    status: crate::leads::LeadStatus::Queued,
+                    ..
+                })
+            )
+        });
+        for (job, result) in jobs.drain(..).zip(results) {
+            // A request that gave up waiting is fine: its lead is stored either way.
+            let _ = job.reply.send(result);
+        }
+        if any_queued {
+            queued.notify_one();
+        }
+    }
+}

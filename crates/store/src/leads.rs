@@ -1,0 +1,376 @@
+//! Storing inbound leads: idempotency, dedupe, and the record of what was refused.
+
+use crate::json::to_text;
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::lead::NewLead;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// One lead to store, with where and when it came from.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub source_id: i64,
+    pub lead: NewLead,
+    /// The `Idempotency-Key` header, if the source sent one.
+    pub idempotency_key: Option<String>,
+    pub received_at: EpochMillis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadStatus {
+    Queued,
+    Held,
+    Assigned,
+    Delivered,
+    Failed,
+    Expired,
+    Duplicate,
+}
+
+impl LeadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadStatus::Queued => "queued",
+            LeadStatus::Held => "held",
+            LeadStatus::Assigned => "assigned",
+            LeadStatus::Delivered => "delivered",
+            LeadStatus::Failed => "failed",
+            LeadStatus::Expired => "expired",
+            LeadStatus::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => LeadStatus::Queued,
+            "held" => LeadStatus::Held,
+            "assigned" => LeadStatus::Assigned,
+            "delivered" => LeadStatus::Delivered,
+            "failed" => LeadStatus::Failed,
+            "expired" => LeadStatus::Expired,
+            "duplicate" => LeadStatus::Duplicate,
+            _ => return None,
+        })
+    }
+}
+
+/// What storing a submission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// A new lead: queued for routing, or a duplicate of an earlier lead (not routed).
+    New {
+        id: i64,
+        status: LeadStatus,
+        duplicate_of: Option<i64>,
+    },
+    /// The same source already sent this lead (same `external_id` or `Idempotency-Key`):
+    /// nothing was created.
+    Repeat {
+        id: i64,
+        status: LeadStatus,
+        duplicate_of: Option<i64>,
+    },
+}
+
+impl Ingested {
+    pub fn id(&self) -> i64 {
+        match self {
+            Ingested::New { id, .. } | Ingested::Repeat { id, .. } => *id,
+        }
+    }
+}
+
+fn repeat_from(row: &AnyRow) -> Result<Ingested, StoreError> {
+    let status: String = row.try_get(1)?;
+    Ok(Ingested::Repeat {
+        id: row.try_get(0)?,
+        status: LeadStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("lead status {status}")))?,
+        duplicate_of: row.try_get(2)?,
+    })
+}
+
+async fn find_repeat(
+    tx: &mut Transaction<'_, Any>,
+    s: &Submission,
+) -> Result<Option<Ingested>, StoreError> {
+    if s.lead.external_id.is_none() && s.idempotency_key.is_none() {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT id, status, duplicate_of FROM leads WHERE source_id = $1 \
+         AND (external_id = $2 OR idempotency_key = $3) ORDER BY id LIMIT 1",
+    )
+    .bind(s.source_id)
+    .bind(&s.lead.external_id)
+    .bind(&s.idempotency_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(repeat_from).transpose()
+}
+
+/// Stores one submission inside `tx`.
+async fn insert_one(
+    tx: &mut Transaction<'_, Any>,
+    s: &Submission,
+    dedupe_window_ms: i64,
+) -> Result<Ingested, StoreError> {
+    if let Some(repeat) = find_repeat(tx, s).await? {
+        return Ok(repeat);
+    }
+    let lead = &s.lead;
+    let duplicate_of: Option<i64> =
+        if dedupe_window_ms > 0 && (lead.email.is_some() || lead.phone.is_some()) {
+            sqlx::query(
+                "SELECT id FROM leads WHERE niche = $1 AND received_at >= $2 \
+             AND duplicate_of IS NULL AND (email = $3 OR phone = $4) ORDER BY id LIMIT 1",
+            )
+            .bind(&lead.niche)
+            .bind(s.received_at - dedupe_window_ms)
+            .bind(&lead.email)
+            .bind(&lead.phone)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+        } else {
+            None
+        };
+    let status = if duplicate_of.is_some() {
+        LeadStatus::Duplicate
+    } else {
+        LeadStatus::Queued
+    };
+    // ON CONFLICT: another instance stored the same idempotent lead a moment ago.
+    let inserted = sqlx::query(
+        "INSERT INTO leads (source_id, external_id, idempotency_key, status, first_name, \
+         last_name, email, phone, country, niche, lead_type, source_label, custom_fields, \
+         duplicate_of, received_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(s.source_id)
+    .bind(&lead.external_id)
+    .bind(&s.idempotency_key)
+    .bind(status.as_str())
+    .bind(&lead.first_name)
+    .bind(&lead.last_name)
+    .bind(&lead.email)
+    .bind(&lead.phone)
+    .bind(&lead.country)
+    .bind(&lead.niche)
+    .bind(lead.lead_type.as_str())
+    .bind(&lead.source_label)
+    .bind(to_text(&lead.custom_fields))
+    .bind(duplicate_of)
+    .bind(s.received_at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = inserted else {
+        return find_repeat(tx, s)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("lead".into()));
+    };
+    let id: i64 = row.try_get(0)?;
+    sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(status.as_str())
+        .bind(duplicate_of.map(|d| format!("duplicate of lead {d}")))
+        .bind(s.received_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ingested::New {
+        id,
+        status,
+        duplicate_of,
+    })
+}
+
+impl Store {
+    /// Stores submissions in one transaction, in order; the results match the input.
+    /// Nothing is visible, and nothing may be acknowledged, before this returns `Ok`.
+    pub async fn insert_leads(
+        &self,
+        submissions: &[Submission],
+        dedupe_window_ms: i64,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut out = Vec::with_capacity(submissions.len());
+        for s in submissions {
+            out.push(insert_one(&mut tx, s, dedupe_window_ms).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records a submission we refused, so that nothing is silently dropped.
+    pub async fn record_rejection(
+        &self,
+        source_id: Option<i64>,
+        received_at: EpochMillis,
+        reason: &serde_json::Value,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO rejected_submissions (source_id, received_at, reason, content_type, body) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(source_id)
+        .bind(received_at)
+        .bind(reason.to_string())
+        .bind(content_type)
+        .bind(body)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn list_rejections(
+        &self,
+        limit: i64,
+        before: Option<i64>,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, source_id, received_at, reason, content_type, body \
+             FROM rejected_submissions WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let reason: String = r.try_get(3)?;
+                Ok(Rejection {
+                    id: r.try_get(0)?,
+                    source_id: r.try_get(1)?,
+                    received_at: r.try_get(2)?,
+                    reason: serde_json::from_str(&reason)
+                        .unwrap_or(serde_json::Value::String(reason)),
+                    content_type: r.try_get(4)?,
+                    body: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub id: i64,
+    pub source_id: Option<i64>,
+    pub received_at: EpochMillis,
+    pub reason: serde_json::Value,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// A stored lead, as operators read it.
+#[derive(Debug, Clone)]
+pub struct LeadRecord {
+    pub id: i64,
+    pub source_id: i64,
+    pub external_id: Option<String>,
+    pub status: LeadStatus,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub country: String,
+    pub niche: String,
+    pub lead_type: String,
+    pub source_label: Option<String>,
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+    pub partner_id: Option<i64>,
+    pub routing: Option<serde_json::Value>,
+    pub duplicate_of: Option<i64>,
+    pub received_at: EpochMillis,
+    pub updated_at: EpochMillis,
+}
+
+/// Filters of the operators' lead list; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub status: Option<String>,
+    pub country: Option<String>,
+    pub niche: Option<String>,
+    pub partner_id: Option<i64>,
+    pub source_id: Option<i64>,
+    /// Matches e-mail, phone or name (case-insensitive, substring).
+    pub q: Option<String>,
+    pub limit: i64,
+    pub before: Option<i64>,
+}
+
+const LEAD_COLUMNS: &str = "id, source_id, external_id, status, first_name, last_name, email, \
+    phone, country, niche, lead_type, source_label, custom_fields, partner_id, routing, \
+    duplicate_of, received_at, updated_at";
+
+fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
+    let status: String = r.try_get("status")?;
+    let custom: String = r.try_get("custom_fields")?;
+    let routing: Option<String> = r.try_get("routing")?;
+    Ok(LeadRecord {
+        id: r.try_get("id")?,
+        source_id: r.try_get("source_id")?,
+        external_id: r.try_get("external_id")?,
+        status: LeadStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("lead status {status}")))?,
+        first_name: r.try_get("first_name")?,
+        last_name: r.try_get("last_name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        country: r.try_get("country")?,
+        niche: r.try_get("niche")?,
+        lead_type: r.try_get("lead_type")?,
+        source_label: r.try_get("source_label")?,
+        custom_fields: crate::json::from_text("custom_fields", &custom)?,
+        partner_id: r.try_get("partner_id")?,
+        routing: routing
+            .map(|t| crate::json::from_text("routing", &t))
+            .transpose()?,
+        duplicate_of: r.try_get("duplicate_of")?,
+        received_at: r.try_get("received_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn lead(&self, id: i64) -> Result<Option<LeadRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(lead_from_row).transpose()
+    }
+
+    /// Newest first. Absent filters match everything (`$n IS NULL OR ...`), so one SQL text
+    /// serves every combination.
+    pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRecord>, StoreError> {
+        let pattern =
+            f.q.as_ref()
+                .map(|q| format!("%{}%", q.trim().to_lowercase()));
+        let rows = sqlx::query(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id < $1 \
+             AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR country = $3) \
+             AND ($4 IS NULL OR niche = $4) AND ($5 IS NULL OR partner_id = $5) \
+             AND ($6 IS NULL OR source_id = $6) \
+             AND ($7 IS NULL OR LOWER(COALESCE(email, '')) LIKE $7 OR COALESCE(phone, '') LIKE $7 \
+                  OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE $7) \
+             ORDER BY id DESC LIMIT $8"
+        ))
+        .bind(f.before.unwrap_or(i64::MAX))
+        .bind(&f.status)
+        .bind(&f.country)
+        .bind(&f.niche)
+        .bind(f.partner_id)
+        .bind(f.source_id)
+        .bind(pattern)
+        .bind(f.limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(lead_from_row).collect()
+    }
+}
