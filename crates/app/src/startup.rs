@@ -6,6 +6,7 @@ use anyhow::Context;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
+use leadrouter_delivery::facebook::FacebookFetcher;
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::ingest::{IngestSettings, Ingestor};
 use leadrouter_store::Store;
@@ -14,6 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -76,12 +78,31 @@ pub async fn serve_with(
         },
         Arc::clone(&lead_queued),
     );
+    let facebook_wake = Arc::new(Notify::new());
+    let background = CancellationToken::new();
+    let http = reqwest::Client::builder()
+        .timeout(config.delivery_timeout)
+        .user_agent(concat!("leadrouter/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")?;
+    let mut fetcher = tokio::spawn(
+        FacebookFetcher {
+            store: store.clone(),
+            ingestor: ingestor.clone(),
+            clock: Arc::clone(&clock),
+            http,
+            graph_url: config.facebook_graph_url.clone(),
+            retry_schedule: config.retry_schedule.clone(),
+            wake: Arc::clone(&facebook_wake),
+        }
+        .run(background.clone()),
+    );
     let state = AppState::new(AppDeps {
         store: store.clone(),
         clock,
         resolver,
         ingestor,
-        facebook_wake: Arc::new(Notify::new()),
+        facebook_wake,
         settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
@@ -94,10 +115,17 @@ pub async fn serve_with(
         database = %config.database_url,
         "leadrouter listening"
     );
-    axum::serve(listener, leadrouter_web::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("HTTP server")?;
+    let server = axum::serve(listener, leadrouter_web::app(state)).with_graceful_shutdown(shutdown);
+    // Every task is watched: one that stops on its own is an error, never silence.
+    tokio::select! {
+        served = server => served.context("HTTP server")?,
+        stopped = &mut fetcher => {
+            background.cancel();
+            anyhow::bail!("the Facebook fetcher stopped unexpectedly: {stopped:?}");
+        }
+    }
+    background.cancel();
+    fetcher.await.context("Facebook fetcher")?;
     // Every request has been answered and the router (and with it the last handle to the
     // ingest writer) dropped: the writer commits what it holds and stops.
     ingest_writer.await.context("ingest writer")?;

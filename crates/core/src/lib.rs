@@ -5,12 +5,15 @@
 pub mod capacity;
 pub mod catalog;
 pub mod clock;
+pub mod facebook;
 pub mod hours;
 pub mod lead;
 pub mod localtime;
 pub mod market;
 pub mod partner;
 pub mod phone;
+pub mod retry;
+pub mod signing;
 pub mod source;
 pub mod ssrf;
 pub mod token;

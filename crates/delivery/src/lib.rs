@@ -2,3 +2,4 @@
 //! the retry policy and the worker.
 
 pub mod dns;
+pub mod facebook;

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod clock;
 pub mod dialect;
 mod error;
+pub mod facebook;
 pub mod ingest;
 mod json;
 pub mod leads;

@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod error;
 pub mod extract;
+mod facebook;
 mod inbound;
 mod ops;
 pub mod password;
@@ -27,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router())
         .merge(admin::router())
         .merge(inbound::router())
+        .merge(facebook::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(trace::log_request))

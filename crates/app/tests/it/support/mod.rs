@@ -1,5 +1,6 @@
 //! Test harness: [`TestApp`] runs the real server in-process; [`process`] runs the binary.
 
+pub mod fake_graph;
 pub mod process;
 
 use leadrouter::config::Config;
@@ -37,6 +38,25 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// Waits (up to 15 s) until `check` returns something: for work done by background tasks.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// The configuration a test server runs with: the documented defaults plus `vars`.
