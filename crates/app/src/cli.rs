@@ -27,6 +27,19 @@ enum Command {
     /// Operator accounts and API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Leads in bulk.
+    #[command(subcommand)]
+    Leads(LeadsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LeadsCommand {
+    /// Import leads from a CSV file (first line: field names) for a source.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        source_id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +148,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!(user_id = id, "admin user created");
             println_out(&format!("admin user {id} created"))
         }
+        Command::Leads(LeadsCommand::Import { file, source_id }) => {
+            let store = startup::open_store(&config).await?;
+            let dedupe = config.dedupe_window.as_millis() as i64;
+            let summary = crate::import::import_csv(&store, &file, source_id, dedupe).await;
+            store.close().await;
+            let summary = summary?;
+            tracing::info!(
+                imported = summary.imported,
+                duplicates = summary.duplicates,
+                already_present = summary.already_present,
+                rejected = summary.rejected.len(),
+                "CSV import finished"
+            );
+            print_out(&summary.to_string())
+        }
         Command::Admin(AdminCommand::CreateToken { name }) => {
             let name = name.trim().to_string();
             if name.is_empty() {
@@ -165,6 +193,13 @@ fn read_password_line() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("reading the password from stdin")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .context("writing to stdout")?;
+    out.flush().context("writing to stdout")
 }
 
 /// Command output (not logs) goes to stdout.

@@ -138,12 +138,49 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .expect("source created")
         .to_string();
 
+    // A real lead, accepted, and one refused for a bad e-mail.
+    let webhook: serde_json::Value = client
+        .post(url("/api/admin/sources"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "API", "kind": "webhook"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook_token = webhook["token"].as_str().unwrap().to_string();
+    let accepted = client
+        .post(url(&format!("/api/webhook/{webhook_token}")))
+        .header("Idempotency-Key", "idem-key-secret-99")
+        .json(
+            &serde_json::json!({"email": lead_email, "phone": lead_phone, "name": lead_name,
+            "country": "germany", "niche": "forex", "amount_lost": "31337"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let refused = client
+        .post(url(&format!("/api/webhook/{webhook_token}")))
+        .form(&[
+            ("email", "broken-address@"),
+            ("phone", lead_phone),
+            ("country", "germany"),
+            ("niche", "forex"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+
     let (code, server_log) = server.terminate();
     assert_eq!(code, Some(0));
     // The log really was verbose: requests are in it (by route template).
     assert!(server_log.contains("/api/admin/markets"), "{server_log}");
     assert!(server_log.contains("request"), "{server_log}");
     assert!(server_log.contains("partner created"), "{server_log}");
+    assert!(server_log.contains("lead rejected"), "{server_log}");
 
     let cli_log = format!(
         "{}{}",
@@ -174,6 +211,10 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         fb_secret,
         fb_access,
         &issued_source_token,
+        &webhook_token,
+        "idem-key-secret-99",
+        "broken-address",
+        "31337",
     ] {
         assert!(
             !whole.contains(secret),

@@ -78,6 +78,12 @@ impl Server {
         }
     }
 
+    /// Kills the process outright (SIGKILL): no shutdown, no flushing; a crash.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the exit code and the whole log.
     pub fn terminate(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
