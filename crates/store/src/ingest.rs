@@ -7,6 +7,7 @@
 
 use crate::leads::{Ingested, Submission};
 use crate::{Store, StoreError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -38,6 +39,14 @@ struct Job {
 #[derive(Clone)]
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
+    stats: Arc<Stats>,
+}
+
+/// How much sharing group commit achieved: submissions per committed batch.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub batches: AtomicU64,
+    pub submissions: AtomicU64,
 }
 
 impl Ingestor {
@@ -49,8 +58,17 @@ impl Ingestor {
         queued: Arc<Notify>,
     ) -> (Ingestor, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(settings.max_batch * 8);
-        let task = tokio::spawn(writer(store, settings, rx, queued));
-        (Ingestor { tx }, task)
+        let stats = Arc::new(Stats::default());
+        let task = tokio::spawn(writer(store, settings, rx, queued, Arc::clone(&stats)));
+        (Ingestor { tx, stats }, task)
+    }
+
+    /// (batches committed, submissions in them) since start.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.stats.batches.load(Ordering::Relaxed),
+            self.stats.submissions.load(Ordering::Relaxed),
+        )
     }
 
     /// Stores one submission; returns once it is committed (or failed).
@@ -71,10 +89,15 @@ async fn writer(
     settings: IngestSettings,
     mut rx: mpsc::Receiver<Job>,
     queued: Arc<Notify>,
+    stats: Arc<Stats>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(settings.max_batch);
     while rx.recv_many(&mut jobs, settings.max_batch).await > 0 {
         let submissions: Vec<Submission> = jobs.iter().map(|j| j.submission.clone()).collect();
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .submissions
+            .fetch_add(submissions.len() as u64, Ordering::Relaxed);
         let results = match store
             .insert_leads(&submissions, settings.dedupe_window_ms)
             .await
