@@ -2,6 +2,7 @@
 //! so tests start it on port 0 and stop it when they are done.
 
 use crate::config::Config;
+use crate::router::Router;
 use anyhow::Context;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
@@ -15,6 +16,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Connects to the database and applies pending migrations.
@@ -69,14 +71,15 @@ pub async fn serve_with(
 ) -> anyhow::Result<()> {
     let Services { clock, resolver } = services;
     let store = open_store(&config).await?;
-    let lead_queued = Arc::new(Notify::new());
+    let router_wake = Arc::new(Notify::new());
+    let assigned = Arc::new(Notify::new());
     let (ingestor, ingest_writer) = Ingestor::start(
         store.clone(),
         IngestSettings {
             dedupe_window_ms: config.dedupe_window.as_millis() as i64,
             ..IngestSettings::default()
         },
-        Arc::clone(&lead_queued),
+        Arc::clone(&router_wake),
     );
     let facebook_wake = Arc::new(Notify::new());
     let background = CancellationToken::new();
@@ -85,24 +88,42 @@ pub async fn serve_with(
         .user_agent(concat!("leadrouter/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")?;
-    let mut fetcher = tokio::spawn(
-        FacebookFetcher {
-            store: store.clone(),
-            ingestor: ingestor.clone(),
-            clock: Arc::clone(&clock),
-            http,
-            graph_url: config.facebook_graph_url.clone(),
-            retry_schedule: config.retry_schedule.clone(),
-            wake: Arc::clone(&facebook_wake),
-        }
-        .run(background.clone()),
-    );
+    // Background tasks: each returns its name when it ends, which before shutdown is a fault.
+    let mut tasks: JoinSet<&'static str> = JoinSet::new();
+    let fetcher = FacebookFetcher {
+        store: store.clone(),
+        ingestor: ingestor.clone(),
+        clock: Arc::clone(&clock),
+        http,
+        graph_url: config.facebook_graph_url.clone(),
+        retry_schedule: config.retry_schedule.clone(),
+        wake: Arc::clone(&facebook_wake),
+    }
+    .run(background.clone());
+    tasks.spawn(async move {
+        fetcher.await;
+        "the Facebook fetcher"
+    });
+    let router = Router {
+        store: store.clone(),
+        clock: Arc::clone(&clock),
+        wake: Arc::clone(&router_wake),
+        assigned: Arc::clone(&assigned),
+        hold_max: config.hold_max,
+    }
+    .run(background.clone());
+    tasks.spawn(async move {
+        router.await;
+        "the router"
+    });
     let state = AppState::new(AppDeps {
         store: store.clone(),
         clock,
         resolver,
         ingestor,
         facebook_wake,
+        router_wake,
+        delivery_wake: Arc::clone(&assigned),
         settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
@@ -119,13 +140,18 @@ pub async fn serve_with(
     // Every task is watched: one that stops on its own is an error, never silence.
     tokio::select! {
         served = server => served.context("HTTP server")?,
-        stopped = &mut fetcher => {
+        Some(stopped) = tasks.join_next() => {
             background.cancel();
-            anyhow::bail!("the Facebook fetcher stopped unexpectedly: {stopped:?}");
+            match stopped {
+                Ok(name) => anyhow::bail!("{name} stopped unexpectedly"),
+                Err(e) => anyhow::bail!("a background task failed: {e}"),
+            }
         }
     }
     background.cancel();
-    fetcher.await.context("Facebook fetcher")?;
+    while let Some(done) = tasks.join_next().await {
+        done.context("background task")?;
+    }
     // Every request has been answered and the router (and with it the last handle to the
     // ingest writer) dropped: the writer commits what it holds and stops.
     ingest_writer.await.context("ingest writer")?;

@@ -305,3 +305,58 @@ pub fn normalize_lead(
 
 #[cfg(test)]
 mod tests;
+
+/// The value a lead has for `field` (any alias of a standard field, or a custom field), if
+/// non-empty. Fields every payload carries (`lead_id`, `timestamp`, ...) are answered by the
+/// payload builder, not here.
+pub fn lead_field_value(lead: &crate::routing::LeadFacts<'_>, field: &str) -> Option<Value> {
+    let text = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_string()))
+    };
+    match known(field) {
+        Some(Known::FirstName) => text(lead.first_name),
+        Some(Known::LastName) => text(lead.last_name),
+        Some(Known::Name) => full_name(lead.first_name, lead.last_name).map(Value::String),
+        Some(Known::Email) => text(lead.email),
+        Some(Known::Phone) => text(lead.phone),
+        Some(Known::Country) => text(Some(lead.country)),
+        Some(Known::Niche) => text(Some(lead.niche)),
+        Some(Known::LeadType) => Some(Value::String(lead.lead_type.as_str().into())),
+        Some(Known::Source) => text(lead.source_label),
+        Some(Known::ExternalId) | None => custom_value(lead.custom_fields, field),
+    }
+}
+
+/// A custom field by exact name, else by the same letters and digits (`Amount Lost` finds
+/// `amount_lost`).
+fn custom_value(custom: &Map<String, Value>, field: &str) -> Option<Value> {
+    let compact = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let found = custom.get(field).or_else(|| {
+        let want = compact(field);
+        custom
+            .iter()
+            .find(|(k, _)| compact(k) == want)
+            .map(|(_, v)| v)
+    })?;
+    match found {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        v => Some(v.clone()),
+    }
+}
+
+/// Fields every outbound payload carries, so a partner requiring them is always satisfied.
+pub const ALWAYS_PRESENT: &[&str] = &["lead_id", "timestamp", "country", "niche", "lead_type"];
+
+/// Whether the lead can fill `field` for a partner that requires it.
+pub fn lead_has_field(lead: &crate::routing::LeadFacts<'_>, field: &str) -> bool {
+    ALWAYS_PRESENT.contains(&field.trim().to_ascii_lowercase().as_str())
+        || lead_field_value(lead, field).is_some()
+}

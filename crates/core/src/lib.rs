@@ -13,6 +13,7 @@ pub mod market;
 pub mod partner;
 pub mod phone;
 pub mod retry;
+pub mod routing;
 pub mod signing;
 pub mod source;
 pub mod ssrf;

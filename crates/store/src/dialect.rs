@@ -8,3 +8,24 @@ pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 10000;";
+
+use crate::Backend;
+
+/// Claims up to `$3` leads due for routing by pushing their `route_after` a lease ahead, so
+/// that other routers (other instances) pass them by. On PostgreSQL rows another router is
+/// claiming right now are skipped rather than waited for.
+pub(crate) fn claim_routable_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "UPDATE leads SET route_after = $1 WHERE id IN (SELECT id FROM leads WHERE \
+             (status = 'queued' AND (route_after IS NULL OR route_after <= $2)) \
+             OR (status = 'held' AND route_after <= $2) ORDER BY id LIMIT $3) RETURNING id"
+        }
+        Backend::Postgres => {
+            "UPDATE leads SET route_after = $1 WHERE id IN (SELECT id FROM leads WHERE \
+             (status = 'queued' AND (route_after IS NULL OR route_after <= $2)) \
+             OR (status = 'held' AND route_after <= $2) ORDER BY id LIMIT $3 \
+             FOR UPDATE SKIP LOCKED) RETURNING id"
+        }
+    }
+}

@@ -374,3 +374,17 @@ impl Store {
         rows.iter().map(lead_from_row).collect()
     }
 }
+
+impl Store {
+    /// How many leads are in each status.
+    pub async fn lead_status_counts(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM leads GROUP BY status")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+            .collect()
+    }
+}

@@ -14,6 +14,7 @@ mod json;
 pub mod leads;
 pub mod markets;
 pub mod partners;
+pub mod routing;
 pub mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -25,6 +25,10 @@ pub struct AppDeps {
     pub ingestor: Ingestor,
     /// Woken when Facebook notifications are waiting to be fetched.
     pub facebook_wake: Arc<Notify>,
+    /// Woken when held leads may have become routable.
+    pub router_wake: Arc<Notify>,
+    /// Woken when a delivery is due at once.
+    pub delivery_wake: Arc<Notify>,
     pub settings: WebSettings,
 }
 
@@ -70,6 +74,28 @@ impl AppState {
 
     pub fn facebook_wake(&self) -> &Notify {
         &self.inner.deps.facebook_wake
+    }
+
+    /// Makes a market's held leads due now and wakes the router: something changed that
+    /// may let a partner take them.
+    pub async fn recheck_held(
+        &self,
+        country: Option<&str>,
+        niche: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.store()
+            .recheck_held(country, niche, self.now_ms())
+            .await?;
+        self.inner.deps.router_wake.notify_one();
+        Ok(())
+    }
+
+    pub fn wake_router(&self) {
+        self.inner.deps.router_wake.notify_one();
+    }
+
+    pub fn wake_delivery(&self) {
+        self.inner.deps.delivery_wake.notify_one();
     }
 
     pub fn settings(&self) -> &WebSettings {

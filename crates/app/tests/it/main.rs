@@ -14,3 +14,4 @@ mod health;
 mod import;
 mod inbound;
 mod logs;
+mod routing;

@@ -2,14 +2,20 @@
 //! refused, so that nothing is silently dropped.
 
 use crate::auth::AdminAuth;
+use crate::extract::JsonObject;
 use crate::extract::{Page, PathId};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_core::lead::full_name;
+use leadrouter_core::localtime::local_date;
 use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::source::LeadType;
+use leadrouter_core::webhook_url::{check_resolved, parse_webhook_url, WebhookHost};
 use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
+use leadrouter_store::partners::PartnerStatus;
+use leadrouter_store::routing::{Reservation, Reserve};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,6 +23,8 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/leads", get(list))
         .route("/api/admin/leads/{id}", get(show))
+        .route("/api/admin/leads/{id}/retry", post(retry))
+        .route("/api/admin/leads/{id}/assign", post(assign))
         .route("/api/admin/rejected-submissions", get(rejections))
 }
 
@@ -118,7 +126,23 @@ async fn show(
         .await?
         .ok_or(ApiError::NotFound("no such lead"))?;
     let mut body = lead_json(&lead);
-    body["deliveries"] = json!([]);
+    let deliveries = state.store().lead_deliveries(id).await?;
+    body["deliveries"] = json!(deliveries
+        .iter()
+        .map(|d| json!({
+            "id": d.id,
+            "partner_id": d.partner_id,
+            "status": d.status,
+            "lead_type": d.lead_type,
+            "counted_day": d.counted_day,
+            "over_cap": d.over_cap,
+            "attempt_count": d.attempt_count,
+            "last_error": d.last_error,
+            "created_at": rfc3339(d.created_at),
+            "completed_at": d.completed_at.map(rfc3339),
+            "attempts": [],
+        }))
+        .collect::<Vec<_>>());
     body["success"] = json!(true);
     Ok(Json(body))
 }
@@ -143,4 +167,166 @@ async fn rejections(
     Ok(Json(
         json!({"success": true, "rejected_submissions": items, "next_before": next}),
     ))
+}
+
+async fn find_lead(state: &AppState, id: i64) -> Result<LeadRecord, ApiError> {
+    state
+        .store()
+        .lead(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such lead"))
+}
+
+/// Puts a held, failed or expired lead back into routing (partners already tried stay
+/// excluded).
+async fn retry(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let lead = find_lead(&state, id).await?;
+    if !state.store().requeue_lead(id, state.now_ms()).await? {
+        return Err(ApiError::Conflict(format!(
+            "only held, failed or expired leads can be retried; this one is {}",
+            lead.status.as_str()
+        )));
+    }
+    tracing::info!(lead_id = id, "lead retried by an operator");
+    state.wake_router();
+    Ok(Json(
+        json!({"success": true, "lead_id": id, "status": "queued"}),
+    ))
+}
+
+/// Assigns a lead to a partner an operator chose. The SSRF guard still applies; the daily
+/// limit does not (the answer says when it was passed).
+async fn assign(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    JsonObject(input): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let lead = find_lead(&state, id).await?;
+    let partner_id = input
+        .get("partner_id")
+        .and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+        .ok_or_else(|| ApiError::validation_one("partner_id", "is required (a partner id)"))?;
+    let partner = state
+        .store()
+        .partner(partner_id)
+        .await?
+        .ok_or_else(|| ApiError::validation_one("partner_id", "no such partner"))?;
+    let allow = &state.settings().allow;
+    let mut warnings = Vec::new();
+    match parse_webhook_url(&partner.spec.webhook_url, allow) {
+        Err(problem) => {
+            return Err(ApiError::validation_one(
+                "partner_id",
+                format!("the partner's webhook_url {problem}"),
+            ))
+        }
+        Ok(webhook) => {
+            if let WebhookHost::Name(name) = &webhook.host {
+                match state.resolver().resolve(name).await {
+                    Ok(ips) if !ips.is_empty() => {
+                        if let Err(problem) = check_resolved(name, &ips, allow) {
+                            return Err(ApiError::validation_one(
+                                "partner_id",
+                                format!("the partner's webhook_url {problem}"),
+                            ));
+                        }
+                    }
+                    _ => warnings.push(format!(
+                        "webhook host {name} does not resolve now; delivery will retry"
+                    )),
+                }
+            }
+        }
+    }
+    if partner.status != PartnerStatus::Active {
+        warnings.push("the partner is paused; the delivery waits until it is resumed".to_string());
+    }
+    if partner.spec.country != lead.country || partner.spec.niche != lead.niche {
+        warnings.push(format!(
+            "the partner serves {}/{}; the lead is {}/{}",
+            partner.spec.country, partner.spec.niche, lead.country, lead.niche
+        ));
+    }
+    let now = state.now_ms();
+    let day = local_date(&partner.spec.timezone, now);
+    let mut routing = vec![
+        json!({"partner_id": partner.id, "partner_name": partner.spec.name,
+        "eligible": true, "reason": "assigned by an operator"}),
+    ];
+    if let Some(Value::Array(before)) = &lead.routing {
+        routing.extend(
+            before
+                .iter()
+                .filter(|e| e["partner_id"] != json!(partner.id))
+                .cloned(),
+        );
+    }
+    let lead_type = LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw);
+    let outcome = state
+        .store()
+        .reserve(
+            &Reserve {
+                lead_id: id,
+                partner_id: partner.id,
+                day: &day,
+                lead_type,
+                daily_limit: partner.spec.daily_limit,
+                premium_ratio: partner.spec.premium_ratio,
+                routing: &json!(routing),
+                from: &[
+                    LeadStatus::Queued,
+                    LeadStatus::Held,
+                    LeadStatus::Failed,
+                    LeadStatus::Expired,
+                    LeadStatus::Duplicate,
+                ],
+                override_cap: true,
+            },
+            now,
+        )
+        .await?;
+    match outcome {
+        Reservation::Assigned {
+            delivery_id,
+            over_cap,
+        } => {
+            if over_cap {
+                let counts = state
+                    .store()
+                    .day_counts(&[(partner.id, day.clone())])
+                    .await?;
+                let total = counts.get(&partner.id).map_or(0, |c| c.total);
+                warnings.push(format!(
+                    "the partner is over its daily limit: {total}/{} today",
+                    partner.spec.daily_limit
+                ));
+            }
+            tracing::info!(
+                lead_id = id,
+                partner_id = partner.id,
+                over_cap,
+                "lead assigned by an operator"
+            );
+            state.wake_delivery();
+            Ok(Json(
+                json!({"success": true, "lead_id": id, "partner_id": partner.id,
+                "delivery_id": delivery_id, "status": "assigned", "over_cap": over_cap, "warnings": warnings}),
+            ))
+        }
+        Reservation::AlreadyTried => Err(ApiError::Conflict(
+            "this partner already had this lead".into(),
+        )),
+        Reservation::LeadGone | Reservation::NoCapacity => Err(ApiError::Conflict(format!(
+            "the lead is {}; only queued, held, failed, expired or duplicate leads can be assigned",
+            lead.status.as_str()
+        ))),
+    }
 }

@@ -151,6 +151,9 @@ async fn create(
         )
         .await?;
     tracing::info!(partner_id = partner.id, "partner created");
+    state
+        .recheck_held(Some(&spec.country), Some(&spec.niche))
+        .await?;
     let mut body = one(&state, &partner).await?;
     body.insert("api_key".into(), json!(api_key));
     body.insert("signing_secret".into(), json!(signing_secret));
@@ -201,6 +204,9 @@ async fn update(
         .update_partner(id, &spec, state.now_ms())
         .await?;
     tracing::info!(partner_id = id, "partner updated");
+    state
+        .recheck_held(Some(&spec.country), Some(&spec.niche))
+        .await?;
     let mut body = one(&state, &partner).await?;
     body.insert("warnings".into(), json!(warnings));
     Ok(success(body))
@@ -244,6 +250,9 @@ async fn resume(
         .set_partner_status(id, PartnerStatus::Active, None, state.now_ms())
         .await?;
     tracing::info!(partner_id = id, "partner resumed");
+    state
+        .recheck_held(Some(&p.spec.country), Some(&p.spec.niche))
+        .await?;
     Ok(success(one(&state, &p).await?))
 }
 

@@ -4,6 +4,7 @@ pub mod fake_graph;
 pub mod process;
 
 use leadrouter::config::Config;
+use leadrouter_core::clock::ManualClock;
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_delivery::dns::StaticResolver;
 use leadrouter_store::testing::TestDatabase;
@@ -60,12 +61,12 @@ where
 }
 
 /// The configuration a test server runs with: the documented defaults plus `vars`.
-pub fn test_config(db: &TestDatabase, vars: &[(&str, &str)]) -> Config {
+pub fn test_config(url: &leadrouter_store::DatabaseUrl, vars: &[(&str, &str)]) -> Config {
     let mut map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    map.insert("DATABASE_URL".into(), db.url.expose().to_string());
+    map.insert("DATABASE_URL".into(), url.expose().to_string());
     Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid")
 }
 
@@ -95,7 +96,9 @@ pub struct TestApp {
     pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _db: TestDatabase,
+    db_url: leadrouter_store::DatabaseUrl,
+    pub clock: Option<Arc<ManualClock>>,
+    _db: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -104,7 +107,32 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp {
-        let config = test_config(&db, vars);
+        let url = db.url.clone();
+        Self::start(&url, vars, None, Some(db)).await
+    }
+
+    /// A server whose clock only moves when the test moves it.
+    pub async fn spawn_at(
+        db: TestDatabase,
+        vars: &[(&str, &str)],
+        clock: Arc<ManualClock>,
+    ) -> TestApp {
+        let url = db.url.clone();
+        Self::start(&url, vars, Some(clock), Some(db)).await
+    }
+
+    /// A second server on the same database (as a second instance sharing PostgreSQL).
+    pub async fn another_instance(&self, vars: &[(&str, &str)]) -> TestApp {
+        Self::start(&self.db_url, vars, self.clock.clone(), None).await
+    }
+
+    async fn start(
+        url: &leadrouter_store::DatabaseUrl,
+        vars: &[(&str, &str)],
+        clock: Option<Arc<ManualClock>>,
+        db: Option<TestDatabase>,
+    ) -> TestApp {
+        let config = test_config(url, vars);
         let store = leadrouter::startup::open_store(&config)
             .await
             .expect("open store");
@@ -121,10 +149,13 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let services = leadrouter::startup::Services {
+        let mut services = leadrouter::startup::Services {
             resolver: Arc::new(test_dns()),
             ..Default::default()
         };
+        if let Some(c) = &clock {
+            services.clock = c.clone();
+        }
         let server = tokio::spawn(leadrouter::startup::serve_with(
             config,
             listener,
@@ -140,6 +171,8 @@ impl TestApp {
             store,
             shutdown: Some(tx),
             server: Some(server),
+            db_url: url.clone(),
+            clock,
             _db: db,
         }
     }
@@ -207,6 +240,20 @@ impl TestApp {
             .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Stops this instance's server (and its router) but keeps the test database alive, for
+    /// a later `another_instance`.
+    pub async fn stop_tasks_only(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
     }
 
     /// Stops the server and waits until it has shut down cleanly.

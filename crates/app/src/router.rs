@@ -1,0 +1,198 @@
+//! The router: routes queued leads the moment they arrive, re-routes held ones when their
+//! time comes (an opening, a new partner-local day) or something changes, and expires the
+//! ones held too long.
+//!
+//! Each lead: load the market's partners and today's counts, let the core rules order the
+//! eligible ones, then try to reserve them in that order. The reservation is one guarded
+//! transaction, so a race lost to another lead (or another instance) just means: next.
+
+use leadrouter_core::clock::Clock;
+use leadrouter_core::localtime::local_date;
+use leadrouter_core::routing::{plan, Candidate, LeadFacts};
+use leadrouter_core::source::LeadType;
+use leadrouter_store::leads::LeadStatus;
+use leadrouter_store::partners::PartnerStatus;
+use leadrouter_store::routing::{Reservation, Reserve};
+use leadrouter_store::{Store, StoreError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub struct Router {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Woken for new leads and for changes that may free a held lead.
+    pub wake: Arc<Notify>,
+    /// Woken after each assignment, for the delivery worker.
+    pub assigned: Arc<Notify>,
+    pub hold_max: Duration,
+}
+
+/// How long a claimed lead is this router's before another may take it.
+const LEASE_MS: i64 = 30_000;
+const CLAIM_BATCH: i64 = 64;
+/// Longest sleep without looking (the fallback when nothing wakes us, e.g. a lead that
+/// another instance queued).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+impl Router {
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.pass().await {
+                tracing::warn!(error = %e, "routing pass failed; trying again shortly");
+            }
+            let pause = match self.store.next_route_due().await {
+                Ok(Some(due)) => {
+                    Duration::from_millis((due - self.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
+                }
+                _ => IDLE_POLL,
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Expires, then routes everything due now.
+    pub async fn pass(&self) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let expired = self
+            .store
+            .expire_held(now - self.hold_max.as_millis() as i64, now)
+            .await?;
+        if expired > 0 {
+            tracing::info!(expired, "held leads expired");
+        }
+        loop {
+            let ids = self
+                .store
+                .claim_routable(self.clock.now_ms(), LEASE_MS, CLAIM_BATCH)
+                .await?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            for id in ids {
+                self.route(id).await?;
+            }
+        }
+    }
+
+    async fn route(&self, lead_id: i64) -> Result<(), StoreError> {
+        let Some(lead) = self.store.lead(lead_id).await? else {
+            return Ok(());
+        };
+        if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let lead_type = LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw);
+        let partners = self.store.partners_for(&lead.country, &lead.niche).await?;
+        let tried = self.store.tried_partners(lead_id).await?;
+        let days: Vec<(i64, String)> = partners
+            .iter()
+            .map(|p| (p.id, local_date(&p.spec.timezone, now)))
+            .collect();
+        let counts = self.store.day_counts(&days).await?;
+        let candidates: Vec<Candidate> = partners
+            .iter()
+            .map(|p| {
+                let c = counts.get(&p.id).copied().unwrap_or_default();
+                Candidate {
+                    id: p.id,
+                    name: p.spec.name.clone(),
+                    active: p.status == PartnerStatus::Active,
+                    required_fields: p.spec.required_fields.clone(),
+                    business_hours: p.spec.business_hours.clone(),
+                    timezone: p.spec.timezone.clone(),
+                    daily_limit: p.spec.daily_limit,
+                    premium_ratio: p.spec.premium_ratio,
+                    total: c.total,
+                    premium: c.premium,
+                    raw: c.raw,
+                    tried: tried.contains(&p.id),
+                }
+            })
+            .collect();
+        let facts = LeadFacts {
+            lead_type,
+            first_name: lead.first_name.as_deref(),
+            last_name: lead.last_name.as_deref(),
+            email: lead.email.as_deref(),
+            phone: lead.phone.as_deref(),
+            country: &lead.country,
+            niche: &lead.niche,
+            source_label: lead.source_label.as_deref(),
+            custom_fields: &lead.custom_fields,
+        };
+        let mut decision = plan(&candidates, &facts, now, rand::random::<f64>);
+        for partner_id in decision.order.clone() {
+            let Some(c) = candidates.iter().find(|c| c.id == partner_id) else {
+                continue;
+            };
+            let day = &days
+                .iter()
+                .find(|(id, _)| *id == partner_id)
+                .expect("day per partner")
+                .1;
+            for entry in &mut decision.explanation {
+                if entry.partner_id == partner_id {
+                    entry.reason =
+                        format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
+                }
+            }
+            let routing = json!(decision.explanation);
+            let outcome = self
+                .store
+                .reserve(
+                    &Reserve {
+                        lead_id,
+                        partner_id,
+                        day,
+                        lead_type,
+                        daily_limit: c.daily_limit,
+                        premium_ratio: c.premium_ratio,
+                        routing: &routing,
+                        from: &[LeadStatus::Queued, LeadStatus::Held],
+                        override_cap: false,
+                    },
+                    now,
+                )
+                .await?;
+            match outcome {
+                Reservation::Assigned { .. } => {
+                    tracing::debug!(lead_id, partner_id, "lead assigned");
+                    self.assigned.notify_one();
+                    return Ok(());
+                }
+                Reservation::LeadGone => return Ok(()),
+                Reservation::NoCapacity | Reservation::AlreadyTried => {
+                    for entry in &mut decision.explanation {
+                        if entry.partner_id == partner_id {
+                            entry.eligible = false;
+                            entry.reason = "capacity taken by a concurrent lead".into();
+                        }
+                    }
+                    let midnight = leadrouter_core::routing::next_local_midnight(&c.timezone, now);
+                    decision.reconsider_at =
+                        Some(decision.reconsider_at.map_or(midnight, |r| r.min(midnight)));
+                }
+            }
+        }
+        let routing = json!(decision.explanation);
+        // Every partner of the market has had this lead and none is left: it has failed.
+        let untried_active = candidates.iter().any(|c| c.active && !c.tried);
+        if !tried.is_empty() && !untried_active {
+            tracing::info!(lead_id, "no partner left for the lead");
+            return self.store.fail_lead(lead_id, &routing, now).await;
+        }
+        let expires = lead.received_at + self.hold_max.as_millis() as i64;
+        let route_after = decision.reconsider_at.map_or(expires, |t| t.min(expires));
+        self.store
+            .hold_lead(lead_id, &routing, route_after, now)
+            .await
+    }
+}

@@ -1,0 +1,390 @@
+//! Smart routing through the running server, on both backends: one partner per lead,
+//! caps that never overshoot, held leads that come back.
+
+use crate::support::{eventually, TestApp};
+use chrono::DateTime;
+use leadrouter_core::clock::ManualClock;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn at(s: &str) -> i64 {
+    DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+}
+
+async fn partner(app: &TestApp, name: &str, extra: Value) -> i64 {
+    let mut body = json!({"name": name, "country": "germany", "niche": "forex", "daily_limit": 20,
+        "premium_ratio": 50, "webhook_url": "https://fxpartners.com/api/leads"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (status, p) = app.post("/api/admin/partners", body).await;
+    assert_eq!(status, 201, "{p}");
+    p["id"].as_i64().unwrap()
+}
+
+async fn counts(app: &TestApp) -> BTreeMap<String, i64> {
+    app.store.lead_status_counts().await.unwrap()
+}
+
+/// Waits until nothing is queued any more and `n` leads exist.
+async fn settled(app: &TestApp, n: i64) -> BTreeMap<String, i64> {
+    eventually("every lead routed", || async {
+        let c = counts(app).await;
+        (c.values().sum::<i64>() == n && !c.contains_key("queued")).then_some(c)
+    })
+    .await
+}
+
+async fn today(app: &TestApp, id: i64) -> Value {
+    app.get(&format!("/api/admin/partners/{id}")).await.1["today"].clone()
+}
+
+async fn lead(app: &TestApp, id: &Value) -> Value {
+    app.get(&format!("/api/admin/leads/{id}")).await.1
+}
+
+fn lead_body(i: usize, premium: bool) -> Value {
+    json!({"email": format!("lead{i}@example.com"), "country": "de", "niche": "forex",
+           "type": if premium { "premium" } else { "raw" }})
+}
+
+async fn fire(apps: &[&TestApp], token: &str, n: usize) {
+    let sends = (0..n).map(|i| apps[i % apps.len()].send_lead(token, lead_body(i, i % 2 == 0)));
+    let answers = futures::future::join_all(sends).await;
+    assert!(
+        answers.iter().all(|(s, _)| *s == 202),
+        "every lead accepted"
+    );
+}
+
+async fn assert_caps_held(app: &TestApp, partners: &[i64]) {
+    for id in partners {
+        let t = today(app, *id).await;
+        assert_eq!(
+            (
+                t["total"].as_i64(),
+                t["premium"].as_i64(),
+                t["raw"].as_i64()
+            ),
+            (Some(20), Some(10), Some(10)),
+            "partner {id}: {t}"
+        );
+    }
+    let (_, assigned) = app.get("/api/admin/leads?status=assigned&limit=200").await;
+    let assigned = assigned["leads"].as_array().unwrap();
+    assert_eq!(assigned.len(), 60);
+    for id in partners {
+        let mine = assigned.iter().filter(|l| l["partner_id"] == *id).count();
+        assert_eq!(mine, 20, "partner {id} has 20 leads");
+    }
+    let (_, held) = app.get("/api/admin/leads?status=held&limit=200").await;
+    for l in held["leads"].as_array().unwrap() {
+        let routing = l["routing"].as_array().unwrap();
+        assert_eq!(routing.len(), 3, "{l}");
+        for entry in routing {
+            assert_eq!(entry["eligible"], false, "{l}");
+            let reason = entry["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("quota reached 10/10")
+                    || reason.contains("daily limit reached 20/20")
+                    || reason.contains("capacity taken by a concurrent lead"),
+                "{reason}"
+            );
+        }
+    }
+}
+
+both_backends! {
+    async fn five_hundred_leads_at_once_fill_three_partners_exactly_to_their_caps(db) {
+        let app = TestApp::spawn(db).await;
+        let ids = [partner(&app, "A", json!({})).await, partner(&app, "B", json!({})).await, partner(&app, "C", json!({})).await];
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        fire(&[&app], &token, 500).await;
+        let c = settled(&app, 500).await;
+        assert_eq!(c.get("assigned"), Some(&60), "{c:?}");
+        assert_eq!(c.get("held"), Some(&440), "{c:?}");
+        assert_caps_held(&app, &ids).await;
+        app.stop().await;
+    }
+}
+
+/// Two server instances, one PostgreSQL database, routers racing for the same caps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_sharing_postgres_never_overshoot_a_cap() {
+    let Some(db) = leadrouter_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let first = TestApp::spawn(db).await;
+    let second = first.another_instance(&[]).await;
+    let ids = [
+        partner(&first, "A", json!({})).await,
+        partner(&first, "B", json!({})).await,
+        partner(&first, "C", json!({})).await,
+    ];
+    let (_, token) = first.source(json!({"name": "S", "kind": "webhook"})).await;
+    fire(&[&first, &second], &token, 500).await;
+    let c = settled(&first, 500).await;
+    assert_eq!(
+        (c.get("assigned"), c.get("held")),
+        (Some(&60), Some(&440)),
+        "{c:?}"
+    );
+    assert_caps_held(&first, &ids).await;
+    second.stop().await;
+    first.stop().await;
+}
+
+both_backends! {
+    async fn the_guides_example_partner_gets_35_premium_and_15_raw(db) {
+        let app = TestApp::spawn(db).await;
+        let id = partner(&app, "FX Trading Partners Ltd", json!({"daily_limit": 50, "premium_ratio": "70%"})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        fire(&[&app], &token, 120).await;
+        let c = settled(&app, 120).await;
+        assert_eq!((c.get("assigned"), c.get("held")), (Some(&50), Some(&70)));
+        let t = today(&app, id).await;
+        assert_eq!((t["premium"].as_i64(), t["raw"].as_i64()), (Some(35), Some(15)));
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_lead_waits_for_business_hours_and_goes_when_they_open(db) {
+        // Tuesday 24 November 2026, 12:00 UTC: 13:00 in Madrid.
+        let clock = Arc::new(ManualClock::at(at("2026-11-24T12:00:00Z")));
+        let app = TestApp::spawn_at(db, &[], clock.clone()).await;
+        let (status, p) = app.post("/api/admin/partners", json!({"name": "Recovery ES", "country": "spain",
+            "niche": "recovery", "webhook_url": "https://recovery-es.com/api/new-lead",
+            "business_hours": {"tue": ["15:00", "18:00"]}})).await;
+        assert_eq!(status, 201, "{p}");
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "a@example.es", "country": "es", "niche": "recovery"})).await;
+        settled(&app, 1).await;
+        let held = lead(&app, &r["lead_id"]).await;
+        assert_eq!(held["status"], "held");
+        assert_eq!(held["routing"][0]["partner_name"], "Recovery ES");
+        assert_eq!(held["routing"][0]["reason"], "outside business hours, opens 15:00 Europe/Madrid");
+
+        clock.set(at("2026-11-24T14:00:00Z")); // 15:00 in Madrid
+        let assigned = eventually("routed when the partner opens", || async {
+            let l = lead(&app, &r["lead_id"]).await;
+            (l["status"] == "assigned").then_some(l)
+        })
+        .await;
+        assert_eq!(assigned["partner_id"], p["id"]);
+        assert_eq!(assigned["deliveries"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_partner_past_its_local_midnight_counts_afresh_while_another_is_still_on_yesterday(db) {
+        // 22:30 UTC: 23:30 in Berlin, 17:30 in Toronto.
+        let clock = Arc::new(ManualClock::at(at("2026-11-24T22:30:00Z")));
+        let app = TestApp::spawn_at(db, &[], clock.clone()).await;
+        let berlin = partner(&app, "Berlin", json!({"daily_limit": 1, "premium_ratio": 0, "timezone": "Europe/Berlin"})).await;
+        let toronto = partner(&app, "Toronto", json!({"daily_limit": 1, "premium_ratio": 0, "timezone": "America/Toronto"})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        for i in 0..3 {
+            assert_eq!(app.send_lead(&token, json!({"email": format!("m{i}@x.de"), "country": "de", "niche": "forex"})).await.0, 202);
+        }
+        let c = settled(&app, 3).await;
+        assert_eq!((c.get("assigned"), c.get("held")), (Some(&2), Some(&1)));
+
+        clock.set(at("2026-11-24T23:00:01Z")); // Berlin: Wednesday 00:00:01; Toronto: Tuesday
+        eventually("the held lead goes to Berlin's new day", || async {
+            let c = counts(&app).await;
+            (c.get("assigned") == Some(&3)).then_some(())
+        })
+        .await;
+        let b = today(&app, berlin).await;
+        assert_eq!((b["date"].as_str(), b["total"].as_i64()), (Some("2026-11-25"), Some(1)));
+        let t = today(&app, toronto).await;
+        assert_eq!((t["date"].as_str(), t["total"].as_i64()), (Some("2026-11-24"), Some(1)));
+        assert_eq!(app.send_lead(&token, json!({"email": "late@x.de", "country": "de", "niche": "forex"})).await.0, 202);
+        let c = settled(&app, 4).await;
+        assert_eq!(c.get("held"), Some(&1), "both partners are full for their own today");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn held_leads_expire_after_the_hold_limit(db) {
+        let clock = Arc::new(ManualClock::at(at("2026-11-24T10:00:00Z")));
+        let app = TestApp::spawn_at(db, &[("LEADROUTER_HOLD_MAX", "1h")], clock.clone()).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "nobody@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        assert_eq!(lead(&app, &r["lead_id"]).await["status"], "held", "no partner at all");
+        clock.set(at("2026-11-24T11:00:01Z"));
+        eventually("expired", || async { (lead(&app, &r["lead_id"]).await["status"] == "expired").then_some(()) }).await;
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn held_leads_are_routed_when_a_partner_is_added_or_resumed(db) {
+        let app = TestApp::spawn(db).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, first) = app.send_lead(&token, json!({"email": "a@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        assert_eq!(lead(&app, &first["lead_id"]).await["routing"], json!([]), "no partner considered");
+        let id = partner(&app, "New", json!({})).await;
+        eventually("routed to the new partner", || async {
+            let l = lead(&app, &first["lead_id"]).await;
+            (l["partner_id"] == id).then_some(())
+        })
+        .await;
+
+        assert_eq!(app.post(&format!("/api/admin/partners/{id}/pause"), json!({})).await.0, 200);
+        let (_, second) = app.send_lead(&token, json!({"email": "b@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 2).await;
+        let held = lead(&app, &second["lead_id"]).await;
+        assert_eq!((held["status"].as_str(), held["routing"][0]["reason"].as_str()), (Some("held"), Some("paused")));
+        assert_eq!(app.post(&format!("/api/admin/partners/{id}/resume"), json!({})).await.0, 200);
+        eventually("routed after resume", || async {
+            (lead(&app, &second["lead_id"]).await["status"] == "assigned").then_some(())
+        })
+        .await;
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_partner_requiring_fields_the_lead_lacks_is_skipped_with_the_reason(db) {
+        let app = TestApp::spawn(db).await;
+        let picky = partner(&app, "Picky", json!({"required_fields": "name,lastname,email,amount_lost"})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"first_name": "Ana", "email": "a@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        let l = lead(&app, &r["lead_id"]).await;
+        assert_eq!(l["routing"][0]["reason"], "lead lacks required fields: lastname, amount_lost");
+        let (_, ok) = app.send_lead(&token, json!({"name": "Ana Ruiz", "email": "b@x.de", "country": "de",
+            "niche": "forex", "Amount Lost": "5000"})).await;
+        settled(&app, 2).await;
+        assert_eq!(lead(&app, &ok["lead_id"]).await["partner_id"], picky);
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_rejected_delivery_gives_the_capacity_back_and_the_lead_fails_over(db) {
+        let app = TestApp::spawn(db).await;
+        let a = partner(&app, "A", json!({})).await;
+        let b = partner(&app, "B", json!({})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "f@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        let l = lead(&app, &r["lead_id"]).await;
+        let first = l["partner_id"].as_i64().unwrap();
+        let second = if first == a { b } else { a };
+        assert_eq!(today(&app, first).await["total"], 1);
+
+        let delivery = l["deliveries"][0]["id"].as_i64().unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        assert!(app.store.end_delivery_unsuccessfully(delivery, "rejected", "HTTP 400", now).await.unwrap());
+        app.post("/api/admin/leads/0/retry", json!({})).await; // any request; the router polls anyway
+        let moved = eventually("failed over to the other partner", || async {
+            let l = lead(&app, &r["lead_id"]).await;
+            (l["partner_id"] == second).then_some(l)
+        })
+        .await;
+        assert_eq!(today(&app, first).await["total"], 0, "the reservation was released");
+        let deliveries = moved["deliveries"].as_array().unwrap();
+        assert_eq!(deliveries.len(), 2);
+        assert_eq!(deliveries[0]["status"], "rejected");
+        let tried = moved["routing"].as_array().unwrap().iter().find(|e| e["partner_id"] == first).unwrap();
+        assert_eq!(tried["reason"], "already tried for this lead");
+
+        let delivery = deliveries[1]["id"].as_i64().unwrap();
+        assert!(app.store.end_delivery_unsuccessfully(delivery, "failed", "timeout", now).await.unwrap());
+        eventually("no partner left: failed", || async {
+            (lead(&app, &r["lead_id"]).await["status"] == "failed").then_some(())
+        })
+        .await;
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn operators_retry_and_assign_leads_and_filter_by_partner(db) {
+        let app = TestApp::spawn(db).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "op@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        let lead_id = r["lead_id"].as_i64().unwrap();
+        let full = partner(&app, "Full", json!({"daily_limit": 1, "premium_ratio": 0})).await;
+        settled(&app, 1).await;
+        eventually("assigned to Full", || async { (lead(&app, &r["lead_id"]).await["partner_id"] == full).then_some(()) }).await;
+
+        // A second lead waits: Full is full. The operator assigns it anyway, and is told.
+        let (_, r2) = app.send_lead(&token, json!({"email": "op2@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 2).await;
+        let second = r2["lead_id"].as_i64().unwrap();
+        assert_eq!(lead(&app, &r2["lead_id"]).await["status"], "held");
+        let (status, a) = app.post(&format!("/api/admin/leads/{second}/assign"), json!({"partner_id": full})).await;
+        assert_eq!(status, 200, "{a}");
+        assert_eq!(a["over_cap"], true);
+        assert!(a["warnings"][0].as_str().unwrap().contains("over its daily limit: 2/1"), "{a}");
+        assert_eq!(today(&app, full).await["total"], 2);
+        let (status, _) = app.post(&format!("/api/admin/leads/{second}/assign"), json!({"partner_id": full})).await;
+        assert_eq!(status, 409, "not assignable twice");
+        assert_eq!(app.post(&format!("/api/admin/leads/{second}/assign"), json!({})).await.0, 422);
+        assert_eq!(app.post("/api/admin/leads/999999/assign", json!({"partner_id": full})).await.0, 404);
+
+        let (_, mine) = app.get(&format!("/api/admin/leads?partner_id={full}")).await;
+        assert_eq!(mine["leads"].as_array().unwrap().len(), 2);
+
+        // Retry: only for held, failed or expired leads.
+        assert_eq!(app.post(&format!("/api/admin/leads/{lead_id}/retry"), json!({})).await.0, 409);
+        let (_, r3) = app.send_lead(&token, json!({"email": "op3@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 3).await;
+        let third = r3["lead_id"].as_i64().unwrap();
+        let (status, body) = app.post(&format!("/api/admin/leads/{third}/retry"), json!({})).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("queued")));
+        settled(&app, 3).await;
+        assert_eq!(lead(&app, &r3["lead_id"]).await["status"], "held", "still no room");
+        app.stop().await;
+    }
+}
+
+/// Assigning by hand still respects the SSRF guard: a partner saved under an allow-list is
+/// refused by an instance that does not have it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_assignment_still_respects_the_ssrf_guard() {
+    let db = leadrouter_store::testing::TestDatabase::sqlite();
+    let mut lenient =
+        TestApp::spawn_with(db, &[("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "127.0.0.1/32")]).await;
+    let internal = partner(
+        &lenient,
+        "Internal",
+        json!({"webhook_url": "https://127.0.0.1:9443/hook", "daily_limit": 5}),
+    )
+    .await;
+    lenient.stop_tasks_only().await;
+    let strict = lenient.another_instance(&[]).await;
+    let (_, token) = strict.source(json!({"name": "S", "kind": "webhook"})).await;
+    let (_, r) = strict
+        .send_lead(
+            &token,
+            json!({"email": "x@x.de", "country": "es", "niche": "forex"}),
+        )
+        .await;
+    settled(&strict, 1).await;
+    let (status, body) = strict
+        .post(
+            &format!("/api/admin/leads/{}/assign", r["lead_id"]),
+            json!({"partner_id": internal}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["partner_id"]
+            .as_str()
+            .unwrap()
+            .contains("loopback"),
+        "{body}"
+    );
+    strict.stop().await;
+}

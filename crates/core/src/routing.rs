@@ -1,0 +1,271 @@
+//! Routing rules (PRODUCT.md §3): which partners may take a lead now, why the others may
+//! not, and which one gets it.
+
+use crate::capacity::quotas;
+use crate::clock::EpochMillis;
+use crate::hours::{BusinessHours, DAYS};
+use crate::lead::lead_has_field;
+use crate::localtime::{local_moment, parse_tz};
+use crate::source::LeadType;
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A partner as routing sees it at one instant.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+    pub required_fields: Vec<String>,
+    pub business_hours: Option<BusinessHours>,
+    pub timezone: String,
+    pub daily_limit: u32,
+    pub premium_ratio: u8,
+    /// Counts for the partner-local today.
+    pub total: i64,
+    pub premium: i64,
+    pub raw: i64,
+    /// Already tried for this lead (a delivery exists).
+    pub tried: bool,
+}
+
+/// What routing needs to know of a lead.
+#[derive(Debug, Clone)]
+pub struct LeadFacts<'a> {
+    pub lead_type: LeadType,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub country: &'a str,
+    pub niche: &'a str,
+    pub source_label: Option<&'a str>,
+    pub custom_fields: &'a Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ineligible {
+    Paused,
+    AlreadyTried,
+    MissingFields(Vec<String>),
+    /// Closed now; `opens` is the next opening in the partner's time, if any within a week.
+    Closed {
+        opens: Option<String>,
+    },
+    DailyLimit {
+        total: i64,
+        limit: u32,
+    },
+    Quota {
+        kind: LeadType,
+        count: i64,
+        quota: u32,
+    },
+}
+
+impl Ineligible {
+    pub fn reason(&self, timezone: &str) -> String {
+        match self {
+            Ineligible::Paused => "paused".into(),
+            Ineligible::AlreadyTried => "already tried for this lead".into(),
+            Ineligible::MissingFields(f) => format!("lead lacks required fields: {}", f.join(", ")),
+            Ineligible::Closed { opens: Some(o) } => {
+                format!("outside business hours, opens {o} {timezone}")
+            }
+            Ineligible::Closed { opens: None } => "outside business hours (never open)".into(),
+            Ineligible::DailyLimit { total, limit } => {
+                format!("daily limit reached {total}/{limit}")
+            }
+            Ineligible::Quota { kind, count, quota } => {
+                format!("{} quota reached {count}/{quota}", kind.as_str())
+            }
+        }
+    }
+
+    /// Whether time alone (an opening, a new day) can lift this.
+    pub fn lifts_with_time(&self) -> bool {
+        matches!(
+            self,
+            Ineligible::Closed { .. } | Ineligible::DailyLimit { .. } | Ineligible::Quota { .. }
+        )
+    }
+}
+
+/// The next opening after `at`, in the partner's words: `09:00` today, `Mon 09:00` later.
+fn next_opening(hours: &BusinessHours, tz: Tz, at: EpochMillis) -> Option<(EpochMillis, String)> {
+    let now = local_moment(tz, at);
+    let utc = DateTime::<Utc>::from_timestamp_millis(at)?;
+    let today = utc.with_timezone(&tz).date_naive();
+    for offset in 0..8 {
+        let date = today + ChronoDuration::days(offset);
+        let day = date.weekday().num_days_from_monday() as usize;
+        for &(open, _) in &hours.days[day] {
+            if offset == 0 && open <= now.minute {
+                continue;
+            }
+            let time = NaiveTime::from_hms_opt(u32::from(open / 60), u32::from(open % 60), 0)?;
+            // An opening inside a DST gap happens at the first valid instant after it.
+            let local = tz
+                .from_local_datetime(&date.and_time(time))
+                .earliest()
+                .or_else(|| {
+                    tz.from_local_datetime(&(date.and_time(time) + ChronoDuration::hours(1)))
+                        .earliest()
+                })?;
+            let label = format!("{:02}:{:02}", open / 60, open % 60);
+            let label = if offset == 0 {
+                label
+            } else {
+                let d = DAYS[day];
+                format!("{}{} {label}", d[..1].to_uppercase(), &d[1..])
+            };
+            return Some((local.timestamp_millis(), label));
+        }
+    }
+    None
+}
+
+/// The first instant of the partner's next local day, when its counts start afresh.
+pub fn next_local_midnight(timezone: &str, at: EpochMillis) -> EpochMillis {
+    let tz = parse_tz(timezone).unwrap_or(Tz::UTC);
+    let Some(utc) = DateTime::<Utc>::from_timestamp_millis(at) else {
+        return at + 86_400_000;
+    };
+    let tomorrow = utc.with_timezone(&tz).date_naive() + ChronoDuration::days(1);
+    let midnight = tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(at + 86_400_000)
+}
+
+/// Whether `c` may take `lead` at `at`, and if not, why (the first rule that fails, in
+/// PRODUCT.md's order). Also returns when time alone could change the answer.
+pub fn eligibility(c: &Candidate, lead: &LeadFacts<'_>, at: EpochMillis) -> Result<(), Ineligible> {
+    if !c.active {
+        return Err(Ineligible::Paused);
+    }
+    if c.tried {
+        return Err(Ineligible::AlreadyTried);
+    }
+    let missing: Vec<String> = c
+        .required_fields
+        .iter()
+        .filter(|f| !lead_has_field(lead, f))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(Ineligible::MissingFields(missing));
+    }
+    let tz = parse_tz(&c.timezone).unwrap_or(Tz::UTC);
+    if let Some(hours) = &c.business_hours {
+        let now = local_moment(tz, at);
+        if !hours.is_open(now.weekday, now.minute) {
+            return Err(Ineligible::Closed {
+                opens: next_opening(hours, tz, at).map(|(_, label)| label),
+            });
+        }
+    }
+    if c.total >= i64::from(c.daily_limit) {
+        return Err(Ineligible::DailyLimit {
+            total: c.total,
+            limit: c.daily_limit,
+        });
+    }
+    let q = quotas(c.daily_limit, c.premium_ratio);
+    let (count, quota) = match lead.lead_type {
+        LeadType::Premium => (c.premium, q.premium),
+        LeadType::Raw => (c.raw, q.raw),
+    };
+    if count >= i64::from(quota) {
+        return Err(Ineligible::Quota {
+            kind: lead.lead_type,
+            count,
+            quota,
+        });
+    }
+    Ok(())
+}
+
+/// When time alone could make `c` eligible: its next opening or its next local midnight.
+pub fn reconsider_at(c: &Candidate, why: &Ineligible, at: EpochMillis) -> Option<EpochMillis> {
+    let tz = parse_tz(&c.timezone).unwrap_or(Tz::UTC);
+    match why {
+        Ineligible::Closed { .. } => c
+            .business_hours
+            .as_ref()
+            .and_then(|h| next_opening(h, tz, at))
+            .map(|(t, _)| t),
+        Ineligible::DailyLimit { .. } | Ineligible::Quota { .. } => {
+            Some(next_local_midnight(&c.timezone, at))
+        }
+        _ => None,
+    }
+}
+
+/// One line of a lead's routing explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Considered {
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub eligible: bool,
+    pub reason: String,
+}
+
+/// The decision for one lead at one instant.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Eligible partners in the order to try them: lowest count first, ties shuffled.
+    pub order: Vec<i64>,
+    pub explanation: Vec<Considered>,
+    /// The earliest instant time alone could change the outcome (for held leads).
+    pub reconsider_at: Option<EpochMillis>,
+}
+
+/// Evaluates every candidate. `unit_random` yields numbers in `[0, 1)` for tie-breaks.
+pub fn plan(
+    candidates: &[Candidate],
+    lead: &LeadFacts<'_>,
+    at: EpochMillis,
+    mut unit_random: impl FnMut() -> f64,
+) -> Plan {
+    let mut eligible: Vec<(i64, i64, f64)> = Vec::new();
+    let mut explanation = Vec::with_capacity(candidates.len());
+    let mut reconsider: Option<EpochMillis> = None;
+    for c in candidates {
+        match eligibility(c, lead, at) {
+            Ok(()) => {
+                eligible.push((c.total, c.id, unit_random()));
+                explanation.push(Considered {
+                    partner_id: c.id,
+                    partner_name: c.name.clone(),
+                    eligible: true,
+                    reason: format!("eligible: {}/{} today", c.total, c.daily_limit),
+                });
+            }
+            Err(why) => {
+                if let Some(t) = reconsider_at(c, &why, at) {
+                    reconsider = Some(reconsider.map_or(t, |r: EpochMillis| r.min(t)));
+                }
+                explanation.push(Considered {
+                    partner_id: c.id,
+                    partner_name: c.name.clone(),
+                    eligible: false,
+                    reason: why.reason(&c.timezone),
+                });
+            }
+        }
+    }
+    // Lowest count first; among equal counts a random key orders them uniformly.
+    eligible.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+    Plan {
+        order: eligible.into_iter().map(|(_, id, _)| id).collect(),
+        explanation,
+        reconsider_at: reconsider,
+    }
+}
+
+#[cfg(test)]
+mod tests;

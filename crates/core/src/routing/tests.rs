@@ -1,0 +1,360 @@
+use super::*;
+use crate::hours::BusinessHours;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+/// 2026-11-24 (Tuesday) 12:00 UTC = 13:00 in Berlin and Madrid.
+const TUE_NOON_UTC: EpochMillis = 1_795_521_600_000;
+
+fn partner(id: i64, total: i64) -> Candidate {
+    Candidate {
+        id,
+        name: format!("P{id}"),
+        active: true,
+        required_fields: vec![],
+        business_hours: None,
+        timezone: "Europe/Berlin".into(),
+        daily_limit: 50,
+        premium_ratio: 70,
+        total,
+        premium: 0,
+        raw: 0,
+        tried: false,
+    }
+}
+
+fn facts<'a>(custom: &'a Map<String, Value>, lead_type: LeadType) -> LeadFacts<'a> {
+    LeadFacts {
+        lead_type,
+        first_name: Some("John"),
+        last_name: None,
+        email: Some("j@example.com"),
+        phone: Some("+4915112345678"),
+        country: "germany",
+        niche: "forex",
+        source_label: Some("facebook_ads"),
+        custom_fields: custom,
+    }
+}
+
+fn hours(v: serde_json::Value) -> Option<BusinessHours> {
+    Some(BusinessHours::from_json(&v).unwrap())
+}
+
+#[test]
+fn each_rule_gives_its_reason() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Premium);
+    let reason = |c: Candidate| {
+        eligibility(&c, &lead, TUE_NOON_UTC)
+            .unwrap_err()
+            .reason(&c.timezone)
+    };
+
+    assert_eq!(
+        reason(Candidate {
+            active: false,
+            ..partner(1, 0)
+        }),
+        "paused"
+    );
+    assert_eq!(
+        reason(Candidate {
+            tried: true,
+            ..partner(1, 0)
+        }),
+        "already tried for this lead"
+    );
+    assert_eq!(
+        reason(Candidate {
+            required_fields: vec!["name".into(), "lastname".into(), "amount_lost".into()],
+            ..partner(1, 0)
+        }),
+        "lead lacks required fields: lastname, amount_lost"
+    );
+    assert_eq!(
+        reason(Candidate {
+            total: 50,
+            ..partner(1, 50)
+        }),
+        "daily limit reached 50/50"
+    );
+    assert_eq!(
+        reason(Candidate {
+            premium: 35,
+            total: 35,
+            ..partner(1, 35)
+        }),
+        "premium quota reached 35/35"
+    );
+    let madrid = Candidate {
+        timezone: "Europe/Madrid".into(),
+        business_hours: hours(json!({"tue": ["15:00", "18:00"], "wed": ["09:00", "18:00"]})),
+        ..partner(1, 0)
+    };
+    assert_eq!(
+        reason(madrid),
+        "outside business hours, opens 15:00 Europe/Madrid"
+    );
+    let later = Candidate {
+        timezone: "Europe/Madrid".into(),
+        business_hours: hours(json!({"mon": ["09:00", "12:00"]})),
+        ..partner(1, 0)
+    };
+    assert_eq!(
+        reason(later),
+        "outside business hours, opens Mon 09:00 Europe/Madrid"
+    );
+    assert!(eligibility(&partner(1, 49), &lead, TUE_NOON_UTC).is_ok());
+}
+
+#[test]
+fn required_fields_are_matched_through_aliases_and_custom_fields() {
+    let custom = json!({"amount_lost": "25000", "Fraud Type": "crypto"})
+        .as_object()
+        .unwrap()
+        .clone();
+    let lead = facts(&custom, LeadType::Raw);
+    let c = Candidate {
+        required_fields: [
+            "name",
+            "email",
+            "phone",
+            "country",
+            "amount_lost",
+            "fraud_type",
+            "lead_id",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        ..partner(1, 0)
+    };
+    assert!(eligibility(&c, &lead, TUE_NOON_UTC).is_ok());
+    let c = Candidate {
+        required_fields: vec!["lastname".into(), "surname".into()],
+        ..partner(1, 0)
+    };
+    assert!(
+        matches!(eligibility(&c, &lead, TUE_NOON_UTC), Err(Ineligible::MissingFields(f)) if f.len() == 2)
+    );
+}
+
+#[test]
+fn the_guides_partner_takes_35_premium_and_15_raw_a_day() {
+    let custom = Map::new();
+    let mut c = Candidate {
+        daily_limit: 50,
+        premium_ratio: 70,
+        ..partner(1, 0)
+    };
+    let (mut premium, mut raw) = (0, 0);
+    for i in 0..200 {
+        let kind = if i % 2 == 0 {
+            LeadType::Premium
+        } else {
+            LeadType::Raw
+        };
+        if eligibility(&c, &facts(&custom, kind), TUE_NOON_UTC).is_ok() {
+            c.total += 1;
+            match kind {
+                LeadType::Premium => c.premium += 1,
+                LeadType::Raw => c.raw += 1,
+            }
+            premium += i32::from(kind == LeadType::Premium);
+            raw += i32::from(kind == LeadType::Raw);
+        }
+    }
+    assert_eq!((premium, raw), (35, 15));
+}
+
+/// Berlin and Toronto change clocks on different days; hours hold in local wall time.
+#[test]
+fn business_hours_follow_daylight_saving_time() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Raw);
+    let weekdays = json!({"mon": ["09:00", "17:00"], "tue": ["09:00", "17:00"], "wed": ["09:00", "17:00"],
+                          "thu": ["09:00", "17:00"], "fri": ["09:00", "17:00"]});
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+    let berlin = Candidate {
+        timezone: "Europe/Berlin".into(),
+        business_hours: hours(weekdays.clone()),
+        ..partner(1, 0)
+    };
+    // Friday 27 March 2026, CET (UTC+1): 08:30 UTC is 09:30 local, open.
+    assert!(eligibility(&berlin, &lead, at("2026-03-27T08:30:00Z")).is_ok());
+    // Monday 30 March 2026, CEST (UTC+2) since Sunday: 07:30 UTC is 09:30 local, open ...
+    assert!(eligibility(&berlin, &lead, at("2026-03-30T07:30:00Z")).is_ok());
+    // ... and 06:30 UTC is 08:30 local: closed, though it was open at 08:30 UTC a week before.
+    assert!(eligibility(&berlin, &lead, at("2026-03-30T06:30:00Z")).is_err());
+    // Autumn: Monday 26 October 2026 is CET again: 15:30 UTC is 16:30 local, open.
+    assert!(eligibility(&berlin, &lead, at("2026-10-26T15:30:00Z")).is_ok());
+    assert!(
+        eligibility(&berlin, &lead, at("2026-10-23T15:30:00Z")).is_err(),
+        "Friday before: 17:30 CEST"
+    );
+
+    let toronto = Candidate {
+        timezone: "America/Toronto".into(),
+        business_hours: hours(weekdays),
+        ..partner(2, 0)
+    };
+    // Monday 2 March 2026, EST (UTC-5): 13:30 UTC is 08:30 local, closed.
+    assert!(eligibility(&toronto, &lead, at("2026-03-02T13:30:00Z")).is_err());
+    // Monday 9 March 2026, EDT (UTC-4) since Sunday: 13:30 UTC is 09:30 local, open.
+    assert!(eligibility(&toronto, &lead, at("2026-03-09T13:30:00Z")).is_ok());
+    // The opening is named in local time on the DST Monday.
+    let why = eligibility(&toronto, &lead, at("2026-03-09T12:30:00Z")).unwrap_err();
+    assert_eq!(
+        why.reason("America/Toronto"),
+        "outside business hours, opens 09:00 America/Toronto"
+    );
+    assert_eq!(
+        reconsider_at(&toronto, &why, at("2026-03-09T12:30:00Z")),
+        Some(at("2026-03-09T13:00:00Z"))
+    );
+}
+
+#[test]
+fn each_partner_counts_its_own_day() {
+    // 23:30 UTC: a new day in Berlin (00:30), still the old day in Toronto (18:30).
+    let at = DateTime::parse_from_rfc3339("2026-11-24T23:30:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert_eq!(
+        crate::localtime::local_date("Europe/Berlin", at),
+        "2026-11-25"
+    );
+    assert_eq!(
+        crate::localtime::local_date("America/Toronto", at),
+        "2026-11-24"
+    );
+    let midnight_berlin = next_local_midnight("Europe/Berlin", at - 3_600_000);
+    assert_eq!(
+        midnight_berlin,
+        DateTime::parse_from_rfc3339("2026-11-24T23:00:00Z")
+            .unwrap()
+            .timestamp_millis()
+    );
+    assert_eq!(
+        next_local_midnight("America/Toronto", at),
+        DateTime::parse_from_rfc3339("2026-11-25T05:00:00Z")
+            .unwrap()
+            .timestamp_millis()
+    );
+}
+
+#[test]
+fn a_held_lead_is_reconsidered_when_the_first_partner_could_take_it() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Raw);
+    let full = partner(1, 50);
+    let closed = Candidate {
+        business_hours: hours(json!({"tue": ["15:00", "18:00"]})),
+        ..partner(2, 0)
+    };
+    let p = plan(&[full, closed], &lead, TUE_NOON_UTC, || 0.5);
+    assert!(p.order.is_empty());
+    assert_eq!(p.explanation.len(), 2);
+    // Berlin 15:00 on the same day comes before Berlin midnight.
+    assert_eq!(p.reconsider_at, Some(TUE_NOON_UTC + 2 * 3_600_000));
+}
+
+fn arb_candidate() -> impl Strategy<Value = Candidate> {
+    (
+        1i64..1000,
+        any::<bool>(),
+        0i64..60,
+        0i64..40,
+        0i64..40,
+        1u32..60,
+        0u8..=100,
+        any::<bool>(),
+        prop_oneof![
+            Just(None),
+            (0u16..24, 1u16..12).prop_map(|(o, len)| Some((o * 60, ((o + len).min(24)) * 60)))
+        ],
+        prop_oneof![
+            Just("Europe/Berlin"),
+            Just("America/Toronto"),
+            Just("Europe/London"),
+            Just("UTC")
+        ],
+    )
+        .prop_map(
+            |(id, active, total, premium, raw, limit, ratio, tried, window, tz)| Candidate {
+                id,
+                name: format!("P{id}"),
+                active,
+                required_fields: vec![],
+                business_hours: window.map(|(o, c)| {
+                    let mut h = BusinessHours::default();
+                    for d in 0..7 {
+                        h.days[d] = vec![(o, c)];
+                    }
+                    h
+                }),
+                timezone: tz.into(),
+                daily_limit: limit,
+                premium_ratio: ratio,
+                total,
+                premium,
+                raw,
+                tried,
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn the_chosen_partner_is_eligible_and_has_the_lowest_count(
+        candidates in prop::collection::vec(arb_candidate(), 0..12),
+        premium in any::<bool>(),
+        at in 1_700_000_000_000i64..1_900_000_000_000,
+        seed in any::<u64>(),
+    ) {
+        let custom = Map::new();
+        let lead = facts(&custom, if premium { LeadType::Premium } else { LeadType::Raw });
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let p = plan(&candidates, &lead, at, || rng.gen());
+        let eligible: Vec<&Candidate> = candidates.iter().filter(|c| eligibility(c, &lead, at).is_ok()).collect();
+        prop_assert_eq!(p.order.len(), eligible.len());
+        prop_assert_eq!(p.explanation.len(), candidates.len());
+        if let Some(first) = p.order.first() {
+            let chosen = candidates.iter().find(|c| c.id == *first).unwrap();
+            prop_assert!(eligibility(chosen, &lead, at).is_ok());
+            let lowest = eligible.iter().map(|c| c.total).min().unwrap();
+            prop_assert_eq!(chosen.total, lowest);
+        }
+        // The whole order is by count.
+        let totals: Vec<i64> = p.order.iter().map(|id| candidates.iter().find(|c| c.id == *id).unwrap().total).collect();
+        prop_assert!(totals.windows(2).all(|w| w[0] <= w[1]));
+    }
+}
+
+/// Ties are split evenly: 4 tied partners over 40,000 draws, chi-square with 3 degrees of
+/// freedom below 16.27 (p = 0.001).
+#[test]
+fn ties_are_broken_uniformly_at_random() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Raw);
+    let tied: Vec<Candidate> = (1..=4)
+        .map(|id| partner(id, 7))
+        .chain([partner(5, 9)])
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261124);
+    let mut counts = [0u32; 5];
+    let draws = 40_000;
+    for _ in 0..draws {
+        let p = plan(&tied, &lead, TUE_NOON_UTC, || rng.gen());
+        counts[(p.order[0] - 1) as usize] += 1;
+    }
+    assert_eq!(counts[4], 0, "a higher count is never first");
+    let expected = f64::from(draws) / 4.0;
+    let chi2: f64 = counts[..4]
+        .iter()
+        .map(|&c| (f64::from(c) - expected).powi(2) / expected)
+        .sum();
+    assert!(chi2 < 16.27, "chi-square {chi2} for {counts:?}");
+}

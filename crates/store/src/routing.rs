@@ -1,0 +1,446 @@
+//! Routing's writes: claiming leads, reserving a partner's capacity together with the
+//! assignment, holding leads with their reasons, expiring them, releasing reservations.
+
+use crate::leads::LeadStatus;
+use crate::{dialect, Store, StoreError};
+use leadrouter_core::capacity::quotas;
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::source::LeadType;
+use sqlx::Row;
+
+/// What a reservation attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The lead is assigned; the delivery exists and capacity is counted.
+    Assigned { delivery_id: i64, over_cap: bool },
+    /// The partner's limit or quota filled up first (another lead won the race).
+    NoCapacity,
+    /// The lead was routed meanwhile (another router) or is no longer routable.
+    LeadGone,
+    /// The partner already had a delivery of this lead.
+    AlreadyTried,
+}
+
+/// The partner as the reservation needs it.
+pub struct Reserve<'a> {
+    pub lead_id: i64,
+    pub partner_id: i64,
+    /// The partner-local date whose counter is charged.
+    pub day: &'a str,
+    pub lead_type: LeadType,
+    pub daily_limit: u32,
+    pub premium_ratio: u8,
+    /// The explanation stored with the lead.
+    pub routing: &'a serde_json::Value,
+    /// Statuses the lead may be in for this to go ahead.
+    pub from: &'a [LeadStatus],
+    /// Operator's manual assignment: count it even past the limit.
+    pub override_cap: bool,
+}
+
+fn in_list(statuses: &[LeadStatus]) -> String {
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    pub status: String,
+    pub counted_day: Option<String>,
+    pub lead_type: String,
+    pub over_cap: bool,
+    pub attempt_count: i64,
+    pub created_at: EpochMillis,
+    pub completed_at: Option<EpochMillis>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Leads due for routing now, claimed for `lease_ms`.
+    pub async fn claim_routable(
+        &self,
+        now: EpochMillis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(dialect::claim_routable_sql(self.backend()))
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.writer())
+            .await?;
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Partners of a market and niche (paused ones too: they are part of the explanation).
+    pub async fn partners_for(
+        &self,
+        country: &str,
+        niche: &str,
+    ) -> Result<Vec<crate::partners::Partner>, StoreError> {
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT id FROM partners WHERE country = $1 AND niche = $2 AND deleted_at IS NULL \
+             ORDER BY id",
+        )
+        .bind(country)
+        .bind(niche)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(p) = self.partner(id).await? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The partners that already have a delivery of this lead.
+    pub async fn tried_partners(&self, lead_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT partner_id FROM deliveries WHERE lead_id = $1")
+            .bind(lead_id)
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Assigns the lead and reserves the partner's capacity in one transaction, with one
+    /// guarded counter update: under any concurrency no partner passes its limit or quota.
+    pub async fn reserve(
+        &self,
+        r: &Reserve<'_>,
+        now: EpochMillis,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let moved = sqlx::query(&format!(
+            "UPDATE leads SET status = 'assigned', partner_id = $1, routing = $2, \
+             route_after = NULL, updated_at = $3 WHERE id = $4 AND status IN ({})",
+            in_list(r.from)
+        ))
+        .bind(r.partner_id)
+        .bind(r.routing.to_string())
+        .bind(now)
+        .bind(r.lead_id)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Ok(Reservation::LeadGone);
+        }
+        sqlx::query(
+            "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
+             VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
+        )
+        .bind(r.partner_id)
+        .bind(r.day)
+        .execute(&mut *tx)
+        .await?;
+        let q = quotas(r.daily_limit, r.premium_ratio);
+        let is_premium = i64::from(r.lead_type == LeadType::Premium);
+        let counted = sqlx::query(
+            "UPDATE partner_daily_counts SET total = total + 1, premium = premium + $3, \
+             raw = raw + $4 WHERE partner_id = $1 AND day = $2 AND ($8 = 1 OR (total < $5 \
+             AND (($3 = 1 AND premium < $6) OR ($3 = 0 AND raw < $7)))) RETURNING total",
+        )
+        .bind(r.partner_id)
+        .bind(r.day)
+        .bind(is_premium)
+        .bind(1 - is_premium)
+        .bind(i64::from(r.daily_limit))
+        .bind(i64::from(q.premium))
+        .bind(i64::from(q.raw))
+        .bind(i64::from(r.override_cap))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(counted) = counted else {
+            return Ok(Reservation::NoCapacity);
+        };
+        let total: i64 = counted.try_get(0)?;
+        let over_cap = total > i64::from(r.daily_limit);
+        let delivery = sqlx::query(
+            "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
+             over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(r.lead_id)
+        .bind(r.partner_id)
+        .bind(r.day)
+        .bind(r.lead_type.as_str())
+        .bind(i16::from(over_cap))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(delivery) = delivery else {
+            return Ok(Reservation::AlreadyTried);
+        };
+        let delivery_id: i64 = delivery.try_get(0)?;
+        sqlx::query(
+            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'assigned', $2, $3)",
+        )
+        .bind(r.lead_id)
+        .bind(format!(
+            "partner {}{}",
+            r.partner_id,
+            if over_cap {
+                " (over its daily limit, by an operator)"
+            } else {
+                ""
+            }
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Reservation::Assigned {
+            delivery_id,
+            over_cap,
+        })
+    }
+
+    /// Holds a lead nobody can take now, with the reasons, until `route_after`.
+    pub async fn hold_lead(
+        &self,
+        lead_id: i64,
+        routing: &serde_json::Value,
+        route_after: EpochMillis,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let was: Option<String> = sqlx::query(
+            "UPDATE leads SET status = 'held', routing = $1, route_after = $2, \
+             held_since = COALESCE(held_since, $3), updated_at = $3 \
+             WHERE id = $4 AND status IN ('queued', 'held') RETURNING held_since",
+        )
+        .bind(routing.to_string())
+        .bind(route_after)
+        .bind(now)
+        .bind(lead_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get::<i64, _>(0).map(|since| since.to_string()))
+        .transpose()?;
+        if was.as_deref() == Some(&now.to_string()) {
+            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'held', NULL, $2)")
+                .bind(lead_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a lead that every partner has tried: `failed`.
+    pub async fn fail_lead(
+        &self,
+        lead_id: i64,
+        routing: &serde_json::Value,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE leads SET status = 'failed', routing = $1, route_after = NULL, updated_at = $2 \
+             WHERE id = $3 AND status IN ('queued', 'held')",
+        )
+        .bind(routing.to_string())
+        .bind(now)
+        .bind(lead_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'failed', 'no partner left', $2)")
+                .bind(lead_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Expires held leads received at or before `received_before`. Returns how many.
+    pub async fn expire_held(
+        &self,
+        received_before: EpochMillis,
+        now: EpochMillis,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO lead_events (lead_id, status, detail, at) SELECT id, 'expired', \
+             'held longer than the hold limit', $1 FROM leads WHERE status = 'held' AND received_at <= $2",
+        )
+        .bind(now)
+        .bind(received_before)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE leads SET status = 'expired', route_after = NULL, updated_at = $1 \
+             WHERE status = 'held' AND received_at <= $2",
+        )
+        .bind(now)
+        .bind(received_before)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Makes held leads of a market (or all) due now: something changed that may let a
+    /// partner take them (a partner added, resumed, edited; capacity released).
+    pub async fn recheck_held(
+        &self,
+        country: Option<&str>,
+        niche: Option<&str>,
+        now: EpochMillis,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE leads SET route_after = $1 WHERE status = 'held' \
+             AND ($2 IS NULL OR country = $2) AND ($3 IS NULL OR niche = $3)",
+        )
+        .bind(now)
+        .bind(country)
+        .bind(niche)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The earliest time a held lead is due for another look.
+    pub async fn next_route_due(&self) -> Result<Option<EpochMillis>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(route_after) FROM leads WHERE status IN ('queued', 'held') AND route_after IS NOT NULL",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Puts a held, failed or expired lead back into the routing queue (an operator's
+    /// retry). Partners already tried stay excluded.
+    pub async fn requeue_lead(&self, lead_id: i64, now: EpochMillis) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE leads SET status = 'queued', route_after = NULL, held_since = NULL, updated_at = $1 \
+             WHERE id = $2 AND status IN ('held', 'failed', 'expired')",
+        )
+        .bind(now)
+        .bind(lead_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'queued', 'retried by an operator', $2)")
+                .bind(lead_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends a pending delivery as `rejected` or `failed`: its capacity is given back and the
+    /// lead returns to routing (which skips the partners already tried).
+    pub async fn end_delivery_unsuccessfully(
+        &self,
+        delivery_id: i64,
+        status: &str,
+        error: &str,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let row = sqlx::query(
+            "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
+             lease_until = NULL WHERE id = $4 AND status = 'pending' \
+             RETURNING lead_id, partner_id, counted_day, lead_type",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now)
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        let lead_id: i64 = row.try_get(0)?;
+        let partner_id: i64 = row.try_get(1)?;
+        let day: Option<String> = row.try_get(2)?;
+        let lead_type: String = row.try_get(3)?;
+        let is_premium = i64::from(lead_type == "premium");
+        if let Some(day) = day {
+            sqlx::query(
+                "UPDATE partner_daily_counts SET total = total - 1, premium = premium - $3, \
+                 raw = raw - $4 WHERE partner_id = $1 AND day = $2 AND total > 0",
+            )
+            .bind(partner_id)
+            .bind(day)
+            .bind(is_premium)
+            .bind(1 - is_premium)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE leads SET status = 'queued', partner_id = NULL, route_after = NULL, updated_at = $1 \
+             WHERE id = $2 AND status = 'assigned'",
+        )
+        .bind(now)
+        .bind(lead_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'queued', $2, $3)",
+        )
+        .bind(lead_id)
+        .bind(format!(
+            "delivery to partner {partner_id} {status}; routing again"
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn lead_deliveries(&self, lead_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, lead_id, partner_id, status, counted_day, lead_type, over_cap, \
+             attempt_count, created_at, completed_at, last_error FROM deliveries \
+             WHERE lead_id = $1 ORDER BY id",
+        )
+        .bind(lead_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryRow {
+                    id: r.try_get(0)?,
+                    lead_id: r.try_get(1)?,
+                    partner_id: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    counted_day: r.try_get(4)?,
+                    lead_type: r.try_get(5)?,
+                    over_cap: r.try_get::<i64, _>(6)? != 0,
+                    attempt_count: r.try_get(7)?,
+                    created_at: r.try_get(8)?,
+                    completed_at: r.try_get(9)?,
+                    last_error: r.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+}
