@@ -66,3 +66,68 @@ mod tests {
         );
     }
 }
+
+/// Standard Webhooks signatures (<https://www.standardwebhooks.com>): HMAC-SHA256 over
+/// `"{id}.{timestamp}.{body}"` with the base64 key after `whsec_`, sent as `v1,<base64>`.
+pub mod standard {
+    use super::HmacSha256;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use hmac::Mac;
+
+    /// The `webhook-signature` header value. `None` if the secret is not a `whsec_` key.
+    pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+        let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+        let mut mac = HmacSha256::new_from_slice(&key).ok()?;
+        mac.update(msg_id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        Some(format!(
+            "v1,{}",
+            STANDARD.encode(mac.finalize().into_bytes())
+        ))
+    }
+
+    /// What a receiver does: whether any `v1` signature in the header matches.
+    pub fn verify(secret: &str, msg_id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
+        let Some(expected) = sign(secret, msg_id, timestamp, body) else {
+            return false;
+        };
+        header
+            .split(' ')
+            .any(|sig| subtle::ConstantTimeEq::ct_eq(sig.as_bytes(), expected.as_bytes()).into())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The specification's published test vector.
+        #[test]
+        fn the_specifications_test_vector() {
+            let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+            let body = br#"{"test": 2432232314}"#;
+            assert_eq!(
+                sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).as_deref(),
+                Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+            );
+            assert!(verify(
+                secret,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                body,
+                "v1,bm90IHRoaXMgb25l v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+            ));
+            assert!(!verify(
+                secret,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265331,
+                body,
+                "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+            ));
+            assert_eq!(sign("not-a-whsec", "m", 1, b""), None);
+        }
+    }
+}

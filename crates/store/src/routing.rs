@@ -223,7 +223,8 @@ impl Store {
         now: EpochMillis,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        let was: Option<String> = sqlx::query(
+        // `held_since` comes back as `now` exactly when this call started the hold.
+        let held_since: Option<i64> = sqlx::query(
             "UPDATE leads SET status = 'held', routing = $1, route_after = $2, \
              held_since = COALESCE(held_since, $3), updated_at = $3 \
              WHERE id = $4 AND status IN ('queued', 'held') RETURNING held_since",
@@ -234,9 +235,9 @@ impl Store {
         .bind(lead_id)
         .fetch_optional(&mut *tx)
         .await?
-        .map(|r| r.try_get::<i64, _>(0).map(|since| since.to_string()))
+        .map(|r| r.try_get::<i64, _>(0))
         .transpose()?;
-        if was.as_deref() == Some(&now.to_string()) {
+        if held_since == Some(now) {
             sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'held', NULL, $2)")
                 .bind(lead_id)
                 .bind(now)

@@ -284,7 +284,6 @@ both_backends! {
         let delivery = l["deliveries"][0]["id"].as_i64().unwrap();
         let now = chrono::Utc::now().timestamp_millis();
         assert!(app.store.end_delivery_unsuccessfully(delivery, "rejected", "HTTP 400", now).await.unwrap());
-        app.post("/api/admin/leads/0/retry", json!({})).await; // any request; the router polls anyway
         let moved = eventually("failed over to the other partner", || async {
             let l = lead(&app, &r["lead_id"]).await;
             (l["partner_id"] == second).then_some(l)
