@@ -61,6 +61,11 @@ pub struct Config {
     pub hold_max: Duration,
     pub facebook_graph_url: String,
     pub log_format: LogFormat,
+    /// Failed delivery attempts in a row after which a partner is paused.
+    pub pause_after_failures: i64,
+    /// Whether this instance runs a delivery worker (`LEADROUTER_DELIVERY=off`: ingest and
+    /// routing only, e.g. for instances dedicated to taking leads in).
+    pub delivery_enabled: bool,
 }
 
 /// All the problems found, one per bad variable.
@@ -215,6 +220,29 @@ impl Config {
                     .unwrap_or("https://graph.facebook.com/v21.0"),
             ),
         );
+        let pause_after_failures = check(
+            &mut errors,
+            "LEADROUTER_PAUSE_AFTER_FAILURES",
+            var("LEADROUTER_PAUSE_AFTER_FAILURES").map_or(Ok(10), |v| {
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("\"{v}\" is not a whole number of at least 1"))
+            }),
+        );
+        let delivery_enabled = check(
+            &mut errors,
+            "LEADROUTER_DELIVERY",
+            match var("LEADROUTER_DELIVERY")
+                .map(|v| v.trim().to_ascii_lowercase())
+                .as_deref()
+            {
+                None | Some("on") => Ok(true),
+                Some("off") => Ok(false),
+                Some(other) => Err(format!("\"{other}\" is not one of: on, off")),
+            },
+        );
         let log_format = check(
             &mut errors,
             "LEADROUTER_LOG_FORMAT",
@@ -241,6 +269,8 @@ impl Config {
             hold_max,
             facebook_graph_url,
             log_format,
+            pause_after_failures,
+            delivery_enabled,
         ) {
             (
                 Some(database_url),
@@ -258,6 +288,8 @@ impl Config {
                 Some(hold_max),
                 Some(facebook_graph_url),
                 Some(log_format),
+                Some(pause_after_failures),
+                Some(delivery_enabled),
             ) if errors.is_empty() => Ok(Config {
                 database_url,
                 port,
@@ -274,6 +306,8 @@ impl Config {
                 hold_max,
                 facebook_graph_url,
                 log_format,
+                pause_after_failures,
+                delivery_enabled,
             }),
             _ => Err(ConfigErrors(errors)),
         }

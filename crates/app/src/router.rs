@@ -183,9 +183,10 @@ impl Router {
             }
         }
         let routing = json!(decision.explanation);
-        // Every partner of the market has had this lead and none is left: it has failed.
-        let untried_active = candidates.iter().any(|c| c.active && !c.tried);
-        if !tried.is_empty() && !untried_active {
+        // Every partner of the market has had this lead: it has failed. (A paused partner
+        // that has not had it may be resumed, so then the lead is held.)
+        let untried = candidates.iter().any(|c| !c.tried);
+        if !tried.is_empty() && !untried {
             tracing::info!(lead_id, "no partner left for the lead");
             return self.store.fail_lead(lead_id, &routing, now).await;
         }

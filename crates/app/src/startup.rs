@@ -6,14 +6,17 @@ use crate::router::Router;
 use anyhow::Context;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
+use leadrouter_delivery::client::{ClientSettings, Sender};
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_delivery::facebook::FacebookFetcher;
+use leadrouter_delivery::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::ingest::{IngestSettings, Ingestor};
 use leadrouter_store::Store;
 use leadrouter_web::{AppDeps, AppState, WebSettings};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -116,6 +119,45 @@ pub async fn serve_with(
         router.await;
         "the router"
     });
+    let extra_roots = match &config.extra_root_certs {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        None => None,
+    };
+    let sender = Sender::new(
+        &ClientSettings {
+            timeout: config.delivery_timeout,
+            extra_root_certs: extra_roots,
+            allow: AllowList::new(config.webhook_allow_cidrs.clone()),
+        },
+        Arc::clone(&resolver),
+    )?;
+    let worker = DeliveryWorker {
+        store: store.clone(),
+        clock: Arc::clone(&clock),
+        sender: sender.clone(),
+        settings: WorkerSettings {
+            retry_schedule: config.retry_schedule.clone(),
+            timeout: config.delivery_timeout,
+            pause_after_failures: config.pause_after_failures,
+            max_in_flight: 64,
+            max_per_partner: 8,
+            retry_after_cap: Duration::from_secs(3600),
+            drain_deadline: config.delivery_timeout + Duration::from_secs(1),
+        },
+        wake: Arc::clone(&assigned),
+        router_wake: Arc::clone(&router_wake),
+    }
+    .run(background.clone());
+    if config.delivery_enabled {
+        tasks.spawn(async move {
+            worker.await;
+            "the delivery worker"
+        });
+    } else {
+        tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
+    }
     let state = AppState::new(AppDeps {
         store: store.clone(),
         clock,
@@ -124,6 +166,7 @@ pub async fn serve_with(
         facebook_wake,
         router_wake,
         delivery_wake: Arc::clone(&assigned),
+        sender,
         settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 /// Builds the payload, in order, as an object.
 pub fn payload(
-    lead_id: i64,
+    lead_id: &str,
     lead: &LeadFacts<'_>,
     received_at: i64,
     partner: &PartnerSpec,

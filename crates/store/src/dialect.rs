@@ -29,3 +29,25 @@ pub(crate) fn claim_routable_sql(backend: Backend) -> &'static str {
         }
     }
 }
+
+/// Claims due deliveries of active partners: `lease_until = $1`, `lease_owner = $2`.
+pub(crate) fn claim_deliveries_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "UPDATE deliveries SET lease_until = $1, lease_owner = $2 WHERE id IN (\
+             SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+             AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \
+             ORDER BY d.next_attempt_at, d.id LIMIT $4) \
+             RETURNING id, lead_id, partner_id, attempt_count"
+        }
+        Backend::Postgres => {
+            "UPDATE deliveries SET lease_until = $1, lease_owner = $2 WHERE id IN (\
+             SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+             AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \
+             ORDER BY d.next_attempt_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
+             RETURNING id, lead_id, partner_id, attempt_count"
+        }
+    }
+}

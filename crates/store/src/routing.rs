@@ -365,16 +365,33 @@ impl Store {
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
+        self.end_unsuccessfully(delivery_id, None, status, error, now)
+            .await
+    }
+
+    /// As [`Store::end_delivery_unsuccessfully`]; with `claim`, only if that claim still
+    /// holds the delivery, and the attempt just made is counted.
+    pub(crate) async fn end_unsuccessfully(
+        &self,
+        delivery_id: i64,
+        claim: Option<&str>,
+        status: &str,
+        error: &str,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
             "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
-             lease_until = NULL WHERE id = $4 AND status = 'pending' \
+             lease_until = NULL, attempt_count = attempt_count + $5 \
+             WHERE id = $4 AND status = 'pending' AND ($6 IS NULL OR lease_owner = $6) \
              RETURNING lead_id, partner_id, counted_day, lead_type",
         )
         .bind(status)
         .bind(error)
         .bind(now)
         .bind(delivery_id)
+        .bind(i64::from(claim.is_some()))
+        .bind(claim)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(false) };

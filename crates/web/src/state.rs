@@ -1,6 +1,7 @@
 use leadrouter_core::catalog::Catalog;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
+use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::dns::Resolve;
 use leadrouter_store::ingest::Ingestor;
 use leadrouter_store::{Store, StoreError};
@@ -29,6 +30,8 @@ pub struct AppDeps {
     pub router_wake: Arc<Notify>,
     /// Woken when a delivery is due at once.
     pub delivery_wake: Arc<Notify>,
+    /// Sends to partners (for test leads).
+    pub sender: Sender,
     pub settings: WebSettings,
 }
 
@@ -92,6 +95,10 @@ impl AppState {
 
     pub fn wake_router(&self) {
         self.inner.deps.router_wake.notify_one();
+    }
+
+    pub fn sender(&self) -> &Sender {
+        &self.inner.deps.sender
     }
 
     pub fn wake_delivery(&self) {

@@ -44,7 +44,7 @@ fn the_guides_payload_exactly() {
         "webhook_url": "https://germanfx.com/webhook/leads", "required_fields": "name,email,phone,country",
         "phone_format": "International"}),
     );
-    let out = payload(12345, &john(&custom), AT, &p);
+    let out = payload("12345", &john(&custom), AT, &p);
     assert_eq!(
         Value::Object(out),
         json!({"lead_id": "12345", "name": "John Smith", "email": "john.smith@email.com",
@@ -66,7 +66,7 @@ fn the_three_phone_formats_of_the_guide() {
             "webhook_url": "https://fx.example.com/", "phone_format": format}));
         assert_eq!(p.phone_format, PhoneFormat::parse(format).unwrap());
         assert_eq!(
-            payload(1, &john(&custom), AT, &p)["phone"],
+            payload("1", &john(&custom), AT, &p)["phone"],
             expected,
             "{format}"
         );
@@ -84,7 +84,7 @@ fn the_recovery_example_gets_its_required_custom_fields() {
         "webhook_url": "https://recovery-es.com/api/new-lead",
         "required_fields": "name,lastname,email,phone,country,amount_lost,fraud_type", "phone_format": "Local"}),
     );
-    let out = payload(7, &john(&custom), AT, &p);
+    let out = payload("7", &john(&custom), AT, &p);
     assert_eq!(out["lastname"], "Smith", "lastname ← last name");
     assert_eq!(out["amount_lost"], "25000");
     assert_eq!(out["fraud_type"], "crypto");
@@ -101,7 +101,7 @@ fn defaults_fill_only_what_is_absent_and_mapping_renames_last() {
         "field_mapping": {"name": "full_name", "affiliate_id": "aff"},
         "default_values": {"affiliate_id": "A-17", "email": "never@used.com", "campaign": 42}}),
     );
-    let out = payload(9, &john(&custom), AT, &p);
+    let out = payload("9", &john(&custom), AT, &p);
     assert_eq!(out["full_name"], "John Smith");
     assert!(!out.contains_key("name"));
     assert_eq!(out["aff"], "A-17");
@@ -123,7 +123,7 @@ fn form_bodies_carry_the_same_fields() {
         json!({"name": "P", "country": "de", "niche": "forex", "webhook_url": "https://fx.example.com/",
         "content_type": "form", "default_values": {"vip": true}}),
     );
-    let out = payload(3, &john(&custom), AT, &p);
+    let out = payload("3", &john(&custom), AT, &p);
     let (body, ct) = encode(&out, p.content_type);
     assert_eq!(ct, "application/x-www-form-urlencoded");
     let parsed: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap();

@@ -127,9 +127,20 @@ async fn show(
         .ok_or(ApiError::NotFound("no such lead"))?;
     let mut body = lead_json(&lead);
     let deliveries = state.store().lead_deliveries(id).await?;
-    body["deliveries"] = json!(deliveries
-        .iter()
-        .map(|d| json!({
+    let mut items = Vec::with_capacity(deliveries.len());
+    for d in &deliveries {
+        let attempts: Vec<Value> = state
+            .store()
+            .delivery_attempts(d.id)
+            .await?
+            .iter()
+            .map(|a| {
+                json!({"attempt": a.attempt_no, "at": rfc3339(a.at), "status_code": a.status_code,
+                "latency_ms": a.latency_ms, "error": a.error, "outcome": a.outcome,
+                "response_excerpt": a.response_excerpt})
+            })
+            .collect();
+        items.push(json!({
             "id": d.id,
             "partner_id": d.partner_id,
             "status": d.status,
@@ -140,9 +151,10 @@ async fn show(
             "last_error": d.last_error,
             "created_at": rfc3339(d.created_at),
             "completed_at": d.completed_at.map(rfc3339),
-            "attempts": [],
-        }))
-        .collect::<Vec<_>>());
+            "attempts": attempts,
+        }));
+    }
+    body["deliveries"] = json!(items);
     body["success"] = json!(true);
     Ok(Json(body))
 }

@@ -9,9 +9,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::localtime::{local_date, rfc3339};
+use leadrouter_core::outcome::{classify, Verdict};
 use leadrouter_core::partner::{validate_partner, PartnerSpec};
+use leadrouter_core::routing::LeadFacts;
+use leadrouter_core::source::LeadType;
 use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_core::transform::payload;
 use leadrouter_core::webhook_url::{check_resolved, WebhookHost, WebhookUrl};
+use leadrouter_delivery::worker::fail_over_pending;
 use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner, PartnerStatus};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -25,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/api/admin/partners/{id}/pause", post(pause))
         .route("/api/admin/partners/{id}/resume", post(resume))
+        .route("/api/admin/partners/{id}/test", post(send_test))
         .route("/api/admin/partners/{id}/rotate-key", post(rotate_key))
         .route(
             "/api/admin/partners/{id}/rotate-secret",
@@ -237,6 +243,16 @@ async fn pause(
         )
         .await?;
     tracing::info!(partner_id = id, "partner paused");
+    let moved = fail_over_pending(
+        state.store(),
+        id,
+        "the partner was paused by an operator",
+        state.now_ms(),
+    )
+    .await?;
+    if moved > 0 {
+        state.wake_router();
+    }
     Ok(success(one(&state, &p).await?))
 }
 
@@ -291,4 +307,57 @@ async fn rotate_secret(
     let mut body = one(&state, &p).await?;
     body.insert("signing_secret".into(), json!(signing_secret));
     Ok(success(body))
+}
+
+/// Sends a test lead through the same path as real deliveries (payload, signature, SSRF
+/// guard, client) and returns the attempt. Nothing is stored.
+async fn send_test(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let partner = find(&state, id).await?;
+    let mut custom = Map::new();
+    for field in &partner.spec.required_fields {
+        custom.insert(field.clone(), json!("test"));
+    }
+    let facts = LeadFacts {
+        lead_type: LeadType::Premium,
+        first_name: Some("Test"),
+        last_name: Some("Lead"),
+        email: Some("test.lead@example.com"),
+        phone: Some("+4915112345678"),
+        country: &partner.spec.country,
+        niche: &partner.spec.niche,
+        source_label: Some("leadrouter_test"),
+        custom_fields: &custom,
+    };
+    let msg_id = format!("test-{}", state.now_ms());
+    let body = payload(&msg_id, &facts, state.now_ms(), &partner.spec);
+    let r = state
+        .sender()
+        .send(&partner.spec, &partner.signing_secret, &msg_id, &body)
+        .await;
+    let outcome = if r.blocked.is_some() {
+        "blocked"
+    } else {
+        match classify(r.answer) {
+            Verdict::Delivered => "delivered",
+            Verdict::Retry => "would retry",
+            Verdict::Rejected | Verdict::RejectedAndPause => "rejected",
+        }
+    };
+    tracing::info!(partner_id = id, outcome, "test lead sent");
+    Ok(Json(json!({
+        "success": true,
+        "attempt": {
+            "at": rfc3339(state.now_ms()),
+            "status_code": r.status_code,
+            "latency_ms": r.latency.as_millis() as u64,
+            "error": r.error,
+            "outcome": outcome,
+            "response_excerpt": r.excerpt,
+        },
+        "payload": body,
+    })))
 }

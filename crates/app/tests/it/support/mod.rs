@@ -2,11 +2,11 @@
 
 pub mod fake_graph;
 pub mod process;
+pub mod receiver;
 
 use leadrouter::config::Config;
 use leadrouter_core::clock::ManualClock;
 use leadrouter_core::token::{display_prefix, hash_secret};
-use leadrouter_delivery::dns::StaticResolver;
 use leadrouter_store::testing::TestDatabase;
 use leadrouter_store::Store;
 use reqwest::Method;
@@ -42,12 +42,20 @@ macro_rules! both_backends {
 }
 
 /// Waits (up to 15 s) until `check` returns something: for work done by background tasks.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    eventually_within(std::time::Duration::from_secs(15), what, check).await
+}
+
+pub async fn eventually_within<T, F, Fut>(limit: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
     loop {
         if let Some(v) = check().await {
             return v;
@@ -67,14 +75,39 @@ pub fn test_config(url: &leadrouter_store::DatabaseUrl, vars: &[(&str, &str)]) -
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     map.insert("DATABASE_URL".into(), url.expose().to_string());
+    // Test partners' host names map to public addresses that must never be contacted from
+    // here, so only tests with local HTTPS receivers switch delivery on.
+    map.entry("LEADROUTER_DELIVERY".into())
+        .or_insert_with(|| "off".into());
     Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid")
 }
 
-/// The DNS test servers see: the guide's partner hosts have public addresses, one name
-/// points into a private network, `localhost` is loopback, and nothing else resolves.
-pub fn test_dns() -> StaticResolver {
+/// The DNS test servers see (DNS is the outside service we cannot run here): the guide's
+/// partner hosts have public addresses, one name points into a private network, `localhost`
+/// is loopback, `*.test` names are local receivers, and nothing else resolves. Tests may
+/// change answers while the server runs (DNS rebinding).
+#[derive(Clone)]
+pub struct TestDns(Arc<std::sync::RwLock<HashMap<String, Vec<std::net::IpAddr>>>>);
+
+impl TestDns {
+    pub fn set(&self, name: &str, ips: &[&str]) {
+        let ips = ips.iter().map(|s| s.parse().unwrap()).collect();
+        self.0.write().unwrap().insert(name.to_string(), ips);
+    }
+}
+
+impl leadrouter_delivery::dns::Resolve for TestDns {
+    fn resolve(&self, host: &str) -> leadrouter_delivery::dns::ResolveFuture {
+        let answer = self.0.read().unwrap().get(&host.to_lowercase()).cloned();
+        Box::pin(async move {
+            answer.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such host"))
+        })
+    }
+}
+
+pub fn test_dns() -> TestDns {
     let ip = |s: &str| s.parse().unwrap();
-    StaticResolver::only(HashMap::from([
+    TestDns(Arc::new(std::sync::RwLock::new(HashMap::from([
         ("fxpartners.com".to_string(), vec![ip("93.184.216.34")]),
         ("germanfx.com".to_string(), vec![ip("93.184.216.35")]),
         (
@@ -86,7 +119,9 @@ pub fn test_dns() -> StaticResolver {
             vec![ip("93.184.216.37"), ip("10.0.0.7")],
         ),
         ("localhost".to_string(), vec![ip("127.0.0.1"), ip("::1")]),
-    ]))
+        ("partner.test".to_string(), vec![ip("127.0.0.1")]),
+        ("second.test".to_string(), vec![ip("127.0.0.1")]),
+    ]))))
 }
 
 pub struct TestApp {
@@ -98,6 +133,7 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     db_url: leadrouter_store::DatabaseUrl,
     pub clock: Option<Arc<ManualClock>>,
+    pub dns: TestDns,
     _db: Option<TestDatabase>,
 }
 
@@ -149,8 +185,9 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
+        let dns = test_dns();
         let mut services = leadrouter::startup::Services {
-            resolver: Arc::new(test_dns()),
+            resolver: Arc::new(dns.clone()),
             ..Default::default()
         };
         if let Some(c) = &clock {
@@ -173,6 +210,7 @@ impl TestApp {
             server: Some(server),
             db_url: url.clone(),
             clock,
+            dns,
             _db: db,
         }
     }

@@ -1,0 +1,257 @@
+//! The one way we talk to partners: an HTTPS client that verifies certificates, follows no
+//! redirects, gives up after the configured timeout, and connects only to addresses the SSRF
+//! guard allowed — resolved once, by us, and pinned for the connection.
+
+use crate::dns::Resolve;
+use leadrouter_core::outcome::Response as Answer;
+use leadrouter_core::partner::{PartnerAuth, PartnerSpec};
+use leadrouter_core::signing::standard;
+use leadrouter_core::ssrf::{check_ip, AllowList, BlockReason};
+use leadrouter_core::transform::encode;
+use leadrouter_core::webhook_url::parse_webhook_url;
+use reqwest::dns::{Addrs, Name, Resolving};
+use serde_json::{Map, Value};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Most of a partner's answer we keep, for the attempt record.
+pub const EXCERPT_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to {ip}, {reason}; refused by the SSRF guard")]
+pub struct Blocked {
+    host: String,
+    ip: IpAddr,
+    reason: BlockReason,
+}
+
+/// reqwest's resolver: ours, then the guard on every address.
+struct GuardedResolver {
+    inner: Arc<dyn Resolve>,
+    allow: AllowList,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        let lookup = self.inner.resolve(&host);
+        let allow = self.allow.clone();
+        Box::pin(async move {
+            let ips = lookup.await?;
+            if ips.is_empty() {
+                return Err(format!("{host} has no addresses").into());
+            }
+            // One blocked address refuses the name: any of them could be the one used.
+            for &ip in &ips {
+                if let Err(reason) = check_ip(ip, &allow) {
+                    return Err(Box::new(Blocked {
+                        host: host.clone(),
+                        ip,
+                        reason,
+                    }) as _);
+                }
+            }
+            let addrs: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct ClientSettings {
+    pub timeout: Duration,
+    /// PEM with certificates to trust besides the built-in roots.
+    pub extra_root_certs: Option<Vec<u8>>,
+    pub allow: AllowList,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub answer: Answer,
+    /// Refused before any connection (SSRF guard): never retried.
+    pub blocked: Option<String>,
+    pub status_code: Option<u16>,
+    pub latency: Duration,
+    pub error: Option<String>,
+    pub excerpt: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+#[derive(Clone)]
+pub struct Sender {
+    http: reqwest::Client,
+    allow: AllowList,
+}
+
+impl Sender {
+    pub fn new(
+        settings: &ClientSettings,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<Sender, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("leadrouter/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                inner: resolver,
+                allow: settings.allow.clone(),
+            }));
+        if let Some(pem) = &settings.extra_root_certs {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ClientError::ExtraRoots(e.to_string()))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Sender {
+            http,
+            allow: settings.allow.clone(),
+        })
+    }
+
+    /// Sends one payload to the partner: signed, with its auth, `Idempotency-Key` = `msg_id`.
+    pub async fn send(
+        &self,
+        partner: &PartnerSpec,
+        signing_secret: &str,
+        msg_id: &str,
+        payload: &Map<String, Value>,
+    ) -> AttemptResult {
+        let started = Instant::now();
+        let blocked = |why: String| AttemptResult {
+            answer: Answer::Transport,
+            blocked: Some(why.clone()),
+            status_code: None,
+            latency: Duration::ZERO,
+            error: Some(why),
+            excerpt: None,
+            retry_after: None,
+        };
+        // The static checks again at every delivery (IP-literal hosts never reach the
+        // resolver, so they are judged here).
+        if let Err(problem) = parse_webhook_url(&partner.webhook_url, &self.allow) {
+            return blocked(format!("webhook_url {problem}"));
+        }
+        let (body, content_type) = encode(payload, partner.content_type);
+        let timestamp = chrono_now_secs();
+        let signature =
+            standard::sign(signing_secret, msg_id, timestamp, &body).unwrap_or_default();
+        let mut req = self
+            .http
+            .post(&partner.webhook_url)
+            .header("content-type", content_type)
+            .header("idempotency-key", msg_id)
+            .header("webhook-id", msg_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body);
+        req = match &partner.auth {
+            None => req,
+            Some(PartnerAuth::Bearer { token }) => req.bearer_auth(token),
+            Some(PartnerAuth::Basic { username, password }) => {
+                req.basic_auth(username, Some(password))
+            }
+            Some(PartnerAuth::Header { name, value }) => req.header(name.as_str(), value.as_str()),
+        };
+        match req.send().await {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(leadrouter_core::retry::parse_retry_after);
+                let mut excerpt = Vec::new();
+                // Read at most 1 KiB; the rest of a large answer is not our business.
+                while excerpt.len() < EXCERPT_BYTES {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                        _ => break,
+                    }
+                }
+                excerpt.truncate(EXCERPT_BYTES);
+                AttemptResult {
+                    answer: Answer::Status(status),
+                    blocked: None,
+                    status_code: Some(status),
+                    latency: started.elapsed(),
+                    error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
+                    excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
+                    retry_after,
+                }
+            }
+            Err(e) => {
+                if let Some(b) = find_blocked(&e) {
+                    return blocked(b);
+                }
+                let answer = if e.is_timeout() {
+                    Answer::Timeout
+                } else {
+                    Answer::Transport
+                };
+                AttemptResult {
+                    answer,
+                    blocked: None,
+                    status_code: None,
+                    latency: started.elapsed(),
+                    error: Some(describe(&e)),
+                    excerpt: None,
+                    retry_after: None,
+                }
+            }
+        }
+    }
+}
+
+fn chrono_now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn find_blocked(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(b) = s.downcast_ref::<Blocked>() {
+            return Some(b.to_string());
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// The error and its causes in one line, without the URL (which may carry secrets).
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = vec![if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "could not connect".to_string()
+    } else {
+        "request failed".to_string()
+    }];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("LEADROUTER_EXTRA_ROOT_CERTS: {0}")]
+    ExtraRoots(String),
+    #[error("building the HTTPS client: {0}")]
+    Build(String),
+}

@@ -1,0 +1,342 @@
+//! The delivery worker: claims due deliveries with a lease, sends them with bounded global
+//! and per-partner concurrency, records every attempt, and decides what follows (PRODUCT.md
+//! §5): delivered; retried on the schedule; rejected or failed, releasing the reservation
+//! so that the lead fails over; a partner paused on 410 or after too many failures in a row.
+
+use crate::client::{AttemptResult, Sender};
+use leadrouter_core::clock::Clock;
+use leadrouter_core::outcome::{classify, Verdict};
+use leadrouter_core::retry::next_delay;
+use leadrouter_core::routing::LeadFacts;
+use leadrouter_core::source::LeadType;
+use leadrouter_core::transform::payload;
+use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
+use leadrouter_store::partners::{Partner, PartnerStatus};
+use leadrouter_store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct WorkerSettings {
+    pub retry_schedule: Vec<Duration>,
+    /// Per attempt; the lease is longer, so a live worker never loses its claim.
+    pub timeout: Duration,
+    /// Failed attempts in a row after which a partner is paused.
+    pub pause_after_failures: i64,
+    pub max_in_flight: usize,
+    pub max_per_partner: usize,
+    /// Longest wait for a partner's `Retry-After`.
+    pub retry_after_cap: Duration,
+    /// How long shutdown waits for deliveries in flight.
+    pub drain_deadline: Duration,
+}
+
+impl WorkerSettings {
+    pub fn lease(&self) -> Duration {
+        self.timeout + Duration::from_secs(5)
+    }
+}
+
+pub struct DeliveryWorker {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub sender: Sender,
+    pub settings: WorkerSettings,
+    /// Woken when a delivery is due now.
+    pub wake: Arc<Notify>,
+    /// Woken when a lead goes back to routing.
+    pub router_wake: Arc<Notify>,
+}
+
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+impl DeliveryWorker {
+    pub async fn run(self, shutdown: CancellationToken) {
+        let me = Arc::new(self);
+        let global = Arc::new(Semaphore::new(me.settings.max_in_flight));
+        let per_partner: Arc<Mutex<HashMap<i64, Arc<Semaphore>>>> = Arc::default();
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        let claim_id = format!("{:016x}", rand::random::<u64>());
+        let mut claim_seq: u64 = 0;
+        loop {
+            while in_flight.try_join_next().is_some() {}
+            let free = global.available_permits();
+            if free > 0 && !shutdown.is_cancelled() {
+                claim_seq += 1;
+                let claim = format!("{claim_id}-{claim_seq}");
+                let now = me.clock.now_ms();
+                let lease = me.settings.lease().as_millis() as i64;
+                match me
+                    .store
+                    .claim_deliveries(now, lease, free as i64, &claim)
+                    .await
+                {
+                    Ok(claimed) => {
+                        let got = claimed.len();
+                        for d in claimed {
+                            let Ok(permit) = Arc::clone(&global).acquire_owned().await else {
+                                break;
+                            };
+                            let partner_gate = {
+                                let mut map = per_partner.lock().expect("semaphore map");
+                                Arc::clone(map.entry(d.partner_id).or_insert_with(|| {
+                                    Arc::new(Semaphore::new(me.settings.max_per_partner))
+                                }))
+                            };
+                            let worker = Arc::clone(&me);
+                            in_flight.spawn(async move {
+                                let _global = permit;
+                                let Ok(_mine) = partner_gate.acquire_owned().await else { return };
+                                if let Err(e) = worker.deliver(&d).await {
+                                    tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
+                                }
+                            });
+                        }
+                        if got == free {
+                            continue; // more may be due
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming deliveries failed"),
+                }
+            }
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let pause = match me.store.next_delivery_due().await {
+                Ok(Some(due)) => {
+                    Duration::from_millis((due - me.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
+                }
+                _ => IDLE_POLL,
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = me.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            }
+        }
+        // Graceful shutdown: let deliveries in flight finish (and be recorded), up to a limit;
+        // anything cut off is picked up again after its lease.
+        let drain = async { while in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(me.settings.drain_deadline, drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "shutdown cut deliveries off mid-flight; they will be retried after their lease"
+            );
+        }
+    }
+
+    /// One attempt of one claimed delivery, start to finish.
+    pub async fn deliver(&self, d: &ClaimedDelivery) -> Result<(), StoreError> {
+        let (Some(lead), Some(partner)) = (
+            self.store.lead(d.lead_id).await?,
+            self.store.partner(d.partner_id).await?,
+        ) else {
+            let now = self.clock.now_ms();
+            self.store
+                .finish_unsuccessfully(d, "failed", "the lead or the partner no longer exists", now)
+                .await?;
+            self.router_wake.notify_one();
+            return Ok(());
+        };
+        let facts = LeadFacts {
+            lead_type: LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw),
+            first_name: lead.first_name.as_deref(),
+            last_name: lead.last_name.as_deref(),
+            email: lead.email.as_deref(),
+            phone: lead.phone.as_deref(),
+            country: &lead.country,
+            niche: &lead.niche,
+            source_label: lead.source_label.as_deref(),
+            custom_fields: &lead.custom_fields,
+        };
+        let body = payload(
+            &lead.id.to_string(),
+            &facts,
+            lead.received_at,
+            &partner.spec,
+        );
+        let result = self
+            .sender
+            .send(
+                &partner.spec,
+                &partner.signing_secret,
+                &lead.id.to_string(),
+                &body,
+            )
+            .await;
+        self.settle(d, &partner, result).await
+    }
+
+    async fn settle(
+        &self,
+        d: &ClaimedDelivery,
+        partner: &Partner,
+        r: AttemptResult,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let attempt_no = d.attempt_count + 1;
+        let verdict = if r.blocked.is_some() {
+            Verdict::Rejected
+        } else {
+            classify(r.answer)
+        };
+        let failed_attempts = usize::try_from(attempt_no).unwrap_or(usize::MAX);
+        let retry_in = match verdict {
+            Verdict::Retry => next_delay(
+                &self.settings.retry_schedule,
+                failed_attempts,
+                rand::random::<f64>(),
+                r.retry_after,
+                self.settings.retry_after_cap,
+            ),
+            _ => None,
+        };
+        let outcome = match (verdict, retry_in, &r.blocked) {
+            (_, _, Some(_)) => "blocked",
+            (Verdict::Delivered, _, _) => "delivered",
+            (Verdict::Retry, Some(_), _) => "retry",
+            (Verdict::Retry, None, _) => "failed",
+            (Verdict::Rejected | Verdict::RejectedAndPause, _, _) => "rejected",
+        };
+        self.store
+            .record_attempt(
+                d,
+                &Attempt {
+                    attempt_no,
+                    at: now,
+                    status_code: r.status_code.map(i64::from),
+                    latency_ms: r.latency.as_millis() as i64,
+                    outcome: outcome.into(),
+                    error: r.error.clone(),
+                    response_excerpt: r.excerpt.clone(),
+                },
+            )
+            .await?;
+        let error = r.error.clone().unwrap_or_default();
+        tracing::info!(
+            delivery_id = d.id,
+            lead_id = d.lead_id,
+            partner_id = d.partner_id,
+            attempt = attempt_no,
+            status = r.status_code,
+            latency_ms = r.latency.as_millis() as u64,
+            outcome,
+            "delivery attempt"
+        );
+        match (verdict, retry_in) {
+            (Verdict::Delivered, _) => {
+                if !self.store.mark_delivered(d, now).await? {
+                    tracing::warn!(
+                        delivery_id = d.id,
+                        "delivered, but another worker had taken the delivery over"
+                    );
+                }
+            }
+            (Verdict::Retry, Some(delay)) => {
+                self.store
+                    .schedule_retry(d, now + delay.as_millis() as i64, &error, now)
+                    .await?;
+                self.count_failure(partner, now).await?;
+            }
+            (Verdict::Retry, None) => {
+                if self
+                    .store
+                    .finish_unsuccessfully(d, "failed", &error, now)
+                    .await?
+                {
+                    self.router_wake.notify_one();
+                }
+                self.count_failure(partner, now).await?;
+            }
+            (Verdict::Rejected, _) => {
+                if self
+                    .store
+                    .finish_unsuccessfully(d, "rejected", &error, now)
+                    .await?
+                {
+                    self.router_wake.notify_one();
+                }
+            }
+            (Verdict::RejectedAndPause, _) => {
+                if self
+                    .store
+                    .finish_unsuccessfully(d, "rejected", &error, now)
+                    .await?
+                {
+                    self.router_wake.notify_one();
+                }
+                self.pause(partner, "the endpoint answered 410 Gone", now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn count_failure(&self, partner: &Partner, now: i64) -> Result<(), StoreError> {
+        let streak = self.store.count_partner_failure(partner.id).await?;
+        if streak >= self.settings.pause_after_failures {
+            self.pause(
+                partner,
+                &format!("{streak} failed deliveries in a row"),
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Pauses a partner, alerts, and sends its waiting deliveries elsewhere.
+    async fn pause(&self, partner: &Partner, reason: &str, now: i64) -> Result<(), StoreError> {
+        let current = self.store.partner(partner.id).await?;
+        if current
+            .as_ref()
+            .is_none_or(|p| p.status == PartnerStatus::Paused)
+        {
+            return Ok(());
+        }
+        self.store
+            .set_partner_status(partner.id, PartnerStatus::Paused, Some(reason), now)
+            .await?;
+        tracing::warn!(partner_id = partner.id, reason, "partner paused");
+        self.store
+            .record_notification(
+                "partner_paused",
+                Some(partner.id),
+                partner.spec.email.as_deref().unwrap_or("operators"),
+                &format!("Partner {} paused", partner.spec.name),
+                &format!("Deliveries to {} were paused: {reason}. Fix the endpoint, then resume the partner.", partner.spec.name),
+                now,
+            )
+            .await?;
+        fail_over_pending(&self.store, partner.id, "the partner was paused", now).await?;
+        self.router_wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Ends a partner's waiting deliveries (not those in flight) so that their leads go to
+/// another partner. Returns how many.
+pub async fn fail_over_pending(
+    store: &Store,
+    partner_id: i64,
+    why: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let mut moved = 0;
+    for id in store.pending_deliveries_of(partner_id, now).await? {
+        if store
+            .end_delivery_unsuccessfully(id, "failed", why, now)
+            .await?
+        {
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}

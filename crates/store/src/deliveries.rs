@@ -1,0 +1,247 @@
+//! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
+//! finishing deliveries exactly once even when a lease ran out and another worker took over.
+
+use crate::{dialect, Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+
+/// A delivery claimed by one worker until `lease_until`.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    /// Attempts already made.
+    pub attempt_count: i64,
+    /// This claim's token: only the holder of the current claim may finish the delivery.
+    pub claim: String,
+}
+
+/// One attempt, as recorded.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub attempt_no: i64,
+    pub at: EpochMillis,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+}
+
+impl Store {
+    /// Claims up to `limit` due deliveries of active partners for `lease_ms`.
+    pub async fn claim_deliveries(
+        &self,
+        now: EpochMillis,
+        lease_ms: i64,
+        limit: i64,
+        claim: &str,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let rows = sqlx::query(dialect::claim_deliveries_sql(self.backend()))
+            .bind(now + lease_ms)
+            .bind(claim)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.writer())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedDelivery {
+                    id: r.try_get(0)?,
+                    lead_id: r.try_get(1)?,
+                    partner_id: r.try_get(2)?,
+                    attempt_count: r.try_get(3)?,
+                    claim: claim.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records an attempt (whatever its outcome) under the current claim.
+    pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+             outcome, error, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(d.id)
+        .bind(a.attempt_no)
+        .bind(a.at)
+        .bind(a.status_code)
+        .bind(a.latency_ms)
+        .bind(&a.outcome)
+        .bind(&a.error)
+        .bind(&a.response_excerpt)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the delivery delivered and the lead with it. `false` if the claim was lost
+    /// (another worker finished it): then nothing is changed.
+    pub async fn mark_delivered(
+        &self,
+        d: &ClaimedDelivery,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
+             completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
+             WHERE id = $2 AND status = 'pending' AND lease_owner = $3",
+        )
+        .bind(now)
+        .bind(d.id)
+        .bind(&d.claim)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE leads SET status = 'delivered', updated_at = $1 WHERE id = $2 AND status = 'assigned'")
+            .bind(now)
+            .bind(d.lead_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'delivered', $2, $3)")
+            .bind(d.lead_id)
+            .bind(format!("partner {}", d.partner_id))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE partners SET consecutive_failures = 0 WHERE id = $1")
+            .bind(d.partner_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Schedules another attempt. `false` if the claim was lost.
+    pub async fn schedule_retry(
+        &self,
+        d: &ClaimedDelivery,
+        next_attempt_at: EpochMillis,
+        error: &str,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET attempt_count = attempt_count + 1, next_attempt_at = $1, \
+             last_error = $2, lease_until = NULL, updated_at = $3 \
+             WHERE id = $4 AND status = 'pending' AND lease_owner = $5",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(now)
+        .bind(d.id)
+        .bind(&d.claim)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends the delivery as rejected or failed under the current claim: capacity released,
+    /// the lead back to routing. `false` if the claim was lost.
+    pub async fn finish_unsuccessfully(
+        &self,
+        d: &ClaimedDelivery,
+        status: &str,
+        error: &str,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        self.end_unsuccessfully(d.id, Some(&d.claim), status, error, now)
+            .await
+    }
+
+    /// Counts a failed attempt against the partner; returns the streak.
+    pub async fn count_partner_failure(&self, partner_id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE partners SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+             RETURNING consecutive_failures",
+        )
+        .bind(partner_id)
+        .fetch_optional(self.writer())
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    /// A partner's pending deliveries that no worker holds right now (to fail them over
+    /// when it is paused; one in flight finishes on its own).
+    pub async fn pending_deliveries_of(
+        &self,
+        partner_id: i64,
+        now: EpochMillis,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM deliveries WHERE partner_id = $1 AND status = 'pending' \
+             AND (lease_until IS NULL OR lease_until <= $2) ORDER BY id",
+        )
+        .bind(partner_id)
+        .bind(now)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt \
+             FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_no, id",
+        )
+        .bind(delivery_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    attempt_no: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    status_code: r.try_get(2)?,
+                    latency_ms: r.try_get(3)?,
+                    outcome: r.try_get(4)?,
+                    error: r.try_get(5)?,
+                    response_excerpt: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// When the next pending delivery falls due (for the worker's sleep).
+    pub async fn next_delivery_due(&self) -> Result<Option<EpochMillis>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
+             THEN lease_until ELSE next_attempt_at END) FROM deliveries WHERE status = 'pending'",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Records a notification (sent later, or only shown in the dashboard without Postmark).
+    pub async fn record_notification(
+        &self,
+        kind: &str,
+        partner_id: Option<i64>,
+        recipient: &str,
+        subject: &str,
+        body: &str,
+        now: EpochMillis,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO notifications (kind, partner_id, recipient, subject, body, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'recorded', $6) RETURNING id",
+        )
+        .bind(kind)
+        .bind(partner_id)
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(now)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+}
