@@ -5,6 +5,7 @@
 pub mod capacity;
 pub mod catalog;
 pub mod clock;
+pub mod conversion;
 pub mod facebook;
 pub mod hours;
 pub mod lead;

@@ -73,3 +73,19 @@ mod format_tests {
         );
     }
 }
+
+/// The first instant (UTC) of a `YYYY-MM-DD` day.
+pub fn day_start_utc(day: &str) -> Option<EpochMillis> {
+    let d = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod day_tests {
+    #[test]
+    fn days_start_at_utc_midnight() {
+        assert_eq!(super::day_start_utc("2025-09-23"), Some(1_758_585_600_000));
+        assert_eq!(super::day_start_utc("2025-02-30"), None);
+        assert_eq!(super::day_start_utc("yesterday"), None);
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod clock;
+pub mod conversions;
 pub mod deliveries;
 pub mod dialect;
 mod error;

@@ -332,6 +332,16 @@ impl Store {
         row.as_ref().map(partner_from_row).transpose()
     }
 
+    /// The stored hash of a partner's API key.
+    pub async fn partner_key_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT api_key_hash FROM partners WHERE id = $1 AND deleted_at IS NULL")
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     /// Counts for the given (partner, partner-local day) pairs; absent pairs count zero.
     pub async fn day_counts(
         &self,

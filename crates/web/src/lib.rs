@@ -8,6 +8,7 @@ pub mod extract;
 mod facebook;
 mod inbound;
 mod ops;
+pub mod partner_api;
 pub mod password;
 pub mod secrets;
 mod state;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(inbound::router())
         .merge(facebook::router())
+        .merge(partner_api::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(trace::log_request))

@@ -43,6 +43,7 @@ pub struct AppState {
 
 struct Inner {
     deps: AppDeps,
+    partner_limits: crate::partner_api::PartnerLimits,
     catalog: RwLock<Option<(Arc<Catalog>, Instant)>>,
 }
 
@@ -54,6 +55,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 deps,
+                partner_limits: Default::default(),
                 catalog: RwLock::new(None),
             }),
         }
@@ -95,6 +97,10 @@ impl AppState {
 
     pub fn wake_router(&self) {
         self.inner.deps.router_wake.notify_one();
+    }
+
+    pub fn partner_limits(&self) -> &crate::partner_api::PartnerLimits {
+        &self.inner.partner_limits
     }
 
     pub fn sender(&self) -> &Sender {

@@ -8,7 +8,7 @@ use leadrouter_store::testing::TestDatabase;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn delivering(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn delivering(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     let ca = tls().ca_file.to_str().unwrap().to_string();
     let mut vars = vec![
         ("LEADROUTER_DELIVERY", "on"),
@@ -21,7 +21,7 @@ async fn delivering(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn_with(db, &vars).await
 }
 
-async fn partner(app: &TestApp, name: &str, url: &str, extra: Value) -> Value {
+pub(crate) async fn partner(app: &TestApp, name: &str, url: &str, extra: Value) -> Value {
     let mut body = json!({"name": name, "country": "germany", "niche": "forex", "daily_limit": 100,
         "premium_ratio": 50, "webhook_url": url});
     for (k, v) in extra.as_object().unwrap() {
@@ -50,7 +50,7 @@ async fn lead(app: &TestApp, id: &Value) -> Value {
     app.get(&format!("/api/admin/leads/{id}")).await.1
 }
 
-async fn lead_in(app: &TestApp, id: &Value, status: &str) -> Value {
+pub(crate) async fn lead_in(app: &TestApp, id: &Value, status: &str) -> Value {
     eventually(&format!("lead {id} {status}"), || async {
         let l = lead(app, id).await;
         (l["status"] == status).then_some(l)

@@ -15,4 +15,5 @@ mod health;
 mod import;
 mod inbound;
 mod logs;
+mod partner_api;
 mod routing;

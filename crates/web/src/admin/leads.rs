@@ -8,6 +8,7 @@ use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use leadrouter_core::conversion::money_json;
 use leadrouter_core::lead::full_name;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::localtime::rfc3339;
@@ -155,6 +156,19 @@ async fn show(
         }));
     }
     body["deliveries"] = json!(items);
+    let conversions: Vec<Value> = state
+        .store()
+        .lead_conversions(id)
+        .await?
+        .iter()
+        .map(|c| {
+            json!({"partner_id": c.partner_id, "conversion_type": c.conversion_type,
+            "conversion_value": money_json(c.value_cents),
+            "external_transaction_id": c.external_transaction_id, "metadata": c.metadata,
+            "created_at": rfc3339(c.created_at)})
+        })
+        .collect();
+    body["conversions"] = json!(conversions);
     body["success"] = json!(true);
     Ok(Json(body))
 }

@@ -1,5 +1,6 @@
 //! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
 
+mod analytics;
 mod leads;
 mod markets;
 mod partners;
@@ -10,6 +11,7 @@ use axum::Router;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .merge(analytics::router())
         .merge(leads::router())
         .merge(markets::router())
         .merge(partners::router())

@@ -1,0 +1,179 @@
+//! Conversions partners report, and the figures built from them.
+
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::conversion::{quality_score, ConversionReport};
+use sqlx::Row;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone)]
+pub struct ConversionRow {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    pub conversion_type: String,
+    pub value_cents: i64,
+    pub external_transaction_id: String,
+    pub metadata: Option<serde_json::Value>,
+    pub created_at: EpochMillis,
+}
+
+#[derive(Debug, Clone)]
+pub struct LeadEvent {
+    pub status: String,
+    pub detail: Option<String>,
+    pub at: EpochMillis,
+}
+
+/// A partner's results over a period (leads delivered in it, and their conversions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cpa {
+    pub total_leads: i64,
+    /// Leads with at least one conversion.
+    pub converted_leads: i64,
+    pub conversion_events: i64,
+    pub revenue_cents: i64,
+    /// Sum of the converted leads' quality scores.
+    pub quality_sum: i64,
+}
+
+impl Store {
+    /// Whether the lead was delivered to this partner (the only leads it may touch).
+    pub async fn delivered_to(&self, lead_id: i64, partner_id: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM deliveries WHERE lead_id = $1 AND partner_id = $2 AND status = 'delivered'",
+        )
+        .bind(lead_id)
+        .bind(partner_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records a conversion once per (partner, lead, external transaction id): a repeat,
+    /// even a concurrent one, returns `false` and changes nothing.
+    pub async fn record_conversion(
+        &self,
+        partner_id: i64,
+        c: &ConversionReport,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO conversions (lead_id, partner_id, conversion_type, value_cents, \
+             external_transaction_id, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(c.lead_id)
+        .bind(partner_id)
+        .bind(c.conversion_type.as_str())
+        .bind(c.value_cents)
+        .bind(&c.external_transaction_id)
+        .bind(c.metadata.as_ref().map(|m| m.to_string()))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if inserted.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'converted', $2, $3)")
+            .bind(c.lead_id)
+            .bind(c.conversion_type.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn lead_conversions(&self, lead_id: i64) -> Result<Vec<ConversionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, lead_id, partner_id, conversion_type, value_cents, external_transaction_id, \
+             metadata, created_at FROM conversions WHERE lead_id = $1 ORDER BY id",
+        )
+        .bind(lead_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let metadata: Option<String> = r.try_get(6)?;
+                Ok(ConversionRow {
+                    id: r.try_get(0)?,
+                    lead_id: r.try_get(1)?,
+                    partner_id: r.try_get(2)?,
+                    conversion_type: r.try_get(3)?,
+                    value_cents: r.try_get(4)?,
+                    external_transaction_id: r.try_get(5)?,
+                    metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
+                    created_at: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn lead_events(&self, lead_id: i64) -> Result<Vec<LeadEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, detail, at FROM lead_events WHERE lead_id = $1 ORDER BY at, id",
+        )
+        .bind(lead_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LeadEvent {
+                    status: r.try_get(0)?,
+                    detail: r.try_get(1)?,
+                    at: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A partner's figures for leads delivered in `[from, to)`.
+    pub async fn partner_cpa(
+        &self,
+        partner_id: i64,
+        from: EpochMillis,
+        to: EpochMillis,
+    ) -> Result<Cpa, StoreError> {
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM deliveries WHERE partner_id = $1 AND status = 'delivered' \
+             AND completed_at >= $2 AND completed_at < $3",
+        )
+        .bind(partner_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.reader())
+        .await?
+        .try_get(0)?;
+        let rows = sqlx::query(
+            "SELECT c.lead_id, c.conversion_type, c.value_cents FROM conversions c \
+             JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id \
+             WHERE c.partner_id = $1 AND d.status = 'delivered' \
+             AND d.completed_at >= $2 AND d.completed_at < $3 ORDER BY c.lead_id",
+        )
+        .bind(partner_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.reader())
+        .await?;
+        let mut cpa = Cpa {
+            total_leads: total,
+            ..Cpa::default()
+        };
+        let mut per_lead: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+        for r in &rows {
+            let lead: i64 = r.try_get(0)?;
+            per_lead.entry(lead).or_default().push(r.try_get(1)?);
+            cpa.revenue_cents += r.try_get::<i64, _>(2)?;
+            cpa.conversion_events += 1;
+        }
+        let leads: BTreeSet<&i64> = per_lead.keys().collect();
+        cpa.converted_leads = leads.len() as i64;
+        cpa.quality_sum = per_lead
+            .values()
+            .map(|types| quality_score(types.iter().map(String::as_str)))
+            .sum();
+        Ok(cpa)
+    }
+}

@@ -1,0 +1,57 @@
+//! `GET /api/admin/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD`: per partner, the leads it was
+//! delivered in the period, their conversions, the conversion rate and the revenue.
+
+use crate::auth::AdminAuth;
+use crate::partner_api::{cpa_figures, cpa_row, period};
+use crate::{ApiError, AppState};
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_store::conversions::Cpa;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/admin/analytics", get(analytics))
+}
+
+#[derive(Deserialize)]
+struct Q {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn analytics(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    Query(q): Query<Q>,
+) -> Result<Json<Value>, ApiError> {
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), state.now_ms())?;
+    let mut rows = Vec::new();
+    let mut all = Cpa::default();
+    let mut before = None;
+    loop {
+        let page = state.store().list_partners(200, before).await?;
+        for p in &page {
+            let c = state.store().partner_cpa(p.id, from, to).await?;
+            all.total_leads += c.total_leads;
+            all.converted_leads += c.converted_leads;
+            all.conversion_events += c.conversion_events;
+            all.revenue_cents += c.revenue_cents;
+            all.quality_sum += c.quality_sum;
+            rows.push(Value::Object(cpa_row(p, &c)));
+        }
+        match page.last() {
+            Some(last) if page.len() == 200 => before = Some(last.id),
+            _ => break,
+        }
+    }
+    Ok(Json(json!({
+        "success": true,
+        "from": rfc3339(from)[..10],
+        "to": rfc3339(to - 1)[..10],
+        "partners": rows,
+        "totals": cpa_figures(&all),
+    })))
+}

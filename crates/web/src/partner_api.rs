@@ -1,0 +1,345 @@
+//! The partner API (API.md "Partner API"): partners report conversions and read their own
+//! leads and figures, with their `pk_` key. A partner only ever sees its own leads.
+
+use crate::extract::JsonObject;
+use crate::{ApiError, AppState};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::conversion::{
+    money_json, quality_score, validate_conversion, validate_postback, ConversionReport,
+};
+use leadrouter_core::localtime::{day_start_utc, rfc3339};
+use leadrouter_core::token::hash_secret;
+use leadrouter_store::conversions::Cpa;
+use leadrouter_store::partners::Partner;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use subtle::ConstantTimeEq;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/conversion/{partner_id}", post(conversion))
+        .route("/api/postback/{partner_id}", post(postback))
+        .route("/api/lead/{lead_id}/status", get(lead_status))
+        .route("/api/analytics/cpa", get(cpa))
+}
+
+type Keyed = RateLimiter<i64, DefaultKeyedStateStore<i64>, DefaultClock>;
+
+/// Per-key limits. They hold per instance: instances sharing a database each allow the full
+/// rate (a shared limit would cost a database write per request).
+pub struct PartnerLimits {
+    conversions: Keyed,
+    status: Keyed,
+    analytics: Keyed,
+}
+
+impl Default for PartnerLimits {
+    fn default() -> Self {
+        let per_minute =
+            |n: u32| RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(n).expect("non-zero")));
+        Self {
+            conversions: per_minute(50),
+            status: per_minute(100),
+            analytics: per_minute(20),
+        }
+    }
+}
+
+fn limit(limiter: &Keyed, partner_id: i64) -> Result<(), ApiError> {
+    limiter.check_key(&partner_id).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::RateLimited {
+            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        }
+    })
+}
+
+/// A partner authenticated by its API key (`Authorization: Bearer pk_...` or `x-api-key`).
+pub struct PartnerKey(pub Partner);
+
+impl FromRequestParts<AppState> for PartnerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = crate::auth::bearer(parts)
+            .map(str::to_owned)
+            .or_else(|| {
+                parts
+                    .headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.trim().to_string())
+            })
+            .filter(|k| !k.is_empty())
+            .ok_or(ApiError::Unauthorized(
+                "send your API key: Authorization: Bearer pk_... or x-api-key",
+            ))?;
+        let hash = hash_secret(&key);
+        let partner = state
+            .store()
+            .partner_by_api_key(&hash)
+            .await?
+            .ok_or(ApiError::Unauthorized("invalid API key"))?;
+        // The lookup was by hash; compare the stored one anyway, in constant time.
+        let stored = state
+            .store()
+            .partner_key_hash(partner.id)
+            .await?
+            .unwrap_or_default();
+        if !bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+            return Err(ApiError::Unauthorized("invalid API key"));
+        }
+        Ok(PartnerKey(partner))
+    }
+}
+
+/// The partner named in the path must be the key's own.
+fn own_path(key: &Partner, raw: &str) -> Result<(), ApiError> {
+    let id: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::NotFound("no such partner"))?;
+    if id != key.id {
+        return Err(ApiError::Forbidden(
+            "this API key belongs to another partner",
+        ));
+    }
+    Ok(())
+}
+
+async fn record(
+    state: &AppState,
+    partner: &Partner,
+    report: ConversionReport,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .store()
+        .delivered_to(report.lead_id, partner.id)
+        .await?
+    {
+        return Err(ApiError::NotFound(
+            "no lead with this id was delivered to you",
+        ));
+    }
+    let new = state
+        .store()
+        .record_conversion(partner.id, &report, state.now_ms())
+        .await?;
+    tracing::info!(
+        partner_id = partner.id,
+        lead_id = report.lead_id,
+        new,
+        kind = report.conversion_type.as_str(),
+        "conversion reported"
+    );
+    let total: i64 = state
+        .store()
+        .lead_conversions(report.lead_id)
+        .await?
+        .iter()
+        .filter(|c| c.partner_id == partner.id)
+        .map(|c| c.value_cents)
+        .sum();
+    Ok(Json(json!({
+        "success": true,
+        "message": if new { "Conversion recorded successfully" } else { "Conversion already recorded (idempotent)" },
+        "lead_id": report.lead_id,
+        "conversion_type": report.conversion_type.as_str(),
+        "total_value": money_json(total),
+    })))
+}
+
+async fn conversion(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Path(partner_id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    own_path(&partner, &partner_id)?;
+    limit(&state.partner_limits().conversions, partner.id)?;
+    let report = validate_conversion(&body).map_err(ApiError::Validation)?;
+    record(&state, &partner, report).await
+}
+
+async fn postback(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Path(partner_id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    own_path(&partner, &partner_id)?;
+    limit(&state.partner_limits().conversions, partner.id)?;
+    let report = validate_postback(&body).map_err(ApiError::Validation)?;
+    record(&state, &partner, report).await
+}
+
+async fn lead_status(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Path(lead_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    limit(&state.partner_limits().status, partner.id)?;
+    let not_yours = ApiError::NotFound("no lead with this id was delivered to you");
+    let Ok(lead_id) = lead_id.trim().parse::<i64>() else {
+        return Err(not_yours);
+    };
+    if !state.store().delivered_to(lead_id, partner.id).await? {
+        return Err(not_yours);
+    }
+    let lead = state.store().lead(lead_id).await?.ok_or(not_yours)?;
+    let conversions: Vec<_> = state
+        .store()
+        .lead_conversions(lead_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.partner_id == partner.id)
+        .collect();
+    let total: i64 = conversions.iter().map(|c| c.value_cents).sum();
+    let history: Vec<Value> = state
+        .store()
+        .lead_events(lead_id)
+        .await?
+        .iter()
+        // What happened with other partners is theirs.
+        .filter(|e| {
+            e.status != "assigned"
+                || e.detail.as_deref() == Some(&format!("partner {}", partner.id))
+        })
+        .map(|e| json!({"status": e.status, "at": rfc3339(e.at), "detail": e.detail}))
+        .collect();
+    let status = if conversions.is_empty() {
+        lead.status.as_str()
+    } else {
+        "converted"
+    };
+    Ok(Json(json!({
+        "success": true,
+        "lead": {
+            "id": lead.id,
+            "email": lead.email,
+            "status": status,
+            "quality_score": quality_score(conversions.iter().map(|c| c.conversion_type.as_str())),
+            "conversion_value": money_json(total),
+            "converted_at": conversions.first().map(|c| rfc3339(c.created_at)),
+            "partner_name": partner.spec.name,
+            "status_history": history,
+            "conversions": conversions.iter().map(|c| json!({
+                "conversion_type": c.conversion_type,
+                "conversion_value": money_json(c.value_cents),
+                "external_transaction_id": c.external_transaction_id,
+                "metadata": c.metadata,
+                "created_at": rfc3339(c.created_at),
+            })).collect::<Vec<_>>(),
+            "conversion_count": conversions.len(),
+        }
+    })))
+}
+
+#[derive(Deserialize)]
+struct Period {
+    date_from: Option<String>,
+    date_to: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `[from, to)` in epoch ms from inclusive `YYYY-MM-DD` days; the last 30 days by default.
+pub(crate) fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    now: EpochMillis,
+) -> Result<(EpochMillis, EpochMillis), ApiError> {
+    const DAY: i64 = 86_400_000;
+    let mut errors = BTreeMap::new();
+    let mut day = |name: &str, v: Option<&str>| match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => day_start_utc(s).or_else(|| {
+            errors.insert(name.to_string(), "must be a date YYYY-MM-DD".to_string());
+            None
+        }),
+    };
+    let end = day("date_to", to).map(|d| d + DAY);
+    let start = day("date_from", from);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let end = end.unwrap_or(now - now.rem_euclid(DAY) + DAY);
+    let start = start.unwrap_or(end - 30 * DAY);
+    if start >= end {
+        return Err(ApiError::validation_one(
+            "date_from",
+            "must not be after date_to",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// The figures of a period in the API's shape (conversions = leads converted).
+pub(crate) fn cpa_figures(c: &Cpa) -> Map<String, Value> {
+    let ratio = |num: i64, den: i64, scale: f64| {
+        if den == 0 {
+            0.0
+        } else {
+            ((num as f64 * scale / den as f64) * 100.0).round() / 100.0
+        }
+    };
+    let avg_value = if c.converted_leads == 0 {
+        0
+    } else {
+        c.revenue_cents / c.converted_leads
+    };
+    let mut m = Map::new();
+    m.insert("total_leads".into(), json!(c.total_leads));
+    m.insert("conversions".into(), json!(c.converted_leads));
+    m.insert("conversion_events".into(), json!(c.conversion_events));
+    m.insert("revenue".into(), money_json(c.revenue_cents));
+    m.insert(
+        "avg_quality_score".into(),
+        json!(ratio(c.quality_sum, c.converted_leads, 1.0)),
+    );
+    m.insert(
+        "conversion_rate".into(),
+        json!(ratio(c.converted_leads, c.total_leads, 100.0)),
+    );
+    m.insert("avg_conversion_value".into(), money_json(avg_value));
+    m
+}
+
+/// One partner's figures, named.
+pub(crate) fn cpa_row(partner: &Partner, c: &Cpa) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("partner_id".into(), json!(partner.id));
+    m.insert("partner_name".into(), json!(partner.spec.name));
+    m.extend(cpa_figures(c));
+    m
+}
+
+async fn cpa(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Query(q): Query<Period>,
+) -> Result<Json<Value>, ApiError> {
+    limit(&state.partner_limits().analytics, partner.id)?;
+    let (from, to) = period(
+        q.date_from.as_deref().or(q.from.as_deref()),
+        q.date_to.as_deref().or(q.to.as_deref()),
+        state.now_ms(),
+    )?;
+    let figures = state.store().partner_cpa(partner.id, from, to).await?;
+    let row = cpa_row(&partner, &figures);
+    let mut summary = cpa_figures(&figures);
+    summary.insert("date_from".into(), json!(rfc3339(from)[..10]));
+    summary.insert("date_to".into(), json!(rfc3339(to - 1)[..10]));
+    Ok(Json(
+        json!({"success": true, "analytics": [row], "summary": summary}),
+    ))
+}
