@@ -8,8 +8,7 @@
 
 use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
-use leadrouter_core::routing::{plan, Candidate, LeadFacts};
-use leadrouter_core::source::LeadType;
+use leadrouter_core::routing::{plan, Candidate};
 use leadrouter_store::leads::LeadStatus;
 use leadrouter_store::partners::PartnerStatus;
 use leadrouter_store::routing::{Reservation, Reserve};
@@ -89,7 +88,6 @@ impl Router {
             return Ok(());
         }
         let now = self.clock.now_ms();
-        let lead_type = LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw);
         let partners = self.store.partners_for(&lead.country, &lead.niche).await?;
         let tried = self.store.tried_partners(lead_id).await?;
         let days: Vec<(i64, String)> = partners
@@ -117,17 +115,7 @@ impl Router {
                 }
             })
             .collect();
-        let facts = LeadFacts {
-            lead_type,
-            first_name: lead.first_name.as_deref(),
-            last_name: lead.last_name.as_deref(),
-            email: lead.email.as_deref(),
-            phone: lead.phone.as_deref(),
-            country: &lead.country,
-            niche: &lead.niche,
-            source_label: lead.source_label.as_deref(),
-            custom_fields: &lead.custom_fields,
-        };
+        let facts = lead.facts();
         let mut decision = plan(&candidates, &facts, now, rand::random::<f64>);
         for partner_id in decision.order.clone() {
             let Some(c) = candidates.iter().find(|c| c.id == partner_id) else {
@@ -152,7 +140,7 @@ impl Router {
                         lead_id,
                         partner_id,
                         day,
-                        lead_type,
+                        lead_type: facts.lead_type,
                         daily_limit: c.daily_limit,
                         premium_ratio: c.premium_ratio,
                         routing: &routing,

@@ -7,8 +7,6 @@ use crate::client::{AttemptResult, Sender};
 use leadrouter_core::clock::Clock;
 use leadrouter_core::outcome::{classify, Verdict};
 use leadrouter_core::retry::next_delay;
-use leadrouter_core::routing::LeadFacts;
-use leadrouter_core::source::LeadType;
 use leadrouter_core::transform::payload;
 use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
 use leadrouter_store::partners::{Partner, PartnerStatus};
@@ -145,17 +143,7 @@ impl DeliveryWorker {
             self.router_wake.notify_one();
             return Ok(());
         };
-        let facts = LeadFacts {
-            lead_type: LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw),
-            first_name: lead.first_name.as_deref(),
-            last_name: lead.last_name.as_deref(),
-            email: lead.email.as_deref(),
-            phone: lead.phone.as_deref(),
-            country: &lead.country,
-            niche: &lead.niche,
-            source_label: lead.source_label.as_deref(),
-            custom_fields: &lead.custom_fields,
-        };
+        let facts = lead.facts();
         let body = payload(
             &lead.id.to_string(),
             &facts,

@@ -76,12 +76,14 @@ impl Store {
         if inserted.is_none() {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'converted', $2, $3)")
-            .bind(c.lead_id)
-            .bind(c.conversion_type.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        crate::leads::lead_event(
+            &mut tx,
+            c.lead_id,
+            "converted",
+            Some(c.conversion_type.as_str()),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

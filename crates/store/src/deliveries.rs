@@ -103,12 +103,8 @@ impl Store {
             .bind(d.lead_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'delivered', $2, $3)")
-            .bind(d.lead_id)
-            .bind(format!("partner {}", d.partner_id))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let detail = format!("partner {}", d.partner_id);
+        crate::leads::lead_event(&mut tx, d.lead_id, "delivered", Some(&detail), now).await?;
         sqlx::query("UPDATE partners SET consecutive_failures = 0 WHERE id = $1")
             .bind(d.partner_id)
             .execute(&mut *tx)

@@ -33,3 +33,14 @@ impl StoreError {
         }
     }
 }
+
+/// The mapped row of an `UPDATE ... RETURNING` that must have matched, else `NotFound`.
+pub(crate) fn found<T>(
+    row: Option<sqlx::any::AnyRow>,
+    map: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    row.as_ref()
+        .map(map)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}

@@ -81,6 +81,24 @@ impl Ingested {
     }
 }
 
+/// Appends to a lead's history, inside the caller's transaction.
+pub(crate) async fn lead_event(
+    tx: &mut Transaction<'_, Any>,
+    lead_id: i64,
+    status: &str,
+    detail: Option<&str>,
+    at: EpochMillis,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, $2, $3, $4)")
+        .bind(lead_id)
+        .bind(status)
+        .bind(detail)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn repeat_from(row: &AnyRow) -> Result<Ingested, StoreError> {
     let status: String = row.try_get(1)?;
     Ok(Ingested::Repeat {
@@ -173,13 +191,8 @@ async fn insert_one(
             .ok_or_else(|| StoreError::Conflict("lead".into()));
     };
     let id: i64 = row.try_get(0)?;
-    sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(status.as_str())
-        .bind(duplicate_of.map(|d| format!("duplicate of lead {d}")))
-        .bind(s.received_at)
-        .execute(&mut **tx)
-        .await?;
+    let detail = duplicate_of.map(|d| format!("duplicate of lead {d}"));
+    lead_event(tx, id, status.as_str(), detail.as_deref(), s.received_at).await?;
     Ok(Ingested::New {
         id,
         status,
@@ -335,6 +348,24 @@ fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
         received_at: r.try_get("received_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+impl LeadRecord {
+    /// The lead as the routing and payload rules read it.
+    pub fn facts(&self) -> leadrouter_core::routing::LeadFacts<'_> {
+        leadrouter_core::routing::LeadFacts {
+            lead_type: leadrouter_core::source::LeadType::parse(&self.lead_type)
+                .unwrap_or(leadrouter_core::source::LeadType::Raw),
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            email: self.email.as_deref(),
+            phone: self.phone.as_deref(),
+            country: &self.country,
+            niche: &self.niche,
+            source_label: self.source_label.as_deref(),
+            custom_fields: &self.custom_fields,
+        }
+    }
 }
 
 impl Store {

@@ -225,10 +225,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.writer())
         .await?;
-        row.as_ref()
-            .map(partner_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, partner_from_row)
     }
 
     /// Pauses (with a reason) or resumes a partner; resuming clears the failure streak.
@@ -250,10 +247,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.writer())
         .await?;
-        row.as_ref()
-            .map(partner_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, partner_from_row)
     }
 
     /// Removes a partner from service. The row stays (its leads, deliveries and conversions
@@ -291,10 +285,7 @@ impl Store {
         .fetch_optional(self.writer())
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
-        row.as_ref()
-            .map(partner_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, partner_from_row)
     }
 
     pub async fn set_partner_signing_secret(
@@ -312,10 +303,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.writer())
         .await?;
-        row.as_ref()
-            .map(partner_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, partner_from_row)
     }
 
     /// The live partner whose API key hashes to `api_key_hash`.

@@ -191,21 +191,24 @@ impl Store {
             return Ok(Reservation::AlreadyTried);
         };
         let delivery_id: i64 = delivery.try_get(0)?;
-        sqlx::query(
-            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'assigned', $2, $3)",
+        crate::leads::lead_event(
+            &mut tx,
+            r.lead_id,
+            "assigned",
+            Some(
+                format!(
+                    "partner {}{}",
+                    r.partner_id,
+                    if over_cap {
+                        " (over its daily limit, by an operator)"
+                    } else {
+                        ""
+                    }
+                )
+                .as_ref(),
+            ),
+            now,
         )
-        .bind(r.lead_id)
-        .bind(format!(
-            "partner {}{}",
-            r.partner_id,
-            if over_cap {
-                " (over its daily limit, by an operator)"
-            } else {
-                ""
-            }
-        ))
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Reservation::Assigned {
@@ -238,11 +241,7 @@ impl Store {
         .map(|r| r.try_get::<i64, _>(0))
         .transpose()?;
         if held_since == Some(now) {
-            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'held', NULL, $2)")
-                .bind(lead_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::leads::lead_event(&mut tx, lead_id, "held", None, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -266,10 +265,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 {
-            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'failed', 'no partner left', $2)")
-                .bind(lead_id)
-                .bind(now)
-                .execute(&mut *tx)
+            crate::leads::lead_event(&mut tx, lead_id, "failed", Some("no partner left"), now)
                 .await?;
         }
         tx.commit().await?;
@@ -346,11 +342,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 {
-            sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'queued', 'retried by an operator', $2)")
-                .bind(lead_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::leads::lead_event(
+                &mut tx,
+                lead_id,
+                "queued",
+                Some("retried by an operator"),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
@@ -420,16 +419,8 @@ impl Store {
         .bind(lead_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, 'queued', $2, $3)",
-        )
-        .bind(lead_id)
-        .bind(format!(
-            "delivery to partner {partner_id} {status}; routing again"
-        ))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let detail = format!("delivery to partner {partner_id} {status}; routing again");
+        crate::leads::lead_event(&mut tx, lead_id, "queued", Some(&detail), now).await?;
         tx.commit().await?;
         Ok(true)
     }

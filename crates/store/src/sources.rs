@@ -146,10 +146,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.writer())
         .await?;
-        row.as_ref()
-            .map(source_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, source_from_row)
     }
 
     pub async fn set_source_token(
@@ -170,10 +167,7 @@ impl Store {
         .fetch_optional(self.writer())
         .await
         .map_err(StoreError::on_unique("source token"))?;
-        row.as_ref()
-            .map(source_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+        crate::error::found(row, source_from_row)
     }
 
     /// Retires a source: its token stops working; its leads keep pointing at it.
