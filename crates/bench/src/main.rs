@@ -1,1 +1,385 @@
-fn main() {}
+//! `leadrouter-bench`: measures leadrouter on this machine and prints one JSON object.
+//!
+//! It starts (unless `--server` names a running one) the release binary on a fresh database,
+//! an HTTPS partner sink and a trivial axum endpoint (the ceiling), sets up partners and a
+//! source over the admin API, fires leads from concurrent connections (or at a fixed rate),
+//! waits for every accepted lead to reach the sink, and reports throughput, latencies,
+//! errors, exactly-once delivery and the server's memory.
+
+// Printing the report on stdout is this program's whole job.
+#![allow(clippy::print_stdout)]
+
+mod sink;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "leadrouter-bench",
+    about = "Benchmark leadrouter; prints one JSON object"
+)]
+struct Args {
+    /// Leads to send.
+    #[arg(long, default_value_t = 20_000)]
+    leads: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Send at this many leads per second instead of as fast as possible.
+    #[arg(long)]
+    rate: Option<u64>,
+    /// `sqlite` (default) or `postgres` (needs --postgres-url or LEADROUTER_TEST_POSTGRES_URL).
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Admin URL of a PostgreSQL server; a fresh database is created on it.
+    #[arg(long, env = "LEADROUTER_TEST_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// The leadrouter binary to start.
+    #[arg(long, default_value = "target/release/leadrouter")]
+    binary: PathBuf,
+    /// How long to wait for deliveries after the last lead is accepted.
+    #[arg(long, default_value_t = 120)]
+    drain_seconds: u64,
+    /// Partners to spread leads over.
+    #[arg(long, default_value_t = 4)]
+    partners: usize,
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(
+    binary: &PathBuf,
+    env: &[(String, String)],
+    dir: &std::path::Path,
+) -> anyhow::Result<Server> {
+    let mut child = Command::new(binary)
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("PORT", "0")
+        .env("LEADROUTER_BIND", "127.0.0.1")
+        .env("RUST_LOG", "warn,leadrouter::startup=info")
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting {} (build it: cargo build --release -p leadrouter)",
+                binary.display()
+            )
+        })?;
+    let stderr = child.stderr.take().context("server stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+            {
+                let _ = tx.send(addr.to_string());
+            }
+            if line.contains("ERROR") || line.contains("WARN") {
+                eprintln!("server: {line}");
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .context("the server did not start")?;
+    Ok(Server {
+        child,
+        base: format!("http://{addr}"),
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    (sorted[i] * 1000.0).round() / 1000.0
+}
+
+/// Fires `n` requests built by `body(i)` at `url` from `concurrency` connections (or at a
+/// fixed rate); returns per-request (index, start, latency, status, answer).
+async fn fire(
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+    concurrency: usize,
+    rate: Option<u64>,
+    body: impl Fn(usize) -> Value + Send + Sync + 'static,
+) -> (Duration, Vec<(usize, Instant, Duration, u16, Value)>) {
+    let body = Arc::new(body);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let pace = rate.map(|r| Duration::from_secs_f64(1.0 / r as f64));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, body, next) = (
+            client.clone(),
+            url.to_string(),
+            Arc::clone(&body),
+            Arc::clone(&next),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return out;
+                }
+                if let Some(p) = pace {
+                    let due = started + p * i as u32;
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let t0 = Instant::now();
+                let r = client.post(&url).json(&body(i)).send().await;
+                let (status, answer) = match r {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        (s, r.json::<Value>().await.unwrap_or(Value::Null))
+                    }
+                    Err(_) => (0, Value::Null),
+                };
+                out.push((i, t0, t0.elapsed(), status, answer));
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    (started.elapsed(), all)
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// The ceiling: the same load against an axum handler that does nothing.
+async fn ceiling(client: &reqwest::Client, args: &Args) -> anyhow::Result<f64> {
+    let app = axum::Router::new().route(
+        "/ingest",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::ACCEPTED,
+                axum::Json(json!({"success": true})),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/ingest", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (took, results) = fire(client, &url, args.leads, args.concurrency, None, lead_body).await;
+    let ok = results.iter().filter(|r| r.3 == 202).count();
+    Ok(ok as f64 / took.as_secs_f64())
+}
+
+fn lead_body(i: usize) -> Value {
+    json!({"first_name": "Bench", "last_name": format!("Lead{i}"), "email": format!("bench{i}@example.com"),
+           "country": "germany", "niche": "forex", "type": if i % 2 == 0 { "premium" } else { "raw" },
+           "external_id": format!("bench-{i}")})
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = Args::parse();
+    args.binary = std::fs::canonicalize(&args.binary).with_context(|| {
+        format!(
+            "{} not found (build it: cargo build --release -p leadrouter)",
+            args.binary.display()
+        )
+    })?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir()?;
+    let (ca, cert, key) = sink::certificates()?;
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca)?;
+    let sink = sink::Sink::start(cert, key).await?;
+
+    let (database_url, _pg) = match args.database.as_str() {
+        "sqlite" => (format!("sqlite://{}/bench.db", dir.path().display()), None),
+        "postgres" => {
+            let Some(admin) = &args.postgres_url else {
+                bail!("--database postgres needs --postgres-url")
+            };
+            std::env::set_var(leadrouter_store::testing::POSTGRES_URL_VAR, admin);
+            let db = leadrouter_store::testing::TestDatabase::postgres()
+                .await
+                .context("creating a database")?;
+            (db.url.expose().to_string(), Some(db))
+        }
+        other => bail!("--database: unknown \"{other}\" (sqlite or postgres)"),
+    };
+    let env = vec![
+        ("DATABASE_URL".to_string(), database_url.clone()),
+        (
+            "LEADROUTER_EXTRA_ROOT_CERTS".to_string(),
+            ca_file.display().to_string(),
+        ),
+        (
+            "LEADROUTER_WEBHOOK_ALLOW_CIDRS".to_string(),
+            "127.0.0.1/32".to_string(),
+        ),
+        ("LEADROUTER_DEDUPE_WINDOW".to_string(), "30d".to_string()),
+    ];
+    let token = Command::new(&args.binary)
+        .args(["admin", "create-token", "--name", "bench"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(dir.path())
+        .output()
+        .with_context(|| format!("running {}", args.binary.display()))?;
+    if !token.status.success() {
+        bail!(
+            "create-token failed: {}",
+            String::from_utf8_lossy(&token.stderr)
+        );
+    }
+    let token = String::from_utf8(token.stdout)?.trim().to_string();
+    let server = start_server(&args.binary, &env, dir.path())?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+
+    for p in 0..args.partners {
+        let r: Value = client
+            .post(format!("{}/api/admin/partners", server.base))
+            .bearer_auth(&token)
+            .json(
+                &json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
+                "daily_limit": 1_000_000, "premium_ratio": 50,
+                "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink.port)}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        if r["id"].as_i64().is_none() {
+            bail!("creating a partner failed: {r}");
+        }
+    }
+    let source: Value = client
+        .post(format!("{}/api/admin/sources", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "bench", "kind": "webhook"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let inbound = format!(
+        "{}/api/webhook/{}",
+        server.base,
+        source["token"].as_str().context("source token")?
+    );
+
+    let ceiling_rps = ceiling(&client, &args).await?;
+    let (took, results) = fire(
+        &client,
+        &inbound,
+        args.leads,
+        args.concurrency,
+        args.rate,
+        lead_body,
+    )
+    .await;
+    let accepted: Vec<_> = results.iter().filter(|r| r.3 == 202).collect();
+    let errors = results.len() - accepted.len() + (args.leads - results.len());
+    let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
+    let mut ingest_ms: Vec<f64> = accepted
+        .iter()
+        .map(|r| r.2.as_secs_f64() * 1000.0)
+        .collect();
+    ingest_ms.sort_by(f64::total_cmp);
+
+    // Wait for every accepted lead at the sink.
+    let wanted: Vec<(i64, Instant)> = accepted
+        .iter()
+        .filter_map(|r| r.4["lead_id"].as_i64().map(|id| (id, r.1)))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(args.drain_seconds);
+    loop {
+        let arrived = sink.arrivals.lock().expect("arrivals").leads.len();
+        if arrived >= wanted.len() || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first_send = results
+        .iter()
+        .map(|r| r.1)
+        .min()
+        .unwrap_or_else(Instant::now);
+    let arrivals = sink.arrivals.lock().expect("arrivals");
+    let mut to_partner_ms = Vec::with_capacity(wanted.len());
+    let mut last_arrival = first_send;
+    let mut missing = 0;
+    for (id, sent) in &wanted {
+        match arrivals.leads.get(id) {
+            Some((at, _)) => {
+                to_partner_ms.push(at.duration_since(*sent).as_secs_f64() * 1000.0);
+                last_arrival = last_arrival.max(*at);
+            }
+            None => missing += 1,
+        }
+    }
+    let duplicates: u32 = arrivals
+        .leads
+        .values()
+        .map(|(_, n)| n.saturating_sub(1))
+        .sum();
+    to_partner_ms.sort_by(f64::total_cmp);
+    let delivered_per_s = (wanted.len() - missing) as f64
+        / last_arrival
+            .duration_since(first_send)
+            .as_secs_f64()
+            .max(1e-9);
+    let report = json!({
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
+        "database": args.database,
+        "leads": args.leads,
+        "concurrency": args.concurrency,
+        "offered_rate": args.rate,
+        "ceiling_requests_per_s": ceiling_rps.round(),
+        "ingest_requests_per_s": ingest_rps.round(),
+        "ingest_ratio_of_ceiling": (ingest_rps / ceiling_rps * 1000.0).round() / 1000.0,
+        "ingest_latency_ms": {"p50": percentile(&ingest_ms, 0.50), "p99": percentile(&ingest_ms, 0.99)},
+        "delivered_leads_per_s": delivered_per_s.round(),
+        "arrival_to_partner_ms": {"p50": percentile(&to_partner_ms, 0.50), "p99": percentile(&to_partner_ms, 0.99),
+                                  "max": percentile(&to_partner_ms, 1.0)},
+        "errors": errors,
+        "accepted": accepted.len(),
+        "arrived": wanted.len() - missing,
+        "missing": missing,
+        "duplicates": duplicates,
+        "exactly_once": missing == 0 && duplicates == 0,
+        "server_rss_mb": rss_mb(server.child.id()),
+    });
+    println!("{report}");
+    Ok(())
+}

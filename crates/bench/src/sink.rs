@@ -1,0 +1,72 @@
+//! The partner side of a benchmark: an HTTPS endpoint that answers 200 at once and notes
+//! when each lead (by `Idempotency-Key`) first arrived, and how often.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Default)]
+pub struct Arrivals {
+    /// lead id → (first arrival, times received)
+    pub leads: HashMap<i64, (Instant, u32)>,
+}
+
+pub struct Sink {
+    pub port: u16,
+    pub arrivals: Arc<Mutex<Arrivals>>,
+}
+
+async fn receive(State(arrivals): State<Arc<Mutex<Arrivals>>>, headers: HeaderMap) -> &'static str {
+    let now = Instant::now();
+    if let Some(id) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        let mut a = arrivals.lock().expect("arrivals");
+        a.leads
+            .entry(id)
+            .and_modify(|e| e.1 += 1)
+            .or_insert((now, 1));
+    }
+    "ok"
+}
+
+impl Sink {
+    pub async fn start(cert_pem: String, key_pem: String) -> anyhow::Result<Sink> {
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            cert_pem.into_bytes(),
+            key_pem.into_bytes(),
+        )
+        .await?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let arrivals = Arc::new(Mutex::new(Arrivals::default()));
+        let app = Router::new()
+            .fallback(receive)
+            .with_state(Arc::clone(&arrivals));
+        tokio::spawn(async move {
+            let _ = axum_server::from_tcp_rustls(listener, config)
+                .serve(app.into_make_service())
+                .await;
+        });
+        Ok(Sink { port, arrivals })
+    }
+}
+
+/// A test CA and a certificate for 127.0.0.1: (CA PEM, server cert PEM, server key PEM).
+pub fn certificates() -> anyhow::Result<(String, String, String)> {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    let ca_key = rcgen::KeyPair::generate()?;
+    let ca = ca_params.self_signed(&ca_key)?;
+    let leaf_key = rcgen::KeyPair::generate()?;
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])?
+        .signed_by(&leaf_key, &ca, &ca_key)?;
+    Ok((ca.pem(), leaf.pem(), leaf_key.serialize_pem()))
+}
