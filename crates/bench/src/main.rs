@@ -203,7 +203,7 @@ async fn ceiling(client: &reqwest::Client, args: &Args) -> anyhow::Result<f64> {
 
 fn lead_body(i: usize) -> Value {
     json!({"first_name": "Bench", "last_name": format!("Lead{i}"), "email": format!("bench{i}@example.com"),
-           "country": "germany", "niche": "forex", "type": if i % 2 == 0 { "premium" } else { "raw" },
+           "country": "germany", "niche": "forex", "type": if i.is_multiple_of(2) { "premium" } else { "raw" },
            "external_id": format!("bench-{i}")})
 }
 
