@@ -10,10 +10,11 @@ use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::{plan, Candidate};
 use leadrouter_store::leads::LeadStatus;
-use leadrouter_store::partners::PartnerStatus;
+use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::routing::{Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -74,13 +75,19 @@ impl Router {
             if ids.is_empty() {
                 return Ok(());
             }
+            // Partners are read once per batch and market, not once per lead.
+            let mut partners = HashMap::new();
             for id in ids {
-                self.route(id).await?;
+                self.route(id, &mut partners).await?;
             }
         }
     }
 
-    async fn route(&self, lead_id: i64) -> Result<(), StoreError> {
+    async fn route(
+        &self,
+        lead_id: i64,
+        markets: &mut HashMap<(String, String), Vec<Partner>>,
+    ) -> Result<(), StoreError> {
         let Some(lead) = self.store.lead(lead_id).await? else {
             return Ok(());
         };
@@ -88,7 +95,12 @@ impl Router {
             return Ok(());
         }
         let now = self.clock.now_ms();
-        let partners = self.store.partners_for(&lead.country, &lead.niche).await?;
+        let key = (lead.country.clone(), lead.niche.clone());
+        if !markets.contains_key(&key) {
+            let found = self.store.partners_for(&lead.country, &lead.niche).await?;
+            markets.insert(key.clone(), found);
+        }
+        let partners = &markets[&key];
         let tried = self.store.tried_partners(lead_id).await?;
         let days: Vec<(i64, String)> = partners
             .iter()

@@ -193,20 +193,18 @@ impl DeliveryWorker {
             (Verdict::Retry, None, _) => "failed",
             (Verdict::Rejected | Verdict::RejectedAndPause, _, _) => "rejected",
         };
-        self.store
-            .record_attempt(
-                d,
-                &Attempt {
-                    attempt_no,
-                    at: now,
-                    status_code: r.status_code.map(i64::from),
-                    latency_ms: r.latency.as_millis() as i64,
-                    outcome: outcome.into(),
-                    error: r.error.clone(),
-                    response_excerpt: r.excerpt.clone(),
-                },
-            )
-            .await?;
+        let attempt = Attempt {
+            attempt_no,
+            at: now,
+            status_code: r.status_code.map(i64::from),
+            latency_ms: r.latency.as_millis() as i64,
+            outcome: outcome.into(),
+            error: r.error.clone(),
+            response_excerpt: r.excerpt.clone(),
+        };
+        if verdict != Verdict::Delivered {
+            self.store.record_attempt(d, &attempt).await?;
+        }
         let error = r.error.clone().unwrap_or_default();
         tracing::info!(
             delivery_id = d.id,
@@ -220,7 +218,7 @@ impl DeliveryWorker {
         );
         match (verdict, retry_in) {
             (Verdict::Delivered, _) => {
-                if !self.store.mark_delivered(d, now).await? {
+                if !self.store.attempt_delivered(d, &attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,
                         "delivered, but another worker had taken the delivery over"

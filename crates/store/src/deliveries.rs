@@ -60,31 +60,23 @@ impl Store {
 
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-             outcome, error, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(d.id)
-        .bind(a.attempt_no)
-        .bind(a.at)
-        .bind(a.status_code)
-        .bind(a.latency_ms)
-        .bind(&a.outcome)
-        .bind(&a.error)
-        .bind(&a.response_excerpt)
-        .execute(self.writer())
-        .await?;
+        let mut tx = self.writer().begin().await?;
+        insert_attempt(&mut tx, d, a).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Marks the delivery delivered and the lead with it. `false` if the claim was lost
-    /// (another worker finished it): then nothing is changed.
-    pub async fn mark_delivered(
+    /// Records the successful attempt and marks the delivery delivered, and the lead with
+    /// it, in one transaction. `false` if the claim was lost (another worker finished the
+    /// delivery): then only the attempt is recorded.
+    pub async fn attempt_delivered(
         &self,
         d: &ClaimedDelivery,
+        a: &Attempt,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer().begin().await?;
+        insert_attempt(&mut tx, d, a).await?;
         let done = sqlx::query(
             "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
              completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
@@ -96,6 +88,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
+            tx.commit().await?;
             return Ok(false);
         }
         sqlx::query("UPDATE leads SET status = 'delivered', updated_at = $1 WHERE id = $2 AND status = 'assigned'")
@@ -105,7 +98,7 @@ impl Store {
             .await?;
         let detail = format!("partner {}", d.partner_id);
         crate::leads::lead_event(&mut tx, d.lead_id, "delivered", Some(&detail), now).await?;
-        sqlx::query("UPDATE partners SET consecutive_failures = 0 WHERE id = $1")
+        sqlx::query("UPDATE partners SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures > 0")
             .bind(d.partner_id)
             .execute(&mut *tx)
             .await?;
@@ -240,4 +233,26 @@ impl Store {
         .await?;
         Ok(row.try_get(0)?)
     }
+}
+
+async fn insert_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    d: &ClaimedDelivery,
+    a: &Attempt,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+         outcome, error, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(d.id)
+    .bind(a.attempt_no)
+    .bind(a.at)
+    .bind(a.status_code)
+    .bind(a.latency_ms)
+    .bind(&a.outcome)
+    .bind(&a.error)
+    .bind(&a.response_excerpt)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -306,6 +306,23 @@ impl Store {
         crate::error::found(row, partner_from_row)
     }
 
+    /// Live partners of a market and niche, in one query.
+    pub(crate) async fn partners_where_market(
+        &self,
+        country: &str,
+        niche: &str,
+    ) -> Result<Vec<Partner>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM partners WHERE country = $1 AND niche = $2 \
+             AND deleted_at IS NULL ORDER BY id"
+        ))
+        .bind(country)
+        .bind(niche)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(partner_from_row).collect()
+    }
+
     /// The live partner whose API key hashes to `api_key_hash`.
     pub async fn partner_by_api_key(
         &self,

@@ -89,24 +89,7 @@ impl Store {
         country: &str,
         niche: &str,
     ) -> Result<Vec<crate::partners::Partner>, StoreError> {
-        let ids: Vec<i64> = sqlx::query(
-            "SELECT id FROM partners WHERE country = $1 AND niche = $2 AND deleted_at IS NULL \
-             ORDER BY id",
-        )
-        .bind(country)
-        .bind(niche)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(p) = self.partner(id).await? {
-                out.push(p);
-            }
-        }
-        Ok(out)
+        self.partners_where_market(country, niche).await
     }
 
     /// The partners that already have a delivery of this lead.
