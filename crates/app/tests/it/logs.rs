@@ -8,7 +8,18 @@ use crate::support::process::{self, Server};
 async fn no_personal_data_or_secret_reaches_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/leads.db", dir.path().display());
-    let env = [("DATABASE_URL", db.as_str()), ("RUST_LOG", "trace")];
+    let receiver = crate::support::receiver::Receiver::start("127.0.0.1").await;
+    let ca = crate::support::receiver::tls()
+        .ca_file
+        .to_str()
+        .unwrap()
+        .to_string();
+    let env = [
+        ("DATABASE_URL", db.as_str()),
+        ("RUST_LOG", "trace"),
+        ("LEADROUTER_EXTRA_ROOT_CERTS", ca.as_str()),
+        ("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "127.0.0.1/32"),
+    ];
 
     let operator_email = "operator.person@example.org";
     let password = "correct horse battery staple";
@@ -93,7 +104,7 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .bearer_auth(&token)
         .json(&serde_json::json!({
             "name": "FX Trading Partners Ltd", "email": partner_email, "country": "germany",
-            "niche": "forex", "webhook_url": "https://fxpartners.com/api/leads",
+            "niche": "forex", "webhook_url": receiver.url("127.0.0.1", "/api/leads"),
             "auth": {"type": "bearer", "token": partner_auth_token}
         }))
         .send()
@@ -173,6 +184,11 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 422);
+    // The accepted lead goes all the way to the partner, so delivery is logged too.
+    crate::support::eventually("the lead delivered", || async {
+        (!receiver.requests().is_empty()).then_some(())
+    })
+    .await;
 
     let (code, server_log) = server.terminate();
     assert_eq!(code, Some(0));
@@ -181,6 +197,7 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
     assert!(server_log.contains("request"), "{server_log}");
     assert!(server_log.contains("partner created"), "{server_log}");
     assert!(server_log.contains("lead rejected"), "{server_log}");
+    assert!(server_log.contains("delivery attempt"), "{server_log}");
 
     let cli_log = format!(
         "{}{}",
