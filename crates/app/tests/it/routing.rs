@@ -387,3 +387,35 @@ async fn a_manual_assignment_still_respects_the_ssrf_guard() {
     );
     strict.stop().await;
 }
+
+both_backends! {
+    async fn pausing_or_deleting_a_partner_sends_its_waiting_leads_elsewhere(db) {
+        // Delivery is off here, so assigned leads wait at their partner.
+        let app = TestApp::spawn(db).await;
+        let first = partner(&app, "First", json!({})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "w@x.de", "country": "de", "niche": "forex"})).await;
+        settled(&app, 1).await;
+        assert_eq!(lead(&app, &r["lead_id"]).await["partner_id"], first);
+        let second = partner(&app, "Second", json!({})).await;
+        let third = partner(&app, "Third", json!({})).await;
+
+        assert_eq!(app.post(&format!("/api/admin/partners/{first}/pause"), json!({})).await.0, 200);
+        let moved = eventually("moved off the paused partner", || async {
+            let l = lead(&app, &r["lead_id"]).await;
+            (l["status"] == "assigned" && l["partner_id"] != first).then_some(l)
+        })
+        .await;
+        assert_eq!(moved["deliveries"][0]["status"], "failed");
+        assert_eq!(today(&app, first).await["total"], 0, "its capacity was given back");
+
+        let now_at = moved["partner_id"].as_i64().unwrap();
+        let other = if now_at == second { third } else { second };
+        assert_eq!(app.admin(reqwest::Method::DELETE, &format!("/api/admin/partners/{now_at}"), None).await.0, 200);
+        eventually("moved off the deleted partner", || async {
+            (lead(&app, &r["lead_id"]).await["partner_id"] == other).then_some(())
+        })
+        .await;
+        app.stop().await;
+    }
+}

@@ -225,6 +225,12 @@ async fn remove(
 ) -> Result<Json<Value>, ApiError> {
     state.store().delete_partner(id, state.now_ms()).await?;
     tracing::info!(partner_id = id, "partner deleted");
+    // Its waiting deliveries would never be sent: their leads go to another partner.
+    let moved =
+        fail_over_pending(state.store(), id, "the partner was deleted", state.now_ms()).await?;
+    if moved > 0 {
+        state.wake_router();
+    }
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
