@@ -123,6 +123,21 @@ both_backends! {
 }
 
 both_backends! {
+    async fn only_the_first_kibibyte_of_an_answer_is_kept(db) {
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let long = format!("{}{}", "a".repeat(1024), "b".repeat(9000));
+        rx.script(vec![Reply::Body(400, long)]);
+        partner(&app, "Verbose", &rx.url("partner.test", "/hook"), json!({})).await;
+        let id = send(&app, john()).await;
+        let l = lead_in(&app, &id, "failed").await;
+        let excerpt = l["deliveries"][0]["attempts"][0]["response_excerpt"].as_str().unwrap().to_string();
+        assert_eq!(excerpt, "a".repeat(1024));
+        app.stop().await;
+    }
+}
+
+both_backends! {
     async fn retry_after_is_honoured(db) {
         let app = delivering(db, &[]).await;
         let rx = Receiver::start("127.0.0.1").await;

@@ -71,6 +71,8 @@ pub enum Reply {
     Hang,
     /// Answers after a pause.
     Slow(u16, Duration),
+    /// A status with this body.
+    Body(u16, String),
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +125,7 @@ async fn answer(
             r
         }
         Reply::Hang => std::future::pending().await,
+        Reply::Body(code, body) => (StatusCode::from_u16(code).unwrap(), body).into_response(),
         Reply::Slow(code, pause) => {
             tokio::time::sleep(pause).await;
             (StatusCode::from_u16(code).unwrap(), "slow ok").into_response()
