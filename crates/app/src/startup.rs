@@ -12,7 +12,7 @@ use leadrouter_delivery::facebook::FacebookFetcher;
 use leadrouter_delivery::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::ingest::{IngestSettings, Ingestor};
-use leadrouter_store::Store;
+use leadrouter_store::{Backend, Store};
 use leadrouter_web::{AppDeps, AppState, WebSettings};
 use std::future::Future;
 use std::sync::Arc;
@@ -80,6 +80,10 @@ pub async fn serve_with(
         store.clone(),
         IngestSettings {
             dedupe_window_ms: config.dedupe_window.as_millis() as i64,
+            writers: match store.backend() {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 4,
+            },
             ..IngestSettings::default()
         },
         Arc::clone(&router_wake),

@@ -9,7 +9,7 @@ use crate::leads::{Ingested, Submission};
 use crate::{Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +18,10 @@ pub struct IngestSettings {
     pub dedupe_window_ms: i64,
     /// Most submissions committed in one transaction.
     pub max_batch: usize,
+    /// Writer tasks committing batches side by side. SQLite has one writer anyway; on
+    /// PostgreSQL several overlap their network round trips (idempotency holds through the
+    /// unique indexes; see `Store::insert_leads`).
+    pub writers: usize,
 }
 
 impl Default for IngestSettings {
@@ -25,6 +29,7 @@ impl Default for IngestSettings {
         Self {
             dedupe_window_ms: 30 * 86_400_000,
             max_batch: 512,
+            writers: 1,
         }
     }
 }
@@ -58,8 +63,24 @@ impl Ingestor {
         queued: Arc<Notify>,
     ) -> (Ingestor, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(settings.max_batch * 8);
+        let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(Stats::default());
-        let task = tokio::spawn(writer(store, settings, rx, queued, Arc::clone(&stats)));
+        let writers: Vec<JoinHandle<()>> = (0..settings.writers.max(1))
+            .map(|_| {
+                tokio::spawn(writer(
+                    store.clone(),
+                    settings,
+                    Arc::clone(&rx),
+                    Arc::clone(&queued),
+                    Arc::clone(&stats),
+                ))
+            })
+            .collect();
+        let task = tokio::spawn(async move {
+            for w in writers {
+                let _ = w.await;
+            }
+        });
         (Ingestor { tx, stats }, task)
     }
 
@@ -87,12 +108,20 @@ impl Ingestor {
 async fn writer(
     store: Store,
     settings: IngestSettings,
-    mut rx: mpsc::Receiver<Job>,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
     queued: Arc<Notify>,
     stats: Arc<Stats>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(settings.max_batch);
-    while rx.recv_many(&mut jobs, settings.max_batch).await > 0 {
+    // One writer at a time takes what is waiting; it then commits while another takes the
+    // next batch.
+    while rx
+        .lock()
+        .await
+        .recv_many(&mut jobs, settings.max_batch)
+        .await
+        > 0
+    {
         let submissions: Vec<Submission> = jobs.iter().map(|j| j.submission.clone()).collect();
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats
