@@ -26,7 +26,8 @@ both_backends! {
 
         let (status, lead) = app.get(&format!("/api/admin/leads/{id}")).await;
         assert_eq!(status, 200);
-        assert_eq!(lead["status"], "queued");
+        // Queued, or already held by the router (this test has no partners).
+        assert!(lead["status"] == "queued" || lead["status"] == "held", "{lead}");
         assert_eq!(lead["first_name"], "Anna");
         assert_eq!(lead["last_name"], "Berg");
         assert_eq!(lead["name"], "Anna Berg");
