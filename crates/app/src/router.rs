@@ -158,6 +158,7 @@ impl Router {
                         routing: &routing,
                         from: &[LeadStatus::Queued, LeadStatus::Held],
                         override_cap: false,
+                        counter_exists: counts.contains_key(&partner_id),
                     },
                     now,
                 )

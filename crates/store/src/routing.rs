@@ -36,6 +36,8 @@ pub struct Reserve<'a> {
     pub from: &'a [LeadStatus],
     /// Operator's manual assignment: count it even past the limit.
     pub override_cap: bool,
+    /// The day's counter row is known to exist (saves creating it).
+    pub counter_exists: bool,
 }
 
 fn in_list(statuses: &[LeadStatus]) -> String {
@@ -126,14 +128,16 @@ impl Store {
         if moved.rows_affected() == 0 {
             return Ok(Reservation::LeadGone);
         }
-        sqlx::query(
-            "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
-             VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind(r.partner_id)
-        .bind(r.day)
-        .execute(&mut *tx)
-        .await?;
+        if !r.counter_exists {
+            sqlx::query(
+                "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
+                 VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
+            )
+            .bind(r.partner_id)
+            .bind(r.day)
+            .execute(&mut *tx)
+            .await?;
+        }
         let q = quotas(r.daily_limit, r.premium_ratio);
         let is_premium = i64::from(r.lead_type == LeadType::Premium);
         let counted = sqlx::query(

@@ -315,6 +315,7 @@ async fn assign(
                     LeadStatus::Duplicate,
                 ],
                 override_cap: true,
+                counter_exists: false,
             },
             now,
         )
