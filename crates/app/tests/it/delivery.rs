@@ -273,7 +273,8 @@ both_backends! {
         .await;
         let (_, q) = app.get(&format!("/api/admin/partners/{}", q["id"])).await;
         assert_eq!(q["paused_reason"], "3 failed deliveries in a row");
-        assert_eq!(failing.requests().len(), 3);
+        // Three failures paused it; a retry already due in that instant may have gone out.
+        assert!((3..=4).contains(&failing.requests().len()), "{}", failing.requests().len());
         app.stop().await;
     }
 }

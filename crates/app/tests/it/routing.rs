@@ -29,10 +29,14 @@ async fn counts(app: &TestApp) -> BTreeMap<String, i64> {
 
 /// Waits until nothing is queued any more and `n` leads exist.
 async fn settled(app: &TestApp, n: i64) -> BTreeMap<String, i64> {
-    eventually("every lead routed", || async {
-        let c = counts(app).await;
-        (c.values().sum::<i64>() == n && !c.contains_key("queued")).then_some(c)
-    })
+    crate::support::eventually_within(
+        std::time::Duration::from_secs(90),
+        "every lead routed",
+        || async {
+            let c = counts(app).await;
+            (c.values().sum::<i64>() == n && !c.contains_key("queued")).then_some(c)
+        },
+    )
     .await
 }
 

@@ -41,13 +41,13 @@ macro_rules! both_backends {
     };
 }
 
-/// Waits (up to 15 s) until `check` returns something: for work done by background tasks.
+/// Waits (up to 30 s) until `check` returns something: for work done by background tasks.
 pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    eventually_within(std::time::Duration::from_secs(15), what, check).await
+    eventually_within(std::time::Duration::from_secs(30), what, check).await
 }
 
 pub async fn eventually_within<T, F, Fut>(limit: std::time::Duration, what: &str, mut check: F) -> T
