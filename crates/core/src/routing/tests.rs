@@ -309,7 +309,14 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
 proptest! {
     #[test]
     fn the_chosen_partner_is_eligible_and_has_the_lowest_count(
-        candidates in prop::collection::vec(arb_candidate(), 0..12),
+        // Partners have unique ids.
+        candidates in prop::collection::vec(arb_candidate(), 0..12).prop_map(|mut v| {
+            for (i, c) in v.iter_mut().enumerate() {
+                c.id = i as i64 + 1;
+                c.name = format!("P{}", c.id);
+            }
+            v
+        }),
         premium in any::<bool>(),
         at in 1_700_000_000_000i64..1_900_000_000_000,
         seed in any::<u64>(),
