@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leadrouter_core::clock::Clock;
-use leadrouter_core::lead::{normalize_lead, SourceDefaults};
+use leadrouter_core::lead::normalize_lead;
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
 use leadrouter_store::Store;
@@ -81,16 +81,7 @@ pub async fn import_csv(
         progress.set_style(style);
     }
     let catalog = store.catalog().await?;
-    let defaults = SourceDefaults {
-        country: source.spec.default_country.clone(),
-        niche: source.spec.default_niche.clone(),
-        lead_type: source.spec.default_lead_type,
-        label: source
-            .spec
-            .source_label
-            .clone()
-            .or_else(|| Some("csv_import".into())),
-    };
+    let defaults = source.spec.lead_defaults("csv_import");
     let mut summary = ImportSummary::default();
     let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
     let now = SystemClock.now_ms();

@@ -74,14 +74,17 @@ enum Known {
     Source,
 }
 
-/// The standard field a key stands for, judged by its letters and digits alone.
-fn known(key: &str) -> Option<Known> {
-    let compact: String = key
-        .chars()
+/// A field name by its letters and digits alone, lower case: `First Name` → `firstname`.
+fn compact(key: &str) -> String {
+    key.chars()
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
-        .to_ascii_lowercase();
-    Some(match compact.as_str() {
+        .to_ascii_lowercase()
+}
+
+/// The standard field a key stands for, judged by its letters and digits alone.
+fn known(key: &str) -> Option<Known> {
+    Some(match compact(key).as_str() {
         "firstname" | "fname" | "givenname" | "first" | "forename" | "vorname" | "nombre" => {
             Known::FirstName
         }
@@ -332,12 +335,6 @@ pub fn lead_field_value(lead: &crate::routing::LeadFacts<'_>, field: &str) -> Op
 /// A custom field by exact name, else by the same letters and digits (`Amount Lost` finds
 /// `amount_lost`).
 fn custom_value(custom: &Map<String, Value>, field: &str) -> Option<Value> {
-    let compact = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase()
-    };
     let found = custom.get(field).or_else(|| {
         let want = compact(field);
         custom

@@ -93,6 +93,21 @@ pub struct SourceSpec {
 }
 
 impl SourceSpec {
+    /// What this source supplies to its leads; `fallback_label` names the source in a lead
+    /// when the source has no label of its own.
+    pub fn lead_defaults(&self, fallback_label: &str) -> crate::lead::SourceDefaults {
+        crate::lead::SourceDefaults {
+            country: self.default_country.clone(),
+            niche: self.default_niche.clone(),
+            lead_type: self.default_lead_type,
+            label: Some(
+                self.source_label
+                    .clone()
+                    .unwrap_or_else(|| fallback_label.to_string()),
+            ),
+        }
+    }
+
     pub fn public_json(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("name".into(), json!(self.name));

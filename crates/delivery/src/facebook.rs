@@ -3,7 +3,7 @@
 
 use leadrouter_core::clock::Clock;
 use leadrouter_core::facebook::graph_lead_fields;
-use leadrouter_core::lead::{normalize_lead, SourceDefaults};
+use leadrouter_core::lead::normalize_lead;
 use leadrouter_core::retry::next_delay;
 use leadrouter_store::facebook::FacebookNotification;
 use leadrouter_store::ingest::Ingestor;
@@ -167,16 +167,7 @@ impl FacebookFetcher {
             }
         };
         let catalog = self.store.catalog().await?;
-        let defaults = SourceDefaults {
-            country: source.spec.default_country.clone(),
-            niche: source.spec.default_niche.clone(),
-            lead_type: source.spec.default_lead_type,
-            label: source
-                .spec
-                .source_label
-                .clone()
-                .or_else(|| Some("facebook".into())),
-        };
+        let defaults = source.spec.lead_defaults("facebook");
         let normalized = graph_lead_fields(&lead)
             .map_err(|e| std::collections::BTreeMap::from([("facebook".to_string(), e)]))
             .and_then(|fields| normalize_lead(&fields, &defaults, &catalog));

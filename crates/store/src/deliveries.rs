@@ -17,6 +17,21 @@ pub struct ClaimedDelivery {
     pub claim: String,
 }
 
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    pub status: String,
+    pub counted_day: Option<String>,
+    pub lead_type: String,
+    pub over_cap: bool,
+    pub attempt_count: i64,
+    pub created_at: EpochMillis,
+    pub completed_at: Option<EpochMillis>,
+    pub last_error: Option<String>,
+}
+
 /// One attempt, as recorded.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -30,6 +45,33 @@ pub struct Attempt {
 }
 
 impl Store {
+    pub async fn lead_deliveries(&self, lead_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, lead_id, partner_id, status, counted_day, lead_type, over_cap, \
+             attempt_count, created_at, completed_at, last_error FROM deliveries \
+             WHERE lead_id = $1 ORDER BY id",
+        )
+        .bind(lead_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryRow {
+                    id: r.try_get(0)?,
+                    lead_id: r.try_get(1)?,
+                    partner_id: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    counted_day: r.try_get(4)?,
+                    lead_type: r.try_get(5)?,
+                    over_cap: r.try_get::<i64, _>(6)? != 0,
+                    attempt_count: r.try_get(7)?,
+                    created_at: r.try_get(8)?,
+                    completed_at: r.try_get(9)?,
+                    last_error: r.try_get(10)?,
+                })
+            })
+            .collect()
+    }
     /// Claims up to `limit` due deliveries of active partners for `lease_ms`.
     pub async fn claim_deliveries(
         &self,

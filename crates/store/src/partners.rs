@@ -306,8 +306,9 @@ impl Store {
         crate::error::found(row, partner_from_row)
     }
 
-    /// Live partners of a market and niche, in one query.
-    pub(crate) async fn partners_where_market(
+    /// Live partners of a market and niche (paused ones too: they are part of a routing
+    /// explanation), in one query.
+    pub async fn partners_for(
         &self,
         country: &str,
         niche: &str,

@@ -48,21 +48,6 @@ fn in_list(statuses: &[LeadStatus]) -> String {
         .join(", ")
 }
 
-#[derive(Debug, Clone)]
-pub struct DeliveryRow {
-    pub id: i64,
-    pub lead_id: i64,
-    pub partner_id: i64,
-    pub status: String,
-    pub counted_day: Option<String>,
-    pub lead_type: String,
-    pub over_cap: bool,
-    pub attempt_count: i64,
-    pub created_at: EpochMillis,
-    pub completed_at: Option<EpochMillis>,
-    pub last_error: Option<String>,
-}
-
 impl Store {
     /// Leads due for routing now, claimed for `lease_ms`.
     pub async fn claim_routable(
@@ -83,15 +68,6 @@ impl Store {
             .collect::<Result<_, _>>()?;
         ids.sort_unstable();
         Ok(ids)
-    }
-
-    /// Partners of a market and niche (paused ones too: they are part of the explanation).
-    pub async fn partners_for(
-        &self,
-        country: &str,
-        niche: &str,
-    ) -> Result<Vec<crate::partners::Partner>, StoreError> {
-        self.partners_where_market(country, niche).await
     }
 
     /// The partners that already have a delivery of this lead.
@@ -410,33 +386,5 @@ impl Store {
         crate::leads::lead_event(&mut tx, lead_id, "queued", Some(&detail), now).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    pub async fn lead_deliveries(&self, lead_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, lead_id, partner_id, status, counted_day, lead_type, over_cap, \
-             attempt_count, created_at, completed_at, last_error FROM deliveries \
-             WHERE lead_id = $1 ORDER BY id",
-        )
-        .bind(lead_id)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DeliveryRow {
-                    id: r.try_get(0)?,
-                    lead_id: r.try_get(1)?,
-                    partner_id: r.try_get(2)?,
-                    status: r.try_get(3)?,
-                    counted_day: r.try_get(4)?,
-                    lead_type: r.try_get(5)?,
-                    over_cap: r.try_get::<i64, _>(6)? != 0,
-                    attempt_count: r.try_get(7)?,
-                    created_at: r.try_get(8)?,
-                    completed_at: r.try_get(9)?,
-                    last_error: r.try_get(10)?,
-                })
-            })
-            .collect()
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use leadrouter_core::lead::{normalize_lead, SourceDefaults};
+use leadrouter_core::lead::normalize_lead;
 use leadrouter_core::source::SourceKind;
 use leadrouter_core::token::hash_secret;
 use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
@@ -29,19 +29,6 @@ pub(crate) async fn active_source(state: &AppState, token: &str) -> Result<Sourc
         Some(s) if s.spec.active => Ok(s),
         Some(_) => Err(ApiError::Unauthorized("this source is disabled")),
         None => Err(ApiError::Unauthorized("unknown source token")),
-    }
-}
-
-pub(crate) fn defaults_of(source: &Source) -> SourceDefaults {
-    SourceDefaults {
-        country: source.spec.default_country.clone(),
-        niche: source.spec.default_niche.clone(),
-        lead_type: source.spec.default_lead_type,
-        label: source
-            .spec
-            .source_label
-            .clone()
-            .or_else(|| Some(source.spec.kind.as_str().to_string())),
     }
 }
 
@@ -128,8 +115,13 @@ async fn receive(
     };
     let body_text = String::from_utf8_lossy(&bytes);
     let catalog = state.catalog().await?;
-    let checked = parse_body(&kind, &bytes)
-        .and_then(|fields| normalize_lead(&fields, &defaults_of(&source), &catalog));
+    let checked = parse_body(&kind, &bytes).and_then(|fields| {
+        normalize_lead(
+            &fields,
+            &source.spec.lead_defaults(source.spec.kind.as_str()),
+            &catalog,
+        )
+    });
     let lead = match checked {
         Ok(lead) => lead,
         Err(fields) => {

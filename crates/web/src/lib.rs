@@ -13,6 +13,7 @@ pub mod password;
 pub mod secrets;
 mod state;
 mod trace;
+mod webhook_dns;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

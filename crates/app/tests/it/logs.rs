@@ -97,69 +97,59 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .unwrap();
 
     // Partners and sources: every secret they are issued or given.
+    let admin_post = |path: String, body: serde_json::Value| {
+        let req = client.post(url(&path)).bearer_auth(&token).json(&body);
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
     let partner_email = "integration.contact@fxpartners.com";
     let partner_auth_token = "partner-auth-bearer-7f7f7f";
-    let created: serde_json::Value = client
-        .post(url("/api/admin/partners"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
+    let created: serde_json::Value = admin_post(
+        "/api/admin/partners".to_string(),
+        serde_json::json!({
             "name": "FX Trading Partners Ltd", "email": partner_email, "country": "germany",
             "niche": "forex", "webhook_url": receiver.url("127.0.0.1", "/api/leads"),
             "auth": {"type": "bearer", "token": partner_auth_token}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
     let api_key = created["api_key"]
         .as_str()
         .expect("partner created")
         .to_string();
     let signing_secret = created["signing_secret"].as_str().unwrap().to_string();
     let id = created["id"].as_i64().unwrap();
-    let rotated: serde_json::Value = client
-        .post(url(&format!("/api/admin/partners/{id}/rotate-key")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated: serde_json::Value = admin_post(
+        format!("/api/admin/partners/{id}/rotate-key"),
+        serde_json::json!({}),
+    )
+    .await;
     let rotated_key = rotated["api_key"].as_str().unwrap().to_string();
     let fb_secret = "fb-app-secret-value-1234";
     let fb_access = "EAABfbAccessToken5678";
-    let source: serde_json::Value = client
-        .post(url("/api/admin/sources"))
-        .bearer_auth(&token)
-        .json(
-            &serde_json::json!({"name": "FB", "kind": "facebook", "facebook":
+    let source: serde_json::Value = admin_post(
+        "/api/admin/sources".to_string(),
+        serde_json::json!({"name": "FB", "kind": "facebook", "facebook":
             {"app_secret": fb_secret, "verify_token": verify_token, "access_token": fb_access}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    )
+    .await;
     let issued_source_token = source["token"]
         .as_str()
         .expect("source created")
         .to_string();
 
     // A real lead, accepted, and one refused for a bad e-mail.
-    let webhook: serde_json::Value = client
-        .post(url("/api/admin/sources"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"name": "API", "kind": "webhook"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let webhook: serde_json::Value = admin_post(
+        "/api/admin/sources".to_string(),
+        serde_json::json!({"name": "API", "kind": "webhook"}),
+    )
+    .await;
     let webhook_token = webhook["token"].as_str().unwrap().to_string();
     let accepted = client
         .post(url(&format!("/api/webhook/{webhook_token}")))

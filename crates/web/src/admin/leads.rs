@@ -4,6 +4,7 @@
 use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
 use crate::extract::{Page, PathId};
+use crate::webhook_dns::{check_webhook_host, DnsVerdict};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -13,7 +14,7 @@ use leadrouter_core::lead::full_name;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::source::LeadType;
-use leadrouter_core::webhook_url::{check_resolved, parse_webhook_url, WebhookHost};
+use leadrouter_core::webhook_url::parse_webhook_url;
 use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
 use leadrouter_store::partners::PartnerStatus;
 use leadrouter_store::routing::{Reservation, Reserve};
@@ -247,30 +248,20 @@ async fn assign(
         .ok_or_else(|| ApiError::validation_one("partner_id", "no such partner"))?;
     let allow = &state.settings().allow;
     let mut warnings = Vec::new();
-    match parse_webhook_url(&partner.spec.webhook_url, allow) {
-        Err(problem) => {
+    let webhook = parse_webhook_url(&partner.spec.webhook_url, allow).map_err(|problem| {
+        ApiError::validation_one("partner_id", format!("the partner's webhook_url {problem}"))
+    })?;
+    match check_webhook_host(&state, &webhook).await {
+        DnsVerdict::Allowed => {}
+        DnsVerdict::Blocked(problem) => {
             return Err(ApiError::validation_one(
                 "partner_id",
                 format!("the partner's webhook_url {problem}"),
             ))
         }
-        Ok(webhook) => {
-            if let WebhookHost::Name(name) = &webhook.host {
-                match state.resolver().resolve(name).await {
-                    Ok(ips) if !ips.is_empty() => {
-                        if let Err(problem) = check_resolved(name, &ips, allow) {
-                            return Err(ApiError::validation_one(
-                                "partner_id",
-                                format!("the partner's webhook_url {problem}"),
-                            ));
-                        }
-                    }
-                    _ => warnings.push(format!(
-                        "webhook host {name} does not resolve now; delivery will retry"
-                    )),
-                }
-            }
-        }
+        DnsVerdict::Unresolved(name) => warnings.push(format!(
+            "webhook host {name} does not resolve now; delivery will retry"
+        )),
     }
     if partner.status != PartnerStatus::Active {
         warnings.push("the partner is paused; the delivery waits until it is resumed".to_string());

@@ -2,6 +2,7 @@
 
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
+use crate::webhook_dns::{check_webhook_host, DnsVerdict};
 use crate::{secrets, ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +16,6 @@ use leadrouter_core::routing::LeadFacts;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_core::transform::payload;
-use leadrouter_core::webhook_url::{check_resolved, WebhookHost, WebhookUrl};
 use leadrouter_delivery::worker::fail_over_pending;
 use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner, PartnerStatus};
 use serde_json::{json, Map, Value};
@@ -86,29 +86,6 @@ fn success(mut body: Map<String, Value>) -> Json<Value> {
     Json(Value::Object(body))
 }
 
-/// Resolves the webhook's host name and checks every address. A name that does not resolve
-/// is accepted with a warning (the partner's DNS may not exist yet); delivery checks again.
-async fn check_webhook_dns(
-    state: &AppState,
-    webhook: &WebhookUrl,
-    errors: &mut BTreeMap<String, String>,
-    warnings: &mut Vec<String>,
-) {
-    let WebhookHost::Name(name) = &webhook.host else {
-        return;
-    };
-    match state.resolver().resolve(name).await {
-        Ok(ips) if !ips.is_empty() => {
-            if let Err(problem) = check_resolved(name, &ips, &state.settings().allow) {
-                errors.insert("webhook_url".into(), problem.to_string());
-            }
-        }
-        _ => warnings.push(format!(
-            "webhook host {name} does not resolve yet; it is checked again before every delivery"
-        )),
-    }
-}
-
 /// Validates input (with DNS for a new or changed webhook), reporting every bad field.
 async fn validated(
     state: &AppState,
@@ -128,7 +105,17 @@ async fn validated(
             .is_some_and(|w| w.url.as_str() != b.webhook_url)
     });
     if let (Some(webhook), true) = (&v.webhook, url_changed) {
-        check_webhook_dns(state, webhook, &mut errors, &mut warnings).await;
+        // A name that does not resolve is accepted with a warning (the partner's DNS may
+        // not exist yet); delivery checks again.
+        match check_webhook_host(state, webhook).await {
+            DnsVerdict::Allowed => {}
+            DnsVerdict::Blocked(problem) => {
+                errors.insert("webhook_url".into(), problem);
+            }
+            DnsVerdict::Unresolved(name) => warnings.push(format!(
+                "webhook host {name} does not resolve yet; it is checked again before every delivery"
+            )),
+        }
     }
     match v.result {
         Ok(spec) if errors.is_empty() => Ok((spec, warnings)),

@@ -296,15 +296,7 @@ impl TestApp {
 
     /// Stops the server and waits until it has shut down cleanly.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("server task")
-                .expect("server ran cleanly");
-        }
+        self.stop_tasks_only().await;
         self.store.close().await;
     }
 }
