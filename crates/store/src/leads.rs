@@ -1,6 +1,5 @@
 //! Storing inbound leads: idempotency, dedupe, and the record of what was refused.
 
-use crate::json::to_text;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::lead::NewLead;
@@ -99,124 +98,7 @@ pub(crate) async fn lead_event(
     Ok(())
 }
 
-fn repeat_from(row: &AnyRow) -> Result<Ingested, StoreError> {
-    let status: String = row.try_get(1)?;
-    Ok(Ingested::Repeat {
-        id: row.try_get(0)?,
-        status: LeadStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("lead status {status}")))?,
-        duplicate_of: row.try_get(2)?,
-    })
-}
-
-async fn find_repeat(
-    tx: &mut Transaction<'_, Any>,
-    s: &Submission,
-) -> Result<Option<Ingested>, StoreError> {
-    if s.lead.external_id.is_none() && s.idempotency_key.is_none() {
-        return Ok(None);
-    }
-    let row = sqlx::query(
-        "SELECT id, status, duplicate_of FROM leads WHERE source_id = $1 \
-         AND (external_id = $2 OR idempotency_key = $3) ORDER BY id LIMIT 1",
-    )
-    .bind(s.source_id)
-    .bind(&s.lead.external_id)
-    .bind(&s.idempotency_key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.as_ref().map(repeat_from).transpose()
-}
-
-/// Stores one submission inside `tx`.
-async fn insert_one(
-    tx: &mut Transaction<'_, Any>,
-    s: &Submission,
-    dedupe_window_ms: i64,
-) -> Result<Ingested, StoreError> {
-    if let Some(repeat) = find_repeat(tx, s).await? {
-        return Ok(repeat);
-    }
-    let lead = &s.lead;
-    let duplicate_of: Option<i64> =
-        if dedupe_window_ms > 0 && (lead.email.is_some() || lead.phone.is_some()) {
-            sqlx::query(
-                "SELECT id FROM leads WHERE niche = $1 AND received_at >= $2 \
-             AND duplicate_of IS NULL AND (email = $3 OR phone = $4) ORDER BY id LIMIT 1",
-            )
-            .bind(&lead.niche)
-            .bind(s.received_at - dedupe_window_ms)
-            .bind(&lead.email)
-            .bind(&lead.phone)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?
-        } else {
-            None
-        };
-    let status = if duplicate_of.is_some() {
-        LeadStatus::Duplicate
-    } else {
-        LeadStatus::Queued
-    };
-    // ON CONFLICT: another instance stored the same idempotent lead a moment ago.
-    let inserted = sqlx::query(
-        "INSERT INTO leads (source_id, external_id, idempotency_key, status, first_name, \
-         last_name, email, phone, country, niche, lead_type, source_label, custom_fields, \
-         duplicate_of, received_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-         ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(s.source_id)
-    .bind(&lead.external_id)
-    .bind(&s.idempotency_key)
-    .bind(status.as_str())
-    .bind(&lead.first_name)
-    .bind(&lead.last_name)
-    .bind(&lead.email)
-    .bind(&lead.phone)
-    .bind(&lead.country)
-    .bind(&lead.niche)
-    .bind(lead.lead_type.as_str())
-    .bind(&lead.source_label)
-    .bind(to_text(&lead.custom_fields))
-    .bind(duplicate_of)
-    .bind(s.received_at)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = inserted else {
-        return find_repeat(tx, s)
-            .await?
-            .ok_or_else(|| StoreError::Conflict("lead".into()));
-    };
-    let id: i64 = row.try_get(0)?;
-    let detail = duplicate_of.map(|d| format!("duplicate of lead {d}"));
-    lead_event(tx, id, status.as_str(), detail.as_deref(), s.received_at).await?;
-    Ok(Ingested::New {
-        id,
-        status,
-        duplicate_of,
-    })
-}
-
 impl Store {
-    /// Stores submissions in one transaction, in order; the results match the input.
-    /// Nothing is visible, and nothing may be acknowledged, before this returns `Ok`.
-    pub async fn insert_leads(
-        &self,
-        submissions: &[Submission],
-        dedupe_window_ms: i64,
-    ) -> Result<Vec<Ingested>, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        let mut out = Vec::with_capacity(submissions.len());
-        for s in submissions {
-            out.push(insert_one(&mut tx, s, dedupe_window_ms).await?);
-        }
-        tx.commit().await?;
-        Ok(out)
-    }
-
     /// Records a submission we refused, so that nothing is silently dropped.
     pub async fn record_rejection(
         &self,

@@ -1,0 +1,433 @@
+//! Storing a batch of submissions in one transaction with a handful of statements: one
+//! lookup of earlier leads with the same idempotency keys, one of possible duplicates, one
+//! allocation of ids, then multi-row inserts of the leads and their first history entries.
+//! Repeats and duplicates inside the batch are decided here, in arrival order, exactly as
+//! if the submissions had been stored one after another.
+
+use crate::json::to_text;
+use crate::leads::{Ingested, LeadStatus, Submission};
+use crate::many::{self, CHUNK};
+use crate::{Backend, Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::{Any, Row, Transaction};
+use std::collections::{BTreeMap, HashSet};
+
+/// A lead already stored (or planned earlier in this batch) that a submission may repeat.
+#[derive(Debug, Clone)]
+struct Keyed {
+    id: i64,
+    source_id: i64,
+    external_id: Option<String>,
+    idempotency_key: Option<String>,
+    status: LeadStatus,
+    duplicate_of: Option<i64>,
+}
+
+impl Keyed {
+    fn repeated_by(&self, s: &Submission) -> bool {
+        self.source_id == s.source_id
+            && (same(&self.external_id, &s.lead.external_id)
+                || same(&self.idempotency_key, &s.idempotency_key))
+    }
+}
+
+/// A lead that later leads with the same e-mail or phone duplicate.
+#[derive(Debug, Clone)]
+struct Original {
+    id: i64,
+    niche: String,
+    email: Option<String>,
+    phone: Option<String>,
+    received_at: EpochMillis,
+}
+
+impl Original {
+    fn duplicated_by(&self, s: &Submission, window_ms: i64) -> bool {
+        self.niche == s.lead.niche
+            && self.received_at >= s.received_at - window_ms
+            && (same(&self.email, &s.lead.email) || same(&self.phone, &s.lead.phone))
+    }
+}
+
+/// Equal and present (SQL's `=`: NULL matches nothing).
+fn same(a: &Option<String>, b: &Option<String>) -> bool {
+    a.is_some() && a == b
+}
+
+/// A concurrent transaction stored one of the batch's idempotent leads first; the batch is
+/// rolled back and stored one by one.
+struct Raced;
+
+enum Failure {
+    Raced(Raced),
+    Store(StoreError),
+}
+
+impl<E: Into<StoreError>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Store(e.into())
+    }
+}
+
+impl Store {
+    /// Stores submissions in one transaction, in order; the results match the input.
+    /// Nothing is visible, and nothing may be acknowledged, before this returns `Ok`.
+    pub async fn insert_leads(
+        &self,
+        submissions: &[Submission],
+        dedupe_window_ms: i64,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        match self.insert_batch(submissions, dedupe_window_ms).await {
+            Ok(done) => Ok(done),
+            Err(Failure::Store(e)) => Err(e),
+            Err(Failure::Raced(Raced)) => {
+                // Rare (PostgreSQL, several writers): one at a time, each sees the others.
+                let mut out = Vec::with_capacity(submissions.len());
+                for s in submissions {
+                    match self
+                        .insert_batch(std::slice::from_ref(s), dedupe_window_ms)
+                        .await
+                    {
+                        Ok(mut one) => out.push(one.remove(0)),
+                        Err(Failure::Store(e)) => return Err(e),
+                        Err(Failure::Raced(Raced)) => {
+                            return Err(StoreError::Conflict("lead".into()))
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    async fn insert_batch(
+        &self,
+        submissions: &[Submission],
+        dedupe_window_ms: i64,
+    ) -> Result<Vec<Ingested>, Failure> {
+        let mut tx = self.writer().begin().await?;
+        let mut keyed = stored_with_keys(&mut tx, submissions).await?;
+        let mut originals = if dedupe_window_ms > 0 {
+            stored_originals(&mut tx, submissions, dedupe_window_ms).await?
+        } else {
+            Vec::new()
+        };
+        let fresh = submissions
+            .iter()
+            .filter(|s| !keyed.iter().any(|k| k.repeated_by(s)))
+            .count();
+        let mut ids = allocate_ids(&mut tx, self.backend(), fresh)
+            .await?
+            .into_iter();
+
+        // Decide each submission in arrival order; new leads join the lists, so a later
+        // submission in the same batch repeats or duplicates an earlier one.
+        let mut out = Vec::with_capacity(submissions.len());
+        let mut new_rows: Vec<(usize, i64, LeadStatus, Option<i64>)> = Vec::new();
+        for (i, s) in submissions.iter().enumerate() {
+            let repeat = keyed
+                .iter()
+                .filter(|k| k.repeated_by(s))
+                .min_by_key(|k| k.id);
+            if let Some(k) = repeat {
+                out.push(Ingested::Repeat {
+                    id: k.id,
+                    status: k.status,
+                    duplicate_of: k.duplicate_of,
+                });
+                continue;
+            }
+            let duplicate_of = if dedupe_window_ms > 0 {
+                originals
+                    .iter()
+                    .filter(|o| o.duplicated_by(s, dedupe_window_ms))
+                    .map(|o| o.id)
+                    .min()
+            } else {
+                None
+            };
+            let status = if duplicate_of.is_some() {
+                LeadStatus::Duplicate
+            } else {
+                LeadStatus::Queued
+            };
+            let id = ids
+                .next()
+                .ok_or_else(|| StoreError::Corrupt("too few lead ids allocated".into()))?;
+            if s.lead.external_id.is_some() || s.idempotency_key.is_some() {
+                keyed.push(Keyed {
+                    id,
+                    source_id: s.source_id,
+                    external_id: s.lead.external_id.clone(),
+                    idempotency_key: s.idempotency_key.clone(),
+                    status,
+                    duplicate_of,
+                });
+            }
+            if duplicate_of.is_none() && (s.lead.email.is_some() || s.lead.phone.is_some()) {
+                originals.push(Original {
+                    id,
+                    niche: s.lead.niche.clone(),
+                    email: s.lead.email.clone(),
+                    phone: s.lead.phone.clone(),
+                    received_at: s.received_at,
+                });
+            }
+            new_rows.push((i, id, status, duplicate_of));
+            out.push(Ingested::New {
+                id,
+                status,
+                duplicate_of,
+            });
+        }
+
+        let inserted = insert_rows(&mut tx, submissions, &new_rows).await?;
+        if inserted != new_rows.len() {
+            // ON CONFLICT skipped a row: another transaction stored the same idempotent
+            // lead since our lookup. Alone, it is a repeat of that lead.
+            if let ([s], [_]) = (submissions, new_rows.as_slice()) {
+                drop(tx);
+                let mut tx = self.writer().begin().await?;
+                let found = stored_with_keys(&mut tx, submissions).await?;
+                let k = found
+                    .iter()
+                    .filter(|k| k.repeated_by(s))
+                    .min_by_key(|k| k.id)
+                    .ok_or_else(|| StoreError::Conflict("lead".into()))?;
+                return Ok(vec![Ingested::Repeat {
+                    id: k.id,
+                    status: k.status,
+                    duplicate_of: k.duplicate_of,
+                }]);
+            }
+            return Err(Failure::Raced(Raced));
+        }
+        let events: Vec<(i64, &str, Option<String>, EpochMillis)> = new_rows
+            .iter()
+            .map(|&(i, id, status, duplicate_of)| {
+                (
+                    id,
+                    status.as_str(),
+                    duplicate_of.map(|d| format!("duplicate of lead {d}")),
+                    submissions[i].received_at,
+                )
+            })
+            .collect();
+        insert_events(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// Stored leads sharing a source and an `external_id` or `Idempotency-Key` with a submission.
+async fn stored_with_keys(
+    tx: &mut Transaction<'_, Any>,
+    submissions: &[Submission],
+) -> Result<Vec<Keyed>, StoreError> {
+    let mut by_source: BTreeMap<i64, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    for s in submissions {
+        if s.lead.external_id.is_none() && s.idempotency_key.is_none() {
+            continue;
+        }
+        let (ext, idem) = by_source.entry(s.source_id).or_default();
+        ext.extend(s.lead.external_id.as_deref());
+        idem.extend(s.idempotency_key.as_deref());
+    }
+    let mut found = Vec::new();
+    for (source_id, (ext, idem)) in by_source {
+        const COLUMNS: &str =
+            "SELECT id, status, duplicate_of, external_id, idempotency_key FROM leads";
+        let mut parts = Vec::new();
+        if !ext.is_empty() {
+            parts.push(format!(
+                "{COLUMNS} WHERE source_id = $1 AND external_id IN ({})",
+                many::params(ext.len(), 2)
+            ));
+        }
+        if !idem.is_empty() {
+            parts.push(format!(
+                "{COLUMNS} WHERE source_id = $1 AND idempotency_key IN ({})",
+                many::params(idem.len(), 2 + ext.len())
+            ));
+        }
+        let sql = parts.join(" UNION ALL ");
+        let mut q = sqlx::query(&sql).persistent(false).bind(source_id);
+        for k in ext.iter().chain(idem.iter()) {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let status: String = r.try_get(1)?;
+            found.push(Keyed {
+                id: r.try_get(0)?,
+                source_id,
+                status: LeadStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("lead status {status}")))?,
+                duplicate_of: r.try_get(2)?,
+                external_id: r.try_get(3)?,
+                idempotency_key: r.try_get(4)?,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Stored, non-duplicate leads of a submission's niche with its e-mail or phone, received
+/// within the window before the earliest submission.
+async fn stored_originals(
+    tx: &mut Transaction<'_, Any>,
+    submissions: &[Submission],
+    window_ms: i64,
+) -> Result<Vec<Original>, StoreError> {
+    type Contacts<'a> = (HashSet<&'a str>, HashSet<&'a str>, EpochMillis);
+    let mut by_niche: BTreeMap<&str, Contacts<'_>> = BTreeMap::new();
+    for s in submissions {
+        if s.lead.email.is_none() && s.lead.phone.is_none() {
+            continue;
+        }
+        let (emails, phones, since) = by_niche
+            .entry(s.lead.niche.as_str())
+            .or_insert_with(|| (HashSet::new(), HashSet::new(), EpochMillis::MAX));
+        emails.extend(s.lead.email.as_deref());
+        phones.extend(s.lead.phone.as_deref());
+        *since = (*since).min(s.received_at - window_ms);
+    }
+    let mut found = Vec::new();
+    for (niche, (emails, phones, since)) in by_niche {
+        const COLUMNS: &str = "SELECT id, email, phone, received_at FROM leads \
+             WHERE niche = $1 AND received_at >= $2 AND duplicate_of IS NULL";
+        let mut parts = Vec::new();
+        if !emails.is_empty() {
+            parts.push(format!(
+                "{COLUMNS} AND email IN ({})",
+                many::params(emails.len(), 3)
+            ));
+        }
+        if !phones.is_empty() {
+            parts.push(format!(
+                "{COLUMNS} AND phone IN ({})",
+                many::params(phones.len(), 3 + emails.len())
+            ));
+        }
+        let sql = parts.join(" UNION ALL ");
+        let mut q = sqlx::query(&sql).persistent(false).bind(niche).bind(since);
+        for c in emails.iter().chain(phones.iter()) {
+            q = q.bind(*c);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            found.push(Original {
+                id: r.try_get(0)?,
+                niche: niche.to_string(),
+                email: r.try_get(1)?,
+                phone: r.try_get(2)?,
+                received_at: r.try_get(3)?,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// `n` new lead ids, ascending. SQLite has one writer, so the next ids after the highest
+/// ever used are ours (AUTOINCREMENT's sequence counts deleted rows too); PostgreSQL hands
+/// them out from the identity's sequence.
+async fn allocate_ids(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    n: usize,
+) -> Result<Vec<i64>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match backend {
+        Backend::Sqlite => {
+            let last: i64 = sqlx::query(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), \
+                 COALESCE((SELECT MAX(id) FROM leads), 0))",
+            )
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            Ok((1..=n as i64).map(|i| last + i).collect())
+        }
+        Backend::Postgres => {
+            let rows = sqlx::query(
+                "SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(n as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+            let mut ids: Vec<i64> = rows
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            ids.sort_unstable();
+            Ok(ids)
+        }
+    }
+}
+
+/// Inserts the new leads; returns how many were inserted (fewer when a concurrent
+/// transaction stored one with the same idempotency key first).
+async fn insert_rows(
+    tx: &mut Transaction<'_, Any>,
+    submissions: &[Submission],
+    rows: &[(usize, i64, LeadStatus, Option<i64>)],
+) -> Result<usize, StoreError> {
+    const COLS: usize = 17;
+    let mut inserted = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, first_name, \
+             last_name, email, phone, country, niche, lead_type, source_label, custom_fields, \
+             duplicate_of, received_at, updated_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            many::tuples(chunk.len(), COLS, 1)
+        );
+        let mut q = many::query(&sql, chunk.len());
+        for &(i, id, status, duplicate_of) in chunk {
+            let s = &submissions[i];
+            let lead = &s.lead;
+            q = q
+                .bind(id)
+                .bind(s.source_id)
+                .bind(lead.external_id.as_deref())
+                .bind(s.idempotency_key.as_deref())
+                .bind(status.as_str())
+                .bind(lead.first_name.as_deref())
+                .bind(lead.last_name.as_deref())
+                .bind(lead.email.as_deref())
+                .bind(lead.phone.as_deref())
+                .bind(lead.country.as_str())
+                .bind(lead.niche.as_str())
+                .bind(lead.lead_type.as_str())
+                .bind(lead.source_label.as_deref())
+                .bind(to_text(&lead.custom_fields))
+                .bind(duplicate_of)
+                .bind(s.received_at)
+                .bind(s.received_at);
+        }
+        inserted += q.fetch_all(&mut **tx).await?.len();
+    }
+    Ok(inserted)
+}
+
+/// Appends history entries `(lead, status, detail, at)`, many per statement.
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'_, Any>,
+    events: &[(i64, &str, Option<String>, EpochMillis)],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES {}",
+            many::tuples(chunk.len(), 4, 1)
+        );
+        let mut q = many::query(&sql, chunk.len());
+        for (lead_id, status, detail, at) in chunk {
+            q = q
+                .bind(*lead_id)
+                .bind(*status)
+                .bind(detail.as_deref())
+                .bind(*at);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
