@@ -4,4 +4,5 @@
 pub mod client;
 pub mod dns;
 pub mod facebook;
+pub mod settle;
 pub mod worker;

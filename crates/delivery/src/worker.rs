@@ -4,11 +4,13 @@
 //! so that the lead fails over; a partner paused on 410 or after too many failures in a row.
 
 use crate::client::{AttemptResult, Sender};
+use crate::settle::Settler;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::outcome::{classify, Verdict};
 use leadrouter_core::retry::next_delay;
 use leadrouter_core::transform::payload;
 use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
+use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -58,6 +60,7 @@ impl DeliveryWorker {
         let global = Arc::new(Semaphore::new(me.settings.max_in_flight));
         let per_partner: Arc<Mutex<HashMap<i64, Arc<Semaphore>>>> = Arc::default();
         let mut in_flight: JoinSet<()> = JoinSet::new();
+        let (settler, settler_task) = Settler::start(me.store.clone());
         let claim_id = format!("{:016x}", rand::random::<u64>());
         let mut claim_seq: u64 = 0;
         loop {
@@ -75,7 +78,17 @@ impl DeliveryWorker {
                 {
                     Ok(claimed) => {
                         let got = claimed.len();
+                        // What the sends need, read once for the whole claim.
+                        let (mut leads, partners, claimed) = match me.prefetch(&claimed).await {
+                            Ok((leads, partners)) => (leads, partners, claimed),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "reading claimed deliveries failed; their lease will bring them back");
+                                Default::default()
+                            }
+                        };
                         for d in claimed {
+                            let lead = leads.remove(&d.lead_id);
+                            let partner = partners.get(&d.partner_id).cloned();
                             let Ok(permit) = Arc::clone(&global).acquire_owned().await else {
                                 break;
                             };
@@ -86,10 +99,11 @@ impl DeliveryWorker {
                                 }))
                             };
                             let worker = Arc::clone(&me);
+                            let settler = settler.clone();
                             in_flight.spawn(async move {
                                 let _global = permit;
                                 let Ok(_mine) = partner_gate.acquire_owned().await else { return };
-                                if let Err(e) = worker.deliver(&d).await {
+                                if let Err(e) = worker.deliver(&d, lead, partner, &settler).await {
                                     tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
                                 }
                             });
@@ -128,14 +142,34 @@ impl DeliveryWorker {
                 "shutdown cut deliveries off mid-flight; they will be retried after their lease"
             );
         }
+        drop(settler);
+        let _ = settler_task.await;
+    }
+
+    /// The leads and partners of claimed deliveries, two queries for the lot.
+    async fn prefetch(
+        &self,
+        claimed: &[ClaimedDelivery],
+    ) -> Result<(HashMap<i64, LeadRecord>, HashMap<i64, Partner>), StoreError> {
+        let lead_ids: Vec<i64> = claimed.iter().map(|d| d.lead_id).collect();
+        let mut partner_ids: Vec<i64> = claimed.iter().map(|d| d.partner_id).collect();
+        partner_ids.sort_unstable();
+        partner_ids.dedup();
+        Ok((
+            self.store.leads_by_ids(&lead_ids).await?,
+            self.store.partners_by_ids(&partner_ids).await?,
+        ))
     }
 
     /// One attempt of one claimed delivery, start to finish.
-    pub async fn deliver(&self, d: &ClaimedDelivery) -> Result<(), StoreError> {
-        let (Some(lead), Some(partner)) = (
-            self.store.lead(d.lead_id).await?,
-            self.store.partner(d.partner_id).await?,
-        ) else {
+    async fn deliver(
+        &self,
+        d: &ClaimedDelivery,
+        lead: Option<LeadRecord>,
+        partner: Option<Partner>,
+        settler: &Settler,
+    ) -> Result<(), StoreError> {
+        let (Some(lead), Some(partner)) = (lead, partner) else {
             let now = self.clock.now_ms();
             self.store
                 .finish_unsuccessfully(d, "failed", "the lead or the partner no longer exists", now)
@@ -159,7 +193,7 @@ impl DeliveryWorker {
                 &body,
             )
             .await;
-        self.settle(d, &partner, result).await
+        self.settle(d, &partner, result, settler).await
     }
 
     async fn settle(
@@ -167,6 +201,7 @@ impl DeliveryWorker {
         d: &ClaimedDelivery,
         partner: &Partner,
         r: AttemptResult,
+        settler: &Settler,
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
@@ -218,7 +253,7 @@ impl DeliveryWorker {
         );
         match (verdict, retry_in) {
             (Verdict::Delivered, _) => {
-                if !self.store.attempt_delivered(d, &attempt, now).await? {
+                if !settler.delivered(d.clone(), attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,
                         "delivered, but another worker had taken the delivery over"

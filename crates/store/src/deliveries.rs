@@ -1,9 +1,11 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
+use crate::many::{self, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
+use std::collections::HashSet;
 
 /// A delivery claimed by one worker until `lease_until`.
 #[derive(Debug, Clone)]
@@ -103,7 +105,7 @@ impl Store {
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        insert_attempt(&mut tx, d, a).await?;
+        insert_attempts(&mut tx, &[(d, a)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -117,35 +119,81 @@ impl Store {
         a: &Attempt,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
+        Ok(self.attempts_delivered(&[(d, a)], now).await?[0])
+    }
+
+    /// [`Store::attempt_delivered`] for many deliveries in one transaction, a few
+    /// statements in all; the answers match the input.
+    pub async fn attempts_delivered(
+        &self,
+        done: &[(&ClaimedDelivery, &Attempt)],
+        now: EpochMillis,
+    ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.writer().begin().await?;
-        insert_attempt(&mut tx, d, a).await?;
-        let done = sqlx::query(
-            "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
-             completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
-             WHERE id = $2 AND status = 'pending' AND lease_owner = $3",
-        )
-        .bind(now)
-        .bind(d.id)
-        .bind(&d.claim)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.commit().await?;
-            return Ok(false);
+        insert_attempts(&mut tx, done).await?;
+        let mut won = HashSet::new();
+        for chunk in done.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
+                 completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
+                 WHERE status = 'pending' AND (id, lease_owner) IN (VALUES {}) RETURNING id",
+                many::tuples(chunk.len(), 2, 2)
+            );
+            let mut q = many::query(&sql, chunk.len()).bind(now);
+            for (d, _) in chunk {
+                q = q.bind(d.id).bind(d.claim.as_str());
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                won.insert(r.try_get::<i64, _>(0)?);
+            }
         }
-        sqlx::query("UPDATE leads SET status = 'delivered', updated_at = $1 WHERE id = $2 AND status = 'assigned'")
-            .bind(now)
-            .bind(d.lead_id)
-            .execute(&mut *tx)
-            .await?;
-        let detail = format!("partner {}", d.partner_id);
-        crate::leads::lead_event(&mut tx, d.lead_id, "delivered", Some(&detail), now).await?;
-        sqlx::query("UPDATE partners SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures > 0")
-            .bind(d.partner_id)
-            .execute(&mut *tx)
-            .await?;
+        let delivered: Vec<&ClaimedDelivery> = done
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| won.contains(&d.id))
+            .collect();
+        for chunk in delivered.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE leads SET status = 'delivered', updated_at = $1 \
+                 WHERE status = 'assigned' AND id IN ({})",
+                many::params(chunk.len(), 2)
+            );
+            let mut q = many::query(&sql, chunk.len()).bind(now);
+            for d in chunk {
+                q = q.bind(d.lead_id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let events: Vec<_> = delivered
+            .iter()
+            .map(|d| {
+                (
+                    d.lead_id,
+                    "delivered",
+                    Some(format!("partner {}", d.partner_id)),
+                    now,
+                )
+            })
+            .collect();
+        crate::intake::insert_events(&mut tx, &events).await?;
+        // A delivery ends the partner's failure streak.
+        let mut partners: Vec<i64> = delivered.iter().map(|d| d.partner_id).collect();
+        partners.sort_unstable();
+        partners.dedup();
+        if !partners.is_empty() {
+            let sql = format!(
+                "UPDATE partners SET consecutive_failures = 0 \
+                 WHERE consecutive_failures > 0 AND id IN ({})",
+                many::params(partners.len(), 1)
+            );
+            let mut q = sqlx::query(&sql).persistent(false);
+            for id in partners {
+                q = q.bind(id);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
-        Ok(true)
+        Ok(done.iter().map(|(d, _)| won.contains(&d.id)).collect())
     }
 
     /// Schedules another attempt. `false` if the claim was lost.
@@ -277,24 +325,29 @@ impl Store {
     }
 }
 
-async fn insert_attempt(
+async fn insert_attempts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    d: &ClaimedDelivery,
-    a: &Attempt,
+    attempts: &[(&ClaimedDelivery, &Attempt)],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-         outcome, error, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(d.id)
-    .bind(a.attempt_no)
-    .bind(a.at)
-    .bind(a.status_code)
-    .bind(a.latency_ms)
-    .bind(&a.outcome)
-    .bind(&a.error)
-    .bind(&a.response_excerpt)
-    .execute(&mut **tx)
-    .await?;
+    for chunk in attempts.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+             outcome, error, response_excerpt) VALUES {}",
+            many::tuples(chunk.len(), 8, 1)
+        );
+        let mut q = many::query(&sql, chunk.len());
+        for (d, a) in chunk {
+            q = q
+                .bind(d.id)
+                .bind(a.attempt_no)
+                .bind(a.at)
+                .bind(a.status_code)
+                .bind(a.latency_ms)
+                .bind(a.outcome.as_str())
+                .bind(a.error.as_deref())
+                .bind(a.response_excerpt.as_deref());
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -259,6 +259,29 @@ impl Store {
         row.as_ref().map(lead_from_row).transpose()
     }
 
+    /// Leads by id, in one query (absent ids are left out).
+    pub async fn leads_by_ids(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, LeadRecord>, StoreError> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::many::CHUNK) {
+            let sql = format!(
+                "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN ({})",
+                crate::many::params(chunk.len(), 1)
+            );
+            let mut q = crate::many::query(&sql, chunk.len());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                let lead = lead_from_row(&r)?;
+                out.insert(lead.id, lead);
+            }
+        }
+        Ok(out)
+    }
+
     /// Newest first. Absent filters match everything (`$n IS NULL OR ...`), so one SQL text
     /// serves every combination.
     pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRecord>, StoreError> {

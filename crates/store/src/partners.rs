@@ -176,6 +176,26 @@ impl Store {
         row.as_ref().map(partner_from_row).transpose()
     }
 
+    /// Live partners by id, in one query (absent ids are left out).
+    pub async fn partners_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Partner>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL AND id IN ({})",
+            crate::many::params(ids.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| partner_from_row(r).map(|p| (p.id, p)))
+            .collect()
+    }
+
     /// Newest first; `before` is the id to continue after (exclusive).
     pub async fn list_partners(
         &self,
