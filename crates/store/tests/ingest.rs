@@ -131,7 +131,8 @@ fn shape(results: &[Ingested]) -> Vec<String> {
     let created: std::collections::HashMap<i64, usize> = results
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| matches!(r, Ingested::New { .. }).then(|| (r.id(), i)))
+        .filter(|(_, r)| matches!(r, Ingested::New { .. }))
+        .map(|(i, r)| (r.id(), i))
         .collect();
     let name = |id: i64| {
         created
