@@ -8,13 +8,14 @@
 
 use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
-use leadrouter_core::routing::{plan, Candidate};
-use leadrouter_store::leads::LeadStatus;
-use leadrouter_store::partners::{Partner, PartnerStatus};
-use leadrouter_store::routing::{Reservation, Reserve};
+use leadrouter_core::routing::{plan, Candidate, Plan};
+use leadrouter_core::source::LeadType;
+use leadrouter_store::leads::{LeadRecord, LeadStatus};
+use leadrouter_store::partners::{DayCount, Partner, PartnerStatus};
+use leadrouter_store::routing::{Assignment, Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -75,14 +76,91 @@ impl Router {
             if ids.is_empty() {
                 return Ok(());
             }
-            // Partners are read once per batch and market, not once per lead.
-            let mut partners = HashMap::new();
-            for id in ids {
-                self.route(id, &mut partners).await?;
-            }
+            self.route_batch(&ids).await?;
         }
     }
 
+    /// Routes claimed leads together: reads them, the partners already tried, their markets'
+    /// partners and today's counts in a few queries; decides each lead in order against
+    /// counts that include the leads assigned before it; then writes all assignments in
+    /// one transaction. If that transaction finds anything changed meanwhile (another
+    /// instance took capacity, say), the leads are routed one by one instead.
+    async fn route_batch(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let leads = self.store.leads_by_ids(ids).await?;
+        let tried = self.store.tried_partners_of(ids).await?;
+        let mut markets: HashMap<(String, String), Vec<Partner>> = HashMap::new();
+        for lead in leads.values() {
+            let key = (lead.country.clone(), lead.niche.clone());
+            if !markets.contains_key(&key) {
+                let found = self.store.partners_for(&lead.country, &lead.niche).await?;
+                markets.insert(key, found);
+            }
+        }
+        let days: HashMap<i64, String> = markets
+            .values()
+            .flatten()
+            .map(|p| (p.id, local_date(&p.spec.timezone, now)))
+            .collect();
+        let keys: Vec<(i64, String)> = days.iter().map(|(id, d)| (*id, d.clone())).collect();
+        let mut counts = self.store.day_counts(&keys).await?;
+        let counted: HashSet<i64> = counts.keys().copied().collect();
+
+        let mut assignments = Vec::new();
+        for id in ids {
+            let Some(lead) = leads.get(id) else { continue };
+            if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
+                continue;
+            }
+            let partners = &markets[&(lead.country.clone(), lead.niche.clone())];
+            let lead_tried = tried.get(id).map_or(&[][..], Vec::as_slice);
+            let candidates = candidates(partners, &counts, lead_tried);
+            let facts = lead.facts();
+            let mut decision = plan(&candidates, &facts, now, rand::random::<f64>);
+            let Some(c) = decision
+                .order
+                .first()
+                .and_then(|p| candidates.iter().find(|c| c.id == *p))
+            else {
+                self.hold_or_fail(lead, &candidates, lead_tried, &decision, now)
+                    .await?;
+                continue;
+            };
+            mark_chosen(&mut decision, c);
+            assignments.push(Assignment {
+                lead_id: lead.id,
+                partner_id: c.id,
+                day: days[&c.id].clone(),
+                lead_type: facts.lead_type,
+                daily_limit: c.daily_limit,
+                premium_ratio: c.premium_ratio,
+                routing: json!(decision.explanation),
+                counter_exists: counted.contains(&c.id),
+            });
+            let count = counts.entry(c.id).or_default();
+            count.total += 1;
+            match facts.lead_type {
+                LeadType::Premium => count.premium += 1,
+                LeadType::Raw => count.raw += 1,
+            }
+        }
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        if self.store.assign_many(&assignments, now).await?.is_some() {
+            tracing::debug!(leads = assignments.len(), "leads assigned");
+            self.assigned.notify_one();
+            return Ok(());
+        }
+        let mut markets = markets;
+        for a in &assignments {
+            self.route(a.lead_id, &mut markets).await?;
+        }
+        Ok(())
+    }
+
+    /// Routes one lead, reserving partners in order until one holds (the path for leads
+    /// whose batch met a concurrent change).
     async fn route(
         &self,
         lead_id: i64,
@@ -107,26 +185,7 @@ impl Router {
             .map(|p| (p.id, local_date(&p.spec.timezone, now)))
             .collect();
         let counts = self.store.day_counts(&days).await?;
-        let candidates: Vec<Candidate> = partners
-            .iter()
-            .map(|p| {
-                let c = counts.get(&p.id).copied().unwrap_or_default();
-                Candidate {
-                    id: p.id,
-                    name: p.spec.name.clone(),
-                    active: p.status == PartnerStatus::Active,
-                    required_fields: p.spec.required_fields.clone(),
-                    business_hours: p.spec.business_hours.clone(),
-                    timezone: p.spec.timezone.clone(),
-                    daily_limit: p.spec.daily_limit,
-                    premium_ratio: p.spec.premium_ratio,
-                    total: c.total,
-                    premium: c.premium,
-                    raw: c.raw,
-                    tried: tried.contains(&p.id),
-                }
-            })
-            .collect();
+        let candidates = candidates(partners, &counts, &tried);
         let facts = lead.facts();
         let mut decision = plan(&candidates, &facts, now, rand::random::<f64>);
         for partner_id in decision.order.clone() {
@@ -138,12 +197,7 @@ impl Router {
                 .find(|(id, _)| *id == partner_id)
                 .expect("day per partner")
                 .1;
-            for entry in &mut decision.explanation {
-                if entry.partner_id == partner_id {
-                    entry.reason =
-                        format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
-                }
-            }
+            mark_chosen(&mut decision, c);
             let routing = json!(decision.explanation);
             let outcome = self
                 .store
@@ -183,18 +237,68 @@ impl Router {
                 }
             }
         }
+        self.hold_or_fail(&lead, &candidates, &tried, &decision, now)
+            .await
+    }
+
+    /// A lead no partner took: failed when every partner of the market has had it (a
+    /// paused partner that has not had it may be resumed, so then it is held), else held
+    /// until time may change things or it expires.
+    async fn hold_or_fail(
+        &self,
+        lead: &LeadRecord,
+        candidates: &[Candidate],
+        tried: &[i64],
+        decision: &Plan,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let routing = json!(decision.explanation);
-        // Every partner of the market has had this lead: it has failed. (A paused partner
-        // that has not had it may be resumed, so then the lead is held.)
         let untried = candidates.iter().any(|c| !c.tried);
         if !tried.is_empty() && !untried {
-            tracing::info!(lead_id, "no partner left for the lead");
-            return self.store.fail_lead(lead_id, &routing, now).await;
+            tracing::info!(lead_id = lead.id, "no partner left for the lead");
+            return self.store.fail_lead(lead.id, &routing, now).await;
         }
         let expires = lead.received_at + self.hold_max.as_millis() as i64;
         let route_after = decision.reconsider_at.map_or(expires, |t| t.min(expires));
         self.store
-            .hold_lead(lead_id, &routing, route_after, now)
+            .hold_lead(lead.id, &routing, route_after, now)
             .await
+    }
+}
+
+/// The market's partners as the routing rules see them, with today's counts.
+fn candidates(
+    partners: &[Partner],
+    counts: &HashMap<i64, DayCount>,
+    tried: &[i64],
+) -> Vec<Candidate> {
+    partners
+        .iter()
+        .map(|p| {
+            let c = counts.get(&p.id).copied().unwrap_or_default();
+            Candidate {
+                id: p.id,
+                name: p.spec.name.clone(),
+                active: p.status == PartnerStatus::Active,
+                required_fields: p.spec.required_fields.clone(),
+                business_hours: p.spec.business_hours.clone(),
+                timezone: p.spec.timezone.clone(),
+                daily_limit: p.spec.daily_limit,
+                premium_ratio: p.spec.premium_ratio,
+                total: c.total,
+                premium: c.premium,
+                raw: c.raw,
+                tried: tried.contains(&p.id),
+            }
+        })
+        .collect()
+}
+
+/// Says in the explanation why this partner got the lead.
+fn mark_chosen(decision: &mut Plan, c: &Candidate) {
+    for entry in &mut decision.explanation {
+        if entry.partner_id == c.id {
+            entry.reason = format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! assignment, holding leads with their reasons, expiring them, releasing reservations.
 
 use crate::leads::LeadStatus;
+use crate::many::{self, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
 use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a reservation attempt did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,22 @@ pub struct Reserve<'a> {
     /// Operator's manual assignment: count it even past the limit.
     pub override_cap: bool,
     /// The day's counter row is known to exist (saves creating it).
+    pub counter_exists: bool,
+}
+
+/// A lead and the partner the router chose for it (see [`Store::assign_many`]).
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub lead_id: i64,
+    pub partner_id: i64,
+    /// The partner-local date whose counter is charged.
+    pub day: String,
+    pub lead_type: LeadType,
+    pub daily_limit: u32,
+    pub premium_ratio: u8,
+    /// The explanation stored with the lead.
+    pub routing: serde_json::Value,
+    /// The day's counter row is known to exist.
     pub counter_exists: bool,
 }
 
@@ -80,6 +98,28 @@ impl Store {
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?)
+    }
+
+    /// The partners that already have a delivery of each of these leads, in one query.
+    pub async fn tried_partners_of(
+        &self,
+        lead_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+        for chunk in lead_ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT lead_id, partner_id FROM deliveries WHERE lead_id IN ({})",
+                many::params(chunk.len(), 1)
+            );
+            let mut q = many::query(&sql, chunk.len());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                out.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Assigns the lead and reserves the partner's capacity in one transaction, with one
@@ -178,6 +218,142 @@ impl Store {
             delivery_id,
             over_cap,
         })
+    }
+
+    /// Assigns many leads at once, each to its chosen partner, in one transaction with a
+    /// few statements: capacity is reserved with one guarded counter update per partner
+    /// and day, for all of that partner's leads together. `None` (and nothing written) if
+    /// anything moved meanwhile: a counter filled up, a lead was routed or a delivery
+    /// exists; the caller then routes those leads one by one.
+    pub async fn assign_many(
+        &self,
+        batch: &[Assignment],
+        now: EpochMillis,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut tx = self.writer().begin().await?;
+        // Today's counter rows, where they may not exist yet.
+        let mut missing: Vec<(i64, &str)> = batch
+            .iter()
+            .filter(|a| !a.counter_exists)
+            .map(|a| (a.partner_id, a.day.as_str()))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
+                 SELECT column1, column2, 0, 0, 0 FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING",
+                many::tuples(chunk.len(), 2, 1)
+            );
+            let mut q = many::query(&sql, chunk.len());
+            for (partner_id, day) in chunk {
+                q = q.bind(*partner_id).bind(*day);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // One guarded update per partner and day: all of its leads fit, or none is written.
+        let mut charges: BTreeMap<(i64, &str), (i64, i64, &Assignment)> = BTreeMap::new();
+        for a in batch {
+            let c = charges
+                .entry((a.partner_id, a.day.as_str()))
+                .or_insert((0, 0, a));
+            match a.lead_type {
+                LeadType::Premium => c.0 += 1,
+                LeadType::Raw => c.1 += 1,
+            }
+        }
+        for ((partner_id, day), (premium, raw, a)) in &charges {
+            let q = quotas(a.daily_limit, a.premium_ratio);
+            let charged = sqlx::query(
+                "UPDATE partner_daily_counts SET total = total + $3 + $4, premium = premium + $3, \
+                 raw = raw + $4 WHERE partner_id = $1 AND day = $2 AND total + $3 + $4 <= $5 \
+                 AND ($3 = 0 OR premium + $3 <= $6) AND ($4 = 0 OR raw + $4 <= $7)",
+            )
+            .bind(*partner_id)
+            .bind(*day)
+            .bind(*premium)
+            .bind(*raw)
+            .bind(i64::from(a.daily_limit))
+            .bind(i64::from(q.premium))
+            .bind(i64::from(q.raw))
+            .execute(&mut *tx)
+            .await?;
+            if charged.rows_affected() != 1 {
+                return Ok(None);
+            }
+        }
+        let mut moved = 0;
+        for chunk in batch.chunks(CHUNK) {
+            let n = chunk.len();
+            // $2.. ids; then partners and explanations, matched by CASE on the id.
+            let partner_case: String = (0..n)
+                .map(|i| format!(" WHEN ${} THEN ${}", 2 + i, 2 + n + i))
+                .collect();
+            let routing_case: String = (0..n)
+                .map(|i| format!(" WHEN ${} THEN ${}", 2 + i, 2 + 2 * n + i))
+                .collect();
+            let sql = format!(
+                "UPDATE leads SET status = 'assigned', partner_id = CASE id{partner_case} END, \
+                 routing = CASE id{routing_case} END, route_after = NULL, updated_at = $1 \
+                 WHERE id IN ({}) AND status IN ('queued', 'held')",
+                many::params(n, 2)
+            );
+            let mut q = many::query(&sql, n).bind(now);
+            for a in chunk {
+                q = q.bind(a.lead_id);
+            }
+            for a in chunk {
+                q = q.bind(a.partner_id);
+            }
+            for a in chunk {
+                q = q.bind(a.routing.to_string());
+            }
+            moved += q.execute(&mut *tx).await?.rows_affected();
+        }
+        if moved != batch.len() as u64 {
+            return Ok(None);
+        }
+        let mut deliveries = HashMap::with_capacity(batch.len());
+        for chunk in batch.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
+                 over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
+                 SELECT column1, column2, 'pending', column3, column4, 0, 0, $1, $1, $1 \
+                 FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
+                many::tuples(chunk.len(), 4, 2)
+            );
+            let mut q = many::query(&sql, chunk.len()).bind(now);
+            for a in chunk {
+                q = q
+                    .bind(a.lead_id)
+                    .bind(a.partner_id)
+                    .bind(a.day.as_str())
+                    .bind(a.lead_type.as_str());
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
+            }
+        }
+        if deliveries.len() != batch.len() {
+            return Ok(None);
+        }
+        let events: Vec<_> = batch
+            .iter()
+            .map(|a| {
+                (
+                    a.lead_id,
+                    "assigned",
+                    Some(format!("partner {}", a.partner_id)),
+                    now,
+                )
+            })
+            .collect();
+        crate::intake::insert_events(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(Some(batch.iter().map(|a| deliveries[&a.lead_id]).collect()))
     }
 
     /// Holds a lead nobody can take now, with the reasons, until `route_after`.

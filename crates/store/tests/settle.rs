@@ -2,19 +2,15 @@
 //! holder of its current claim, and a batch does for each delivery what one-by-one would.
 //! On both backends.
 
-use leadrouter_core::lead::NewLead;
-use leadrouter_core::partner::validate_partner;
-use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
-use leadrouter_core::ssrf::AllowList;
+mod common;
+
+use common::{fixture, submissions, Fixture, NOW};
+use leadrouter_core::source::LeadType;
 use leadrouter_store::deliveries::Attempt;
-use leadrouter_store::leads::{LeadStatus, Submission};
-use leadrouter_store::partners::NewPartnerSecrets;
+use leadrouter_store::leads::LeadStatus;
 use leadrouter_store::routing::{Reservation, Reserve};
 use leadrouter_store::testing::TestDatabase;
-use leadrouter_store::Store;
 use serde_json::json;
-
-const NOW: i64 = 1_790_000_000_000;
 
 fn attempt(at: i64) -> Attempt {
     Attempt {
@@ -29,77 +25,19 @@ fn attempt(at: i64) -> Attempt {
 }
 
 async fn scenario(db: TestDatabase) {
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let catalog = store.catalog().await.unwrap();
-    let spec = validate_partner(
-        json!({"name": "P", "country": "germany", "niche": "forex", "daily_limit": 100,
-               "premium_ratio": 50, "webhook_url": "https://partner.example/leads"})
-        .as_object()
-        .unwrap(),
-        None,
-        &catalog,
-        &AllowList::default(),
-    )
-    .result
-    .unwrap();
-    let partner = store
-        .create_partner(
-            &spec,
-            &NewPartnerSecrets {
-                api_key_hash: "h",
-                api_key_prefix: "p",
-                signing_secret: "s",
-            },
-            NOW,
-        )
-        .await
-        .unwrap();
-    let source = store
-        .create_source(
-            &SourceSpec {
-                name: "s".into(),
-                kind: SourceKind::Webhook,
-                default_country: None,
-                default_niche: None,
-                default_lead_type: None,
-                source_label: None,
-                redirect_url: None,
-                facebook: None,
-                active: true,
-            },
-            "hash",
-            "prefix",
-            NOW,
-        )
-        .await
-        .unwrap();
-    let submissions: Vec<Submission> = (0..70)
-        .map(|i| Submission {
-            source_id: source.id,
-            lead: NewLead {
-                first_name: Some(format!("L{i}")),
-                last_name: None,
-                email: Some(format!("l{i}@example.com")),
-                phone: None,
-                country: "germany".into(),
-                niche: "forex".into(),
-                lead_type: LeadType::Raw,
-                source_label: None,
-                external_id: None,
-                custom_fields: Default::default(),
-            },
-            idempotency_key: None,
-            received_at: NOW,
-        })
-        .collect();
+    let Fixture {
+        store,
+        partner_id,
+        source_id,
+    } = fixture(&db, 100).await;
+    let submissions = submissions(source_id, 70, LeadType::Raw);
     let leads = store.insert_leads(&submissions, 0).await.unwrap();
     for lead in &leads {
         let reserved = store
             .reserve(
                 &Reserve {
                     lead_id: lead.id(),
-                    partner_id: partner.id,
+                    partner_id,
                     day: "2026-09-21",
                     lead_type: LeadType::Raw,
                     daily_limit: 100,
