@@ -15,6 +15,7 @@ use leadrouter_store::partners::{DayCount, Partner, PartnerStatus};
 use leadrouter_store::routing::{Assignment, Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::json;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,10 +92,8 @@ impl Router {
         let tried = self.store.tried_partners_of(ids).await?;
         let mut markets: HashMap<(String, String), Vec<Partner>> = HashMap::new();
         for lead in leads.values() {
-            let key = (lead.country.clone(), lead.niche.clone());
-            if !markets.contains_key(&key) {
-                let found = self.store.partners_for(&lead.country, &lead.niche).await?;
-                markets.insert(key, found);
+            if let Entry::Vacant(slot) = markets.entry((lead.country.clone(), lead.niche.clone())) {
+                slot.insert(self.store.partners_for(&lead.country, &lead.niche).await?);
             }
         }
         let days: HashMap<i64, String> = markets
@@ -152,7 +151,6 @@ impl Router {
             self.assigned.notify_one();
             return Ok(());
         }
-        let mut markets = markets;
         for a in &assignments {
             self.route(a.lead_id, &mut markets).await?;
         }
