@@ -136,10 +136,15 @@ impl Store {
             let sql = format!(
                 "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
                  completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
-                 WHERE status = 'pending' AND (id, lease_owner) IN (VALUES {}) RETURNING id",
-                many::tuples(chunk.len(), 2, 2)
+                 WHERE id IN ({}) AND status = 'pending' AND (id, lease_owner) IN (VALUES {}) \
+                 RETURNING id",
+                many::params(chunk.len(), 2),
+                many::tuples(chunk.len(), 2, 2 + chunk.len())
             );
             let mut q = many::query(&sql, chunk.len()).bind(now);
+            for (d, _) in chunk {
+                q = q.bind(d.id);
+            }
             for (d, _) in chunk {
                 q = q.bind(d.id).bind(d.claim.as_str());
             }
@@ -290,12 +295,10 @@ impl Store {
 
     /// When the next pending delivery falls due (for the worker's sleep).
     pub async fn next_delivery_due(&self) -> Result<Option<EpochMillis>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
-             THEN lease_until ELSE next_attempt_at END) FROM deliveries WHERE status = 'pending'",
-        )
-        .fetch_one(self.reader())
-        .await?;
+        let row =
+            sqlx::query("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+                .fetch_one(self.reader())
+                .await?;
         Ok(row.try_get(0)?)
     }
 

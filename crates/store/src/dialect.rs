@@ -16,10 +16,16 @@ use crate::Backend;
 /// claiming right now are skipped rather than waited for.
 pub(crate) fn claim_routable_sql(backend: Backend) -> &'static str {
     match backend {
+        // Three index ranges, each read in id order and cut at the limit, so that a claim
+        // costs the same however many leads wait (one query with OR sorted them all).
         Backend::Sqlite => {
-            "UPDATE leads SET route_after = $1 WHERE id IN (SELECT id FROM leads WHERE \
-             (status = 'queued' AND (route_after IS NULL OR route_after <= $2)) \
-             OR (status = 'held' AND route_after <= $2) ORDER BY id LIMIT $3) RETURNING id"
+            "UPDATE leads SET route_after = $1 WHERE id IN (SELECT id FROM (\
+             SELECT id FROM (SELECT id FROM leads WHERE status = 'queued' AND route_after IS NULL \
+             ORDER BY id LIMIT $3) \
+             UNION ALL SELECT id FROM (SELECT id FROM leads WHERE status = 'queued' \
+             AND route_after <= $2 ORDER BY id LIMIT $3) \
+             UNION ALL SELECT id FROM (SELECT id FROM leads WHERE status = 'held' \
+             AND route_after <= $2 ORDER BY id LIMIT $3)) ORDER BY id LIMIT $3) RETURNING id"
         }
         Backend::Postgres => {
             "UPDATE leads SET route_after = $1 WHERE id IN (SELECT id FROM leads WHERE \
@@ -30,11 +36,13 @@ pub(crate) fn claim_routable_sql(backend: Backend) -> &'static str {
     }
 }
 
-/// Claims due deliveries of active partners: `lease_until = $1`, `lease_owner = $2`.
+/// Claims due deliveries of active partners: `lease_until = $1`, `lease_owner = $2`. A
+/// claimed delivery is next due when its lease ends (should its worker die), which keeps
+/// leased rows out of the due range of the index.
 pub(crate) fn claim_deliveries_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => {
-            "UPDATE deliveries SET lease_until = $1, lease_owner = $2 WHERE id IN (\
+            "UPDATE deliveries SET lease_until = $1, next_attempt_at = $1, lease_owner = $2 WHERE id IN (\
              SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
              AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \
@@ -42,7 +50,7 @@ pub(crate) fn claim_deliveries_sql(backend: Backend) -> &'static str {
              RETURNING id, lead_id, partner_id, attempt_count"
         }
         Backend::Postgres => {
-            "UPDATE deliveries SET lease_until = $1, lease_owner = $2 WHERE id IN (\
+            "UPDATE deliveries SET lease_until = $1, next_attempt_at = $1, lease_owner = $2 WHERE id IN (\
              SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
              AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \

@@ -461,7 +461,10 @@ impl Store {
     /// The earliest time a held lead is due for another look.
     pub async fn next_route_due(&self) -> Result<Option<EpochMillis>, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(route_after) FROM leads WHERE status IN ('queued', 'held') AND route_after IS NOT NULL",
+            "SELECT MIN(due) FROM (SELECT MIN(route_after) AS due FROM leads \
+             WHERE status = 'queued' AND route_after IS NOT NULL UNION ALL \
+             SELECT MIN(route_after) FROM leads WHERE status = 'held' AND route_after IS NOT NULL) \
+             AS due_times",
         )
         .fetch_one(self.reader())
         .await?;
