@@ -1,7 +1,7 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
-use crate::many::{self, CHUNK};
+use crate::many::{self, Marks, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -105,7 +105,7 @@ impl Store {
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        insert_attempts(&mut tx, &[(d, a)]).await?;
+        insert_attempts(&mut tx, self.backend(), &[(d, a)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -130,18 +130,21 @@ impl Store {
         now: EpochMillis,
     ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.writer().begin().await?;
-        insert_attempts(&mut tx, done).await?;
+        insert_attempts(&mut tx, self.backend(), done).await?;
         let mut won = HashSet::new();
         for chunk in done.chunks(CHUNK) {
+            let mut m = Marks::new(self.backend());
             let sql = format!(
                 "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
-                 completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL \
+                 completed_at = {}, updated_at = {}, lease_until = NULL, last_error = NULL \
                  WHERE id IN ({}) AND status = 'pending' AND (id, lease_owner) IN (VALUES {}) \
                  RETURNING id",
-                many::params(chunk.len(), 2),
-                many::tuples(chunk.len(), 2, 2 + chunk.len())
+                m.next(),
+                m.next(),
+                m.list(chunk.len()),
+                m.tuples(chunk.len(), 2)
             );
-            let mut q = many::query(&sql, chunk.len()).bind(now);
+            let mut q = many::query(&sql, chunk.len()).bind(now).bind(now);
             for (d, _) in chunk {
                 q = q.bind(d.id);
             }
@@ -158,10 +161,12 @@ impl Store {
             .filter(|d| won.contains(&d.id))
             .collect();
         for chunk in delivered.chunks(CHUNK) {
+            let mut m = Marks::new(self.backend());
             let sql = format!(
-                "UPDATE leads SET status = 'delivered', updated_at = $1 \
+                "UPDATE leads SET status = 'delivered', updated_at = {} \
                  WHERE status = 'assigned' AND id IN ({})",
-                many::params(chunk.len(), 2)
+                m.next(),
+                m.list(chunk.len())
             );
             let mut q = many::query(&sql, chunk.len()).bind(now);
             for d in chunk {
@@ -180,7 +185,7 @@ impl Store {
                 )
             })
             .collect();
-        crate::intake::insert_events(&mut tx, &events).await?;
+        crate::intake::insert_events(&mut tx, self.backend(), &events).await?;
         // A delivery ends the partner's failure streak.
         let mut partners: Vec<i64> = delivered.iter().map(|d| d.partner_id).collect();
         partners.sort_unstable();
@@ -189,7 +194,7 @@ impl Store {
             let sql = format!(
                 "UPDATE partners SET consecutive_failures = 0 \
                  WHERE consecutive_failures > 0 AND id IN ({})",
-                many::params(partners.len(), 1)
+                Marks::new(self.backend()).list(partners.len())
             );
             let mut q = sqlx::query(&sql).persistent(false);
             for id in partners {
@@ -330,13 +335,14 @@ impl Store {
 
 async fn insert_attempts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
     attempts: &[(&ClaimedDelivery, &Attempt)],
 ) -> Result<(), StoreError> {
     for chunk in attempts.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
              outcome, error, response_excerpt) VALUES {}",
-            many::tuples(chunk.len(), 8, 1)
+            Marks::new(backend).tuples(chunk.len(), 8)
         );
         let mut q = many::query(&sql, chunk.len());
         for (d, a) in chunk {

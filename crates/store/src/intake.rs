@@ -6,7 +6,7 @@
 
 use crate::json::to_text;
 use crate::leads::{Ingested, LeadStatus, Submission};
-use crate::many::{self, CHUNK};
+use crate::many::{self, Marks, CHUNK};
 use crate::{Backend, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::{Any, Row, Transaction};
@@ -106,9 +106,9 @@ impl Store {
         dedupe_window_ms: i64,
     ) -> Result<Vec<Ingested>, Failure> {
         let mut tx = self.writer().begin().await?;
-        let mut keyed = stored_with_keys(&mut tx, submissions).await?;
+        let mut keyed = stored_with_keys(&mut tx, self.backend(), submissions).await?;
         let mut originals = if dedupe_window_ms > 0 {
-            stored_originals(&mut tx, submissions, dedupe_window_ms).await?
+            stored_originals(&mut tx, self.backend(), submissions, dedupe_window_ms).await?
         } else {
             Vec::new()
         };
@@ -181,14 +181,14 @@ impl Store {
             });
         }
 
-        let inserted = insert_rows(&mut tx, submissions, &new_rows).await?;
+        let inserted = insert_rows(&mut tx, self.backend(), submissions, &new_rows).await?;
         if inserted != new_rows.len() {
             // ON CONFLICT skipped a row: another transaction stored the same idempotent
             // lead since our lookup. Alone, it is a repeat of that lead.
             if let ([s], [_]) = (submissions, new_rows.as_slice()) {
                 drop(tx);
                 let mut tx = self.writer().begin().await?;
-                let found = stored_with_keys(&mut tx, submissions).await?;
+                let found = stored_with_keys(&mut tx, self.backend(), submissions).await?;
                 let k = found
                     .iter()
                     .filter(|k| k.repeated_by(s))
@@ -213,7 +213,7 @@ impl Store {
                 )
             })
             .collect();
-        insert_events(&mut tx, &events).await?;
+        insert_events(&mut tx, self.backend(), &events).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -222,6 +222,7 @@ impl Store {
 /// Stored leads sharing a source and an `external_id` or `Idempotency-Key` with a submission.
 async fn stored_with_keys(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     submissions: &[Submission],
 ) -> Result<Vec<Keyed>, StoreError> {
     let mut by_source: BTreeMap<i64, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
@@ -237,23 +238,26 @@ async fn stored_with_keys(
     for (source_id, (ext, idem)) in by_source {
         const COLUMNS: &str =
             "SELECT id, status, duplicate_of, external_id, idempotency_key FROM leads";
+        let mut m = Marks::new(backend);
         let mut parts = Vec::new();
-        if !ext.is_empty() {
-            parts.push(format!(
-                "{COLUMNS} WHERE source_id = $1 AND external_id IN ({})",
-                many::params(ext.len(), 2)
-            ));
-        }
-        if !idem.is_empty() {
-            parts.push(format!(
-                "{COLUMNS} WHERE source_id = $1 AND idempotency_key IN ({})",
-                many::params(idem.len(), 2 + ext.len())
-            ));
+        for (column, keys) in [("external_id", &ext), ("idempotency_key", &idem)] {
+            if !keys.is_empty() {
+                parts.push(format!(
+                    "{COLUMNS} WHERE source_id = {} AND {column} IN ({})",
+                    m.next(),
+                    m.list(keys.len())
+                ));
+            }
         }
         let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql).persistent(false).bind(source_id);
-        for k in ext.iter().chain(idem.iter()) {
-            q = q.bind(*k);
+        let mut q = sqlx::query(&sql).persistent(false);
+        for keys in [&ext, &idem] {
+            if !keys.is_empty() {
+                q = q.bind(source_id);
+                for k in keys {
+                    q = q.bind(*k);
+                }
+            }
         }
         for r in q.fetch_all(&mut **tx).await? {
             let status: String = r.try_get(1)?;
@@ -275,6 +279,7 @@ async fn stored_with_keys(
 /// within the window before the earliest submission.
 async fn stored_originals(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     submissions: &[Submission],
     window_ms: i64,
 ) -> Result<Vec<Original>, StoreError> {
@@ -293,25 +298,28 @@ async fn stored_originals(
     }
     let mut found = Vec::new();
     for (niche, (emails, phones, since)) in by_niche {
-        const COLUMNS: &str = "SELECT id, email, phone, received_at FROM leads \
-             WHERE niche = $1 AND received_at >= $2 AND duplicate_of IS NULL";
+        let mut m = Marks::new(backend);
         let mut parts = Vec::new();
-        if !emails.is_empty() {
-            parts.push(format!(
-                "{COLUMNS} AND email IN ({})",
-                many::params(emails.len(), 3)
-            ));
-        }
-        if !phones.is_empty() {
-            parts.push(format!(
-                "{COLUMNS} AND phone IN ({})",
-                many::params(phones.len(), 3 + emails.len())
-            ));
+        for (column, values) in [("email", &emails), ("phone", &phones)] {
+            if !values.is_empty() {
+                parts.push(format!(
+                    "SELECT id, email, phone, received_at FROM leads WHERE niche = {} \
+                     AND received_at >= {} AND duplicate_of IS NULL AND {column} IN ({})",
+                    m.next(),
+                    m.next(),
+                    m.list(values.len())
+                ));
+            }
         }
         let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql).persistent(false).bind(niche).bind(since);
-        for c in emails.iter().chain(phones.iter()) {
-            q = q.bind(*c);
+        let mut q = sqlx::query(&sql).persistent(false);
+        for values in [&emails, &phones] {
+            if !values.is_empty() {
+                q = q.bind(niche).bind(since);
+                for v in values {
+                    q = q.bind(*v);
+                }
+            }
         }
         for r in q.fetch_all(&mut **tx).await? {
             found.push(Original {
@@ -369,6 +377,7 @@ async fn allocate_ids(
 /// transaction stored one with the same idempotency key first).
 async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     submissions: &[Submission],
     rows: &[(usize, i64, LeadStatus, Option<i64>)],
 ) -> Result<usize, StoreError> {
@@ -379,7 +388,7 @@ async fn insert_rows(
             "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, first_name, \
              last_name, email, phone, country, niche, lead_type, source_label, custom_fields, \
              duplicate_of, received_at, updated_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-            many::tuples(chunk.len(), COLS, 1)
+            Marks::new(backend).tuples(chunk.len(), COLS)
         );
         let mut q = many::query(&sql, chunk.len());
         for &(i, id, status, duplicate_of) in chunk {
@@ -412,12 +421,13 @@ async fn insert_rows(
 /// Appends history entries `(lead, status, detail, at)`, many per statement.
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     events: &[(i64, &str, Option<String>, EpochMillis)],
 ) -> Result<(), StoreError> {
     for chunk in events.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO lead_events (lead_id, status, detail, at) VALUES {}",
-            many::tuples(chunk.len(), 4, 1)
+            Marks::new(backend).tuples(chunk.len(), 4)
         );
         let mut q = many::query(&sql, chunk.len());
         for (lead_id, status, detail, at) in chunk {

@@ -268,7 +268,7 @@ impl Store {
         for chunk in ids.chunks(crate::many::CHUNK) {
             let sql = format!(
                 "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN ({})",
-                crate::many::params(chunk.len(), 1)
+                crate::many::Marks::new(self.backend()).list(chunk.len())
             );
             let mut q = crate::many::query(&sql, chunk.len());
             for id in chunk {

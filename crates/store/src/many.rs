@@ -9,34 +9,46 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 
+use crate::Backend;
+
 /// Rows per multi-row statement.
 pub(crate) const CHUNK: usize = 64;
 
-/// `$first, $first+1, ...`: `n` placeholders.
-pub(crate) fn params(n: usize, first: usize) -> String {
-    let mut s = String::with_capacity(n * 5);
-    for i in 0..n {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push('$');
-        s.push_str(&(first + i).to_string());
-    }
-    s
+/// Placeholders, written in the order their values are bound: anonymous `?` on SQLite,
+/// `$1, $2, ...` on PostgreSQL. (Numbered parameters cost SQLite a search of every name
+/// per parameter, when parsing and again when binding: quadratic in a statement of a
+/// thousand values.)
+pub(crate) struct Marks {
+    backend: Backend,
+    n: usize,
 }
 
-/// `($1, $2), ($3, $4), ...`: `rows` tuples of `cols` placeholders, numbered from `$first`.
-pub(crate) fn tuples(rows: usize, cols: usize, first: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        s.push_str(&params(cols, first + r * cols));
-        s.push(')');
+impl Marks {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Marks { backend, n: 0 }
     }
-    s
+
+    /// The next placeholder.
+    pub(crate) fn next(&mut self) -> String {
+        self.n += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", self.n),
+        }
+    }
+
+    /// `n` placeholders, comma-separated.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `rows` tuples of `cols` placeholders: `(?, ?), (?, ?)`.
+    pub(crate) fn tuples(&mut self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(cols)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A statement for a list of `n` rows: kept prepared when `n` is a full chunk (the usual
@@ -50,9 +62,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_across_rows() {
-        assert_eq!(params(3, 2), "$2, $3, $4");
-        assert_eq!(tuples(2, 2, 1), "($1, $2), ($3, $4)");
-        assert_eq!(tuples(1, 3, 5), "($5, $6, $7)");
+    fn placeholders_follow_the_binding_order() {
+        let mut pg = Marks::new(Backend::Postgres);
+        assert_eq!(pg.next(), "$1");
+        assert_eq!(pg.tuples(2, 2), "($2, $3), ($4, $5)");
+        assert_eq!(pg.list(2), "$6, $7");
+        let mut lite = Marks::new(Backend::Sqlite);
+        assert_eq!(lite.tuples(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(lite.list(3), "?, ?, ?");
     }
 }

@@ -183,7 +183,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL AND id IN ({})",
-            crate::many::params(ids.len(), 1)
+            crate::many::Marks::new(self.backend()).list(ids.len())
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for id in ids {

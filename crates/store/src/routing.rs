@@ -2,7 +2,7 @@
 //! assignment, holding leads with their reasons, expiring them, releasing reservations.
 
 use crate::leads::LeadStatus;
-use crate::many::{self, CHUNK};
+use crate::many::{self, Marks, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
@@ -109,7 +109,7 @@ impl Store {
         for chunk in lead_ids.chunks(CHUNK) {
             let sql = format!(
                 "SELECT lead_id, partner_id FROM deliveries WHERE lead_id IN ({})",
-                many::params(chunk.len(), 1)
+                Marks::new(self.backend()).list(chunk.len())
             );
             let mut q = many::query(&sql, chunk.len());
             for id in chunk {
@@ -246,7 +246,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
                  SELECT column1, column2, 0, 0, 0 FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING",
-                many::tuples(chunk.len(), 2, 1)
+                Marks::new(self.backend()).tuples(chunk.len(), 2)
             );
             let mut q = many::query(&sql, chunk.len());
             for (partner_id, day) in chunk {
@@ -288,28 +288,31 @@ impl Store {
         let mut moved = 0;
         for chunk in batch.chunks(CHUNK) {
             let n = chunk.len();
-            // $2.. ids; then partners and explanations, matched by CASE on the id.
+            // The partner and the explanation of each lead, matched by CASE on its id.
+            let mut m = Marks::new(self.backend());
             let partner_case: String = (0..n)
-                .map(|i| format!(" WHEN ${} THEN ${}", 2 + i, 2 + n + i))
+                .map(|_| format!(" WHEN {} THEN {}", m.next(), m.next()))
                 .collect();
             let routing_case: String = (0..n)
-                .map(|i| format!(" WHEN ${} THEN ${}", 2 + i, 2 + 2 * n + i))
+                .map(|_| format!(" WHEN {} THEN {}", m.next(), m.next()))
                 .collect();
             let sql = format!(
                 "UPDATE leads SET status = 'assigned', partner_id = CASE id{partner_case} END, \
-                 routing = CASE id{routing_case} END, route_after = NULL, updated_at = $1 \
+                 routing = CASE id{routing_case} END, route_after = NULL, updated_at = {} \
                  WHERE id IN ({}) AND status IN ('queued', 'held')",
-                many::params(n, 2)
+                m.next(),
+                m.list(n)
             );
-            let mut q = many::query(&sql, n).bind(now);
+            let mut q = many::query(&sql, n);
+            for a in chunk {
+                q = q.bind(a.lead_id).bind(a.partner_id);
+            }
+            for a in chunk {
+                q = q.bind(a.lead_id).bind(a.routing.to_string());
+            }
+            q = q.bind(now);
             for a in chunk {
                 q = q.bind(a.lead_id);
-            }
-            for a in chunk {
-                q = q.bind(a.partner_id);
-            }
-            for a in chunk {
-                q = q.bind(a.routing.to_string());
             }
             moved += q.execute(&mut *tx).await?.rows_affected();
         }
@@ -318,14 +321,18 @@ impl Store {
         }
         let mut deliveries = HashMap::with_capacity(batch.len());
         for chunk in batch.chunks(CHUNK) {
+            let mut m = Marks::new(self.backend());
             let sql = format!(
                 "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
                  over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
-                 SELECT column1, column2, 'pending', column3, column4, 0, 0, $1, $1, $1 \
+                 SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {} \
                  FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
-                many::tuples(chunk.len(), 4, 2)
+                m.next(),
+                m.next(),
+                m.next(),
+                m.tuples(chunk.len(), 4)
             );
-            let mut q = many::query(&sql, chunk.len()).bind(now);
+            let mut q = many::query(&sql, chunk.len()).bind(now).bind(now).bind(now);
             for a in chunk {
                 q = q
                     .bind(a.lead_id)
@@ -351,7 +358,7 @@ impl Store {
                 )
             })
             .collect();
-        crate::intake::insert_events(&mut tx, &events).await?;
+        crate::intake::insert_events(&mut tx, self.backend(), &events).await?;
         tx.commit().await?;
         Ok(Some(batch.iter().map(|a| deliveries[&a.lead_id]).collect()))
     }
