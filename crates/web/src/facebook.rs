@@ -40,7 +40,7 @@ async fn verify(
     Path(token): Path<String>,
     Query(q): Query<Handshake>,
 ) -> Result<Response, ApiError> {
-    let source = state.store().source_by_token(&hash_secret(&token)).await?;
+    let source = state.source_by_token_hash(&hash_secret(&token)).await?;
     let Some(fb) = source
         .filter(|s| s.spec.active && s.spec.kind == SourceKind::Facebook)
         .and_then(|s| s.spec.facebook)
@@ -65,7 +65,7 @@ async fn notify(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     let received_at = state.now_ms();
-    let source = state.store().source_by_token(&hash_secret(&token)).await?;
+    let source = state.source_by_token_hash(&hash_secret(&token)).await?;
     let Some((source, fb)) = source
         .filter(|s| s.spec.active && s.spec.kind == SourceKind::Facebook)
         .and_then(|s| s.spec.facebook.clone().map(|fb| (s, fb)))

@@ -24,7 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 pub(crate) async fn active_source(state: &AppState, token: &str) -> Result<Source, ApiError> {
-    let source = state.store().source_by_token(&hash_secret(token)).await?;
+    let source = state.source_by_token_hash(&hash_secret(token)).await?;
     match source {
         Some(s) if s.spec.active => Ok(s),
         Some(_) => Err(ApiError::Unauthorized("this source is disabled")),

@@ -4,7 +4,9 @@ use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::dns::Resolve;
 use leadrouter_store::ingest::Ingestor;
+use leadrouter_store::sources::Source;
 use leadrouter_store::{Store, StoreError};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, RwLock};
@@ -45,10 +47,18 @@ struct Inner {
     deps: AppDeps,
     partner_limits: crate::partner_api::PartnerLimits,
     catalog: RwLock<Option<(Arc<Catalog>, Instant)>>,
+    /// Sources by token hash, as read at the given instant.
+    sources: std::sync::Mutex<HashMap<String, (Source, Instant)>>,
 }
 
 /// Markets and niches change rarely; other instances' additions are seen within this.
 const CATALOG_TTL: Duration = Duration::from_secs(10);
+
+/// Every inbound lead needs its source; a change made on this instance is seen at once
+/// (the cache is cleared), one made on another instance within this.
+const SOURCE_TTL: Duration = Duration::from_secs(1);
+/// Sources remembered at most (only tokens that exist are remembered).
+const SOURCE_CACHE_MAX: usize = 10_000;
 
 impl AppState {
     pub fn new(deps: AppDeps) -> Self {
@@ -57,6 +67,7 @@ impl AppState {
                 deps,
                 partner_limits: Default::default(),
                 catalog: RwLock::new(None),
+                sources: Default::default(),
             }),
         }
     }
@@ -125,6 +136,41 @@ impl AppState {
         let fresh = Arc::new(self.store().catalog().await?);
         *self.inner.catalog.write().await = Some((Arc::clone(&fresh), Instant::now()));
         Ok(fresh)
+    }
+
+    /// The live source with this token hash, if any; cached for [`SOURCE_TTL`].
+    pub async fn source_by_token_hash(&self, hash: &str) -> Result<Option<Source>, StoreError> {
+        if let Some((s, at)) = self.sources().get(hash) {
+            if at.elapsed() < SOURCE_TTL {
+                return Ok(Some(s.clone()));
+            }
+        }
+        let found = self.store().source_by_token(hash).await?;
+        let mut cache = self.sources();
+        match &found {
+            Some(s) => {
+                if cache.len() >= SOURCE_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(hash.to_string(), (s.clone(), Instant::now()));
+            }
+            None => {
+                cache.remove(hash);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forget cached sources (after this process changed one).
+    pub fn sources_changed(&self) {
+        self.sources().clear();
+    }
+
+    fn sources(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Source, Instant)>> {
+        self.inner
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Forget the cached catalog (after this process changed it).

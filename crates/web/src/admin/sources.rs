@@ -122,6 +122,7 @@ async fn update(
         .store()
         .update_source(id, &spec, state.now_ms())
         .await?;
+    state.sources_changed();
     tracing::info!(source_id = id, "source updated");
     let mut m = source_json(&source);
     m.insert("success".into(), json!(true));
@@ -134,6 +135,7 @@ async fn remove(
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     state.store().delete_source(id, state.now_ms()).await?;
+    state.sources_changed();
     tracing::info!(source_id = id, "source deleted");
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
@@ -153,6 +155,7 @@ async fn rotate_token(
             state.now_ms(),
         )
         .await?;
+    state.sources_changed();
     tracing::info!(source_id = id, "source token rotated");
     Ok(with_token(&state, &source, &token))
 }
