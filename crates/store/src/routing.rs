@@ -254,7 +254,8 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        // One guarded update per partner and day: all of its leads fit, or none is written.
+        // One guarded update for every partner and day: all of the leads fit, or none is
+        // written.
         let mut charges: BTreeMap<(i64, &str), (i64, i64, &Assignment)> = BTreeMap::new();
         for a in batch {
             let c = charges
@@ -265,25 +266,30 @@ impl Store {
                 LeadType::Raw => c.1 += 1,
             }
         }
+        let mut m = Marks::new(self.backend());
+        let sql = format!(
+            "UPDATE partner_daily_counts SET total = total + v.column3 + v.column4, \
+             premium = premium + v.column3, raw = raw + v.column4 FROM (VALUES {}) AS v \
+             WHERE partner_daily_counts.partner_id = v.column1 AND partner_daily_counts.day = v.column2 \
+             AND total + v.column3 + v.column4 <= v.column5 \
+             AND (v.column3 = 0 OR premium + v.column3 <= v.column6) \
+             AND (v.column4 = 0 OR raw + v.column4 <= v.column7)",
+            m.tuples(charges.len(), 7)
+        );
+        let mut q = sqlx::query(&sql).persistent(charges.len() <= 4);
         for ((partner_id, day), (premium, raw, a)) in &charges {
-            let q = quotas(a.daily_limit, a.premium_ratio);
-            let charged = sqlx::query(
-                "UPDATE partner_daily_counts SET total = total + $3 + $4, premium = premium + $3, \
-                 raw = raw + $4 WHERE partner_id = $1 AND day = $2 AND total + $3 + $4 <= $5 \
-                 AND ($3 = 0 OR premium + $3 <= $6) AND ($4 = 0 OR raw + $4 <= $7)",
-            )
-            .bind(*partner_id)
-            .bind(*day)
-            .bind(*premium)
-            .bind(*raw)
-            .bind(i64::from(a.daily_limit))
-            .bind(i64::from(q.premium))
-            .bind(i64::from(q.raw))
-            .execute(&mut *tx)
-            .await?;
-            if charged.rows_affected() != 1 {
-                return Ok(None);
-            }
+            let quota = quotas(a.daily_limit, a.premium_ratio);
+            q = q
+                .bind(*partner_id)
+                .bind(*day)
+                .bind(*premium)
+                .bind(*raw)
+                .bind(i64::from(a.daily_limit))
+                .bind(i64::from(quota.premium))
+                .bind(i64::from(quota.raw));
+        }
+        if q.execute(&mut *tx).await?.rows_affected() != charges.len() as u64 {
+            return Ok(None);
         }
         let mut moved = 0;
         for chunk in batch.chunks(CHUNK) {
