@@ -34,7 +34,7 @@ pub struct Router {
 
 /// How long a claimed lead is this router's before another may take it.
 const LEASE_MS: i64 = 30_000;
-const CLAIM_BATCH: i64 = 64;
+const CLAIM_BATCH: i64 = 256;
 /// How often held leads are checked for expiry (at most): the check reads every held
 /// lead, and passes come as often as leads arrive.
 const EXPIRY_EVERY_MS: i64 = 1_000;

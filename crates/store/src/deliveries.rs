@@ -163,8 +163,10 @@ impl Store {
         for chunk in delivered.chunks(CHUNK) {
             let mut m = Marks::new(self.backend());
             let sql = format!(
+                // `status || ''` keeps the planner on the primary key: an index on status
+                // would walk every assigned lead.
                 "UPDATE leads SET status = 'delivered', updated_at = {} \
-                 WHERE status = 'assigned' AND id IN ({})",
+                 WHERE id IN ({}) AND status || '' = 'assigned'",
                 m.next(),
                 m.list(chunk.len())
             );

@@ -90,6 +90,7 @@ impl Store {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(dialect::SQLITE_CONNECTION_PRAGMAS).await?;
+                            conn.execute(dialect::SQLITE_WRITER_PRAGMAS).await?;
                             Ok(())
                         })
                     })

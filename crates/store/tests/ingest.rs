@@ -1,8 +1,11 @@
 //! Group commit: concurrent submissions share one transaction, and one bad submission
 //! does not fail the others. On both backends.
 
+mod common;
+
+use common::webhook_source;
 use leadrouter_core::lead::NewLead;
-use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
+use leadrouter_core::source::LeadType;
 use leadrouter_store::ingest::{IngestSettings, Ingestor};
 use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
 use leadrouter_store::testing::TestDatabase;
@@ -28,19 +31,8 @@ fn lead(i: usize) -> NewLead {
 async fn scenario(db: TestDatabase) {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
-    let spec = SourceSpec {
-        name: "s".into(),
-        kind: SourceKind::Webhook,
-        default_country: None,
-        default_niche: None,
-        default_lead_type: None,
-        source_label: None,
-        redirect_url: None,
-        facebook: None,
-        active: true,
-    };
     let source = store
-        .create_source(&spec, "hash", "prefix", 0)
+        .create_source(&webhook_source("s"), "hash", "prefix", 0)
         .await
         .unwrap();
     let queued = Arc::new(Notify::new());
@@ -166,20 +158,14 @@ async fn stored_in(db: &TestDatabase, batches: &[usize]) -> Vec<String> {
     store.migrate().await.unwrap();
     let mut sources = Vec::new();
     for n in 0..2 {
-        let spec = SourceSpec {
-            name: format!("s{n}"),
-            kind: SourceKind::Webhook,
-            default_country: None,
-            default_niche: None,
-            default_lead_type: None,
-            source_label: None,
-            redirect_url: None,
-            facebook: None,
-            active: true,
-        };
         sources.push(
             store
-                .create_source(&spec, &format!("hash{n}"), "prefix", 0)
+                .create_source(
+                    &webhook_source(&format!("s{n}")),
+                    &format!("hash{n}"),
+                    "prefix",
+                    0,
+                )
                 .await
                 .unwrap()
                 .id,

@@ -1,4 +1,5 @@
 //! Setup shared by the store tests: a migrated store with one partner and one source.
+#![allow(dead_code)] // each test file uses its own part
 
 use leadrouter_core::lead::NewLead;
 use leadrouter_core::partner::validate_partner;
@@ -47,22 +48,7 @@ pub async fn fixture(db: &TestDatabase, daily_limit: u32) -> Fixture {
         .await
         .unwrap();
     let source = store
-        .create_source(
-            &SourceSpec {
-                name: "s".into(),
-                kind: SourceKind::Webhook,
-                default_country: None,
-                default_niche: None,
-                default_lead_type: None,
-                source_label: None,
-                redirect_url: None,
-                facebook: None,
-                active: true,
-            },
-            "hash",
-            "prefix",
-            NOW,
-        )
+        .create_source(&webhook_source("s"), "hash", "prefix", NOW)
         .await
         .unwrap();
     Fixture {
@@ -93,4 +79,19 @@ pub fn submissions(source_id: i64, n: usize, lead_type: LeadType) -> Vec<Submiss
             received_at: NOW,
         })
         .collect()
+}
+
+/// An active webhook source without defaults.
+pub fn webhook_source(name: &str) -> SourceSpec {
+    SourceSpec {
+        name: name.into(),
+        kind: SourceKind::Webhook,
+        default_country: None,
+        default_niche: None,
+        default_lead_type: None,
+        source_label: None,
+        redirect_url: None,
+        facebook: None,
+        active: true,
+    }
 }
