@@ -99,8 +99,10 @@ impl Router {
     /// instance took capacity, say), the leads are routed one by one instead.
     async fn route_batch(&self, ids: &[i64]) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        let leads = self.store.leads_by_ids(ids).await?;
-        let tried = self.store.tried_partners_of(ids).await?;
+        let (leads, tried) = tokio::try_join!(
+            self.store.leads_by_ids(ids),
+            self.store.tried_partners_of(ids)
+        )?;
         let mut markets: HashMap<(String, String), Vec<Partner>> = HashMap::new();
         for lead in leads.values() {
             if let Entry::Vacant(slot) = markets.entry((lead.country.clone(), lead.niche.clone())) {

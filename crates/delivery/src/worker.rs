@@ -165,10 +165,10 @@ impl DeliveryWorker {
         let mut partner_ids: Vec<i64> = claimed.iter().map(|d| d.partner_id).collect();
         partner_ids.sort_unstable();
         partner_ids.dedup();
-        Ok((
-            self.store.leads_by_ids(&lead_ids).await?,
-            self.store.partners_by_ids(&partner_ids).await?,
-        ))
+        tokio::try_join!(
+            self.store.leads_by_ids(&lead_ids),
+            self.store.partners_by_ids(&partner_ids)
+        )
     }
 
     /// One attempt of one claimed delivery, start to finish.

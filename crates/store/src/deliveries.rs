@@ -82,6 +82,7 @@ impl Store {
         limit: i64,
         claim: &str,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let _turn = self.background_turn().await;
         let rows = sqlx::query(dialect::claim_deliveries_sql(self.backend()))
             .bind(now + lease_ms)
             .bind(claim)
@@ -129,6 +130,7 @@ impl Store {
         done: &[(&ClaimedDelivery, &Attempt)],
         now: EpochMillis,
     ) -> Result<Vec<bool>, StoreError> {
+        let _turn = self.background_turn().await;
         let mut tx = self.writer().begin().await?;
         insert_attempts(&mut tx, self.backend(), done).await?;
         let mut won = HashSet::new();

@@ -105,6 +105,7 @@ impl Store {
         submissions: &[Submission],
         dedupe_window_ms: i64,
     ) -> Result<Vec<Ingested>, Failure> {
+        let _turn = self.urgent_turn().await;
         let mut tx = self.writer().begin().await?;
         let mut keyed = stored_with_keys(&mut tx, self.backend(), submissions).await?;
         let mut originals = if dedupe_window_ms > 0 {

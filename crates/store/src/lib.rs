@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod dialect;
 mod error;
 pub mod facebook;
+mod gate;
 pub mod ingest;
 mod intake;
 mod json;
@@ -46,6 +47,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// Order of turns on SQLite's single writer.
+    gate: std::sync::Arc<gate::WriteGate>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +116,7 @@ impl Store {
                     write,
                     read,
                     backend: Backend::Sqlite,
+                    gate: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -126,6 +130,7 @@ impl Store {
                     write: pool.clone(),
                     read: pool,
                     backend: Backend::Postgres,
+                    gate: Default::default(),
                 }
             }
         };
@@ -177,6 +182,23 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// A turn on the writer for a transaction someone is waiting on (SQLite; PostgreSQL has
+    /// many connections and needs no turns).
+    pub(crate) async fn urgent_turn(&self) -> Option<gate::Turn<'_>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.gate.urgent().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// A turn on the writer for background work, after any waiting urgent transaction.
+    pub(crate) async fn background_turn(&self) -> Option<gate::Turn<'_>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.gate.background().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub(crate) fn writer(&self) -> &AnyPool {

@@ -74,6 +74,7 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
+        let _turn = self.background_turn().await;
         let rows = sqlx::query(dialect::claim_routable_sql(self.backend()))
             .bind(now + lease_ms)
             .bind(now)
@@ -233,6 +234,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(Some(Vec::new()));
         }
+        let _turn = self.background_turn().await;
         let mut tx = self.writer().begin().await?;
         // Today's counter rows, where they may not exist yet.
         let mut missing: Vec<(i64, &str)> = batch
