@@ -10,16 +10,18 @@ use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::{plan, Candidate, Plan};
 use leadrouter_core::source::LeadType;
+use leadrouter_delivery::worker::Ready;
+use leadrouter_store::deliveries::ClaimedDelivery;
 use leadrouter_store::leads::{LeadRecord, LeadStatus};
 use leadrouter_store::partners::{DayCount, Partner, PartnerStatus};
-use leadrouter_store::routing::{Assignment, Reservation, Reserve};
+use leadrouter_store::routing::{Assignment, Lease, Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::json;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 pub struct Router {
@@ -30,6 +32,15 @@ pub struct Router {
     /// Woken after each assignment, for the delivery worker.
     pub assigned: Arc<Notify>,
     pub hold_max: Duration,
+    /// This process's delivery worker, when it runs: assigned leads are handed to it
+    /// leased, so that it sends them at once.
+    pub handoff: Option<Handoff>,
+}
+
+/// Where the router hands fresh deliveries, and for how long they are leased to it.
+pub struct Handoff {
+    pub tx: mpsc::Sender<Vec<Ready>>,
+    pub lease: Duration,
 }
 
 /// How long a claimed lead is this router's before another may take it.
@@ -159,9 +170,48 @@ impl Router {
         if assignments.is_empty() {
             return Ok(());
         }
-        if self.store.assign_many(&assignments, now).await?.is_some() {
+        let owner = format!("{:016x}", rand::random::<u64>());
+        let lease = self.handoff.as_ref().map(|h| Lease {
+            owner: &owner,
+            until: now + h.lease.as_millis() as i64,
+        });
+        if let Some(deliveries) = self
+            .store
+            .assign_many(&assignments, now, lease.as_ref())
+            .await?
+        {
             tracing::debug!(leads = assignments.len(), "leads assigned");
-            self.assigned.notify_one();
+            if let (Some(handoff), Some(lease)) = (&self.handoff, lease) {
+                let ready: Vec<Ready> = assignments
+                    .iter()
+                    .zip(deliveries)
+                    .filter_map(|(a, id)| {
+                        Some(Ready {
+                            delivery: ClaimedDelivery {
+                                id,
+                                lead_id: a.lead_id,
+                                partner_id: a.partner_id,
+                                attempt_count: 0,
+                                claim: owner.clone(),
+                                lease_until: lease.until,
+                            },
+                            lead: leads.get(&a.lead_id)?.clone(),
+                            partner: markets
+                                .values()
+                                .flatten()
+                                .find(|p| p.id == a.partner_id)?
+                                .clone(),
+                        })
+                    })
+                    .collect();
+                if handoff.tx.send(ready).await.is_err() {
+                    tracing::warn!(
+                        "the delivery worker has stopped; leased deliveries wait for their lease"
+                    );
+                }
+            } else {
+                self.assigned.notify_one();
+            }
             return Ok(());
         }
         for a in &assignments {

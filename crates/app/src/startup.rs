@@ -2,7 +2,7 @@
 //! so tests start it on port 0 and stop it when they are done.
 
 use crate::config::Config;
-use crate::router::Router;
+use crate::router::{Handoff, Router};
 use anyhow::Context;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
@@ -111,12 +111,27 @@ pub async fn serve_with(
         fetcher.await;
         "the Facebook fetcher"
     });
+    let worker_settings = WorkerSettings {
+        retry_schedule: config.retry_schedule.clone(),
+        timeout: config.delivery_timeout,
+        pause_after_failures: config.pause_after_failures,
+        max_in_flight: 256,
+        max_per_partner: 32,
+        retry_after_cap: Duration::from_secs(3600),
+        drain_deadline: config.delivery_timeout + Duration::from_secs(1),
+    };
+    // Routed leads go straight to this instance's delivery worker.
+    let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(16);
     let router = Router {
         store: store.clone(),
         clock: Arc::clone(&clock),
         wake: Arc::clone(&router_wake),
         assigned: Arc::clone(&assigned),
         hold_max: config.hold_max,
+        handoff: config.delivery_enabled.then(|| Handoff {
+            tx: handoff_tx,
+            lease: worker_settings.lease(),
+        }),
     }
     .run(background.clone());
     tasks.spawn(async move {
@@ -141,17 +156,10 @@ pub async fn serve_with(
         store: store.clone(),
         clock: Arc::clone(&clock),
         sender: sender.clone(),
-        settings: WorkerSettings {
-            retry_schedule: config.retry_schedule.clone(),
-            timeout: config.delivery_timeout,
-            pause_after_failures: config.pause_after_failures,
-            max_in_flight: 256,
-            max_per_partner: 32,
-            retry_after_cap: Duration::from_secs(3600),
-            drain_deadline: config.delivery_timeout + Duration::from_secs(1),
-        },
+        settings: worker_settings,
         wake: Arc::clone(&assigned),
         router_wake: Arc::clone(&router_wake),
+        handoff: Some(handoff_rx),
     }
     .run(background.clone());
     if config.delivery_enabled {

@@ -74,7 +74,12 @@ fn start_server(
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("PORT", "0")
         .env("LEADROUTER_BIND", "127.0.0.1")
-        .env("RUST_LOG", "warn,leadrouter::startup=info")
+        // LEADROUTER_BENCH_SERVER_LOG: the server's RUST_LOG, e.g. to trace one stage.
+        .env(
+            "RUST_LOG",
+            std::env::var("LEADROUTER_BENCH_SERVER_LOG")
+                .unwrap_or_else(|_| "warn,leadrouter::startup=info".into()),
+        )
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -86,6 +91,7 @@ fn start_server(
             )
         })?;
     let stderr = child.stderr.take().context("server stderr")?;
+    let verbose = std::env::var_os("LEADROUTER_BENCH_SERVER_LOG").is_some();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -95,7 +101,7 @@ fn start_server(
             {
                 let _ = tx.send(addr.to_string());
             }
-            if line.contains("ERROR") || line.contains("WARN") {
+            if verbose || line.contains("ERROR") || line.contains("WARN") {
                 eprintln!("server: {line}");
             }
         }

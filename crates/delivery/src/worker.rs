@@ -14,9 +14,9 @@ use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -50,26 +50,105 @@ pub struct DeliveryWorker {
     pub wake: Arc<Notify>,
     /// Woken when a lead goes back to routing.
     pub router_wake: Arc<Notify>,
+    /// Deliveries the router of this process created already leased to us, with what
+    /// sending them needs: sent at once, without a claim or a read.
+    pub handoff: Option<mpsc::Receiver<Vec<Ready>>>,
+}
+
+/// A delivery leased to this worker, with its lead and partner.
+pub struct Ready {
+    pub delivery: ClaimedDelivery,
+    pub lead: LeadRecord,
+    pub partner: Partner,
 }
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// Starts sends within the global and per-partner limits.
+struct Launcher {
+    worker: Arc<DeliveryWorker>,
+    global: Arc<Semaphore>,
+    per_partner: HashMap<i64, Arc<Semaphore>>,
+    in_flight: JoinSet<()>,
+    settler: Settler,
+}
+
+impl Launcher {
+    /// Launches a batch handed over, and every other batch already waiting.
+    async fn launch_all(
+        &mut self,
+        ready: Vec<Ready>,
+        more: Option<&mut mpsc::Receiver<Vec<Ready>>>,
+    ) {
+        let mut batches = vec![ready];
+        if let Some(rx) = more {
+            while let Ok(next) = rx.try_recv() {
+                batches.push(next);
+            }
+        }
+        for r in batches.into_iter().flatten() {
+            self.launch(r.delivery, Some(r.lead), Some(r.partner)).await;
+        }
+    }
+
+    /// Waits for a free slot, then sends in the background.
+    async fn launch(
+        &mut self,
+        d: ClaimedDelivery,
+        lead: Option<LeadRecord>,
+        partner: Option<Partner>,
+    ) {
+        let Ok(permit) = Arc::clone(&self.global).acquire_owned().await else {
+            return;
+        };
+        let max_per_partner = self.worker.settings.max_per_partner;
+        let partner_gate = Arc::clone(
+            self.per_partner
+                .entry(d.partner_id)
+                .or_insert_with(|| Arc::new(Semaphore::new(max_per_partner))),
+        );
+        let worker = Arc::clone(&self.worker);
+        let settler = self.settler.clone();
+        self.in_flight.spawn(async move {
+            let _global = permit;
+            let Ok(_mine) = partner_gate.acquire_owned().await else { return };
+            // A send must end within its lease: once another worker may have taken the
+            // delivery over, this one leaves it to them.
+            let deadline = d.lease_until - worker.settings.timeout.as_millis() as i64 - 1_000;
+            if worker.clock.now_ms() > deadline {
+                tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");
+                return;
+            }
+            if let Err(e) = worker.deliver(&d, lead, partner, &settler).await {
+                tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
+            }
+        });
+    }
+}
+
 impl DeliveryWorker {
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut handoff = self.handoff.take();
         let me = Arc::new(self);
-        let global = Arc::new(Semaphore::new(me.settings.max_in_flight));
-        let per_partner: Arc<Mutex<HashMap<i64, Arc<Semaphore>>>> = Arc::default();
-        let mut in_flight: JoinSet<()> = JoinSet::new();
         let (settler, settler_task) = Settler::start(me.store.clone());
+        let mut launcher = Launcher {
+            worker: Arc::clone(&me),
+            global: Arc::new(Semaphore::new(me.settings.max_in_flight)),
+            per_partner: HashMap::new(),
+            in_flight: JoinSet::new(),
+            settler,
+        };
         let claim_id = format!("{:016x}", rand::random::<u64>());
         let mut claim_seq: u64 = 0;
+        // Deliveries handed over come with their lease: no claim is needed for them.
+        let mut claim = true;
         loop {
-            while in_flight.try_join_next().is_some() {}
-            let free = global.available_permits();
+            while launcher.in_flight.try_join_next().is_some() {}
+            let free = launcher.global.available_permits();
             // Under load, claim in batches: wait until a quarter of the slots are free
             // rather than claiming one delivery per finished send.
             let room = free > 0 && free * 4 >= me.settings.max_in_flight;
-            if room && !shutdown.is_cancelled() {
+            if room && claim && !shutdown.is_cancelled() {
                 claim_seq += 1;
                 let claim = format!("{claim_id}-{claim_seq}");
                 let now = me.clock.now_ms();
@@ -92,24 +171,7 @@ impl DeliveryWorker {
                         for d in claimed {
                             let lead = leads.remove(&d.lead_id);
                             let partner = partners.get(&d.partner_id).cloned();
-                            let Ok(permit) = Arc::clone(&global).acquire_owned().await else {
-                                break;
-                            };
-                            let partner_gate = {
-                                let mut map = per_partner.lock().expect("semaphore map");
-                                Arc::clone(map.entry(d.partner_id).or_insert_with(|| {
-                                    Arc::new(Semaphore::new(me.settings.max_per_partner))
-                                }))
-                            };
-                            let worker = Arc::clone(&me);
-                            let settler = settler.clone();
-                            in_flight.spawn(async move {
-                                let _global = permit;
-                                let Ok(_mine) = partner_gate.acquire_owned().await else { return };
-                                if let Err(e) = worker.deliver(&d, lead, partner, &settler).await {
-                                    tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
-                                }
-                            });
+                            launcher.launch(d, lead, partner).await;
                         }
                         if got == free {
                             continue; // more may be due
@@ -121,10 +183,21 @@ impl DeliveryWorker {
             if shutdown.is_cancelled() {
                 break;
             }
-            if !room && !in_flight.is_empty() {
+            let handed = async {
+                match handoff.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            claim = true;
+            if !room && !launcher.in_flight.is_empty() {
                 tokio::select! {
                     _ = shutdown.cancelled() => {}
-                    Some(_) = in_flight.join_next() => {}
+                    Some(_) = launcher.in_flight.join_next() => {}
+                    Some(ready) = handed => {
+                        launcher.launch_all(ready, handoff.as_mut()).await;
+                        claim = false;
+                    }
                 }
                 continue;
             }
@@ -138,11 +211,20 @@ impl DeliveryWorker {
                 _ = shutdown.cancelled() => {}
                 _ = me.wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                Some(_) = launcher.in_flight.join_next(), if !launcher.in_flight.is_empty() => {}
+                Some(ready) = handed => {
+                    launcher.launch_all(ready, handoff.as_mut()).await;
+                    claim = false;
+                }
             }
         }
         // Graceful shutdown: let deliveries in flight finish (and be recorded), up to a limit;
         // anything cut off is picked up again after its lease.
+        let Launcher {
+            mut in_flight,
+            settler,
+            ..
+        } = launcher;
         let drain = async { while in_flight.join_next().await.is_some() {} };
         if tokio::time::timeout(me.settings.drain_deadline, drain)
             .await

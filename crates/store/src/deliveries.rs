@@ -17,6 +17,8 @@ pub struct ClaimedDelivery {
     pub attempt_count: i64,
     /// This claim's token: only the holder of the current claim may finish the delivery.
     pub claim: String,
+    /// When the claim runs out and another worker may take the delivery over.
+    pub lease_until: EpochMillis,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +100,7 @@ impl Store {
                     partner_id: r.try_get(2)?,
                     attempt_count: r.try_get(3)?,
                     claim: claim.to_string(),
+                    lease_until: now + lease_ms,
                 })
             })
             .collect()

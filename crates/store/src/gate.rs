@@ -2,19 +2,16 @@
 //!
 //! A source waits for its lead's commit, so ingest is latency-critical; routing, delivery
 //! bookkeeping and claims are not (they run in batches and can wait a transaction).
-//! Background writers take turns among themselves first, and only then, when no ingest
-//! batch is waiting, join the queue for the writer: an arriving batch waits for at most the
-//! one transaction in progress.
+//! Background writers take turns among themselves first and only then join the queue for
+//! the writer, so an arriving batch waits for at most the transaction in progress and one
+//! background transaction (without the gate: for every background task at once).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{Mutex, MutexGuard, Notify};
+use tokio::sync::{Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
 pub(crate) struct WriteGate {
     turn: Mutex<()>,
     background: Mutex<()>,
-    urgent_waiting: AtomicUsize,
-    calm: Notify,
 }
 
 /// The writer is the holder's until this is dropped.
@@ -26,33 +23,20 @@ pub(crate) struct Turn<'a> {
 impl WriteGate {
     /// For a transaction a caller is waiting on.
     pub(crate) async fn urgent(&self) -> Turn<'_> {
-        self.urgent_waiting.fetch_add(1, Ordering::SeqCst);
-        let turn = self.turn.lock().await;
-        if self.urgent_waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.calm.notify_waiters();
-        }
         Turn {
-            _turn: turn,
+            _turn: self.turn.lock().await,
             _background: None,
         }
     }
 
-    /// For background work: one background writer at a time, and only while no urgent
-    /// transaction waits.
+    /// For background work: background writers take turns among themselves, so at most
+    /// one of them is queued for the writer at any time. (Not behind every urgent
+    /// transaction: under a steady stream of leads that would starve routing.)
     pub(crate) async fn background(&self) -> Turn<'_> {
         let background = self.background.lock().await;
-        loop {
-            let calm = self.calm.notified();
-            tokio::pin!(calm);
-            // Registered before the check, so a notification in between is not missed.
-            calm.as_mut().enable();
-            if self.urgent_waiting.load(Ordering::SeqCst) == 0 {
-                return Turn {
-                    _turn: self.turn.lock().await,
-                    _background: Some(background),
-                };
-            }
-            calm.await;
+        Turn {
+            _turn: self.turn.lock().await,
+            _background: Some(background),
         }
     }
 }
@@ -85,7 +69,8 @@ mod tests {
                 settle().await;
             })
         };
-        // Two background writers queue while one holds the writer; then a lead arrives.
+        // Two background writers queue while one holds the writer; then a lead arrives: it
+        // is next. Background work queued after it still comes before later leads.
         let first = spawn("background 1");
         settle().await;
         let second = spawn("background 2");

@@ -42,6 +42,13 @@ pub struct Reserve<'a> {
     pub counter_exists: bool,
 }
 
+/// A claim on deliveries being created: `owner` may finish them until `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: EpochMillis,
+}
+
 /// A lead and the partner the router chose for it (see [`Store::assign_many`]).
 #[derive(Debug, Clone)]
 pub struct Assignment {
@@ -226,10 +233,14 @@ impl Store {
     /// and day, for all of that partner's leads together. `None` (and nothing written) if
     /// anything moved meanwhile: a counter filled up, a lead was routed or a delivery
     /// exists; the caller then routes those leads one by one.
+    ///
+    /// With `lease`, the deliveries are created claimed by that lease (for a worker of this
+    /// process to send at once, without claiming them).
     pub async fn assign_many(
         &self,
         batch: &[Assignment],
         now: EpochMillis,
+        lease: Option<&Lease<'_>>,
     ) -> Result<Option<Vec<i64>>, StoreError> {
         if batch.is_empty() {
             return Ok(Some(Vec::new()));
@@ -332,15 +343,24 @@ impl Store {
             let mut m = Marks::new(self.backend());
             let sql = format!(
                 "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
-                 over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
-                 SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {} \
+                 over_cap, attempt_count, next_attempt_at, created_at, updated_at, lease_until, \
+                 lease_owner) \
+                 SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {} \
                  FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
+                m.next(),
+                m.next(),
                 m.next(),
                 m.next(),
                 m.next(),
                 m.tuples(chunk.len(), 4)
             );
-            let mut q = many::query(&sql, chunk.len()).bind(now).bind(now).bind(now);
+            // A leased delivery is next due when its lease ends, as a claimed one.
+            let mut q = many::query(&sql, chunk.len())
+                .bind(lease.map_or(now, |l| l.until))
+                .bind(now)
+                .bind(now)
+                .bind(lease.map(|l| l.until))
+                .bind(lease.map(|l| l.owner));
             for a in chunk {
                 q = q
                     .bind(a.lead_id)

@@ -5,7 +5,7 @@ mod common;
 
 use common::{fixture, submissions, Fixture, NOW};
 use leadrouter_core::source::LeadType;
-use leadrouter_store::routing::Assignment;
+use leadrouter_store::routing::{Assignment, Lease};
 use leadrouter_store::testing::TestDatabase;
 use leadrouter_store::Store;
 use serde_json::json;
@@ -59,7 +59,11 @@ async fn scenario(db: TestDatabase) {
     // Six raw leads where the raw quota is 5 of 10: nothing is written.
     assert_eq!(
         store
-            .assign_many(&assignments(partner_id, &raw[..6], LeadType::Raw), NOW)
+            .assign_many(
+                &assignments(partner_id, &raw[..6], LeadType::Raw),
+                NOW,
+                None
+            )
             .await
             .unwrap(),
         None
@@ -71,7 +75,11 @@ async fn scenario(db: TestDatabase) {
 
     // Five fit exactly: each lead gets its delivery, its partner and its history entry.
     let delivered = store
-        .assign_many(&assignments(partner_id, &raw[..5], LeadType::Raw), NOW)
+        .assign_many(
+            &assignments(partner_id, &raw[..5], LeadType::Raw),
+            NOW,
+            None,
+        )
         .await
         .unwrap()
         .expect("five raw leads fit the raw quota");
@@ -92,7 +100,7 @@ async fn scenario(db: TestDatabase) {
     let mut stale = assignments(partner_id, &premium[..2], LeadType::Premium);
     stale.extend(assignments(partner_id, &raw[4..5], LeadType::Raw));
     stale[2].counter_exists = true;
-    assert_eq!(store.assign_many(&stale, NOW).await.unwrap(), None);
+    assert_eq!(store.assign_many(&stale, NOW, None).await.unwrap(), None);
     assert_eq!(counts(&store, partner_id).await, (5, 0, 5));
     assert_eq!(
         store
@@ -108,8 +116,38 @@ async fn scenario(db: TestDatabase) {
     // Premium leads still fit their own quota, and the counter row is found to exist.
     let mut fresh = assignments(partner_id, &premium[..4], LeadType::Premium);
     fresh.iter_mut().for_each(|a| a.counter_exists = true);
-    assert!(store.assign_many(&fresh, NOW).await.unwrap().is_some());
+    // Created leased to this process's worker: no other claim takes them before the lease
+    // ends.
+    let lease = Lease {
+        owner: "router-1",
+        until: NOW + 10_000,
+    };
+    let leased = store
+        .assign_many(&fresh, NOW, Some(&lease))
+        .await
+        .unwrap()
+        .expect("premium leads fit their quota");
     assert_eq!(counts(&store, partner_id).await, (9, 4, 5));
+    let mut claimed: Vec<i64> = store
+        .claim_deliveries(NOW + 1, 1_000, 100, "worker")
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    claimed.sort_unstable();
+    assert_eq!(claimed, delivered, "only the unleased deliveries");
+    let later: Vec<i64> = store
+        .claim_deliveries(NOW + 10_001, 1_000, 100, "worker")
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert!(
+        leased.iter().all(|id| later.contains(id)),
+        "after the lease, anyone's"
+    );
     store.close().await;
 }
 
