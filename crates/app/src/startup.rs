@@ -121,7 +121,7 @@ pub async fn serve_with(
         drain_deadline: config.delivery_timeout + Duration::from_secs(1),
     };
     // Routed leads go straight to this instance's delivery worker.
-    let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(16);
+    let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
     let router = Router {
         store: store.clone(),
         clock: Arc::clone(&clock),

@@ -364,12 +364,7 @@ async fn allocate_ids(
             .bind(n as i64)
             .fetch_all(&mut **tx)
             .await?;
-            let mut ids: Vec<i64> = rows
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()?;
-            ids.sort_unstable();
-            Ok(ids)
+            many::sorted_ids(&rows)
         }
     }
 }

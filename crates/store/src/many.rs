@@ -51,6 +51,17 @@ impl Marks {
     }
 }
 
+/// The first column of every row, as ids, ascending.
+pub(crate) fn sorted_ids(rows: &[sqlx::any::AnyRow]) -> Result<Vec<i64>, crate::StoreError> {
+    use sqlx::Row;
+    let mut ids = rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// A statement for a list of `n` rows: kept prepared when `n` is a full chunk (the usual
 /// shape under load), prepared once and dropped otherwise.
 pub(crate) fn query(sql: &str, n: usize) -> Query<'_, Any, AnyArguments<'_>> {

@@ -88,12 +88,7 @@ impl Store {
             .bind(limit)
             .fetch_all(self.writer())
             .await?;
-        let mut ids: Vec<i64> = rows
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-        ids.sort_unstable();
-        Ok(ids)
+        many::sorted_ids(&rows)
     }
 
     /// The partners that already have a delivery of this lead.
