@@ -1,7 +1,7 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
-use crate::many::{self, Marks, CHUNK};
+use crate::many::{self, Marks, Statement, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -109,7 +109,12 @@ impl Store {
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        insert_attempts(&mut tx, self.backend(), &[(d, a)]).await?;
+        many::run(
+            &mut tx,
+            self.backend(),
+            &[attempts_statement(self.backend(), &[(d, a)])],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -126,90 +131,86 @@ impl Store {
         Ok(self.attempts_delivered(&[(d, a)], now).await?[0])
     }
 
-    /// [`Store::attempt_delivered`] for many deliveries in one transaction, a few
-    /// statements in all; the answers match the input.
+    /// [`Store::attempt_delivered`] for many deliveries in one transaction; on SQLite its
+    /// statements go to the writer as one script. The answers match the input.
     pub async fn attempts_delivered(
         &self,
         done: &[(&ClaimedDelivery, &Attempt)],
         now: EpochMillis,
     ) -> Result<Vec<bool>, StoreError> {
+        let backend = self.backend();
+        let mut script = Vec::new();
+        for chunk in done.chunks(CHUNK) {
+            script.push(attempts_statement(backend, chunk));
+            // The deliveries this claim still holds, as a condition on `deliveries`; each
+            // statement below repeats it, and the last one ends them.
+            let held = |m: &mut Marks, st: &mut Statement| {
+                for (d, _) in chunk {
+                    st.bind(d.id);
+                }
+                for (d, _) in chunk {
+                    st.bind(d.id).bind(d.claim.as_str());
+                }
+                format!(
+                    "id IN ({}) AND status = 'pending' AND (id, lease_owner) IN (VALUES {})",
+                    m.list(chunk.len()),
+                    m.tuples(chunk.len(), 2)
+                )
+            };
+            // `status || ''` keeps the planner on the primary key: an index on status
+            // would walk every assigned lead.
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            st.bind(now);
+            let first = m.next();
+            st.sql = format!(
+                "UPDATE leads SET status = 'delivered', updated_at = {first} WHERE id IN \
+                 (SELECT lead_id FROM deliveries WHERE {}) AND status || '' = 'assigned'",
+                held(&mut m, &mut st)
+            );
+            script.push(st);
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            st.bind(now);
+            let first = m.next();
+            st.sql = format!(
+                "INSERT INTO lead_events (lead_id, status, detail, at) \
+                 SELECT lead_id, 'delivered', 'partner ' || partner_id, {first} \
+                 FROM deliveries WHERE {}",
+                held(&mut m, &mut st)
+            );
+            script.push(st);
+            // A delivery ends the partner's failure streak.
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            st.sql = format!(
+                "UPDATE partners SET consecutive_failures = 0 WHERE consecutive_failures > 0 \
+                 AND id IN (SELECT partner_id FROM deliveries WHERE {})",
+                held(&mut m, &mut st)
+            );
+            script.push(st);
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            st.bind(now).bind(now);
+            let (a, b) = (m.next(), m.next());
+            st.sql = format!(
+                "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
+                 completed_at = {a}, updated_at = {b}, lease_until = NULL, last_error = NULL \
+                 WHERE {} RETURNING id",
+                held(&mut m, &mut st)
+            );
+            script.push(st);
+        }
         let _turn = self.background_turn().await;
         let mut tx = self.writer().begin().await?;
-        insert_attempts(&mut tx, self.backend(), done).await?;
-        let mut won = HashSet::new();
-        for chunk in done.chunks(CHUNK) {
-            let mut m = Marks::new(self.backend());
-            let sql = format!(
-                "UPDATE deliveries SET status = 'delivered', attempt_count = attempt_count + 1, \
-                 completed_at = {}, updated_at = {}, lease_until = NULL, last_error = NULL \
-                 WHERE id IN ({}) AND status = 'pending' AND (id, lease_owner) IN (VALUES {}) \
-                 RETURNING id",
-                m.next(),
-                m.next(),
-                m.list(chunk.len()),
-                m.tuples(chunk.len(), 2)
-            );
-            let mut q = many::query(&sql, chunk.len()).bind(now).bind(now);
-            for (d, _) in chunk {
-                q = q.bind(d.id);
-            }
-            for (d, _) in chunk {
-                q = q.bind(d.id).bind(d.claim.as_str());
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                won.insert(r.try_get::<i64, _>(0)?);
-            }
-        }
-        let delivered: Vec<&ClaimedDelivery> = done
-            .iter()
-            .map(|(d, _)| *d)
-            .filter(|d| won.contains(&d.id))
-            .collect();
-        for chunk in delivered.chunks(CHUNK) {
-            let mut m = Marks::new(self.backend());
-            let sql = format!(
-                // `status || ''` keeps the planner on the primary key: an index on status
-                // would walk every assigned lead.
-                "UPDATE leads SET status = 'delivered', updated_at = {} \
-                 WHERE id IN ({}) AND status || '' = 'assigned'",
-                m.next(),
-                m.list(chunk.len())
-            );
-            let mut q = many::query(&sql, chunk.len()).bind(now);
-            for d in chunk {
-                q = q.bind(d.lead_id);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let events: Vec<_> = delivered
-            .iter()
-            .map(|d| {
-                (
-                    d.lead_id,
-                    "delivered",
-                    Some(format!("partner {}", d.partner_id)),
-                    now,
-                )
-            })
-            .collect();
-        crate::intake::insert_events(&mut tx, self.backend(), &events).await?;
-        // A delivery ends the partner's failure streak.
-        let mut partners: Vec<i64> = delivered.iter().map(|d| d.partner_id).collect();
-        partners.sort_unstable();
-        partners.dedup();
-        if !partners.is_empty() {
-            let sql = format!(
-                "UPDATE partners SET consecutive_failures = 0 \
-                 WHERE consecutive_failures > 0 AND id IN ({})",
-                Marks::new(self.backend()).list(partners.len())
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for id in partners {
-                q = q.bind(id);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        let results = many::run(&mut tx, backend, &script).await?;
         tx.commit().await?;
+        let won: HashSet<i64> = results
+            .iter()
+            .skip(4)
+            .step_by(5)
+            .flat_map(|d| d.rows.iter().map(|r| r.try_get::<i64, _>(0)))
+            .collect::<Result<_, _>>()?;
         Ok(done.iter().map(|(d, _)| won.contains(&d.id)).collect())
     }
 
@@ -340,30 +341,25 @@ impl Store {
     }
 }
 
-async fn insert_attempts(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Records attempts: one multi-row insert.
+fn attempts_statement(
     backend: crate::Backend,
     attempts: &[(&ClaimedDelivery, &Attempt)],
-) -> Result<(), StoreError> {
-    for chunk in attempts.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-             outcome, error, response_excerpt) VALUES {}",
-            Marks::new(backend).tuples(chunk.len(), 8)
-        );
-        let mut q = many::query(&sql, chunk.len());
-        for (d, a) in chunk {
-            q = q
-                .bind(d.id)
-                .bind(a.attempt_no)
-                .bind(a.at)
-                .bind(a.status_code)
-                .bind(a.latency_ms)
-                .bind(a.outcome.as_str())
-                .bind(a.error.as_deref())
-                .bind(a.response_excerpt.as_deref());
-        }
-        q.execute(&mut **tx).await?;
+) -> Statement {
+    let mut st = Statement::new(format!(
+        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+         outcome, error, response_excerpt) VALUES {}",
+        Marks::new(backend).tuples(attempts.len(), 8)
+    ));
+    for (d, a) in attempts {
+        st.bind(d.id)
+            .bind(a.attempt_no)
+            .bind(a.at)
+            .bind(a.status_code)
+            .bind(a.latency_ms)
+            .bind(a.outcome.as_str())
+            .bind(a.error.as_deref())
+            .bind(a.response_excerpt.as_deref());
     }
-    Ok(())
+    st
 }

@@ -420,20 +420,29 @@ pub(crate) async fn insert_events(
     backend: Backend,
     events: &[(i64, &str, Option<String>, EpochMillis)],
 ) -> Result<(), StoreError> {
-    for chunk in events.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO lead_events (lead_id, status, detail, at) VALUES {}",
-            Marks::new(backend).tuples(chunk.len(), 4)
-        );
-        let mut q = many::query(&sql, chunk.len());
-        for (lead_id, status, detail, at) in chunk {
-            q = q
-                .bind(*lead_id)
-                .bind(*status)
-                .bind(detail.as_deref())
-                .bind(*at);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    many::run(tx, backend, &events_statements(backend, events)).await?;
     Ok(())
+}
+
+/// The statements of [`insert_events`].
+pub(crate) fn events_statements(
+    backend: Backend,
+    events: &[(i64, &str, Option<String>, EpochMillis)],
+) -> Vec<many::Statement> {
+    events
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let mut st = many::Statement::new(format!(
+                "INSERT INTO lead_events (lead_id, status, detail, at) VALUES {}",
+                Marks::new(backend).tuples(chunk.len(), 4)
+            ));
+            for (lead_id, status, detail, at) in chunk {
+                st.bind(*lead_id)
+                    .bind(*status)
+                    .bind(detail.as_deref())
+                    .bind(*at);
+            }
+            st
+        })
+        .collect()
 }

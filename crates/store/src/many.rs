@@ -51,6 +51,142 @@ impl Marks {
     }
 }
 
+/// A value bound to a [`Statement`].
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_string()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_string))
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+/// One statement of a [`run`], with its values in placeholder order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Statement {
+    pub sql: String,
+    pub values: Vec<Value>,
+}
+
+impl Statement {
+    pub(crate) fn new(sql: String) -> Self {
+        Statement {
+            sql,
+            values: Vec::new(),
+        }
+    }
+
+    pub(crate) fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.values.push(v.into());
+        self
+    }
+}
+
+/// What one statement of a [`run`] did.
+#[derive(Default)]
+pub(crate) struct Done {
+    pub rows: Vec<sqlx::any::AnyRow>,
+    pub affected: u64,
+}
+
+/// Runs statements in order inside the caller's transaction. On SQLite they go to the
+/// connection's thread as one script, one hand-off for all of them (its driver binds
+/// anonymous `?` values statement after statement); on PostgreSQL one by one.
+pub(crate) async fn run(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    statements: &[Statement],
+) -> Result<Vec<Done>, crate::StoreError> {
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    match backend {
+        Backend::Sqlite => {
+            let sql = statements
+                .iter()
+                .map(|s| s.sql.as_str())
+                .collect::<Vec<_>>()
+                .join(";\n");
+            let values: Vec<&Value> = statements.iter().flat_map(|s| &s.values).collect();
+            let done = collect(conn, &sql, &values).await?;
+            if done.len() != statements.len() {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "a script of {} statements reported {}",
+                    statements.len(),
+                    done.len()
+                )));
+            }
+            Ok(done)
+        }
+        Backend::Postgres => {
+            let mut out = Vec::with_capacity(statements.len());
+            for s in statements {
+                let values: Vec<&Value> = s.values.iter().collect();
+                out.extend(collect(conn, &s.sql, &values).await?);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Executes `sql` (one statement or several) and gathers each statement's rows and count.
+#[allow(deprecated)] // `fetch_many`: several statements in one call are SQLite's alone.
+async fn collect(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    values: &[&Value],
+) -> Result<Vec<Done>, crate::StoreError> {
+    use futures::TryStreamExt;
+    use sqlx::Executor;
+    let mut q = sqlx::query(sql).persistent(false);
+    for v in values {
+        q = match v {
+            Value::Int(i) => q.bind(*i),
+            Value::Text(t) => q.bind(t.as_deref()),
+        };
+    }
+    let mut out = Vec::new();
+    let mut rows = Vec::new();
+    let mut stream = conn.fetch_many(q);
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            sqlx::Either::Left(result) => out.push(Done {
+                rows: std::mem::take(&mut rows),
+                affected: result.rows_affected(),
+            }),
+            sqlx::Either::Right(row) => rows.push(row),
+        }
+    }
+    Ok(out)
+}
+
 /// The first column of every row, as ids, ascending.
 pub(crate) fn sorted_ids(rows: &[sqlx::any::AnyRow]) -> Result<Vec<i64>, crate::StoreError> {
     use sqlx::Row;

@@ -2,7 +2,7 @@
 //! assignment, holding leads with their reasons, expiring them, releasing reservations.
 
 use crate::leads::LeadStatus;
-use crate::many::{self, Marks, CHUNK};
+use crate::many::{self, Marks, Statement, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
@@ -240,8 +240,8 @@ impl Store {
         if batch.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        let _turn = self.background_turn().await;
-        let mut tx = self.writer().begin().await?;
+        let backend = self.backend();
+        let mut script = Vec::new();
         // Today's counter rows, where they may not exist yet.
         let mut missing: Vec<(i64, &str)> = batch
             .iter()
@@ -251,16 +251,16 @@ impl Store {
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(CHUNK) {
-            let sql = format!(
+            let mut st = Statement::new(format!(
                 "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
-                 SELECT column1, column2, 0, 0, 0 FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING",
-                Marks::new(self.backend()).tuples(chunk.len(), 2)
-            );
-            let mut q = many::query(&sql, chunk.len());
+                 SELECT column1, column2, 0, 0, 0 FROM (VALUES {}) AS v WHERE TRUE \
+                 ON CONFLICT DO NOTHING",
+                Marks::new(backend).tuples(chunk.len(), 2)
+            ));
             for (partner_id, day) in chunk {
-                q = q.bind(*partner_id).bind(*day);
+                st.bind(*partner_id).bind(*day);
             }
-            q.execute(&mut *tx).await?;
+            script.push(st);
         }
         // One guarded update for every partner and day: all of the leads fit, or none is
         // written.
@@ -274,21 +274,18 @@ impl Store {
                 LeadType::Raw => c.1 += 1,
             }
         }
-        let mut m = Marks::new(self.backend());
-        let sql = format!(
+        let mut st = Statement::new(format!(
             "UPDATE partner_daily_counts SET total = total + v.column3 + v.column4, \
              premium = premium + v.column3, raw = raw + v.column4 FROM (VALUES {}) AS v \
              WHERE partner_daily_counts.partner_id = v.column1 AND partner_daily_counts.day = v.column2 \
              AND total + v.column3 + v.column4 <= v.column5 \
              AND (v.column3 = 0 OR premium + v.column3 <= v.column6) \
              AND (v.column4 = 0 OR raw + v.column4 <= v.column7)",
-            m.tuples(charges.len(), 7)
-        );
-        let mut q = sqlx::query(&sql).persistent(charges.len() <= 4);
+            Marks::new(backend).tuples(charges.len(), 7)
+        ));
         for ((partner_id, day), (premium, raw, a)) in &charges {
             let quota = quotas(a.daily_limit, a.premium_ratio);
-            q = q
-                .bind(*partner_id)
+            st.bind(*partner_id)
                 .bind(*day)
                 .bind(*premium)
                 .bind(*raw)
@@ -296,47 +293,57 @@ impl Store {
                 .bind(i64::from(quota.premium))
                 .bind(i64::from(quota.raw));
         }
-        if q.execute(&mut *tx).await?.rows_affected() != charges.len() as u64 {
-            return Ok(None);
-        }
-        let mut moved = 0;
+        let counts_at = script.len();
+        script.push(st);
+        let leads_at = script.len();
         for chunk in batch.chunks(CHUNK) {
-            let n = chunk.len();
             // The partner and the explanation of each lead, matched by CASE on its id.
-            let mut m = Marks::new(self.backend());
-            let partner_case: String = (0..n)
-                .map(|_| format!(" WHEN {} THEN {}", m.next(), m.next()))
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            let partner_case: String = chunk
+                .iter()
+                .map(|a| {
+                    st.bind(a.lead_id).bind(a.partner_id);
+                    format!(" WHEN {} THEN {}", m.next(), m.next())
+                })
                 .collect();
-            let routing_case: String = (0..n)
-                .map(|_| format!(" WHEN {} THEN {}", m.next(), m.next()))
+            let routing_case: String = chunk
+                .iter()
+                .map(|a| {
+                    st.bind(a.lead_id).bind(a.routing.to_string());
+                    format!(" WHEN {} THEN {}", m.next(), m.next())
+                })
                 .collect();
-            let sql = format!(
+            st.bind(now);
+            for a in chunk {
+                st.bind(a.lead_id);
+            }
+            st.sql = format!(
                 "UPDATE leads SET status = 'assigned', partner_id = CASE id{partner_case} END, \
                  routing = CASE id{routing_case} END, route_after = NULL, updated_at = {} \
                  WHERE id IN ({}) AND status IN ('queued', 'held')",
                 m.next(),
-                m.list(n)
+                m.list(chunk.len())
             );
-            let mut q = many::query(&sql, n);
-            for a in chunk {
-                q = q.bind(a.lead_id).bind(a.partner_id);
-            }
-            for a in chunk {
-                q = q.bind(a.lead_id).bind(a.routing.to_string());
-            }
-            q = q.bind(now);
-            for a in chunk {
-                q = q.bind(a.lead_id);
-            }
-            moved += q.execute(&mut *tx).await?.rows_affected();
+            script.push(st);
         }
-        if moved != batch.len() as u64 {
-            return Ok(None);
-        }
-        let mut deliveries = HashMap::with_capacity(batch.len());
+        let deliveries_at = script.len();
         for chunk in batch.chunks(CHUNK) {
-            let mut m = Marks::new(self.backend());
-            let sql = format!(
+            let mut m = Marks::new(backend);
+            // A leased delivery is next due when its lease ends, as a claimed one.
+            let mut st = Statement::default();
+            st.bind(lease.map_or(now, |l| l.until))
+                .bind(now)
+                .bind(now)
+                .bind(lease.map(|l| l.until))
+                .bind(lease.map(|l| l.owner));
+            for a in chunk {
+                st.bind(a.lead_id)
+                    .bind(a.partner_id)
+                    .bind(a.day.as_str())
+                    .bind(a.lead_type.as_str());
+            }
+            st.sql = format!(
                 "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
                  over_cap, attempt_count, next_attempt_at, created_at, updated_at, lease_until, \
                  lease_owner) \
@@ -349,27 +356,9 @@ impl Store {
                 m.next(),
                 m.tuples(chunk.len(), 4)
             );
-            // A leased delivery is next due when its lease ends, as a claimed one.
-            let mut q = many::query(&sql, chunk.len())
-                .bind(lease.map_or(now, |l| l.until))
-                .bind(now)
-                .bind(now)
-                .bind(lease.map(|l| l.until))
-                .bind(lease.map(|l| l.owner));
-            for a in chunk {
-                q = q
-                    .bind(a.lead_id)
-                    .bind(a.partner_id)
-                    .bind(a.day.as_str())
-                    .bind(a.lead_type.as_str());
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
-            }
+            script.push(st);
         }
-        if deliveries.len() != batch.len() {
-            return Ok(None);
-        }
+        let events_end = deliveries_at + batch.len().div_ceil(CHUNK);
         let events: Vec<_> = batch
             .iter()
             .map(|a| {
@@ -381,7 +370,28 @@ impl Store {
                 )
             })
             .collect();
-        crate::intake::insert_events(&mut tx, self.backend(), &events).await?;
+        script.extend(crate::intake::events_statements(backend, &events));
+
+        let _turn = self.background_turn().await;
+        let mut tx = self.writer().begin().await?;
+        let done = many::run(&mut tx, backend, &script).await?;
+        let moved: u64 = done[leads_at..deliveries_at]
+            .iter()
+            .map(|d| d.affected)
+            .sum();
+        let mut deliveries = HashMap::with_capacity(batch.len());
+        for d in &done[deliveries_at..events_end] {
+            for r in &d.rows {
+                deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
+            }
+        }
+        if done[counts_at].affected != charges.len() as u64
+            || moved != batch.len() as u64
+            || deliveries.len() != batch.len()
+        {
+            // Dropping the transaction rolls it back.
+            return Ok(None);
+        }
         tx.commit().await?;
         Ok(Some(batch.iter().map(|a| deliveries[&a.lead_id]).collect()))
     }
