@@ -6,10 +6,10 @@
 
 use crate::json::to_text;
 use crate::leads::{Ingested, LeadStatus, Submission};
-use crate::many::{self, Marks, CHUNK};
+use crate::many::{self, Marks, Statement, CHUNK};
 use crate::{Backend, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
 
 /// A lead already stored (or planned earlier in this batch) that a submission may repeat.
@@ -105,21 +105,29 @@ impl Store {
         submissions: &[Submission],
         dedupe_window_ms: i64,
     ) -> Result<Vec<Ingested>, Failure> {
-        let _turn = self.urgent_turn().await;
-        let mut tx = self.writer().begin().await?;
-        let mut keyed = stored_with_keys(&mut tx, self.backend(), submissions).await?;
-        let mut originals = if dedupe_window_ms > 0 {
-            stored_originals(&mut tx, self.backend(), submissions, dedupe_window_ms).await?
+        let backend = self.backend();
+        // Earlier leads with the same keys or contacts, and ids for the new ones: one script.
+        let keys = keys_statements(backend, submissions);
+        let contacts = if dedupe_window_ms > 0 {
+            contacts_statements(backend, submissions, dedupe_window_ms)
         } else {
             Vec::new()
         };
-        let fresh = submissions
-            .iter()
-            .filter(|s| !keyed.iter().any(|k| k.repeated_by(s)))
-            .count();
-        let mut ids = allocate_ids(&mut tx, self.backend(), fresh)
-            .await?
-            .into_iter();
+        let mut script: Vec<Statement> = keys.iter().map(|(_, st)| st.clone()).collect();
+        script.extend(contacts.iter().map(|(_, st)| st.clone()));
+        script.push(ids_statement(backend, submissions.len()));
+        let _turn = self.urgent_turn().await;
+        let mut tx = self.writer().begin().await?;
+        let found = many::run(&mut tx, backend, &script).await?;
+        let mut keyed = Vec::new();
+        for ((source_id, _), done) in keys.iter().zip(&found) {
+            keyed.extend(read_keyed(*source_id, done)?);
+        }
+        let mut originals = Vec::new();
+        for ((niche, _), done) in contacts.iter().zip(&found[keys.len()..]) {
+            originals.extend(read_originals(niche, done)?);
+        }
+        let mut ids = read_ids(backend, &found[found.len() - 1], submissions.len())?.into_iter();
 
         // Decide each submission in arrival order; new leads join the lists, so a later
         // submission in the same batch repeats or duplicates an earlier one.
@@ -182,14 +190,37 @@ impl Store {
             });
         }
 
-        let inserted = insert_rows(&mut tx, self.backend(), submissions, &new_rows).await?;
+        let events: Vec<(i64, &str, Option<String>, EpochMillis)> = new_rows
+            .iter()
+            .map(|&(i, id, status, duplicate_of)| {
+                (
+                    id,
+                    status.as_str(),
+                    duplicate_of.map(|d| format!("duplicate of lead {d}")),
+                    submissions[i].received_at,
+                )
+            })
+            .collect();
+        let mut script = insert_statements(backend, submissions, &new_rows);
+        let inserts = script.len();
+        script.extend(events_statements(backend, &events));
+        let done = many::run(&mut tx, backend, &script).await?;
+        let inserted: usize = done[..inserts].iter().map(|d| d.rows.len()).sum();
         if inserted != new_rows.len() {
             // ON CONFLICT skipped a row: another transaction stored the same idempotent
             // lead since our lookup. Alone, it is a repeat of that lead.
             if let ([s], [_]) = (submissions, new_rows.as_slice()) {
                 drop(tx);
                 let mut tx = self.writer().begin().await?;
-                let found = stored_with_keys(&mut tx, self.backend(), submissions).await?;
+                let keys = keys_statements(backend, submissions);
+                let statements: Vec<Statement> = keys.iter().map(|(_, st)| st.clone()).collect();
+                let mut found = Vec::new();
+                for ((source_id, _), done) in keys
+                    .iter()
+                    .zip(&many::run(&mut tx, backend, &statements).await?)
+                {
+                    found.extend(read_keyed(*source_id, done)?);
+                }
                 let k = found
                     .iter()
                     .filter(|k| k.repeated_by(s))
@@ -203,29 +234,14 @@ impl Store {
             }
             return Err(Failure::Raced(Raced));
         }
-        let events: Vec<(i64, &str, Option<String>, EpochMillis)> = new_rows
-            .iter()
-            .map(|&(i, id, status, duplicate_of)| {
-                (
-                    id,
-                    status.as_str(),
-                    duplicate_of.map(|d| format!("duplicate of lead {d}")),
-                    submissions[i].received_at,
-                )
-            })
-            .collect();
-        insert_events(&mut tx, self.backend(), &events).await?;
         tx.commit().await?;
         Ok(out)
     }
 }
 
-/// Stored leads sharing a source and an `external_id` or `Idempotency-Key` with a submission.
-async fn stored_with_keys(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    submissions: &[Submission],
-) -> Result<Vec<Keyed>, StoreError> {
+/// Per source with keys in the batch: its stored leads with one of those `external_id`s
+/// or `Idempotency-Key`s.
+fn keys_statements(backend: Backend, submissions: &[Submission]) -> Vec<(i64, Statement)> {
     let mut by_source: BTreeMap<i64, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
     for s in submissions {
         if s.lead.external_id.is_none() && s.idempotency_key.is_none() {
@@ -235,34 +251,39 @@ async fn stored_with_keys(
         ext.extend(s.lead.external_id.as_deref());
         idem.extend(s.idempotency_key.as_deref());
     }
-    let mut found = Vec::new();
-    for (source_id, (ext, idem)) in by_source {
-        const COLUMNS: &str =
-            "SELECT id, status, duplicate_of, external_id, idempotency_key FROM leads";
-        let mut m = Marks::new(backend);
-        let mut parts = Vec::new();
-        for (column, keys) in [("external_id", &ext), ("idempotency_key", &idem)] {
-            if !keys.is_empty() {
+    by_source
+        .into_iter()
+        .map(|(source_id, (ext, idem))| {
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            let mut parts = Vec::new();
+            for (column, keys) in [("external_id", &ext), ("idempotency_key", &idem)] {
+                if keys.is_empty() {
+                    continue;
+                }
+                st.bind(source_id);
+                for k in keys {
+                    st.bind(*k);
+                }
                 parts.push(format!(
-                    "{COLUMNS} WHERE source_id = {} AND {column} IN ({})",
+                    "SELECT id, status, duplicate_of, external_id, idempotency_key FROM leads \
+                     WHERE source_id = {} AND {column} IN ({})",
                     m.next(),
                     m.list(keys.len())
                 ));
             }
-        }
-        let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql).persistent(false);
-        for keys in [&ext, &idem] {
-            if !keys.is_empty() {
-                q = q.bind(source_id);
-                for k in keys {
-                    q = q.bind(*k);
-                }
-            }
-        }
-        for r in q.fetch_all(&mut **tx).await? {
+            st.sql = parts.join(" UNION ALL ");
+            (source_id, st)
+        })
+        .collect()
+}
+
+fn read_keyed(source_id: i64, done: &many::Done) -> Result<Vec<Keyed>, StoreError> {
+    done.rows
+        .iter()
+        .map(|r| {
             let status: String = r.try_get(1)?;
-            found.push(Keyed {
+            Ok(Keyed {
                 id: r.try_get(0)?,
                 source_id,
                 status: LeadStatus::parse(&status)
@@ -270,20 +291,18 @@ async fn stored_with_keys(
                 duplicate_of: r.try_get(2)?,
                 external_id: r.try_get(3)?,
                 idempotency_key: r.try_get(4)?,
-            });
-        }
-    }
-    Ok(found)
+            })
+        })
+        .collect()
 }
 
-/// Stored, non-duplicate leads of a submission's niche with its e-mail or phone, received
-/// within the window before the earliest submission.
-async fn stored_originals(
-    tx: &mut Transaction<'_, Any>,
+/// Per niche in the batch: its stored, non-duplicate leads with one of the batch's e-mails
+/// or phones, received within the window before the earliest submission.
+fn contacts_statements(
     backend: Backend,
     submissions: &[Submission],
     window_ms: i64,
-) -> Result<Vec<Original>, StoreError> {
+) -> Vec<(String, Statement)> {
     type Contacts<'a> = (HashSet<&'a str>, HashSet<&'a str>, EpochMillis);
     let mut by_niche: BTreeMap<&str, Contacts<'_>> = BTreeMap::new();
     for s in submissions {
@@ -297,12 +316,20 @@ async fn stored_originals(
         phones.extend(s.lead.phone.as_deref());
         *since = (*since).min(s.received_at - window_ms);
     }
-    let mut found = Vec::new();
-    for (niche, (emails, phones, since)) in by_niche {
-        let mut m = Marks::new(backend);
-        let mut parts = Vec::new();
-        for (column, values) in [("email", &emails), ("phone", &phones)] {
-            if !values.is_empty() {
+    by_niche
+        .into_iter()
+        .map(|(niche, (emails, phones, since))| {
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            let mut parts = Vec::new();
+            for (column, values) in [("email", &emails), ("phone", &phones)] {
+                if values.is_empty() {
+                    continue;
+                }
+                st.bind(niche).bind(since);
+                for v in values {
+                    st.bind(*v);
+                }
                 parts.push(format!(
                     "SELECT id, email, phone, received_at FROM leads WHERE niche = {} \
                      AND received_at >= {} AND duplicate_of IS NULL AND {column} IN ({})",
@@ -311,120 +338,106 @@ async fn stored_originals(
                     m.list(values.len())
                 ));
             }
-        }
-        let sql = parts.join(" UNION ALL ");
-        let mut q = sqlx::query(&sql).persistent(false);
-        for values in [&emails, &phones] {
-            if !values.is_empty() {
-                q = q.bind(niche).bind(since);
-                for v in values {
-                    q = q.bind(*v);
-                }
-            }
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            found.push(Original {
+            st.sql = parts.join(" UNION ALL ");
+            (niche.to_string(), st)
+        })
+        .collect()
+}
+
+fn read_originals(niche: &str, done: &many::Done) -> Result<Vec<Original>, StoreError> {
+    done.rows
+        .iter()
+        .map(|r| {
+            Ok(Original {
                 id: r.try_get(0)?,
                 niche: niche.to_string(),
                 email: r.try_get(1)?,
                 phone: r.try_get(2)?,
                 received_at: r.try_get(3)?,
-            });
-        }
-    }
-    Ok(found)
+            })
+        })
+        .collect()
 }
 
-/// `n` new lead ids, ascending. SQLite has one writer, so the next ids after the highest
-/// ever used are ours (AUTOINCREMENT's sequence counts deleted rows too); PostgreSQL hands
-/// them out from the identity's sequence.
-async fn allocate_ids(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    n: usize,
-) -> Result<Vec<i64>, StoreError> {
-    if n == 0 {
-        return Ok(Vec::new());
+/// New lead ids. SQLite has one writer, so the ids after the highest ever used are ours
+/// (AUTOINCREMENT's sequence counts deleted rows too); PostgreSQL hands them out from the
+/// identity's sequence.
+fn ids_statement(backend: Backend, n: usize) -> Statement {
+    match backend {
+        Backend::Sqlite => Statement::new(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), \
+             COALESCE((SELECT MAX(id) FROM leads), 0))"
+                .into(),
+        ),
+        Backend::Postgres => {
+            let mut st = Statement::new(
+                "SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, $1)"
+                    .into(),
+            );
+            st.bind(n as i64);
+            st
+        }
     }
+}
+
+/// `n` new lead ids, ascending, from the answer to [`ids_statement`].
+fn read_ids(backend: Backend, done: &many::Done, n: usize) -> Result<Vec<i64>, StoreError> {
     match backend {
         Backend::Sqlite => {
-            let last: i64 = sqlx::query(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), \
-                 COALESCE((SELECT MAX(id) FROM leads), 0))",
-            )
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
+            let last: i64 = match done.rows.first() {
+                Some(r) => r.try_get(0)?,
+                None => 0,
+            };
             Ok((1..=n as i64).map(|i| last + i).collect())
         }
-        Backend::Postgres => {
-            let rows = sqlx::query(
-                "SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, $1)",
-            )
-            .bind(n as i64)
-            .fetch_all(&mut **tx)
-            .await?;
-            many::sorted_ids(&rows)
-        }
+        Backend::Postgres => many::sorted_ids(&done.rows),
     }
 }
 
-/// Inserts the new leads; returns how many were inserted (fewer when a concurrent
+/// Inserts of the new leads; each returns the ids it inserted (fewer when a concurrent
 /// transaction stored one with the same idempotency key first).
-async fn insert_rows(
-    tx: &mut Transaction<'_, Any>,
+fn insert_statements(
     backend: Backend,
     submissions: &[Submission],
     rows: &[(usize, i64, LeadStatus, Option<i64>)],
-) -> Result<usize, StoreError> {
+) -> Vec<Statement> {
     const COLS: usize = 17;
-    let mut inserted = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, first_name, \
-             last_name, email, phone, country, niche, lead_type, source_label, custom_fields, \
-             duplicate_of, received_at, updated_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-            Marks::new(backend).tuples(chunk.len(), COLS)
-        );
-        let mut q = many::query(&sql, chunk.len());
-        for &(i, id, status, duplicate_of) in chunk {
-            let s = &submissions[i];
-            let lead = &s.lead;
-            q = q
-                .bind(id)
-                .bind(s.source_id)
-                .bind(lead.external_id.as_deref())
-                .bind(s.idempotency_key.as_deref())
-                .bind(status.as_str())
-                .bind(lead.first_name.as_deref())
-                .bind(lead.last_name.as_deref())
-                .bind(lead.email.as_deref())
-                .bind(lead.phone.as_deref())
-                .bind(lead.country.as_str())
-                .bind(lead.niche.as_str())
-                .bind(lead.lead_type.as_str())
-                .bind(lead.source_label.as_deref())
-                .bind(to_text(&lead.custom_fields))
-                .bind(duplicate_of)
-                .bind(s.received_at)
-                .bind(s.received_at);
-        }
-        inserted += q.fetch_all(&mut **tx).await?.len();
-    }
-    Ok(inserted)
+    rows.chunks(CHUNK)
+        .map(|chunk| {
+            let mut st = Statement::new(format!(
+                "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, \
+                 first_name, last_name, email, phone, country, niche, lead_type, source_label, \
+                 custom_fields, duplicate_of, received_at, updated_at) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING id",
+                Marks::new(backend).tuples(chunk.len(), COLS)
+            ));
+            for &(i, id, status, duplicate_of) in chunk {
+                let s = &submissions[i];
+                let lead = &s.lead;
+                st.bind(id)
+                    .bind(s.source_id)
+                    .bind(lead.external_id.as_deref())
+                    .bind(s.idempotency_key.as_deref())
+                    .bind(status.as_str())
+                    .bind(lead.first_name.as_deref())
+                    .bind(lead.last_name.as_deref())
+                    .bind(lead.email.as_deref())
+                    .bind(lead.phone.as_deref())
+                    .bind(lead.country.as_str())
+                    .bind(lead.niche.as_str())
+                    .bind(lead.lead_type.as_str())
+                    .bind(lead.source_label.as_deref())
+                    .bind(to_text(&lead.custom_fields))
+                    .bind(duplicate_of)
+                    .bind(s.received_at)
+                    .bind(s.received_at);
+            }
+            st
+        })
+        .collect()
 }
 
-/// Appends history entries `(lead, status, detail, at)`, many per statement.
-pub(crate) async fn insert_events(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    events: &[(i64, &str, Option<String>, EpochMillis)],
-) -> Result<(), StoreError> {
-    many::run(tx, backend, &events_statements(backend, events)).await?;
-    Ok(())
-}
-
-/// The statements of [`insert_events`].
+/// History entries `(lead, status, detail, at)` to append, many per statement.
 pub(crate) fn events_statements(
     backend: Backend,
     events: &[(i64, &str, Option<String>, EpochMillis)],
