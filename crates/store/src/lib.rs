@@ -2,7 +2,9 @@
 //! chosen once from `DATABASE_URL`.
 //!
 //! The same SQL text (with `$1` placeholders, through sqlx's `Any` driver) serves both
-//! backends; what really differs between them lives in [`dialect`].
+//! backends; what really differs between them lives in [`dialect`]. The hot paths (ingest,
+//! routing, delivered outcomes) build multi-row statements with `many::Marks`, which
+//! writes `?` on SQLite, and run them as one script there (`many::run`).
 
 pub mod admin;
 pub mod clock;
