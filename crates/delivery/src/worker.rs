@@ -112,10 +112,7 @@ impl Launcher {
         self.in_flight.spawn(async move {
             let _global = permit;
             let Ok(_mine) = partner_gate.acquire_owned().await else { return };
-            // A send must end within its lease: once another worker may have taken the
-            // delivery over, this one leaves it to them.
-            let deadline = d.lease_until - worker.settings.timeout.as_millis() as i64 - 1_000;
-            if worker.clock.now_ms() > deadline {
+            if !time_to_send(d.lease_until, worker.clock.now_ms(), worker.settings.timeout) {
                 tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");
                 return;
             }
@@ -124,6 +121,13 @@ impl Launcher {
             }
         });
     }
+}
+
+/// Whether a send started now ends (timeout included, with a second to record it) before
+/// the lease does. After that another worker may have claimed the delivery, and sending
+/// too would deliver the lead twice: this one leaves it to the next claim.
+fn time_to_send(lease_until: i64, now: i64, timeout: Duration) -> bool {
+    now + timeout.as_millis() as i64 + 1_000 <= lease_until
 }
 
 impl DeliveryWorker {
@@ -452,4 +456,21 @@ pub async fn fail_over_pending(
         }
     }
     Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_send_starts_only_if_it_ends_within_the_lease() {
+        let timeout = Duration::from_secs(5);
+        // Claimed for timeout + 5 s: plenty of time at once...
+        assert!(time_to_send(10_000, 0, timeout));
+        // ...still enough after waiting 4 s for a free slot...
+        assert!(time_to_send(10_000, 4_000, timeout));
+        // ...but not once the send could outlast the lease.
+        assert!(!time_to_send(10_000, 4_001, timeout));
+        assert!(!time_to_send(10_000, 12_000, timeout));
+    }
 }
