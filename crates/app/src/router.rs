@@ -240,7 +240,12 @@ impl Router {
             markets.insert(key.clone(), found);
         }
         let partners = &markets[&key];
-        let tried = self.store.tried_partners(lead_id).await?;
+        let tried = self
+            .store
+            .tried_partners_of(&[lead_id])
+            .await?
+            .remove(&lead_id)
+            .unwrap_or_default();
         let days: Vec<(i64, String)> = partners
             .iter()
             .map(|p| (p.id, local_date(&p.spec.timezone, now)))

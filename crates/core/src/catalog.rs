@@ -56,6 +56,22 @@ impl Catalog {
             .find(|n| n.slug == q || fold(&n.name) == q)
     }
 
+    /// The market `input` names, or why not (with the markets there are).
+    pub fn known_market(&self, input: &str) -> Result<&Market, String> {
+        self.market(input).ok_or_else(|| {
+            format!(
+                "unknown country \"{input}\" (known: {})",
+                self.market_slugs()
+            )
+        })
+    }
+
+    /// The niche `input` names, or why not (with the niches there are).
+    pub fn known_niche(&self, input: &str) -> Result<&Niche, String> {
+        self.niche(input)
+            .ok_or_else(|| format!("unknown niche \"{input}\" (known: {})", self.niche_slugs()))
+    }
+
     pub fn market_slugs(&self) -> String {
         self.markets
             .iter()

@@ -186,19 +186,10 @@ pub fn normalize_lead(
 
     // Country and niche: from the lead, else the source's defaults.
     let market = match get("country").or_else(|| defaults.country.clone()) {
-        Some(c) => match catalog.market(&c) {
-            Some(m) => Some(m),
-            None => {
-                errors.insert(
-                    key_of("country", "country"),
-                    format!(
-                        "unknown country \"{c}\" (known: {})",
-                        catalog.market_slugs()
-                    ),
-                );
-                None
-            }
-        },
+        Some(c) => catalog
+            .known_market(&c)
+            .map_err(|e| errors.insert(key_of("country", "country"), e))
+            .ok(),
         None => {
             errors.insert(
                 "country".into(),
@@ -208,16 +199,11 @@ pub fn normalize_lead(
         }
     };
     let niche = match get("niche").or_else(|| defaults.niche.clone()) {
-        Some(n) => match catalog.niche(&n) {
-            Some(x) => Some(x.slug.clone()),
-            None => {
-                errors.insert(
-                    key_of("niche", "niche"),
-                    format!("unknown niche \"{n}\" (known: {})", catalog.niche_slugs()),
-                );
-                None
-            }
-        },
+        Some(n) => catalog
+            .known_niche(&n)
+            .map(|x| x.slug.clone())
+            .map_err(|e| errors.insert(key_of("niche", "niche"), e))
+            .ok(),
         None => {
             errors.insert(
                 "niche".into(),

@@ -498,19 +498,11 @@ pub fn validate_partner(
     };
 
     let country = match get("country").map(|v| (v, as_text(v))) {
-        Some((_, Some(c))) if !c.is_empty() => match catalog.market(&c) {
-            Some(m) => Some(m.slug.clone()),
-            None => {
-                err(
-                    "country",
-                    format!(
-                        "unknown country \"{c}\" (known: {})",
-                        catalog.market_slugs()
-                    ),
-                );
-                None
-            }
-        },
+        Some((_, Some(c))) if !c.is_empty() => catalog
+            .known_market(&c)
+            .map(|m| m.slug.clone())
+            .map_err(|e| err("country", e))
+            .ok(),
         Some(_) => {
             err("country", "is required".into());
             None
@@ -525,16 +517,11 @@ pub fn validate_partner(
     };
 
     let niche = match get("niche").map(as_text) {
-        Some(Some(n)) if !n.is_empty() => match catalog.niche(&n) {
-            Some(x) => Some(x.slug.clone()),
-            None => {
-                err(
-                    "niche",
-                    format!("unknown niche \"{n}\" (known: {})", catalog.niche_slugs()),
-                );
-                None
-            }
-        },
+        Some(Some(n)) if !n.is_empty() => catalog
+            .known_niche(&n)
+            .map(|x| x.slug.clone())
+            .map_err(|e| err("niche", e))
+            .ok(),
         Some(_) => {
             err("niche", "is required".into());
             None

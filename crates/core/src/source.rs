@@ -256,19 +256,11 @@ pub fn validate_source(
         }),
     };
     let default_country = match get("default_country").map(opt_text) {
-        Some(Ok(Some(c))) => match catalog.market(&c) {
-            Some(m) => Some(m.slug.clone()),
-            None => {
-                err(
-                    "default_country",
-                    format!(
-                        "unknown country \"{c}\" (known: {})",
-                        catalog.market_slugs()
-                    ),
-                );
-                None
-            }
-        },
+        Some(Ok(Some(c))) => catalog
+            .known_market(&c)
+            .map(|m| m.slug.clone())
+            .map_err(|e| err("default_country", e))
+            .ok(),
         Some(Ok(None)) => None,
         Some(Err(e)) => {
             err("default_country", e);
@@ -277,16 +269,11 @@ pub fn validate_source(
         None => base.and_then(|b| b.default_country.clone()),
     };
     let default_niche = match get("default_niche").map(opt_text) {
-        Some(Ok(Some(n))) => match catalog.niche(&n) {
-            Some(x) => Some(x.slug.clone()),
-            None => {
-                err(
-                    "default_niche",
-                    format!("unknown niche \"{n}\" (known: {})", catalog.niche_slugs()),
-                );
-                None
-            }
-        },
+        Some(Ok(Some(n))) => catalog
+            .known_niche(&n)
+            .map(|x| x.slug.clone())
+            .map_err(|e| err("default_niche", e))
+            .ok(),
         Some(Ok(None)) => None,
         Some(Err(e)) => {
             err("default_niche", e);

@@ -271,16 +271,13 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM deliveries WHERE partner_id = $1 AND status = 'pending' \
-             AND (lease_until IS NULL OR lease_until <= $2) ORDER BY id",
+             AND (lease_until IS NULL OR lease_until <= $2)",
         )
         .bind(partner_id)
         .bind(now)
         .fetch_all(self.reader())
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?)
+        many::sorted_ids(&rows)
     }
 
     pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {

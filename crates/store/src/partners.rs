@@ -126,22 +126,13 @@ pub struct NewPartnerSecrets<'a> {
     pub signing_secret: &'a str,
 }
 
-impl Store {
-    pub async fn create_partner(
-        &self,
-        spec: &PartnerSpec,
-        secrets: &NewPartnerSecrets<'_>,
-        now: EpochMillis,
-    ) -> Result<Partner, StoreError> {
-        let row = sqlx::query(&format!(
-            "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
-             timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
-             default_values, content_type, auth, status, api_key_hash, api_key_prefix, \
-             signing_secret, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'active', \
-             $16, $17, $18, $19, $19) RETURNING {COLUMNS}"
-        ))
-        .bind(&spec.name)
+/// Binds a partner's settings as `$1`..`$15`, the order in which both the INSERT and the
+/// UPDATE list them.
+fn bind_spec<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    spec: &'q PartnerSpec,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&spec.name)
         .bind(&spec.email)
         .bind(&spec.country)
         .bind(&spec.niche)
@@ -156,13 +147,31 @@ impl Store {
         .bind(to_text(&spec.default_values))
         .bind(spec.content_type.as_str())
         .bind(spec.auth.as_ref().map(to_text))
-        .bind(secrets.api_key_hash)
-        .bind(secrets.api_key_prefix)
-        .bind(secrets.signing_secret)
-        .bind(now)
-        .fetch_one(self.writer())
-        .await
-        .map_err(StoreError::on_unique("partner API key"))?;
+}
+
+impl Store {
+    pub async fn create_partner(
+        &self,
+        spec: &PartnerSpec,
+        secrets: &NewPartnerSecrets<'_>,
+        now: EpochMillis,
+    ) -> Result<Partner, StoreError> {
+        let sql = format!(
+            "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
+             timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
+             default_values, content_type, auth, status, api_key_hash, api_key_prefix, \
+             signing_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'active', \
+             $16, $17, $18, $19, $19) RETURNING {COLUMNS}"
+        );
+        let row = bind_spec(sqlx::query(&sql), spec)
+            .bind(secrets.api_key_hash)
+            .bind(secrets.api_key_prefix)
+            .bind(secrets.signing_secret)
+            .bind(now)
+            .fetch_one(self.writer())
+            .await
+            .map_err(StoreError::on_unique("partner API key"))?;
         partner_from_row(&row)
     }
 
@@ -219,32 +228,18 @@ impl Store {
         spec: &PartnerSpec,
         now: EpochMillis,
     ) -> Result<Partner, StoreError> {
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE partners SET name = $1, email = $2, country = $3, niche = $4, \
              daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
              default_values = $13, content_type = $14, auth = $15, updated_at = $16 \
              WHERE id = $17 AND deleted_at IS NULL RETURNING {COLUMNS}"
-        ))
-        .bind(&spec.name)
-        .bind(&spec.email)
-        .bind(&spec.country)
-        .bind(&spec.niche)
-        .bind(i64::from(spec.daily_limit))
-        .bind(i64::from(spec.premium_ratio))
-        .bind(&spec.timezone)
-        .bind(hours_text(spec))
-        .bind(&spec.webhook_url)
-        .bind(spec.phone_format.as_str())
-        .bind(to_text(&spec.required_fields))
-        .bind(to_text(&spec.field_mapping))
-        .bind(to_text(&spec.default_values))
-        .bind(spec.content_type.as_str())
-        .bind(spec.auth.as_ref().map(to_text))
-        .bind(now)
-        .bind(id)
-        .fetch_optional(self.writer())
-        .await?;
+        );
+        let row = bind_spec(sqlx::query(&sql), spec)
+            .bind(now)
+            .bind(id)
+            .fetch_optional(self.writer())
+            .await?;
         crate::error::found(row, partner_from_row)
     }
 

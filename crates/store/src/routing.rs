@@ -91,18 +91,6 @@ impl Store {
         many::sorted_ids(&rows)
     }
 
-    /// The partners that already have a delivery of this lead.
-    pub async fn tried_partners(&self, lead_id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query("SELECT partner_id FROM deliveries WHERE lead_id = $1")
-            .bind(lead_id)
-            .fetch_all(self.reader())
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?)
-    }
-
     /// The partners that already have a delivery of each of these leads, in one query.
     pub async fn tried_partners_of(
         &self,

@@ -7,7 +7,8 @@ mod partners;
 mod sources;
 
 use crate::AppState;
-use axum::Router;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -16,4 +17,10 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(markets::router())
         .merge(partners::router())
         .merge(sources::router())
+}
+
+/// An object answer, marked successful.
+fn success(mut body: Map<String, Value>) -> Json<Value> {
+    body.insert("success".into(), json!(true));
+    Json(Value::Object(body))
 }

@@ -1,5 +1,6 @@
 //! `/api/admin/partners`: the guide's "Adding New Partners", as an API.
 
+use super::success;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::webhook_dns::{check_webhook_host, DnsVerdict};
@@ -79,11 +80,6 @@ async fn with_today(
 
 async fn one(state: &AppState, p: &Partner) -> Result<Map<String, Value>, ApiError> {
     Ok(with_today(state, std::slice::from_ref(p)).await?.remove(0))
-}
-
-fn success(mut body: Map<String, Value>) -> Json<Value> {
-    body.insert("success".into(), json!(true));
-    Json(Value::Object(body))
 }
 
 /// Validates input (with DNS for a new or changed webhook), reporting every bad field.

@@ -1,5 +1,6 @@
 //! `/api/admin/sources`: where leads come from. Each source's token is shown once.
 
+use super::success;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::{secrets, ApiError, AppState};
@@ -45,8 +46,7 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
             s.spec.kind.inbound_path(token)
         )),
     );
-    m.insert("success".into(), json!(true));
-    Json(Value::Object(m))
+    success(m)
 }
 
 async fn create(
@@ -103,9 +103,7 @@ async fn show(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let mut m = source_json(&find(&state, id).await?);
-    m.insert("success".into(), json!(true));
-    Ok(Json(Value::Object(m)))
+    Ok(success(source_json(&find(&state, id).await?)))
 }
 
 async fn update(
@@ -124,9 +122,7 @@ async fn update(
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source updated");
-    let mut m = source_json(&source);
-    m.insert("success".into(), json!(true));
-    Ok(Json(Value::Object(m)))
+    Ok(success(source_json(&source)))
 }
 
 async fn remove(
