@@ -10,7 +10,7 @@ use crate::many::{self, Marks, Statement, CHUNK};
 use crate::{Backend, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A lead already stored (or planned earlier in this batch) that a submission may repeat.
 #[derive(Debug, Clone)]
@@ -24,10 +24,12 @@ struct Keyed {
 }
 
 impl Keyed {
-    fn repeated_by(&self, s: &Submission) -> bool {
-        self.source_id == s.source_id
-            && (same(&self.external_id, &s.lead.external_id)
-                || same(&self.idempotency_key, &s.idempotency_key))
+    fn as_repeat(&self) -> Ingested {
+        Ingested::Repeat {
+            id: self.id,
+            status: self.status,
+            duplicate_of: self.duplicate_of,
+        }
     }
 }
 
@@ -41,17 +43,69 @@ struct Original {
     received_at: EpochMillis,
 }
 
-impl Original {
-    fn duplicated_by(&self, s: &Submission, window_ms: i64) -> bool {
-        self.niche == s.lead.niche
-            && self.received_at >= s.received_at - window_ms
-            && (same(&self.email, &s.lead.email) || same(&self.phone, &s.lead.phone))
-    }
+/// The earlier leads a batch is decided against, indexed by what a submission matches
+/// them on, so that each decision is a lookup however large the batch.
+#[derive(Default)]
+struct Earlier {
+    /// (source, "external_id" or "idempotency_key", key) → the first lead with it.
+    keyed: HashMap<(i64, &'static str, String), Keyed>,
+    /// (niche, "email" or "phone", value) → the originals with it.
+    originals: HashMap<(String, &'static str, String), Vec<Original>>,
 }
 
-/// Equal and present (SQL's `=`: NULL matches nothing).
-fn same(a: &Option<String>, b: &Option<String>) -> bool {
-    a.is_some() && a == b
+impl Earlier {
+    fn add_keyed(&mut self, k: Keyed) {
+        for (kind, key) in [
+            ("external_id", &k.external_id),
+            ("idempotency_key", &k.idempotency_key),
+        ] {
+            let Some(key) = key else { continue };
+            let slot = self
+                .keyed
+                .entry((k.source_id, kind, key.clone()))
+                .or_insert_with(|| k.clone());
+            if k.id < slot.id {
+                *slot = k.clone();
+            }
+        }
+    }
+
+    /// The first lead of the same source with the submission's `external_id` or
+    /// `Idempotency-Key`.
+    fn repeated_by(&self, s: &Submission) -> Option<&Keyed> {
+        [
+            ("external_id", &s.lead.external_id),
+            ("idempotency_key", &s.idempotency_key),
+        ]
+        .into_iter()
+        .filter_map(|(kind, key)| self.keyed.get(&(s.source_id, kind, key.clone()?)))
+        .min_by_key(|k| k.id)
+    }
+
+    fn add_original(&mut self, o: Original) {
+        for (kind, value) in [("email", &o.email), ("phone", &o.phone)] {
+            let Some(value) = value else { continue };
+            self.originals
+                .entry((o.niche.clone(), kind, value.clone()))
+                .or_default()
+                .push(o.clone());
+        }
+    }
+
+    /// The first original of the submission's niche with its e-mail or phone, received
+    /// within the window before it.
+    fn duplicated_by(&self, s: &Submission, window_ms: i64) -> Option<i64> {
+        [("email", &s.lead.email), ("phone", &s.lead.phone)]
+            .into_iter()
+            .filter_map(|(kind, value)| {
+                self.originals
+                    .get(&(s.lead.niche.clone(), kind, value.clone()?))
+            })
+            .flatten()
+            .filter(|o| o.received_at >= s.received_at - window_ms)
+            .map(|o| o.id)
+            .min()
+    }
 }
 
 /// A concurrent transaction stored one of the batch's idempotent leads first; the batch is
@@ -107,25 +161,25 @@ impl Store {
     ) -> Result<Vec<Ingested>, Failure> {
         let backend = self.backend();
         // Earlier leads with the same keys or contacts, and ids for the new ones: one script.
-        let keys = keys_statements(backend, submissions);
-        let contacts = if dedupe_window_ms > 0 {
+        let (sources, mut script) = keys_statements(backend, submissions);
+        let (niches, contacts) = if dedupe_window_ms > 0 {
             contacts_statements(backend, submissions, dedupe_window_ms)
         } else {
-            Vec::new()
+            Default::default()
         };
-        let mut script: Vec<Statement> = keys.iter().map(|(_, st)| st.clone()).collect();
-        script.extend(contacts.iter().map(|(_, st)| st.clone()));
+        script.extend(contacts);
         script.push(ids_statement(backend, submissions.len()));
         let _turn = self.urgent_turn().await;
         let mut tx = self.writer().begin().await?;
         let found = many::run(&mut tx, backend, &script).await?;
-        let mut keyed = Vec::new();
-        for ((source_id, _), done) in keys.iter().zip(&found) {
-            keyed.extend(read_keyed(*source_id, done)?);
+        let mut earlier = Earlier::default();
+        for k in read_keyed(&sources, &found)? {
+            earlier.add_keyed(k);
         }
-        let mut originals = Vec::new();
-        for ((niche, _), done) in contacts.iter().zip(&found[keys.len()..]) {
-            originals.extend(read_originals(niche, done)?);
+        for (niche, done) in niches.iter().zip(&found[sources.len()..]) {
+            for o in read_originals(niche, done)? {
+                earlier.add_original(o);
+            }
         }
         let mut ids = read_ids(backend, &found[found.len() - 1], submissions.len())?.into_iter();
 
@@ -134,24 +188,12 @@ impl Store {
         let mut out = Vec::with_capacity(submissions.len());
         let mut new_rows: Vec<(usize, i64, LeadStatus, Option<i64>)> = Vec::new();
         for (i, s) in submissions.iter().enumerate() {
-            let repeat = keyed
-                .iter()
-                .filter(|k| k.repeated_by(s))
-                .min_by_key(|k| k.id);
-            if let Some(k) = repeat {
-                out.push(Ingested::Repeat {
-                    id: k.id,
-                    status: k.status,
-                    duplicate_of: k.duplicate_of,
-                });
+            if let Some(k) = earlier.repeated_by(s) {
+                out.push(k.as_repeat());
                 continue;
             }
             let duplicate_of = if dedupe_window_ms > 0 {
-                originals
-                    .iter()
-                    .filter(|o| o.duplicated_by(s, dedupe_window_ms))
-                    .map(|o| o.id)
-                    .min()
+                earlier.duplicated_by(s, dedupe_window_ms)
             } else {
                 None
             };
@@ -164,7 +206,7 @@ impl Store {
                 .next()
                 .ok_or_else(|| StoreError::Corrupt("too few lead ids allocated".into()))?;
             if s.lead.external_id.is_some() || s.idempotency_key.is_some() {
-                keyed.push(Keyed {
+                earlier.add_keyed(Keyed {
                     id,
                     source_id: s.source_id,
                     external_id: s.lead.external_id.clone(),
@@ -174,7 +216,7 @@ impl Store {
                 });
             }
             if duplicate_of.is_none() && (s.lead.email.is_some() || s.lead.phone.is_some()) {
-                originals.push(Original {
+                earlier.add_original(Original {
                     id,
                     niche: s.lead.niche.clone(),
                     email: s.lead.email.clone(),
@@ -212,25 +254,16 @@ impl Store {
             if let ([s], [_]) = (submissions, new_rows.as_slice()) {
                 drop(tx);
                 let mut tx = self.writer().begin().await?;
-                let keys = keys_statements(backend, submissions);
-                let statements: Vec<Statement> = keys.iter().map(|(_, st)| st.clone()).collect();
-                let mut found = Vec::new();
-                for ((source_id, _), done) in keys
-                    .iter()
-                    .zip(&many::run(&mut tx, backend, &statements).await?)
-                {
-                    found.extend(read_keyed(*source_id, done)?);
+                let (sources, statements) = keys_statements(backend, submissions);
+                let found = many::run(&mut tx, backend, &statements).await?;
+                let mut stored = Earlier::default();
+                for k in read_keyed(&sources, &found)? {
+                    stored.add_keyed(k);
                 }
-                let k = found
-                    .iter()
-                    .filter(|k| k.repeated_by(s))
-                    .min_by_key(|k| k.id)
+                let k = stored
+                    .repeated_by(s)
                     .ok_or_else(|| StoreError::Conflict("lead".into()))?;
-                return Ok(vec![Ingested::Repeat {
-                    id: k.id,
-                    status: k.status,
-                    duplicate_of: k.duplicate_of,
-                }]);
+                return Ok(vec![k.as_repeat()]);
             }
             return Err(Failure::Raced(Raced));
         }
@@ -241,7 +274,7 @@ impl Store {
 
 /// Per source with keys in the batch: its stored leads with one of those `external_id`s
 /// or `Idempotency-Key`s.
-fn keys_statements(backend: Backend, submissions: &[Submission]) -> Vec<(i64, Statement)> {
+fn keys_statements(backend: Backend, submissions: &[Submission]) -> (Vec<i64>, Vec<Statement>) {
     let mut by_source: BTreeMap<i64, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
     for s in submissions {
         if s.lead.external_id.is_none() && s.idempotency_key.is_none() {
@@ -275,13 +308,16 @@ fn keys_statements(backend: Backend, submissions: &[Submission]) -> Vec<(i64, St
             st.sql = parts.join(" UNION ALL ");
             (source_id, st)
         })
-        .collect()
+        .unzip()
 }
 
-fn read_keyed(source_id: i64, done: &many::Done) -> Result<Vec<Keyed>, StoreError> {
-    done.rows
+/// The answers to [`keys_statements`] (the first of `found`, one per source).
+fn read_keyed(sources: &[i64], found: &[many::Done]) -> Result<Vec<Keyed>, StoreError> {
+    sources
         .iter()
-        .map(|r| {
+        .zip(found)
+        .flat_map(|(source_id, done)| done.rows.iter().map(move |r| (*source_id, r)))
+        .map(|(source_id, r)| {
             let status: String = r.try_get(1)?;
             Ok(Keyed {
                 id: r.try_get(0)?,
@@ -302,7 +338,7 @@ fn contacts_statements(
     backend: Backend,
     submissions: &[Submission],
     window_ms: i64,
-) -> Vec<(String, Statement)> {
+) -> (Vec<String>, Vec<Statement>) {
     type Contacts<'a> = (HashSet<&'a str>, HashSet<&'a str>, EpochMillis);
     let mut by_niche: BTreeMap<&str, Contacts<'_>> = BTreeMap::new();
     for s in submissions {
@@ -341,7 +377,7 @@ fn contacts_statements(
             st.sql = parts.join(" UNION ALL ");
             (niche.to_string(), st)
         })
-        .collect()
+        .unzip()
 }
 
 fn read_originals(niche: &str, done: &many::Done) -> Result<Vec<Original>, StoreError> {

@@ -2,8 +2,8 @@
 //!
 //! Every statement is a round trip (on SQLite a hand-off to the connection's thread and
 //! back), so the hot paths write a batch with a few multi-row statements instead of a few
-//! statements per row. Row lists are cut into chunks of [`CHUNK`]: full chunks reuse one
-//! prepared statement; only the remainder is prepared afresh.
+//! statements per row, cut into chunks of [`CHUNK`] rows, and [`run`] sends them to SQLite
+//! as one script. Batched reads ([`query`]) keep full chunks prepared.
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
