@@ -18,7 +18,7 @@ use leadrouter_store::routing::{Assignment, Lease, Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::json;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -126,8 +126,13 @@ impl Router {
             .map(|p| (p.id, local_date(&p.spec.timezone, now)))
             .collect();
         let keys: Vec<(i64, String)> = days.iter().map(|(id, d)| (*id, d.clone())).collect();
-        let mut counts = self.store.day_counts(&keys).await?;
-        let counted: HashSet<i64> = counts.keys().copied().collect();
+        let counts = self.store.day_counts(&keys).await?;
+        // Each market's candidates, built once: per lead only "tried" changes, and the
+        // chosen partner's count goes up, so later leads of the batch see it.
+        let mut pools: HashMap<(String, String), Vec<Candidate>> = markets
+            .iter()
+            .map(|(key, partners)| (key.clone(), candidates(partners, &counts, &[])))
+            .collect();
 
         let mut assignments = Vec::new();
         for id in ids {
@@ -135,17 +140,21 @@ impl Router {
             if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
                 continue;
             }
-            let partners = &markets[&(lead.country.clone(), lead.niche.clone())];
+            let Some(pool) = pools.get_mut(&(lead.country.clone(), lead.niche.clone())) else {
+                continue;
+            };
             let lead_tried = tried.get(id).map_or(&[][..], Vec::as_slice);
-            let candidates = candidates(partners, &counts, lead_tried);
+            for c in pool.iter_mut() {
+                c.tried = lead_tried.contains(&c.id);
+            }
             let facts = lead.facts();
-            let mut decision = plan(&candidates, &facts, now, rand::random::<f64>);
+            let mut decision = plan(pool, &facts, now, rand::random::<f64>);
             let Some(c) = decision
                 .order
                 .first()
-                .and_then(|p| candidates.iter().find(|c| c.id == *p))
+                .and_then(|p| pool.iter_mut().find(|c| c.id == *p))
             else {
-                self.hold_or_fail(lead, &candidates, lead_tried, &decision, now)
+                self.hold_or_fail(lead, pool, lead_tried, &decision, now)
                     .await?;
                 continue;
             };
@@ -158,13 +167,12 @@ impl Router {
                 daily_limit: c.daily_limit,
                 premium_ratio: c.premium_ratio,
                 routing: json!(decision.explanation),
-                counter_exists: counted.contains(&c.id),
+                counter_exists: counts.contains_key(&c.id),
             });
-            let count = counts.entry(c.id).or_default();
-            count.total += 1;
+            c.total += 1;
             match facts.lead_type {
-                LeadType::Premium => count.premium += 1,
-                LeadType::Raw => count.raw += 1,
+                LeadType::Premium => c.premium += 1,
+                LeadType::Raw => c.raw += 1,
             }
         }
         if assignments.is_empty() {
