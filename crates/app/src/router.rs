@@ -190,6 +190,11 @@ impl Router {
         {
             tracing::debug!(leads = assignments.len(), "leads assigned");
             if let (Some(handoff), Some(lease)) = (&self.handoff, lease) {
+                let partners: HashMap<i64, Arc<Partner>> = markets
+                    .values()
+                    .flatten()
+                    .map(|p| (p.id, Arc::new(p.clone())))
+                    .collect();
                 let ready: Vec<Ready> = assignments
                     .iter()
                     .zip(deliveries)
@@ -204,11 +209,7 @@ impl Router {
                                 lease_until: lease.until,
                             },
                             lead: leads.get(&a.lead_id)?.clone(),
-                            partner: markets
-                                .values()
-                                .flatten()
-                                .find(|p| p.id == a.partner_id)?
-                                .clone(),
+                            partner: Arc::clone(partners.get(&a.partner_id)?),
                         })
                     })
                     .collect();

@@ -59,7 +59,8 @@ pub struct DeliveryWorker {
 pub struct Ready {
     pub delivery: ClaimedDelivery,
     pub lead: LeadRecord,
-    pub partner: Partner,
+    /// Shared by every delivery of the batch to this partner.
+    pub partner: Arc<Partner>,
 }
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -96,7 +97,7 @@ impl Launcher {
         &mut self,
         d: ClaimedDelivery,
         lead: Option<LeadRecord>,
-        partner: Option<Partner>,
+        partner: Option<Arc<Partner>>,
     ) {
         let Ok(permit) = Arc::clone(&self.global).acquire_owned().await else {
             return;
@@ -246,15 +247,20 @@ impl DeliveryWorker {
     async fn prefetch(
         &self,
         claimed: &[ClaimedDelivery],
-    ) -> Result<(HashMap<i64, LeadRecord>, HashMap<i64, Partner>), StoreError> {
+    ) -> Result<(HashMap<i64, LeadRecord>, HashMap<i64, Arc<Partner>>), StoreError> {
         let lead_ids: Vec<i64> = claimed.iter().map(|d| d.lead_id).collect();
         let mut partner_ids: Vec<i64> = claimed.iter().map(|d| d.partner_id).collect();
         partner_ids.sort_unstable();
         partner_ids.dedup();
-        tokio::try_join!(
+        let (leads, partners) = tokio::try_join!(
             self.store.leads_by_ids(&lead_ids),
             self.store.partners_by_ids(&partner_ids)
-        )
+        )?;
+        let partners = partners
+            .into_iter()
+            .map(|(id, p)| (id, Arc::new(p)))
+            .collect();
+        Ok((leads, partners))
     }
 
     /// One attempt of one claimed delivery, start to finish.
@@ -262,7 +268,7 @@ impl DeliveryWorker {
         &self,
         d: &ClaimedDelivery,
         lead: Option<LeadRecord>,
-        partner: Option<Partner>,
+        partner: Option<Arc<Partner>>,
         settler: &Settler,
     ) -> Result<(), StoreError> {
         let (Some(lead), Some(partner)) = (lead, partner) else {
