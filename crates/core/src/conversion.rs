@@ -110,12 +110,11 @@ fn lead_id(v: Option<&Value>) -> Option<i64> {
     .filter(|id| *id > 0)
 }
 
-/// `POST /api/conversion/{partner}`: `{"lead_id", "conversion_type", "conversion_value",
-/// "external_transaction_id", "metadata"?}`.
-pub fn validate_conversion(
+/// The report's `lead_id`, or an error saying it is required.
+fn required_lead_id(
     body: &Map<String, Value>,
-) -> Result<ConversionReport, BTreeMap<String, String>> {
-    let mut errors = BTreeMap::new();
+    errors: &mut BTreeMap<String, String>,
+) -> Option<i64> {
     let id = lead_id(body.get("lead_id"));
     if id.is_none() {
         errors.insert(
@@ -123,6 +122,16 @@ pub fn validate_conversion(
             "is required (the lead_id we sent you)".into(),
         );
     }
+    id
+}
+
+/// `POST /api/conversion/{partner}`: `{"lead_id", "conversion_type", "conversion_value",
+/// "external_transaction_id", "metadata"?}`.
+pub fn validate_conversion(
+    body: &Map<String, Value>,
+) -> Result<ConversionReport, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let id = required_lead_id(body, &mut errors);
     let kind = body
         .get("conversion_type")
         .and_then(Value::as_str)
@@ -185,13 +194,7 @@ pub fn validate_postback(
     body: &Map<String, Value>,
 ) -> Result<ConversionReport, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
-    let id = lead_id(body.get("lead_id"));
-    if id.is_none() {
-        errors.insert(
-            "lead_id".into(),
-            "is required (the lead_id we sent you)".into(),
-        );
-    }
+    let id = required_lead_id(body, &mut errors);
     let status = body
         .get("status")
         .and_then(Value::as_str)

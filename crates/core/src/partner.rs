@@ -483,13 +483,10 @@ pub fn validate_partner(
                 None
             }
         },
-        None => match base {
-            Some(b) => Some(b.name.clone()),
-            None => {
-                err("name", "is required".into());
-                None
-            }
-        },
+        None => base.map(|b| b.name.clone()).or_else(|| {
+            err("name", "is required".into());
+            None
+        }),
     };
 
     let email = match get("email") {
@@ -507,13 +504,10 @@ pub fn validate_partner(
             err("country", "is required".into());
             None
         }
-        None => match base {
-            Some(b) => Some(b.country.clone()),
-            None => {
-                err("country", "is required".into());
-                None
-            }
-        },
+        None => base.map(|b| b.country.clone()).or_else(|| {
+            err("country", "is required".into());
+            None
+        }),
     };
 
     let niche = match get("niche").map(as_text) {
@@ -526,13 +520,10 @@ pub fn validate_partner(
             err("niche", "is required".into());
             None
         }
-        None => match base {
-            Some(b) => Some(b.niche.clone()),
-            None => {
-                err("niche", "is required".into());
-                None
-            }
-        },
+        None => base.map(|b| b.niche.clone()).or_else(|| {
+            err("niche", "is required".into());
+            None
+        }),
     };
 
     let daily_limit = match get("daily_limit") {
