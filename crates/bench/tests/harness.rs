@@ -1,0 +1,88 @@
+//! The benchmark harness itself, run small: it starts the server on a fresh database, fires
+//! leads at it and prints the one JSON object the README describes, with every accepted
+//! lead delivered to the HTTPS sink exactly once.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The server binary, built beside the harness (`cargo test --workspace` builds both).
+fn server_binary() -> PathBuf {
+    let bench = Path::new(env!("CARGO_BIN_EXE_leadrouter-bench"));
+    let server = bench.with_file_name(format!("leadrouter{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        server.exists(),
+        "{} is missing: build the server first (cargo build -p leadrouter)",
+        server.display()
+    );
+    server
+}
+
+fn run(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadrouter-bench"))
+        .args(args)
+        .arg("--binary")
+        .arg(server_binary())
+        .env_remove("LEADROUTER_DELIVERY")
+        .output()
+        .expect("running the harness");
+    assert!(
+        out.status.success(),
+        "the harness failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
+fn check_report(report: &Value, leads: u64) {
+    for key in [
+        "ceiling_requests_per_s",
+        "ingest_requests_per_s",
+        "ingest_ratio_of_ceiling",
+        "delivered_leads_per_s",
+        "errors",
+        "exactly_once",
+        "server_rss_mb",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing from {report}");
+    }
+    assert_eq!(report["leads"], leads);
+    assert_eq!(report["accepted"], leads, "{report}");
+    assert_eq!(report["arrived"], leads, "{report}");
+    assert_eq!(report["missing"], 0);
+    assert_eq!(report["duplicates"], 0);
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["exactly_once"], true);
+    assert!(report["ceiling_requests_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["ingest_requests_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["delivered_leads_per_s"].as_f64().unwrap() > 0.0);
+    for latency in ["ingest_latency_ms", "arrival_to_partner_ms"] {
+        let p50 = report[latency]["p50"].as_f64().unwrap();
+        let p99 = report[latency]["p99"].as_f64().unwrap();
+        assert!(0.0 < p50 && p50 <= p99, "{latency}: {report}");
+    }
+    let max = report["arrival_to_partner_ms"]["max"].as_f64().unwrap();
+    assert!(report["arrival_to_partner_ms"]["p99"].as_f64().unwrap() <= max);
+}
+
+#[test]
+fn the_harness_reports_a_run_with_every_lead_delivered_once() {
+    let report = run(&[
+        "--leads",
+        "300",
+        "--concurrency",
+        "8",
+        "--drain-seconds",
+        "60",
+    ]);
+    check_report(&report, 300);
+    assert_eq!(report["concurrency"], 8);
+    assert_eq!(report["offered_rate"], Value::Null);
+}
+
+#[test]
+fn the_harness_reports_a_run_at_a_fixed_offered_rate() {
+    let report = run(&["--leads", "100", "--rate", "200", "--drain-seconds", "60"]);
+    check_report(&report, 100);
+    assert_eq!(report["offered_rate"], 200);
+}
