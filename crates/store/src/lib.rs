@@ -77,6 +77,9 @@ impl Store {
     pub async fn connect_with(url: &DatabaseUrl, sizes: &PoolSizes) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let connect_url = url.connect_url();
+        if let Some(path) = url.sqlite_path() {
+            create_private_file(path)?;
+        }
         // One direct attempt first: a refused or misnamed database fails at once with the
         // driver's own message, instead of after the pool's acquire timeout.
         AnyConnection::connect(&connect_url)
@@ -209,5 +212,43 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
+    }
+}
+
+/// Creates a missing SQLite database file readable by its owner only (0600) before SQLite
+/// opens it; SQLite gives its `-wal` and `-shm` files the same mode as the database. An
+/// existing file that others can read is left as it is, with a warning.
+fn create_private_file(path: &str) -> Result<(), StoreError> {
+    if path.is_empty() || path.starts_with(':') || path.contains("mode=memory") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Ok(meta) = std::fs::metadata(path) {
+                    let mode = meta.permissions().mode() & 0o777;
+                    if mode & 0o077 != 0 {
+                        tracing::warn!(
+                            mode = format!("{mode:o}"),
+                            "the SQLite database file can be read by other users; chmod 600 it"
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        // A missing directory and the like: SQLite's own error says it best.
+        Err(_) => Ok(()),
     }
 }

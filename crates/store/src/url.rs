@@ -118,23 +118,40 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.backend {
             Backend::Sqlite => f.write_str(&self.raw),
-            Backend::Postgres => {
-                // postgres://user:password@host/db → postgres://user:***@host/db
-                let (scheme, rest) = self.raw.split_once("://").unwrap_or(("postgres", ""));
-                match rest.split_once('@') {
-                    Some((userinfo, host)) => {
-                        let user = userinfo.split(':').next().unwrap_or("");
-                        if userinfo.contains(':') {
-                            write!(f, "{scheme}://{user}:***@{host}")
-                        } else {
-                            write!(f, "{scheme}://{user}@{host}")
-                        }
-                    }
-                    None => f.write_str(&self.raw),
-                }
-            }
+            Backend::Postgres => f.write_str(&redacted(&self.raw)),
         }
     }
+}
+
+/// Query parameters libpq reads secrets from.
+const SECRET_PARAMS: &[&str] = &["password", "sslpassword", "sslkey"];
+
+/// The URL parsed as a URL (not split at the first `@`), with the password of the userinfo
+/// and every secret query parameter shown as `***`. Anything that does not parse is hidden
+/// whole but for its scheme.
+fn redacted(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        let scheme = raw.split(':').next().unwrap_or("postgres");
+        return format!("{scheme}://***");
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str());
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `set_password` percent-encodes; show the mask as written.
+    url.to_string().replace("%2A%2A%2A", "***")
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -202,5 +219,27 @@ mod tests {
             .unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db.internal:5432/leads");
         assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn display_hides_passwords_in_the_query_and_after_an_at_sign() {
+        for (raw, secret) in [
+            ("postgres://app@db.internal/leads?password=s3cret", "s3cret"),
+            (
+                "postgres://db.internal/leads?sslmode=require&PASSWORD=s3cret",
+                "s3cret",
+            ),
+            ("postgres://app:p%40ss@db.internal/leads", "p%40ss"),
+            ("postgres://app:p@ss@db.internal/leads", "ss@db"),
+            ("postgresql://app@db/leads?sslpassword=keypass", "keypass"),
+        ] {
+            let url: DatabaseUrl = raw.parse().unwrap();
+            let shown = url.to_string();
+            assert!(!shown.contains(secret), "{raw} shown as {shown}");
+            assert!(shown.contains("***"), "{raw} shown as {shown}");
+            assert!(!format!("{url:?}").contains(secret));
+        }
+        let url: DatabaseUrl = "postgres://app@db/leads?sslmode=require".parse().unwrap();
+        assert_eq!(url.to_string(), "postgres://app@db/leads?sslmode=require");
     }
 }

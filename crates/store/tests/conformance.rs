@@ -126,6 +126,26 @@ async fn sqlite_database_file_is_created_in_wal_mode() {
     store.close().await;
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_database_and_its_wal_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDatabase::sqlite();
+    let path = db.url.sqlite_path().unwrap().to_string();
+    let store = migrated(&db).await;
+    // A write, so that the WAL and its index exist.
+    store.list_markets().await.unwrap();
+    for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+        let mode = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+    }
+    store.close().await;
+}
+
 #[test]
 fn both_migration_folders_hold_the_same_versions() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
