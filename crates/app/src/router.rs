@@ -356,6 +356,7 @@ fn candidates(
                 name: p.spec.name.clone(),
                 active: p.status == PartnerStatus::Active,
                 required_fields: p.spec.required_fields.clone(),
+                valid_phone_only: p.spec.valid_phone_only,
                 business_hours: p.spec.business_hours.clone(),
                 timezone: p.spec.timezone.clone(),
                 daily_limit: p.spec.daily_limit,

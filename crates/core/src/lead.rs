@@ -25,6 +25,9 @@ pub struct NewLead {
     pub email: Option<String>,
     /// E.164.
     pub phone: Option<String>,
+    /// Whether libphonenumber knows the phone's range; `false` without a phone.
+    #[serde(default)]
+    pub phone_valid: bool,
     /// Market slug.
     pub country: String,
     /// Niche slug.
@@ -236,7 +239,7 @@ pub fn normalize_lead(
     let phone_given = get("phone");
     let phone = phone_given.as_ref().and_then(|p| {
         let region = market.map(|m| m.phone_region.as_str());
-        phone::to_e164(p, region).or_else(|| {
+        phone::parse(p, region).or_else(|| {
             let msg = match market {
                 Some(m) => format!("is not a valid phone number for {}", m.slug),
                 None => "is not a valid phone number".into(),
@@ -280,7 +283,8 @@ pub fn normalize_lead(
             first_name,
             last_name,
             email,
-            phone,
+            phone_valid: phone.as_ref().is_some_and(|p| p.valid),
+            phone: phone.map(|p| p.e164),
             country: m.slug.clone(),
             niche,
             lead_type,

@@ -102,7 +102,32 @@ const RESERVED_HEADERS: &[&str] = &[
     "webhook-id",
     "webhook-timestamp",
     "webhook-signature",
+    // Hop-by-hop and proxy headers: they change how the request travels, not what it says.
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "proxy-connection",
+    "http2-settings",
 ];
+
+/// A credential as it goes into a header: visible ASCII and spaces only (no CR, LF, NUL or
+/// other control characters, which would make every request to the partner fail).
+fn header_safe(what: &str, value: &str) -> Result<(), String> {
+    if value
+        .bytes()
+        .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} must be visible ASCII characters (no line breaks or control characters)"
+        ))
+    }
+}
 
 impl PartnerAuth {
     /// What may be shown after creation: the kind, and names that are not secret.
@@ -130,13 +155,21 @@ impl PartnerAuth {
         let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
         let auth = match kind.to_ascii_lowercase().as_str() {
             "none" => return Ok(None),
-            "bearer" => PartnerAuth::Bearer {
-                token: text("token")?,
-            },
-            "basic" => PartnerAuth::Basic {
-                username: text("username")?,
-                password: text("password")?,
-            },
+            "bearer" => {
+                let token = text("token")?;
+                header_safe("token", &token)?;
+                PartnerAuth::Bearer { token }
+            }
+            "basic" => {
+                let username = text("username")?;
+                let password = text("password")?;
+                header_safe("username", &username)?;
+                header_safe("password", &password)?;
+                if username.contains(':') {
+                    return Err("username must not contain \":\"".into());
+                }
+                PartnerAuth::Basic { username, password }
+            }
             "header" => {
                 let name = text("name")?;
                 let valid = name
@@ -149,9 +182,7 @@ impl PartnerAuth {
                     return Err(format!("header {name} is set by leadrouter itself"));
                 }
                 let value = text("value")?;
-                if value.chars().any(|c| c.is_control()) {
-                    return Err("header value must not contain control characters".into());
-                }
+                header_safe("header value", &value)?;
                 PartnerAuth::Header { name, value }
             }
             _ => return Err("type must be one of: bearer, basic, header".into()),
@@ -179,6 +210,8 @@ pub struct PartnerSpec {
     pub default_values: BTreeMap<String, Value>,
     pub content_type: ContentType,
     pub auth: Option<PartnerAuth>,
+    /// Takes only leads whose phone number libphonenumber knows as valid.
+    pub valid_phone_only: bool,
 }
 
 impl PartnerSpec {
@@ -204,6 +237,7 @@ impl PartnerSpec {
         m.insert("field_mapping".into(), json!(self.field_mapping));
         m.insert("default_values".into(), json!(self.default_values));
         m.insert("content_type".into(), json!(self.content_type.as_str()));
+        m.insert("valid_phone_only".into(), json!(self.valid_phone_only));
         m.insert(
             "auth".into(),
             self.auth
@@ -293,7 +327,43 @@ const FIELDS: &[&str] = &[
     "default_values",
     "content_type",
     "auth",
+    "valid_phone_only",
 ];
+
+fn parse_bool(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" | "" => Ok(false),
+            _ => Err("must be true or false".into()),
+        },
+        _ => Err("must be true or false".into()),
+    }
+}
+
+/// A rename whose new name is a key the payload already has (and that is not itself renamed
+/// away) would overwrite that field: `{"name": "email"}` would lose the e-mail.
+fn mapping_collision(
+    mapping: &BTreeMap<String, String>,
+    required: &[String],
+    defaults: &BTreeMap<String, Value>,
+) -> Option<String> {
+    let present: Vec<&str> = crate::transform::STANDARD_FIELDS
+        .iter()
+        .copied()
+        .chain(required.iter().map(String::as_str))
+        .chain(defaults.keys().map(String::as_str))
+        .collect();
+    mapping.iter().find_map(|(from, to)| {
+        (to != from && present.contains(&to.as_str()) && !mapping.contains_key(to)).then(|| {
+            format!("{from} → {to}: the payload already has a field \"{to}\", which this would overwrite")
+        })
+    })
+}
 
 fn as_text(v: &Value) -> Option<String> {
     match v {
@@ -455,6 +525,7 @@ pub fn validate_partner(
     let mut errors = BTreeMap::new();
     let mut warnings = Vec::new();
     let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
+    let mut given_as: BTreeMap<String, &String> = BTreeMap::new();
     for (key, value) in input {
         let k = normalize_key(key);
         if READ_ONLY.contains(&k.as_str()) {
@@ -464,6 +535,15 @@ pub fn validate_partner(
             errors.insert(key.clone(), "unknown field".to_string());
             continue;
         }
+        // Two spellings of one setting (`webhook` and `webhook_url`): which one is meant
+        // cannot be guessed, so neither is taken.
+        if let Some(first) = given_as.get(&k) {
+            let msg = format!("\"{first}\" and \"{key}\" both set {k}: send one of them");
+            errors.insert(key.clone(), msg.clone());
+            errors.insert((*first).clone(), msg);
+            continue;
+        }
+        given_as.insert(k.clone(), key);
         fields.insert(k, value);
     }
     let get = |k: &str| fields.get(k).copied();
@@ -681,6 +761,15 @@ pub fn validate_partner(
         Some(v) => PartnerAuth::parse(v).map_err(|e| err("auth", e)).ok(),
         None => Some(base.and_then(|b| b.auth.clone())),
     };
+    let valid_phone_only = match get("valid_phone_only") {
+        Some(v) => parse_bool(v).map_err(|e| err("valid_phone_only", e)).ok(),
+        None => Some(base.is_some_and(|b| b.valid_phone_only)),
+    };
+    if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
+        if let Some(problem) = mapping_collision(m, r, d) {
+            err("field_mapping", problem);
+        }
+    }
 
     let result = match (
         name,
@@ -696,6 +785,7 @@ pub fn validate_partner(
         default_values,
         content_type,
         auth,
+        valid_phone_only,
     ) {
         (
             Some(name),
@@ -711,6 +801,7 @@ pub fn validate_partner(
             Some(default_values),
             Some(content_type),
             Some(auth),
+            Some(valid_phone_only),
         ) if errors.is_empty() => Ok(PartnerSpec {
             name,
             email,
@@ -727,6 +818,7 @@ pub fn validate_partner(
             default_values,
             content_type,
             auth,
+            valid_phone_only,
         }),
         _ => Err(errors),
     };

@@ -3,12 +3,25 @@
 
 use crate::partner::PhoneFormat;
 use phonenumber::country::Id;
+use phonenumber::metadata::DATABASE;
 use phonenumber::{Mode, PhoneNumber};
 
+/// A phone number we keep: E.164, and whether libphonenumber knows its range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    /// E.164, e.g. `+4915112345678`.
+    pub e164: String,
+    /// `false` for a number of a possible length whose range libphonenumber does not know
+    /// (such as the guide's `+491234567890`): kept, and flagged so that a partner taking
+    /// valid phones only is not sent it.
+    pub valid: bool,
+}
+
 /// Parses what a person typed (`030 1234567`, `+49 30 1234567`, `0049301234567`), with the
-/// lead's market as the region for national-format numbers. `None` if it is not a valid
-/// number.
-pub fn parse(input: &str, region: Option<&str>) -> Option<PhoneNumber> {
+/// lead's market as the region for national-format numbers. `None` if it does not parse or
+/// its length is impossible for its country; a number of a possible length is kept even
+/// when its range is unknown, with `valid: false`.
+pub fn parse(input: &str, region: Option<&str>) -> Option<Phone> {
     let region: Option<Id> = region.and_then(|r| r.parse().ok());
     let trimmed = input.trim();
     let cleaned;
@@ -20,13 +33,53 @@ pub fn parse(input: &str, region: Option<&str>) -> Option<PhoneNumber> {
         }
         _ => trimmed,
     };
+    // Letters are not a phone number, whatever a keypad makes of them.
+    if input.chars().any(char::is_alphabetic) {
+        return None;
+    }
     let number = phonenumber::parse(region, input).ok()?;
-    phonenumber::is_valid(&number).then_some(number)
+    let valid = phonenumber::is_valid(&number);
+    if !valid && !possible_length(&number) {
+        return None;
+    }
+    Some(Phone {
+        e164: number.format().mode(Mode::E164).to_string(),
+        valid,
+    })
 }
 
-/// E.164, e.g. `+4915112345678`.
+/// Whether the national number has a length that some number of its country code has.
+fn possible_length(number: &PhoneNumber) -> bool {
+    let national = number.national().to_string();
+    let len = national.len() as u16;
+    let Some(regions) = DATABASE.by_code(&number.code().value()) else {
+        return false;
+    };
+    regions.iter().any(|meta| {
+        let d = meta.descriptors();
+        // The metadata lists lengths per kind of number; the general entry is often empty.
+        [
+            Some(d.general()),
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|desc| desc.possible_length().contains(&len))
+    })
+}
+
+/// E.164, e.g. `+4915112345678`, for a number [`parse`] keeps.
 pub fn to_e164(input: &str, region: Option<&str>) -> Option<String> {
-    parse(input, region).map(|n| n.format().mode(Mode::E164).to_string())
+    parse(input, region).map(|p| p.e164)
 }
 
 /// The guide's three formats, for `+49 123 456 7890`:
@@ -104,20 +157,49 @@ mod tests {
     }
 
     #[test]
-    fn invalid_numbers_are_refused() {
+    fn unparseable_and_impossible_numbers_are_refused() {
         for (region, typed) in [
             ("DE", "12"),
             ("DE", "not a phone"),
+            ("DE", "0151 CALL NOW"),
             ("GB", "07700"),
-            ("GB", "07700 900123"), // Ofcom's range for drama: never a real number
             ("ES", "+34 1"),
+            ("DE", "+49 1234 5678 9012 3456 78"),
+            ("NO", "+47 123"),
         ] {
-            assert_eq!(to_e164(typed, Some(region)), None, "{region} {typed}");
+            assert_eq!(parse(typed, Some(region)), None, "{region} {typed}");
         }
         assert_eq!(
             to_e164("0151 12345678", None),
             None,
             "national form needs a region"
+        );
+    }
+
+    #[test]
+    fn a_possible_number_of_an_unknown_range_is_kept_and_flagged() {
+        // The guide's own example: twelve digits, a possible German length, no known range.
+        assert_eq!(
+            parse("+491234567890", Some("DE")),
+            Some(Phone {
+                e164: "+491234567890".into(),
+                valid: false
+            })
+        );
+        // Ofcom's range for drama: the right length, never a real number.
+        assert_eq!(
+            parse("07700 900123", Some("GB")),
+            Some(Phone {
+                e164: "+447700900123".into(),
+                valid: false
+            })
+        );
+        assert_eq!(
+            parse("0151 12345678", Some("DE")),
+            Some(Phone {
+                e164: "+4915112345678".into(),
+                valid: true
+            })
         );
     }
 

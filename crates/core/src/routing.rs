@@ -19,6 +19,8 @@ pub struct Candidate {
     pub name: String,
     pub active: bool,
     pub required_fields: Vec<String>,
+    /// Takes only leads whose phone libphonenumber knows as valid.
+    pub valid_phone_only: bool,
     pub business_hours: Option<BusinessHours>,
     pub timezone: String,
     pub daily_limit: u32,
@@ -39,6 +41,8 @@ pub struct LeadFacts<'a> {
     pub last_name: Option<&'a str>,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
+    /// Whether libphonenumber knows the phone's range (no phone: `false`).
+    pub phone_valid: bool,
     pub country: &'a str,
     pub niche: &'a str,
     pub source_label: Option<&'a str>,
@@ -50,6 +54,7 @@ pub enum Ineligible {
     Paused,
     AlreadyTried,
     MissingFields(Vec<String>),
+    PhoneNotValid,
     /// Closed now; `opens` is the next opening in the partner's time, if any within a week.
     Closed {
         opens: Option<String>,
@@ -71,6 +76,7 @@ impl Ineligible {
             Ineligible::Paused => "paused".into(),
             Ineligible::AlreadyTried => "already tried for this lead".into(),
             Ineligible::MissingFields(f) => format!("lead lacks required fields: {}", f.join(", ")),
+            Ineligible::PhoneNotValid => "phone number not valid".into(),
             Ineligible::Closed { opens: Some(o) } => {
                 format!("outside business hours, opens {o} {timezone}")
             }
@@ -158,6 +164,9 @@ pub fn eligibility(c: &Candidate, lead: &LeadFacts<'_>, at: EpochMillis) -> Resu
         .collect();
     if !missing.is_empty() {
         return Err(Ineligible::MissingFields(missing));
+    }
+    if c.valid_phone_only && !lead.phone_valid {
+        return Err(Ineligible::PhoneNotValid);
     }
     let tz = parse_tz(&c.timezone).unwrap_or(Tz::UTC);
     if let Some(hours) = &c.business_hours {

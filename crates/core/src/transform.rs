@@ -9,6 +9,19 @@ use crate::phone;
 use crate::routing::LeadFacts;
 use serde_json::{Map, Value};
 
+/// The fields every payload may carry before the partner's own additions.
+pub const STANDARD_FIELDS: &[&str] = &[
+    "lead_id",
+    "name",
+    "email",
+    "phone",
+    "country",
+    "niche",
+    "lead_type",
+    "source",
+    "timestamp",
+];
+
 /// Builds the payload, in order, as an object.
 pub fn payload(
     lead_id: &str,

@@ -40,6 +40,9 @@ pub enum UrlProblem {
         reason: BlockReason,
     },
     NoAddresses(String),
+    /// Not a DNS name: a label over 63 characters, a name over 253, an empty label, or a
+    /// character DNS does not carry.
+    BadName(String),
 }
 
 impl fmt::Display for UrlProblem {
@@ -61,6 +64,7 @@ impl fmt::Display for UrlProblem {
                 "host {name} resolves to {ip}, {reason}; only public addresses may receive leads"
             ),
             UrlProblem::NoAddresses(n) => write!(f, "host {n} does not resolve"),
+            UrlProblem::BadName(why) => write!(f, "host is not a valid DNS name: {why}"),
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn parse_webhook_url(input: &str, allow: &AllowList) -> Result<WebhookUrl, U
             if name == "localhost" || name.ends_with(".localhost") {
                 return Err(UrlProblem::LocalName(name));
             }
+            dns_name(&name).map_err(UrlProblem::BadName)?;
             WebhookHost::Name(name)
         }
     };
@@ -95,6 +100,37 @@ pub fn parse_webhook_url(input: &str, allow: &AllowList) -> Result<WebhookUrl, U
         check_ip(ip, allow).map_err(|r| UrlProblem::BlockedAddress(ip, r))?;
     }
     Ok(WebhookUrl { url, host, port })
+}
+
+/// DNS's own limits (RFC 1035): labels of 1 to 63 characters, at most 253 in all, letters,
+/// digits, hyphens (and underscores, which real names carry), no hyphen at a label's ends.
+/// The URL parser has already turned international names into their `xn--` form.
+fn dns_name(name: &str) -> Result<(), String> {
+    if name.len() > 253 {
+        return Err(format!("{} characters, at most 253", name.len()));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("an empty label (two dots in a row)".into());
+        }
+        if label.len() > 63 {
+            return Err(format!("a label of {} characters, at most 63", label.len()));
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "the label \"{label}\" has characters DNS does not carry"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "the label \"{label}\" starts or ends with a hyphen"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks every address a name resolved to; one blocked address refuses the whole name
@@ -119,6 +155,30 @@ mod tests {
 
     fn check(u: &str) -> Result<WebhookUrl, UrlProblem> {
         parse_webhook_url(u, &AllowList::default())
+    }
+
+    #[test]
+    fn host_names_must_keep_to_dns_limits() {
+        let long_label = format!("https://{}.example.com/", "a".repeat(5000));
+        assert!(matches!(check(&long_label), Err(UrlProblem::BadName(_))));
+        let label_64 = format!("https://{}.example.com/", "a".repeat(64));
+        assert!(matches!(check(&label_64), Err(UrlProblem::BadName(_))));
+        let long_name = format!("https://{}example.com/", "abcdefghi.".repeat(25));
+        assert!(matches!(check(&long_name), Err(UrlProblem::BadName(_))));
+        assert!(matches!(
+            check("https://-bad.example.com/"),
+            Err(UrlProblem::BadName(_))
+        ));
+        // At the limits, and real-world spellings, are fine.
+        let label_63 = format!("https://{}.example.com/", "a".repeat(63));
+        assert!(check(&label_63).is_ok());
+        assert!(check("https://_dmarc-ok.fxpartners.com/api").is_ok());
+        assert!(check("https://bücher.de/leads").is_ok());
+        assert!(check("https://fxpartners.com./api/leads").is_ok());
+        assert_eq!(
+            check(&long_label).unwrap_err().to_string(),
+            "host is not a valid DNS name: 5012 characters, at most 253"
+        );
     }
 
     #[test]

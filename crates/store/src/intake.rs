@@ -437,13 +437,13 @@ fn insert_statements(
     submissions: &[Submission],
     rows: &[(usize, i64, LeadStatus, Option<i64>)],
 ) -> Vec<Statement> {
-    const COLS: usize = 17;
+    const COLS: usize = 18;
     rows.chunks(CHUNK)
         .map(|chunk| {
             let mut st = Statement::new(format!(
                 "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, \
-                 first_name, last_name, email, phone, country, niche, lead_type, source_label, \
-                 custom_fields, duplicate_of, received_at, updated_at) VALUES {} \
+                 first_name, last_name, email, phone, phone_valid, country, niche, lead_type, \
+                 source_label, custom_fields, duplicate_of, received_at, updated_at) VALUES {} \
                  ON CONFLICT DO NOTHING RETURNING id",
                 Marks::new(backend).tuples(chunk.len(), COLS)
             ));
@@ -459,6 +459,7 @@ fn insert_statements(
                     .bind(lead.last_name.as_deref())
                     .bind(lead.email.as_deref())
                     .bind(lead.phone.as_deref())
+                    .bind(i64::from(lead.phone_valid))
                     .bind(lead.country.as_str())
                     .bind(lead.niche.as_str())
                     .bind(lead.lead_type.as_str())

@@ -173,6 +173,7 @@ pub struct LeadRecord {
     pub last_name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    pub phone_valid: bool,
     pub country: String,
     pub niche: String,
     pub lead_type: String,
@@ -200,7 +201,7 @@ pub struct LeadFilter {
 }
 
 const LEAD_COLUMNS: &str = "id, source_id, external_id, status, first_name, last_name, email, \
-    phone, country, niche, lead_type, source_label, custom_fields, partner_id, routing, \
+    phone, phone_valid, country, niche, lead_type, source_label, custom_fields, partner_id, routing, \
     duplicate_of, received_at, updated_at";
 
 fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
@@ -217,6 +218,7 @@ fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
         last_name: r.try_get("last_name")?,
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
+        phone_valid: r.try_get::<i64, _>("phone_valid")? != 0,
         country: r.try_get("country")?,
         niche: r.try_get("niche")?,
         lead_type: r.try_get("lead_type")?,
@@ -242,6 +244,7 @@ impl LeadRecord {
             last_name: self.last_name.as_deref(),
             email: self.email.as_deref(),
             phone: self.phone.as_deref(),
+            phone_valid: self.phone.is_some() && self.phone_valid,
             country: &self.country,
             niche: &self.niche,
             source_label: self.source_label.as_deref(),

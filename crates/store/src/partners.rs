@@ -49,7 +49,7 @@ pub struct DayCount {
 
 const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, status, paused_reason, api_key_prefix, signing_secret, \
+    content_type, auth, valid_phone_only, status, paused_reason, api_key_prefix, signing_secret, \
     consecutive_failures, created_at, updated_at";
 
 fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
@@ -98,6 +98,7 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
                 ContentType::Json
             },
             auth: auth.map(|a| from_text("auth", &a)).transpose()?,
+            valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
         },
         status: if status == "paused" {
             PartnerStatus::Paused
@@ -126,7 +127,7 @@ pub struct NewPartnerSecrets<'a> {
     pub signing_secret: &'a str,
 }
 
-/// Binds a partner's settings as `$1`..`$15`, the order in which both the INSERT and the
+/// Binds a partner's settings as `$1`..`$16`, the order in which both the INSERT and the
 /// UPDATE list them.
 fn bind_spec<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -147,6 +148,7 @@ fn bind_spec<'q>(
         .bind(to_text(&spec.default_values))
         .bind(spec.content_type.as_str())
         .bind(spec.auth.as_ref().map(to_text))
+        .bind(i16::from(spec.valid_phone_only))
 }
 
 impl Store {
@@ -159,10 +161,10 @@ impl Store {
         let sql = format!(
             "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
              timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
-             default_values, content_type, auth, status, api_key_hash, api_key_prefix, \
-             signing_secret, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'active', \
-             $16, $17, $18, $19, $19) RETURNING {COLUMNS}"
+             default_values, content_type, auth, valid_phone_only, status, api_key_hash, \
+             api_key_prefix, signing_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             'active', $17, $18, $19, $20, $20) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(secrets.api_key_hash)
@@ -232,8 +234,8 @@ impl Store {
             "UPDATE partners SET name = $1, email = $2, country = $3, niche = $4, \
              daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
-             default_values = $13, content_type = $14, auth = $15, updated_at = $16 \
-             WHERE id = $17 AND deleted_at IS NULL RETURNING {COLUMNS}"
+             default_values = $13, content_type = $14, auth = $15, valid_phone_only = $16, \
+             updated_at = $17 WHERE id = $18 AND deleted_at IS NULL RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(now)

@@ -19,6 +19,7 @@ fn lead(i: usize) -> NewLead {
         last_name: None,
         email: Some(format!("lead{i}@example.com")),
         phone: None,
+        phone_valid: false,
         country: "germany".into(),
         niche: "forex".into(),
         lead_type: LeadType::Raw,

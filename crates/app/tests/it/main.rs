@@ -11,6 +11,7 @@ mod cli;
 mod delivery;
 mod durability;
 mod facebook;
+mod hardening;
 mod health;
 mod import;
 mod inbound;

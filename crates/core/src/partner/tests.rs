@@ -291,3 +291,114 @@ fn phone_formats_accept_the_guides_labels() {
     }
     assert_eq!(PhoneFormat::parse("(+49)"), None);
 }
+
+fn minimal(extra: Value) -> Value {
+    let mut v = json!({
+        "name": "P", "country": "germany", "niche": "forex",
+        "daily_limit": 10, "premium_ratio": 50,
+        "webhook_url": "https://fxpartners.com/api/leads"
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v
+}
+
+#[test]
+fn credentials_that_cannot_go_into_a_header_are_refused() {
+    for auth in [
+        json!({"type": "bearer", "token": "abc\r\nX-Injected: 1"}),
+        json!({"type": "bearer", "token": "abc\u{0}def"}),
+        json!({"type": "basic", "username": "u\nv", "password": "p"}),
+        json!({"type": "basic", "username": "u", "password": "p\u{0}"}),
+        json!({"type": "basic", "username": "a:b", "password": "p"}),
+        json!({"type": "header", "name": "X-Key", "value": "v\r\nHost: evil"}),
+        json!({"type": "bearer", "token": "café"}),
+    ] {
+        let e = errors(minimal(json!({ "auth": auth })));
+        assert!(e.contains_key("auth"), "{auth}: {e:?}");
+    }
+    let ok = create(minimal(
+        json!({"auth": {"type": "basic", "username": "user", "password": "p@ss w0rd!"}}),
+    ));
+    assert!(ok.result.is_ok());
+}
+
+#[test]
+fn hop_by_hop_headers_are_not_an_auth_header() {
+    for name in [
+        "Upgrade",
+        "TE",
+        "Expect",
+        "Keep-Alive",
+        "Trailer",
+        "Proxy-Authorization",
+        "Proxy-Connection",
+    ] {
+        let e = errors(minimal(
+            json!({"auth": {"type": "header", "name": name, "value": "x"}}),
+        ));
+        assert_eq!(
+            e["auth"],
+            format!("header {name} is set by leadrouter itself"),
+            "{name}"
+        );
+    }
+    let ok = create(minimal(
+        json!({"auth": {"type": "header", "name": "X-Api-Key", "value": "k"}}),
+    ));
+    assert!(ok.result.is_ok());
+}
+
+#[test]
+fn a_rename_onto_a_field_the_payload_has_is_refused() {
+    let e = errors(minimal(json!({"field_mapping": {"name": "email"}})));
+    assert!(e["field_mapping"].contains("\"email\""), "{e:?}");
+    let e = errors(minimal(json!({
+        "default_values": {"affiliate_id": "A-17"},
+        "field_mapping": {"source": "affiliate_id"}
+    })));
+    assert!(e.contains_key("field_mapping"), "{e:?}");
+    let e = errors(minimal(json!({
+        "required_fields": ["amount_lost"],
+        "field_mapping": {"phone": "amount_lost"}
+    })));
+    assert!(e.contains_key("field_mapping"), "{e:?}");
+    // Renaming onto a field that is itself renamed away loses nothing.
+    let ok = create(minimal(
+        json!({"field_mapping": {"name": "email", "email": "contact_email"}}),
+    ));
+    assert!(ok.result.is_ok(), "{:?}", ok.result);
+    let ok = create(minimal(json!({"field_mapping": {"name": "full_name"}})));
+    assert!(ok.result.is_ok());
+}
+
+#[test]
+fn two_spellings_of_one_setting_are_refused_not_picked_by_order() {
+    let e = errors(minimal(json!({"webhook": "https://other.example.com/x"})));
+    assert!(e.contains_key("webhook"), "{e:?}");
+    assert!(e.contains_key("webhook_url"), "{e:?}");
+    assert!(e["webhook"].contains("send one of them"));
+    let e = errors(minimal(json!({"Daily Limit": 20})));
+    assert!(e.contains_key("Daily Limit"), "{e:?}");
+}
+
+#[test]
+fn valid_phone_only_is_a_setting_that_defaults_to_off() {
+    let spec = create(minimal(json!({}))).result.unwrap();
+    assert!(!spec.valid_phone_only);
+    assert_eq!(spec.public_json()["valid_phone_only"], json!(false));
+    let spec = create(minimal(json!({"valid_phone_only": true})))
+        .result
+        .unwrap();
+    assert!(spec.valid_phone_only);
+    let patched = validate_partner(
+        &obj(json!({"daily_limit": 5})),
+        Some(&spec),
+        &guide_catalog(),
+        &AllowList::default(),
+    );
+    assert!(patched.result.unwrap().valid_phone_only, "kept on PATCH");
+    let e = errors(minimal(json!({"valid_phone_only": "maybe"})));
+    assert_eq!(e["valid_phone_only"], "must be true or false");
+}

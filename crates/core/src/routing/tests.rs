@@ -13,6 +13,7 @@ fn partner(id: i64, total: i64) -> Candidate {
         name: format!("P{id}"),
         active: true,
         required_fields: vec![],
+        valid_phone_only: false,
         business_hours: None,
         timezone: "Europe/Berlin".into(),
         daily_limit: 50,
@@ -31,6 +32,7 @@ fn facts<'a>(custom: &'a Map<String, Value>, lead_type: LeadType) -> LeadFacts<'
         last_name: None,
         email: Some("j@example.com"),
         phone: Some("+4915112345678"),
+        phone_valid: true,
         country: "germany",
         niche: "forex",
         source_label: Some("facebook_ads"),
@@ -139,6 +141,27 @@ fn required_fields_are_matched_through_aliases_and_custom_fields() {
     assert!(
         matches!(eligibility(&c, &lead, TUE_NOON_UTC), Err(Ineligible::MissingFields(f)) if f.len() == 2)
     );
+}
+
+#[test]
+fn a_partner_taking_valid_phones_only_is_not_given_a_phone_of_an_unknown_range() {
+    let custom = Map::new();
+    let strict = Candidate {
+        valid_phone_only: true,
+        ..partner(1, 0)
+    };
+    let valid = facts(&custom, LeadType::Raw);
+    assert!(eligibility(&strict, &valid, TUE_NOON_UTC).is_ok());
+    let unknown_range = LeadFacts {
+        phone: Some("+491234567890"),
+        phone_valid: false,
+        ..valid.clone()
+    };
+    let err = eligibility(&strict, &unknown_range, TUE_NOON_UTC).unwrap_err();
+    assert_eq!(err.reason(&strict.timezone), "phone number not valid");
+    assert!(!err.lifts_with_time());
+    // Without the setting, the same lead is welcome.
+    assert!(eligibility(&partner(2, 0), &unknown_range, TUE_NOON_UTC).is_ok());
 }
 
 #[test]
@@ -288,6 +311,7 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 name: format!("P{id}"),
                 active,
                 required_fields: vec![],
+                valid_phone_only: false,
                 business_hours: window.map(|(o, c)| {
                     let mut h = BusinessHours::default();
                     for d in 0..7 {

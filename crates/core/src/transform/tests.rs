@@ -23,6 +23,7 @@ fn john(custom: &Map<String, Value>) -> LeadFacts<'_> {
         last_name: Some("Smith"),
         email: Some("john.smith@email.com"),
         phone: Some("+491234567890"),
+        phone_valid: false,
         country: "germany",
         niche: "forex",
         source_label: Some("facebook_ads"),

@@ -68,6 +68,7 @@ pub fn submissions(source_id: i64, n: usize, lead_type: LeadType) -> Vec<Submiss
                 last_name: None,
                 email: Some(format!("l{i}-{}@example.com", lead_type.as_str())),
                 phone: None,
+                phone_valid: false,
                 country: "germany".into(),
                 niche: "forex".into(),
                 lead_type,

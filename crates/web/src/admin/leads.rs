@@ -39,6 +39,7 @@ pub(crate) fn lead_json(l: &LeadRecord) -> Value {
         "name": full_name(l.first_name.as_deref(), l.last_name.as_deref()),
         "email": l.email,
         "phone": l.phone,
+        "phone_valid": l.phone.is_some() && l.phone_valid,
         "country": l.country,
         "niche": l.niche,
         "lead_type": l.lead_type,

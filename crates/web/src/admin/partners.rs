@@ -316,6 +316,7 @@ async fn send_test(
         last_name: Some("Lead"),
         email: Some("test.lead@example.com"),
         phone: Some("+4915112345678"),
+        phone_valid: true,
         country: &partner.spec.country,
         niche: &partner.spec.niche,
         source_label: Some("leadrouter_test"),
