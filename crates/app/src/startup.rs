@@ -9,6 +9,7 @@ use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::client::{ClientSettings, Sender};
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_delivery::facebook::FacebookFetcher;
+use leadrouter_delivery::outbound::Outbound;
 use leadrouter_delivery::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::ingest::{IngestSettings, Ingestor};
@@ -90,11 +91,18 @@ pub async fn serve_with(
     );
     let facebook_wake = Arc::new(Notify::new());
     let background = CancellationToken::new();
-    let http = reqwest::Client::builder()
-        .timeout(config.delivery_timeout)
-        .user_agent(concat!("leadrouter/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the HTTP client")?;
+    let extra_roots = match &config.extra_root_certs {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        None => None,
+    };
+    // Every client that leaves this server: the same roots, no proxy, no redirects.
+    let outbound = Outbound {
+        timeout: config.delivery_timeout,
+        extra_root_certs: extra_roots,
+    };
+    let http = outbound.client()?;
     // Background tasks: each returns its name when it ends, which before shutdown is a fault.
     let mut tasks: JoinSet<&'static str> = JoinSet::new();
     let fetcher = FacebookFetcher {
@@ -138,16 +146,9 @@ pub async fn serve_with(
         router.await;
         "the router"
     });
-    let extra_roots = match &config.extra_root_certs {
-        Some(path) => {
-            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
-        }
-        None => None,
-    };
     let sender = Sender::new(
         &ClientSettings {
-            timeout: config.delivery_timeout,
-            extra_root_certs: extra_roots,
+            outbound,
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
         },
         Arc::clone(&resolver),

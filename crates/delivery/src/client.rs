@@ -15,6 +15,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use crate::outbound::ClientError;
+use crate::outbound::{describe, Outbound};
+
 /// Most of a partner's answer we keep, for the attempt record.
 pub const EXCERPT_BYTES: usize = 1024;
 
@@ -60,9 +63,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 #[derive(Clone)]
 pub struct ClientSettings {
-    pub timeout: Duration,
-    /// PEM with certificates to trust besides the built-in roots.
-    pub extra_root_certs: Option<Vec<u8>>,
+    /// Roots, timeout and the rest every outbound client shares.
+    pub outbound: Outbound,
     pub allow: AllowList,
 }
 
@@ -72,6 +74,9 @@ pub struct AttemptResult {
     pub answer: Answer,
     /// Refused before any connection (SSRF guard): never retried.
     pub blocked: Option<String>,
+    /// The request could not be made from the partner's settings (a credential that is no
+    /// header value, a malformed signing secret): retrying cannot help.
+    pub unsendable: bool,
     pub status_code: Option<u16>,
     pub latency: Duration,
     pub error: Option<String>,
@@ -90,26 +95,15 @@ impl Sender {
         settings: &ClientSettings,
         resolver: Arc<dyn Resolve>,
     ) -> Result<Sender, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(true)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("leadrouter/", env!("CARGO_PKG_VERSION")))
+        let http = settings
+            .outbound
+            .builder()?
             .dns_resolver(Arc::new(GuardedResolver {
                 inner: resolver,
                 allow: settings.allow.clone(),
-            }));
-        if let Some(pem) = &settings.extra_root_certs {
-            for cert in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ClientError::ExtraRoots(e.to_string()))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder
+            }))
             .build()
-            .map_err(|e| ClientError::Build(e.to_string()))?;
+            .map_err(|e| ClientError::Build(describe(&e)))?;
         Ok(Sender {
             http,
             allow: settings.allow.clone(),
@@ -128,6 +122,17 @@ impl Sender {
         let blocked = |why: String| AttemptResult {
             answer: Answer::Transport,
             blocked: Some(why.clone()),
+            unsendable: false,
+            status_code: None,
+            latency: Duration::ZERO,
+            error: Some(why),
+            excerpt: None,
+            retry_after: None,
+        };
+        let unsendable = |why: String| AttemptResult {
+            answer: Answer::Transport,
+            blocked: None,
+            unsendable: true,
             status_code: None,
             latency: Duration::ZERO,
             error: Some(why),
@@ -141,8 +146,9 @@ impl Sender {
         }
         let (body, content_type) = encode(payload, partner.content_type);
         let timestamp = chrono_now_secs();
-        let signature =
-            standard::sign(signing_secret, msg_id, timestamp, &body).unwrap_or_default();
+        let Some(signature) = standard::sign(signing_secret, msg_id, timestamp, &body) else {
+            return unsendable("the partner's signing secret is malformed; rotate it".into());
+        };
         let mut req = self
             .http
             .post(&partner.webhook_url)
@@ -180,6 +186,7 @@ impl Sender {
                 AttemptResult {
                     answer: Answer::Status(status),
                     blocked: None,
+                    unsendable: false,
                     status_code: Some(status),
                     latency: started.elapsed(),
                     error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
@@ -191,6 +198,12 @@ impl Sender {
                 if let Some(b) = find_blocked(&e) {
                     return blocked(b);
                 }
+                if e.is_builder() {
+                    return unsendable(format!(
+                        "the request could not be built from the partner's settings: {}",
+                        describe(&e)
+                    ));
+                }
                 let answer = if e.is_timeout() {
                     Answer::Timeout
                 } else {
@@ -199,6 +212,7 @@ impl Sender {
                 AttemptResult {
                     answer,
                     blocked: None,
+                    unsendable: false,
                     status_code: None,
                     latency: started.elapsed(),
                     error: Some(describe(&e)),
@@ -226,32 +240,4 @@ fn find_blocked(e: &reqwest::Error) -> Option<String> {
         source = s.source();
     }
     None
-}
-
-/// The error and its causes in one line, without the URL (which may carry secrets).
-fn describe(e: &reqwest::Error) -> String {
-    let mut parts = vec![if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "could not connect".to_string()
-    } else {
-        "request failed".to_string()
-    }];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("LEADROUTER_EXTRA_ROOT_CERTS: {0}")]
-    ExtraRoots(String),
-    #[error("building the HTTPS client: {0}")]
-    Build(String),
 }

@@ -90,10 +90,16 @@ impl FacebookFetcher {
         match response {
             Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
                 Ok(v) => Fetch::Lead(v),
-                Err(e) => Fetch::Transient(format!("unreadable Graph API answer: {e}")),
+                Err(e) => Fetch::Transient(format!(
+                    "unreadable Graph API answer: {}",
+                    crate::outbound::describe(&e.without_url())
+                )),
             },
             Ok(r) => Fetch::Transient(format!("Graph API answered {}", r.status().as_u16())),
-            Err(e) => Fetch::Transient(format!("Graph API unreachable: {}", e.without_url())),
+            Err(e) => Fetch::Transient(format!(
+                "Graph API unreachable: {}",
+                crate::outbound::describe(&e.without_url())
+            )),
         }
     }
 

@@ -4,5 +4,6 @@
 pub mod client;
 pub mod dns;
 pub mod facebook;
+pub mod outbound;
 pub mod settle;
 pub mod worker;

@@ -307,7 +307,7 @@ impl DeliveryWorker {
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
-        let verdict = if r.blocked.is_some() {
+        let verdict = if r.blocked.is_some() || r.unsendable {
             Verdict::Rejected
         } else {
             classify(r.answer)

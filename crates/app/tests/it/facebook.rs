@@ -13,14 +13,26 @@ async fn facebook_app(
     db: leadrouter_store::testing::TestDatabase,
     graph: &FakeGraph,
 ) -> (TestApp, String) {
-    let app = TestApp::spawn_with(
-        db,
-        &[
-            ("LEADROUTER_FACEBOOK_GRAPH_URL", &graph.base),
-            ("LEADROUTER_RETRY_SCHEDULE", "20ms,20ms,20ms"),
-        ],
-    )
-    .await;
+    let ca = crate::support::receiver::tls()
+        .ca_file
+        .to_str()
+        .unwrap()
+        .to_string();
+    facebook_app_with(db, graph, &[("LEADROUTER_EXTRA_ROOT_CERTS", &ca)]).await
+}
+
+/// A server with a Facebook source, whose Graph API is `graph`, with extra settings.
+pub(crate) async fn facebook_app_with(
+    db: leadrouter_store::testing::TestDatabase,
+    graph: &FakeGraph,
+    extra: &[(&str, &str)],
+) -> (TestApp, String) {
+    let mut vars = vec![
+        ("LEADROUTER_FACEBOOK_GRAPH_URL", graph.base.as_str()),
+        ("LEADROUTER_RETRY_SCHEDULE", "20ms,20ms,20ms"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = TestApp::spawn_with(db, &vars).await;
     let (_, token) = app
         .source(json!({"name": "FB DE forex", "kind": "facebook", "default_niche": "forex",
             "default_lead_type": "premium", "source_label": "facebook_ads",
@@ -29,7 +41,7 @@ async fn facebook_app(
     (app, token)
 }
 
-fn notification(ids: &[&str]) -> Vec<u8> {
+pub(crate) fn notification(ids: &[&str]) -> Vec<u8> {
     let changes: Vec<Value> = ids
         .iter()
         .map(|id| json!({"field": "leadgen", "value": {"leadgen_id": id, "page_id": "p1", "form_id": "form-9"}}))
@@ -39,7 +51,7 @@ fn notification(ids: &[&str]) -> Vec<u8> {
         .into_bytes()
 }
 
-async fn post_signed(
+pub(crate) async fn post_signed(
     app: &TestApp,
     token: &str,
     body: Vec<u8>,

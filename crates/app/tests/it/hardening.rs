@@ -59,3 +59,145 @@ both_backends! {
         app.stop().await;
     }
 }
+
+/// A fake forward proxy on loopback: accepts connections and records the first line of
+/// each (`CONNECT host:port HTTP/1.1`), then refuses it. No request may ever reach it.
+struct FakeProxy {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeProxy {
+    async fn start() -> FakeProxy {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let log = std::sync::Arc::clone(&log);
+                tokio::spawn(async move {
+                    let mut stream = BufReader::new(stream);
+                    let mut line = String::new();
+                    let _ = stream.read_line(&mut line).await;
+                    log.lock().unwrap().push(line.trim().to_string());
+                    let _ = stream
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        FakeProxy { url, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+both_backends! {
+    async fn proxy_variables_never_carry_a_request_past_the_ssrf_guard(db) {
+        use crate::support::process::{run, Server};
+        use crate::support::receiver::tls;
+        let proxy = FakeProxy::start().await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let url = db.url.expose().to_string();
+        let ca = tls().ca_file.to_str().unwrap().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let admin = String::from_utf8(
+            run(&["admin", "create-token", "--name", "t"], &[("DATABASE_URL", &url)]).stdout,
+        ).unwrap().trim().to_string();
+        // Every spelling of the proxy variables reqwest and curl read.
+        let server = Server::start(&[
+            ("DATABASE_URL", url.as_str()),
+            ("LEADROUTER_EXTRA_ROOT_CERTS", ca.as_str()),
+            ("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "127.0.0.1/32"),
+            ("LEADROUTER_DELIVERY_TIMEOUT", "2s"),
+            ("HTTPS_PROXY", proxy.url.as_str()), ("https_proxy", proxy.url.as_str()),
+            ("ALL_PROXY", proxy.url.as_str()), ("all_proxy", proxy.url.as_str()),
+            ("HTTP_PROXY", proxy.url.as_str()), ("http_proxy", proxy.url.as_str()),
+        ], dir.path());
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let admin_post = |path: &str, body: Value| {
+            client.post(format!("{}{path}", server.base)).bearer_auth(&admin).json(&body).send()
+        };
+        let p: Value = admin_post("/api/admin/partners", json!({"name": "Direct", "country": "germany",
+            "niche": "forex", "daily_limit": 10, "premium_ratio": 50,
+            "webhook_url": rx.url("127.0.0.1", "/leads")})).await.unwrap().json().await.unwrap();
+        // The test endpoint goes through the same client.
+        let test: Value = admin_post(&format!("/api/admin/partners/{}/test", p["id"]), json!({}))
+            .await.unwrap().json().await.unwrap();
+        assert_eq!(test["attempt"]["status_code"], 200, "{test}");
+        let source: Value = admin_post("/api/admin/sources", json!({"name": "S", "kind": "webhook"}))
+            .await.unwrap().json().await.unwrap();
+        let r = client.post(format!("{}/api/webhook/{}", server.base, source["token"].as_str().unwrap()))
+            .json(&guide_lead()).send().await.unwrap();
+        assert_eq!(r.status(), 202);
+        crate::support::eventually("the lead delivered directly", || async {
+            (rx.requests().len() == 2).then_some(())
+        }).await;
+        assert_eq!(proxy.seen(), Vec::<String>::new(), "the proxy saw a request");
+        let (code, _) = server.terminate();
+        assert_eq!(code, Some(0));
+    }
+}
+
+both_backends! {
+    async fn a_graph_api_behind_a_private_ca_is_trusted_through_the_extra_roots_only(db) {
+        use crate::facebook::{facebook_app_with, notification, post_signed};
+        use crate::support::fake_graph::FakeGraph;
+        use leadrouter_core::signing::facebook_signature;
+        let graph = FakeGraph::start().await;
+        graph.add("7001", 0, json!([{"name": "email", "values": ["ca@example.com"]},
+            {"name": "country", "values": ["DE"]}]));
+        // No LEADROUTER_EXTRA_ROOT_CERTS: the Graph API's certificate is not trusted, and
+        // the recorded error says why, not just "error sending request".
+        let (app, token) = facebook_app_with(db, &graph, &[]).await;
+        let body = notification(&["7001"]);
+        let r = post_signed(&app, &token, body.clone(),
+            Some(facebook_signature("fb-app-secret-1", &body))).await;
+        assert_eq!(r.status(), 200);
+        let rejected = crate::support::eventually("the fetch failed for good", || async {
+            let (_, r) = app.get("/api/admin/rejected-submissions").await;
+            r["rejected_submissions"].as_array().unwrap().first().cloned()
+        }).await;
+        let reason = rejected["reason"]["facebook"].as_str().unwrap_or_default().to_string();
+        assert!(reason.contains("invalid peer certificate") && reason.contains("UnknownIssuer"),
+            "{rejected}");
+        assert!(!reason.contains("EAAB"), "the access token stays out of errors: {reason}");
+        assert!(graph.hits("7001").is_empty(), "no request got through: {:?}", graph.hits("7001"));
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_request_that_cannot_be_built_fails_at_once_instead_of_retrying(db) {
+        let url = db.url.clone();
+        let app = delivering(db, &[("LEADROUTER_RETRY_SCHEDULE", "1h")]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let p = partner(&app, "Broken credential", &rx.url("partner.test", "/leads"),
+            json!({"auth": {"type": "bearer", "token": "fine"}})).await;
+        // A credential stored before it was checked (an older release wrote such rows).
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url.expose()).await.unwrap();
+        sqlx::query("UPDATE partners SET auth = $1 WHERE id = $2")
+            .bind(json!({"type": "bearer", "token": "a\r\nX-Injected: 1"}).to_string())
+            .bind(p["id"].as_i64().unwrap())
+            .execute(&pool).await.unwrap();
+        pool.close().await;
+        let token = webhook_source(&app).await;
+        let (status, answer) = app.send_lead(&token, guide_lead()).await;
+        assert_eq!(status, 202);
+        // No retry in an hour: the delivery ends rejected now and the lead has nowhere left.
+        let lead = lead_in(&app, &answer["lead_id"], "failed").await;
+        let d = &lead["deliveries"][0];
+        assert_eq!(d["status"], "rejected", "{lead}");
+        assert_eq!(d["attempts"].as_array().unwrap().len(), 1);
+        let error = d["attempts"][0]["error"].as_str().unwrap();
+        assert!(error.contains("could not be built"), "{error}");
+        assert!(rx.requests().is_empty());
+        app.stop().await;
+    }
+}

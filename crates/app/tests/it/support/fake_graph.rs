@@ -1,5 +1,6 @@
 //! A stand-in for Facebook's Graph API (a third-party service we cannot reach here),
-//! speaking real HTTP on 127.0.0.1: `GET /v21.0/{leadgen_id}?access_token=...`.
+//! speaking real HTTPS on 127.0.0.1 with the test CA's certificate:
+//! `GET /v21.0/{leadgen_id}?access_token=...`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -29,9 +30,8 @@ impl FakeGraph {
         let app = Router::new()
             .route("/v21.0/{id}", get(lead))
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/v21.0", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let addr = super::receiver::serve_tls("127.0.0.1", app).await;
+        let base = format!("https://{addr}/v21.0");
         FakeGraph { base, state }
     }
 

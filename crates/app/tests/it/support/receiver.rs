@@ -133,29 +133,35 @@ async fn answer(
     }
 }
 
+/// Serves `app` over HTTPS (the test CA's certificate) on `ip` and a free port.
+pub async fn serve_tls(ip: &str, app: Router) -> SocketAddr {
+    let tls = tls();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+        tls.cert_pem.clone().into_bytes(),
+        tls.key_pem.clone().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let ip: IpAddr = ip.parse().unwrap();
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum_server::from_tcp_rustls(listener, config)
+            .serve(app.into_make_service())
+            .await;
+    });
+    addr
+}
+
 impl Receiver {
     /// An HTTPS receiver on `ip` (any 127.0.0.x) and a free port.
     pub async fn start(ip: &str) -> Receiver {
-        let tls = tls();
-        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
-            tls.cert_pem.clone().into_bytes(),
-            tls.key_pem.clone().into_bytes(),
-        )
-        .await
-        .unwrap();
-        let ip: IpAddr = ip.parse().unwrap();
-        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .fallback(answer)
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ = axum_server::from_tcp_rustls(listener, config)
-                .serve(app.into_make_service())
-                .await;
-        });
+        let addr = serve_tls(ip, app).await;
         Receiver { addr, inner }
     }
 
