@@ -98,7 +98,7 @@ pub async fn import_csv(
                         now,
                         &json!({"row": why}),
                         Some("text/csv"),
-                        "",
+                        b"",
                     )
                     .await?;
                 summary.rejected.push((line, why));
@@ -125,7 +125,7 @@ pub async fn import_csv(
                         now,
                         &json!(fields),
                         Some("text/csv"),
-                        &Value::Object(row).to_string(),
+                        Value::Object(row).to_string().as_bytes(),
                     )
                     .await?;
                 summary.rejected.push((line, describe(&fields)));

@@ -25,6 +25,13 @@ pub fn leadgen_changes(body: &Value) -> Result<Vec<(String, Value)>, String> {
                 Some(Value::Number(n)) => n.to_string(),
                 _ => return Err("a leadgen change without a leadgen_id".into()),
             };
+            // It goes into a Graph API URL: Facebook's ids are digits, nothing else.
+            if id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "leadgen_id must be a number of at most 32 digits, not {:?}",
+                    id.chars().take(40).collect::<String>()
+                ));
+            }
             out.push((id, value));
         }
     }
@@ -95,6 +102,17 @@ mod tests {
         );
         assert_eq!(got[0].1["form_id"], "9");
         assert!(leadgen_changes(&json!({"object": "page"})).is_err());
+        for bad in [
+            "../me/accounts",
+            "123?fields=access_token",
+            "12 34",
+            "-1",
+            "1e5",
+        ] {
+            let body = json!({"entry": [{"changes": [{"field": "leadgen", "value": {"leadgen_id": bad}}]}]});
+            let e = leadgen_changes(&body).unwrap_err();
+            assert!(e.starts_with("leadgen_id must be a number"), "{bad}: {e}");
+        }
         assert!(leadgen_changes(
             &json!({"entry": [{"changes": [{"field": "leadgen", "value": {}}]}]})
         )

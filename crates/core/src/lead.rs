@@ -7,6 +7,7 @@
 use crate::catalog::Catalog;
 use crate::phone;
 use crate::source::LeadType;
+use crate::text::{control_problem, control_problem_in};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -127,9 +128,17 @@ pub fn normalize_lead(
     let mut custom = Map::new();
 
     for (key, value) in fields {
+        if let Some(problem) = control_problem(key, false) {
+            errors.insert(key.clone(), format!("field name {problem}"));
+            continue;
+        }
         let Some(k) = known(key) else {
             let key = key.trim();
             if key.is_empty() {
+                continue;
+            }
+            if let Some(problem) = control_problem_in(value, true) {
+                errors.insert(key.to_string(), problem);
                 continue;
             }
             if let Value::String(s) = value {
@@ -164,6 +173,9 @@ pub fn normalize_lead(
                         key.clone(),
                         format!("is longer than {MAX_FIELD_CHARS} characters"),
                     );
+                }
+                Some(t) if control_problem(&t, false).is_some() => {
+                    errors.insert(key.clone(), control_problem(&t, false).unwrap_or_default());
                 }
                 Some(t) => {
                     std.entry(slot).or_insert((key.clone(), t));

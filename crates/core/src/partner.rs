@@ -526,6 +526,8 @@ pub fn validate_partner(
     let mut warnings = Vec::new();
     let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
     let mut given_as: BTreeMap<String, &String> = BTreeMap::new();
+    // Values refused outright; said last, so that "is required" does not hide them.
+    let mut unreadable = BTreeMap::new();
     for (key, value) in input {
         let k = normalize_key(key);
         if READ_ONLY.contains(&k.as_str()) {
@@ -533,6 +535,10 @@ pub fn validate_partner(
         }
         if !FIELDS.contains(&k.as_str()) {
             errors.insert(key.clone(), "unknown field".to_string());
+            continue;
+        }
+        if let Some(problem) = crate::text::control_problem_in(value, true) {
+            unreadable.insert(key.clone(), problem);
             continue;
         }
         // Two spellings of one setting (`webhook` and `webhook_url`): which one is meant
@@ -771,6 +777,7 @@ pub fn validate_partner(
         }
     }
 
+    errors.extend(unreadable);
     let result = match (
         name,
         country,

@@ -205,9 +205,15 @@ pub fn validate_source(
 ) -> Result<SourceSpec, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
     let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
+    // Values refused outright; said last, so that "is required" does not hide them.
+    let mut unreadable = BTreeMap::new();
     for (key, value) in input {
         let k = normalize_key(key);
         if READ_ONLY.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some(problem) = crate::text::control_problem_in(value, true) {
+            unreadable.insert(key.clone(), problem);
             continue;
         }
         if FIELDS.contains(&k.as_str()) {
@@ -357,6 +363,7 @@ pub fn validate_source(
         None => base.is_none_or(|b| b.active),
     };
 
+    errors.extend(unreadable);
     match (name, kind) {
         (Some(name), Some(kind)) if errors.is_empty() => Ok(SourceSpec {
             name,

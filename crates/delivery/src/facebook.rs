@@ -162,7 +162,7 @@ impl FacebookFetcher {
                                 now,
                                 &reason,
                                 Some("application/json"),
-                                &n.payload.to_string(),
+                                n.payload.to_string().as_bytes(),
                             )
                             .await?;
                         self.store
@@ -207,7 +207,7 @@ impl FacebookFetcher {
                         now,
                         &json!(fields),
                         Some("application/json"),
-                        &lead.to_string(),
+                        lead.to_string().as_bytes(),
                     )
                     .await?;
                 tracing::info!(notification = n.id, "Facebook lead rejected");

@@ -106,8 +106,10 @@ impl Store {
         received_at: EpochMillis,
         reason: &serde_json::Value,
         content_type: Option<&str>,
-        body: &str,
+        body: &[u8],
     ) -> Result<i64, StoreError> {
+        // Any bytes fit (NUL and broken UTF-8 escaped), and only so much of them.
+        let body = leadrouter_core::text::storable_body(body);
         let row = sqlx::query(
             "INSERT INTO rejected_submissions (source_id, received_at, reason, content_type, body) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -115,7 +117,7 @@ impl Store {
         .bind(source_id)
         .bind(received_at)
         .bind(reason.to_string())
-        .bind(content_type)
+        .bind(content_type.map(|c| leadrouter_core::text::storable_body(c.as_bytes())))
         .bind(body)
         .fetch_one(self.writer())
         .await?;

@@ -78,8 +78,8 @@ async fn notify(
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    let body_text = String::from_utf8_lossy(&bytes);
     if !facebook_signature_valid(&fb.app_secret, &bytes, signature) {
+        // Unauthenticated: anyone may send it, so only the reason is kept, not the body.
         let reason = json!({"X-Hub-Signature-256": "missing or does not match the body"});
         state
             .store()
@@ -88,7 +88,7 @@ async fn notify(
                 received_at,
                 &reason,
                 Some("application/json"),
-                &body_text,
+                b"",
             )
             .await?;
         tracing::warn!(
@@ -111,7 +111,7 @@ async fn notify(
                     received_at,
                     &reason,
                     Some("application/json"),
-                    &body_text,
+                    &bytes,
                 )
                 .await?;
             return Err(ApiError::validation_one("body", problem));

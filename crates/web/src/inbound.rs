@@ -89,7 +89,7 @@ async fn receive(
                 received_at,
                 &reason,
                 content_type.as_deref(),
-                "",
+                b"",
             )
             .await?;
         return Err(ApiError::UnsupportedMediaType(
@@ -107,13 +107,12 @@ async fn receive(
                     received_at,
                     &reason,
                     content_type.as_deref(),
-                    "",
+                    b"",
                 )
                 .await?;
             return Err(e);
         }
     };
-    let body_text = String::from_utf8_lossy(&bytes);
     let catalog = state.catalog().await?;
     let checked = parse_body(&kind, &bytes).and_then(|fields| {
         normalize_lead(
@@ -132,7 +131,7 @@ async fn receive(
                     received_at,
                     &json!(fields),
                     content_type.as_deref(),
-                    &body_text,
+                    &bytes,
                 )
                 .await?;
             tracing::info!(source_id = source.id, fields = ?fields.keys().collect::<Vec<_>>(), "lead rejected");
@@ -145,10 +144,18 @@ async fn receive(
             Some(k.trim().to_string())
         }
         Some(_) => {
-            return Err(ApiError::validation_one(
-                "Idempotency-Key",
-                format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible characters"),
-            ))
+            let problem = format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible characters");
+            state
+                .store()
+                .record_rejection(
+                    Some(source.id),
+                    received_at,
+                    &json!({"Idempotency-Key": problem}),
+                    content_type.as_deref(),
+                    &bytes,
+                )
+                .await?;
+            return Err(ApiError::validation_one("Idempotency-Key", problem));
         }
     };
     let outcome = state

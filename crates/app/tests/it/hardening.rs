@@ -201,3 +201,106 @@ both_backends! {
         app.stop().await;
     }
 }
+
+async fn rejections(app: &TestApp) -> Vec<Value> {
+    app.get("/api/admin/rejected-submissions?limit=100").await.1["rejected_submissions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn post_raw(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/webhook/{token}")))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+both_backends! {
+    async fn control_characters_are_refused_by_field_and_every_refusal_is_recorded(db) {
+        let app = TestApp::spawn(db).await;
+        let token = webhook_source(&app).await;
+        let ok = || json!({"email": "nul@example.com", "country": "de", "niche": "forex"});
+        let with = |k: &str, v: &str| { let mut l = ok(); l[k] = json!(v); l };
+        let cases = [
+            (with("first_name", "Ab\u{0}cd"), "first_name"),
+            (with("external_id", "ext\u{0}1"), "external_id"),
+            (with("source", "fb\u{1b}[31m"), "source"),
+            (with("notes", "line one\u{0}"), "notes"),
+        ];
+        // Sent together, so that they share group commits with good leads.
+        let good: Vec<_> = (0..8).map(|i| app.send_lead(&token, json!({
+            "email": format!("good{i}@example.com"), "country": "de", "niche": "forex"}))).collect();
+        let bad: Vec<_> = cases.iter().map(|(l, _)| app.send_lead(&token, l.clone())).collect();
+        let (good, bad) = tokio::join!(futures::future::join_all(good), futures::future::join_all(bad));
+        assert!(good.iter().all(|(s, _)| *s == 202), "{good:?}");
+        for ((status, answer), (_, field)) in bad.iter().zip(&cases) {
+            assert_eq!(*status, 422, "{field}: {answer}");
+            assert_eq!(answer["error"]["fields"][field],
+                "must not contain control characters (found U+0000)".replace("0000",
+                    if *field == "source" { "001B" } else { "0000" }), "{answer}");
+        }
+        // A form field, and an unparseable body with a raw NUL byte.
+        let (status, answer) = post_raw(&app, &token, "application/x-www-form-urlencoded",
+            b"email=form%40example.com&country=de&niche=forex&last_name=Sm%00ith".to_vec()).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["fields"]["last_name"].as_str().unwrap().contains("U+0000"));
+        let (status, answer) = post_raw(&app, &token, "application/json", b"{\"email\": \"x\x00\xff".to_vec()).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["fields"]["body"].as_str().unwrap().starts_with("is not valid JSON"));
+        // An Idempotency-Key that is refused is recorded too.
+        let r = app.client.post(app.url(&format!("/api/webhook/{token}")))
+            .header("idempotency-key", "x".repeat(201)).json(&ok()).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+
+        let recorded = rejections(&app).await;
+        assert_eq!(recorded.len(), 7, "every refusal is recorded: {recorded:?}");
+        assert!(recorded.iter().any(|r| r["body"] == "{\"email\": \"x\\0\\xFF"), "{recorded:?}");
+        assert!(recorded.iter().any(|r| r["reason"]["Idempotency-Key"].is_string()));
+        let (_, leads) = app.get("/api/admin/leads?limit=100").await;
+        assert_eq!(leads["leads"].as_array().unwrap().len(), 8, "the good leads of the batch are all stored");
+
+        // Operators' text too: a source label with a NUL is a 422 naming it.
+        let (status, answer) = app.post("/api/admin/sources",
+            json!({"name": "S2", "kind": "webhook", "source_label": "lp\u{0}de"})).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["fields"]["source_label"].as_str().unwrap().contains("U+0000"));
+        let (status, answer) = app.post("/api/admin/partners", json!({"name": "P\u{0}", "country": "germany",
+            "niche": "forex", "webhook_url": "https://fxpartners.com/api/leads"})).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["fields"]["name"].as_str().unwrap().contains("U+0000"));
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn refused_bodies_are_kept_only_as_far_as_they_deserve(db) {
+        use crate::facebook::{facebook_app_with, notification, post_signed};
+        use crate::support::fake_graph::FakeGraph;
+        let graph = FakeGraph::start().await;
+        let (app, fb_token) = facebook_app_with(db, &graph, &[]).await;
+        // Unauthenticated: a bad signature keeps the reason, not the body.
+        let body = notification(&["8001"]);
+        let r = post_signed(&app, &fb_token, body, Some("sha256=00".into())).await;
+        assert_eq!(r.status(), 401);
+        let recorded = rejections(&app).await;
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0]["body"], "", "{recorded:?}");
+        assert!(recorded[0]["reason"]["X-Hub-Signature-256"].is_string());
+        // A source's refused body is kept up to 16 KiB, and says what was cut.
+        let token = webhook_source(&app).await;
+        let junk = format!("{{\"email\": \"{}\"", "j".repeat(40_000));
+        let (status, _) = post_raw(&app, &token, "application/json", junk.into_bytes()).await;
+        assert_eq!(status, 422);
+        let recorded = rejections(&app).await;
+        let kept = recorded[0]["body"].as_str().unwrap();
+        assert!(kept.len() < 16 * 1024 + 100, "{}", kept.len());
+        assert!(kept.ends_with("more bytes not kept]"), "{}", &kept[kept.len() - 60..]);
+        app.stop().await;
+    }
+}
