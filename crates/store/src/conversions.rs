@@ -131,6 +131,36 @@ impl Store {
             .collect()
     }
 
+    /// A lead's history as one partner may see it: built in SQL from that partner's own
+    /// delivery, attempts and conversions only (never another partner's, never free text).
+    /// Each entry: (status, at, status code of an attempt). Empty unless the partner was
+    /// given the lead.
+    pub async fn partner_lead_history(
+        &self,
+        lead_id: i64,
+        partner_id: i64,
+    ) -> Result<Vec<(String, EpochMillis, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT 'queued' AS status, l.received_at AS at, CAST(NULL AS BIGINT) AS code, 0 AS k \
+             FROM leads l JOIN deliveries d ON d.lead_id = l.id \
+             WHERE l.id = $1 AND d.partner_id = $2 \
+             UNION ALL SELECT 'assigned', d.created_at, NULL, 1 FROM deliveries d \
+             WHERE d.lead_id = $1 AND d.partner_id = $2 \
+             UNION ALL SELECT a.outcome, a.at, a.status_code, 2 FROM delivery_attempts a \
+             JOIN deliveries d ON d.id = a.delivery_id WHERE d.lead_id = $1 AND d.partner_id = $2 \
+             UNION ALL SELECT 'converted', c.created_at, NULL, 3 FROM conversions c \
+             WHERE c.lead_id = $1 AND c.partner_id = $2 \
+             ORDER BY at, k",
+        )
+        .bind(lead_id)
+        .bind(partner_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// A partner's figures for leads delivered in `[from, to)`.
     pub async fn partner_cpa(
         &self,

@@ -204,17 +204,20 @@ async fn lead_status(
         .filter(|c| c.partner_id == partner.id)
         .collect();
     let total: i64 = conversions.iter().map(|c| c.value_cents).sum();
+    // Only what happened between this partner and the lead: other partners' outcomes are
+    // theirs, and free-text details may name them.
     let history: Vec<Value> = state
         .store()
-        .lead_events(lead_id)
+        .partner_lead_history(lead_id, partner.id)
         .await?
-        .iter()
-        // What happened with other partners is theirs.
-        .filter(|e| {
-            e.status != "assigned"
-                || e.detail.as_deref() == Some(&format!("partner {}", partner.id))
+        .into_iter()
+        .map(|(status, at, code)| {
+            let mut e = json!({"status": status, "at": rfc3339(at)});
+            if let Some(code) = code {
+                e["status_code"] = json!(code);
+            }
+            e
         })
-        .map(|e| json!({"status": e.status, "at": rfc3339(e.at), "detail": e.detail}))
         .collect();
     let status = if conversions.is_empty() {
         lead.status.as_str()

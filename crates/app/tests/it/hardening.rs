@@ -304,3 +304,41 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_partner_sees_only_its_own_part_of_a_leads_history(db) {
+        use crate::support::receiver::Reply;
+        let app = delivering(db, &[]).await;
+        let refusing = Receiver::start("127.0.0.1").await;
+        refusing.otherwise(Reply::Status(400));
+        let taking = Receiver::start("127.0.0.1").await;
+        // The second partner is closed at first, so the first one is tried first.
+        let first = partner(&app, "Refusing Partner GmbH", &refusing.url("partner.test", "/a"), json!({})).await;
+        let second = partner(&app, "Taking Partner", &taking.url("second.test", "/b"),
+            json!({"business_hours": {}})).await;
+        let token = webhook_source(&app).await;
+        let (_, r) = app.send_lead(&token, guide_lead()).await;
+        let id = r["lead_id"].clone();
+        lead_in(&app, &id, "held").await;
+        let (status, _) = app.patch(&format!("/api/admin/partners/{}", second["id"]),
+            json!({"business_hours": null})).await;
+        assert_eq!(status, 200);
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead["partner_id"], second["id"]);
+        assert_eq!(lead["deliveries"].as_array().unwrap().len(), 2, "{lead}");
+
+        let r = app.client.get(app.url(&format!("/api/lead/{id}/status")))
+            .bearer_auth(second["api_key"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        let history = body["lead"]["status_history"].as_array().unwrap().clone();
+        let statuses: Vec<&str> = history.iter().map(|h| h["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["queued", "assigned", "delivered"], "{history:?}");
+        let text = body.to_string();
+        for leak in ["rejected", "Refusing", &format!("partner {}", first["id"]), "routing again"] {
+            assert!(!text.contains(leak), "{leak} leaked: {text}");
+        }
+        assert!(history.iter().all(|h| h.get("detail").is_none()), "no free text: {history:?}");
+        app.stop().await;
+    }
+}
