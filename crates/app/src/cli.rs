@@ -58,7 +58,15 @@ enum AdminCommand {
     CreateToken {
         #[arg(long)]
         name: String,
+        /// Ends the token after this long (e.g. `90d`, `12h`); without it the token lasts
+        /// until revoked.
+        #[arg(long)]
+        expires_in: Option<String>,
     },
+    /// List admin API tokens: id, name, prefix, created, last used, expiry, revoked.
+    ListTokens,
+    /// Revoke an admin API token by its id (from list-tokens): it stops working at once.
+    RevokeToken { id: i64 },
 }
 
 /// Exit status for configuration errors.
@@ -163,25 +171,80 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             print_out(&summary.to_string())
         }
-        Command::Admin(AdminCommand::CreateToken { name }) => {
+        Command::Admin(AdminCommand::CreateToken { name, expires_in }) => {
             let name = name.trim().to_string();
             if name.is_empty() {
                 bail!("--name: must not be empty");
             }
+            let now = SystemClock.now_ms();
+            let expires_at = match expires_in {
+                Some(text) => {
+                    let d = crate::config::parse_duration(&text)
+                        .map_err(|e| anyhow::anyhow!("--expires-in: {e}"))?;
+                    if d.is_zero() {
+                        bail!("--expires-in: must be longer than 0");
+                    }
+                    Some(now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+                }
+                None => None,
+            };
             let token = leadrouter_web::secrets::new_admin_token();
             let store = startup::open_store(&config).await?;
             let id = store
-                .create_admin_token(
+                .create_admin_token_until(
                     &name,
                     &hash_secret(&token),
                     &display_prefix(&token),
-                    SystemClock.now_ms(),
+                    now,
+                    expires_at,
                 )
                 .await
                 .context("creating the admin token")?;
             store.close().await;
             tracing::info!(token_id = id, "admin token created");
             println_out(&token)
+        }
+        Command::Admin(AdminCommand::ListTokens) => {
+            let store = startup::open_store(&config).await?;
+            let tokens = store.list_admin_tokens().await;
+            store.close().await;
+            let now = SystemClock.now_ms();
+            let when = |t: Option<i64>| {
+                t.map_or_else(|| "-".to_string(), leadrouter_core::localtime::rfc3339)
+            };
+            let mut out = String::from("id\tname\tprefix\tcreated\tlast used\texpires\tstate\n");
+            for t in tokens? {
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(_), _) => "revoked",
+                    (None, Some(e)) if e <= now => "expired",
+                    _ => "active",
+                };
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{state}\n",
+                    t.id,
+                    t.name,
+                    t.token_prefix,
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    when(t.expires_at),
+                ));
+            }
+            print_out(&out)
+        }
+        Command::Admin(AdminCommand::RevokeToken { id }) => {
+            let store = startup::open_store(&config).await?;
+            let done = store.revoke_admin_token(id, SystemClock.now_ms()).await;
+            store.close().await;
+            match done {
+                Ok(()) => {
+                    tracing::info!(token_id = id, "admin token revoked");
+                    println_out(&format!("admin token {id} revoked"))
+                }
+                Err(leadrouter_store::StoreError::NotFound) => {
+                    bail!("no live admin token with id {id}")
+                }
+                Err(e) => Err(e).context("revoking the admin token"),
+            }
         }
     }
 }

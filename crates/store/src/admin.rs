@@ -19,6 +19,8 @@ pub struct AdminToken {
     pub token_prefix: String,
     pub created_at: EpochMillis,
     pub last_used_at: Option<EpochMillis>,
+    pub expires_at: Option<EpochMillis>,
+    pub revoked_at: Option<EpochMillis>,
 }
 
 /// `last_used_at` is refreshed at most this often, so that authenticated reads do not each
@@ -71,41 +73,62 @@ impl Store {
         token_prefix: &str,
         now: EpochMillis,
     ) -> Result<i64, StoreError> {
+        self.create_admin_token_until(name, token_hash, token_prefix, now, None)
+            .await
+    }
+
+    /// A token that stops working at `expires_at` (never, if `None`).
+    pub async fn create_admin_token_until(
+        &self,
+        name: &str,
+        token_hash: &str,
+        token_prefix: &str,
+        now: EpochMillis,
+        expires_at: Option<EpochMillis>,
+    ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO admin_tokens (name, token_hash, token_prefix, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO admin_tokens (name, token_hash, token_prefix, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(token_hash)
         .bind(token_prefix)
         .bind(now)
+        .bind(expires_at)
         .fetch_one(self.writer())
         .await
         .map_err(StoreError::on_unique("admin token"))?;
         Ok(row.try_get(0)?)
     }
 
-    /// The live (not revoked) token with this hash, recording that it was used.
+    /// Every admin token, newest first, revoked and expired ones included.
+    pub async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, token_prefix, created_at, last_used_at, expires_at, revoked_at \
+             FROM admin_tokens ORDER BY id DESC",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// The live (not revoked, not expired) token with this hash, recording that it was used.
     pub async fn use_admin_token(
         &self,
         token_hash: &str,
         now: EpochMillis,
     ) -> Result<Option<AdminToken>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, token_prefix, created_at, last_used_at FROM admin_tokens \
-             WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT id, name, token_prefix, created_at, last_used_at, expires_at, revoked_at \
+             FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(self.reader())
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let token = AdminToken {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            token_prefix: r.try_get(2)?,
-            created_at: r.try_get(3)?,
-            last_used_at: r.try_get(4)?,
-        };
+        let token = token_from_row(&r)?;
         if token
             .last_used_at
             .is_none_or(|t| now - t >= TOKEN_TOUCH_INTERVAL_MS)
@@ -132,4 +155,16 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn token_from_row(r: &sqlx::any::AnyRow) -> Result<AdminToken, StoreError> {
+    Ok(AdminToken {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        token_prefix: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        last_used_at: r.try_get(4)?,
+        expires_at: r.try_get(5)?,
+        revoked_at: r.try_get(6)?,
+    })
 }

@@ -170,3 +170,52 @@ async fn serve_with_no_configuration_runs_on_sqlite_and_stops_on_sigterm() {
         "warned about the random secret: {log}"
     );
 }
+
+both_backends! {
+    async fn tokens_can_be_listed_revoked_and_made_to_expire(db) {
+        let url = db.url.expose().to_string();
+        let app = TestApp::spawn(db).await;
+        let env = [("DATABASE_URL", url.as_str())];
+        let create = |args: &[&str]| {
+            let out = process::run(args, &env);
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        let laptop = create(&["admin", "create-token", "--name", "laptop"]);
+        let ci = create(&["admin", "create-token", "--name", "ci", "--expires-in", "90d"]);
+        // Expired a millisecond after it was made: long gone by the time it is used.
+        let brief = create(&["admin", "create-token", "--name", "brief", "--expires-in", "1ms"]);
+        let status = |token: String| {
+            let app = &app;
+            async move {
+                app.client.get(app.url("/api/admin/markets")).bearer_auth(token).send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(status(laptop.clone()).await, 200);
+        assert_eq!(status(ci.clone()).await, 200);
+        assert_eq!(status(brief.clone()).await, 401, "an expired token is refused");
+
+        let listing = create(&["admin", "list-tokens"]);
+        let row = |name: &str| listing.lines().find(|l| l.split('\t').nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{listing}")).to_string();
+        assert!(row("laptop").ends_with("\tactive"), "{listing}");
+        assert!(row("ci").ends_with("\tactive"), "{listing}");
+        assert!(!row("ci").split('\t').nth(5).unwrap().starts_with('-'), "expiry shown: {listing}");
+        assert!(row("brief").ends_with("\texpired"), "{listing}");
+        assert!(!listing.contains(&laptop) && !listing.contains(&ci), "tokens never listed");
+
+        let laptop_id = row("laptop").split('\t').next().unwrap().to_string();
+        let out = create(&["admin", "revoke-token", &laptop_id]);
+        assert_eq!(out, format!("admin token {laptop_id} revoked"));
+        assert_eq!(status(laptop.clone()).await, 401, "revoked at once");
+        assert_eq!(status(ci.clone()).await, 200, "the others keep working");
+        assert!(create(&["admin", "list-tokens"]).lines().any(|l| l.starts_with(&format!("{laptop_id}\t")) && l.ends_with("\trevoked")));
+        let again = process::run(&["admin", "revoke-token", &laptop_id], &env);
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("no live admin token"));
+        let bad = process::run(&["admin", "create-token", "--name", "x", "--expires-in", "soon"], &env);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("--expires-in"));
+        app.stop().await;
+    }
+}
