@@ -66,6 +66,8 @@ pub struct Config {
     /// Whether this instance runs a delivery worker (`LEADROUTER_DELIVERY=off`: ingest and
     /// routing only, e.g. for instances dedicated to taking leads in).
     pub delivery_enabled: bool,
+    /// Limits of the HTTP server (slow and greedy clients).
+    pub http: crate::http_server::HttpLimits,
 }
 
 /// All the problems found, one per bad variable.
@@ -243,6 +245,50 @@ impl Config {
                 Some(other) => Err(format!("\"{other}\" is not one of: on, off")),
             },
         );
+        let positive = |name: &str, default: usize, errors: &mut Vec<String>| {
+            check(
+                errors,
+                name,
+                var(name).map_or(Ok(default), |v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| format!("\"{v}\" is not a whole number of at least 1"))
+                }),
+            )
+            .unwrap_or(default)
+        };
+        let timeout = |name: &str, default: Duration, errors: &mut Vec<String>| {
+            check(
+                errors,
+                name,
+                var(name).map_or(Ok(default), |v| {
+                    parse_duration(&v).and_then(|d| {
+                        if d.is_zero() {
+                            Err("must be longer than 0".into())
+                        } else {
+                            Ok(d)
+                        }
+                    })
+                }),
+            )
+            .unwrap_or(default)
+        };
+        let http = crate::http_server::HttpLimits {
+            header_timeout: timeout(
+                "LEADROUTER_HTTP_HEADER_TIMEOUT",
+                Duration::from_secs(10),
+                &mut errors,
+            ),
+            body_timeout: timeout(
+                "LEADROUTER_HTTP_BODY_TIMEOUT",
+                Duration::from_secs(30),
+                &mut errors,
+            ),
+            max_header_bytes: positive("LEADROUTER_HTTP_MAX_HEADER_BYTES", 16 * 1024, &mut errors),
+            max_connections: positive("LEADROUTER_HTTP_MAX_CONNECTIONS", 1024, &mut errors),
+        };
         let log_format = check(
             &mut errors,
             "LEADROUTER_LOG_FORMAT",
@@ -308,6 +354,7 @@ impl Config {
                 log_format,
                 pause_after_failures,
                 delivery_enabled,
+                http,
             }),
             _ => Err(ConfigErrors(errors)),
         }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod http_server;
 pub mod import;
 pub mod router;
 pub mod startup;

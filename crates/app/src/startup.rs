@@ -192,7 +192,8 @@ pub async fn serve_with(
         database = %config.database_url,
         "leadrouter listening"
     );
-    let server = axum::serve(listener, leadrouter_web::app(state)).with_graceful_shutdown(shutdown);
+    let server =
+        crate::http_server::serve(listener, leadrouter_web::app(state), config.http, shutdown);
     // Every task is watched: one that stops on its own is an error, never silence.
     tokio::select! {
         served = server => served.context("HTTP server")?,
