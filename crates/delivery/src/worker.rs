@@ -13,7 +13,7 @@ use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -65,13 +65,23 @@ pub struct Ready {
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// Starts sends within the global and per-partner limits.
+/// Starts sends within the global and per-partner limits. A delivery whose partner has no
+/// free slot waits in that partner's queue without holding a global slot, so a slow partner
+/// fills only its own slots and never delays another partner's leads.
 struct Launcher {
     worker: Arc<DeliveryWorker>,
     global: Arc<Semaphore>,
     per_partner: HashMap<i64, Arc<Semaphore>>,
+    waiting: HashMap<i64, VecDeque<Waiting>>,
     in_flight: JoinSet<()>,
     settler: Settler,
+}
+
+/// A delivery leased to us, waiting for a slot of its partner.
+struct Waiting {
+    delivery: ClaimedDelivery,
+    lead: Option<LeadRecord>,
+    partner: Option<Arc<Partner>>,
 }
 
 impl Launcher {
@@ -92,32 +102,94 @@ impl Launcher {
         }
     }
 
-    /// Waits for a free slot, then sends in the background.
+    /// Sends at once if the partner has a free slot (waiting for a global one), else queues
+    /// the delivery behind that partner's sends.
     async fn launch(
         &mut self,
         d: ClaimedDelivery,
         lead: Option<LeadRecord>,
         partner: Option<Arc<Partner>>,
     ) {
-        let Ok(permit) = Arc::clone(&self.global).acquire_owned().await else {
-            return;
-        };
+        let partner_id = d.partner_id;
+        let queue = self.waiting.entry(partner_id).or_default();
+        queue.push_back(Waiting {
+            delivery: d,
+            lead,
+            partner,
+        });
+        self.pump_partner(partner_id).await;
+    }
+
+    fn gate(&mut self, partner_id: i64) -> Arc<Semaphore> {
         let max_per_partner = self.worker.settings.max_per_partner;
-        let partner_gate = Arc::clone(
+        Arc::clone(
             self.per_partner
-                .entry(d.partner_id)
+                .entry(partner_id)
                 .or_insert_with(|| Arc::new(Semaphore::new(max_per_partner))),
-        );
+        )
+    }
+
+    /// Starts what a partner's free slots allow, from the head of its queue.
+    async fn pump_partner(&mut self, partner_id: i64) {
+        let gate = self.gate(partner_id);
+        loop {
+            let Some(queue) = self.waiting.get_mut(&partner_id) else {
+                return;
+            };
+            if queue.is_empty() {
+                self.waiting.remove(&partner_id);
+                return;
+            }
+            // The partner's slot first: a send that would wait for its partner never holds
+            // one of the slots every partner shares.
+            let Ok(mine) = Arc::clone(&gate).try_acquire_owned() else {
+                return;
+            };
+            let Some(next) = queue.pop_front() else {
+                return;
+            };
+            let Ok(global) = Arc::clone(&self.global).acquire_owned().await else {
+                return;
+            };
+            self.spawn(next, global, mine);
+        }
+    }
+
+    /// Starts waiting deliveries of every partner that has a free slot now.
+    async fn pump(&mut self) {
+        let partners: Vec<i64> = self.waiting.keys().copied().collect();
+        for p in partners {
+            self.pump_partner(p).await;
+        }
+    }
+
+    /// Partners with a full queue here: a claim leaves their deliveries in the database
+    /// for later, so that it brings deliveries other partners can take now.
+    fn saturated(&self) -> Vec<i64> {
+        let max = self.worker.settings.max_per_partner;
+        self.waiting
+            .iter()
+            .filter(|(_, q)| q.len() >= max)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn spawn(
+        &mut self,
+        w: Waiting,
+        global: tokio::sync::OwnedSemaphorePermit,
+        mine: tokio::sync::OwnedSemaphorePermit,
+    ) {
         let worker = Arc::clone(&self.worker);
         let settler = self.settler.clone();
         self.in_flight.spawn(async move {
-            let _global = permit;
-            let Ok(_mine) = partner_gate.acquire_owned().await else { return };
+            let _slots = (global, mine);
+            let d = w.delivery;
             if !time_to_send(d.lease_until, worker.clock.now_ms(), worker.settings.timeout) {
                 tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");
                 return;
             }
-            if let Err(e) = worker.deliver(&d, lead, partner, &settler).await {
+            if let Err(e) = worker.deliver(&d, w.lead, w.partner, &settler).await {
                 tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
             }
         });
@@ -140,6 +212,7 @@ impl DeliveryWorker {
             worker: Arc::clone(&me),
             global: Arc::new(Semaphore::new(me.settings.max_in_flight)),
             per_partner: HashMap::new(),
+            waiting: HashMap::new(),
             in_flight: JoinSet::new(),
             settler,
         };
@@ -149,6 +222,7 @@ impl DeliveryWorker {
         let mut claim = true;
         loop {
             while launcher.in_flight.try_join_next().is_some() {}
+            launcher.pump().await;
             let free = launcher.global.available_permits();
             // Under load, claim in batches: wait until a quarter of the slots are free
             // rather than claiming one delivery per finished send.
@@ -158,9 +232,10 @@ impl DeliveryWorker {
                 let claim = format!("{claim_id}-{claim_seq}");
                 let now = me.clock.now_ms();
                 let lease = me.settings.lease().as_millis() as i64;
+                let saturated = launcher.saturated();
                 match me
                     .store
-                    .claim_deliveries(now, lease, free as i64, &claim)
+                    .claim_deliveries_except(now, lease, free as i64, &claim, &saturated)
                     .await
                 {
                     Ok(claimed) => {

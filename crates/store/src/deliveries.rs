@@ -84,8 +84,25 @@ impl Store {
         limit: i64,
         claim: &str,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.claim_deliveries_except(now, lease_ms, limit, claim, &[])
+            .await
+    }
+
+    /// [`Store::claim_deliveries`], leaving the deliveries of the `except` partners (whose
+    /// slots are full in the claiming worker) for a later claim.
+    pub async fn claim_deliveries_except(
+        &self,
+        now: EpochMillis,
+        lease_ms: i64,
+        limit: i64,
+        claim: &str,
+        except: &[i64],
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let _turn = self.background_turn().await;
-        let rows = sqlx::query(dialect::claim_deliveries_sql(self.backend()))
+        let sql = dialect::claim_deliveries_sql(self.backend(), except);
+        let persistent = except.is_empty();
+        let rows = sqlx::query(&sql)
+            .persistent(persistent)
             .bind(now + lease_ms)
             .bind(claim)
             .bind(now)

@@ -43,23 +43,25 @@ pub(crate) fn claim_routable_sql(backend: Backend) -> &'static str {
 /// Claims due deliveries of active partners: `lease_until = $1`, `lease_owner = $2`. A
 /// claimed delivery is next due when its lease ends (should its worker die), which keeps
 /// leased rows out of the due range of the index.
-pub(crate) fn claim_deliveries_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "UPDATE deliveries SET lease_until = $1, next_attempt_at = $1, lease_owner = $2 WHERE id IN (\
-             SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-             AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \
-             ORDER BY d.next_attempt_at, d.id LIMIT $4) \
-             RETURNING id, lead_id, partner_id, attempt_count"
-        }
-        Backend::Postgres => {
-            "UPDATE deliveries SET lease_until = $1, next_attempt_at = $1, lease_owner = $2 WHERE id IN (\
-             SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-             AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' \
-             ORDER BY d.next_attempt_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
-             RETURNING id, lead_id, partner_id, attempt_count"
-        }
-    }
+/// Claims due deliveries; those of the `except` partners are left alone (the ids are
+/// integers, written into the text).
+pub(crate) fn claim_deliveries_sql(backend: Backend, except: &[i64]) -> String {
+    let skip = if except.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = except.iter().map(i64::to_string).collect();
+        format!("AND d.partner_id NOT IN ({}) ", ids.join(", "))
+    };
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+    };
+    format!(
+        "UPDATE deliveries SET lease_until = $1, next_attempt_at = $1, lease_owner = $2 WHERE id IN (\
+         SELECT d.id FROM deliveries d JOIN partners p ON p.id = d.partner_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+         AND (d.lease_until IS NULL OR d.lease_until <= $3) AND p.status = 'active' {skip}\
+         ORDER BY d.next_attempt_at, d.id LIMIT $4{lock}) \
+         RETURNING id, lead_id, partner_id, attempt_count"
+    )
 }

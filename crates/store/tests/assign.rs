@@ -137,6 +137,12 @@ async fn scenario(db: TestDatabase) {
         .collect();
     claimed.sort_unstable();
     assert_eq!(claimed, delivered, "only the unleased deliveries");
+    // A worker whose slots for this partner are full leaves its deliveries alone.
+    let skipped = store
+        .claim_deliveries_except(NOW + 10_001, 1_000, 100, "busy", &[partner_id])
+        .await
+        .unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
     let later: Vec<i64> = store
         .claim_deliveries(NOW + 10_001, 1_000, 100, "worker")
         .await
