@@ -35,9 +35,16 @@ pub struct WorkerSettings {
     pub drain_deadline: Duration,
 }
 
+/// Time left between a send's deadline and its lease end, to record the answer: a send
+/// that cannot end this long before the lease does is not started (another worker could
+/// claim the delivery meanwhile, and the partner would get the lead twice).
+pub const SETTLE_MARGIN: Duration = Duration::from_secs(10);
+
 impl WorkerSettings {
+    /// A claim lasts the timeout, the margin to record the answer, and up to 10 s of waiting
+    /// for a slot of the partner.
     pub fn lease(&self) -> Duration {
-        self.timeout + Duration::from_secs(5)
+        self.timeout + SETTLE_MARGIN + Duration::from_secs(10)
     }
 }
 
@@ -196,11 +203,11 @@ impl Launcher {
     }
 }
 
-/// Whether a send started now ends (timeout included, with a second to record it) before
-/// the lease does. After that another worker may have claimed the delivery, and sending
-/// too would deliver the lead twice: this one leaves it to the next claim.
+/// Whether a send started now ends (timeout included) [`SETTLE_MARGIN`] before the lease
+/// does. After that another worker may have claimed the delivery, and sending too would
+/// deliver the lead twice: this one leaves it to the next claim.
 fn time_to_send(lease_until: i64, now: i64, timeout: Duration) -> bool {
-    now + timeout.as_millis() as i64 + 1_000 <= lease_until
+    now + (timeout + SETTLE_MARGIN).as_millis() as i64 <= lease_until
 }
 
 impl DeliveryWorker {
@@ -545,13 +552,23 @@ mod tests {
 
     #[test]
     fn a_send_starts_only_if_it_ends_within_the_lease() {
-        let timeout = Duration::from_secs(5);
-        // Claimed for timeout + 5 s: plenty of time at once...
-        assert!(time_to_send(10_000, 0, timeout));
-        // ...still enough after waiting 4 s for a free slot...
-        assert!(time_to_send(10_000, 4_000, timeout));
-        // ...but not once the send could outlast the lease.
-        assert!(!time_to_send(10_000, 4_001, timeout));
-        assert!(!time_to_send(10_000, 12_000, timeout));
+        let settings = WorkerSettings {
+            retry_schedule: vec![],
+            timeout: Duration::from_secs(5),
+            pause_after_failures: 10,
+            max_in_flight: 1,
+            max_per_partner: 1,
+            retry_after_cap: Duration::ZERO,
+            drain_deadline: Duration::ZERO,
+        };
+        let (timeout, lease) = (settings.timeout, settings.lease().as_millis() as i64);
+        assert_eq!(lease, 25_000, "timeout + 10 s to record + 10 s to wait");
+        // Plenty of time at once...
+        assert!(time_to_send(lease, 0, timeout));
+        // ...still enough after waiting 10 s for a free slot...
+        assert!(time_to_send(lease, 10_000, timeout));
+        // ...but not once the answer could not be recorded 10 s before the lease ends.
+        assert!(!time_to_send(lease, 10_001, timeout));
+        assert!(!time_to_send(lease, 24_000, timeout));
     }
 }

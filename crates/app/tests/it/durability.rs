@@ -84,18 +84,53 @@ both_backends! {
                 .send().await.unwrap().json().await.unwrap();
             ids.insert(r["lead_id"].as_i64().unwrap().to_string());
         }
-        crate::support::eventually("deliveries in flight", || async { (rx.requests().len() >= 3).then_some(()) }).await;
+        let store = Store::connect(&db.url).await.unwrap();
+        crate::support::eventually("some delivered, others in flight", || async {
+            let c = store.lead_status_counts().await.unwrap();
+            (c.get("delivered").copied().unwrap_or(0) >= 3).then_some(())
+        }).await;
         server.kill();
+        // What was recorded as delivered before the crash is never sent again.
+        let settled: Vec<String> = store
+            .list_leads(&LeadFilter { status: Some("delivered".into()), limit: 100, ..LeadFilter::default() })
+            .await.unwrap().iter().map(|l| l.id.to_string()).collect();
 
         let server = Server::start(&env, dir.path());
-        let store = Store::connect(&db.url).await.unwrap();
         crate::support::eventually_within(Duration::from_secs(40), "every lead delivered after the restart", || async {
             let c = store.lead_status_counts().await.unwrap();
             (c.get("delivered") == Some(&20)).then_some(())
         })
         .await;
-        let seen: BTreeSet<String> = rx.requests().iter().map(|r| r.headers["idempotency-key"].to_str().unwrap().to_string()).collect();
+        // Receipts per lead, as the partner counts them. Delivery is at least once: a send
+        // whose 2xx came back as the process died is sent again after the restart, with the
+        // same webhook-id, Idempotency-Key and body, so the partner can drop the repeat.
+        let mut receipts: std::collections::BTreeMap<String, Vec<(String, Vec<u8>)>> = Default::default();
+        for r in rx.requests() {
+            let key = r.headers["idempotency-key"].to_str().unwrap().to_string();
+            let webhook_id = r.headers["webhook-id"].to_str().unwrap().to_string();
+            receipts.entry(key).or_default().push((webhook_id, r.body.to_vec()));
+        }
+        let seen: BTreeSet<String> = receipts.keys().cloned().collect();
         assert_eq!(seen, ids, "the partner saw every lead's Idempotency-Key");
+        for key in &settled {
+            assert_eq!(receipts[key].len(), 1, "lead {key} was delivered before the crash, and sent again");
+        }
+        let mut repeated = 0;
+        for (key, got) in &receipts {
+            assert!(got.iter().all(|(id, _)| id == key), "lead {key}: webhook-id is the lead id");
+            assert!(got.iter().all(|(_, body)| *body == got[0].1), "lead {key}: a repeat is the same body");
+            if got.len() > 1 {
+                repeated += 1;
+            }
+        }
+        eprintln!(
+            "crash report: {} leads, {} recorded delivered before the crash (each received once), \
+             {} receipts, {repeated} leads received more than once (in flight at the crash; \
+             each repeat with the same webhook-id and body)",
+            receipts.len(),
+            settled.len(),
+            receipts.values().map(Vec::len).sum::<usize>()
+        );
         for id in &ids {
             let deliveries = store.lead_deliveries(id.parse().unwrap()).await.unwrap();
             let delivered = deliveries.iter().filter(|d| d.status == "delivered").count();
