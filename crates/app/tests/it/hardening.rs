@@ -549,3 +549,35 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn the_guides_phone_reaches_partners_in_each_of_the_guides_formats(db) {
+        // The same phone three times: dedupe off, so each is a lead of its own.
+        let app = delivering(db, &[("LEADROUTER_DEDUPE_WINDOW", "0")]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let mut want = std::collections::BTreeMap::new();
+        for (format, path, phone) in [
+            ("International (+1234567890)", "/international", "+491234567890"),
+            ("National", "/national", "491234567890"),
+            ("Local", "/local", "49-123-456-7890"),
+        ] {
+            partner(&app, path, &rx.url("partner.test", path), json!({
+                "Phone Format": format, "Required Fields": "name,email,phone,country"})).await;
+            want.insert(path.to_string(), phone.to_string());
+        }
+        let token = webhook_source(&app).await;
+        for i in 0..3 {
+            let mut lead = guide_lead();
+            lead["email"] = json!(format!("john{i}@email.com"));
+            let (status, r) = app.send_lead(&token, lead).await;
+            assert_eq!(status, 202, "{r}");
+            lead_in(&app, &r["lead_id"], "delivered").await;
+        }
+        let got: std::collections::BTreeMap<String, String> = rx.requests().iter().map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            (r.path.clone(), body["phone"].as_str().unwrap().to_string())
+        }).collect();
+        assert_eq!(got, want, "one lead each (lowest count first), in its own format");
+        app.stop().await;
+    }
+}
