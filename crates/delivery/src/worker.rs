@@ -170,6 +170,19 @@ impl Launcher {
         }
     }
 
+    /// How many more deliveries a claim may bring: the shared slots less those in flight
+    /// and those waiting, where each partner's queue counts up to its own slot count (a
+    /// longer queue is the partner's own backlog; claims skip that partner anyway).
+    fn room_for_claims(&self) -> usize {
+        let max = self.worker.settings.max_per_partner;
+        let waiting: usize = self.waiting.values().map(|q| q.len().min(max)).sum();
+        self.worker
+            .settings
+            .max_in_flight
+            .saturating_sub(self.in_flight.len() + waiting)
+            .min(self.global.available_permits())
+    }
+
     /// Partners with a full queue here: a claim leaves their deliveries in the database
     /// for later, so that it brings deliveries other partners can take now.
     fn saturated(&self) -> Vec<i64> {
@@ -230,7 +243,7 @@ impl DeliveryWorker {
         loop {
             while launcher.in_flight.try_join_next().is_some() {}
             launcher.pump().await;
-            let free = launcher.global.available_permits();
+            let free = launcher.room_for_claims();
             // Under load, claim in batches: wait until a quarter of the slots are free
             // rather than claiming one delivery per finished send.
             let room = free > 0 && free * 4 >= me.settings.max_in_flight;
