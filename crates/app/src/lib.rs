@@ -5,6 +5,5 @@ pub mod cli;
 pub mod config;
 pub mod http_server;
 pub mod import;
-pub mod router;
 pub mod startup;
 pub mod telemetry;

@@ -1,80 +1,26 @@
-//! Fetches Facebook Lead Ads leads from the Graph API after Facebook told us of them, and
-//! stores them through the same validation and ingest path as every other lead.
+//! The Facebook Graph API client: fetches one Lead Ads lead by its `leadgen_id`.
 
-use leadrouter_core::clock::Clock;
-use leadrouter_core::facebook::graph_lead_fields;
-use leadrouter_core::lead::normalize_lead;
-use leadrouter_core::retry::next_delay;
-use leadrouter_store::facebook::FacebookNotification;
-use leadrouter_store::ingest::Ingestor;
-use leadrouter_store::leads::Submission;
-use leadrouter_store::Store;
-use serde_json::json;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use crate::outbound::describe;
 
-pub struct FacebookFetcher {
-    pub store: Store,
-    pub ingestor: Ingestor,
-    pub clock: Arc<dyn Clock>,
-    pub http: reqwest::Client,
-    /// e.g. `https://graph.facebook.com/v21.0`
-    pub graph_url: String,
-    /// Delays between fetch attempts; when used up the notification fails (and is recorded).
-    pub retry_schedule: Vec<Duration>,
-    pub wake: Arc<Notify>,
-}
-
-/// How long a claimed notification is ours before another fetcher may take it.
-const LEASE_MS: i64 = 60_000;
-/// Polling fallback when nothing wakes us.
-const IDLE_POLL: Duration = Duration::from_secs(2);
-
-enum Fetch {
+/// What one fetch came to.
+#[derive(Debug)]
+pub enum Fetch {
     Lead(serde_json::Value),
     /// Worth another try later.
     Transient(String),
 }
 
-impl FacebookFetcher {
-    pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            loop {
-                if shutdown.is_cancelled() {
-                    return;
-                }
-                match self
-                    .store
-                    .claim_facebook_notification(self.clock.now_ms(), LEASE_MS)
-                    .await
-                {
-                    Ok(Some(n)) => self.process(n).await,
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "claiming Facebook notifications failed");
-                        break;
-                    }
-                }
-            }
-            let pause = match self.store.next_facebook_due().await {
-                Ok(Some(due)) => {
-                    let wait = (due - self.clock.now_ms()).max(0) as u64;
-                    Duration::from_millis(wait).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
+/// The Graph API at `base_url` (e.g. `https://graph.facebook.com/v21.0`), through a client
+/// built by [`crate::outbound::Outbound`].
+#[derive(Clone)]
+pub struct GraphClient {
+    pub http: reqwest::Client,
+    pub base_url: String,
+}
 
-    async fn fetch(&self, leadgen_id: &str, access_token: &str) -> Fetch {
-        let url = format!("{}/{}", self.graph_url, leadgen_id);
+impl GraphClient {
+    pub async fn fetch_lead(&self, leadgen_id: &str, access_token: &str) -> Fetch {
+        let url = format!("{}/{}", self.base_url, leadgen_id);
         let response = self
             .http
             .get(&url)
@@ -92,135 +38,14 @@ impl FacebookFetcher {
                 Ok(v) => Fetch::Lead(v),
                 Err(e) => Fetch::Transient(format!(
                     "unreadable Graph API answer: {}",
-                    crate::outbound::describe(&e.without_url())
+                    describe(&e.without_url())
                 )),
             },
             Ok(r) => Fetch::Transient(format!("Graph API answered {}", r.status().as_u16())),
             Err(e) => Fetch::Transient(format!(
                 "Graph API unreachable: {}",
-                crate::outbound::describe(&e.without_url())
+                describe(&e.without_url())
             )),
-        }
-    }
-
-    async fn process(&self, n: FacebookNotification) {
-        let result = self.try_process(&n).await;
-        if let Err(e) = result {
-            tracing::warn!(notification = n.id, error = %e, "Facebook notification left for a retry");
-        }
-    }
-
-    async fn try_process(
-        &self,
-        n: &FacebookNotification,
-    ) -> Result<(), leadrouter_store::StoreError> {
-        let now = self.clock.now_ms();
-        let Some(source) = self.store.source(n.source_id).await? else {
-            return self
-                .store
-                .finish_facebook_notification(n.id, "failed", None, Some("source deleted"), now)
-                .await;
-        };
-        let Some(fb) = source.spec.facebook.as_ref() else {
-            return self
-                .store
-                .finish_facebook_notification(
-                    n.id,
-                    "failed",
-                    None,
-                    Some("source has no Facebook settings"),
-                    now,
-                )
-                .await;
-        };
-        let lead = match self.fetch(&n.leadgen_id, &fb.access_token).await {
-            Fetch::Lead(lead) => lead,
-            Fetch::Transient(error) => {
-                let failed = usize::try_from(n.attempts)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1);
-                let unit: f64 = rand::random();
-                let cap = Duration::from_secs(3600);
-                return match next_delay(&self.retry_schedule, failed, unit, None, cap) {
-                    Some(delay) => {
-                        tracing::info!(notification = n.id, attempt = failed, %error, "Graph API fetch failed; will retry");
-                        self.store
-                            .retry_facebook_notification(
-                                n.id,
-                                &error,
-                                now + delay.as_millis() as i64,
-                                now,
-                            )
-                            .await
-                    }
-                    None => {
-                        tracing::warn!(notification = n.id, attempts = failed, %error, "Graph API fetch failed for good");
-                        let reason = json!({"facebook": format!("could not fetch lead {} from the Graph API after {failed} attempts: {error}", n.leadgen_id)});
-                        self.store
-                            .record_rejection(
-                                Some(source.id),
-                                now,
-                                &reason,
-                                Some("application/json"),
-                                n.payload.to_string().as_bytes(),
-                            )
-                            .await?;
-                        self.store
-                            .finish_facebook_notification(n.id, "failed", None, Some(&error), now)
-                            .await
-                    }
-                };
-            }
-        };
-        let catalog = self.store.catalog().await?;
-        let defaults = source.spec.lead_defaults("facebook");
-        let normalized = graph_lead_fields(&lead)
-            .map_err(|e| std::collections::BTreeMap::from([("facebook".to_string(), e)]))
-            .and_then(|fields| normalize_lead(&fields, &defaults, &catalog));
-        match normalized {
-            Ok(mut new_lead) => {
-                new_lead
-                    .external_id
-                    .get_or_insert_with(|| n.leadgen_id.clone());
-                let stored = self
-                    .ingestor
-                    .submit(Submission {
-                        source_id: source.id,
-                        lead: new_lead,
-                        idempotency_key: None,
-                        received_at: now,
-                    })
-                    .await?;
-                tracing::info!(
-                    notification = n.id,
-                    lead_id = stored.id(),
-                    "Facebook lead stored"
-                );
-                self.store
-                    .finish_facebook_notification(n.id, "fetched", Some(stored.id()), None, now)
-                    .await
-            }
-            Err(fields) => {
-                self.store
-                    .record_rejection(
-                        Some(source.id),
-                        now,
-                        &json!(fields),
-                        Some("application/json"),
-                        lead.to_string().as_bytes(),
-                    )
-                    .await?;
-                tracing::info!(notification = n.id, "Facebook lead rejected");
-                self.store
-                    .finish_facebook_notification(
-                        n.id,
-                        "rejected",
-                        None,
-                        Some("validation failed"),
-                        now,
-                    )
-                    .await
-            }
         }
     }
 }

@@ -1,9 +1,8 @@
-//! Outbound HTTPS to partners: name resolution with the SSRF guard, signing, the client,
-//! the retry policy and the worker.
+//! Outbound HTTP: name resolution with the SSRF guard, the shared client builder, the
+//! signed partner sender and the Facebook Graph client. No database, no loops: those are
+//! the engine's.
 
 pub mod client;
 pub mod dns;
 pub mod facebook;
 pub mod outbound;
-pub mod settle;
-pub mod worker;

@@ -14,7 +14,6 @@ pub mod dialect;
 mod error;
 pub mod facebook;
 mod gate;
-pub mod ingest;
 mod intake;
 mod json;
 pub mod leads;

@@ -6,12 +6,9 @@ mod common;
 use common::webhook_source;
 use leadrouter_core::lead::NewLead;
 use leadrouter_core::source::LeadType;
-use leadrouter_store::ingest::{IngestSettings, Ingestor};
-use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
+use leadrouter_store::leads::{Ingested, Submission};
 use leadrouter_store::testing::TestDatabase;
 use leadrouter_store::Store;
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 fn lead(i: usize) -> NewLead {
     NewLead {
@@ -26,76 +23,6 @@ fn lead(i: usize) -> NewLead {
         source_label: None,
         external_id: None,
         custom_fields: Default::default(),
-    }
-}
-
-async fn scenario(db: TestDatabase) {
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let source = store
-        .create_source(&webhook_source("s"), "hash", "prefix", 0)
-        .await
-        .unwrap();
-    let queued = Arc::new(Notify::new());
-    let (ingestor, writer) = Ingestor::start(
-        store.clone(),
-        IngestSettings::default(),
-        Arc::clone(&queued),
-    );
-
-    // On this single-threaded runtime every submission below is queued before the writer
-    // first runs, so all of them must be committed together.
-    let submissions = (0..100).map(|i| {
-        ingestor.submit(Submission {
-            source_id: source.id,
-            lead: lead(i),
-            idempotency_key: None,
-            received_at: 1_000,
-        })
-    });
-    let results = futures::future::join_all(submissions).await;
-    assert_eq!(ingestor.stats(), (1, 100), "100 leads, one commit");
-    let ids: Vec<i64> = results.iter().map(|r| r.as_ref().unwrap().id()).collect();
-    assert!(
-        ids.windows(2).all(|w| w[0] < w[1]),
-        "stored in arrival order"
-    );
-    assert!(results.iter().all(|r| matches!(
-        r,
-        Ok(Ingested::New {
-            status: LeadStatus::Queued,
-            ..
-        })
-    )));
-
-    // A submission the database refuses (no such source) fails alone.
-    let mixed = (0..10).map(|i| {
-        let source_id = if i == 4 { 999_999 } else { source.id };
-        ingestor.submit(Submission {
-            source_id,
-            lead: lead(100 + i),
-            idempotency_key: None,
-            received_at: 2_000,
-        })
-    });
-    let results = futures::future::join_all(mixed).await;
-    assert!(results[4].is_err());
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 9);
-
-    drop(ingestor);
-    writer.await.unwrap();
-    store.close().await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn concurrent_leads_share_one_commit_sqlite() {
-    scenario(TestDatabase::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn concurrent_leads_share_one_commit_postgres() {
-    if let Some(db) = TestDatabase::postgres().await {
-        scenario(db).await;
     }
 }
 

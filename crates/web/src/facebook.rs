@@ -122,7 +122,7 @@ async fn notify(
         .insert_facebook_notifications(source.id, &changes, received_at)
         .await?;
     if new > 0 {
-        state.facebook_wake().notify_one();
+        state.signals().facebook_pending();
     }
     tracing::info!(
         source_id = source.id,

@@ -3,13 +3,14 @@ use leadrouter_core::clock::Clock;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::dns::Resolve;
-use leadrouter_store::ingest::Ingestor;
+use leadrouter_engine::ingest::Ingestor;
+use leadrouter_engine::signals::Signals;
 use leadrouter_store::sources::Source;
 use leadrouter_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, RwLock};
+use tokio::sync::RwLock;
 
 /// What the HTTP layer needs to know of the configuration.
 #[derive(Debug, Clone)]
@@ -26,12 +27,8 @@ pub struct AppDeps {
     pub clock: Arc<dyn Clock>,
     pub resolver: Arc<dyn Resolve>,
     pub ingestor: Ingestor,
-    /// Woken when Facebook notifications are waiting to be fetched.
-    pub facebook_wake: Arc<Notify>,
-    /// Woken when held leads may have become routable.
-    pub router_wake: Arc<Notify>,
-    /// Woken when a delivery is due at once.
-    pub delivery_wake: Arc<Notify>,
+    /// Wakes the engine's loops.
+    pub signals: Signals,
     /// Sends to partners (for test leads).
     pub sender: Sender,
     pub settings: WebSettings,
@@ -88,26 +85,8 @@ impl AppState {
         &self.inner.deps.ingestor
     }
 
-    pub fn facebook_wake(&self) -> &Notify {
-        &self.inner.deps.facebook_wake
-    }
-
-    /// Makes a market's held leads due now and wakes the router: something changed that
-    /// may let a partner take them.
-    pub async fn recheck_held(
-        &self,
-        country: Option<&str>,
-        niche: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.store()
-            .recheck_held(country, niche, self.now_ms())
-            .await?;
-        self.inner.deps.router_wake.notify_one();
-        Ok(())
-    }
-
-    pub fn wake_router(&self) {
-        self.inner.deps.router_wake.notify_one();
+    pub fn signals(&self) -> &Signals {
+        &self.inner.deps.signals
     }
 
     pub fn partner_limits(&self) -> &crate::partner_api::PartnerLimits {
@@ -116,10 +95,6 @@ impl AppState {
 
     pub fn sender(&self) -> &Sender {
         &self.inner.deps.sender
-    }
-
-    pub fn wake_delivery(&self) {
-        self.inner.deps.delivery_wake.notify_one();
     }
 
     pub fn settings(&self) -> &WebSettings {

@@ -220,7 +220,7 @@ async fn retry(
         )));
     }
     tracing::info!(lead_id = id, "lead retried by an operator");
-    state.wake_router();
+    state.signals().routing_changed();
     Ok(Json(
         json!({"success": true, "lead_id": id, "status": "queued"}),
     ))
@@ -334,7 +334,7 @@ async fn assign(
                 over_cap,
                 "lead assigned by an operator"
             );
-            state.wake_delivery();
+            state.signals().delivery_due();
             Ok(Json(
                 json!({"success": true, "lead_id": id, "partner_id": partner.id,
                 "delivery_id": delivery_id, "status": "assigned", "over_cap": over_cap, "warnings": warnings}),

@@ -17,8 +17,8 @@ use leadrouter_core::routing::LeadFacts;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_core::transform::payload;
-use leadrouter_delivery::worker::fail_over_pending;
-use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner, PartnerStatus};
+use leadrouter_engine::actions;
+use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -140,9 +140,14 @@ async fn create(
         )
         .await?;
     tracing::info!(partner_id = partner.id, "partner created");
-    state
-        .recheck_held(Some(&spec.country), Some(&spec.niche))
-        .await?;
+    actions::recheck_held(
+        state.store(),
+        state.signals(),
+        Some(&spec.country),
+        Some(&spec.niche),
+        state.now_ms(),
+    )
+    .await?;
     let mut body = one(&state, &partner).await?;
     body.insert("api_key".into(), json!(api_key));
     body.insert("signing_secret".into(), json!(signing_secret));
@@ -193,9 +198,14 @@ async fn update(
         .update_partner(id, &spec, state.now_ms())
         .await?;
     tracing::info!(partner_id = id, "partner updated");
-    state
-        .recheck_held(Some(&spec.country), Some(&spec.niche))
-        .await?;
+    actions::recheck_held(
+        state.store(),
+        state.signals(),
+        Some(&spec.country),
+        Some(&spec.niche),
+        state.now_ms(),
+    )
+    .await?;
     let mut body = one(&state, &partner).await?;
     body.insert("warnings".into(), json!(warnings));
     Ok(success(body))
@@ -206,14 +216,8 @@ async fn remove(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    state.store().delete_partner(id, state.now_ms()).await?;
-    tracing::info!(partner_id = id, "partner deleted");
     // Its waiting deliveries would never be sent: their leads go to another partner.
-    let moved =
-        fail_over_pending(state.store(), id, "the partner was deleted", state.now_ms()).await?;
-    if moved > 0 {
-        state.wake_router();
-    }
+    actions::delete_partner(state.store(), state.signals(), id, state.now_ms()).await?;
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
@@ -222,26 +226,15 @@ async fn pause(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let p = state
-        .store()
-        .set_partner_status(
-            id,
-            PartnerStatus::Paused,
-            Some("paused by an operator"),
-            state.now_ms(),
-        )
-        .await?;
-    tracing::info!(partner_id = id, "partner paused");
-    let moved = fail_over_pending(
+    let p = actions::pause_partner(
         state.store(),
+        state.signals(),
         id,
-        "the partner was paused by an operator",
+        "paused by an operator",
         state.now_ms(),
     )
-    .await?;
-    if moved > 0 {
-        state.wake_router();
-    }
+    .await?
+    .ok_or(ApiError::NotFound("no such partner"))?;
     Ok(success(one(&state, &p).await?))
 }
 
@@ -250,14 +243,7 @@ async fn resume(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let p = state
-        .store()
-        .set_partner_status(id, PartnerStatus::Active, None, state.now_ms())
-        .await?;
-    tracing::info!(partner_id = id, "partner resumed");
-    state
-        .recheck_held(Some(&p.spec.country), Some(&p.spec.niche))
-        .await?;
+    let p = actions::resume_partner(state.store(), state.signals(), id, state.now_ms()).await?;
     Ok(success(one(&state, &p).await?))
 }
 

@@ -3,20 +3,22 @@
 //! §5): delivered; retried on the schedule; rejected or failed, releasing the reservation
 //! so that the lead fails over; a partner paused on 410 or after too many failures in a row.
 
-use crate::client::{AttemptResult, Sender};
+use crate::actions::pause_partner;
 use crate::settle::Settler;
+use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::outcome::{classify, Verdict};
 use leadrouter_core::retry::next_delay;
 use leadrouter_core::transform::payload;
+use leadrouter_delivery::client::{AttemptResult, Sender};
 use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
 use leadrouter_store::leads::LeadRecord;
-use leadrouter_store::partners::{Partner, PartnerStatus};
+use leadrouter_store::partners::Partner;
 use leadrouter_store::{Store, StoreError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -53,10 +55,7 @@ pub struct DeliveryWorker {
     pub clock: Arc<dyn Clock>,
     pub sender: Sender,
     pub settings: WorkerSettings,
-    /// Woken when a delivery is due now.
-    pub wake: Arc<Notify>,
-    /// Woken when a lead goes back to routing.
-    pub router_wake: Arc<Notify>,
+    pub signals: Signals,
     /// Deliveries the router of this process created already leased to us, with what
     /// sending them needs: sent at once, without a claim or a read.
     pub handoff: Option<mpsc::Receiver<Vec<Ready>>>,
@@ -309,7 +308,7 @@ impl DeliveryWorker {
             };
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = me.wake.notified() => {}
+                _ = me.signals.delivery_wanted() => {}
                 _ = tokio::time::sleep(pause) => {}
                 Some(_) = launcher.in_flight.join_next(), if !launcher.in_flight.is_empty() => {}
                 Some(ready) = handed => {
@@ -371,7 +370,7 @@ impl DeliveryWorker {
             self.store
                 .finish_unsuccessfully(d, "failed", "the lead or the partner no longer exists", now)
                 .await?;
-            self.router_wake.notify_one();
+            self.signals.routing_changed();
             return Ok(());
         };
         let facts = lead.facts();
@@ -469,7 +468,7 @@ impl DeliveryWorker {
                     .finish_unsuccessfully(d, "failed", &error, now)
                     .await?
                 {
-                    self.router_wake.notify_one();
+                    self.signals.routing_changed();
                 }
                 self.count_failure(partner, now).await?;
             }
@@ -479,7 +478,7 @@ impl DeliveryWorker {
                     .finish_unsuccessfully(d, "rejected", &error, now)
                     .await?
                 {
-                    self.router_wake.notify_one();
+                    self.signals.routing_changed();
                 }
             }
             (Verdict::RejectedAndPause, _) => {
@@ -488,7 +487,7 @@ impl DeliveryWorker {
                     .finish_unsuccessfully(d, "rejected", &error, now)
                     .await?
                 {
-                    self.router_wake.notify_one();
+                    self.signals.routing_changed();
                 }
                 self.pause(partner, "the endpoint answered 410 Gone", now)
                     .await?;
@@ -512,51 +511,9 @@ impl DeliveryWorker {
 
     /// Pauses a partner, alerts, and sends its waiting deliveries elsewhere.
     async fn pause(&self, partner: &Partner, reason: &str, now: i64) -> Result<(), StoreError> {
-        let current = self.store.partner(partner.id).await?;
-        if current
-            .as_ref()
-            .is_none_or(|p| p.status == PartnerStatus::Paused)
-        {
-            return Ok(());
-        }
-        self.store
-            .set_partner_status(partner.id, PartnerStatus::Paused, Some(reason), now)
-            .await?;
-        tracing::warn!(partner_id = partner.id, reason, "partner paused");
-        self.store
-            .record_notification(
-                "partner_paused",
-                Some(partner.id),
-                partner.spec.email.as_deref().unwrap_or("operators"),
-                &format!("Partner {} paused", partner.spec.name),
-                &format!("Deliveries to {} were paused: {reason}. Fix the endpoint, then resume the partner.", partner.spec.name),
-                now,
-            )
-            .await?;
-        fail_over_pending(&self.store, partner.id, "the partner was paused", now).await?;
-        self.router_wake.notify_one();
+        pause_partner(&self.store, &self.signals, partner.id, reason, now).await?;
         Ok(())
     }
-}
-
-/// Ends a partner's waiting deliveries (not those in flight) so that their leads go to
-/// another partner. Returns how many.
-pub async fn fail_over_pending(
-    store: &Store,
-    partner_id: i64,
-    why: &str,
-    now: i64,
-) -> Result<usize, StoreError> {
-    let mut moved = 0;
-    for id in store.pending_deliveries_of(partner_id, now).await? {
-        if store
-            .end_delivery_unsuccessfully(id, "failed", why, now)
-            .await?
-        {
-            moved += 1;
-        }
-    }
-    Ok(moved)
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@
 //! commits once (one fsync for all of them), and only then answers each request. Under load
 //! batches grow by themselves; alone, a lead is committed at once.
 
-use crate::leads::{Ingested, Submission};
-use crate::{Store, StoreError};
+use crate::signals::Signals;
+use leadrouter_store::leads::{Ingested, Submission};
+use leadrouter_store::{Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex, Notify};
+use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone, Copy)]
@@ -55,12 +56,12 @@ pub struct Stats {
 }
 
 impl Ingestor {
-    /// Starts the writer. `queued` is notified after each commit that queued new leads, so
-    /// the router can start at once.
+    /// Starts the writer. After each commit that queued new leads the router is signalled,
+    /// so it starts at once.
     pub fn start(
         store: Store,
         settings: IngestSettings,
-        queued: Arc<Notify>,
+        signals: Signals,
     ) -> (Ingestor, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(settings.max_batch * 8);
         let rx = Arc::new(Mutex::new(rx));
@@ -71,7 +72,7 @@ impl Ingestor {
                     store.clone(),
                     settings,
                     Arc::clone(&rx),
-                    Arc::clone(&queued),
+                    signals.clone(),
                     Arc::clone(&stats),
                 ))
             })
@@ -109,7 +110,7 @@ async fn writer(
     store: Store,
     settings: IngestSettings,
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
-    queued: Arc<Notify>,
+    signals: Signals,
     stats: Arc<Stats>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(settings.max_batch);
@@ -151,7 +152,7 @@ async fn writer(
             matches!(
                 r,
                 Ok(Ingested::New {
-                    status: crate::leads::LeadStatus::Queued,
+                    status: leadrouter_store::leads::LeadStatus::Queued,
                     ..
                 })
             )
@@ -161,7 +162,7 @@ async fn writer(
             let _ = job.reply.send(result);
         }
         if any_queued {
-            queued.notify_one();
+            signals.leads_queued();
         }
     }
 }

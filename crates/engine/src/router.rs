@@ -6,11 +6,12 @@
 //! eligible ones, then try to reserve them in that order. The reservation is one guarded
 //! transaction, so a race lost to another lead (or another instance) just means: next.
 
+use crate::signals::Signals;
+use crate::worker::Ready;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::{plan, Candidate, Plan};
 use leadrouter_core::source::LeadType;
-use leadrouter_delivery::worker::Ready;
 use leadrouter_store::deliveries::ClaimedDelivery;
 use leadrouter_store::leads::{LeadRecord, LeadStatus};
 use leadrouter_store::partners::{DayCount, Partner, PartnerStatus};
@@ -21,16 +22,13 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub struct Router {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
-    /// Woken for new leads and for changes that may free a held lead.
-    pub wake: Arc<Notify>,
-    /// Woken after each assignment, for the delivery worker.
-    pub assigned: Arc<Notify>,
+    pub signals: Signals,
     pub hold_max: Duration,
     /// This process's delivery worker, when it runs: assigned leads are handed to it
     /// leased, so that it sends them at once.
@@ -73,7 +71,7 @@ impl Router {
             };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = self.wake.notified() => {}
+                _ = self.signals.routing_wanted() => {}
                 _ = tokio::time::sleep(pause) => {}
             }
         }
@@ -219,7 +217,7 @@ impl Router {
                     );
                 }
             } else {
-                self.assigned.notify_one();
+                self.signals.delivery_due();
             }
             return Ok(());
         }
@@ -295,7 +293,7 @@ impl Router {
             match outcome {
                 Reservation::Assigned { .. } => {
                     tracing::debug!(lead_id, partner_id, "lead assigned");
-                    self.assigned.notify_one();
+                    self.signals.delivery_due();
                     return Ok(());
                 }
                 Reservation::LeadGone => return Ok(()),

@@ -1,0 +1,118 @@
+//! What operators and the loops both do to partners and leads, in one place each: pausing
+//! a partner (by an operator, after a 410, after too many failures), resuming it, deleting
+//! it, and sending a partner's waiting deliveries elsewhere.
+
+use crate::signals::Signals;
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_store::partners::{Partner, PartnerStatus};
+use leadrouter_store::{Store, StoreError};
+
+/// Pauses a partner (if not already paused), records the `partner_paused` notification,
+/// and sends its waiting deliveries to other partners. `None` if the partner is gone.
+pub async fn pause_partner(
+    store: &Store,
+    signals: &Signals,
+    partner_id: i64,
+    reason: &str,
+    now: EpochMillis,
+) -> Result<Option<Partner>, StoreError> {
+    let Some(current) = store.partner(partner_id).await? else {
+        return Ok(None);
+    };
+    if current.status == PartnerStatus::Paused {
+        return Ok(Some(current));
+    }
+    let paused = store
+        .set_partner_status(partner_id, PartnerStatus::Paused, Some(reason), now)
+        .await?;
+    tracing::warn!(partner_id, reason, "partner paused");
+    store
+        .record_notification(
+            "partner_paused",
+            Some(partner_id),
+            paused.spec.email.as_deref().unwrap_or("operators"),
+            &format!("Partner {} paused", paused.spec.name),
+            &format!(
+                "Deliveries to {} were paused: {reason}. Fix the endpoint, then resume the partner.",
+                paused.spec.name
+            ),
+            now,
+        )
+        .await?;
+    fail_over_pending(store, signals, partner_id, "the partner was paused", now).await?;
+    Ok(Some(paused))
+}
+
+/// Resumes a partner and makes its market's held leads due now.
+pub async fn resume_partner(
+    store: &Store,
+    signals: &Signals,
+    partner_id: i64,
+    now: EpochMillis,
+) -> Result<Partner, StoreError> {
+    let p = store
+        .set_partner_status(partner_id, PartnerStatus::Active, None, now)
+        .await?;
+    tracing::info!(partner_id, "partner resumed");
+    recheck_held(
+        store,
+        signals,
+        Some(&p.spec.country),
+        Some(&p.spec.niche),
+        now,
+    )
+    .await?;
+    Ok(p)
+}
+
+/// Deletes a partner (softly: its rows are referenced) and sends its waiting deliveries to
+/// other partners.
+pub async fn delete_partner(
+    store: &Store,
+    signals: &Signals,
+    partner_id: i64,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    store.delete_partner(partner_id, now).await?;
+    tracing::info!(partner_id, "partner deleted");
+    fail_over_pending(store, signals, partner_id, "the partner was deleted", now).await?;
+    Ok(())
+}
+
+/// Makes a market's held leads due now and wakes the router: something changed that may
+/// let a partner take them.
+pub async fn recheck_held(
+    store: &Store,
+    signals: &Signals,
+    country: Option<&str>,
+    niche: Option<&str>,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    store.recheck_held(country, niche, now).await?;
+    signals.routing_changed();
+    Ok(())
+}
+
+/// Ends a partner's waiting deliveries (not those in flight) so that their leads go to
+/// another partner. Returns how many.
+pub async fn fail_over_pending(
+    store: &Store,
+    signals: &Signals,
+    partner_id: i64,
+    why: &str,
+    now: EpochMillis,
+) -> Result<usize, StoreError> {
+    let mut moved = 0;
+    for id in store.pending_deliveries_of(partner_id, now).await? {
+        if store
+            .end_delivery_unsuccessfully(id, "failed", why, now)
+            .await?
+        {
+            moved += 1;
+        }
+    }
+    if moved > 0 {
+        signals.routing_changed();
+    }
+    Ok(moved)
+}

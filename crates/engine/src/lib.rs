@@ -1,0 +1,164 @@
+//! The running system: the ingest writer (group commit), the router, the delivery worker
+//! with its settler, the Facebook fetcher, the signals between them, and the actions that
+//! loops and HTTP handlers share. `store` keeps the data, `delivery` talks HTTP; the loops
+//! that move leads between them live here.
+
+pub mod actions;
+pub mod facebook;
+pub mod ingest;
+pub mod router;
+pub mod settle;
+pub mod signals;
+pub mod worker;
+
+use crate::facebook::FacebookFetcher;
+use crate::ingest::{IngestSettings, Ingestor};
+use crate::router::{Handoff, Router};
+use crate::signals::Signals;
+use crate::worker::{DeliveryWorker, WorkerSettings};
+use leadrouter_core::clock::Clock;
+use leadrouter_delivery::client::Sender;
+use leadrouter_delivery::facebook::GraphClient;
+use leadrouter_store::{Backend, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// How the engine runs (from the configuration).
+#[derive(Clone)]
+pub struct EngineSettings {
+    /// 0 disables dedupe.
+    pub dedupe_window: Duration,
+    pub hold_max: Duration,
+    pub retry_schedule: Vec<Duration>,
+    pub delivery_timeout: Duration,
+    pub pause_after_failures: i64,
+    /// `false`: take leads in and route them, deliver nothing.
+    pub delivery_enabled: bool,
+}
+
+/// What the outside world gives the engine.
+pub struct EngineParts {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub sender: Sender,
+    pub graph: GraphClient,
+}
+
+/// The handles the HTTP layer uses.
+#[derive(Clone)]
+pub struct Engine {
+    pub ingestor: Ingestor,
+    pub signals: Signals,
+}
+
+/// The engine's tasks. Each returns its name when it ends, which before [`Tasks::stop`] is a
+/// fault for the caller to report; the ingest writer is one of them.
+pub struct Tasks {
+    pub set: JoinSet<&'static str>,
+    cancel: CancellationToken,
+}
+
+impl Tasks {
+    /// Asks the loops to stop (the delivery worker finishes what is in flight, up to its
+    /// deadline) and waits for all of them; the ingest writer stops once every
+    /// [`Ingestor`] handle is dropped, after committing what it holds.
+    pub async fn stop(mut self) -> Result<(), tokio::task::JoinError> {
+        self.cancel.cancel();
+        while let Some(done) = self.set.join_next().await {
+            done?;
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    pub fn start(parts: EngineParts, settings: &EngineSettings) -> (Engine, Tasks) {
+        let EngineParts {
+            store,
+            clock,
+            sender,
+            graph,
+        } = parts;
+        let signals = Signals::default();
+        let cancel = CancellationToken::new();
+        let mut set: JoinSet<&'static str> = JoinSet::new();
+        let (ingestor, ingest_writer) = Ingestor::start(
+            store.clone(),
+            IngestSettings {
+                dedupe_window_ms: settings.dedupe_window.as_millis() as i64,
+                writers: match store.backend() {
+                    Backend::Sqlite => 1,
+                    Backend::Postgres => 4,
+                },
+                ..IngestSettings::default()
+            },
+            signals.clone(),
+        );
+        set.spawn(async move {
+            // A panic in the writer is a fault too, not a discarded join.
+            if let Err(e) = ingest_writer.await {
+                tracing::error!(error = %e, "the ingest writer failed");
+            }
+            "the ingest writer"
+        });
+        let fetcher = FacebookFetcher {
+            store: store.clone(),
+            ingestor: ingestor.clone(),
+            clock: Arc::clone(&clock),
+            graph,
+            retry_schedule: settings.retry_schedule.clone(),
+            signals: signals.clone(),
+        }
+        .run(cancel.clone());
+        set.spawn(async move {
+            fetcher.await;
+            "the Facebook fetcher"
+        });
+        let worker_settings = WorkerSettings {
+            retry_schedule: settings.retry_schedule.clone(),
+            timeout: settings.delivery_timeout,
+            pause_after_failures: settings.pause_after_failures,
+            max_in_flight: 256,
+            max_per_partner: 32,
+            retry_after_cap: Duration::from_secs(3600),
+            drain_deadline: settings.delivery_timeout + Duration::from_secs(1),
+        };
+        // Routed leads go straight to this instance's delivery worker.
+        let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
+        let router = Router {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            signals: signals.clone(),
+            hold_max: settings.hold_max,
+            handoff: settings.delivery_enabled.then(|| Handoff {
+                tx: handoff_tx,
+                lease: worker_settings.lease(),
+            }),
+        }
+        .run(cancel.clone());
+        set.spawn(async move {
+            router.await;
+            "the router"
+        });
+        if settings.delivery_enabled {
+            let worker = DeliveryWorker {
+                store,
+                clock,
+                sender,
+                settings: worker_settings,
+                signals: signals.clone(),
+                handoff: Some(handoff_rx),
+            }
+            .run(cancel.clone());
+            set.spawn(async move {
+                worker.await;
+                "the delivery worker"
+            });
+        } else {
+            tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
+        }
+        (Engine { ingestor, signals }, Tasks { set, cancel })
+    }
+}
