@@ -19,6 +19,7 @@ pub mod routing;
 pub mod signing;
 pub mod source;
 pub mod ssrf;
+pub mod status;
 pub mod text;
 pub mod token;
 pub mod transform;

@@ -1,5 +1,9 @@
 //! How a delivery attempt ended, and what follows from it (PRODUCT.md §5).
 
+use crate::retry::next_delay;
+use crate::status::{AttemptOutcome, DeliveryStatus};
+use std::time::Duration;
+
 /// What the partner's endpoint did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Response {
@@ -31,9 +35,200 @@ pub fn classify(r: Response) -> Verdict {
     }
 }
 
+/// What to do after one attempt (PRODUCT.md §5), and what to record of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub outcome: AttemptOutcome,
+    pub then: Then,
+    /// Whether this attempt lengthens the partner's failing streak.
+    pub failure: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Then {
+    /// Record the lead delivered.
+    Delivered,
+    /// Send again after this long.
+    RetryIn(Duration),
+    /// The delivery ends (its capacity released, the lead failing over); `pause` says why
+    /// the partner is to be paused too.
+    End {
+        status: DeliveryStatus,
+        pause: Option<&'static str>,
+    },
+}
+
+/// How an attempt went, as far as the next step cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempted {
+    /// The partner's endpoint answered, or did not.
+    Answer(Response),
+    /// Refused before any connection (the SSRF guard): never retried.
+    Blocked,
+    /// The request could not be made from the partner's settings: never retried.
+    Unsendable,
+}
+
+/// The step after attempt number `attempt_no` (1 for the first), given the retry
+/// `schedule`, the partner's `Retry-After` (honoured up to `cap`) and a random `unit` in
+/// `[0, 1)` for the jitter.
+pub fn next_step(
+    attempted: Attempted,
+    attempt_no: usize,
+    schedule: &[Duration],
+    retry_after: Option<Duration>,
+    cap: Duration,
+    unit: f64,
+) -> Step {
+    let end = |outcome, status, failure, pause| Step {
+        outcome,
+        then: Then::End { status, pause },
+        failure,
+    };
+    let response = match attempted {
+        Attempted::Blocked => {
+            return end(
+                AttemptOutcome::Blocked,
+                DeliveryStatus::Rejected,
+                false,
+                None,
+            )
+        }
+        Attempted::Unsendable => {
+            return end(
+                AttemptOutcome::Rejected,
+                DeliveryStatus::Rejected,
+                false,
+                None,
+            )
+        }
+        Attempted::Answer(r) => r,
+    };
+    match classify(response) {
+        Verdict::Delivered => Step {
+            outcome: AttemptOutcome::Delivered,
+            then: Then::Delivered,
+            failure: false,
+        },
+        Verdict::Retry => match next_delay(schedule, attempt_no, unit, retry_after, cap) {
+            Some(delay) => Step {
+                outcome: AttemptOutcome::Retry,
+                then: Then::RetryIn(delay),
+                failure: true,
+            },
+            None => end(AttemptOutcome::Failed, DeliveryStatus::Failed, true, None),
+        },
+        Verdict::Rejected => end(
+            AttemptOutcome::Rejected,
+            DeliveryStatus::Rejected,
+            false,
+            None,
+        ),
+        Verdict::RejectedAndPause => end(
+            AttemptOutcome::Rejected,
+            DeliveryStatus::Rejected,
+            false,
+            Some("the endpoint answered 410 Gone"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SCHEDULE: [Duration; 2] = [Duration::from_secs(10), Duration::from_secs(60)];
+
+    fn step(a: Attempted, attempt_no: usize) -> Step {
+        next_step(
+            a,
+            attempt_no,
+            &SCHEDULE,
+            None,
+            Duration::from_secs(3600),
+            0.5,
+        )
+    }
+
+    #[test]
+    fn each_attempt_leads_to_its_step() {
+        let ok = step(Attempted::Answer(Response::Status(200)), 1);
+        assert_eq!(
+            (ok.outcome, ok.then, ok.failure),
+            (AttemptOutcome::Delivered, Then::Delivered, false)
+        );
+        let first = step(Attempted::Answer(Response::Status(503)), 1);
+        assert_eq!(first.then, Then::RetryIn(Duration::from_secs(10)));
+        assert_eq!(
+            (first.outcome, first.failure),
+            (AttemptOutcome::Retry, true)
+        );
+        let second = step(Attempted::Answer(Response::Timeout), 2);
+        assert_eq!(second.then, Then::RetryIn(Duration::from_secs(60)));
+        let last = step(Attempted::Answer(Response::Transport), 3);
+        assert_eq!(
+            (last.outcome, last.then, last.failure),
+            (
+                AttemptOutcome::Failed,
+                Then::End {
+                    status: DeliveryStatus::Failed,
+                    pause: None
+                },
+                true
+            )
+        );
+        let no = step(Attempted::Answer(Response::Status(400)), 1);
+        assert_eq!(
+            (no.outcome, no.then, no.failure),
+            (
+                AttemptOutcome::Rejected,
+                Then::End {
+                    status: DeliveryStatus::Rejected,
+                    pause: None
+                },
+                false
+            )
+        );
+        let gone = step(Attempted::Answer(Response::Status(410)), 1);
+        assert_eq!(
+            gone.then,
+            Then::End {
+                status: DeliveryStatus::Rejected,
+                pause: Some("the endpoint answered 410 Gone")
+            }
+        );
+        let blocked = step(Attempted::Blocked, 1);
+        assert_eq!(
+            (blocked.outcome, blocked.failure),
+            (AttemptOutcome::Blocked, false)
+        );
+        assert!(matches!(
+            blocked.then,
+            Then::End {
+                status: DeliveryStatus::Rejected,
+                ..
+            }
+        ));
+        let unsendable = step(Attempted::Unsendable, 1);
+        assert_eq!(unsendable.outcome, AttemptOutcome::Rejected);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_retryable_answers_retry_and_only_within_the_schedule(
+            code in 100u16..600, attempt_no in 1usize..6, unit in 0.0f64..1.0
+        ) {
+            let s = next_step(Attempted::Answer(Response::Status(code)), attempt_no, &SCHEDULE,
+                None, Duration::from_secs(3600), unit);
+            let retryable = classify(Response::Status(code)) == Verdict::Retry;
+            proptest::prop_assert_eq!(matches!(s.then, Then::RetryIn(_)), retryable && attempt_no <= SCHEDULE.len());
+            proptest::prop_assert_eq!(s.failure, retryable);
+            if let Then::RetryIn(d) = s.then {
+                let base = SCHEDULE[attempt_no - 1];
+                proptest::prop_assert!(d >= base.mul_f64(0.8) && d <= base.mul_f64(1.2));
+            }
+        }
+    }
 
     #[test]
     fn each_answer_has_its_verdict() {

@@ -4,6 +4,7 @@
 
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::status::DeliveryStatus;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
 
@@ -105,7 +106,7 @@ pub async fn fail_over_pending(
     let mut moved = 0;
     for id in store.pending_deliveries_of(partner_id, now).await? {
         if store
-            .end_delivery_unsuccessfully(id, "failed", why, now)
+            .end_delivery_unsuccessfully(id, DeliveryStatus::Failed, why, now)
             .await?
         {
             moved += 1;

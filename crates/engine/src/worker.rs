@@ -7,8 +7,8 @@ use crate::actions::pause_partner;
 use crate::settle::Settler;
 use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
-use leadrouter_core::outcome::{classify, Verdict};
-use leadrouter_core::retry::next_delay;
+use leadrouter_core::outcome::{next_step, Attempted, Then};
+use leadrouter_core::status::DeliveryStatus;
 use leadrouter_core::transform::payload;
 use leadrouter_delivery::client::{AttemptResult, Sender};
 use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
@@ -368,7 +368,12 @@ impl DeliveryWorker {
         let (Some(lead), Some(partner)) = (lead, partner) else {
             let now = self.clock.now_ms();
             self.store
-                .finish_unsuccessfully(d, "failed", "the lead or the partner no longer exists", now)
+                .finish_unsuccessfully(
+                    d,
+                    DeliveryStatus::Failed,
+                    "the lead or the partner no longer exists",
+                    now,
+                )
                 .await?;
             self.signals.routing_changed();
             return Ok(());
@@ -401,39 +406,31 @@ impl DeliveryWorker {
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
-        let verdict = if r.blocked.is_some() || r.unsendable {
-            Verdict::Rejected
+        let attempted = if r.blocked.is_some() {
+            Attempted::Blocked
+        } else if r.unsendable {
+            Attempted::Unsendable
         } else {
-            classify(r.answer)
+            Attempted::Answer(r.answer)
         };
-        let failed_attempts = usize::try_from(attempt_no).unwrap_or(usize::MAX);
-        let retry_in = match verdict {
-            Verdict::Retry => next_delay(
-                &self.settings.retry_schedule,
-                failed_attempts,
-                rand::random::<f64>(),
-                r.retry_after,
-                self.settings.retry_after_cap,
-            ),
-            _ => None,
-        };
-        let outcome = match (verdict, retry_in, &r.blocked) {
-            (_, _, Some(_)) => "blocked",
-            (Verdict::Delivered, _, _) => "delivered",
-            (Verdict::Retry, Some(_), _) => "retry",
-            (Verdict::Retry, None, _) => "failed",
-            (Verdict::Rejected | Verdict::RejectedAndPause, _, _) => "rejected",
-        };
+        let step = next_step(
+            attempted,
+            usize::try_from(attempt_no).unwrap_or(usize::MAX),
+            &self.settings.retry_schedule,
+            r.retry_after,
+            self.settings.retry_after_cap,
+            rand::random::<f64>(),
+        );
         let attempt = Attempt {
             attempt_no,
             at: now,
             status_code: r.status_code.map(i64::from),
             latency_ms: r.latency.as_millis() as i64,
-            outcome: outcome.into(),
+            outcome: step.outcome,
             error: r.error.clone(),
             response_excerpt: r.excerpt.clone(),
         };
-        if verdict != Verdict::Delivered {
+        if step.then != Then::Delivered {
             self.store.record_attempt(d, &attempt).await?;
         }
         let error = r.error.clone().unwrap_or_default();
@@ -444,11 +441,11 @@ impl DeliveryWorker {
             attempt = attempt_no,
             status = r.status_code,
             latency_ms = r.latency.as_millis() as u64,
-            outcome,
+            outcome = step.outcome.as_str(),
             "delivery attempt"
         );
-        match (verdict, retry_in) {
-            (Verdict::Delivered, _) => {
+        match step.then {
+            Then::Delivered => {
                 if !settler.delivered(d.clone(), attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,
@@ -456,42 +453,26 @@ impl DeliveryWorker {
                     );
                 }
             }
-            (Verdict::Retry, Some(delay)) => {
+            Then::RetryIn(delay) => {
                 self.store
                     .schedule_retry(d, now + delay.as_millis() as i64, &error, now)
                     .await?;
-                self.count_failure(partner, now).await?;
             }
-            (Verdict::Retry, None) => {
+            Then::End { status, pause } => {
                 if self
                     .store
-                    .finish_unsuccessfully(d, "failed", &error, now)
+                    .finish_unsuccessfully(d, status, &error, now)
                     .await?
                 {
                     self.signals.routing_changed();
                 }
-                self.count_failure(partner, now).await?;
-            }
-            (Verdict::Rejected, _) => {
-                if self
-                    .store
-                    .finish_unsuccessfully(d, "rejected", &error, now)
-                    .await?
-                {
-                    self.signals.routing_changed();
+                if let Some(why) = pause {
+                    self.pause(partner, why, now).await?;
                 }
             }
-            (Verdict::RejectedAndPause, _) => {
-                if self
-                    .store
-                    .finish_unsuccessfully(d, "rejected", &error, now)
-                    .await?
-                {
-                    self.signals.routing_changed();
-                }
-                self.pause(partner, "the endpoint answered 410 Gone", now)
-                    .await?;
-            }
+        }
+        if step.failure {
+            self.count_failure(partner, now).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 use crate::many::{self, Marks, Statement, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::status::{AttemptOutcome, DeliveryStatus};
 use sqlx::Row;
 use std::collections::HashSet;
 
@@ -43,7 +44,7 @@ pub struct Attempt {
     pub at: EpochMillis,
     pub status_code: Option<i64>,
     pub latency_ms: i64,
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub error: Option<String>,
     pub response_excerpt: Option<String>,
 }
@@ -259,7 +260,7 @@ impl Store {
     pub async fn finish_unsuccessfully(
         &self,
         d: &ClaimedDelivery,
-        status: &str,
+        status: DeliveryStatus,
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
@@ -312,7 +313,11 @@ impl Store {
                     at: r.try_get(1)?,
                     status_code: r.try_get(2)?,
                     latency_ms: r.try_get(3)?,
-                    outcome: r.try_get(4)?,
+                    outcome: {
+                        let o: String = r.try_get(4)?;
+                        AttemptOutcome::parse(&o)
+                            .ok_or_else(|| StoreError::Corrupt(format!("attempt outcome {o}")))?
+                    },
                     error: r.try_get(5)?,
                     response_excerpt: r.try_get(6)?,
                 })

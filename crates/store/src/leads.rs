@@ -16,43 +16,7 @@ pub struct Submission {
     pub received_at: EpochMillis,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeadStatus {
-    Queued,
-    Held,
-    Assigned,
-    Delivered,
-    Failed,
-    Expired,
-    Duplicate,
-}
-
-impl LeadStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadStatus::Queued => "queued",
-            LeadStatus::Held => "held",
-            LeadStatus::Assigned => "assigned",
-            LeadStatus::Delivered => "delivered",
-            LeadStatus::Failed => "failed",
-            LeadStatus::Expired => "expired",
-            LeadStatus::Duplicate => "duplicate",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "queued" => LeadStatus::Queued,
-            "held" => LeadStatus::Held,
-            "assigned" => LeadStatus::Assigned,
-            "delivered" => LeadStatus::Delivered,
-            "failed" => LeadStatus::Failed,
-            "expired" => LeadStatus::Expired,
-            "duplicate" => LeadStatus::Duplicate,
-            _ => return None,
-        })
-    }
-}
+pub use leadrouter_core::status::LeadStatus;
 
 /// What storing a submission did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,20 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartnerStatus {
-    Active,
-    Paused,
-}
-
-impl PartnerStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartnerStatus::Active => "active",
-            PartnerStatus::Paused => "paused",
-        }
-    }
-}
+pub use leadrouter_core::status::PartnerStatus;
 
 #[derive(Debug, Clone)]
 pub struct Partner {

@@ -7,6 +7,7 @@ use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
+use leadrouter_core::status::DeliveryStatus;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -530,7 +531,7 @@ impl Store {
     pub async fn end_delivery_unsuccessfully(
         &self,
         delivery_id: i64,
-        status: &str,
+        status: DeliveryStatus,
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
@@ -544,7 +545,7 @@ impl Store {
         &self,
         delivery_id: i64,
         claim: Option<&str>,
-        status: &str,
+        status: DeliveryStatus,
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
@@ -555,7 +556,7 @@ impl Store {
              WHERE id = $4 AND status = 'pending' AND ($6 IS NULL OR lease_owner = $6) \
              RETURNING lead_id, partner_id, counted_day, lead_type",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(now)
         .bind(delivery_id)

@@ -18,7 +18,7 @@ fn attempt(at: i64) -> Attempt {
         at,
         status_code: Some(200),
         latency_ms: 5,
-        outcome: "delivered".into(),
+        outcome: leadrouter_core::status::AttemptOutcome::Delivered,
         error: None,
         response_excerpt: Some("ok".into()),
     }

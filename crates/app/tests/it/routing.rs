@@ -287,7 +287,7 @@ both_backends! {
 
         let delivery = l["deliveries"][0]["id"].as_i64().unwrap();
         let now = chrono::Utc::now().timestamp_millis();
-        assert!(app.store.end_delivery_unsuccessfully(delivery, "rejected", "HTTP 400", now).await.unwrap());
+        assert!(app.store.end_delivery_unsuccessfully(delivery, leadrouter_core::status::DeliveryStatus::Rejected, "HTTP 400", now).await.unwrap());
         let moved = eventually("failed over to the other partner", || async {
             let l = lead(&app, &r["lead_id"]).await;
             (l["partner_id"] == second).then_some(l)
@@ -301,7 +301,7 @@ both_backends! {
         assert_eq!(tried["reason"], "already tried for this lead");
 
         let delivery = deliveries[1]["id"].as_i64().unwrap();
-        assert!(app.store.end_delivery_unsuccessfully(delivery, "failed", "timeout", now).await.unwrap());
+        assert!(app.store.end_delivery_unsuccessfully(delivery, leadrouter_core::status::DeliveryStatus::Failed, "timeout", now).await.unwrap());
         eventually("no partner left: failed", || async {
             (lead(&app, &r["lead_id"]).await["status"] == "failed").then_some(())
         })

@@ -1,0 +1,105 @@
+//! The states a lead, a partner, a delivery and an attempt can be in, as stored and shown
+//! (API.md "Lead status", "Delivery status").
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a lead is on its journey.
+    LeadStatus {
+        Queued => "queued",
+        Held => "held",
+        Assigned => "assigned",
+        Delivered => "delivered",
+        Failed => "failed",
+        Expired => "expired",
+        Duplicate => "duplicate",
+    }
+);
+
+text_enum!(
+    /// Whether a partner takes leads now.
+    PartnerStatus {
+        Active => "active",
+        Paused => "paused",
+    }
+);
+
+text_enum!(
+    /// One lead's delivery to one partner.
+    DeliveryStatus {
+        Pending => "pending",
+        Delivered => "delivered",
+        Rejected => "rejected",
+        Failed => "failed",
+    }
+);
+
+text_enum!(
+    /// How one attempt ended, as recorded.
+    AttemptOutcome {
+        Delivered => "delivered",
+        Retry => "retry",
+        Rejected => "rejected",
+        Failed => "failed",
+        Blocked => "blocked",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_as_written() {
+        for s in LeadStatus::ALL {
+            assert_eq!(LeadStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in AttemptOutcome::ALL {
+            assert_eq!(AttemptOutcome::parse(&s.to_string()), Some(*s));
+        }
+        for s in PartnerStatus::ALL {
+            assert_eq!(PartnerStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(LeadStatus::parse("Queued"), None);
+    }
+}
