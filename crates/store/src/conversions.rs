@@ -58,7 +58,11 @@ impl Store {
         c: &ConversionReport,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO conversions (lead_id, partner_id, conversion_type, value_cents, \
              external_transaction_id, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \

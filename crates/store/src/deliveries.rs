@@ -99,7 +99,6 @@ impl Store {
         claim: &str,
         except: &[i64],
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let _turn = self.background_turn().await;
         let sql = dialect::claim_deliveries_sql(self.backend(), except);
         let persistent = except.is_empty();
         let rows = sqlx::query(&sql)
@@ -108,7 +107,7 @@ impl Store {
             .bind(claim)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.writer())
+            .fetch_all(self.write(crate::Priority::Background).await.pool())
             .await?;
         rows.iter()
             .map(|r| {
@@ -126,7 +125,11 @@ impl Store {
 
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         many::run(
             &mut tx,
             self.backend(),
@@ -219,8 +222,11 @@ impl Store {
             );
             script.push(st);
         }
-        let _turn = self.background_turn().await;
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let results = many::run(&mut tx, backend, &script).await?;
         tx.commit().await?;
         let won: HashSet<i64> = results
@@ -250,7 +256,7 @@ impl Store {
         .bind(now)
         .bind(d.id)
         .bind(&d.claim)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -275,7 +281,7 @@ impl Store {
              RETURNING consecutive_failures",
         )
         .bind(partner_id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
     }
@@ -354,7 +360,7 @@ impl Store {
         .bind(subject)
         .bind(body)
         .bind(now)
-        .fetch_one(self.writer())
+        .fetch_one(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(row.try_get(0)?)
     }

@@ -25,7 +25,11 @@ impl Store {
         items: &[(String, serde_json::Value)],
         now: EpochMillis,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let mut new = 0;
         for (leadgen_id, payload) in items {
             new += sqlx::query(
@@ -61,7 +65,7 @@ impl Store {
         )
         .bind(now + lease_ms)
         .bind(now)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         row.map(|r| {
             let payload: String = r.try_get(3)?;
@@ -94,7 +98,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(id)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(())
     }
@@ -115,7 +119,7 @@ impl Store {
         .bind(next_attempt_at)
         .bind(now)
         .bind(id)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(())
     }

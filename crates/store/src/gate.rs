@@ -6,7 +6,69 @@
 //! the writer, so an arriving batch waits for at most the transaction in progress and one
 //! background transaction (without the gate: for every background task at once).
 
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
+
+/// Whose write it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Someone waits on it (an arriving lead's commit).
+    Urgent,
+    /// Routing, delivery bookkeeping, claims, retries, failure counts, operators' changes.
+    Background,
+}
+
+/// The writer pool with the turn it was given.
+pub(crate) struct Writer<'a> {
+    pool: &'a AnyPool,
+    turn: Option<Turn<'a>>,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(pool: &'a AnyPool, turn: Option<Turn<'a>>) -> Self {
+        Self { pool, turn }
+    }
+
+    /// For one statement; the turn is held while `self` lives (to the end of the statement
+    /// when used as a temporary).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        self.pool
+    }
+
+    /// A transaction that holds the turn until it is committed or dropped.
+    pub(crate) async fn begin(self) -> Result<WriteTx<'a>, sqlx::Error> {
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _turn: self.turn,
+        })
+    }
+}
+
+/// A write transaction with its turn on the writer.
+pub(crate) struct WriteTx<'a> {
+    tx: Transaction<'static, Any>,
+    _turn: Option<Turn<'a>>,
+}
+
+impl WriteTx<'_> {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct WriteGate {

@@ -169,8 +169,7 @@ impl Store {
         };
         script.extend(contacts);
         script.push(ids_statement(backend, submissions.len()));
-        let _turn = self.urgent_turn().await;
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.write(crate::Priority::Urgent).await.begin().await?;
         let found = many::run(&mut tx, backend, &script).await?;
         let mut earlier = Earlier::default();
         for k in read_keyed(&sources, &found)? {
@@ -253,7 +252,7 @@ impl Store {
             // lead since our lookup. Alone, it is a repeat of that lead.
             if let ([s], [_]) = (submissions, new_rows.as_slice()) {
                 drop(tx);
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.write(crate::Priority::Urgent).await.begin().await?;
                 let (sources, statements) = keys_statements(backend, submissions);
                 let found = many::run(&mut tx, backend, &statements).await?;
                 let mut stored = Earlier::default();

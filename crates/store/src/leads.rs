@@ -4,7 +4,7 @@ use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::lead::NewLead;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 /// One lead to store, with where and when it came from.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ impl Ingested {
 
 /// Appends to a lead's history, inside the caller's transaction.
 pub(crate) async fn lead_event(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     lead_id: i64,
     status: &str,
     detail: Option<&str>,
@@ -57,7 +57,7 @@ pub(crate) async fn lead_event(
         .bind(status)
         .bind(detail)
         .bind(at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -83,7 +83,7 @@ impl Store {
         .bind(reason.to_string())
         .bind(content_type.map(|c| leadrouter_core::text::storable_body(c.as_bytes())))
         .bind(body)
-        .fetch_one(self.writer())
+        .fetch_one(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(row.try_get(0)?)
     }

@@ -14,6 +14,7 @@ pub mod dialect;
 mod error;
 pub mod facebook;
 mod gate;
+pub use gate::Priority;
 mod intake;
 mod json;
 pub mod leads;
@@ -188,25 +189,17 @@ impl Store {
         self.read.close().await;
     }
 
-    /// A turn on the writer for a transaction someone is waiting on (SQLite; PostgreSQL has
-    /// many connections and needs no turns).
-    pub(crate) async fn urgent_turn(&self) -> Option<gate::Turn<'_>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.gate.urgent().await),
-            Backend::Postgres => None,
-        }
-    }
-
-    /// A turn on the writer for background work, after any waiting urgent transaction.
-    pub(crate) async fn background_turn(&self) -> Option<gate::Turn<'_>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.gate.background().await),
-            Backend::Postgres => None,
-        }
-    }
-
-    pub(crate) fn writer(&self) -> &AnyPool {
-        &self.write
+    /// The writer, for a write of this priority: on SQLite it waits for its turn and holds
+    /// it until the [`gate::Writer`] (or the transaction begun from it) is dropped, so every
+    /// write states its priority and none can skip the gate. PostgreSQL has many
+    /// connections and needs no turns.
+    pub(crate) async fn write(&self, priority: Priority) -> gate::Writer<'_> {
+        let turn = match (self.backend, priority) {
+            (Backend::Sqlite, Priority::Urgent) => Some(self.gate.urgent().await),
+            (Backend::Sqlite, Priority::Background) => Some(self.gate.background().await),
+            (Backend::Postgres, _) => None,
+        };
+        gate::Writer::new(&self.write, turn)
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {

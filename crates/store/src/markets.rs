@@ -62,7 +62,7 @@ impl Store {
         .bind(i64::from(m.phone_code))
         .bind(&m.default_timezone)
         .bind(now)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("market with this slug or ISO code"))?;
         Ok(())
@@ -74,7 +74,7 @@ impl Store {
             .bind(&n.slug)
             .bind(&n.name)
             .bind(now)
-            .execute(self.writer())
+            .execute(self.write(crate::Priority::Background).await.pool())
             .await
             .map_err(StoreError::on_unique("niche with this slug"))?;
         Ok(())

@@ -158,7 +158,7 @@ impl Store {
             .bind(secrets.api_key_prefix)
             .bind(secrets.signing_secret)
             .bind(now)
-            .fetch_one(self.writer())
+            .fetch_one(self.write(crate::Priority::Background).await.pool())
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
         partner_from_row(&row)
@@ -227,7 +227,7 @@ impl Store {
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(now)
             .bind(id)
-            .fetch_optional(self.writer())
+            .fetch_optional(self.write(crate::Priority::Background).await.pool())
             .await?;
         crate::error::found(row, partner_from_row)
     }
@@ -249,7 +249,7 @@ impl Store {
         .bind(reason)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)
     }
@@ -263,7 +263,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -286,7 +286,7 @@ impl Store {
         .bind(api_key_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
         crate::error::found(row, partner_from_row)
@@ -305,7 +305,7 @@ impl Store {
         .bind(signing_secret)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)
     }

@@ -82,12 +82,11 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let _turn = self.background_turn().await;
         let rows = sqlx::query(dialect::claim_routable_sql(self.backend()))
             .bind(now + lease_ms)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.writer())
+            .fetch_all(self.write(crate::Priority::Background).await.pool())
             .await?;
         many::sorted_ids(&rows)
     }
@@ -121,7 +120,11 @@ impl Store {
         r: &Reserve<'_>,
         now: EpochMillis,
     ) -> Result<Reservation, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let moved = sqlx::query(&format!(
             "UPDATE leads SET status = 'assigned', partner_id = $1, routing = $2, \
              route_after = NULL, updated_at = $3 WHERE id = $4 AND status IN ({})",
@@ -360,9 +363,11 @@ impl Store {
             })
             .collect();
         script.extend(crate::intake::events_statements(backend, &events));
-
-        let _turn = self.background_turn().await;
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let done = many::run(&mut tx, backend, &script).await?;
         let moved: u64 = done[leads_at..deliveries_at]
             .iter()
@@ -393,7 +398,11 @@ impl Store {
         route_after: EpochMillis,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         // `held_since` comes back as `now` exactly when this call started the hold.
         let held_since: Option<i64> = sqlx::query(
             "UPDATE leads SET status = 'held', routing = $1, route_after = $2, \
@@ -422,7 +431,11 @@ impl Store {
         routing: &serde_json::Value,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let done = sqlx::query(
             "UPDATE leads SET status = 'failed', routing = $1, route_after = NULL, updated_at = $2 \
              WHERE id = $3 AND status IN ('queued', 'held')",
@@ -446,7 +459,11 @@ impl Store {
         received_before: EpochMillis,
         now: EpochMillis,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         sqlx::query(
             "INSERT INTO lead_events (lead_id, status, detail, at) SELECT id, 'expired', \
              'held longer than the hold limit', $1 FROM leads WHERE status = 'held' AND received_at <= $2",
@@ -482,7 +499,7 @@ impl Store {
         .bind(now)
         .bind(country)
         .bind(niche)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         Ok(done.rows_affected())
     }
@@ -503,7 +520,11 @@ impl Store {
     /// Puts a held, failed or expired lead back into the routing queue (an operator's
     /// retry). Partners already tried stay excluded.
     pub async fn requeue_lead(&self, lead_id: i64, now: EpochMillis) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let done = sqlx::query(
             "UPDATE leads SET status = 'queued', route_after = NULL, held_since = NULL, updated_at = $1 \
              WHERE id = $2 AND status IN ('held', 'failed', 'expired')",
@@ -549,7 +570,11 @@ impl Store {
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
         let row = sqlx::query(
             "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
              lease_until = NULL, attempt_count = attempt_count + $5 \

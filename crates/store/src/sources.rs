@@ -78,7 +78,7 @@ impl Store {
         .bind(spec.facebook.as_ref().map(to_text))
         .bind(status_text(spec))
         .bind(now)
-        .fetch_one(self.writer())
+        .fetch_one(self.write(crate::Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
         source_from_row(&row)
@@ -144,7 +144,7 @@ impl Store {
         .bind(status_text(spec))
         .bind(now)
         .bind(id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         crate::error::found(row, source_from_row)
     }
@@ -164,7 +164,7 @@ impl Store {
         .bind(token_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.writer())
+        .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
         crate::error::found(row, source_from_row)
@@ -178,7 +178,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(self.writer())
+        .execute(self.write(crate::Priority::Background).await.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

@@ -103,6 +103,22 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A write transaction held open by a test, to see who gets the writer next.
+pub struct HeldWrite<'a>(#[allow(dead_code)] crate::gate::WriteTx<'a>);
+
+impl crate::Store {
+    /// Begins a background write transaction and keeps it (and its turn) until dropped.
+    pub async fn hold_background_write(&self) -> HeldWrite<'_> {
+        HeldWrite(
+            self.write(crate::Priority::Background)
+                .await
+                .begin()
+                .await
+                .expect("begin"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;
