@@ -25,6 +25,7 @@ pub mod routing;
 pub mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transition;
 mod url;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

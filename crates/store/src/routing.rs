@@ -3,6 +3,7 @@
 
 use crate::leads::LeadStatus;
 use crate::many::{self, Marks, Statement, CHUNK};
+use crate::transition::{transition, Also, Transition};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
@@ -66,14 +67,6 @@ pub struct Assignment {
     pub counter_exists: bool,
 }
 
-fn in_list(statuses: &[LeadStatus]) -> String {
-    statuses
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     /// Leads due for routing now, claimed for `lease_ms`.
     pub async fn claim_routable(
@@ -125,20 +118,6 @@ impl Store {
             .await
             .begin()
             .await?;
-        let moved = sqlx::query(&format!(
-            "UPDATE leads SET status = 'assigned', partner_id = $1, routing = $2, \
-             route_after = NULL, updated_at = $3 WHERE id = $4 AND status IN ({})",
-            in_list(r.from)
-        ))
-        .bind(r.partner_id)
-        .bind(r.routing.to_string())
-        .bind(now)
-        .bind(r.lead_id)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 0 {
-            return Ok(Reservation::LeadGone);
-        }
         if !r.counter_exists {
             sqlx::query(
                 "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
@@ -189,25 +168,36 @@ impl Store {
             return Ok(Reservation::AlreadyTried);
         };
         let delivery_id: i64 = delivery.try_get(0)?;
-        crate::leads::lead_event(
+        let detail = format!(
+            "partner {}{}",
+            r.partner_id,
+            if over_cap {
+                " (over its daily limit, by an operator)"
+            } else {
+                ""
+            }
+        );
+        // Last, so that its detail can say whether the cap was passed; if the lead moved
+        // meanwhile, nothing of this transaction is kept.
+        let moved = transition(
             &mut tx,
-            r.lead_id,
-            "assigned",
-            Some(
-                format!(
-                    "partner {}{}",
-                    r.partner_id,
-                    if over_cap {
-                        " (over its daily limit, by an operator)"
-                    } else {
-                        ""
-                    }
-                )
-                .as_ref(),
-            ),
-            now,
+            Transition {
+                lead_id: r.lead_id,
+                from: r.from,
+                to: LeadStatus::Assigned,
+                also: vec![
+                    Also::PartnerId(Some(r.partner_id)),
+                    Also::Routing(r.routing.to_string()),
+                    Also::RouteAfter(None),
+                ],
+                detail: Some(detail),
+                now,
+            },
         )
         .await?;
+        if !moved {
+            return Ok(Reservation::LeadGone);
+        }
         tx.commit().await?;
         Ok(Reservation::Assigned {
             delivery_id,
@@ -403,22 +393,34 @@ impl Store {
             .await
             .begin()
             .await?;
-        // `held_since` comes back as `now` exactly when this call started the hold.
-        let held_since: Option<i64> = sqlx::query(
-            "UPDATE leads SET status = 'held', routing = $1, route_after = $2, \
-             held_since = COALESCE(held_since, $3), updated_at = $3 \
-             WHERE id = $4 AND status IN ('queued', 'held') RETURNING held_since",
+        let started = transition(
+            &mut tx,
+            Transition {
+                lead_id,
+                from: &[LeadStatus::Queued],
+                to: LeadStatus::Held,
+                also: vec![
+                    Also::Routing(routing.to_string()),
+                    Also::RouteAfter(Some(route_after)),
+                    Also::HeldSinceIfUnset,
+                ],
+                detail: None,
+                now,
+            },
         )
-        .bind(routing.to_string())
-        .bind(route_after)
-        .bind(now)
-        .bind(lead_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get::<i64, _>(0))
-        .transpose()?;
-        if held_since == Some(now) {
-            crate::leads::lead_event(&mut tx, lead_id, "held", None, now).await?;
+        .await?;
+        if !started {
+            // Already held: a new explanation and a new time to look again, same state.
+            sqlx::query(
+                "UPDATE leads SET routing = $1, route_after = $2, updated_at = $3 \
+                 WHERE id = $4 AND status = 'held'",
+            )
+            .bind(routing.to_string())
+            .bind(route_after)
+            .bind(now)
+            .bind(lead_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -436,19 +438,18 @@ impl Store {
             .await
             .begin()
             .await?;
-        let done = sqlx::query(
-            "UPDATE leads SET status = 'failed', routing = $1, route_after = NULL, updated_at = $2 \
-             WHERE id = $3 AND status IN ('queued', 'held')",
+        transition(
+            &mut tx,
+            Transition {
+                lead_id,
+                from: &[LeadStatus::Queued, LeadStatus::Held],
+                to: LeadStatus::Failed,
+                also: vec![Also::Routing(routing.to_string()), Also::RouteAfter(None)],
+                detail: Some("no partner left".into()),
+                now,
+            },
         )
-        .bind(routing.to_string())
-        .bind(now)
-        .bind(lead_id)
-        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
-            crate::leads::lead_event(&mut tx, lead_id, "failed", Some("no partner left"), now)
-                .await?;
-        }
         tx.commit().await?;
         Ok(())
     }
@@ -525,26 +526,20 @@ impl Store {
             .await
             .begin()
             .await?;
-        let done = sqlx::query(
-            "UPDATE leads SET status = 'queued', route_after = NULL, held_since = NULL, updated_at = $1 \
-             WHERE id = $2 AND status IN ('held', 'failed', 'expired')",
-        )
-        .bind(now)
-        .bind(lead_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() > 0 {
-            crate::leads::lead_event(
-                &mut tx,
+        let moved = transition(
+            &mut tx,
+            Transition {
                 lead_id,
-                "queued",
-                Some("retried by an operator"),
+                from: &[LeadStatus::Held, LeadStatus::Failed, LeadStatus::Expired],
+                to: LeadStatus::Queued,
+                also: vec![Also::RouteAfter(None), Also::ClearHeldSince],
+                detail: Some("retried by an operator".into()),
                 now,
-            )
-            .await?;
-        }
+            },
+        )
+        .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(moved)
     }
 
     /// Ends a pending delivery as `rejected` or `failed`: its capacity is given back and the
@@ -607,16 +602,20 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE leads SET status = 'queued', partner_id = NULL, route_after = NULL, updated_at = $1 \
-             WHERE id = $2 AND status = 'assigned'",
+        transition(
+            &mut tx,
+            Transition {
+                lead_id,
+                from: &[LeadStatus::Assigned],
+                to: LeadStatus::Queued,
+                also: vec![Also::PartnerId(None), Also::RouteAfter(None)],
+                detail: Some(format!(
+                    "delivery to partner {partner_id} {status}; routing again"
+                )),
+                now,
+            },
         )
-        .bind(now)
-        .bind(lead_id)
-        .execute(&mut *tx)
         .await?;
-        let detail = format!("delivery to partner {partner_id} {status}; routing again");
-        crate::leads::lead_event(&mut tx, lead_id, "queued", Some(&detail), now).await?;
         tx.commit().await?;
         Ok(true)
     }
