@@ -214,40 +214,6 @@ pub struct PartnerSpec {
     pub valid_phone_only: bool,
 }
 
-impl PartnerSpec {
-    /// The public view: every setting, secrets left out.
-    pub fn public_json(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("name".into(), json!(self.name));
-        m.insert("email".into(), json!(self.email));
-        m.insert("country".into(), json!(self.country));
-        m.insert("niche".into(), json!(self.niche));
-        m.insert("daily_limit".into(), json!(self.daily_limit));
-        m.insert("premium_ratio".into(), json!(self.premium_ratio));
-        m.insert("timezone".into(), json!(self.timezone));
-        m.insert(
-            "business_hours".into(),
-            self.business_hours
-                .as_ref()
-                .map_or(Value::Null, BusinessHours::to_json),
-        );
-        m.insert("webhook_url".into(), json!(self.webhook_url));
-        m.insert("phone_format".into(), json!(self.phone_format.as_str()));
-        m.insert("required_fields".into(), json!(self.required_fields));
-        m.insert("field_mapping".into(), json!(self.field_mapping));
-        m.insert("default_values".into(), json!(self.default_values));
-        m.insert("content_type".into(), json!(self.content_type.as_str()));
-        m.insert("valid_phone_only".into(), json!(self.valid_phone_only));
-        m.insert(
-            "auth".into(),
-            self.auth
-                .as_ref()
-                .map_or(Value::Null, PartnerAuth::redacted),
-        );
-        m
-    }
-}
-
 /// The outcome of checking operator input.
 #[derive(Debug)]
 pub struct PartnerValidation {

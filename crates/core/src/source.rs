@@ -3,7 +3,7 @@
 use crate::catalog::Catalog;
 use crate::partner::{normalize_key, snake_case};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,33 +106,6 @@ impl SourceSpec {
                     .unwrap_or_else(|| fallback_label.to_string()),
             ),
         }
-    }
-
-    pub fn public_json(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("name".into(), json!(self.name));
-        m.insert("kind".into(), json!(self.kind.as_str()));
-        m.insert("default_country".into(), json!(self.default_country));
-        m.insert("default_niche".into(), json!(self.default_niche));
-        m.insert(
-            "default_lead_type".into(),
-            json!(self.default_lead_type.map(LeadType::as_str)),
-        );
-        m.insert("source_label".into(), json!(self.source_label));
-        m.insert("redirect_url".into(), json!(self.redirect_url));
-        m.insert(
-            "facebook".into(),
-            if self.facebook.is_some() {
-                json!({"configured": true})
-            } else {
-                Value::Null
-            },
-        );
-        m.insert(
-            "status".into(),
-            json!(if self.active { "active" } else { "disabled" }),
-        );
-        m
     }
 }
 
@@ -384,6 +357,7 @@ pub fn validate_source(
 mod tests {
     use super::*;
     use crate::catalog::tests::guide_catalog;
+    use serde_json::json;
 
     fn check(v: Value) -> Result<SourceSpec, BTreeMap<String, String>> {
         validate_source(v.as_object().unwrap(), None, &guide_catalog())
@@ -417,8 +391,6 @@ mod tests {
         let s = check(json!({"name": "FB", "kind": "facebook",
             "facebook": {"app_secret": "app-s3cret", "verify_token": "vt", "access_token": "EAAB"}}))
         .unwrap();
-        let public = Value::Object(s.public_json()).to_string();
-        assert!(!public.contains("app-s3cret") && !public.contains("EAAB"));
         assert!(!format!("{s:?}").contains("app-s3cret"));
     }
 

@@ -13,6 +13,7 @@ pub mod password;
 pub mod secrets;
 mod state;
 mod trace;
+pub mod views;
 mod webhook_dns;
 
 use axum::extract::DefaultBodyLimit;

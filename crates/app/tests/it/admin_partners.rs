@@ -122,6 +122,10 @@ both_backends! {
             let (_, fetched) = app.get(&format!("/api/admin/partners/{}", created["id"])).await;
             assert_eq!(settings(&fetched), settings(&created));
             assert_eq!(fetched["webhook_url"], example["Webhook"]);
+            // What was read can be sent back as it is: nothing changes.
+            let (status, patched) = app.patch(&format!("/api/admin/partners/{}", created["id"]), fetched.clone()).await;
+            assert_eq!(status, 200, "{patched}");
+            assert_eq!(settings(&patched), settings(&fetched));
         }
         let (_, list) = app.get("/api/admin/partners").await;
         let partners = list["partners"].as_array().unwrap();

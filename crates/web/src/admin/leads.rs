@@ -1,16 +1,16 @@
 //! `/api/admin/leads`: what came in, where it stands, and why. Also the submissions we
 //! refused, so that nothing is silently dropped.
 
+use super::reply;
 use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
 use crate::extract::{Page, PathId};
+use crate::views::{ConversionView, DeliveryView, LeadView};
 use crate::webhook_dns::{check_webhook_host, DnsVerdict};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::conversion::money_json;
-use leadrouter_core::lead::full_name;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::source::LeadType;
@@ -18,7 +18,7 @@ use leadrouter_core::webhook_url::parse_webhook_url;
 use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
 use leadrouter_store::partners::PartnerStatus;
 use leadrouter_store::routing::{Reservation, Reserve};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -30,29 +30,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/rejected-submissions", get(rejections))
 }
 
-pub(crate) fn lead_json(l: &LeadRecord) -> Value {
-    json!({
-        "id": l.id,
-        "status": l.status.as_str(),
-        "first_name": l.first_name,
-        "last_name": l.last_name,
-        "name": full_name(l.first_name.as_deref(), l.last_name.as_deref()),
-        "email": l.email,
-        "phone": l.phone,
-        "phone_valid": l.phone.is_some() && l.phone_valid,
-        "country": l.country,
-        "niche": l.niche,
-        "lead_type": l.lead_type,
-        "source": l.source_label,
-        "source_id": l.source_id,
-        "external_id": l.external_id,
-        "custom_fields": l.custom_fields,
-        "received_at": rfc3339(l.received_at),
-        "updated_at": rfc3339(l.updated_at),
-        "partner_id": l.partner_id,
-        "duplicate_of": l.duplicate_of,
-        "routing": l.routing.clone().unwrap_or_else(|| json!([])),
-    })
+/// A lead's page: the lead, every delivery with its attempts, its conversions.
+#[derive(Serialize)]
+struct LeadPage {
+    #[serde(flatten)]
+    lead: LeadView,
+    deliveries: Vec<DeliveryView>,
+    conversions: Vec<ConversionView>,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +96,7 @@ async fn list(
     };
     let leads = state.store().list_leads(&filter).await?;
     let next = page.next_before(leads.iter().map(|l| l.id));
-    let items: Vec<Value> = leads.iter().map(lead_json).collect();
+    let items: Vec<LeadView> = leads.iter().map(LeadView::new).collect();
     Ok(Json(
         json!({"success": true, "leads": items, "next_before": next}),
     ))
@@ -128,51 +112,18 @@ async fn show(
         .lead(id)
         .await?
         .ok_or(ApiError::NotFound("no such lead"))?;
-    let mut body = lead_json(&lead);
     let deliveries = state.store().lead_deliveries(id).await?;
     let mut items = Vec::with_capacity(deliveries.len());
     for d in &deliveries {
-        let attempts: Vec<Value> = state
-            .store()
-            .delivery_attempts(d.id)
-            .await?
-            .iter()
-            .map(|a| {
-                json!({"attempt": a.attempt_no, "at": rfc3339(a.at), "status_code": a.status_code,
-                "latency_ms": a.latency_ms, "error": a.error, "outcome": a.outcome,
-                "response_excerpt": a.response_excerpt})
-            })
-            .collect();
-        items.push(json!({
-            "id": d.id,
-            "partner_id": d.partner_id,
-            "status": d.status,
-            "lead_type": d.lead_type,
-            "counted_day": d.counted_day,
-            "over_cap": d.over_cap,
-            "attempt_count": d.attempt_count,
-            "last_error": d.last_error,
-            "created_at": rfc3339(d.created_at),
-            "completed_at": d.completed_at.map(rfc3339),
-            "attempts": attempts,
-        }));
+        let attempts = state.store().delivery_attempts(d.id).await?;
+        items.push(DeliveryView::new(d, &attempts));
     }
-    body["deliveries"] = json!(items);
-    let conversions: Vec<Value> = state
-        .store()
-        .lead_conversions(id)
-        .await?
-        .iter()
-        .map(|c| {
-            json!({"partner_id": c.partner_id, "conversion_type": c.conversion_type,
-            "conversion_value": money_json(c.value_cents),
-            "external_transaction_id": c.external_transaction_id, "metadata": c.metadata,
-            "created_at": rfc3339(c.created_at)})
-        })
-        .collect();
-    body["conversions"] = json!(conversions);
-    body["success"] = json!(true);
-    Ok(Json(body))
+    let conversions = state.store().lead_conversions(id).await?;
+    Ok(reply(LeadPage {
+        lead: LeadView::new(&lead),
+        deliveries: items,
+        conversions: conversions.iter().map(ConversionView::new).collect(),
+    }))
 }
 
 async fn rejections(

@@ -8,7 +8,7 @@ mod sources;
 
 use crate::AppState;
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -20,7 +20,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// An object answer, marked successful.
-fn success(mut body: Map<String, Value>) -> Json<Value> {
-    body.insert("success".into(), json!(true));
-    Json(Value::Object(body))
+/// `{"success": true, ...body}` from a view.
+fn reply(body: impl serde::Serialize) -> Json<Value> {
+    Json(serde_json::to_value(crate::views::Success::of(body)).unwrap_or_default())
 }

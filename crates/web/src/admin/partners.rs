@@ -1,15 +1,15 @@
 //! `/api/admin/partners`: the guide's "Adding New Partners", as an API.
 
-use super::success;
+use super::reply;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
+use crate::views::PartnerView;
 use crate::webhook_dns::{check_webhook_host, DnsVerdict};
 use crate::{secrets, ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::capacity::quotas;
 use leadrouter_core::localtime::{local_date, rfc3339};
 use leadrouter_core::outcome::{classify, Verdict};
 use leadrouter_core::partner::{validate_partner, PartnerSpec};
@@ -18,7 +18,8 @@ use leadrouter_core::source::LeadType;
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_core::transform::payload;
 use leadrouter_engine::actions;
-use leadrouter_store::partners::{DayCount, NewPartnerSecrets, Partner};
+use leadrouter_store::partners::{NewPartnerSecrets, Partner};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -39,32 +40,31 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-/// The partner as operators see it: settings (no secrets), status, today's count in the
-/// partner's own day, and the premium/raw split of its limit.
-fn partner_json(p: &Partner, today: DayCount, date: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(p.id));
-    m.extend(p.spec.public_json());
-    m.insert("status".into(), json!(p.status.as_str()));
-    m.insert("paused_reason".into(), json!(p.paused_reason));
-    m.insert("api_key_prefix".into(), json!(p.api_key_prefix));
-    m.insert(
-        "today".into(),
-        json!({"total": today.total, "premium": today.premium, "raw": today.raw, "date": date}),
-    );
-    m.insert(
-        "quotas".into(),
-        json!(quotas(p.spec.daily_limit, p.spec.premium_ratio)),
-    );
-    m.insert("created_at".into(), json!(rfc3339(p.created_at)));
-    m.insert("updated_at".into(), json!(rfc3339(p.updated_at)));
-    m
+/// A partner answer: the view, plus what is shown only once or only now.
+#[derive(Serialize)]
+struct PartnerAnswer {
+    #[serde(flatten)]
+    partner: PartnerView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<Vec<String>>,
 }
 
-async fn with_today(
-    state: &AppState,
-    partners: &[Partner],
-) -> Result<Vec<Map<String, Value>>, ApiError> {
+impl From<PartnerView> for PartnerAnswer {
+    fn from(partner: PartnerView) -> Self {
+        PartnerAnswer {
+            partner,
+            api_key: None,
+            signing_secret: None,
+            warnings: None,
+        }
+    }
+}
+
+async fn with_today(state: &AppState, partners: &[Partner]) -> Result<Vec<PartnerView>, ApiError> {
     let now = state.now_ms();
     let keys: Vec<(i64, String)> = partners
         .iter()
@@ -74,11 +74,13 @@ async fn with_today(
     Ok(partners
         .iter()
         .zip(&keys)
-        .map(|(p, (_, day))| partner_json(p, counts.get(&p.id).copied().unwrap_or_default(), day))
+        .map(|(p, (_, day))| {
+            PartnerView::new(p, counts.get(&p.id).copied().unwrap_or_default(), day)
+        })
         .collect())
 }
 
-async fn one(state: &AppState, p: &Partner) -> Result<Map<String, Value>, ApiError> {
+async fn one(state: &AppState, p: &Partner) -> Result<PartnerView, ApiError> {
     Ok(with_today(state, std::slice::from_ref(p)).await?.remove(0))
 }
 
@@ -148,11 +150,13 @@ async fn create(
         state.now_ms(),
     )
     .await?;
-    let mut body = one(&state, &partner).await?;
-    body.insert("api_key".into(), json!(api_key));
-    body.insert("signing_secret".into(), json!(signing_secret));
-    body.insert("warnings".into(), json!(warnings));
-    Ok((StatusCode::CREATED, success(body)))
+    let body = PartnerAnswer {
+        api_key: Some(api_key),
+        signing_secret: Some(signing_secret),
+        warnings: Some(warnings),
+        ..one(&state, &partner).await?.into()
+    };
+    Ok((StatusCode::CREATED, reply(body)))
 }
 
 async fn list(
@@ -182,7 +186,7 @@ async fn show(
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let partner = find(&state, id).await?;
-    Ok(success(one(&state, &partner).await?))
+    Ok(reply(one(&state, &partner).await?))
 }
 
 async fn update(
@@ -206,9 +210,10 @@ async fn update(
         state.now_ms(),
     )
     .await?;
-    let mut body = one(&state, &partner).await?;
-    body.insert("warnings".into(), json!(warnings));
-    Ok(success(body))
+    Ok(reply(PartnerAnswer {
+        warnings: Some(warnings),
+        ..one(&state, &partner).await?.into()
+    }))
 }
 
 async fn remove(
@@ -235,7 +240,7 @@ async fn pause(
     )
     .await?
     .ok_or(ApiError::NotFound("no such partner"))?;
-    Ok(success(one(&state, &p).await?))
+    Ok(reply(one(&state, &p).await?))
 }
 
 async fn resume(
@@ -244,7 +249,7 @@ async fn resume(
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let p = actions::resume_partner(state.store(), state.signals(), id, state.now_ms()).await?;
-    Ok(success(one(&state, &p).await?))
+    Ok(reply(one(&state, &p).await?))
 }
 
 async fn rotate_key(
@@ -263,9 +268,10 @@ async fn rotate_key(
         )
         .await?;
     tracing::info!(partner_id = id, "partner API key rotated");
-    let mut body = one(&state, &p).await?;
-    body.insert("api_key".into(), json!(api_key));
-    Ok(success(body))
+    Ok(reply(PartnerAnswer {
+        api_key: Some(api_key),
+        ..one(&state, &p).await?.into()
+    }))
 }
 
 async fn rotate_secret(
@@ -279,9 +285,10 @@ async fn rotate_secret(
         .set_partner_signing_secret(id, &signing_secret, state.now_ms())
         .await?;
     tracing::info!(partner_id = id, "partner signing secret rotated");
-    let mut body = one(&state, &p).await?;
-    body.insert("signing_secret".into(), json!(signing_secret));
-    Ok(success(body))
+    Ok(reply(PartnerAnswer {
+        signing_secret: Some(signing_secret),
+        ..one(&state, &p).await?.into()
+    }))
 }
 
 /// Sends a test lead through the same path as real deliveries (payload, signature, SSRF

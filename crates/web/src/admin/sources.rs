@@ -1,18 +1,19 @@
 //! `/api/admin/sources`: where leads come from. Each source's token is shown once.
 
-use super::success;
+use super::reply;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
+use crate::views::SourceView;
 use crate::{secrets, ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::source::validate_source;
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_store::sources::Source;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -24,29 +25,25 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/sources/{id}/rotate-token", post(rotate_token))
 }
 
-fn source_json(s: &Source) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(s.id));
-    m.extend(s.spec.public_json());
-    m.insert("token_prefix".into(), json!(s.token_prefix));
-    m.insert("created_at".into(), json!(rfc3339(s.created_at)));
-    m.insert("updated_at".into(), json!(rfc3339(s.updated_at)));
-    m
+/// A source with its freshly issued token: the only time it and its URL are shown.
+#[derive(Serialize)]
+struct WithToken {
+    #[serde(flatten)]
+    source: SourceView,
+    token: String,
+    inbound_url: String,
 }
 
-/// The body for a freshly issued token: the only time it and its URL are shown.
 fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
-    let mut m = source_json(s);
-    m.insert("token".into(), json!(token));
-    m.insert(
-        "inbound_url".into(),
-        json!(format!(
+    reply(WithToken {
+        source: SourceView::new(s),
+        token: token.to_string(),
+        inbound_url: format!(
             "{}{}",
             state.settings().public_url,
             s.spec.kind.inbound_path(token)
-        )),
-    );
-    success(m)
+        ),
+    })
 }
 
 async fn create(
@@ -81,10 +78,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let sources = state.store().list_sources(page.limit, page.before).await?;
     let next = page.next_before(sources.iter().map(|s| s.id));
-    let items: Vec<Value> = sources
-        .iter()
-        .map(|s| Value::Object(source_json(s)))
-        .collect();
+    let items: Vec<SourceView> = sources.iter().map(SourceView::new).collect();
     Ok(Json(
         json!({"success": true, "sources": items, "next_before": next}),
     ))
@@ -103,7 +97,7 @@ async fn show(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(success(source_json(&find(&state, id).await?)))
+    Ok(reply(SourceView::new(&find(&state, id).await?)))
 }
 
 async fn update(
@@ -122,7 +116,7 @@ async fn update(
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source updated");
-    Ok(success(source_json(&source)))
+    Ok(reply(SourceView::new(&source)))
 }
 
 async fn remove(

@@ -1,0 +1,147 @@
+use leadrouter_core::conversion::money_json;
+use leadrouter_core::lead::full_name;
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::status::{AttemptOutcome, LeadStatus};
+use leadrouter_store::conversions::ConversionRow;
+use leadrouter_store::deliveries::{Attempt, DeliveryRow};
+use leadrouter_store::leads::LeadRecord;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A lead as operators see it (API.md "the lead object"), without its deliveries.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadView {
+    pub id: i64,
+    pub status: LeadStatus,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub phone_valid: bool,
+    pub country: String,
+    pub niche: String,
+    pub lead_type: String,
+    pub source: Option<String>,
+    pub source_id: i64,
+    pub external_id: Option<String>,
+    pub custom_fields: Map<String, Value>,
+    pub received_at: String,
+    pub updated_at: String,
+    pub partner_id: Option<i64>,
+    pub duplicate_of: Option<i64>,
+    /// The routing explanation: one entry per partner considered.
+    pub routing: Value,
+}
+
+impl LeadView {
+    pub fn new(l: &LeadRecord) -> Self {
+        LeadView {
+            id: l.id,
+            status: l.status,
+            first_name: l.first_name.clone(),
+            last_name: l.last_name.clone(),
+            name: full_name(l.first_name.as_deref(), l.last_name.as_deref()),
+            email: l.email.clone(),
+            phone: l.phone.clone(),
+            phone_valid: l.phone.is_some() && l.phone_valid,
+            country: l.country.clone(),
+            niche: l.niche.clone(),
+            lead_type: l.lead_type.clone(),
+            source: l.source_label.clone(),
+            source_id: l.source_id,
+            external_id: l.external_id.clone(),
+            custom_fields: l.custom_fields.clone(),
+            received_at: rfc3339(l.received_at),
+            updated_at: rfc3339(l.updated_at),
+            partner_id: l.partner_id,
+            duplicate_of: l.duplicate_of,
+            routing: l.routing.clone().unwrap_or_else(|| Value::Array(vec![])),
+        }
+    }
+}
+
+/// One delivery of a lead, with every attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub partner_id: i64,
+    pub status: String,
+    pub lead_type: String,
+    pub counted_day: Option<String>,
+    pub over_cap: bool,
+    pub attempt_count: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    pub attempts: Vec<AttemptView>,
+}
+
+impl DeliveryView {
+    pub fn new(d: &DeliveryRow, attempts: &[Attempt]) -> Self {
+        DeliveryView {
+            id: d.id,
+            partner_id: d.partner_id,
+            status: d.status.clone(),
+            lead_type: d.lead_type.clone(),
+            counted_day: d.counted_day.clone(),
+            over_cap: d.over_cap,
+            attempt_count: d.attempt_count,
+            last_error: d.last_error.clone(),
+            created_at: rfc3339(d.created_at),
+            completed_at: d.completed_at.map(rfc3339),
+            attempts: attempts.iter().map(AttemptView::new).collect(),
+        }
+    }
+}
+
+/// One attempt: when, what came back, how long it took, what followed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptView {
+    pub attempt: i64,
+    pub at: String,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub outcome: AttemptOutcome,
+    pub response_excerpt: Option<String>,
+}
+
+impl AttemptView {
+    pub fn new(a: &Attempt) -> Self {
+        AttemptView {
+            attempt: a.attempt_no,
+            at: rfc3339(a.at),
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            error: a.error.clone(),
+            outcome: a.outcome,
+            response_excerpt: a.response_excerpt.clone(),
+        }
+    }
+}
+
+/// A conversion a partner reported for a lead; money as an exact decimal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversionView {
+    pub partner_id: i64,
+    pub conversion_type: String,
+    pub conversion_value: Value,
+    pub external_transaction_id: String,
+    pub metadata: Option<Value>,
+    pub created_at: String,
+}
+
+impl ConversionView {
+    pub fn new(c: &ConversionRow) -> Self {
+        ConversionView {
+            partner_id: c.partner_id,
+            conversion_type: c.conversion_type.clone(),
+            conversion_value: money_json(c.value_cents),
+            external_transaction_id: c.external_transaction_id.clone(),
+            metadata: c.metadata.clone(),
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}

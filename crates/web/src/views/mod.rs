@@ -1,0 +1,29 @@
+//! What the API answers and the console shows, one typed struct per thing: built from the
+//! stored records, serialized for JSON, rendered by templates. No answer is a hand-built map.
+
+mod lead;
+mod partner;
+mod source;
+
+pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
+pub use partner::{PartnerView, TodayView};
+pub use source::SourceView;
+
+use serde::Serialize;
+
+/// `{"success": true, ...view}`: every admin answer's shape.
+#[derive(Debug, Serialize)]
+pub struct Success<T: Serialize> {
+    pub success: bool,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T: Serialize> Success<T> {
+    pub fn of(body: T) -> Self {
+        Success {
+            success: true,
+            body,
+        }
+    }
+}

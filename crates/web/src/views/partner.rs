@@ -1,0 +1,89 @@
+use leadrouter_core::capacity::{quotas, Quotas};
+use leadrouter_core::hours::BusinessHours;
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::partner::PartnerAuth;
+use leadrouter_store::partners::{DayCount, Partner};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A partner as operators see it: every setting but secrets, its status, today's count in
+/// its own day, and the premium/raw split of its limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerView {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub country: String,
+    pub niche: String,
+    pub daily_limit: u32,
+    pub premium_ratio: u8,
+    pub timezone: String,
+    pub business_hours: Value,
+    pub webhook_url: String,
+    pub phone_format: &'static str,
+    pub required_fields: Vec<String>,
+    pub field_mapping: BTreeMap<String, String>,
+    pub default_values: BTreeMap<String, Value>,
+    pub content_type: &'static str,
+    /// The kind and the names that are not secret (`{"type": "bearer"}`).
+    pub auth: Value,
+    pub valid_phone_only: bool,
+    pub status: &'static str,
+    pub paused_reason: Option<String>,
+    pub api_key_prefix: String,
+    pub today: TodayView,
+    pub quotas: Quotas,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Today's count in the partner's own day.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TodayView {
+    pub total: i64,
+    pub premium: i64,
+    pub raw: i64,
+    /// The partner-local date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+impl PartnerView {
+    pub fn new(p: &Partner, today: DayCount, date: &str) -> Self {
+        let s = &p.spec;
+        PartnerView {
+            id: p.id,
+            name: s.name.clone(),
+            email: s.email.clone(),
+            country: s.country.clone(),
+            niche: s.niche.clone(),
+            daily_limit: s.daily_limit,
+            premium_ratio: s.premium_ratio,
+            timezone: s.timezone.clone(),
+            business_hours: s
+                .business_hours
+                .as_ref()
+                .map_or(Value::Null, BusinessHours::to_json),
+            webhook_url: s.webhook_url.clone(),
+            phone_format: s.phone_format.as_str(),
+            required_fields: s.required_fields.clone(),
+            field_mapping: s.field_mapping.clone(),
+            default_values: s.default_values.clone(),
+            content_type: s.content_type.as_str(),
+            auth: s.auth.as_ref().map_or(Value::Null, PartnerAuth::redacted),
+            valid_phone_only: s.valid_phone_only,
+            status: p.status.as_str(),
+            paused_reason: p.paused_reason.clone(),
+            api_key_prefix: p.api_key_prefix.clone(),
+            today: TodayView {
+                total: today.total,
+                premium: today.premium,
+                raw: today.raw,
+                date: date.to_string(),
+            },
+            quotas: quotas(s.daily_limit, s.premium_ratio),
+            created_at: rfc3339(p.created_at),
+            updated_at: rfc3339(p.updated_at),
+        }
+    }
+}

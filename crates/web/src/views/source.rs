@@ -1,0 +1,52 @@
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_store::sources::Source;
+use serde::Serialize;
+
+/// A source as operators see it; its token only as a prefix.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceView {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub default_country: Option<String>,
+    pub default_niche: Option<String>,
+    pub default_lead_type: Option<&'static str>,
+    pub source_label: Option<String>,
+    pub redirect_url: Option<String>,
+    /// `{"configured": true}` when Facebook credentials are set; never the credentials.
+    pub facebook: Option<FacebookConfigured>,
+    /// `active` or `disabled`.
+    pub status: &'static str,
+    pub token_prefix: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FacebookConfigured {
+    pub configured: bool,
+}
+
+impl SourceView {
+    pub fn new(s: &Source) -> Self {
+        let spec = &s.spec;
+        SourceView {
+            id: s.id,
+            name: spec.name.clone(),
+            kind: spec.kind.as_str(),
+            default_country: spec.default_country.clone(),
+            default_niche: spec.default_niche.clone(),
+            default_lead_type: spec.default_lead_type.map(|t| t.as_str()),
+            source_label: spec.source_label.clone(),
+            redirect_url: spec.redirect_url.clone(),
+            facebook: spec
+                .facebook
+                .as_ref()
+                .map(|_| FacebookConfigured { configured: true }),
+            status: if spec.active { "active" } else { "disabled" },
+            token_prefix: s.token_prefix.clone(),
+            created_at: rfc3339(s.created_at),
+            updated_at: rfc3339(s.updated_at),
+        }
+    }
+}
