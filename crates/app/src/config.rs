@@ -8,21 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A secret configuration value; never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use leadrouter_core::secret::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionSecret {
@@ -128,8 +114,8 @@ impl Config {
                     "must be at least 32 characters (it has {})",
                     s.chars().count()
                 )),
-                Some(s) => Ok(SessionSecret::Configured(Secret(s))),
-                None => Ok(SessionSecret::Ephemeral(Secret(random_hex(32)))),
+                Some(s) => Ok(SessionSecret::Configured(Secret::new(s))),
+                None => Ok(SessionSecret::Ephemeral(Secret::new(random_hex(32)))),
             },
         );
         let postmark = match (var("POSTMARK_SERVER_TOKEN"), var("POSTMARK_FROM_EMAIL")) {
@@ -138,7 +124,7 @@ impl Config {
                 "POSTMARK_FROM_EMAIL",
                 if from.contains('@') {
                     Ok(Some(Postmark {
-                        server_token: Secret(token),
+                        server_token: Secret::new(token),
                         from_email: from.trim().to_string(),
                     }))
                 } else {
@@ -604,6 +590,9 @@ mod tests {
     fn long_session_secret_is_used_as_given() {
         let secret = "x".repeat(32);
         let c = load(&[("SESSION_SECRET", &secret)]).unwrap();
-        assert_eq!(c.session_secret, SessionSecret::Configured(Secret(secret)));
+        assert_eq!(
+            c.session_secret,
+            SessionSecret::Configured(Secret::new(secret))
+        );
     }
 }

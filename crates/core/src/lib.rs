@@ -16,6 +16,7 @@ pub mod partner;
 pub mod phone;
 pub mod retry;
 pub mod routing;
+pub mod secret;
 pub mod signing;
 pub mod source;
 pub mod ssrf;

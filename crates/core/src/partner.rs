@@ -7,6 +7,7 @@
 
 use crate::catalog::Catalog;
 use crate::hours::BusinessHours;
+use crate::secret::Secret;
 use crate::ssrf::AllowList;
 use crate::webhook_url::{parse_webhook_url, WebhookUrl};
 use serde::{Deserialize, Serialize};
@@ -79,9 +80,9 @@ impl ContentType {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum PartnerAuth {
-    Bearer { token: String },
-    Basic { username: String, password: String },
-    Header { name: String, value: String },
+    Bearer { token: Secret },
+    Basic { username: String, password: Secret },
+    Header { name: String, value: Secret },
 }
 
 impl std::fmt::Debug for PartnerAuth {
@@ -158,7 +159,9 @@ impl PartnerAuth {
             "bearer" => {
                 let token = text("token")?;
                 header_safe("token", &token)?;
-                PartnerAuth::Bearer { token }
+                PartnerAuth::Bearer {
+                    token: Secret::new(token),
+                }
             }
             "basic" => {
                 let username = text("username")?;
@@ -168,7 +171,10 @@ impl PartnerAuth {
                 if username.contains(':') {
                     return Err("username must not contain \":\"".into());
                 }
-                PartnerAuth::Basic { username, password }
+                PartnerAuth::Basic {
+                    username,
+                    password: Secret::new(password),
+                }
             }
             "header" => {
                 let name = text("name")?;
@@ -183,7 +189,10 @@ impl PartnerAuth {
                 }
                 let value = text("value")?;
                 header_safe("header value", &value)?;
-                PartnerAuth::Header { name, value }
+                PartnerAuth::Header {
+                    name,
+                    value: Secret::new(value),
+                }
             }
             _ => return Err("type must be one of: bearer, basic, header".into()),
         };

@@ -2,6 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::partner::{normalize_key, snake_case};
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -68,9 +69,9 @@ impl LeadType {
 /// Facebook Lead Ads credentials of a source. Secrets: never shown back.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacebookSettings {
-    pub app_secret: String,
-    pub verify_token: String,
-    pub access_token: String,
+    pub app_secret: Secret,
+    pub verify_token: Secret,
+    pub access_token: Secret,
 }
 
 impl std::fmt::Debug for FacebookSettings {
@@ -164,9 +165,9 @@ fn parse_facebook(v: &Value) -> Result<Option<FacebookSettings>, String> {
             .ok_or_else(|| format!("\"{k}\" is required"))
     };
     Ok(Some(FacebookSettings {
-        app_secret: text("app_secret")?,
-        verify_token: text("verify_token")?,
-        access_token: text("access_token")?,
+        app_secret: Secret::new(text("app_secret")?),
+        verify_token: Secret::new(text("verify_token")?),
+        access_token: Secret::new(text("access_token")?),
     }))
 }
 

@@ -5,6 +5,7 @@
 use crate::dns::Resolve;
 use leadrouter_core::outcome::Response as Answer;
 use leadrouter_core::partner::{PartnerAuth, PartnerSpec};
+use leadrouter_core::secret::Secret;
 use leadrouter_core::signing::standard;
 use leadrouter_core::ssrf::{check_ip, AllowList, BlockReason};
 use leadrouter_core::transform::encode;
@@ -114,7 +115,7 @@ impl Sender {
     pub async fn send(
         &self,
         partner: &PartnerSpec,
-        signing_secret: &str,
+        signing_secret: &Secret,
         msg_id: &str,
         payload: &Map<String, Value>,
     ) -> AttemptResult {
@@ -146,7 +147,8 @@ impl Sender {
         }
         let (body, content_type) = encode(payload, partner.content_type);
         let timestamp = chrono_now_secs();
-        let Some(signature) = standard::sign(signing_secret, msg_id, timestamp, &body) else {
+        let Some(signature) = standard::sign(signing_secret.expose(), msg_id, timestamp, &body)
+        else {
             return unsendable("the partner's signing secret is malformed; rotate it".into());
         };
         let mut req = self
@@ -160,11 +162,11 @@ impl Sender {
             .body(body);
         req = match &partner.auth {
             None => req,
-            Some(PartnerAuth::Bearer { token }) => req.bearer_auth(token),
+            Some(PartnerAuth::Bearer { token }) => req.bearer_auth(token.expose()),
             Some(PartnerAuth::Basic { username, password }) => {
-                req.basic_auth(username, Some(password))
+                req.basic_auth(username, Some(password.expose()))
             }
-            Some(PartnerAuth::Header { name, value }) => req.header(name.as_str(), value.as_str()),
+            Some(PartnerAuth::Header { name, value }) => req.header(name.as_str(), value.expose()),
         };
         match req.send().await {
             Ok(mut response) => {

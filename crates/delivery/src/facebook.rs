@@ -1,6 +1,7 @@
 //! The Facebook Graph API client: fetches one Lead Ads lead by its `leadgen_id`.
 
 use crate::outbound::describe;
+use leadrouter_core::secret::Secret;
 
 /// What one fetch came to.
 #[derive(Debug)]
@@ -19,13 +20,13 @@ pub struct GraphClient {
 }
 
 impl GraphClient {
-    pub async fn fetch_lead(&self, leadgen_id: &str, access_token: &str) -> Fetch {
+    pub async fn fetch_lead(&self, leadgen_id: &str, access_token: &Secret) -> Fetch {
         let url = format!("{}/{}", self.base_url, leadgen_id);
         let response = self
             .http
             .get(&url)
             .query(&[
-                ("access_token", access_token),
+                ("access_token", access_token.expose()),
                 (
                     "fields",
                     "id,created_time,field_data,form_id,ad_id,campaign_id",

@@ -6,6 +6,7 @@ use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::hours::BusinessHours;
 use leadrouter_core::partner::{ContentType, PartnerSpec, PhoneFormat};
+use leadrouter_core::secret::Secret;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ pub struct Partner {
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
     /// The Standard Webhooks `whsec_` secret; needed in clear to sign deliveries.
-    pub signing_secret: String,
+    pub signing_secret: Secret,
     pub consecutive_failures: i64,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
@@ -94,7 +95,7 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
         },
         paused_reason: r.try_get("paused_reason")?,
         api_key_prefix: r.try_get("api_key_prefix")?,
-        signing_secret: r.try_get("signing_secret")?,
+        signing_secret: Secret::new(r.try_get::<String, _>("signing_secret")?),
         consecutive_failures: r.try_get("consecutive_failures")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,

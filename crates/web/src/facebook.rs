@@ -48,7 +48,10 @@ async fn verify(
         return Ok(forbidden());
     };
     let given = q.verify_token.unwrap_or_default();
-    let token_ok: bool = given.as_bytes().ct_eq(fb.verify_token.as_bytes()).into();
+    let token_ok: bool = given
+        .as_bytes()
+        .ct_eq(fb.verify_token.expose().as_bytes())
+        .into();
     match (q.mode.as_deref(), token_ok, q.challenge) {
         (Some("subscribe"), true, Some(challenge)) => {
             tracing::info!("Facebook webhook subscription verified");
@@ -78,7 +81,7 @@ async fn notify(
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if !facebook_signature_valid(&fb.app_secret, &bytes, signature) {
+    if !facebook_signature_valid(fb.app_secret.expose(), &bytes, signature) {
         // Unauthenticated: anyone may send it, so only the reason is kept, not the body.
         let reason = json!({"X-Hub-Signature-256": "missing or does not match the body"});
         state

@@ -272,7 +272,7 @@ both_backends! {
         let (_, rotated) = app.post(&format!("/api/admin/partners/{id}/rotate-secret"), json!({})).await;
         let new_secret = rotated["signing_secret"].as_str().unwrap().to_string();
         assert!(new_secret.starts_with("whsec_") && new_secret != old_secret);
-        assert_eq!(app.store.partner(id).await.unwrap().unwrap().signing_secret, new_secret);
+        assert_eq!(app.store.partner(id).await.unwrap().unwrap().signing_secret.expose(), new_secret);
 
         // Every later read: no key, no signing secret, no auth token.
         let (_, one) = app.get(&format!("/api/admin/partners/{id}")).await;
