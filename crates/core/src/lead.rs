@@ -6,7 +6,6 @@
 
 use crate::catalog::Catalog;
 use crate::phone;
-use crate::source::LeadType;
 use crate::text::{control_problem, control_problem_in};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -16,6 +15,46 @@ use std::collections::BTreeMap;
 pub const MAX_FIELD_CHARS: usize = 500;
 /// Most custom fields one lead may carry.
 pub const MAX_CUSTOM_FIELDS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadType {
+    Premium,
+    Raw,
+}
+
+impl LeadType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadType::Premium => "premium",
+            LeadType::Raw => "raw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "premium" => Some(LeadType::Premium),
+            "raw" => Some(LeadType::Raw),
+            _ => None,
+        }
+    }
+}
+
+/// What routing needs to know of a lead.
+#[derive(Debug, Clone)]
+pub struct LeadFacts<'a> {
+    pub lead_type: LeadType,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    /// Whether libphonenumber knows the phone's range (no phone: `false`).
+    pub phone_valid: bool,
+    pub country: &'a str,
+    pub niche: &'a str,
+    pub source_label: Option<&'a str>,
+    pub custom_fields: &'a Map<String, Value>,
+}
 
 /// A lead as we store it, before it has an id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,7 +353,7 @@ mod tests;
 /// The value a lead has for `field` (any alias of a standard field, or a custom field), if
 /// non-empty. Fields every payload carries (`lead_id`, `timestamp`, ...) are answered by the
 /// payload builder, not here.
-pub fn lead_field_value(lead: &crate::routing::LeadFacts<'_>, field: &str) -> Option<Value> {
+pub fn lead_field_value(lead: &LeadFacts<'_>, field: &str) -> Option<Value> {
     let text = |v: Option<&str>| {
         v.map(str::trim)
             .filter(|s| !s.is_empty())
@@ -355,7 +394,7 @@ fn custom_value(custom: &Map<String, Value>, field: &str) -> Option<Value> {
 pub const ALWAYS_PRESENT: &[&str] = &["lead_id", "timestamp", "country", "niche", "lead_type"];
 
 /// Whether the lead can fill `field` for a partner that requires it.
-pub fn lead_has_field(lead: &crate::routing::LeadFacts<'_>, field: &str) -> bool {
+pub fn lead_has_field(lead: &LeadFacts<'_>, field: &str) -> bool {
     ALWAYS_PRESENT.contains(&field.trim().to_ascii_lowercase().as_str())
         || lead_field_value(lead, field).is_some()
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod conversion;
 pub mod facebook;
 pub mod hours;
+pub mod input;
 pub mod lead;
 pub mod localtime;
 pub mod market;

@@ -5,12 +5,11 @@ use crate::capacity::quotas;
 use crate::clock::EpochMillis;
 use crate::hours::{BusinessHours, DAYS};
 use crate::lead::lead_has_field;
+use crate::lead::LeadType;
 use crate::localtime::{local_moment, parse_tz};
-use crate::source::LeadType;
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// A partner as routing sees it at one instant.
 #[derive(Debug, Clone)]
@@ -33,21 +32,7 @@ pub struct Candidate {
     pub tried: bool,
 }
 
-/// What routing needs to know of a lead.
-#[derive(Debug, Clone)]
-pub struct LeadFacts<'a> {
-    pub lead_type: LeadType,
-    pub first_name: Option<&'a str>,
-    pub last_name: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub phone: Option<&'a str>,
-    /// Whether libphonenumber knows the phone's range (no phone: `false`).
-    pub phone_valid: bool,
-    pub country: &'a str,
-    pub niche: &'a str,
-    pub source_label: Option<&'a str>,
-    pub custom_fields: &'a Map<String, Value>,
-}
+pub use crate::lead::LeadFacts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ineligible {

@@ -1,7 +1,7 @@
 //! Lead sources: where leads come from, and the defaults applied to their leads.
 
 use crate::catalog::Catalog;
-use crate::partner::{normalize_key, snake_case};
+use crate::input::{snake_case, Given, Input, Keys};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,29 +42,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LeadType {
-    Premium,
-    Raw,
-}
-
-impl LeadType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadType::Premium => "premium",
-            LeadType::Raw => "raw",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "premium" => Some(LeadType::Premium),
-            "raw" => Some(LeadType::Raw),
-            _ => None,
-        }
-    }
-}
+pub use crate::lead::LeadType;
 
 /// Facebook Lead Ads credentials of a source. Secrets: never shown back.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,177 +149,92 @@ fn parse_facebook(v: &Value) -> Result<Option<FacebookSettings>, String> {
     }))
 }
 
+const KEYS: Keys<'static> = Keys {
+    normalize: snake_case,
+    known: FIELDS,
+    read_only: READ_ONLY,
+};
+
 /// Checks operator input for a new source (`base` = None) or a change to one.
 pub fn validate_source(
     input: &Map<String, Value>,
     base: Option<&SourceSpec>,
     catalog: &Catalog,
 ) -> Result<SourceSpec, BTreeMap<String, String>> {
-    let mut errors = BTreeMap::new();
-    let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
-    // Values refused outright; said last, so that "is required" does not hide them.
-    let mut unreadable = BTreeMap::new();
-    for (key, value) in input {
-        let k = normalize_key(key);
-        if READ_ONLY.contains(&k.as_str()) {
-            continue;
-        }
-        if let Some(problem) = crate::text::control_problem_in(value, true) {
-            unreadable.insert(key.clone(), problem);
-            continue;
-        }
-        if FIELDS.contains(&k.as_str()) {
-            fields.insert(k, value);
+    let mut f = Input::read(input, &KEYS);
+    let name = f.take(
+        "name",
+        |v| match opt_text(v)? {
+            Some(n) if n.chars().count() <= 200 => Ok(n),
+            Some(_) => Err("must be at most 200 characters".into()),
+            None => Err("is required".into()),
+        },
+        |f| base.map(|b| b.name.clone()).or_else(|| f.required("name")),
+    );
+    let kind = f.take(
+        "kind",
+        |v| {
+            v.as_str()
+                .and_then(SourceKind::parse)
+                .ok_or_else(|| "must be one of: webhook, landing_page, facebook".into())
+        },
+        |f| {
+            base.map(|b| b.kind).or_else(|| {
+                f.error("kind", "is required (webhook, landing_page or facebook)");
+                None
+            })
+        },
+    );
+    let default_country = optional(
+        &mut f,
+        "default_country",
+        base.map(|b| &b.default_country),
+        |c| catalog.known_market(&c).map(|m| m.slug.clone()),
+    );
+    let default_niche = optional(
+        &mut f,
+        "default_niche",
+        base.map(|b| &b.default_niche),
+        |n| catalog.known_niche(&n).map(|x| x.slug.clone()),
+    );
+    let default_lead_type = optional(
+        &mut f,
+        "default_lead_type",
+        base.map(|b| &b.default_lead_type),
+        |t| LeadType::parse(&t).ok_or_else(|| "must be premium or raw".into()),
+    );
+    let source_label = optional(&mut f, "source_label", base.map(|b| &b.source_label), |l| {
+        if l.chars().count() > 100 {
+            Err("must be at most 100 characters".into())
         } else {
-            errors.insert(key.clone(), "unknown field".to_string());
+            Ok(l)
         }
-    }
-    let get = |k: &str| fields.get(k).copied();
-    let mut err = |k: &str, m: String| {
-        errors.insert(k.to_string(), m);
-    };
-
-    let name = match get("name").map(opt_text) {
-        Some(Ok(Some(n))) if n.chars().count() <= 200 => Some(n),
-        Some(Ok(Some(_))) => {
-            err("name", "must be at most 200 characters".into());
-            None
-        }
-        Some(_) => {
-            err("name", "is required".into());
-            None
-        }
-        None => base.map(|b| b.name.clone()).or_else(|| {
-            err("name", "is required".into());
-            None
-        }),
-    };
-    let kind = match get("kind") {
-        Some(v) => match v.as_str().and_then(SourceKind::parse) {
-            Some(k) => Some(k),
-            None => {
-                err(
-                    "kind",
-                    "must be one of: webhook, landing_page, facebook".into(),
-                );
-                None
-            }
-        },
-        None => base.map(|b| b.kind).or_else(|| {
-            err(
-                "kind",
-                "is required (webhook, landing_page or facebook)".into(),
-            );
-            None
-        }),
-    };
-    let default_country = match get("default_country").map(opt_text) {
-        Some(Ok(Some(c))) => catalog
-            .known_market(&c)
-            .map(|m| m.slug.clone())
-            .map_err(|e| err("default_country", e))
-            .ok(),
-        Some(Ok(None)) => None,
-        Some(Err(e)) => {
-            err("default_country", e);
-            None
-        }
-        None => base.and_then(|b| b.default_country.clone()),
-    };
-    let default_niche = match get("default_niche").map(opt_text) {
-        Some(Ok(Some(n))) => catalog
-            .known_niche(&n)
-            .map(|x| x.slug.clone())
-            .map_err(|e| err("default_niche", e))
-            .ok(),
-        Some(Ok(None)) => None,
-        Some(Err(e)) => {
-            err("default_niche", e);
-            None
-        }
-        None => base.and_then(|b| b.default_niche.clone()),
-    };
-    let default_lead_type = match get("default_lead_type").map(opt_text) {
-        Some(Ok(Some(t))) => match LeadType::parse(&t) {
-            Some(t) => Some(t),
-            None => {
-                err("default_lead_type", "must be premium or raw".into());
-                None
-            }
-        },
-        Some(Ok(None)) => None,
-        Some(Err(e)) => {
-            err("default_lead_type", e);
-            None
-        }
-        None => base.and_then(|b| b.default_lead_type),
-    };
-    let source_label = match get("source_label").map(opt_text) {
-        Some(Ok(Some(l))) if l.chars().count() > 100 => {
-            err("source_label", "must be at most 100 characters".into());
-            None
-        }
-        Some(Ok(l)) => l,
-        Some(Err(e)) => {
-            err("source_label", e);
-            None
-        }
-        None => base.and_then(|b| b.source_label.clone()),
-    };
-    let redirect_url = match get("redirect_url").map(opt_text) {
-        Some(Ok(Some(u))) => parse_redirect(&u).map_err(|e| err("redirect_url", e)).ok(),
-        Some(Ok(None)) => None,
-        Some(Err(e)) => {
-            err("redirect_url", e);
-            None
-        }
-        None => base.and_then(|b| b.redirect_url.clone()),
-    };
+    });
+    let redirect_url = optional(&mut f, "redirect_url", base.map(|b| &b.redirect_url), |u| {
+        parse_redirect(&u)
+    });
     if redirect_url.is_some() && kind.is_some_and(|k| k != SourceKind::LandingPage) {
-        err(
+        f.error(
             "redirect_url",
-            "only landing_page sources redirect after a post".into(),
+            "only landing_page sources redirect after a post",
         );
     }
-    let mut facebook_malformed = false;
-    let facebook = match get("facebook") {
-        Some(v) => parse_facebook(v)
-            .map_err(|e| {
-                facebook_malformed = true;
-                err("facebook", e)
-            })
-            .ok()
-            .flatten(),
-        None => base.and_then(|b| b.facebook.clone()),
-    };
-    match kind {
-        Some(SourceKind::Facebook) if facebook.is_none() && !facebook_malformed => {
-            err(
-                "facebook",
-                "is required for a facebook source: {\"app_secret\", \"verify_token\", \"access_token\"}"
-                    .into(),
-            )
-        }
-        Some(k) if k != SourceKind::Facebook && facebook.is_some() => {
-            err("facebook", "only facebook sources have Facebook settings".into())
-        }
-        _ => {}
-    }
-    let active = match get("status").map(|v| v.as_str().map(str::trim)) {
-        Some(Some("active")) => true,
-        Some(Some("disabled")) => false,
-        Some(_) => {
-            err("status", "must be active or disabled".into());
-            true
-        }
-        None => base.is_none_or(|b| b.active),
-    };
-
-    errors.extend(unreadable);
-    match (name, kind) {
-        (Some(name), Some(kind)) if errors.is_empty() => Ok(SourceSpec {
-            name,
-            kind,
+    let facebook = facebook(&mut f, base, kind);
+    let active = f
+        .take(
+            "status",
+            |v| match v.as_str().map(str::trim) {
+                Some("active") => Ok(true),
+                Some("disabled") => Ok(false),
+                _ => Err("must be active or disabled".into()),
+            },
+            |_| Some(base.is_none_or(|b| b.active)),
+        )
+        .unwrap_or(true);
+    let spec = (|| {
+        Some(SourceSpec {
+            name: name?,
+            kind: kind?,
             default_country,
             default_niche,
             default_lead_type,
@@ -349,9 +242,61 @@ pub fn validate_source(
             redirect_url,
             facebook,
             active,
-        }),
-        _ => Err(errors),
+        })
+    })();
+    f.finish(spec)
+}
+
+/// An optional setting: absent keeps `base`, `null` or empty text clears it, text is
+/// `parse`d (a problem is recorded under `k`).
+fn optional<T: Clone>(
+    f: &mut Input<'_>,
+    k: &str,
+    base: Option<&Option<T>>,
+    parse: impl FnOnce(String) -> Result<T, String>,
+) -> Option<T> {
+    match f.given(k) {
+        Given::Absent => base.cloned().flatten(),
+        Given::Null => None,
+        Given::Value(v) => match opt_text(v).and_then(|t| t.map(parse).transpose()) {
+            Ok(t) => t,
+            Err(e) => {
+                f.error(k, e);
+                None
+            }
+        },
     }
+}
+
+/// Facebook credentials: required for a facebook source, refused for any other.
+fn facebook(
+    f: &mut Input<'_>,
+    base: Option<&SourceSpec>,
+    kind: Option<SourceKind>,
+) -> Option<FacebookSettings> {
+    let mut malformed = false;
+    let facebook = match f.raw("facebook") {
+        Some(v) => match parse_facebook(v) {
+            Ok(fb) => fb,
+            Err(e) => {
+                malformed = true;
+                f.error("facebook", e);
+                None
+            }
+        },
+        None => base.and_then(|b| b.facebook.clone()),
+    };
+    match kind {
+        Some(SourceKind::Facebook) if facebook.is_none() && !malformed => f.error(
+            "facebook",
+            "is required for a facebook source: {\"app_secret\", \"verify_token\", \"access_token\"}",
+        ),
+        Some(k) if k != SourceKind::Facebook && facebook.is_some() => {
+            f.error("facebook", "only facebook sources have Facebook settings")
+        }
+        _ => {}
+    }
+    facebook
 }
 
 #[cfg(test)]

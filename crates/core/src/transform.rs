@@ -3,24 +3,11 @@
 //! custom field the partner did not ask for stays with us.
 
 use crate::lead::lead_field_value;
+use crate::lead::LeadFacts;
 use crate::localtime::rfc3339;
 use crate::partner::{ContentType, PartnerSpec};
 use crate::phone;
-use crate::routing::LeadFacts;
 use serde_json::{Map, Value};
-
-/// The fields every payload may carry before the partner's own additions.
-pub const STANDARD_FIELDS: &[&str] = &[
-    "lead_id",
-    "name",
-    "email",
-    "phone",
-    "country",
-    "niche",
-    "lead_type",
-    "source",
-    "timestamp",
-];
 
 /// Builds the payload, in order, as an object.
 pub fn payload(

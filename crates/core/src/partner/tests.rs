@@ -1,5 +1,8 @@
+use super::parse::*;
 use super::*;
 use crate::catalog::tests::guide_catalog;
+use crate::ssrf::AllowList;
+use serde_json::Map;
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()

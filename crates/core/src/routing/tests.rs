@@ -2,7 +2,7 @@ use super::*;
 use crate::hours::BusinessHours;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 /// 2026-11-24 (Tuesday) 12:00 UTC = 13:00 in Berlin and Madrid.
 const TUE_NOON_UTC: EpochMillis = 1_795_521_600_000;
