@@ -1,7 +1,7 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
-use crate::many::{self, Marks, Statement, CHUNK};
+use crate::many::{self, Marks, Script, Statement, CHUNK};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::{AttemptOutcome, DeliveryStatus};
@@ -160,9 +160,11 @@ impl Store {
         now: EpochMillis,
     ) -> Result<Vec<bool>, StoreError> {
         let backend = self.backend();
-        let mut script = Vec::new();
+        let mut script = Script::default();
+        // The statements that end deliveries, whose rows say which this claim still held.
+        let mut ended = Vec::new();
         for chunk in done.chunks(CHUNK) {
-            script.push(attempts_statement(backend, chunk));
+            script.add(attempts_statement(backend, chunk));
             // The deliveries this claim still holds, as a condition on `deliveries`; each
             // statement below repeats it, and the last one ends them.
             let held = |m: &mut Marks, st: &mut Statement| {
@@ -189,7 +191,7 @@ impl Store {
                  (SELECT lead_id FROM deliveries WHERE {}) AND status || '' = 'assigned'",
                 held(&mut m, &mut st)
             );
-            script.push(st);
+            script.add(st);
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
             st.bind(now);
@@ -200,7 +202,7 @@ impl Store {
                  FROM deliveries WHERE {}",
                 held(&mut m, &mut st)
             );
-            script.push(st);
+            script.add(st);
             // A delivery ends the partner's failure streak.
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
@@ -209,7 +211,7 @@ impl Store {
                  AND id IN (SELECT partner_id FROM deliveries WHERE {})",
                 held(&mut m, &mut st)
             );
-            script.push(st);
+            script.add(st);
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
             st.bind(now).bind(now);
@@ -220,20 +222,18 @@ impl Store {
                  WHERE {} RETURNING id",
                 held(&mut m, &mut st)
             );
-            script.push(st);
+            ended.push(script.add(st));
         }
         let mut tx = self
             .write(crate::Priority::Background)
             .await
             .begin()
             .await?;
-        let results = many::run(&mut tx, backend, &script).await?;
+        let results = script.run(&mut tx, backend).await?;
         tx.commit().await?;
-        let won: HashSet<i64> = results
+        let won: HashSet<i64> = ended
             .iter()
-            .skip(4)
-            .step_by(5)
-            .flat_map(|d| d.rows.iter().map(|r| r.try_get::<i64, _>(0)))
+            .flat_map(|p| results.one(*p).rows.iter().map(|r| r.try_get::<i64, _>(0)))
             .collect::<Result<_, _>>()?;
         Ok(done.iter().map(|(d, _)| won.contains(&d.id)).collect())
     }

@@ -6,7 +6,7 @@
 
 use crate::json::to_text;
 use crate::leads::{Ingested, LeadStatus, Submission};
-use crate::many::{self, Marks, Statement, CHUNK};
+use crate::many::{self, Marks, Script, Statement, CHUNK};
 use crate::{Backend, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -161,26 +161,28 @@ impl Store {
     ) -> Result<Vec<Ingested>, Failure> {
         let backend = self.backend();
         // Earlier leads with the same keys or contacts, and ids for the new ones: one script.
-        let (sources, mut script) = keys_statements(backend, submissions);
+        let mut script = Script::default();
+        let (sources, key_lookups) = keys_statements(backend, submissions);
+        let keyed = script.add_all(key_lookups);
         let (niches, contacts) = if dedupe_window_ms > 0 {
             contacts_statements(backend, submissions, dedupe_window_ms)
         } else {
             Default::default()
         };
-        script.extend(contacts);
-        script.push(ids_statement(backend, submissions.len()));
+        let contacts = script.add_all(contacts);
+        let ids = script.add(ids_statement(backend, submissions.len()));
         let mut tx = self.write(crate::Priority::Urgent).await.begin().await?;
-        let found = many::run(&mut tx, backend, &script).await?;
+        let found = script.run(&mut tx, backend).await?;
         let mut earlier = Earlier::default();
-        for k in read_keyed(&sources, &found)? {
+        for k in read_keyed(&sources, found.of(keyed))? {
             earlier.add_keyed(k);
         }
-        for (niche, done) in niches.iter().zip(&found[sources.len()..]) {
+        for (niche, done) in niches.iter().zip(found.of(contacts)) {
             for o in read_originals(niche, done)? {
                 earlier.add_original(o);
             }
         }
-        let mut ids = read_ids(backend, &found[found.len() - 1], submissions.len())?.into_iter();
+        let mut ids = read_ids(backend, found.one(ids), submissions.len())?.into_iter();
 
         // Decide each submission in arrival order; new leads join the lists, so a later
         // submission in the same batch repeats or duplicates an earlier one.
@@ -242,11 +244,11 @@ impl Store {
                 )
             })
             .collect();
-        let mut script = insert_statements(backend, submissions, &new_rows);
-        let inserts = script.len();
-        script.extend(events_statements(backend, &events));
-        let done = many::run(&mut tx, backend, &script).await?;
-        let inserted: usize = done[..inserts].iter().map(|d| d.rows.len()).sum();
+        let mut script = Script::default();
+        let inserts = script.add_all(insert_statements(backend, submissions, &new_rows));
+        script.add_all(events_statements(backend, &events));
+        let done = script.run(&mut tx, backend).await?;
+        let inserted: usize = done.of(inserts).iter().map(|d| d.rows.len()).sum();
         if inserted != new_rows.len() {
             // ON CONFLICT skipped a row: another transaction stored the same idempotent
             // lead since our lookup. Alone, it is a repeat of that lead.

@@ -156,6 +156,58 @@ pub(crate) async fn run(
     }
 }
 
+/// Statements to run together, each part known by the handle its addition returned, so
+/// that results are read by name, never by position arithmetic.
+#[derive(Default)]
+pub(crate) struct Script {
+    statements: Vec<Statement>,
+}
+
+/// Where one added part's statements stand in the script.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    start: usize,
+    end: usize,
+}
+
+/// What each part of a script did.
+pub(crate) struct Results(Vec<Done>);
+
+impl Script {
+    pub(crate) fn add(&mut self, st: Statement) -> Part {
+        self.add_all([st])
+    }
+
+    pub(crate) fn add_all(&mut self, sts: impl IntoIterator<Item = Statement>) -> Part {
+        let start = self.statements.len();
+        self.statements.extend(sts);
+        Part {
+            start,
+            end: self.statements.len(),
+        }
+    }
+
+    pub(crate) async fn run(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        backend: Backend,
+    ) -> Result<Results, crate::StoreError> {
+        run(conn, backend, &self.statements).await.map(Results)
+    }
+}
+
+impl Results {
+    /// The results of every statement of `part`, in order.
+    pub(crate) fn of(&self, part: Part) -> &[Done] {
+        &self.0[part.start..part.end]
+    }
+
+    /// The result of a part that is one statement.
+    pub(crate) fn one(&self, part: Part) -> &Done {
+        &self.0[part.start]
+    }
+}
+
 /// Executes `sql` (one statement or several) and gathers each statement's rows and count.
 #[allow(deprecated)] // `fetch_many`: several statements in one call are SQLite's alone.
 async fn collect(

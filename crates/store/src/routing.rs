@@ -2,7 +2,7 @@
 //! assignment, holding leads with their reasons, expiring them, releasing reservations.
 
 use crate::leads::LeadStatus;
-use crate::many::{self, Marks, Statement, CHUNK};
+use crate::many::{self, Marks, Script, Statement, CHUNK};
 use crate::transition::{transition, Also, Transition};
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
@@ -223,7 +223,7 @@ impl Store {
             return Ok(Some(Vec::new()));
         }
         let backend = self.backend();
-        let mut script = Vec::new();
+        let mut script = Script::default();
         // Today's counter rows, where they may not exist yet.
         let mut missing: Vec<(i64, &str)> = batch
             .iter()
@@ -242,7 +242,7 @@ impl Store {
             for (partner_id, day) in chunk {
                 st.bind(*partner_id).bind(*day);
             }
-            script.push(st);
+            script.add(st);
         }
         // One guarded update for every partner and day: all of the leads fit, or none is
         // written.
@@ -275,9 +275,8 @@ impl Store {
                 .bind(i64::from(quota.premium))
                 .bind(i64::from(quota.raw));
         }
-        let counts_at = script.len();
-        script.push(st);
-        let leads_at = script.len();
+        let counts = script.add(st);
+        let mut lead_updates = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             // The partner and the explanation of each lead, matched by CASE on its id.
             let mut m = Marks::new(backend);
@@ -307,9 +306,10 @@ impl Store {
                 m.next(),
                 m.list(chunk.len())
             );
-            script.push(st);
+            lead_updates.push(st);
         }
-        let deliveries_at = script.len();
+        let leads = script.add_all(lead_updates);
+        let mut inserts = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             let mut m = Marks::new(backend);
             // A leased delivery is next due when its lease ends, as a claimed one.
@@ -338,9 +338,9 @@ impl Store {
                 m.next(),
                 m.tuples(chunk.len(), 4)
             );
-            script.push(st);
+            inserts.push(st);
         }
-        let events_end = deliveries_at + batch.len().div_ceil(CHUNK);
+        let created = script.add_all(inserts);
         let events: Vec<_> = batch
             .iter()
             .map(|a| {
@@ -352,24 +352,21 @@ impl Store {
                 )
             })
             .collect();
-        script.extend(crate::intake::events_statements(backend, &events));
+        script.add_all(crate::intake::events_statements(backend, &events));
         let mut tx = self
             .write(crate::Priority::Background)
             .await
             .begin()
             .await?;
-        let done = many::run(&mut tx, backend, &script).await?;
-        let moved: u64 = done[leads_at..deliveries_at]
-            .iter()
-            .map(|d| d.affected)
-            .sum();
+        let done = script.run(&mut tx, backend).await?;
+        let moved: u64 = done.of(leads).iter().map(|d| d.affected).sum();
         let mut deliveries = HashMap::with_capacity(batch.len());
-        for d in &done[deliveries_at..events_end] {
+        for d in done.of(created) {
             for r in &d.rows {
                 deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
             }
         }
-        if done[counts_at].affected != charges.len() as u64
+        if done.one(counts).affected != charges.len() as u64
             || moved != batch.len() as u64
             || deliveries.len() != batch.len()
         {
