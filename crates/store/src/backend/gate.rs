@@ -83,6 +83,21 @@ pub(crate) struct Turn<'a> {
 }
 
 impl WriteGate {
+    /// The turn a write of `priority` waits for: SQLite's single writer takes turns,
+    /// PostgreSQL has many connections and needs none.
+    pub(crate) async fn turn(
+        &self,
+        backend: super::url::Backend,
+        priority: Priority,
+    ) -> Option<Turn<'_>> {
+        use super::url::Backend;
+        match (backend, priority) {
+            (Backend::Sqlite, Priority::Urgent) => Some(self.urgent().await),
+            (Backend::Sqlite, Priority::Background) => Some(self.background().await),
+            (Backend::Postgres, _) => None,
+        }
+    }
+
     /// For a transaction a caller is waiting on.
     pub(crate) async fn urgent(&self) -> Turn<'_> {
         Turn {
