@@ -218,6 +218,18 @@ pub struct Plan {
     pub reconsider_at: Option<EpochMillis>,
 }
 
+impl Plan {
+    /// Says in the explanation why this partner got the lead.
+    pub fn mark_chosen(&mut self, c: &Candidate) {
+        for entry in &mut self.explanation {
+            if entry.partner_id == c.id {
+                entry.reason =
+                    format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
+            }
+        }
+    }
+}
+
 /// Evaluates every candidate. `unit_random` yields numbers in `[0, 1)` for tie-breaks.
 pub fn plan(
     candidates: &[Candidate],
@@ -259,6 +271,32 @@ pub fn plan(
         explanation,
         reconsider_at: reconsider,
     }
+}
+
+/// What becomes of a lead no partner took in this pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unrouted {
+    /// Every partner of its market has had it: nobody is left.
+    Fail,
+    /// Wait until this instant (an opening, a new day, or the hold limit, whichever is
+    /// first), or until something changes.
+    HoldUntil(EpochMillis),
+}
+
+/// The step for a lead none of `candidates` could take now: failed when it has been tried
+/// and every partner of the market has had it (a paused partner that has not had it may be
+/// resumed, so then it waits), else held until time may change things or it `expires`.
+pub fn decide(
+    plan: &Plan,
+    candidates: &[Candidate],
+    tried_any: bool,
+    expires: EpochMillis,
+) -> Unrouted {
+    let untried = candidates.iter().any(|c| !c.tried);
+    if tried_any && !untried {
+        return Unrouted::Fail;
+    }
+    Unrouted::HoldUntil(plan.reconsider_at.map_or(expires, |t| t.min(expires)))
 }
 
 #[cfg(test)]

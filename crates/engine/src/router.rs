@@ -10,7 +10,7 @@ use crate::signals::Signals;
 use crate::worker::Ready;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
-use leadrouter_core::routing::{plan, Candidate, Plan};
+use leadrouter_core::routing::{decide, plan, Candidate, Plan, Unrouted};
 use leadrouter_core::source::LeadType;
 use leadrouter_store::deliveries::ClaimedDelivery;
 use leadrouter_store::leads::{LeadRecord, LeadStatus};
@@ -156,7 +156,7 @@ impl Router {
                     .await?;
                 continue;
             };
-            mark_chosen(&mut decision, c);
+            decision.mark_chosen(c);
             assignments.push(Assignment {
                 lead_id: lead.id,
                 partner_id: c.id,
@@ -270,7 +270,7 @@ impl Router {
                 .find(|(id, _)| *id == partner_id)
                 .expect("day per partner")
                 .1;
-            mark_chosen(&mut decision, c);
+            decision.mark_chosen(c);
             let routing = json!(decision.explanation);
             let outcome = self
                 .store
@@ -326,16 +326,18 @@ impl Router {
         now: i64,
     ) -> Result<(), StoreError> {
         let routing = json!(decision.explanation);
-        let untried = candidates.iter().any(|c| !c.tried);
-        if !tried.is_empty() && !untried {
-            tracing::info!(lead_id = lead.id, "no partner left for the lead");
-            return self.store.fail_lead(lead.id, &routing, now).await;
-        }
         let expires = lead.received_at + self.hold_max.as_millis() as i64;
-        let route_after = decision.reconsider_at.map_or(expires, |t| t.min(expires));
-        self.store
-            .hold_lead(lead.id, &routing, route_after, now)
-            .await
+        match decide(decision, candidates, !tried.is_empty(), expires) {
+            Unrouted::Fail => {
+                tracing::info!(lead_id = lead.id, "no partner left for the lead");
+                self.store.fail_lead(lead.id, &routing, now).await
+            }
+            Unrouted::HoldUntil(route_after) => {
+                self.store
+                    .hold_lead(lead.id, &routing, route_after, now)
+                    .await
+            }
+        }
     }
 }
 
@@ -366,13 +368,4 @@ fn candidates(
             }
         })
         .collect()
-}
-
-/// Says in the explanation why this partner got the lead.
-fn mark_chosen(decision: &mut Plan, c: &Candidate) {
-    for entry in &mut decision.explanation {
-        if entry.partner_id == c.id {
-            entry.reason = format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
-        }
-    }
 }

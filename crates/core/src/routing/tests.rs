@@ -389,3 +389,46 @@ fn ties_are_broken_uniformly_at_random() {
         .sum();
     assert!(chi2 < 16.27, "chi-square {chi2} for {counts:?}");
 }
+
+#[test]
+fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
+    let plan_at = |reconsider_at| Plan {
+        order: vec![],
+        explanation: vec![],
+        reconsider_at,
+    };
+    let tried = Candidate {
+        tried: true,
+        ..partner(1, 0)
+    };
+    let fresh = partner(2, 0);
+    // Every partner has had it: failed, whatever the clock says.
+    assert_eq!(
+        decide(&plan_at(Some(5)), std::slice::from_ref(&tried), true, 100),
+        Unrouted::Fail
+    );
+    // One partner has not had it (closed, full or paused now): wait for the first change.
+    assert_eq!(
+        decide(
+            &plan_at(Some(50)),
+            &[tried.clone(), fresh.clone()],
+            true,
+            100
+        ),
+        Unrouted::HoldUntil(50)
+    );
+    // Nothing will change by itself before the hold limit: wait until then.
+    assert_eq!(
+        decide(&plan_at(None), std::slice::from_ref(&fresh), false, 100),
+        Unrouted::HoldUntil(100)
+    );
+    assert_eq!(
+        decide(&plan_at(Some(500)), &[fresh], false, 100),
+        Unrouted::HoldUntil(100)
+    );
+    // Never tried and no partner at all: it waits for a partner to be added.
+    assert_eq!(
+        decide(&plan_at(None), &[], false, 100),
+        Unrouted::HoldUntil(100)
+    );
+}
