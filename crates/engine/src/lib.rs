@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod facebook;
 pub mod ingest;
+mod launcher;
 pub mod router;
 pub mod settle;
 pub mod signals;

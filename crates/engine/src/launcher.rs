@@ -1,0 +1,165 @@
+//! Starting sends within the shared and per-partner limits: a delivery takes its partner's
+//! slot before a shared one, and waits in its partner's queue (holding no shared slot)
+//! while the partner is busy, so that a slow partner never delays another's leads.
+
+use crate::settle::Settler;
+use crate::worker::{DeliveryWorker, Ready, SETTLE_MARGIN};
+use leadrouter_store::deliveries::ClaimedDelivery;
+use leadrouter_store::leads::LeadRecord;
+use leadrouter_store::partners::Partner;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+/// Starts sends within the global and per-partner limits. A delivery whose partner has no
+/// free slot waits in that partner's queue without holding a global slot, so a slow partner
+/// fills only its own slots and never delays another partner's leads.
+pub(crate) struct Launcher {
+    pub(crate) worker: Arc<DeliveryWorker>,
+    pub(crate) global: Arc<Semaphore>,
+    pub(crate) per_partner: HashMap<i64, Arc<Semaphore>>,
+    pub(crate) waiting: HashMap<i64, VecDeque<Waiting>>,
+    pub(crate) in_flight: JoinSet<()>,
+    pub(crate) settler: Settler,
+}
+
+/// A delivery leased to us, waiting for a slot of its partner.
+pub(crate) struct Waiting {
+    delivery: ClaimedDelivery,
+    lead: Option<LeadRecord>,
+    partner: Option<Arc<Partner>>,
+}
+
+impl Launcher {
+    /// Launches a batch handed over, and every other batch already waiting.
+    pub(crate) async fn launch_all(
+        &mut self,
+        ready: Vec<Ready>,
+        more: Option<&mut mpsc::Receiver<Vec<Ready>>>,
+    ) {
+        let mut batches = vec![ready];
+        if let Some(rx) = more {
+            while let Ok(next) = rx.try_recv() {
+                batches.push(next);
+            }
+        }
+        for r in batches.into_iter().flatten() {
+            self.launch(r.delivery, Some(r.lead), Some(r.partner)).await;
+        }
+    }
+
+    /// Sends at once if the partner has a free slot (waiting for a global one), else queues
+    /// the delivery behind that partner's sends.
+    pub(crate) async fn launch(
+        &mut self,
+        d: ClaimedDelivery,
+        lead: Option<LeadRecord>,
+        partner: Option<Arc<Partner>>,
+    ) {
+        let partner_id = d.partner_id;
+        let queue = self.waiting.entry(partner_id).or_default();
+        queue.push_back(Waiting {
+            delivery: d,
+            lead,
+            partner,
+        });
+        self.pump_partner(partner_id).await;
+    }
+
+    fn gate(&mut self, partner_id: i64) -> Arc<Semaphore> {
+        let max_per_partner = self.worker.settings.max_per_partner;
+        Arc::clone(
+            self.per_partner
+                .entry(partner_id)
+                .or_insert_with(|| Arc::new(Semaphore::new(max_per_partner))),
+        )
+    }
+
+    /// Starts what a partner's free slots allow, from the head of its queue.
+    async fn pump_partner(&mut self, partner_id: i64) {
+        let gate = self.gate(partner_id);
+        loop {
+            let Some(queue) = self.waiting.get_mut(&partner_id) else {
+                return;
+            };
+            if queue.is_empty() {
+                self.waiting.remove(&partner_id);
+                return;
+            }
+            // The partner's slot first: a send that would wait for its partner never holds
+            // one of the slots every partner shares.
+            let Ok(mine) = Arc::clone(&gate).try_acquire_owned() else {
+                return;
+            };
+            let Some(next) = queue.pop_front() else {
+                return;
+            };
+            let Ok(global) = Arc::clone(&self.global).acquire_owned().await else {
+                return;
+            };
+            self.spawn(next, global, mine);
+        }
+    }
+
+    /// Starts waiting deliveries of every partner that has a free slot now.
+    pub(crate) async fn pump(&mut self) {
+        let partners: Vec<i64> = self.waiting.keys().copied().collect();
+        for p in partners {
+            self.pump_partner(p).await;
+        }
+    }
+
+    /// How many more deliveries a claim may bring: the shared slots less those in flight
+    /// and those waiting, where each partner's queue counts up to its own slot count (a
+    /// longer queue is the partner's own backlog; claims skip that partner anyway).
+    pub(crate) fn room_for_claims(&self) -> usize {
+        let max = self.worker.settings.max_per_partner;
+        let waiting: usize = self.waiting.values().map(|q| q.len().min(max)).sum();
+        self.worker
+            .settings
+            .max_in_flight
+            .saturating_sub(self.in_flight.len() + waiting)
+            .min(self.global.available_permits())
+    }
+
+    /// Partners with a full queue here: a claim leaves their deliveries in the database
+    /// for later, so that it brings deliveries other partners can take now.
+    pub(crate) fn saturated(&self) -> Vec<i64> {
+        let max = self.worker.settings.max_per_partner;
+        self.waiting
+            .iter()
+            .filter(|(_, q)| q.len() >= max)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn spawn(
+        &mut self,
+        w: Waiting,
+        global: tokio::sync::OwnedSemaphorePermit,
+        mine: tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let worker = Arc::clone(&self.worker);
+        let settler = self.settler.clone();
+        self.in_flight.spawn(async move {
+            let _slots = (global, mine);
+            let d = w.delivery;
+            if !time_to_send(d.lease_until, worker.clock.now_ms(), worker.settings.timeout) {
+                tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");
+                return;
+            }
+            if let Err(e) = worker.deliver(&d, w.lead, w.partner, &settler).await {
+                tracing::warn!(delivery_id = d.id, error = %e, "delivery bookkeeping failed; the lease will bring it back");
+            }
+        });
+    }
+}
+
+/// Whether a send started now ends (timeout included) [`SETTLE_MARGIN`] before the lease
+/// does. After that another worker may have claimed the delivery, and sending too would
+/// deliver the lead twice: this one leaves it to the next claim.
+pub(crate) fn time_to_send(lease_until: i64, now: i64, timeout: Duration) -> bool {
+    now + (timeout + SETTLE_MARGIN).as_millis() as i64 <= lease_until
+}

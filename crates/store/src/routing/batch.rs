@@ -1,0 +1,208 @@
+//! A routing batch written in one transaction: every lead's assignment, one guarded
+//! counter update for all its partners and days, its deliveries and history, with
+//! multi-row statements (on SQLite one script). All of it fits, or nothing is written.
+
+use crate::many::{Marks, Script, Statement, CHUNK};
+use crate::{Store, StoreError};
+use leadrouter_core::capacity::quotas;
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::source::LeadType;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// A claim on deliveries being created: `owner` may finish them until `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: EpochMillis,
+}
+
+/// A lead and the partner the router chose for it (see [`Store::assign_many`]).
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub lead_id: i64,
+    pub partner_id: i64,
+    /// The partner-local date whose counter is charged.
+    pub day: String,
+    pub lead_type: LeadType,
+    pub daily_limit: u32,
+    pub premium_ratio: u8,
+    /// The explanation stored with the lead.
+    pub routing: serde_json::Value,
+    /// The day's counter row is known to exist.
+    pub counter_exists: bool,
+}
+
+impl Store {
+    /// Assigns many leads at once, each to its chosen partner, in one transaction with a
+    /// few statements: capacity is reserved with one guarded counter update per partner
+    /// and day, for all of that partner's leads together. `None` (and nothing written) if
+    /// anything moved meanwhile: a counter filled up, a lead was routed or a delivery
+    /// exists; the caller then routes those leads one by one.
+    ///
+    /// With `lease`, the deliveries are created claimed by that lease (for a worker of this
+    /// process to send at once, without claiming them).
+    pub async fn assign_many(
+        &self,
+        batch: &[Assignment],
+        now: EpochMillis,
+        lease: Option<&Lease<'_>>,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let backend = self.backend();
+        let mut script = Script::default();
+        // Today's counter rows, where they may not exist yet.
+        let mut missing: Vec<(i64, &str)> = batch
+            .iter()
+            .filter(|a| !a.counter_exists)
+            .map(|a| (a.partner_id, a.day.as_str()))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(CHUNK) {
+            let mut st = Statement::new(format!(
+                "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
+                 SELECT column1, column2, 0, 0, 0 FROM (VALUES {}) AS v WHERE TRUE \
+                 ON CONFLICT DO NOTHING",
+                Marks::new(backend).tuples(chunk.len(), 2)
+            ));
+            for (partner_id, day) in chunk {
+                st.bind(*partner_id).bind(*day);
+            }
+            script.add(st);
+        }
+        // One guarded update for every partner and day: all of the leads fit, or none is
+        // written.
+        let mut charges: BTreeMap<(i64, &str), (i64, i64, &Assignment)> = BTreeMap::new();
+        for a in batch {
+            let c = charges
+                .entry((a.partner_id, a.day.as_str()))
+                .or_insert((0, 0, a));
+            match a.lead_type {
+                LeadType::Premium => c.0 += 1,
+                LeadType::Raw => c.1 += 1,
+            }
+        }
+        let mut st = Statement::new(format!(
+            "UPDATE partner_daily_counts SET total = total + v.column3 + v.column4, \
+             premium = premium + v.column3, raw = raw + v.column4 FROM (VALUES {}) AS v \
+             WHERE partner_daily_counts.partner_id = v.column1 AND partner_daily_counts.day = v.column2 \
+             AND total + v.column3 + v.column4 <= v.column5 \
+             AND (v.column3 = 0 OR premium + v.column3 <= v.column6) \
+             AND (v.column4 = 0 OR raw + v.column4 <= v.column7)",
+            Marks::new(backend).tuples(charges.len(), 7)
+        ));
+        for ((partner_id, day), (premium, raw, a)) in &charges {
+            let quota = quotas(a.daily_limit, a.premium_ratio);
+            st.bind(*partner_id)
+                .bind(*day)
+                .bind(*premium)
+                .bind(*raw)
+                .bind(i64::from(a.daily_limit))
+                .bind(i64::from(quota.premium))
+                .bind(i64::from(quota.raw));
+        }
+        let counts = script.add(st);
+        let mut lead_updates = Vec::new();
+        for chunk in batch.chunks(CHUNK) {
+            // The partner and the explanation of each lead, matched by CASE on its id.
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            let partner_case: String = chunk
+                .iter()
+                .map(|a| {
+                    st.bind(a.lead_id).bind(a.partner_id);
+                    format!(" WHEN {} THEN {}", m.next(), m.next())
+                })
+                .collect();
+            let routing_case: String = chunk
+                .iter()
+                .map(|a| {
+                    st.bind(a.lead_id).bind(a.routing.to_string());
+                    format!(" WHEN {} THEN {}", m.next(), m.next())
+                })
+                .collect();
+            st.bind(now);
+            for a in chunk {
+                st.bind(a.lead_id);
+            }
+            st.sql = format!(
+                "UPDATE leads SET status = 'assigned', partner_id = CASE id{partner_case} END, \
+                 routing = CASE id{routing_case} END, route_after = NULL, updated_at = {} \
+                 WHERE id IN ({}) AND status IN ('queued', 'held')",
+                m.next(),
+                m.list(chunk.len())
+            );
+            lead_updates.push(st);
+        }
+        let leads = script.add_all(lead_updates);
+        let mut inserts = Vec::new();
+        for chunk in batch.chunks(CHUNK) {
+            let mut m = Marks::new(backend);
+            // A leased delivery is next due when its lease ends, as a claimed one.
+            let mut st = Statement::default();
+            st.bind(lease.map_or(now, |l| l.until))
+                .bind(now)
+                .bind(now)
+                .bind(lease.map(|l| l.until))
+                .bind(lease.map(|l| l.owner));
+            for a in chunk {
+                st.bind(a.lead_id)
+                    .bind(a.partner_id)
+                    .bind(a.day.as_str())
+                    .bind(a.lead_type.as_str());
+            }
+            st.sql = format!(
+                "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
+                 over_cap, attempt_count, next_attempt_at, created_at, updated_at, lease_until, \
+                 lease_owner) \
+                 SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {} \
+                 FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
+                m.next(),
+                m.next(),
+                m.next(),
+                m.next(),
+                m.next(),
+                m.tuples(chunk.len(), 4)
+            );
+            inserts.push(st);
+        }
+        let created = script.add_all(inserts);
+        let events: Vec<_> = batch
+            .iter()
+            .map(|a| {
+                (
+                    a.lead_id,
+                    "assigned",
+                    Some(format!("partner {}", a.partner_id)),
+                    now,
+                )
+            })
+            .collect();
+        script.add_all(crate::intake::events_statements(backend, &events));
+        let mut tx = self
+            .write(crate::Priority::Background)
+            .await
+            .begin()
+            .await?;
+        let done = script.run(&mut tx, backend).await?;
+        let moved: u64 = done.of(leads).iter().map(|d| d.affected).sum();
+        let mut deliveries = HashMap::with_capacity(batch.len());
+        for d in done.of(created) {
+            for r in &d.rows {
+                deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
+            }
+        }
+        if done.one(counts).affected != charges.len() as u64
+            || moved != batch.len() as u64
+            || deliveries.len() != batch.len()
+        {
+            // Dropping the transaction rolls it back.
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(batch.iter().map(|a| deliveries[&a.lead_id]).collect()))
+    }
+}
