@@ -5,8 +5,6 @@
 //! custom fields (`amount_lost`, `utm_source`, ...). Every problem is reported at once.
 
 use crate::catalog::Catalog;
-use crate::phone;
-use crate::text::{control_problem, control_problem_in};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -117,6 +115,24 @@ enum Known {
     Source,
 }
 
+impl Known {
+    /// Where a standard field's value is kept while reading.
+    fn slot(self) -> &'static str {
+        match self {
+            Known::FirstName => "first_name",
+            Known::LastName => "last_name",
+            Known::Name => "name",
+            Known::Email => "email",
+            Known::Phone => "phone",
+            Known::Country => "country",
+            Known::Niche => "niche",
+            Known::LeadType => "lead_type",
+            Known::ExternalId => "external_id",
+            Known::Source => "source",
+        }
+    }
+}
+
 /// A field name by its letters and digits alone, lower case: `First Name` → `firstname`.
 fn compact(key: &str) -> String {
     key.chars()
@@ -162,175 +178,22 @@ pub fn normalize_lead(
     defaults: &SourceDefaults,
     catalog: &Catalog,
 ) -> Result<NewLead, BTreeMap<String, String>> {
-    let mut errors = BTreeMap::new();
-    let mut std: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
-    let mut custom = Map::new();
-
-    for (key, value) in fields {
-        if let Some(problem) = control_problem(key, false) {
-            errors.insert(key.clone(), format!("field name {problem}"));
-            continue;
-        }
-        let Some(k) = known(key) else {
-            let key = key.trim();
-            if key.is_empty() {
-                continue;
-            }
-            if let Some(problem) = control_problem_in(value, true) {
-                errors.insert(key.to_string(), problem);
-                continue;
-            }
-            if let Value::String(s) = value {
-                if s.chars().count() > MAX_FIELD_CHARS {
-                    errors.insert(
-                        key.to_string(),
-                        format!("is longer than {MAX_FIELD_CHARS} characters"),
-                    );
-                    continue;
-                }
-            }
-            custom.insert(key.to_string(), value.clone());
-            continue;
-        };
-        let slot = match k {
-            Known::FirstName => "first_name",
-            Known::LastName => "last_name",
-            Known::Name => "name",
-            Known::Email => "email",
-            Known::Phone => "phone",
-            Known::Country => "country",
-            Known::Niche => "niche",
-            Known::LeadType => "lead_type",
-            Known::ExternalId => "external_id",
-            Known::Source => "source",
-        };
-        match value {
-            Value::Null => {}
-            v => match text(v) {
-                Some(t) if t.chars().count() > MAX_FIELD_CHARS => {
-                    errors.insert(
-                        key.clone(),
-                        format!("is longer than {MAX_FIELD_CHARS} characters"),
-                    );
-                }
-                Some(t) if control_problem(&t, false).is_some() => {
-                    errors.insert(key.clone(), control_problem(&t, false).unwrap_or_default());
-                }
-                Some(t) => {
-                    std.entry(slot).or_insert((key.clone(), t));
-                }
-                None if v.as_str().is_some() => {}
-                None => {
-                    errors.insert(key.clone(), "must be text".into());
-                }
-            },
-        }
-    }
-    if custom.len() > MAX_CUSTOM_FIELDS {
-        errors.insert(
-            "body".into(),
-            format!("has more than {MAX_CUSTOM_FIELDS} custom fields"),
-        );
-    }
-    let get = |slot: &str| std.get(slot).map(|(_, v)| v.clone());
-    let key_of = |slot: &str, default: &str| {
-        std.get(slot)
-            .map_or_else(|| default.to_string(), |(k, _)| k.clone())
-    };
-
-    // Country and niche: from the lead, else the source's defaults.
-    let market = match get("country").or_else(|| defaults.country.clone()) {
-        Some(c) => catalog
-            .known_market(&c)
-            .map_err(|e| errors.insert(key_of("country", "country"), e))
-            .ok(),
-        None => {
-            errors.insert(
-                "country".into(),
-                "is required (in the lead, or as the source's default country)".into(),
-            );
-            None
-        }
-    };
-    let niche = match get("niche").or_else(|| defaults.niche.clone()) {
-        Some(n) => catalog
-            .known_niche(&n)
-            .map(|x| x.slug.clone())
-            .map_err(|e| errors.insert(key_of("niche", "niche"), e))
-            .ok(),
-        None => {
-            errors.insert(
-                "niche".into(),
-                "is required (in the lead, or as the source's default niche)".into(),
-            );
-            None
-        }
-    };
-    let lead_type = match get("lead_type") {
-        Some(t) => LeadType::parse(&t).or_else(|| {
-            errors.insert(key_of("lead_type", "type"), "must be premium or raw".into());
-            None
-        }),
-        None => Some(defaults.lead_type.unwrap_or(LeadType::Raw)),
-    };
-
-    let email = get("email").and_then(|e| {
-        let e = e.to_lowercase();
-        let has_dot_domain = e.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'));
-        if email_address::EmailAddress::is_valid(&e) && has_dot_domain {
-            Some(e)
-        } else {
-            errors.insert(
-                key_of("email", "email"),
-                "is not a valid e-mail address".into(),
-            );
-            None
-        }
-    });
-    let phone_given = get("phone");
-    let phone = phone_given.as_ref().and_then(|p| {
-        let region = market.map(|m| m.phone_region.as_str());
-        phone::parse(p, region).or_else(|| {
-            let msg = match market {
-                Some(m) => format!("is not a valid phone number for {}", m.slug),
-                None => "is not a valid phone number".into(),
-            };
-            errors.insert(key_of("phone", "phone"), msg);
-            None
-        })
-    });
-    if get("email").is_none() && phone_given.is_none() {
+    let mut r = Read::new(fields);
+    let market = r.market(defaults, catalog);
+    let niche = r.niche(defaults, catalog);
+    let lead_type = r.lead_type(defaults);
+    let email = r.email();
+    let phone = r.phone(market);
+    if r.get("email").is_none() && r.get("phone").is_none() {
         let msg = "give an e-mail address or a phone number (at least one is required)";
-        errors.insert("email".into(), msg.into());
-        errors.insert("phone".into(), msg.into());
+        r.error("email".into(), msg);
+        r.error("phone".into(), msg);
     }
-
-    // Names: a full name fills in whichever part is missing (first word, then the rest).
-    let mut first_name = get("first_name");
-    let mut last_name = get("last_name");
-    if let Some(full) = get("name") {
-        let mut words = full.split_whitespace();
-        let first = words.next().map(str::to_owned);
-        let rest = words.collect::<Vec<_>>().join(" ");
-        if first_name.is_none() && last_name.is_none() {
-            first_name = first;
-            last_name = Some(rest).filter(|r| !r.is_empty());
-        } else if last_name.is_none() {
-            let f = first_name.clone().unwrap_or_default();
-            last_name = full
-                .strip_prefix(&f)
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty() && !f.is_empty());
-        } else if first_name.is_none() {
-            first_name = first;
-        }
-    }
-
-    let external_id = get("external_id");
-    let source_label = get("source").or_else(|| defaults.label.clone());
-
+    let (first_name, last_name) = r.names();
+    let external_id = r.get("external_id");
+    let source_label = r.get("source").or_else(|| defaults.label.clone());
     match (market, niche, lead_type) {
-        (Some(m), Some(niche), Some(lead_type)) if errors.is_empty() => Ok(NewLead {
+        (Some(m), Some(niche), Some(lead_type)) if r.errors.is_empty() => Ok(NewLead {
             first_name,
             last_name,
             email,
@@ -341,11 +204,14 @@ pub fn normalize_lead(
             lead_type,
             source_label,
             external_id,
-            custom_fields: custom,
+            custom_fields: r.custom,
         }),
-        _ => Err(errors),
+        _ => Err(r.errors),
     }
 }
+
+mod read;
+use read::Read;
 
 #[cfg(test)]
 mod tests;
