@@ -126,126 +126,148 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             email,
             password,
             password_stdin,
-        }) => {
-            let password = match (password, password_stdin) {
-                (Some(p), false) => p,
-                (None, true) => read_password_line()?,
-                _ => bail!("give exactly one of --password and --password-stdin"),
-            };
-            let email = email.trim().to_lowercase();
-            let valid = email
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-            if !valid {
-                bail!("--email: not an e-mail address");
-            }
-            if password.chars().count() < leadrouter_web::password::MIN_PASSWORD_CHARS {
-                bail!(
-                    "--password: must be at least {} characters",
-                    leadrouter_web::password::MIN_PASSWORD_CHARS
-                );
-            }
-            let hash = leadrouter_web::password::hash(&password)
-                .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
-            let store = startup::open_store(&config).await?;
-            let id = store
-                .create_admin_user(&email, &hash, SystemClock.now_ms())
-                .await
-                .context("creating the admin user")?;
-            store.close().await;
-            tracing::info!(user_id = id, "admin user created");
-            println_out(&format!("admin user {id} created"))
-        }
+        }) => create_user(&config, email, password, password_stdin).await,
         Command::Leads(LeadsCommand::Import { file, source_id }) => {
-            let store = startup::open_store(&config).await?;
-            let dedupe = config.dedupe_window.as_millis() as i64;
-            let summary = crate::import::import_csv(&store, &file, source_id, dedupe).await;
-            store.close().await;
-            let summary = summary?;
-            tracing::info!(
-                imported = summary.imported,
-                duplicates = summary.duplicates,
-                already_present = summary.already_present,
-                rejected = summary.rejected.len(),
-                "CSV import finished"
-            );
-            print_out(&summary.to_string())
+            import(&config, file, source_id).await
         }
         Command::Admin(AdminCommand::CreateToken { name, expires_in }) => {
-            let name = name.trim().to_string();
-            if name.is_empty() {
-                bail!("--name: must not be empty");
-            }
-            let now = SystemClock.now_ms();
-            let expires_at = match expires_in {
-                Some(text) => {
-                    let d = crate::config::parse_duration(&text)
-                        .map_err(|e| anyhow::anyhow!("--expires-in: {e}"))?;
-                    if d.is_zero() {
-                        bail!("--expires-in: must be longer than 0");
-                    }
-                    Some(now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
-                }
-                None => None,
-            };
-            let token = leadrouter_web::secrets::new_admin_token();
-            let store = startup::open_store(&config).await?;
-            let id = store
-                .create_admin_token_until(
-                    &name,
-                    &hash_secret(&token),
-                    &display_prefix(&token),
-                    now,
-                    expires_at,
-                )
-                .await
-                .context("creating the admin token")?;
-            store.close().await;
-            tracing::info!(token_id = id, "admin token created");
-            println_out(&token)
+            create_token(&config, name, expires_in).await
         }
-        Command::Admin(AdminCommand::ListTokens) => {
-            let store = startup::open_store(&config).await?;
-            let tokens = store.list_admin_tokens().await;
-            store.close().await;
-            let now = SystemClock.now_ms();
-            let when = |t: Option<i64>| {
-                t.map_or_else(|| "-".to_string(), leadrouter_core::localtime::rfc3339)
-            };
-            let mut out = String::from("id\tname\tprefix\tcreated\tlast used\texpires\tstate\n");
-            for t in tokens? {
-                let state = match (t.revoked_at, t.expires_at) {
-                    (Some(_), _) => "revoked",
-                    (None, Some(e)) if e <= now => "expired",
-                    _ => "active",
-                };
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{state}\n",
-                    t.id,
-                    t.name,
-                    t.token_prefix,
-                    when(Some(t.created_at)),
-                    when(t.last_used_at),
-                    when(t.expires_at),
-                ));
+        Command::Admin(AdminCommand::ListTokens) => list_tokens(&config).await,
+        Command::Admin(AdminCommand::RevokeToken { id }) => revoke_token(&config, id).await,
+    }
+}
+
+async fn create_user(
+    config: &Config,
+    email: String,
+    password: Option<String>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let password = match (password, password_stdin) {
+        (Some(p), false) => p,
+        (None, true) => read_password_line()?,
+        _ => bail!("give exactly one of --password and --password-stdin"),
+    };
+    let email = email.trim().to_lowercase();
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !valid {
+        bail!("--email: not an e-mail address");
+    }
+    if password.chars().count() < leadrouter_web::password::MIN_PASSWORD_CHARS {
+        bail!(
+            "--password: must be at least {} characters",
+            leadrouter_web::password::MIN_PASSWORD_CHARS
+        );
+    }
+    let hash = leadrouter_web::password::hash(&password)
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
+    let store = startup::open_store(config).await?;
+    let id = store
+        .create_admin_user(&email, &hash, SystemClock.now_ms())
+        .await
+        .context("creating the admin user")?;
+    store.close().await;
+    tracing::info!(user_id = id, "admin user created");
+    println_out(&format!("admin user {id} created"))
+}
+
+async fn import(config: &Config, file: std::path::PathBuf, source_id: i64) -> anyhow::Result<()> {
+    let store = startup::open_store(config).await?;
+    let dedupe = config.dedupe_window.as_millis() as i64;
+    let summary = crate::import::import_csv(&store, &file, source_id, dedupe).await;
+    store.close().await;
+    let summary = summary?;
+    tracing::info!(
+        imported = summary.imported,
+        duplicates = summary.duplicates,
+        already_present = summary.already_present,
+        rejected = summary.rejected.len(),
+        "CSV import finished"
+    );
+    print_out(&summary.to_string())
+}
+
+async fn create_token(
+    config: &Config,
+    name: String,
+    expires_in: Option<String>,
+) -> anyhow::Result<()> {
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        bail!("--name: must not be empty");
+    }
+    let now = SystemClock.now_ms();
+    let expires_at = match expires_in {
+        Some(text) => {
+            let d = crate::config::parse_duration(&text)
+                .map_err(|e| anyhow::anyhow!("--expires-in: {e}"))?;
+            if d.is_zero() {
+                bail!("--expires-in: must be longer than 0");
             }
-            print_out(&out)
+            Some(now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
         }
-        Command::Admin(AdminCommand::RevokeToken { id }) => {
-            let store = startup::open_store(&config).await?;
-            let done = store.revoke_admin_token(id, SystemClock.now_ms()).await;
-            store.close().await;
-            match done {
-                Ok(()) => {
-                    tracing::info!(token_id = id, "admin token revoked");
-                    println_out(&format!("admin token {id} revoked"))
-                }
-                Err(leadrouter_store::StoreError::NotFound) => {
-                    bail!("no live admin token with id {id}")
-                }
-                Err(e) => Err(e).context("revoking the admin token"),
-            }
+        None => None,
+    };
+    let token = leadrouter_web::secrets::new_admin_token();
+    let store = startup::open_store(config).await?;
+    let id = store
+        .create_admin_token_until(
+            &name,
+            &hash_secret(&token),
+            &display_prefix(&token),
+            now,
+            expires_at,
+        )
+        .await
+        .context("creating the admin token")?;
+    store.close().await;
+    tracing::info!(token_id = id, "admin token created");
+    println_out(&token)
+}
+
+async fn list_tokens(config: &Config) -> anyhow::Result<()> {
+    let store = startup::open_store(config).await?;
+    let tokens = store.list_admin_tokens().await;
+    store.close().await;
+    let now = SystemClock.now_ms();
+    let when =
+        |t: Option<i64>| t.map_or_else(|| "-".to_string(), leadrouter_core::localtime::rfc3339);
+    let mut out = String::from("id\tname\tprefix\tcreated\tlast used\texpires\tstate\n");
+    for t in tokens? {
+        let state = match (t.revoked_at, t.expires_at) {
+            (Some(_), _) => "revoked",
+            (None, Some(e)) if e <= now => "expired",
+            _ => "active",
+        };
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{state}\n",
+            t.id,
+            t.name,
+            t.token_prefix,
+            when(Some(t.created_at)),
+            when(t.last_used_at),
+            when(t.expires_at),
+        ));
+    }
+    print_out(&out)
+}
+
+async fn revoke_token(config: &Config, id: i64) -> anyhow::Result<()> {
+    let store = startup::open_store(config).await?;
+    let done = store.revoke_admin_token(id, SystemClock.now_ms()).await;
+    store.close().await;
+    match done {
+        Ok(()) => {
+            tracing::info!(token_id = id, "admin token revoked");
+            println_out(&format!("admin token {id} revoked"))
         }
+        Err(leadrouter_store::StoreError::NotFound) => {
+            bail!("no live admin token with id {id}")
+        }
+        Err(e) => Err(e).context("revoking the admin token"),
     }
 }
 
