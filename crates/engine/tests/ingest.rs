@@ -1,49 +1,17 @@
 //! Group commit for inbound leads: concurrent submissions share one transaction, and one
 //! that the database refuses fails alone. On both backends.
 
-use leadrouter_core::lead::NewLead;
-use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
 use leadrouter_engine::ingest::{IngestSettings, Ingestor};
 use leadrouter_engine::signals::Signals;
 use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
-use leadrouter_store::testing::TestDatabase;
+use leadrouter_store::testing::{numbered_lead, webhook_source, TestDatabase};
 use leadrouter_store::Store;
-
-fn webhook_source() -> SourceSpec {
-    SourceSpec {
-        name: "s".into(),
-        kind: SourceKind::Webhook,
-        default_country: None,
-        default_niche: None,
-        default_lead_type: None,
-        source_label: None,
-        redirect_url: None,
-        facebook: None,
-        active: true,
-    }
-}
-
-fn lead(i: usize) -> NewLead {
-    NewLead {
-        first_name: Some(format!("Lead{i}")),
-        last_name: None,
-        email: Some(format!("lead{i}@example.com")),
-        phone: None,
-        phone_valid: false,
-        country: "germany".into(),
-        niche: "forex".into(),
-        lead_type: LeadType::Raw,
-        source_label: None,
-        external_id: None,
-        custom_fields: Default::default(),
-    }
-}
 
 async fn scenario(db: TestDatabase) {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     let source = store
-        .create_source(&webhook_source(), "hash", "prefix", 0)
+        .create_source(&webhook_source("s"), "hash", "prefix", 0)
         .await
         .unwrap();
     let (ingestor, writer) =
@@ -54,7 +22,7 @@ async fn scenario(db: TestDatabase) {
     let submissions = (0..100).map(|i| {
         ingestor.submit(Submission {
             source_id: source.id,
-            lead: lead(i),
+            lead: numbered_lead(i),
             idempotency_key: None,
             received_at: 1_000,
         })
@@ -79,7 +47,7 @@ async fn scenario(db: TestDatabase) {
         let source_id = if i == 4 { 999_999 } else { source.id };
         ingestor.submit(Submission {
             source_id,
-            lead: lead(100 + i),
+            lead: numbered_lead(100 + i),
             idempotency_key: None,
             received_at: 2_000,
         })

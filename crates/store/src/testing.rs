@@ -103,6 +103,38 @@ impl Drop for TestDatabase {
     }
 }
 
+/// An active webhook source without defaults.
+pub fn webhook_source(name: &str) -> leadrouter_core::source::SourceSpec {
+    leadrouter_core::source::SourceSpec {
+        name: name.into(),
+        kind: leadrouter_core::source::SourceKind::Webhook,
+        default_country: None,
+        default_niche: None,
+        default_lead_type: None,
+        source_label: None,
+        redirect_url: None,
+        facebook: None,
+        active: true,
+    }
+}
+
+/// The `i`th of a run of distinct German forex raw leads, known by e-mail only.
+pub fn numbered_lead(i: usize) -> leadrouter_core::lead::NewLead {
+    leadrouter_core::lead::NewLead {
+        first_name: Some(format!("Lead{i}")),
+        last_name: None,
+        email: Some(format!("lead{i}@example.com")),
+        phone: None,
+        phone_valid: false,
+        country: "germany".into(),
+        niche: "forex".into(),
+        lead_type: leadrouter_core::source::LeadType::Raw,
+        source_label: None,
+        external_id: None,
+        custom_fields: Default::default(),
+    }
+}
+
 /// A write transaction held open by a test, to see who gets the writer next.
 pub struct HeldWrite<'a>(#[allow(dead_code)] crate::gate::WriteTx<'a>);
 

@@ -5,25 +5,12 @@ mod common;
 
 use common::webhook_source;
 use leadrouter_core::lead::NewLead;
-use leadrouter_core::source::LeadType;
 use leadrouter_store::leads::{Ingested, Submission};
 use leadrouter_store::testing::TestDatabase;
 use leadrouter_store::Store;
 
 fn lead(i: usize) -> NewLead {
-    NewLead {
-        first_name: Some(format!("Lead{i}")),
-        last_name: None,
-        email: Some(format!("lead{i}@example.com")),
-        phone: None,
-        phone_valid: false,
-        country: "germany".into(),
-        niche: "forex".into(),
-        lead_type: LeadType::Raw,
-        source_label: None,
-        external_id: None,
-        custom_fields: Default::default(),
-    }
+    leadrouter_store::testing::numbered_lead(i)
 }
 
 /// Submissions that repeat and duplicate each other in every way: the same `external_id`

@@ -3,7 +3,7 @@
 
 use leadrouter_core::lead::NewLead;
 use leadrouter_core::partner::validate_partner;
-use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
+use leadrouter_core::source::LeadType;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_store::leads::Submission;
 use leadrouter_store::partners::NewPartnerSecrets;
@@ -82,17 +82,4 @@ pub fn submissions(source_id: i64, n: usize, lead_type: LeadType) -> Vec<Submiss
         .collect()
 }
 
-/// An active webhook source without defaults.
-pub fn webhook_source(name: &str) -> SourceSpec {
-    SourceSpec {
-        name: name.into(),
-        kind: SourceKind::Webhook,
-        default_country: None,
-        default_niche: None,
-        default_lead_type: None,
-        source_label: None,
-        redirect_url: None,
-        facebook: None,
-        active: true,
-    }
-}
+pub use leadrouter_store::testing::webhook_source;
