@@ -187,44 +187,59 @@ impl Router {
             .await?
         {
             tracing::debug!(leads = assignments.len(), "leads assigned");
-            if let (Some(handoff), Some(lease)) = (&self.handoff, lease) {
-                let partners: HashMap<i64, Arc<Partner>> = markets
-                    .values()
-                    .flatten()
-                    .map(|p| (p.id, Arc::new(p.clone())))
-                    .collect();
-                let ready: Vec<Ready> = assignments
-                    .iter()
-                    .zip(deliveries)
-                    .filter_map(|(a, id)| {
-                        Some(Ready {
-                            delivery: ClaimedDelivery {
-                                id,
-                                lead_id: a.lead_id,
-                                partner_id: a.partner_id,
-                                attempt_count: 0,
-                                claim: owner.clone(),
-                                lease_until: lease.until,
-                            },
-                            lead: leads.get(&a.lead_id)?.clone(),
-                            partner: Arc::clone(partners.get(&a.partner_id)?),
-                        })
-                    })
-                    .collect();
-                if handoff.tx.send(ready).await.is_err() {
-                    tracing::warn!(
-                        "the delivery worker has stopped; leased deliveries wait for their lease"
-                    );
-                }
-            } else {
-                self.signals.delivery_due();
-            }
+            self.hand_over(&assignments, deliveries, &owner, lease, &markets, &leads)
+                .await;
             return Ok(());
         }
         for a in &assignments {
             self.route(a.lead_id, &mut markets).await?;
         }
         Ok(())
+    }
+
+    /// Gives this instance's worker the deliveries just created, leased to it, with their
+    /// lead and partner (no claim, no reads); without a worker here, signals whoever sends.
+    async fn hand_over(
+        &self,
+        assignments: &[Assignment],
+        deliveries: Vec<i64>,
+        owner: &str,
+        lease: Option<Lease<'_>>,
+        markets: &HashMap<(String, String), Vec<Partner>>,
+        leads: &HashMap<i64, LeadRecord>,
+    ) {
+        if let (Some(handoff), Some(lease)) = (&self.handoff, lease) {
+            let partners: HashMap<i64, Arc<Partner>> = markets
+                .values()
+                .flatten()
+                .map(|p| (p.id, Arc::new(p.clone())))
+                .collect();
+            let ready: Vec<Ready> = assignments
+                .iter()
+                .zip(deliveries)
+                .filter_map(|(a, id)| {
+                    Some(Ready {
+                        delivery: ClaimedDelivery {
+                            id,
+                            lead_id: a.lead_id,
+                            partner_id: a.partner_id,
+                            attempt_count: 0,
+                            claim: owner.to_string(),
+                            lease_until: lease.until,
+                        },
+                        lead: leads.get(&a.lead_id)?.clone(),
+                        partner: Arc::clone(partners.get(&a.partner_id)?),
+                    })
+                })
+                .collect();
+            if handoff.tx.send(ready).await.is_err() {
+                tracing::warn!(
+                    "the delivery worker has stopped; leased deliveries wait for their lease"
+                );
+            }
+        } else {
+            self.signals.delivery_due();
+        }
     }
 
     /// Routes one lead, reserving partners in order until one holds (the path for leads
