@@ -59,6 +59,62 @@ fn parse_body(
     }
 }
 
+/// A submission being refused: recorded (what came, why) before the error is answered, so
+/// that nothing is silently dropped.
+struct Intake<'a> {
+    state: &'a AppState,
+    source_id: i64,
+    received_at: i64,
+    content_type: Option<String>,
+}
+
+impl Intake<'_> {
+    async fn refuse(
+        &self,
+        reason: Value,
+        body: &[u8],
+        error: ApiError,
+    ) -> Result<Response, ApiError> {
+        self.state
+            .store()
+            .record_rejection(
+                Some(self.source_id),
+                self.received_at,
+                &reason,
+                self.content_type.as_deref(),
+                body,
+            )
+            .await?;
+        Err(error)
+    }
+}
+
+fn body_kind(content_type: Option<&str>) -> Option<BodyKind> {
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    if is_json(content_type) {
+        Some(BodyKind::Json)
+    } else if media.as_deref() == Some("application/x-www-form-urlencoded") {
+        Some(BodyKind::Form)
+    } else {
+        None
+    }
+}
+
+/// The `Idempotency-Key` header, if any; `Err` with the problem if it is not a usable key.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(k)) if !k.trim().is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY => {
+            Ok(Some(k.trim().to_string()))
+        }
+        Some(_) => Err(format!(
+            "must be 1 to {MAX_IDEMPOTENCY_KEY} visible characters"
+        )),
+    }
+}
+
 async fn receive(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -67,51 +123,26 @@ async fn receive(
 ) -> Result<Response, ApiError> {
     let received_at = state.now_ms();
     let source = active_source(&state, &token).await?;
-    let content_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let media = content_type
-        .as_deref()
-        .and_then(|c| c.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase());
-    let kind = if is_json(content_type.as_deref()) {
-        BodyKind::Json
-    } else if media.as_deref() == Some("application/x-www-form-urlencoded") {
-        BodyKind::Form
-    } else {
+    let intake = Intake {
+        state: &state,
+        source_id: source.id,
+        received_at,
+        content_type: headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let Some(kind) = body_kind(intake.content_type.as_deref()) else {
         let reason =
             json!({"content_type": "send JSON or an application/x-www-form-urlencoded form"});
-        state
-            .store()
-            .record_rejection(
-                Some(source.id),
-                received_at,
-                &reason,
-                content_type.as_deref(),
-                b"",
-            )
-            .await?;
-        return Err(ApiError::UnsupportedMediaType(
+        let e = ApiError::UnsupportedMediaType(
             "send JSON (application/json) or a form (application/x-www-form-urlencoded)".into(),
-        ));
+        );
+        return intake.refuse(reason, b"", e).await;
     };
     let bytes = match body_bytes(req, &state).await {
         Ok(b) => b,
-        Err(e) => {
-            let reason = json!({"body": e.to_string()});
-            state
-                .store()
-                .record_rejection(
-                    Some(source.id),
-                    received_at,
-                    &reason,
-                    content_type.as_deref(),
-                    b"",
-                )
-                .await?;
-            return Err(e);
-        }
+        Err(e) => return intake.refuse(json!({"body": e.to_string()}), b"", e).await,
     };
     let catalog = state.catalog().await?;
     let checked = parse_body(&kind, &bytes).and_then(|fields| {
@@ -124,38 +155,19 @@ async fn receive(
     let lead = match checked {
         Ok(lead) => lead,
         Err(fields) => {
-            state
-                .store()
-                .record_rejection(
-                    Some(source.id),
-                    received_at,
-                    &json!(fields),
-                    content_type.as_deref(),
-                    &bytes,
-                )
-                .await?;
             tracing::info!(source_id = source.id, fields = ?fields.keys().collect::<Vec<_>>(), "lead rejected");
-            return Err(ApiError::Validation(fields));
+            let reason = json!(fields);
+            return intake
+                .refuse(reason, &bytes, ApiError::Validation(fields))
+                .await;
         }
     };
-    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(k)) if !k.trim().is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY => {
-            Some(k.trim().to_string())
-        }
-        Some(_) => {
-            let problem = format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible characters");
-            state
-                .store()
-                .record_rejection(
-                    Some(source.id),
-                    received_at,
-                    &json!({"Idempotency-Key": problem}),
-                    content_type.as_deref(),
-                    &bytes,
-                )
-                .await?;
-            return Err(ApiError::validation_one("Idempotency-Key", problem));
+    let idempotency_key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(problem) => {
+            let reason = json!({"Idempotency-Key": problem});
+            let e = ApiError::validation_one("Idempotency-Key", problem);
+            return intake.refuse(reason, &bytes, e).await;
         }
     };
     let outcome = state

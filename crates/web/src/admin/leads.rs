@@ -16,7 +16,7 @@ use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::webhook_url::parse_webhook_url;
 use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
-use leadrouter_store::partners::PartnerStatus;
+use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::routing::{Reservation, Reserve};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -198,46 +198,10 @@ async fn assign(
         .partner(partner_id)
         .await?
         .ok_or_else(|| ApiError::validation_one("partner_id", "no such partner"))?;
-    let allow = &state.settings().allow;
-    let mut warnings = Vec::new();
-    let webhook = parse_webhook_url(&partner.spec.webhook_url, allow).map_err(|problem| {
-        ApiError::validation_one("partner_id", format!("the partner's webhook_url {problem}"))
-    })?;
-    match check_webhook_host(&state, &webhook).await {
-        DnsVerdict::Allowed => {}
-        DnsVerdict::Blocked(problem) => {
-            return Err(ApiError::validation_one(
-                "partner_id",
-                format!("the partner's webhook_url {problem}"),
-            ))
-        }
-        DnsVerdict::Unresolved(name) => warnings.push(format!(
-            "webhook host {name} does not resolve now; delivery will retry"
-        )),
-    }
-    if partner.status != PartnerStatus::Active {
-        warnings.push("the partner is paused; the delivery waits until it is resumed".to_string());
-    }
-    if partner.spec.country != lead.country || partner.spec.niche != lead.niche {
-        warnings.push(format!(
-            "the partner serves {}/{}; the lead is {}/{}",
-            partner.spec.country, partner.spec.niche, lead.country, lead.niche
-        ));
-    }
+    let mut warnings = assignment_checks(&state, &lead, &partner).await?;
     let now = state.now_ms();
     let day = local_date(&partner.spec.timezone, now);
-    let mut routing = vec![
-        json!({"partner_id": partner.id, "partner_name": partner.spec.name,
-        "eligible": true, "reason": "assigned by an operator"}),
-    ];
-    if let Some(Value::Array(before)) = &lead.routing {
-        routing.extend(
-            before
-                .iter()
-                .filter(|e| e["partner_id"] != json!(partner.id))
-                .cloned(),
-        );
-    }
+    let routing = operator_routing(&lead, &partner);
     let lead_type = LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw);
     let outcome = state
         .store()
@@ -299,4 +263,58 @@ async fn assign(
             lead.status.as_str()
         ))),
     }
+}
+
+/// What an operator should know before a lead goes to this partner; an error if its
+/// webhook must never be reached.
+async fn assignment_checks(
+    state: &AppState,
+    lead: &LeadRecord,
+    partner: &Partner,
+) -> Result<Vec<String>, ApiError> {
+    let allow = &state.settings().allow;
+    let mut warnings = Vec::new();
+    let webhook = parse_webhook_url(&partner.spec.webhook_url, allow).map_err(|problem| {
+        ApiError::validation_one("partner_id", format!("the partner's webhook_url {problem}"))
+    })?;
+    match check_webhook_host(state, &webhook).await {
+        DnsVerdict::Allowed => {}
+        DnsVerdict::Blocked(problem) => {
+            return Err(ApiError::validation_one(
+                "partner_id",
+                format!("the partner's webhook_url {problem}"),
+            ))
+        }
+        DnsVerdict::Unresolved(name) => warnings.push(format!(
+            "webhook host {name} does not resolve now; delivery will retry"
+        )),
+    }
+    if partner.status != PartnerStatus::Active {
+        warnings.push("the partner is paused; the delivery waits until it is resumed".to_string());
+    }
+    if partner.spec.country != lead.country || partner.spec.niche != lead.niche {
+        warnings.push(format!(
+            "the partner serves {}/{}; the lead is {}/{}",
+            partner.spec.country, partner.spec.niche, lead.country, lead.niche
+        ));
+    }
+    Ok(warnings)
+}
+
+/// The explanation after an operator's assignment: that partner first, then what routing
+/// said of the others before.
+fn operator_routing(lead: &LeadRecord, partner: &Partner) -> Vec<Value> {
+    let mut routing = vec![
+        json!({"partner_id": partner.id, "partner_name": partner.spec.name,
+        "eligible": true, "reason": "assigned by an operator"}),
+    ];
+    if let Some(Value::Array(before)) = &lead.routing {
+        routing.extend(
+            before
+                .iter()
+                .filter(|e| e["partner_id"] != json!(partner.id))
+                .cloned(),
+        );
+    }
+    routing
 }
