@@ -169,33 +169,7 @@ impl Sender {
             Some(PartnerAuth::Header { name, value }) => req.header(name.as_str(), value.expose()),
         };
         match req.send().await {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(leadrouter_core::retry::parse_retry_after);
-                let mut excerpt = Vec::new();
-                // Read at most 1 KiB; the rest of a large answer is not our business.
-                while excerpt.len() < EXCERPT_BYTES {
-                    match response.chunk().await {
-                        Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
-                        _ => break,
-                    }
-                }
-                excerpt.truncate(EXCERPT_BYTES);
-                AttemptResult {
-                    answer: Answer::Status(status),
-                    blocked: None,
-                    unsendable: false,
-                    status_code: Some(status),
-                    latency: started.elapsed(),
-                    error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
-                    excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
-                    retry_after,
-                }
-            }
+            Ok(response) => read_answer(response, started).await,
             Err(e) => {
                 if let Some(b) = find_blocked(&e) {
                     return blocked(b);
@@ -223,6 +197,35 @@ impl Sender {
                 }
             }
         }
+    }
+}
+
+/// What the partner answered: status, `Retry-After`, and the first KiB of the body.
+async fn read_answer(mut response: reqwest::Response, started: Instant) -> AttemptResult {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(leadrouter_core::retry::parse_retry_after);
+    let mut excerpt = Vec::new();
+    // Read at most 1 KiB; the rest of a large answer is not our business.
+    while excerpt.len() < EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    excerpt.truncate(EXCERPT_BYTES);
+    AttemptResult {
+        answer: Answer::Status(status),
+        blocked: None,
+        unsendable: false,
+        status_code: Some(status),
+        latency: started.elapsed(),
+        error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
+        excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
+        retry_after,
     }
 }
 

@@ -189,54 +189,7 @@ impl Store {
         }
         let mut ids = read_ids(backend, found.one(ids), submissions.len())?.into_iter();
 
-        // Decide each submission in arrival order; new leads join the lists, so a later
-        // submission in the same batch repeats or duplicates an earlier one.
-        let mut out = Vec::with_capacity(submissions.len());
-        let mut new_rows: Vec<(usize, i64, LeadStatus, Option<i64>)> = Vec::new();
-        for (i, s) in submissions.iter().enumerate() {
-            if let Some(k) = earlier.repeated_by(s) {
-                out.push(k.as_repeat());
-                continue;
-            }
-            let duplicate_of = if dedupe_window_ms > 0 {
-                earlier.duplicated_by(s, dedupe_window_ms)
-            } else {
-                None
-            };
-            let status = if duplicate_of.is_some() {
-                LeadStatus::Duplicate
-            } else {
-                LeadStatus::Queued
-            };
-            let id = ids
-                .next()
-                .ok_or_else(|| StoreError::Corrupt("too few lead ids allocated".into()))?;
-            if s.lead.external_id.is_some() || s.idempotency_key.is_some() {
-                earlier.add_keyed(Keyed {
-                    id,
-                    source_id: s.source_id,
-                    external_id: s.lead.external_id.clone(),
-                    idempotency_key: s.idempotency_key.clone(),
-                    status,
-                    duplicate_of,
-                });
-            }
-            if duplicate_of.is_none() && (s.lead.email.is_some() || s.lead.phone.is_some()) {
-                earlier.add_original(Original {
-                    id,
-                    niche: s.lead.niche.clone(),
-                    email: s.lead.email.clone(),
-                    phone: s.lead.phone.clone(),
-                    received_at: s.received_at,
-                });
-            }
-            new_rows.push((i, id, status, duplicate_of));
-            out.push(Ingested::New {
-                id,
-                status,
-                duplicate_of,
-            });
-        }
+        let (out, new_rows) = decide(&mut earlier, submissions, &mut ids, dedupe_window_ms)?;
 
         let events: Vec<(i64, &str, Option<String>, EpochMillis)> = new_rows
             .iter()
@@ -276,4 +229,64 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// A new lead to insert: (index of its submission, id, status, duplicate of).
+type NewRow = (usize, i64, LeadStatus, Option<i64>);
+
+/// Decides each submission in arrival order; new leads join `earlier`, so a later
+/// submission in the same batch repeats or duplicates an earlier one.
+fn decide(
+    earlier: &mut Earlier,
+    submissions: &[Submission],
+    ids: &mut impl Iterator<Item = i64>,
+    dedupe_window_ms: i64,
+) -> Result<(Vec<Ingested>, Vec<NewRow>), StoreError> {
+    let mut out = Vec::with_capacity(submissions.len());
+    let mut new_rows: Vec<NewRow> = Vec::new();
+    for (i, s) in submissions.iter().enumerate() {
+        if let Some(k) = earlier.repeated_by(s) {
+            out.push(k.as_repeat());
+            continue;
+        }
+        let duplicate_of = if dedupe_window_ms > 0 {
+            earlier.duplicated_by(s, dedupe_window_ms)
+        } else {
+            None
+        };
+        let status = if duplicate_of.is_some() {
+            LeadStatus::Duplicate
+        } else {
+            LeadStatus::Queued
+        };
+        let id = ids
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("too few lead ids allocated".into()))?;
+        if s.lead.external_id.is_some() || s.idempotency_key.is_some() {
+            earlier.add_keyed(Keyed {
+                id,
+                source_id: s.source_id,
+                external_id: s.lead.external_id.clone(),
+                idempotency_key: s.idempotency_key.clone(),
+                status,
+                duplicate_of,
+            });
+        }
+        if duplicate_of.is_none() && (s.lead.email.is_some() || s.lead.phone.is_some()) {
+            earlier.add_original(Original {
+                id,
+                niche: s.lead.niche.clone(),
+                email: s.lead.email.clone(),
+                phone: s.lead.phone.clone(),
+                received_at: s.received_at,
+            });
+        }
+        new_rows.push((i, id, status, duplicate_of));
+        out.push(Ingested::New {
+            id,
+            status,
+            duplicate_of,
+        });
+    }
+    Ok((out, new_rows))
 }
