@@ -73,6 +73,45 @@ impl FacebookFetcher {
         }
     }
 
+    /// A fetch that may work later: retried on the schedule, then recorded as refused.
+    async fn fetch_failed(
+        &self,
+        n: &FacebookNotification,
+        source_id: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<(), leadrouter_store::StoreError> {
+        let failed = usize::try_from(n.attempts)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let unit: f64 = rand::random();
+        let cap = Duration::from_secs(3600);
+        match next_delay(&self.retry_schedule, failed, unit, None, cap) {
+            Some(delay) => {
+                tracing::info!(notification = n.id, attempt = failed, %error, "Graph API fetch failed; will retry");
+                self.store
+                    .retry_facebook_notification(n.id, error, now + delay.as_millis() as i64, now)
+                    .await
+            }
+            None => {
+                tracing::warn!(notification = n.id, attempts = failed, %error, "Graph API fetch failed for good");
+                let reason = json!({"facebook": format!("could not fetch lead {} from the Graph API after {failed} attempts: {error}", n.leadgen_id)});
+                self.store
+                    .record_rejection(
+                        Some(source_id),
+                        now,
+                        &reason,
+                        Some("application/json"),
+                        n.payload.to_string().as_bytes(),
+                    )
+                    .await?;
+                self.store
+                    .finish_facebook_notification(n.id, "failed", None, Some(error), now)
+                    .await
+            }
+        }
+    }
+
     async fn try_process(
         &self,
         n: &FacebookNotification,
@@ -98,42 +137,7 @@ impl FacebookFetcher {
         };
         let lead = match self.graph.fetch_lead(&n.leadgen_id, &fb.access_token).await {
             Fetch::Lead(lead) => lead,
-            Fetch::Transient(error) => {
-                let failed = usize::try_from(n.attempts)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1);
-                let unit: f64 = rand::random();
-                let cap = Duration::from_secs(3600);
-                return match next_delay(&self.retry_schedule, failed, unit, None, cap) {
-                    Some(delay) => {
-                        tracing::info!(notification = n.id, attempt = failed, %error, "Graph API fetch failed; will retry");
-                        self.store
-                            .retry_facebook_notification(
-                                n.id,
-                                &error,
-                                now + delay.as_millis() as i64,
-                                now,
-                            )
-                            .await
-                    }
-                    None => {
-                        tracing::warn!(notification = n.id, attempts = failed, %error, "Graph API fetch failed for good");
-                        let reason = json!({"facebook": format!("could not fetch lead {} from the Graph API after {failed} attempts: {error}", n.leadgen_id)});
-                        self.store
-                            .record_rejection(
-                                Some(source.id),
-                                now,
-                                &reason,
-                                Some("application/json"),
-                                n.payload.to_string().as_bytes(),
-                            )
-                            .await?;
-                        self.store
-                            .finish_facebook_notification(n.id, "failed", None, Some(&error), now)
-                            .await
-                    }
-                };
-            }
+            Fetch::Transient(error) => return self.fetch_failed(n, source.id, &error, now).await,
         };
         let catalog = self.store.catalog().await?;
         let defaults = source.spec.lead_defaults("facebook");
