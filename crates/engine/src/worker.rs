@@ -99,34 +99,8 @@ impl DeliveryWorker {
             if room && claim && !shutdown.is_cancelled() {
                 claim_seq += 1;
                 let claim = format!("{claim_id}-{claim_seq}");
-                let now = me.clock.now_ms();
-                let lease = me.settings.lease().as_millis() as i64;
-                let saturated = launcher.saturated();
-                match me
-                    .store
-                    .claim_deliveries_except(now, lease, free as i64, &claim, &saturated)
-                    .await
-                {
-                    Ok(claimed) => {
-                        let got = claimed.len();
-                        // What the sends need, read once for the whole claim.
-                        let (mut leads, partners, claimed) = match me.prefetch(&claimed).await {
-                            Ok((leads, partners)) => (leads, partners, claimed),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "reading claimed deliveries failed; their lease will bring them back");
-                                Default::default()
-                            }
-                        };
-                        for d in claimed {
-                            let lead = leads.remove(&d.lead_id);
-                            let partner = partners.get(&d.partner_id).cloned();
-                            launcher.launch(d, lead, partner).await;
-                        }
-                        if got == free {
-                            continue; // more may be due
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "claiming deliveries failed"),
+                if me.claim_and_launch(&mut launcher, free, &claim).await {
+                    continue; // more may be due
                 }
             }
             if shutdown.is_cancelled() {
@@ -185,6 +159,40 @@ impl DeliveryWorker {
         }
         drop(settler);
         let _ = settler_task.await;
+    }
+
+    /// Claims up to `free` due deliveries (none of partners whose queue here is full) and
+    /// launches them; `true` when the claim was full, so more may be due.
+    async fn claim_and_launch(&self, launcher: &mut Launcher, free: usize, claim: &str) -> bool {
+        let now = self.clock.now_ms();
+        let lease = self.settings.lease().as_millis() as i64;
+        let saturated = launcher.saturated();
+        let claimed = match self
+            .store
+            .claim_deliveries_except(now, lease, free as i64, claim, &saturated)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming deliveries failed");
+                return false;
+            }
+        };
+        let got = claimed.len();
+        // What the sends need, read once for the whole claim.
+        let (mut leads, partners, claimed) = match self.prefetch(&claimed).await {
+            Ok((leads, partners)) => (leads, partners, claimed),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading claimed deliveries failed; their lease will bring them back");
+                Default::default()
+            }
+        };
+        for d in claimed {
+            let lead = leads.remove(&d.lead_id);
+            let partner = partners.get(&d.partner_id).cloned();
+            launcher.launch(d, lead, partner).await;
+        }
+        got == free
     }
 
     /// The leads and partners of claimed deliveries, two queries for the lot.
