@@ -102,16 +102,16 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let metadata: Option<String> = r.try_get(6)?;
+                let metadata: Option<String> = r.try_get("metadata")?;
                 Ok(ConversionRow {
-                    id: r.try_get(0)?,
-                    lead_id: r.try_get(1)?,
-                    partner_id: r.try_get(2)?,
-                    conversion_type: r.try_get(3)?,
-                    value_cents: r.try_get(4)?,
-                    external_transaction_id: r.try_get(5)?,
+                    id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    partner_id: r.try_get("partner_id")?,
+                    conversion_type: r.try_get("conversion_type")?,
+                    value_cents: r.try_get("value_cents")?,
+                    external_transaction_id: r.try_get("external_transaction_id")?,
                     metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
-                    created_at: r.try_get(7)?,
+                    created_at: r.try_get("created_at")?,
                 })
             })
             .collect()
@@ -127,9 +127,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(LeadEvent {
-                    status: r.try_get(0)?,
-                    detail: r.try_get(1)?,
-                    at: r.try_get(2)?,
+                    status: r.try_get("status")?,
+                    detail: r.try_get("detail")?,
+                    at: r.try_get("at")?,
                 })
             })
             .collect()

@@ -62,17 +62,17 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(DeliveryRow {
-                    id: r.try_get(0)?,
-                    lead_id: r.try_get(1)?,
-                    partner_id: r.try_get(2)?,
-                    status: r.try_get(3)?,
-                    counted_day: r.try_get(4)?,
-                    lead_type: r.try_get(5)?,
-                    over_cap: r.try_get::<i64, _>(6)? != 0,
-                    attempt_count: r.try_get(7)?,
-                    created_at: r.try_get(8)?,
-                    completed_at: r.try_get(9)?,
-                    last_error: r.try_get(10)?,
+                    id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    partner_id: r.try_get("partner_id")?,
+                    status: r.try_get("status")?,
+                    counted_day: r.try_get("counted_day")?,
+                    lead_type: r.try_get("lead_type")?,
+                    over_cap: r.try_get::<i64, _>("over_cap")? != 0,
+                    attempt_count: r.try_get("attempt_count")?,
+                    created_at: r.try_get("created_at")?,
+                    completed_at: r.try_get("completed_at")?,
+                    last_error: r.try_get("last_error")?,
                 })
             })
             .collect()
@@ -112,10 +112,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ClaimedDelivery {
-                    id: r.try_get(0)?,
-                    lead_id: r.try_get(1)?,
-                    partner_id: r.try_get(2)?,
-                    attempt_count: r.try_get(3)?,
+                    id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    partner_id: r.try_get("partner_id")?,
+                    attempt_count: r.try_get("attempt_count")?,
                     claim: claim.to_string(),
                     lease_until: now + lease_ms,
                 })
@@ -315,17 +315,17 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Attempt {
-                    attempt_no: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    status_code: r.try_get(2)?,
-                    latency_ms: r.try_get(3)?,
+                    attempt_no: r.try_get("attempt_no")?,
+                    at: r.try_get("at")?,
+                    status_code: r.try_get("status_code")?,
+                    latency_ms: r.try_get("latency_ms")?,
                     outcome: {
-                        let o: String = r.try_get(4)?;
+                        let o: String = r.try_get("outcome")?;
                         AttemptOutcome::parse(&o)
                             .ok_or_else(|| StoreError::Corrupt(format!("attempt outcome {o}")))?
                     },
-                    error: r.try_get(5)?,
-                    response_excerpt: r.try_get(6)?,
+                    error: r.try_get("error")?,
+                    response_excerpt: r.try_get("response_excerpt")?,
                 })
             })
             .collect()

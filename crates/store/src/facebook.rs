@@ -68,13 +68,13 @@ impl Store {
         .fetch_optional(self.write(crate::Priority::Background).await.pool())
         .await?;
         row.map(|r| {
-            let payload: String = r.try_get(3)?;
+            let payload: String = r.try_get("payload")?;
             Ok(FacebookNotification {
-                id: r.try_get(0)?,
-                source_id: r.try_get(1)?,
-                leadgen_id: r.try_get(2)?,
+                id: r.try_get("id")?,
+                source_id: r.try_get("source_id")?,
+                leadgen_id: r.try_get("leadgen_id")?,
                 payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-                attempts: r.try_get(4)?,
+                attempts: r.try_get("attempts")?,
             })
         })
         .transpose()

@@ -39,8 +39,8 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Niche {
-                    slug: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    slug: r.try_get("slug")?,
+                    name: r.try_get("name")?,
                 })
             })
             .collect()

@@ -377,9 +377,9 @@ impl Store {
             out.insert(
                 r.try_get::<i64, _>(0)?,
                 DayCount {
-                    total: r.try_get(1)?,
-                    premium: r.try_get(2)?,
-                    raw: r.try_get(3)?,
+                    total: r.try_get("total")?,
+                    premium: r.try_get("premium")?,
+                    raw: r.try_get("raw")?,
                 },
             );
         }

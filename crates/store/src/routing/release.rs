@@ -51,10 +51,10 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(false) };
-        let lead_id: i64 = row.try_get(0)?;
-        let partner_id: i64 = row.try_get(1)?;
-        let day: Option<String> = row.try_get(2)?;
-        let lead_type: String = row.try_get(3)?;
+        let lead_id: i64 = row.try_get("lead_id")?;
+        let partner_id: i64 = row.try_get("partner_id")?;
+        let day: Option<String> = row.try_get("counted_day")?;
+        let lead_type: String = row.try_get("lead_type")?;
         let is_premium = i64::from(lead_type == "premium");
         if let Some(day) = day {
             sqlx::query(
