@@ -3,7 +3,7 @@
 //! guard allowed — resolved once, by us, and pinned for the connection.
 
 use crate::dns::Resolve;
-use leadrouter_core::outcome::Response as Answer;
+use leadrouter_core::outcome::{Attempted, Response as Answer};
 use leadrouter_core::partner::{PartnerAuth, PartnerSpec};
 use leadrouter_core::secret::Secret;
 use leadrouter_core::signing::standard;
@@ -72,12 +72,10 @@ pub struct ClientSettings {
 /// What one attempt came to.
 #[derive(Debug, Clone)]
 pub struct AttemptResult {
-    pub answer: Answer,
-    /// Refused before any connection (SSRF guard): never retried.
-    pub blocked: Option<String>,
-    /// The request could not be made from the partner's settings (a credential that is no
-    /// header value, a malformed signing secret): retrying cannot help.
-    pub unsendable: bool,
+    /// What the partner's endpoint did, or why no request was made: refused by the SSRF
+    /// guard before any connection, or not buildable from the partner's settings (a
+    /// credential that is no header value, a malformed signing secret). Neither is retried.
+    pub attempted: Attempted,
     pub status_code: Option<u16>,
     pub latency: Duration,
     pub error: Option<String>,
@@ -120,26 +118,16 @@ impl Sender {
         payload: &Map<String, Value>,
     ) -> AttemptResult {
         let started = Instant::now();
-        let blocked = |why: String| AttemptResult {
-            answer: Answer::Transport,
-            blocked: Some(why.clone()),
-            unsendable: false,
+        let not_sent = |attempted, why: String| AttemptResult {
+            attempted,
             status_code: None,
             latency: Duration::ZERO,
             error: Some(why),
             excerpt: None,
             retry_after: None,
         };
-        let unsendable = |why: String| AttemptResult {
-            answer: Answer::Transport,
-            blocked: None,
-            unsendable: true,
-            status_code: None,
-            latency: Duration::ZERO,
-            error: Some(why),
-            excerpt: None,
-            retry_after: None,
-        };
+        let blocked = |why| not_sent(Attempted::Blocked, why);
+        let unsendable = |why| not_sent(Attempted::Unsendable, why);
         // The static checks again at every delivery (IP-literal hosts never reach the
         // resolver, so they are judged here).
         if let Err(problem) = parse_webhook_url(&partner.webhook_url, &self.allow) {
@@ -186,9 +174,7 @@ impl Sender {
                     Answer::Transport
                 };
                 AttemptResult {
-                    answer,
-                    blocked: None,
-                    unsendable: false,
+                    attempted: Attempted::Answer(answer),
                     status_code: None,
                     latency: started.elapsed(),
                     error: Some(describe(&e)),
@@ -218,9 +204,7 @@ async fn read_answer(mut response: reqwest::Response, started: Instant) -> Attem
     }
     excerpt.truncate(EXCERPT_BYTES);
     AttemptResult {
-        answer: Answer::Status(status),
-        blocked: None,
-        unsendable: false,
+        attempted: Attempted::Answer(Answer::Status(status)),
         status_code: Some(status),
         latency: started.elapsed(),
         error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),

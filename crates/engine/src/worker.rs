@@ -8,7 +8,7 @@ use crate::launcher::Launcher;
 use crate::settle::Settler;
 use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
-use leadrouter_core::outcome::{next_step, Attempted, Then};
+use leadrouter_core::outcome::{next_step, Then};
 use leadrouter_core::status::DeliveryStatus;
 use leadrouter_core::transform::payload;
 use leadrouter_delivery::client::{AttemptResult, Sender};
@@ -264,15 +264,8 @@ impl DeliveryWorker {
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
-        let attempted = if r.blocked.is_some() {
-            Attempted::Blocked
-        } else if r.unsendable {
-            Attempted::Unsendable
-        } else {
-            Attempted::Answer(r.answer)
-        };
         let step = next_step(
-            attempted,
+            r.attempted,
             usize::try_from(attempt_no).unwrap_or(usize::MAX),
             &self.settings.retry_schedule,
             r.retry_after,

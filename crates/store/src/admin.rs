@@ -1,5 +1,6 @@
 //! Operators: admin users (argon2id password hashes) and admin API tokens (SHA-256 hashes).
 
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -42,7 +43,7 @@ impl Store {
         .bind(email)
         .bind(password_hash)
         .bind(now)
-        .fetch_one(self.write(crate::Priority::Background).await.pool())
+        .fetch_one(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("admin user with this e-mail"))?;
         Ok(row.try_get(0)?)
@@ -95,7 +96,7 @@ impl Store {
         .bind(token_prefix)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(self.write(crate::Priority::Background).await.pool())
+        .fetch_one(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("admin token"))?;
         Ok(row.try_get(0)?)
@@ -136,7 +137,7 @@ impl Store {
             sqlx::query("UPDATE admin_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(token.id)
-                .execute(self.write(crate::Priority::Background).await.pool())
+                .execute(self.write(Priority::Background).await.pool())
                 .await?;
         }
         Ok(Some(token))
@@ -148,7 +149,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

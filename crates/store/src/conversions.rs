@@ -1,5 +1,6 @@
 //! Conversions partners report, and the figures built from them.
 
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::conversion::{quality_score, ConversionReport};
@@ -58,11 +59,7 @@ impl Store {
         c: &ConversionReport,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let inserted = sqlx::query(
             "INSERT INTO conversions (lead_id, partner_id, conversion_type, value_cents, \
              external_transaction_id, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \

@@ -2,6 +2,7 @@
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
 use crate::many::{self, Marks, Script, Statement, CHUNK};
+use crate::Priority;
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::{AttemptOutcome, DeliveryStatus};
@@ -107,7 +108,7 @@ impl Store {
             .bind(claim)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.write(crate::Priority::Background).await.pool())
+            .fetch_all(self.write(Priority::Background).await.pool())
             .await?;
         rows.iter()
             .map(|r| {
@@ -125,11 +126,7 @@ impl Store {
 
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         many::run(
             &mut tx,
             self.backend(),
@@ -224,11 +221,7 @@ impl Store {
             );
             ended.push(script.add(st));
         }
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let results = script.run(&mut tx, backend).await?;
         tx.commit().await?;
         let won: HashSet<i64> = ended
@@ -256,7 +249,7 @@ impl Store {
         .bind(now)
         .bind(d.id)
         .bind(&d.claim)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -281,7 +274,7 @@ impl Store {
              RETURNING consecutive_failures",
         )
         .bind(partner_id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
     }
@@ -360,7 +353,7 @@ impl Store {
         .bind(subject)
         .bind(body)
         .bind(now)
-        .fetch_one(self.write(crate::Priority::Background).await.pool())
+        .fetch_one(self.write(Priority::Background).await.pool())
         .await?;
         Ok(row.try_get(0)?)
     }

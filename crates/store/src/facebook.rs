@@ -1,6 +1,7 @@
 //! Facebook Lead Ads notifications: stored the moment Facebook tells us of a lead, then
 //! fetched from the Graph API (with retries) by a background task.
 
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -25,11 +26,7 @@ impl Store {
         items: &[(String, serde_json::Value)],
         now: EpochMillis,
     ) -> Result<u64, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let mut new = 0;
         for (leadgen_id, payload) in items {
             new += sqlx::query(
@@ -65,7 +62,7 @@ impl Store {
         )
         .bind(now + lease_ms)
         .bind(now)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         row.map(|r| {
             let payload: String = r.try_get("payload")?;
@@ -98,7 +95,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(id)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         Ok(())
     }
@@ -119,7 +116,7 @@ impl Store {
         .bind(next_attempt_at)
         .bind(now)
         .bind(id)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         Ok(())
     }

@@ -7,6 +7,7 @@
 use crate::backend::ids::{ids_statement, read_ids};
 use crate::leads::{Ingested, LeadStatus, Submission};
 use crate::many::{self, Script};
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use std::collections::HashMap;
@@ -176,7 +177,7 @@ impl Store {
         };
         let contacts = script.add_all(contacts);
         let ids = script.add(ids_statement(backend, submissions.len()));
-        let mut tx = self.write(crate::Priority::Urgent).await.begin().await?;
+        let mut tx = self.begin(Priority::Urgent).await?;
         let found = script.run(&mut tx, backend).await?;
         let mut earlier = Earlier::default();
         for k in read_keyed(&sources, found.of(keyed))? {
@@ -212,7 +213,7 @@ impl Store {
             // lead since our lookup. Alone, it is a repeat of that lead.
             if let ([s], [_]) = (submissions, new_rows.as_slice()) {
                 drop(tx);
-                let mut tx = self.write(crate::Priority::Urgent).await.begin().await?;
+                let mut tx = self.begin(Priority::Urgent).await?;
                 let (sources, statements) = keys_statements(backend, submissions);
                 let found = many::run(&mut tx, backend, &statements).await?;
                 let mut stored = Earlier::default();

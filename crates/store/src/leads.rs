@@ -1,5 +1,6 @@
 //! Storing inbound leads: idempotency, dedupe, and the record of what was refused.
 
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::lead::NewLead;
@@ -83,7 +84,7 @@ impl Store {
         .bind(reason.to_string())
         .bind(content_type.map(|c| leadrouter_core::text::storable_body(c.as_bytes())))
         .bind(body)
-        .fetch_one(self.write(crate::Priority::Background).await.pool())
+        .fetch_one(self.write(Priority::Background).await.pool())
         .await?;
         Ok(row.try_get(0)?)
     }

@@ -134,6 +134,11 @@ impl Store {
         gate::Writer::new(&self.write, turn)
     }
 
+    /// A write transaction of this priority, holding its turn until commit or drop.
+    pub(crate) async fn begin(&self, priority: Priority) -> Result<gate::WriteTx<'_>, StoreError> {
+        Ok(self.write(priority).await.begin().await?)
+    }
+
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
     }

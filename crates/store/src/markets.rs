@@ -1,5 +1,6 @@
 //! Markets and niches, as stored.
 
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::market::{Market, Niche};
 use sqlx::any::AnyRow;
@@ -62,7 +63,7 @@ impl Store {
         .bind(i64::from(m.phone_code))
         .bind(&m.default_timezone)
         .bind(now)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("market with this slug or ISO code"))?;
         Ok(())
@@ -74,7 +75,7 @@ impl Store {
             .bind(&n.slug)
             .bind(&n.name)
             .bind(now)
-            .execute(self.write(crate::Priority::Background).await.pool())
+            .execute(self.write(Priority::Background).await.pool())
             .await
             .map_err(StoreError::on_unique("niche with this slug"))?;
         Ok(())

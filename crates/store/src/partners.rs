@@ -2,6 +2,7 @@
 //! counters.
 
 use crate::json::{from_text, to_text};
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::hours::BusinessHours;
@@ -159,7 +160,7 @@ impl Store {
             .bind(secrets.api_key_prefix)
             .bind(secrets.signing_secret)
             .bind(now)
-            .fetch_one(self.write(crate::Priority::Background).await.pool())
+            .fetch_one(self.write(Priority::Background).await.pool())
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
         partner_from_row(&row)
@@ -228,7 +229,7 @@ impl Store {
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(now)
             .bind(id)
-            .fetch_optional(self.write(crate::Priority::Background).await.pool())
+            .fetch_optional(self.write(Priority::Background).await.pool())
             .await?;
         crate::error::found(row, partner_from_row)
     }
@@ -250,7 +251,7 @@ impl Store {
         .bind(reason)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)
     }
@@ -264,7 +265,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -287,7 +288,7 @@ impl Store {
         .bind(api_key_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
         crate::error::found(row, partner_from_row)
@@ -306,7 +307,7 @@ impl Store {
         .bind(signing_secret)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)
     }

@@ -4,6 +4,7 @@
 use crate::leads::LeadStatus;
 use crate::many::{self, Marks, CHUNK};
 use crate::transition::{transition, Also, Transition};
+use crate::Priority;
 use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
@@ -59,7 +60,7 @@ impl Store {
             .bind(now + lease_ms)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.write(crate::Priority::Background).await.pool())
+            .fetch_all(self.write(Priority::Background).await.pool())
             .await?;
         many::sorted_ids(&rows)
     }
@@ -93,11 +94,7 @@ impl Store {
         r: &Reserve<'_>,
         now: EpochMillis,
     ) -> Result<Reservation, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         if !r.counter_exists {
             sqlx::query(
                 "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
@@ -193,11 +190,7 @@ impl Store {
         route_after: EpochMillis,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let started = transition(
             &mut tx,
             Transition {
@@ -238,11 +231,7 @@ impl Store {
         routing: &serde_json::Value,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         transition(
             &mut tx,
             Transition {
@@ -265,11 +254,7 @@ impl Store {
         received_before: EpochMillis,
         now: EpochMillis,
     ) -> Result<u64, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         sqlx::query(
             "INSERT INTO lead_events (lead_id, status, detail, at) SELECT id, 'expired', \
              'held longer than the hold limit', $1 FROM leads WHERE status = 'held' AND received_at <= $2",
@@ -305,7 +290,7 @@ impl Store {
         .bind(now)
         .bind(country)
         .bind(niche)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         Ok(done.rows_affected())
     }
@@ -326,11 +311,7 @@ impl Store {
     /// Puts a held, failed or expired lead back into the routing queue (an operator's
     /// retry). Partners already tried stay excluded.
     pub async fn requeue_lead(&self, lead_id: i64, now: EpochMillis) -> Result<bool, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let moved = transition(
             &mut tx,
             Transition {

@@ -1,6 +1,7 @@
 //! Lead sources and their inbound tokens (stored hashed).
 
 use crate::json::{from_text, to_text};
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::{LeadType, SourceKind, SourceSpec};
@@ -78,7 +79,7 @@ impl Store {
         .bind(spec.facebook.as_ref().map(to_text))
         .bind(status_text(spec))
         .bind(now)
-        .fetch_one(self.write(crate::Priority::Background).await.pool())
+        .fetch_one(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
         source_from_row(&row)
@@ -144,7 +145,7 @@ impl Store {
         .bind(status_text(spec))
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         crate::error::found(row, source_from_row)
     }
@@ -164,7 +165,7 @@ impl Store {
         .bind(token_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(crate::Priority::Background).await.pool())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
         crate::error::found(row, source_from_row)
@@ -178,7 +179,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(crate::Priority::Background).await.pool())
+        .execute(self.write(Priority::Background).await.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

@@ -6,6 +6,7 @@
 //! CI sets that, so the PostgreSQL half can never be skipped there unnoticed.
 
 use crate::DatabaseUrl;
+use crate::Priority;
 use rand::Rng;
 use sqlx::{Connection, Executor};
 
@@ -142,7 +143,7 @@ impl crate::Store {
     /// Begins a background write transaction and keeps it (and its turn) until dropped.
     pub async fn hold_background_write(&self) -> HeldWrite<'_> {
         HeldWrite(
-            self.write(crate::Priority::Background)
+            self.write(Priority::Background)
                 .await
                 .begin()
                 .await

@@ -79,12 +79,6 @@ pub(crate) async fn transition(
     if moved.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO lead_events (lead_id, status, detail, at) VALUES ($1, $2, $3, $4)")
-        .bind(t.lead_id)
-        .bind(t.to.as_str())
-        .bind(t.detail.as_deref())
-        .bind(t.now)
-        .execute(&mut *conn)
-        .await?;
+    crate::leads::lead_event(conn, t.lead_id, t.to.as_str(), t.detail.as_deref(), t.now).await?;
     Ok(true)
 }

@@ -3,6 +3,7 @@
 //! multi-row statements (on SQLite one script). All of it fits, or nothing is written.
 
 use crate::many::{Marks, Script, Statement, CHUNK};
+use crate::Priority;
 use crate::{Backend, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
@@ -70,11 +71,7 @@ impl Store {
             })
             .collect();
         script.add_all(crate::intake::events_statements(backend, &events));
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let done = script.run(&mut tx, backend).await?;
         let moved: u64 = done.of(leads).iter().map(|d| d.affected).sum();
         let mut deliveries = HashMap::with_capacity(batch.len());

@@ -2,6 +2,7 @@
 //! day and its lead returns to routing, which skips the partners already tried.
 
 use crate::transition::{transition, Also, Transition};
+use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::{DeliveryStatus, LeadStatus};
@@ -31,11 +32,7 @@ impl Store {
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let mut tx = self
-            .write(crate::Priority::Background)
-            .await
-            .begin()
-            .await?;
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
             "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
              lease_until = NULL, attempt_count = attempt_count + $5 \

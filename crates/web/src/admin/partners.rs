@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_core::localtime::{local_date, rfc3339};
-use leadrouter_core::outcome::{classify, Verdict};
+use leadrouter_core::outcome::{classify, Attempted, Verdict};
 use leadrouter_core::partner::{validate_partner, PartnerSpec};
 use leadrouter_core::routing::LeadFacts;
 use leadrouter_core::source::LeadType;
@@ -321,14 +321,14 @@ async fn send_test(
         .sender()
         .send(&partner.spec, &partner.signing_secret, &msg_id, &body)
         .await;
-    let outcome = if r.blocked.is_some() {
-        "blocked"
-    } else {
-        match classify(r.answer) {
+    let outcome = match r.attempted {
+        Attempted::Blocked => "blocked",
+        Attempted::Unsendable => "rejected",
+        Attempted::Answer(answer) => match classify(answer) {
             Verdict::Delivered => "delivered",
             Verdict::Retry => "would retry",
             Verdict::Rejected | Verdict::RejectedAndPause => "rejected",
-        }
+        },
     };
     tracing::info!(partner_id = id, outcome, "test lead sent");
     Ok(Json(json!({
