@@ -4,6 +4,7 @@
 
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::partner::PartnerSpec;
 use leadrouter_core::status::DeliveryStatus;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
@@ -55,14 +56,7 @@ pub async fn resume_partner(
         .set_partner_status(partner_id, PartnerStatus::Active, None, now)
         .await?;
     tracing::info!(partner_id, "partner resumed");
-    recheck_held(
-        store,
-        signals,
-        Some(&p.spec.country),
-        Some(&p.spec.niche),
-        now,
-    )
-    .await?;
+    partner_changed(store, signals, &p.spec, now).await?;
     Ok(p)
 }
 
@@ -78,6 +72,16 @@ pub async fn delete_partner(
     tracing::info!(partner_id, "partner deleted");
     fail_over_pending(store, signals, partner_id, "the partner was deleted", now).await?;
     Ok(())
+}
+
+/// A partner was created or changed: its market's held leads are due again now.
+pub async fn partner_changed(
+    store: &Store,
+    signals: &Signals,
+    spec: &PartnerSpec,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    recheck_held(store, signals, Some(&spec.country), Some(&spec.niche), now).await
 }
 
 /// Makes a market's held leads due now and wakes the router: something changed that may
