@@ -9,12 +9,12 @@ use leadrouter_delivery::client::{ClientSettings, Sender};
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_delivery::facebook::GraphClient;
 use leadrouter_delivery::outbound::Outbound;
-use leadrouter_engine::{Engine, EngineParts, EngineSettings};
+use leadrouter_engine::{Driver, Engine, EngineParts, EngineSettings};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::Store;
 use leadrouter_web::{AppDeps, AppState, WebSettings};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 
 /// Connects to the database and applies pending migrations.
@@ -50,6 +50,8 @@ pub async fn serve(
 pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub resolver: Arc<dyn Resolve>,
+    /// Filled with the engine's driver once it starts (tests drive the loops with it).
+    pub driver: Arc<OnceLock<Driver>>,
 }
 
 impl Default for Services {
@@ -57,6 +59,7 @@ impl Default for Services {
         Self {
             clock: Arc::new(SystemClock),
             resolver: Arc::new(SystemResolver),
+            driver: Arc::default(),
         }
     }
 }
@@ -67,7 +70,11 @@ pub async fn serve_with(
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let Services { clock, resolver } = services;
+    let Services {
+        clock,
+        resolver,
+        driver,
+    } = services;
     let store = open_store(&config).await?;
     let extra_roots = match &config.extra_root_certs {
         Some(path) => {
@@ -107,6 +114,7 @@ pub async fn serve_with(
             delivery_enabled: config.delivery_enabled,
         },
     );
+    let _ = driver.set(engine.driver());
     let state = AppState::new(AppDeps {
         store: store.clone(),
         clock,

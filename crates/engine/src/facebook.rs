@@ -34,6 +34,7 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 impl FacebookFetcher {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
+            let pass = self.signals.pass();
             loop {
                 if shutdown.is_cancelled() {
                     return;
@@ -51,6 +52,7 @@ impl FacebookFetcher {
                     }
                 }
             }
+            drop(pass);
             let pause = match self.store.next_facebook_due().await {
                 Ok(Some(due)) => {
                     let wait = (due - self.clock.now_ms()).max(0) as u64;

@@ -143,8 +143,11 @@ impl Launcher {
     ) {
         let worker = Arc::clone(&self.worker);
         let settler = self.settler.clone();
+        // An attempt is a pass of its own: until it and what follows from it (a retry
+        // scheduled, a partner paused, leads failed over) are written, the engine is busy.
+        let pass = worker.signals.pass();
         self.in_flight.spawn(async move {
-            let _slots = (global, mine);
+            let _slots = (global, mine, pass);
             let d = w.delivery;
             if !time_to_send(d.lease_until, worker.clock.now_ms(), worker.settings.timeout) {
                 tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");

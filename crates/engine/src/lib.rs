@@ -20,7 +20,8 @@ use crate::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_core::clock::Clock;
 use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::facebook::GraphClient;
-use leadrouter_store::{Backend, Store};
+use leadrouter_store::work::WorkQuery;
+use leadrouter_store::{Backend, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -52,6 +53,23 @@ pub struct EngineParts {
 pub struct Engine {
     pub ingestor: Ingestor,
     pub signals: Signals,
+    idle: Arc<IdleProbe>,
+}
+
+/// Drives the loops from outside (tests): holds no ingest handle, so keeping it does not
+/// keep the ingest writer alive at shutdown.
+#[derive(Clone)]
+pub struct Driver {
+    signals: Signals,
+    idle: Arc<IdleProbe>,
+}
+
+/// What [`Engine::run_until_idle`] looks at.
+struct IdleProbe {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    hold_max: Duration,
+    deliveries: bool,
 }
 
 /// The engine's tasks. Each returns its name when it ends, which before [`Tasks::stop`] is a
@@ -83,6 +101,12 @@ impl Engine {
             graph,
         } = parts;
         let signals = Signals::default();
+        let idle = Arc::new(IdleProbe {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            hold_max: settings.hold_max,
+            deliveries: settings.delivery_enabled,
+        });
         let cancel = CancellationToken::new();
         let mut set: JoinSet<&'static str> = JoinSet::new();
         let (ingestor, ingest_writer) = Ingestor::start(
@@ -160,6 +184,59 @@ impl Engine {
         } else {
             tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
         }
-        (Engine { ingestor, signals }, Tasks { set, cancel })
+        (
+            Engine {
+                ingestor,
+                signals,
+                idle,
+            },
+            Tasks { set, cancel },
+        )
+    }
+
+    pub fn driver(&self) -> Driver {
+        Driver {
+            signals: self.signals.clone(),
+            idle: Arc::clone(&self.idle),
+        }
+    }
+}
+
+impl Driver {
+    /// Wakes every loop and returns once none has anything left to do now: no lead queued
+    /// or being routed, nothing held that is due for a look or past its limit, no
+    /// Facebook fetch due, no delivery due or in flight, and no loop in a pass. Work
+    /// scheduled for later (a retry in a minute, a partner that opens at 9) is not waited
+    /// for; a test moves its clock and calls this again. Waits on the loops' own
+    /// reports, never on a timer.
+    pub async fn run_until_idle(&self) -> Result<(), StoreError> {
+        loop {
+            let ended = self.signals.pass_ended();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let before = self.signals.passes();
+            if before.running == 0 {
+                let now = self.idle.clock.now_ms();
+                let due = self
+                    .idle
+                    .store
+                    .work_due(&WorkQuery {
+                        now,
+                        expire_received_before: now - self.idle.hold_max.as_millis() as i64,
+                        deliveries: self.idle.deliveries,
+                    })
+                    .await?;
+                // Idle only if no pass began while we looked: one that did may have taken
+                // work out of sight before our query saw it.
+                if !due && self.signals.passes() == before {
+                    return Ok(());
+                }
+                if !due {
+                    continue;
+                }
+            }
+            self.signals.everyone_look();
+            ended.await;
+        }
     }
 }

@@ -56,13 +56,15 @@ impl Router {
         let mut next_expiry = i64::MIN;
         loop {
             let now = self.clock.now_ms();
-            let expire = now >= next_expiry;
+            let expire = now >= next_expiry || self.signals.expiry_wanted();
             if expire {
                 next_expiry = now + EXPIRY_EVERY_MS;
             }
+            let pass = self.signals.pass();
             if let Err(e) = self.pass(expire).await {
                 tracing::warn!(error = %e, "routing pass failed; trying again shortly");
             }
+            drop(pass);
             let pause = match self.store.next_route_due().await {
                 Ok(Some(due)) => {
                     Duration::from_millis((due - self.clock.now_ms()).max(0) as u64).min(IDLE_POLL)

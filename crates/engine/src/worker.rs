@@ -90,6 +90,7 @@ impl DeliveryWorker {
         // Deliveries handed over come with their lease: no claim is needed for them.
         let mut claim = true;
         loop {
+            let pass = me.signals.pass();
             while launcher.in_flight.try_join_next().is_some() {}
             launcher.pump().await;
             let free = launcher.room_for_claims();
@@ -113,6 +114,7 @@ impl DeliveryWorker {
                 }
             };
             claim = true;
+            drop(pass);
             if !room && !launcher.in_flight.is_empty() {
                 tokio::select! {
                     _ = shutdown.cancelled() => {}

@@ -23,6 +23,7 @@ pub mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transition;
+pub mod work;
 
 pub use backend::dialect;
 pub use backend::gate::Priority;

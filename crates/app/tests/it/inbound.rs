@@ -236,7 +236,7 @@ both_backends! {
         assert_eq!(emails(app.get("/api/admin/leads").await.1), ["c@y.com", "b@x.com", "a@x.com"]);
         assert_eq!(emails(app.get("/api/admin/leads?country=Germany").await.1), ["c@y.com", "a@x.com"]);
         assert_eq!(emails(app.get("/api/admin/leads?q=X.COM").await.1), ["b@x.com", "a@x.com"]);
-        crate::support::eventually("routed (held: no partners)", || async {
+        app.after_idle("routed (held: no partners)", || async {
             (app.store.lead_status_counts().await.unwrap().get("held") == Some(&3)).then_some(())
         })
         .await;

@@ -1,7 +1,7 @@
 //! Smart routing through the running server, on both backends: one partner per lead,
 //! caps that never overshoot, held leads that come back.
 
-use crate::support::{eventually, TestApp};
+use crate::support::TestApp;
 use chrono::DateTime;
 use leadrouter_core::clock::ManualClock;
 use serde_json::{json, Value};
@@ -27,16 +27,12 @@ async fn counts(app: &TestApp) -> BTreeMap<String, i64> {
     app.store.lead_status_counts().await.unwrap()
 }
 
-/// Waits until nothing is queued any more and `n` leads exist.
+/// Runs until idle; then `n` leads exist and none is still queued.
 async fn settled(app: &TestApp, n: i64) -> BTreeMap<String, i64> {
-    crate::support::eventually_within(
-        std::time::Duration::from_secs(90),
-        "every lead routed",
-        || async {
-            let c = counts(app).await;
-            (c.values().sum::<i64>() == n && !c.contains_key("queued")).then_some(c)
-        },
-    )
+    app.after_idle("every lead routed", || async {
+        let c = counts(app).await;
+        (c.values().sum::<i64>() == n && !c.contains_key("queued")).then_some(c)
+    })
     .await
 }
 
@@ -171,7 +167,7 @@ both_backends! {
         assert_eq!(held["routing"][0]["reason"], "outside business hours, opens 15:00 Europe/Madrid");
 
         clock.set(at("2026-11-24T14:00:00Z")); // 15:00 in Madrid
-        let assigned = eventually("routed when the partner opens", || async {
+        let assigned = app.after_idle("routed when the partner opens", || async {
             let l = lead(&app, &r["lead_id"]).await;
             (l["status"] == "assigned").then_some(l)
         })
@@ -197,7 +193,7 @@ both_backends! {
         assert_eq!((c.get("assigned"), c.get("held")), (Some(&2), Some(&1)));
 
         clock.set(at("2026-11-24T23:00:01Z")); // Berlin: Wednesday 00:00:01; Toronto: Tuesday
-        eventually("the held lead goes to Berlin's new day", || async {
+        app.after_idle("the held lead goes to Berlin's new day", || async {
             let c = counts(&app).await;
             (c.get("assigned") == Some(&3)).then_some(())
         })
@@ -222,7 +218,7 @@ both_backends! {
         settled(&app, 1).await;
         assert_eq!(lead(&app, &r["lead_id"]).await["status"], "held", "no partner at all");
         clock.set(at("2026-11-24T11:00:01Z"));
-        eventually("expired", || async { (lead(&app, &r["lead_id"]).await["status"] == "expired").then_some(()) }).await;
+        app.after_idle("expired", || async { (lead(&app, &r["lead_id"]).await["status"] == "expired").then_some(()) }).await;
         app.stop().await;
     }
 }
@@ -235,7 +231,7 @@ both_backends! {
         settled(&app, 1).await;
         assert_eq!(lead(&app, &first["lead_id"]).await["routing"], json!([]), "no partner considered");
         let id = partner(&app, "New", json!({})).await;
-        eventually("routed to the new partner", || async {
+        app.after_idle("routed to the new partner", || async {
             let l = lead(&app, &first["lead_id"]).await;
             (l["partner_id"] == id).then_some(())
         })
@@ -247,7 +243,7 @@ both_backends! {
         let held = lead(&app, &second["lead_id"]).await;
         assert_eq!((held["status"].as_str(), held["routing"][0]["reason"].as_str()), (Some("held"), Some("paused")));
         assert_eq!(app.post(&format!("/api/admin/partners/{id}/resume"), json!({})).await.0, 200);
-        eventually("routed after resume", || async {
+        app.after_idle("routed after resume", || async {
             (lead(&app, &second["lead_id"]).await["status"] == "assigned").then_some(())
         })
         .await;
@@ -288,7 +284,7 @@ both_backends! {
         let delivery = l["deliveries"][0]["id"].as_i64().unwrap();
         let now = chrono::Utc::now().timestamp_millis();
         assert!(app.store.end_delivery_unsuccessfully(delivery, leadrouter_core::status::DeliveryStatus::Rejected, "HTTP 400", now).await.unwrap());
-        let moved = eventually("failed over to the other partner", || async {
+        let moved = app.after_idle("failed over to the other partner", || async {
             let l = lead(&app, &r["lead_id"]).await;
             (l["partner_id"] == second).then_some(l)
         })
@@ -302,7 +298,7 @@ both_backends! {
 
         let delivery = deliveries[1]["id"].as_i64().unwrap();
         assert!(app.store.end_delivery_unsuccessfully(delivery, leadrouter_core::status::DeliveryStatus::Failed, "timeout", now).await.unwrap());
-        eventually("no partner left: failed", || async {
+        app.after_idle("no partner left: failed", || async {
             (lead(&app, &r["lead_id"]).await["status"] == "failed").then_some(())
         })
         .await;
@@ -319,7 +315,7 @@ both_backends! {
         let lead_id = r["lead_id"].as_i64().unwrap();
         let full = partner(&app, "Full", json!({"daily_limit": 1, "premium_ratio": 0})).await;
         settled(&app, 1).await;
-        eventually("assigned to Full", || async { (lead(&app, &r["lead_id"]).await["partner_id"] == full).then_some(()) }).await;
+        app.after_idle("assigned to Full", || async { (lead(&app, &r["lead_id"]).await["partner_id"] == full).then_some(()) }).await;
 
         // A second lead waits: Full is full. The operator assigns it anyway, and is told.
         let (_, r2) = app.send_lead(&token, json!({"email": "op2@x.de", "country": "de", "niche": "forex"})).await;
@@ -405,7 +401,7 @@ both_backends! {
         let third = partner(&app, "Third", json!({})).await;
 
         assert_eq!(app.post(&format!("/api/admin/partners/{first}/pause"), json!({})).await.0, 200);
-        let moved = eventually("moved off the paused partner", || async {
+        let moved = app.after_idle("moved off the paused partner", || async {
             let l = lead(&app, &r["lead_id"]).await;
             (l["status"] == "assigned" && l["partner_id"] != first).then_some(l)
         })
@@ -416,7 +412,7 @@ both_backends! {
         let now_at = moved["partner_id"].as_i64().unwrap();
         let other = if now_at == second { third } else { second };
         assert_eq!(app.admin(reqwest::Method::DELETE, &format!("/api/admin/partners/{now_at}"), None).await.0, 200);
-        eventually("moved off the deleted partner", || async {
+        app.after_idle("moved off the deleted partner", || async {
             (lead(&app, &r["lead_id"]).await["partner_id"] == other).then_some(())
         })
         .await;

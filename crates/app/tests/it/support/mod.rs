@@ -134,6 +134,7 @@ pub struct TestApp {
     db_url: leadrouter_store::DatabaseUrl,
     pub clock: Option<Arc<ManualClock>>,
     pub dns: TestDns,
+    driver: Arc<std::sync::OnceLock<leadrouter_engine::Driver>>,
     _db: Option<TestDatabase>,
 }
 
@@ -193,6 +194,7 @@ impl TestApp {
         if let Some(c) = &clock {
             services.clock = c.clone();
         }
+        let driver = Arc::clone(&services.driver);
         let server = tokio::spawn(leadrouter::startup::serve_with(
             config,
             listener,
@@ -211,8 +213,32 @@ impl TestApp {
             db_url: url.clone(),
             clock,
             dns,
+            driver,
             _db: db,
         }
+    }
+
+    /// Lets every loop of this instance run until nothing is left to do now (the
+    /// engine's own idle report; no polling). A test that hangs here fails after 30 s.
+    pub async fn run_until_idle(&self) {
+        let driver = self.driver.get().expect("the engine has started").clone();
+        tokio::time::timeout(std::time::Duration::from_secs(30), driver.run_until_idle())
+            .await
+            .expect("the engine became idle within 30 s")
+            .expect("looking for work");
+    }
+
+    /// Runs until idle, then `check` must hold: what a user would see once the system
+    /// has done all it can do now.
+    pub async fn after_idle<T, F, Fut>(&self, what: &str, check: F) -> T
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        self.run_until_idle().await;
+        check()
+            .await
+            .unwrap_or_else(|| panic!("once idle, expected: {what}"))
     }
 
     pub fn url(&self, path: &str) -> String {
