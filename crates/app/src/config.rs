@@ -96,13 +96,7 @@ impl Config {
         let postmark = postmark(&mut env);
         let postmark_api_url =
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
-        let public_url = match env
-            .var("LEADROUTER_PUBLIC_URL")
-            .or_else(|| env.var("RENDER_EXTERNAL_URL"))
-        {
-            Some(u) => env.check("LEADROUTER_PUBLIC_URL", http_url(&u)),
-            None => Some(format!("http://localhost:{}", port.unwrap_or(8080))),
-        };
+        let public_url = public_url(&mut env, port);
         let webhook_allow_cidrs = env.read("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "", parse_cidrs);
         let extra_root_certs = env.optional("LEADROUTER_EXTRA_ROOT_CERTS", check_pem_file);
         let delivery_timeout = env.read("LEADROUTER_DELIVERY_TIMEOUT", "30s", positive_duration);
@@ -121,19 +115,9 @@ impl Config {
         let pause_after_failures = env.read("LEADROUTER_PAUSE_AFTER_FAILURES", "10", |v| {
             at_least_one(v).map(|n| n as i64)
         });
-        let delivery_enabled = env.read("LEADROUTER_DELIVERY", "on", |v| {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "on" => Ok(true),
-                "off" => Ok(false),
-                other => Err(format!("\"{other}\" is not one of: on, off")),
-            }
-        });
+        let delivery_enabled = env.read("LEADROUTER_DELIVERY", "on", on_off);
         let http = http_limits(&mut env);
-        let log_format = env.read("LEADROUTER_LOG_FORMAT", "text", |v| match v.trim() {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!("\"{other}\" is not one of: text, json")),
-        });
+        let log_format = env.read("LEADROUTER_LOG_FORMAT", "text", log_format);
         let config = (|| {
             Some(Config {
                 database_url: database_url?,
@@ -160,6 +144,34 @@ impl Config {
             Some(c) if env.errors.is_empty() => Ok(c),
             _ => Err(ConfigErrors(env.errors)),
         }
+    }
+}
+
+/// Where the server says it is reachable (links in answers and mails); Render's own
+/// variable is taken when ours is not set.
+fn public_url(env: &mut Env<'_>, port: Option<u16>) -> Option<String> {
+    match env
+        .var("LEADROUTER_PUBLIC_URL")
+        .or_else(|| env.var("RENDER_EXTERNAL_URL"))
+    {
+        Some(u) => env.check("LEADROUTER_PUBLIC_URL", http_url(&u)),
+        None => Some(format!("http://localhost:{}", port.unwrap_or(8080))),
+    }
+}
+
+fn on_off(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("\"{other}\" is not one of: on, off")),
+    }
+}
+
+fn log_format(v: &str) -> Result<LogFormat, String> {
+    match v.trim() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("\"{other}\" is not one of: text, json")),
     }
 }
 

@@ -3,8 +3,9 @@
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leadrouter_core::clock::Clock;
-use leadrouter_core::lead::normalize_lead;
+use leadrouter_core::catalog::Catalog;
+use leadrouter_core::clock::{Clock, EpochMillis};
+use leadrouter_core::lead::{normalize_lead, SourceDefaults};
 use leadrouter_store::clock::SystemClock;
 use leadrouter_store::leads::{Ingested, LeadStatus, Submission};
 use leadrouter_store::Store;
@@ -54,6 +55,38 @@ pub async fn import_csv(
     let Some(source) = store.source(source_id).await? else {
         bail!("--source-id: there is no source {source_id}");
     };
+    let (headers, records) = read_rows(path)?;
+    let progress = progress_bar(records.len() as u64);
+    let mut import = Import {
+        store,
+        source_id: source.id,
+        defaults: source.spec.lead_defaults("csv_import"),
+        catalog: store.catalog().await?,
+        dedupe_window_ms,
+        now: SystemClock.now_ms(),
+        summary: ImportSummary::default(),
+        batch: Vec::with_capacity(BATCH),
+    };
+    for (line, record) in records {
+        progress.inc(1);
+        match record {
+            Ok(r) => import.row(line, &headers, &r).await?,
+            Err(e) => import.reject_malformed(line, e).await?,
+        }
+        if import.batch.len() >= BATCH {
+            import.flush().await?;
+        }
+    }
+    import.flush().await?;
+    progress.finish_and_clear();
+    Ok(import.summary)
+}
+
+type Rows = Vec<(u64, Result<csv::StringRecord, csv::Error>)>;
+
+/// The header line and every row with its line number (a malformed row is kept, to be
+/// reported on its line).
+fn read_rows(path: &Path) -> anyhow::Result<(csv::StringRecord, Rows)> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -62,7 +95,7 @@ pub async fn import_csv(
         .headers()
         .with_context(|| format!("cannot read the header line of {}", path.display()))?
         .clone();
-    let records: Vec<(u64, Result<csv::StringRecord, csv::Error>)> = reader
+    let records = reader
         .records()
         .map(|r| {
             let line = match &r {
@@ -72,81 +105,94 @@ pub async fn import_csv(
             (line, r)
         })
         .collect();
+    Ok((headers, records))
+}
 
-    let progress =
-        ProgressBar::with_draw_target(Some(records.len() as u64), ProgressDrawTarget::stderr());
+fn progress_bar(len: u64) -> ProgressBar {
+    let progress = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} leads ({per_sec}, {eta} left)")
     {
         progress.set_style(style);
     }
-    let catalog = store.catalog().await?;
-    let defaults = source.spec.lead_defaults("csv_import");
-    let mut summary = ImportSummary::default();
-    let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
-    let now = SystemClock.now_ms();
+    progress
+}
 
-    for (line, record) in records {
-        progress.inc(1);
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let why = format!("malformed row: {e}");
-                store
-                    .record_rejection(
-                        Some(source.id),
-                        now,
-                        &json!({"row": why}),
-                        Some("text/csv"),
-                        b"",
-                    )
-                    .await?;
-                summary.rejected.push((line, why));
-                continue;
-            }
-        };
+/// One import in progress: rows checked as the inbound API checks them, stored in batches
+/// through the ingest path, every refusal recorded with its line.
+struct Import<'a> {
+    store: &'a Store,
+    source_id: i64,
+    defaults: SourceDefaults,
+    catalog: Catalog,
+    dedupe_window_ms: i64,
+    now: EpochMillis,
+    summary: ImportSummary,
+    batch: Vec<Submission>,
+}
+
+impl Import<'_> {
+    async fn row(
+        &mut self,
+        line: u64,
+        headers: &csv::StringRecord,
+        record: &csv::StringRecord,
+    ) -> anyhow::Result<()> {
         let row: Map<String, Value> = headers
             .iter()
             .zip(record.iter())
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
             .collect();
-        match normalize_lead(&row, &defaults, &catalog) {
-            Ok(lead) => batch.push(Submission {
-                source_id: source.id,
+        match normalize_lead(&row, &self.defaults, &self.catalog) {
+            Ok(lead) => self.batch.push(Submission {
+                source_id: self.source_id,
                 lead,
                 idempotency_key: None,
-                received_at: now,
+                received_at: self.now,
             }),
             Err(fields) => {
-                store
+                self.store
                     .record_rejection(
-                        Some(source.id),
-                        now,
+                        Some(self.source_id),
+                        self.now,
                         &json!(fields),
                         Some("text/csv"),
                         Value::Object(row).to_string().as_bytes(),
                     )
                     .await?;
-                summary.rejected.push((line, describe(&fields)));
+                self.summary.rejected.push((line, describe(&fields)));
             }
         }
-        if batch.len() >= BATCH {
-            tally(
-                &mut summary,
-                store.insert_leads(&batch, dedupe_window_ms).await?,
-            );
-            batch.clear();
+        Ok(())
+    }
+
+    async fn reject_malformed(&mut self, line: u64, e: csv::Error) -> anyhow::Result<()> {
+        let why = format!("malformed row: {e}");
+        self.store
+            .record_rejection(
+                Some(self.source_id),
+                self.now,
+                &json!({"row": why}),
+                Some("text/csv"),
+                b"",
+            )
+            .await?;
+        self.summary.rejected.push((line, why));
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        if !self.batch.is_empty() {
+            let results = self
+                .store
+                .insert_leads(&self.batch, self.dedupe_window_ms)
+                .await?;
+            tally(&mut self.summary, results);
+            self.batch.clear();
         }
+        Ok(())
     }
-    if !batch.is_empty() {
-        tally(
-            &mut summary,
-            store.insert_leads(&batch, dedupe_window_ms).await?,
-        );
-    }
-    progress.finish_and_clear();
-    Ok(summary)
 }
 
 fn tally(summary: &mut ImportSummary, results: Vec<Ingested>) {

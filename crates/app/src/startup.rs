@@ -64,25 +64,18 @@ impl Default for Services {
     }
 }
 
-pub async fn serve_with(
-    config: Config,
-    listener: TcpListener,
-    services: Services,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let Services {
-        clock,
-        resolver,
-        driver,
-    } = services;
-    let store = open_store(&config).await?;
+/// Every client that leaves this server: the same roots, no proxy, no redirects. The
+/// partner sender adds its guarded resolver and allow-list.
+fn outbound_clients(
+    config: &Config,
+    resolver: Arc<dyn Resolve>,
+) -> anyhow::Result<(Sender, GraphClient)> {
     let extra_roots = match &config.extra_root_certs {
         Some(path) => {
             Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
         }
         None => None,
     };
-    // Every client that leaves this server: the same roots, no proxy, no redirects.
     let outbound = Outbound {
         timeout: config.delivery_timeout,
         extra_root_certs: extra_roots,
@@ -96,8 +89,24 @@ pub async fn serve_with(
             outbound,
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
         },
-        Arc::clone(&resolver),
+        resolver,
     )?;
+    Ok((sender, graph))
+}
+
+pub async fn serve_with(
+    config: Config,
+    listener: TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Services {
+        clock,
+        resolver,
+        driver,
+    } = services;
+    let store = open_store(&config).await?;
+    let (sender, graph) = outbound_clients(&config, Arc::clone(&resolver))?;
     let (engine, mut tasks) = Engine::start(
         EngineParts {
             store: store.clone(),

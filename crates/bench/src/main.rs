@@ -9,9 +9,10 @@
 // Printing the report on stdout is this program's whole job.
 #![allow(clippy::print_stdout)]
 
+mod setup;
 mod sink;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Parser;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -213,122 +214,29 @@ fn lead_body(i: usize) -> Value {
            "external_id": format!("bench-{i}")})
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let mut args = Args::parse();
-    args.binary = std::fs::canonicalize(&args.binary).with_context(|| {
-        format!(
-            "{} not found (build it: cargo build --release -p leadrouter)",
-            args.binary.display()
-        )
-    })?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir()?;
-    let (ca, cert, key) = sink::certificates()?;
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca)?;
-    let sink = sink::Sink::start(cert, key).await?;
+type Sent = (usize, Instant, Duration, u16, Value);
 
-    let (database_url, _pg) = match args.database.as_str() {
-        "sqlite" => (format!("sqlite://{}/bench.db", dir.path().display()), None),
-        "postgres" => {
-            let Some(admin) = &args.postgres_url else {
-                bail!("--database postgres needs --postgres-url")
-            };
-            std::env::set_var(leadrouter_store::testing::POSTGRES_URL_VAR, admin);
-            let db = leadrouter_store::testing::TestDatabase::postgres()
-                .await
-                .context("creating a database")?;
-            (db.url.expose().to_string(), Some(db))
-        }
-        other => bail!("--database: unknown \"{other}\" (sqlite or postgres)"),
-    };
-    let env = vec![
-        ("DATABASE_URL".to_string(), database_url.clone()),
-        (
-            "LEADROUTER_EXTRA_ROOT_CERTS".to_string(),
-            ca_file.display().to_string(),
-        ),
-        (
-            "LEADROUTER_WEBHOOK_ALLOW_CIDRS".to_string(),
-            "127.0.0.1/32".to_string(),
-        ),
-        ("LEADROUTER_DEDUPE_WINDOW".to_string(), "30d".to_string()),
-    ];
-    let token = Command::new(&args.binary)
-        .args(["admin", "create-token", "--name", "bench"])
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .current_dir(dir.path())
-        .output()
-        .with_context(|| format!("running {}", args.binary.display()))?;
-    if !token.status.success() {
-        bail!(
-            "create-token failed: {}",
-            String::from_utf8_lossy(&token.stderr)
-        );
-    }
-    let token = String::from_utf8(token.stdout)?.trim().to_string();
-    let server = start_server(&args.binary, &env, dir.path())?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .build()?;
+/// What reached the sink of the accepted leads.
+struct Arrived {
+    to_partner_ms: Vec<f64>,
+    delivered_per_s: f64,
+    missing: usize,
+    duplicates: u32,
+    wanted: usize,
+}
 
-    for p in 0..args.partners {
-        let r: Value = client
-            .post(format!("{}/api/admin/partners", server.base))
-            .bearer_auth(&token)
-            .json(
-                &json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
-                "daily_limit": 1_000_000, "premium_ratio": 50,
-                "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink.port)}),
-            )
-            .send()
-            .await?
-            .json()
-            .await?;
-        if r["id"].as_i64().is_none() {
-            bail!("creating a partner failed: {r}");
-        }
-    }
-    let source: Value = client
-        .post(format!("{}/api/admin/sources", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "bench", "kind": "webhook"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let inbound = format!(
-        "{}/api/webhook/{}",
-        server.base,
-        source["token"].as_str().context("source token")?
-    );
-
-    let ceiling_rps = ceiling(&client, &args).await?;
-    let (took, results) = fire(
-        &client,
-        &inbound,
-        args.leads,
-        args.concurrency,
-        args.rate,
-        lead_body,
-    )
-    .await;
-    let accepted: Vec<_> = results.iter().filter(|r| r.3 == 202).collect();
-    let errors = results.len() - accepted.len() + (args.leads - results.len());
-    let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
-    let mut ingest_ms: Vec<f64> = accepted
-        .iter()
-        .map(|r| r.2.as_secs_f64() * 1000.0)
-        .collect();
-    ingest_ms.sort_by(f64::total_cmp);
-
-    // Wait for every accepted lead at the sink.
+/// Waits (up to `drain_seconds`) for every accepted lead at the sink, then measures.
+async fn arrivals(
+    sink: &sink::Sink,
+    accepted: &[&Sent],
+    results: &[Sent],
+    drain_seconds: u64,
+) -> Arrived {
     let wanted: Vec<(i64, Instant)> = accepted
         .iter()
         .filter_map(|r| r.4["lead_id"].as_i64().map(|id| (id, r.1)))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(args.drain_seconds);
+    let deadline = Instant::now() + Duration::from_secs(drain_seconds);
     loop {
         let arrived = sink.arrivals.lock().expect("arrivals").leads.len();
         if arrived >= wanted.len() || Instant::now() > deadline {
@@ -365,6 +273,69 @@ async fn main() -> anyhow::Result<()> {
             .duration_since(first_send)
             .as_secs_f64()
             .max(1e-9);
+    Arrived {
+        to_partner_ms,
+        delivered_per_s,
+        missing,
+        duplicates,
+        wanted: wanted.len(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = Args::parse();
+    args.binary = std::fs::canonicalize(&args.binary).with_context(|| {
+        format!(
+            "{} not found (build it: cargo build --release -p leadrouter)",
+            args.binary.display()
+        )
+    })?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir()?;
+    let (ca, cert, key) = sink::certificates()?;
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca)?;
+    let sink = sink::Sink::start(cert, key).await?;
+
+    let (database_url, _pg) = setup::database(&args, dir.path()).await?;
+    let env = setup::server_env(&database_url, &ca_file);
+    let token = setup::admin_token(&args.binary, &env, dir.path())?;
+    let server = start_server(&args.binary, &env, dir.path())?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+
+    let inbound =
+        setup::partners_and_source(&client, &server.base, &token, sink.port, args.partners).await?;
+
+    let ceiling_rps = ceiling(&client, &args).await?;
+    let (took, results) = fire(
+        &client,
+        &inbound,
+        args.leads,
+        args.concurrency,
+        args.rate,
+        lead_body,
+    )
+    .await;
+    let accepted: Vec<_> = results.iter().filter(|r| r.3 == 202).collect();
+    let errors = results.len() - accepted.len() + (args.leads - results.len());
+    let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
+    let mut ingest_ms: Vec<f64> = accepted
+        .iter()
+        .map(|r| r.2.as_secs_f64() * 1000.0)
+        .collect();
+    ingest_ms.sort_by(f64::total_cmp);
+
+    let arrived = arrivals(&sink, &accepted, &results, args.drain_seconds).await;
+    let Arrived {
+        to_partner_ms,
+        delivered_per_s,
+        missing,
+        duplicates,
+        wanted,
+    } = arrived;
     let report = json!({
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
         "database": args.database,
@@ -380,7 +351,7 @@ async fn main() -> anyhow::Result<()> {
                                   "max": percentile(&to_partner_ms, 1.0)},
         "errors": errors,
         "accepted": accepted.len(),
-        "arrived": wanted.len() - missing,
+        "arrived": wanted - missing,
         "missing": missing,
         "duplicates": duplicates,
         "exactly_once": missing == 0 && duplicates == 0,

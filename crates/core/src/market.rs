@@ -26,6 +26,7 @@ pub struct Niche {
     pub name: String,
 }
 
+use crate::input::{snake_case, Input, Keys};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -36,132 +37,144 @@ fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-fn text(obj: &Map<String, Value>, k: &str) -> Option<String> {
-    obj.get(k)
+const MARKET_KEYS: Keys<'static> = Keys {
+    normalize: snake_case,
+    known: &[
+        "slug",
+        "iso_code",
+        "name",
+        "aliases",
+        "phone_region",
+        "phone_code",
+        "default_timezone",
+    ],
+    read_only: &[],
+};
+
+const NICHE_KEYS: Keys<'static> = Keys {
+    normalize: snake_case,
+    known: &["slug", "name"],
+    read_only: &[],
+};
+
+const SLUG_RULE: &str = "must be 2-32 of a-z, 0-9, _ or -, starting with a letter";
+const REGION_RULE: &str = "must be a two-letter region such as FR";
+
+/// Reads `k`, which must pass `check` (given as text, trimmed); whether absent or refused,
+/// the one message `rule` says what is wanted.
+fn wanted<T>(
+    f: &mut Input<'_>,
+    k: &str,
+    rule: &str,
+    check: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    let found = f
+        .raw(k)
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+        .and_then(check);
+    if found.is_none() {
+        f.error(k, rule);
+    }
+    found
+}
+
+fn two_letters(s: &str) -> Option<String> {
+    let s = s.to_ascii_uppercase();
+    (s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase())).then_some(s)
+}
+
+fn slug(s: &str) -> Option<String> {
+    let s = s.to_lowercase();
+    is_slug(&s).then_some(s)
 }
 
 /// Checks an operator's new market: `{"slug", "iso_code", "name", "aliases"?,
 /// "phone_region"?, "phone_code", "default_timezone"}`.
 pub fn validate_market(obj: &Map<String, Value>) -> Result<Market, BTreeMap<String, String>> {
-    let mut errors = BTreeMap::new();
-    let slug = text(obj, "slug").map(|s| s.to_lowercase());
-    if !slug.as_deref().is_some_and(is_slug) {
-        errors.insert(
-            "slug".into(),
-            "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into(),
-        );
-    }
-    let iso = text(obj, "iso_code").map(|s| s.to_ascii_uppercase());
-    let two_letters = |s: &str| s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase());
-    if !iso.as_deref().is_some_and(two_letters) {
-        errors.insert(
-            "iso_code".into(),
-            "must be an ISO 3166-1 alpha-2 code such as FR".into(),
-        );
-    }
-    let name = text(obj, "name");
-    if name.is_none() {
-        errors.insert("name".into(), "is required".into());
-    }
-    let region = text(obj, "phone_region")
-        .map(|s| s.to_ascii_uppercase())
-        .or(iso.clone());
-    if !region.as_deref().is_some_and(two_letters) {
-        errors.insert(
-            "phone_region".into(),
-            "must be a two-letter region such as FR".into(),
-        );
-    }
-    let code = obj
-        .get("phone_code")
-        .and_then(Value::as_u64)
-        .filter(|c| (1..=999).contains(c));
-    if code.is_none() {
-        errors.insert(
-            "phone_code".into(),
-            "must be a country calling code from 1 to 999".into(),
-        );
-    }
-    let tz = text(obj, "default_timezone");
-    if tz
-        .as_deref()
-        .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
-        .is_none()
-    {
-        errors.insert(
-            "default_timezone".into(),
-            "must be an IANA timezone such as Europe/Paris".into(),
-        );
-    }
-    let aliases: Option<Vec<String>> = match obj.get("aliases") {
-        None | Some(Value::Null) => Some(vec![]),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| x.as_str().map(|s| s.trim().to_lowercase()))
-            .collect(),
-        _ => None,
-    };
-    if aliases.is_none() {
-        errors.insert("aliases".into(), "must be a list of names".into());
-    }
-    for k in obj.keys() {
-        let known = [
-            "slug",
-            "iso_code",
-            "name",
-            "aliases",
-            "phone_region",
-            "phone_code",
-            "default_timezone",
-        ];
-        if !known.contains(&k.as_str()) {
-            errors.insert(k.clone(), "unknown field".into());
+    let mut f = Input::read(obj, &MARKET_KEYS);
+    let slug = wanted(&mut f, "slug", SLUG_RULE, slug);
+    let iso = wanted(
+        &mut f,
+        "iso_code",
+        "must be an ISO 3166-1 alpha-2 code such as FR",
+        two_letters,
+    );
+    let name = wanted(&mut f, "name", "is required", |s| Some(s.to_string()));
+    let region = match f.raw("phone_region") {
+        Some(_) => wanted(&mut f, "phone_region", REGION_RULE, two_letters),
+        None if iso.is_none() => {
+            f.error("phone_region", REGION_RULE);
+            None
         }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Market {
-        slug: slug.unwrap_or_default(),
-        iso_code: iso.unwrap_or_default(),
-        name: name.unwrap_or_default(),
-        aliases: aliases.unwrap_or_default(),
-        phone_region: region.unwrap_or_default(),
-        phone_code: code.unwrap_or_default() as u16,
-        default_timezone: tz.unwrap_or_default(),
-    })
+        None => iso.clone(),
+    };
+    let code = f.take(
+        "phone_code",
+        |v| {
+            v.as_u64()
+                .filter(|c| (1..=999).contains(c))
+                .map(|c| c as u16)
+                .ok_or_else(|| "must be a country calling code from 1 to 999".into())
+        },
+        |f| {
+            f.error("phone_code", "must be a country calling code from 1 to 999");
+            None
+        },
+    );
+    let tz = wanted(
+        &mut f,
+        "default_timezone",
+        "must be an IANA timezone such as Europe/Paris",
+        |t| t.parse::<chrono_tz::Tz>().ok().map(|_| t.to_string()),
+    );
+    let aliases = f.take(
+        "aliases",
+        |v| match v {
+            Value::Null => Ok(vec![]),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().map(|s| s.trim().to_lowercase()))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| "must be a list of names".into()),
+            _ => Err("must be a list of names".into()),
+        },
+        |_| Some(vec![]),
+    );
+    let market = (|| {
+        Some(Market {
+            slug: slug?,
+            iso_code: iso?,
+            name: name?,
+            aliases: aliases?,
+            phone_region: region?,
+            phone_code: code?,
+            default_timezone: tz?,
+        })
+    })();
+    f.finish(market)
 }
 
 /// Checks an operator's new niche: `{"slug", "name"?}`.
 pub fn validate_niche(obj: &Map<String, Value>) -> Result<Niche, BTreeMap<String, String>> {
-    let mut errors = BTreeMap::new();
-    let slug = text(obj, "slug").map(|s| s.to_lowercase());
-    if !slug.as_deref().is_some_and(is_slug) {
-        errors.insert(
-            "slug".into(),
-            "must be 2-32 of a-z, 0-9, _ or -, starting with a letter".into(),
-        );
-    }
-    for k in obj
-        .keys()
-        .filter(|k| !["slug", "name"].contains(&k.as_str()))
-    {
-        errors.insert(k.clone(), "unknown field".into());
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let slug = slug.unwrap_or_default();
-    let name = text(obj, "name").unwrap_or_else(|| {
-        let mut c = slug.chars();
-        c.next()
-            .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+    let mut f = Input::read(obj, &NICHE_KEYS);
+    let slug = wanted(&mut f, "slug", SLUG_RULE, slug);
+    let name = f
+        .raw("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let niche = slug.map(|slug| {
+        let name = name.unwrap_or_else(|| {
+            let mut c = slug.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        });
+        Niche { slug, name }
     });
-    Ok(Niche { slug, name })
+    f.finish(niche)
 }
 
 #[cfg(test)]

@@ -228,6 +228,30 @@ impl Plan {
             }
         }
     }
+
+    /// The chosen partner's capacity went to a concurrent lead before ours was counted:
+    /// says so, and looks again at that partner's next local midnight at the latest.
+    pub fn capacity_taken(&mut self, c: &Candidate, now: EpochMillis) {
+        for entry in &mut self.explanation {
+            if entry.partner_id == c.id {
+                entry.eligible = false;
+                entry.reason = "capacity taken by a concurrent lead".into();
+            }
+        }
+        let midnight = next_local_midnight(&c.timezone, now);
+        self.reconsider_at = Some(self.reconsider_at.map_or(midnight, |r| r.min(midnight)));
+    }
+}
+
+impl Candidate {
+    /// Counts a lead given to this partner, so that later leads of a batch see it.
+    pub fn count(&mut self, lead_type: LeadType) {
+        self.total += 1;
+        match lead_type {
+            LeadType::Premium => self.premium += 1,
+            LeadType::Raw => self.raw += 1,
+        }
+    }
 }
 
 /// Evaluates every candidate. `unit_random` yields numbers in `[0, 1)` for tie-breaks.
@@ -299,5 +323,7 @@ pub fn decide(
     Unrouted::HoldUntil(plan.reconsider_at.map_or(expires, |t| t.min(expires)))
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -162,29 +162,8 @@ pub fn validate_source(
     catalog: &Catalog,
 ) -> Result<SourceSpec, BTreeMap<String, String>> {
     let mut f = Input::read(input, &KEYS);
-    let name = f.take(
-        "name",
-        |v| match opt_text(v)? {
-            Some(n) if n.chars().count() <= 200 => Ok(n),
-            Some(_) => Err("must be at most 200 characters".into()),
-            None => Err("is required".into()),
-        },
-        |f| base.map(|b| b.name.clone()).or_else(|| f.required("name")),
-    );
-    let kind = f.take(
-        "kind",
-        |v| {
-            v.as_str()
-                .and_then(SourceKind::parse)
-                .ok_or_else(|| "must be one of: webhook, landing_page, facebook".into())
-        },
-        |f| {
-            base.map(|b| b.kind).or_else(|| {
-                f.error("kind", "is required (webhook, landing_page or facebook)");
-                None
-            })
-        },
-    );
+    let name = name(&mut f, base);
+    let kind = kind(&mut f, base);
     let default_country = optional(
         &mut f,
         "default_country",
@@ -220,17 +199,7 @@ pub fn validate_source(
         );
     }
     let facebook = facebook(&mut f, base, kind);
-    let active = f
-        .take(
-            "status",
-            |v| match v.as_str().map(str::trim) {
-                Some("active") => Ok(true),
-                Some("disabled") => Ok(false),
-                _ => Err("must be active or disabled".into()),
-            },
-            |_| Some(base.is_none_or(|b| b.active)),
-        )
-        .unwrap_or(true);
+    let active = status(&mut f, base);
     let spec = (|| {
         Some(SourceSpec {
             name: name?,
@@ -245,6 +214,49 @@ pub fn validate_source(
         })
     })();
     f.finish(spec)
+}
+
+fn name(f: &mut Input<'_>, base: Option<&SourceSpec>) -> Option<String> {
+    f.take(
+        "name",
+        |v| match opt_text(v)? {
+            Some(n) if n.chars().count() <= 200 => Ok(n),
+            Some(_) => Err("must be at most 200 characters".into()),
+            None => Err("is required".into()),
+        },
+        |f| base.map(|b| b.name.clone()).or_else(|| f.required("name")),
+    )
+}
+
+fn kind(f: &mut Input<'_>, base: Option<&SourceSpec>) -> Option<SourceKind> {
+    f.take(
+        "kind",
+        |v| {
+            v.as_str()
+                .and_then(SourceKind::parse)
+                .ok_or_else(|| "must be one of: webhook, landing_page, facebook".into())
+        },
+        |f| {
+            base.map(|b| b.kind).or_else(|| {
+                f.error("kind", "is required (webhook, landing_page or facebook)");
+                None
+            })
+        },
+    )
+}
+
+/// `status`: active (the default) or disabled.
+fn status(f: &mut Input<'_>, base: Option<&SourceSpec>) -> bool {
+    f.take(
+        "status",
+        |v| match v.as_str().map(str::trim) {
+            Some("active") => Ok(true),
+            Some("disabled") => Ok(false),
+            _ => Err("must be active or disabled".into()),
+        },
+        |_| Some(base.is_none_or(|b| b.active)),
+    )
+    .unwrap_or(true)
 }
 
 /// An optional setting: absent keeps `base`, `null` or empty text clears it, text is
@@ -300,97 +312,4 @@ fn facebook(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::tests::guide_catalog;
-    use serde_json::json;
-
-    fn check(v: Value) -> Result<SourceSpec, BTreeMap<String, String>> {
-        validate_source(v.as_object().unwrap(), None, &guide_catalog())
-    }
-
-    #[test]
-    fn a_landing_page_with_defaults_and_redirect() {
-        let s = check(json!({
-            "name": "DE forex landing", "kind": "landing_page", "default_country": "Deutschland",
-            "default_niche": "Forex", "default_lead_type": "premium", "source_label": "lp_de",
-            "redirect_url": "https://example.com/thanks"
-        }))
-        .unwrap();
-        assert_eq!(s.default_country.as_deref(), Some("germany"));
-        assert_eq!(s.default_niche.as_deref(), Some("forex"));
-        assert_eq!(s.default_lead_type, Some(LeadType::Premium));
-        assert_eq!(
-            s.redirect_url.as_deref(),
-            Some("https://example.com/thanks")
-        );
-        assert!(s.active);
-    }
-
-    #[test]
-    fn facebook_sources_need_their_credentials_and_hide_them() {
-        let e = check(json!({"name": "FB", "kind": "facebook"})).unwrap_err();
-        assert!(e["facebook"].contains("required"));
-        let e = check(json!({"name": "FB", "kind": "facebook", "facebook": {"app_secret": "a"}}))
-            .unwrap_err();
-        assert!(e["facebook"].contains("verify_token"));
-        let s = check(json!({"name": "FB", "kind": "facebook",
-            "facebook": {"app_secret": "app-s3cret", "verify_token": "vt", "access_token": "EAAB"}}))
-        .unwrap();
-        assert!(!format!("{s:?}").contains("app-s3cret"));
-    }
-
-    #[test]
-    fn every_bad_field_is_named() {
-        let e = check(json!({
-            "name": " ", "kind": "carrier pigeon", "default_country": "atlantis",
-            "default_niche": "crypto", "default_lead_type": "gold", "redirect_url": "javascript:alert(1)",
-            "status": "maybe", "extra": 1
-        }))
-        .unwrap_err();
-        let keys: Vec<&str> = e.keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "default_country",
-                "default_lead_type",
-                "default_niche",
-                "extra",
-                "kind",
-                "name",
-                "redirect_url",
-                "status"
-            ]
-        );
-    }
-
-    #[test]
-    fn only_landing_pages_redirect() {
-        let e =
-            check(json!({"name": "api", "kind": "webhook", "redirect_url": "https://x.example/"}))
-                .unwrap_err();
-        assert!(
-            e.get("redirect_url")
-                .is_some_and(|m| m.contains("landing_page")),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn kinds_are_spelled_several_ways_and_paths_follow_them() {
-        assert_eq!(
-            SourceKind::parse("Landing Page"),
-            Some(SourceKind::LandingPage)
-        );
-        assert_eq!(
-            SourceKind::parse("landing-page"),
-            Some(SourceKind::LandingPage)
-        );
-        assert_eq!(SourceKind::parse("Facebook"), Some(SourceKind::Facebook));
-        assert_eq!(SourceKind::Facebook.inbound_path("ab"), "/api/facebook/ab");
-        assert_eq!(
-            SourceKind::LandingPage.inbound_path("ab"),
-            "/api/webhook/ab"
-        );
-    }
-}
+mod tests;

@@ -22,6 +22,7 @@ use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::facebook::GraphClient;
 use leadrouter_store::work::WorkQuery;
 use leadrouter_store::{Backend, Store, StoreError};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -38,6 +39,20 @@ pub struct EngineSettings {
     pub pause_after_failures: i64,
     /// `false`: take leads in and route them, deliver nothing.
     pub delivery_enabled: bool,
+}
+
+impl EngineSettings {
+    fn worker(&self) -> WorkerSettings {
+        WorkerSettings {
+            retry_schedule: self.retry_schedule.clone(),
+            timeout: self.delivery_timeout,
+            pause_after_failures: self.pause_after_failures,
+            max_in_flight: 256,
+            max_per_partner: 32,
+            retry_after_cap: Duration::from_secs(3600),
+            drain_deadline: self.delivery_timeout + Duration::from_secs(1),
+        }
+    }
 }
 
 /// What the outside world gives the engine.
@@ -80,6 +95,14 @@ pub struct Tasks {
 }
 
 impl Tasks {
+    /// Runs a loop as one of the engine's tasks, known by `name` when it ends.
+    fn watch(&mut self, name: &'static str, run: impl Future<Output = ()> + Send + 'static) {
+        self.set.spawn(async move {
+            run.await;
+            name
+        });
+    }
+
     /// Asks the loops to stop (the delivery worker finishes what is in flight, up to its
     /// deadline) and waits for all of them; the ingest writer stops once every
     /// [`Ingestor`] handle is dropped, after committing what it holds.
@@ -107,8 +130,10 @@ impl Engine {
             hold_max: settings.hold_max,
             deliveries: settings.delivery_enabled,
         });
-        let cancel = CancellationToken::new();
-        let mut set: JoinSet<&'static str> = JoinSet::new();
+        let mut tasks = Tasks {
+            set: JoinSet::new(),
+            cancel: CancellationToken::new(),
+        };
         let (ingestor, ingest_writer) = Ingestor::start(
             store.clone(),
             IngestSettings {
@@ -121,12 +146,11 @@ impl Engine {
             },
             signals.clone(),
         );
-        set.spawn(async move {
+        tasks.watch("the ingest writer", async move {
             // A panic in the writer is a fault too, not a discarded join.
             if let Err(e) = ingest_writer.await {
                 tracing::error!(error = %e, "the ingest writer failed");
             }
-            "the ingest writer"
         });
         let fetcher = FacebookFetcher {
             store: store.clone(),
@@ -135,21 +159,9 @@ impl Engine {
             graph,
             retry_schedule: settings.retry_schedule.clone(),
             signals: signals.clone(),
-        }
-        .run(cancel.clone());
-        set.spawn(async move {
-            fetcher.await;
-            "the Facebook fetcher"
-        });
-        let worker_settings = WorkerSettings {
-            retry_schedule: settings.retry_schedule.clone(),
-            timeout: settings.delivery_timeout,
-            pause_after_failures: settings.pause_after_failures,
-            max_in_flight: 256,
-            max_per_partner: 32,
-            retry_after_cap: Duration::from_secs(3600),
-            drain_deadline: settings.delivery_timeout + Duration::from_secs(1),
         };
+        tasks.watch("the Facebook fetcher", fetcher.run(tasks.cancel.clone()));
+        let worker_settings = settings.worker();
         // Routed leads go straight to this instance's delivery worker.
         let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
         let router = Router {
@@ -161,12 +173,8 @@ impl Engine {
                 tx: handoff_tx,
                 lease: worker_settings.lease(),
             }),
-        }
-        .run(cancel.clone());
-        set.spawn(async move {
-            router.await;
-            "the router"
-        });
+        };
+        tasks.watch("the router", router.run(tasks.cancel.clone()));
         if settings.delivery_enabled {
             let worker = DeliveryWorker {
                 store,
@@ -175,23 +183,17 @@ impl Engine {
                 settings: worker_settings,
                 signals: signals.clone(),
                 handoff: Some(handoff_rx),
-            }
-            .run(cancel.clone());
-            set.spawn(async move {
-                worker.await;
-                "the delivery worker"
-            });
+            };
+            tasks.watch("the delivery worker", worker.run(tasks.cancel.clone()));
         } else {
             tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
         }
-        (
-            Engine {
-                ingestor,
-                signals,
-                idle,
-            },
-            Tasks { set, cancel },
-        )
+        let engine = Engine {
+            ingestor,
+            signals,
+            idle,
+        };
+        (engine, tasks)
     }
 
     pub fn driver(&self) -> Driver {

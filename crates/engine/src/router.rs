@@ -41,6 +41,9 @@ pub struct Handoff {
     pub lease: Duration,
 }
 
+/// Each market's partners, by (country, niche).
+type Markets = HashMap<(String, String), Vec<Partner>>;
+
 /// How long a claimed lead is this router's before another may take it.
 const LEASE_MS: i64 = 30_000;
 const CLAIM_BATCH: i64 = 256;
@@ -114,7 +117,7 @@ impl Router {
             self.store.leads_by_ids(ids),
             self.store.tried_partners_of(ids)
         )?;
-        let mut markets: HashMap<(String, String), Vec<Partner>> = HashMap::new();
+        let mut markets: Markets = HashMap::new();
         for lead in leads.values() {
             if let Entry::Vacant(slot) = markets.entry((lead.country.clone(), lead.niche.clone())) {
                 slot.insert(self.store.partners_for(&lead.country, &lead.niche).await?);
@@ -133,48 +136,69 @@ impl Router {
             .iter()
             .map(|(key, partners)| (key.clone(), candidates(partners, &counts, &[])))
             .collect();
-
         let mut assignments = Vec::new();
-        for id in ids {
-            let Some(lead) = leads.get(id) else { continue };
-            if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
-                continue;
-            }
+        for lead in ids.iter().filter_map(|id| leads.get(id)) {
             let Some(pool) = pools.get_mut(&(lead.country.clone(), lead.niche.clone())) else {
                 continue;
             };
-            let lead_tried = tried.get(id).map_or(&[][..], Vec::as_slice);
-            for c in pool.iter_mut() {
-                c.tried = lead_tried.contains(&c.id);
-            }
-            let facts = lead.facts();
-            let mut decision = plan(pool, &facts, now, rand::random::<f64>);
-            let Some(c) = decision
-                .order
-                .first()
-                .and_then(|p| pool.iter_mut().find(|c| c.id == *p))
-            else {
-                self.hold_or_fail(lead, pool, lead_tried, &decision, now)
-                    .await?;
+            if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
                 continue;
-            };
-            decision.mark_chosen(c);
-            assignments.push(Assignment {
-                lead_id: lead.id,
-                partner_id: c.id,
-                day: days[&c.id].clone(),
-                lead_type: facts.lead_type,
-                daily_limit: c.daily_limit,
-                premium_ratio: c.premium_ratio,
-                routing: json!(decision.explanation),
-                counter_exists: counts.contains_key(&c.id),
-            });
-            c.total += 1;
-            match facts.lead_type {
-                LeadType::Premium => c.premium += 1,
-                LeadType::Raw => c.raw += 1,
+            }
+            let lead_tried = tried.get(&lead.id).map_or(&[][..], Vec::as_slice);
+            match self.choose(lead, pool, lead_tried, now).await? {
+                Some((c, decision, lead_type)) => assignments.push(Assignment {
+                    lead_id: lead.id,
+                    partner_id: c.id,
+                    day: days[&c.id].clone(),
+                    lead_type,
+                    daily_limit: c.daily_limit,
+                    premium_ratio: c.premium_ratio,
+                    routing: json!(decision.explanation),
+                    counter_exists: counts.contains_key(&c.id),
+                }),
+                None => continue,
             }
         }
+        self.assign_all(&assignments, &mut markets, &leads, now)
+            .await
+    }
+
+    /// Decides one lead of a batch against its market's pool; the chosen candidate is
+    /// counted at once. A lead nobody can take is held or failed here.
+    async fn choose<'p>(
+        &self,
+        lead: &LeadRecord,
+        pool: &'p mut [Candidate],
+        tried: &[i64],
+        now: i64,
+    ) -> Result<Option<(&'p Candidate, Plan, LeadType)>, StoreError> {
+        for c in pool.iter_mut() {
+            c.tried = tried.contains(&c.id);
+        }
+        let facts = lead.facts();
+        let mut decision = plan(pool, &facts, now, rand::random::<f64>);
+        let Some(at) = decision
+            .order
+            .first()
+            .and_then(|p| pool.iter().position(|c| c.id == *p))
+        else {
+            self.hold_or_fail(lead, pool, tried, &decision, now).await?;
+            return Ok(None);
+        };
+        decision.mark_chosen(&pool[at]);
+        pool[at].count(facts.lead_type);
+        Ok(Some((&pool[at], decision, facts.lead_type)))
+    }
+
+    /// Writes a batch's assignments in one transaction and hands them to the worker; if
+    /// anything changed meanwhile, routes those leads one by one.
+    async fn assign_all(
+        &self,
+        assignments: &[Assignment],
+        markets: &mut Markets,
+        leads: &HashMap<i64, LeadRecord>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         if assignments.is_empty() {
             return Ok(());
         }
@@ -185,16 +209,16 @@ impl Router {
         });
         if let Some(deliveries) = self
             .store
-            .assign_many(&assignments, now, lease.as_ref())
+            .assign_many(assignments, now, lease.as_ref())
             .await?
         {
             tracing::debug!(leads = assignments.len(), "leads assigned");
-            self.hand_over(&assignments, deliveries, &owner, lease, &markets, &leads)
+            self.hand_over(assignments, deliveries, &owner, lease, markets, leads)
                 .await;
             return Ok(());
         }
-        for a in &assignments {
-            self.route(a.lead_id, &mut markets).await?;
+        for a in assignments {
+            self.route(a.lead_id, markets).await?;
         }
         Ok(())
     }
@@ -207,7 +231,7 @@ impl Router {
         deliveries: Vec<i64>,
         owner: &str,
         lease: Option<Lease<'_>>,
-        markets: &HashMap<(String, String), Vec<Partner>>,
+        markets: &Markets,
         leads: &HashMap<i64, LeadRecord>,
     ) {
         if let (Some(handoff), Some(lease)) = (&self.handoff, lease) {
@@ -246,11 +270,7 @@ impl Router {
 
     /// Routes one lead, reserving partners in order until one holds (the path for leads
     /// whose batch met a concurrent change).
-    async fn route(
-        &self,
-        lead_id: i64,
-        markets: &mut HashMap<(String, String), Vec<Partner>>,
-    ) -> Result<(), StoreError> {
+    async fn route(&self, lead_id: i64, markets: &mut Markets) -> Result<(), StoreError> {
         let Some(lead) = self.store.lead(lead_id).await? else {
             return Ok(());
         };
@@ -315,15 +335,7 @@ impl Router {
                 }
                 Reservation::LeadGone => return Ok(()),
                 Reservation::NoCapacity | Reservation::AlreadyTried => {
-                    for entry in &mut decision.explanation {
-                        if entry.partner_id == partner_id {
-                            entry.eligible = false;
-                            entry.reason = "capacity taken by a concurrent lead".into();
-                        }
-                    }
-                    let midnight = leadrouter_core::routing::next_local_midnight(&c.timezone, now);
-                    decision.reconsider_at =
-                        Some(decision.reconsider_at.map_or(midnight, |r| r.min(midnight)));
+                    decision.capacity_taken(c, now);
                 }
             }
         }

@@ -107,41 +107,10 @@ impl DeliveryWorker {
             if shutdown.is_cancelled() {
                 break;
             }
-            let handed = async {
-                match handoff.as_mut() {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            claim = true;
             drop(pass);
-            if !room && !launcher.in_flight.is_empty() {
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    Some(_) = launcher.in_flight.join_next() => {}
-                    Some(ready) = handed => {
-                        launcher.launch_all(ready, handoff.as_mut()).await;
-                        claim = false;
-                    }
-                }
-                continue;
-            }
-            let pause = match me.store.next_delivery_due().await {
-                Ok(Some(due)) => {
-                    Duration::from_millis((due - me.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                _ = me.signals.delivery_wanted() => {}
-                _ = tokio::time::sleep(pause) => {}
-                Some(_) = launcher.in_flight.join_next(), if !launcher.in_flight.is_empty() => {}
-                Some(ready) = handed => {
-                    launcher.launch_all(ready, handoff.as_mut()).await;
-                    claim = false;
-                }
-            }
+            claim = me
+                .wait(&mut launcher, handoff.as_mut(), room, &shutdown)
+                .await;
         }
         // Graceful shutdown: let deliveries in flight finish (and be recorded), up to a limit;
         // anything cut off is picked up again after its lease.
@@ -161,6 +130,53 @@ impl DeliveryWorker {
         }
         drop(settler);
         let _ = settler_task.await;
+    }
+
+    /// Sleeps until something is to be done: a send finished (when the slots are full,
+    /// only that or a handoff), deliveries handed over (launched at once), a signal, the
+    /// next delivery's due time, or shutdown. `false` when what woke us was a handoff,
+    /// which needs no claim after it.
+    async fn wait(
+        &self,
+        launcher: &mut Launcher,
+        mut handoff: Option<&mut mpsc::Receiver<Vec<Ready>>>,
+        room: bool,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let handed = async {
+            match handoff.as_deref_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        if !room && !launcher.in_flight.is_empty() {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                Some(_) = launcher.in_flight.join_next() => {}
+                Some(ready) = handed => {
+                    launcher.launch_all(ready, handoff).await;
+                    return false;
+                }
+            }
+            return true;
+        }
+        let pause = match self.store.next_delivery_due().await {
+            Ok(Some(due)) => {
+                Duration::from_millis((due - self.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
+            }
+            _ => IDLE_POLL,
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = self.signals.delivery_wanted() => {}
+            _ = tokio::time::sleep(pause) => {}
+            Some(_) = launcher.in_flight.join_next(), if !launcher.in_flight.is_empty() => {}
+            Some(ready) = handed => {
+                launcher.launch_all(ready, handoff).await;
+                return false;
+            }
+        }
+        true
     }
 
     /// Claims up to `free` due deliveries (none of partners whose queue here is full) and

@@ -95,56 +95,13 @@ impl Store {
         now: EpochMillis,
     ) -> Result<Reservation, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        if !r.counter_exists {
-            sqlx::query(
-                "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
-                 VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
-            )
-            .bind(r.partner_id)
-            .bind(r.day)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let q = quotas(r.daily_limit, r.premium_ratio);
-        let is_premium = i64::from(r.lead_type == LeadType::Premium);
-        let counted = sqlx::query(
-            "UPDATE partner_daily_counts SET total = total + 1, premium = premium + $3, \
-             raw = raw + $4 WHERE partner_id = $1 AND day = $2 AND ($8 = 1 OR (total < $5 \
-             AND (($3 = 1 AND premium < $6) OR ($3 = 0 AND raw < $7)))) RETURNING total",
-        )
-        .bind(r.partner_id)
-        .bind(r.day)
-        .bind(is_premium)
-        .bind(1 - is_premium)
-        .bind(i64::from(r.daily_limit))
-        .bind(i64::from(q.premium))
-        .bind(i64::from(q.raw))
-        .bind(i64::from(r.override_cap))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(counted) = counted else {
+        let Some(total) = count_one(&mut tx, r).await? else {
             return Ok(Reservation::NoCapacity);
         };
-        let total: i64 = counted.try_get(0)?;
         let over_cap = total > i64::from(r.daily_limit);
-        let delivery = sqlx::query(
-            "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
-             over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6) \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(r.lead_id)
-        .bind(r.partner_id)
-        .bind(r.day)
-        .bind(r.lead_type.as_str())
-        .bind(i16::from(over_cap))
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(delivery) = delivery else {
+        let Some(delivery_id) = new_delivery(&mut tx, r, over_cap, now).await? else {
             return Ok(Reservation::AlreadyTried);
         };
-        let delivery_id: i64 = delivery.try_get(0)?;
         let detail = format!(
             "partner {}{}",
             r.partner_id,
@@ -327,4 +284,64 @@ impl Store {
         tx.commit().await?;
         Ok(moved)
     }
+}
+
+/// Counts the lead against the partner's day with one guarded update; the new total, or
+/// `None` when the limit or the lead type's quota is reached (and not overridden).
+async fn count_one(
+    conn: &mut sqlx::AnyConnection,
+    r: &Reserve<'_>,
+) -> Result<Option<i64>, StoreError> {
+    if !r.counter_exists {
+        sqlx::query(
+            "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \
+             VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
+        )
+        .bind(r.partner_id)
+        .bind(r.day)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let q = quotas(r.daily_limit, r.premium_ratio);
+    let is_premium = i64::from(r.lead_type == LeadType::Premium);
+    let counted = sqlx::query(
+        "UPDATE partner_daily_counts SET total = total + 1, premium = premium + $3, \
+         raw = raw + $4 WHERE partner_id = $1 AND day = $2 AND ($8 = 1 OR (total < $5 \
+         AND (($3 = 1 AND premium < $6) OR ($3 = 0 AND raw < $7)))) RETURNING total",
+    )
+    .bind(r.partner_id)
+    .bind(r.day)
+    .bind(is_premium)
+    .bind(1 - is_premium)
+    .bind(i64::from(r.daily_limit))
+    .bind(i64::from(q.premium))
+    .bind(i64::from(q.raw))
+    .bind(i64::from(r.override_cap))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(counted.map(|row| row.try_get("total")).transpose()?)
+}
+
+/// The lead's delivery to the partner; `None` if the partner already had one for it.
+async fn new_delivery(
+    conn: &mut sqlx::AnyConnection,
+    r: &Reserve<'_>,
+    over_cap: bool,
+    now: EpochMillis,
+) -> Result<Option<i64>, StoreError> {
+    let delivery = sqlx::query(
+        "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
+         over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(r.lead_id)
+    .bind(r.partner_id)
+    .bind(r.day)
+    .bind(r.lead_type.as_str())
+    .bind(i16::from(over_cap))
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(delivery.map(|row| row.try_get("id")).transpose()?)
 }

@@ -303,3 +303,34 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_slow_partner_does_not_hold_up_another_partners_leads(db) {
+        use crate::hardening::webhook_source;
+        let app = delivering(db, &[("LEADROUTER_DELIVERY_TIMEOUT", "30s")]).await;
+        let slow = Receiver::start("127.0.0.1").await;
+        slow.otherwise(Reply::Slow(200, Duration::from_secs(5)));
+        let fast = Receiver::start("127.0.0.1").await;
+        partner(&app, "Slow DE", &slow.url("partner.test", "/slow"), json!({"daily_limit": 1000})).await;
+        let at = partner(&app, "Fast AT", &fast.url("second.test", "/fast"),
+            json!({"country": "austria", "daily_limit": 1000})).await;
+        let token = webhook_source(&app).await;
+        // 300 leads for the slow partner: at 32 at a time and 5 s each, a backlog of ~45 s.
+        let sends = (0..300).map(|i| app.send_lead(&token, json!({
+            "email": format!("slow{i}@example.com"), "country": "de", "niche": "forex"})));
+        let answers = futures::future::join_all(sends).await;
+        assert!(answers.iter().all(|(s, _)| *s == 202));
+        crate::support::eventually("the slow partner busy", || async {
+            (!slow.requests().is_empty()).then_some(())
+        }).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "fast@example.com", "country": "at",
+            "niche": "forex"})).await;
+        // Delivered within the wait's 30 s bound, far inside the slow partner's backlog.
+        let lead = lead_in(&app, &r["lead_id"], "delivered").await;
+        assert_eq!(lead["partner_id"], at["id"]);
+        assert_eq!(fast.requests().len(), 1);
+        let slow_seen = slow.requests().len();
+        assert!(slow_seen < 300, "the fast lead waited for the slow backlog ({slow_seen} sent)");
+        app.stop().await;
+    }
+}

@@ -16,5 +16,7 @@ mod health;
 mod import;
 mod inbound;
 mod logs;
+mod operator_actions;
 mod partner_api;
 mod routing;
+mod slow_clients;

@@ -77,28 +77,7 @@ pub fn validate_partner(
     let niche = market_field(&mut f, "niche", base.map(|b| &b.niche), |n| {
         catalog.known_niche(n).map(|x| x.slug.clone())
     });
-    let daily_limit = f.take("daily_limit", parse_daily_limit, |_| {
-        Some(base.map_or_else(
-            || {
-                warnings.push(format!(
-                    "daily_limit not given: set to {DEFAULT_DAILY_LIMIT} leads per day"
-                ));
-                DEFAULT_DAILY_LIMIT
-            },
-            |b| b.daily_limit,
-        ))
-    });
-    let premium_ratio = f.take("premium_ratio", parse_premium_ratio, |_| {
-        Some(base.map_or_else(
-            || {
-                warnings.push(format!(
-                    "premium_ratio not given: set to {DEFAULT_PREMIUM_RATIO}%"
-                ));
-                DEFAULT_PREMIUM_RATIO
-            },
-            |b| b.premium_ratio,
-        ))
-    });
+    let (daily_limit, premium_ratio) = limits(&mut f, base, &mut warnings);
     let market_timezone = country
         .as_deref()
         .and_then(|c| catalog.market_by_slug(c))
@@ -107,15 +86,7 @@ pub fn validate_partner(
     let business_hours = business_hours(&mut f, base, &mut warnings);
     let (webhook_url, webhook) = webhook(&mut f, base, allow);
     let phone_format = phone_format(&mut f, base);
-    let required_fields = f.take("required_fields", parse_required_fields, |_| {
-        Some(base.map_or_else(Vec::new, |b| b.required_fields.clone()))
-    });
-    let field_mapping = f.take("field_mapping", parse_field_mapping, |_| {
-        Some(base.map_or_else(BTreeMap::new, |b| b.field_mapping.clone()))
-    });
-    let default_values = f.take("default_values", parse_default_values, |_| {
-        Some(base.map_or_else(BTreeMap::new, |b| b.default_values.clone()))
-    });
+    let (required_fields, field_mapping, default_values) = fields(&mut f, base);
     let content_type = content_type(&mut f, base);
     let auth = f.take("auth", PartnerAuth::parse, |_| {
         Some(base.and_then(|b| b.auth.clone()))
@@ -153,6 +124,58 @@ pub fn validate_partner(
         webhook,
         warnings,
     }
+}
+
+/// The daily limit and premium ratio; a new partner without them gets the defaults, and
+/// is told so.
+fn limits(
+    f: &mut Input<'_>,
+    base: Option<&PartnerSpec>,
+    warnings: &mut Vec<String>,
+) -> (Option<u32>, Option<u8>) {
+    let daily_limit = f.take("daily_limit", parse_daily_limit, |_| {
+        Some(base.map_or_else(
+            || {
+                warnings.push(format!(
+                    "daily_limit not given: set to {DEFAULT_DAILY_LIMIT} leads per day"
+                ));
+                DEFAULT_DAILY_LIMIT
+            },
+            |b| b.daily_limit,
+        ))
+    });
+    let premium_ratio = f.take("premium_ratio", parse_premium_ratio, |_| {
+        Some(base.map_or_else(
+            || {
+                warnings.push(format!(
+                    "premium_ratio not given: set to {DEFAULT_PREMIUM_RATIO}%"
+                ));
+                DEFAULT_PREMIUM_RATIO
+            },
+            |b| b.premium_ratio,
+        ))
+    });
+    (daily_limit, premium_ratio)
+}
+
+type Fields = (
+    Option<Vec<String>>,
+    Option<BTreeMap<String, String>>,
+    Option<BTreeMap<String, Value>>,
+);
+
+/// Required fields, field mapping and default values.
+fn fields(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Fields {
+    let required_fields = f.take("required_fields", parse_required_fields, |_| {
+        Some(base.map_or_else(Vec::new, |b| b.required_fields.clone()))
+    });
+    let field_mapping = f.take("field_mapping", parse_field_mapping, |_| {
+        Some(base.map_or_else(BTreeMap::new, |b| b.field_mapping.clone()))
+    });
+    let default_values = f.take("default_values", parse_default_values, |_| {
+        Some(base.map_or_else(BTreeMap::new, |b| b.default_values.clone()))
+    });
+    (required_fields, field_mapping, default_values)
 }
 
 fn name(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Option<String> {

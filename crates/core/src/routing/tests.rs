@@ -1,13 +1,12 @@
 use super::*;
 use crate::hours::BusinessHours;
-use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
 /// 2026-11-24 (Tuesday) 12:00 UTC = 13:00 in Berlin and Madrid.
 const TUE_NOON_UTC: EpochMillis = 1_795_521_600_000;
 
-fn partner(id: i64, total: i64) -> Candidate {
+pub(super) fn partner(id: i64, total: i64) -> Candidate {
     Candidate {
         id,
         name: format!("P{id}"),
@@ -25,7 +24,7 @@ fn partner(id: i64, total: i64) -> Candidate {
     }
 }
 
-fn facts<'a>(custom: &'a Map<String, Value>, lead_type: LeadType) -> LeadFacts<'a> {
+pub(super) fn facts<'a>(custom: &'a Map<String, Value>, lead_type: LeadType) -> LeadFacts<'a> {
     LeadFacts {
         lead_type,
         first_name: Some("John"),
@@ -282,86 +281,6 @@ fn a_held_lead_is_reconsidered_when_the_first_partner_could_take_it() {
     assert_eq!(p.explanation.len(), 2);
     // Berlin 15:00 on the same day comes before Berlin midnight.
     assert_eq!(p.reconsider_at, Some(TUE_NOON_UTC + 2 * 3_600_000));
-}
-
-fn arb_candidate() -> impl Strategy<Value = Candidate> {
-    (
-        1i64..1000,
-        any::<bool>(),
-        0i64..60,
-        0i64..40,
-        0i64..40,
-        1u32..60,
-        0u8..=100,
-        any::<bool>(),
-        prop_oneof![
-            Just(None),
-            (0u16..24, 1u16..12).prop_map(|(o, len)| Some((o * 60, ((o + len).min(24)) * 60)))
-        ],
-        prop_oneof![
-            Just("Europe/Berlin"),
-            Just("America/Toronto"),
-            Just("Europe/London"),
-            Just("UTC")
-        ],
-    )
-        .prop_map(
-            |(id, active, total, premium, raw, limit, ratio, tried, window, tz)| Candidate {
-                id,
-                name: format!("P{id}"),
-                active,
-                required_fields: vec![],
-                valid_phone_only: false,
-                business_hours: window.map(|(o, c)| {
-                    let mut h = BusinessHours::default();
-                    for d in 0..7 {
-                        h.days[d] = vec![(o, c)];
-                    }
-                    h
-                }),
-                timezone: tz.into(),
-                daily_limit: limit,
-                premium_ratio: ratio,
-                total,
-                premium,
-                raw,
-                tried,
-            },
-        )
-}
-
-proptest! {
-    #[test]
-    fn the_chosen_partner_is_eligible_and_has_the_lowest_count(
-        // Partners have unique ids.
-        candidates in prop::collection::vec(arb_candidate(), 0..12).prop_map(|mut v| {
-            for (i, c) in v.iter_mut().enumerate() {
-                c.id = i as i64 + 1;
-                c.name = format!("P{}", c.id);
-            }
-            v
-        }),
-        premium in any::<bool>(),
-        at in 1_700_000_000_000i64..1_900_000_000_000,
-        seed in any::<u64>(),
-    ) {
-        let custom = Map::new();
-        let lead = facts(&custom, if premium { LeadType::Premium } else { LeadType::Raw });
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let p = plan(&candidates, &lead, at, || rng.gen());
-        let eligible: Vec<&Candidate> = candidates.iter().filter(|c| eligibility(c, &lead, at).is_ok()).collect();
-        prop_assert_eq!(p.order.len(), eligible.len());
-        prop_assert_eq!(p.explanation.len(), candidates.len());
-        if let Some(first) = p.order.first() {
-            let chosen = candidates.iter().find(|c| c.id == *first).unwrap();
-            prop_assert!(eligibility(chosen, &lead, at).is_ok());
-            let lowest = eligible.iter().map(|c| c.total).min().unwrap();
-            prop_assert_eq!(chosen.total, lowest);
-        }
-        // The whole order is by count.
-        let totals: Vec<i64> = p.order.iter().map(|id| candidates.iter().find(|c| c.id == *id).unwrap().total).collect();
-        prop_assert!(totals.windows(2).all(|w| w[0] <= w[1]));
-    }
 }
 
 /// Ties are split evenly: 4 tied partners over 40,000 draws, chi-square with 3 degrees of

@@ -11,13 +11,11 @@ use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::local_date;
 use leadrouter_core::localtime::rfc3339;
-use leadrouter_core::source::LeadType;
 use leadrouter_core::webhook_url::parse_webhook_url;
+use leadrouter_engine::actions::{self, Assigned, NotAssigned};
 use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
 use leadrouter_store::partners::{Partner, PartnerStatus};
-use leadrouter_store::routing::{Reservation, Reserve};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -164,14 +162,12 @@ async fn retry(
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let lead = find_lead(&state, id).await?;
-    if !state.store().requeue_lead(id, state.now_ms()).await? {
+    if !actions::retry_lead(state.store(), state.signals(), id, state.now_ms()).await? {
         return Err(ApiError::Conflict(format!(
             "only held, failed or expired leads can be retried; this one is {}",
             lead.status.as_str()
         )));
     }
-    tracing::info!(lead_id = id, "lead retried by an operator");
-    state.signals().routing_changed();
     Ok(Json(
         json!({"success": true, "lead_id": id, "status": "queued"}),
     ))
@@ -199,66 +195,35 @@ async fn assign(
         .await?
         .ok_or_else(|| ApiError::validation_one("partner_id", "no such partner"))?;
     let mut warnings = assignment_checks(&state, &lead, &partner).await?;
-    let now = state.now_ms();
-    let day = local_date(&partner.spec.timezone, now);
-    let routing = operator_routing(&lead, &partner);
-    let lead_type = LeadType::parse(&lead.lead_type).unwrap_or(LeadType::Raw);
-    let outcome = state
-        .store()
-        .reserve(
-            &Reserve {
-                lead_id: id,
-                partner_id: partner.id,
-                day: &day,
-                lead_type,
-                daily_limit: partner.spec.daily_limit,
-                premium_ratio: partner.spec.premium_ratio,
-                routing: &json!(routing),
-                from: &[
-                    LeadStatus::Queued,
-                    LeadStatus::Held,
-                    LeadStatus::Failed,
-                    LeadStatus::Expired,
-                    LeadStatus::Duplicate,
-                ],
-                override_cap: true,
-                counter_exists: false,
-            },
-            now,
-        )
-        .await?;
-    match outcome {
-        Reservation::Assigned {
+    let assigned = actions::assign_lead(
+        state.store(),
+        state.signals(),
+        &lead,
+        &partner,
+        state.now_ms(),
+    )
+    .await?;
+    match assigned {
+        Ok(Assigned {
             delivery_id,
             over_cap,
-        } => {
-            if over_cap {
-                let counts = state
-                    .store()
-                    .day_counts(&[(partner.id, day.clone())])
-                    .await?;
-                let total = counts.get(&partner.id).map_or(0, |c| c.total);
+        }) => {
+            if let Some(total) = over_cap {
                 warnings.push(format!(
                     "the partner is over its daily limit: {total}/{} today",
                     partner.spec.daily_limit
                 ));
             }
-            tracing::info!(
-                lead_id = id,
-                partner_id = partner.id,
-                over_cap,
-                "lead assigned by an operator"
-            );
-            state.signals().delivery_due();
             Ok(Json(
                 json!({"success": true, "lead_id": id, "partner_id": partner.id,
-                "delivery_id": delivery_id, "status": "assigned", "over_cap": over_cap, "warnings": warnings}),
+                "delivery_id": delivery_id, "status": "assigned", "over_cap": over_cap.is_some(),
+                "warnings": warnings}),
             ))
         }
-        Reservation::AlreadyTried => Err(ApiError::Conflict(
+        Err(NotAssigned::AlreadyTried) => Err(ApiError::Conflict(
             "this partner already had this lead".into(),
         )),
-        Reservation::LeadGone | Reservation::NoCapacity => Err(ApiError::Conflict(format!(
+        Err(NotAssigned::NotAssignable) => Err(ApiError::Conflict(format!(
             "the lead is {}; only queued, held, failed, expired or duplicate leads can be assigned",
             lead.status.as_str()
         ))),
@@ -299,22 +264,4 @@ async fn assignment_checks(
         ));
     }
     Ok(warnings)
-}
-
-/// The explanation after an operator's assignment: that partner first, then what routing
-/// said of the others before.
-fn operator_routing(lead: &LeadRecord, partner: &Partner) -> Vec<Value> {
-    let mut routing = vec![
-        json!({"partner_id": partner.id, "partner_name": partner.spec.name,
-        "eligible": true, "reason": "assigned by an operator"}),
-    ];
-    if let Some(Value::Array(before)) = &lead.routing {
-        routing.extend(
-            before
-                .iter()
-                .filter(|e| e["partner_id"] != json!(partner.id))
-                .cloned(),
-        );
-    }
-    routing
 }

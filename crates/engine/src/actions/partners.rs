@@ -1,6 +1,5 @@
-//! What operators and the loops both do to partners and leads, in one place each: pausing
-//! a partner (by an operator, after a 410, after too many failures), resuming it, deleting
-//! it, and sending a partner's waiting deliveries elsewhere.
+//! Pausing a partner (by an operator, after a 410, after too many failures), resuming it,
+//! deleting it, and sending a partner's waiting deliveries elsewhere.
 
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;

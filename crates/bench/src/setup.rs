@@ -1,0 +1,102 @@
+//! The bench's stage: a fresh database, an admin token, partners pointing at the sink and
+//! a webhook source, all through the binary and its admin API as an operator would.
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+
+/// The database URL to run on, and the PostgreSQL database to drop afterwards.
+pub async fn database(
+    args: &crate::Args,
+    dir: &Path,
+) -> anyhow::Result<(String, Option<leadrouter_store::testing::TestDatabase>)> {
+    Ok(match args.database.as_str() {
+        "sqlite" => (format!("sqlite://{}/bench.db", dir.display()), None),
+        "postgres" => {
+            let Some(admin) = &args.postgres_url else {
+                bail!("--database postgres needs --postgres-url")
+            };
+            std::env::set_var(leadrouter_store::testing::POSTGRES_URL_VAR, admin);
+            let db = leadrouter_store::testing::TestDatabase::postgres()
+                .await
+                .context("creating a database")?;
+            (db.url.expose().to_string(), Some(db))
+        }
+        other => bail!("--database: unknown \"{other}\" (sqlite or postgres)"),
+    })
+}
+
+/// The server's environment: the database, the sink's CA, loopback partners allowed.
+pub fn server_env(database_url: &str, ca_file: &Path) -> Vec<(String, String)> {
+    vec![
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+        (
+            "LEADROUTER_EXTRA_ROOT_CERTS".to_string(),
+            ca_file.display().to_string(),
+        ),
+        (
+            "LEADROUTER_WEBHOOK_ALLOW_CIDRS".to_string(),
+            "127.0.0.1/32".to_string(),
+        ),
+        ("LEADROUTER_DEDUPE_WINDOW".to_string(), "30d".to_string()),
+    ]
+}
+
+/// A new admin token, from the binary's own CLI.
+pub fn admin_token(binary: &Path, env: &[(String, String)], dir: &Path) -> anyhow::Result<String> {
+    let token = Command::new(binary)
+        .args(["admin", "create-token", "--name", "bench"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("running {}", binary.display()))?;
+    if !token.status.success() {
+        bail!(
+            "create-token failed: {}",
+            String::from_utf8_lossy(&token.stderr)
+        );
+    }
+    Ok(String::from_utf8(token.stdout)?.trim().to_string())
+}
+
+/// `partners` partners (no cap to speak of) sending to the sink, and a webhook source;
+/// returns the source's inbound URL.
+pub async fn partners_and_source(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sink_port: u16,
+    partners: usize,
+) -> anyhow::Result<String> {
+    for p in 0..partners {
+        let r: Value = client
+            .post(format!("{}/api/admin/partners", base))
+            .bearer_auth(token)
+            .json(
+                &json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
+                "daily_limit": 1_000_000, "premium_ratio": 50,
+                "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink_port)}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        if r["id"].as_i64().is_none() {
+            bail!("creating a partner failed: {r}");
+        }
+    }
+    let source: Value = client
+        .post(format!("{}/api/admin/sources", base))
+        .bearer_auth(token)
+        .json(&json!({"name": "bench", "kind": "webhook"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(format!(
+        "{}/api/webhook/{}",
+        base,
+        source["token"].as_str().context("source token")?
+    ))
+}
