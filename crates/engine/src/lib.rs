@@ -1,6 +1,6 @@
 //! The running system: the ingest writer (group commit), the router, the delivery worker
-//! with its settler, the Facebook fetcher, the signals between them, and the actions that
-//! loops and HTTP handlers share. `store` keeps the data, `delivery` talks HTTP; the loops
+//! with its settler, the Facebook fetcher, the scheduler of timed jobs, the signals
+//! between them, and the actions that loops and HTTP handlers share. `store` keeps the data, `delivery` talks HTTP; the loops
 //! that move leads between them live here.
 
 pub mod actions;
@@ -8,6 +8,7 @@ pub mod facebook;
 pub mod ingest;
 mod launcher;
 pub mod router;
+pub mod scheduler;
 pub mod settle;
 pub mod signals;
 pub mod worker;
@@ -15,6 +16,7 @@ pub mod worker;
 use crate::facebook::FacebookFetcher;
 use crate::ingest::{IngestSettings, Ingestor};
 use crate::router::{Handoff, Router};
+use crate::scheduler::Scheduler;
 use crate::signals::Signals;
 use crate::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_core::clock::Clock;
@@ -175,6 +177,13 @@ impl Engine {
             }),
         };
         tasks.watch("the router", router.run(tasks.cancel.clone()));
+        let scheduler = Scheduler {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            signals: signals.clone(),
+            jobs: vec![scheduler::expire_held(settings.hold_max)],
+        };
+        tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
         if settings.delivery_enabled {
             let worker = DeliveryWorker {
                 store,

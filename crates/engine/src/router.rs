@@ -47,24 +47,15 @@ type Markets = HashMap<(String, String), Vec<Partner>>;
 /// How long a claimed lead is this router's before another may take it.
 const LEASE_MS: i64 = 30_000;
 const CLAIM_BATCH: i64 = 256;
-/// How often held leads are checked for expiry (at most): the check reads every held
-/// lead, and passes come as often as leads arrive.
-const EXPIRY_EVERY_MS: i64 = 1_000;
 /// Longest sleep without looking (the fallback when nothing wakes us, e.g. a lead that
 /// another instance queued).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 impl Router {
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut next_expiry = i64::MIN;
         loop {
-            let now = self.clock.now_ms();
-            let expire = now >= next_expiry || self.signals.expiry_wanted();
-            if expire {
-                next_expiry = now + EXPIRY_EVERY_MS;
-            }
             let pass = self.signals.pass();
-            if let Err(e) = self.pass(expire).await {
+            if let Err(e) = self.pass().await {
                 tracing::warn!(error = %e, "routing pass failed; trying again shortly");
             }
             drop(pass);
@@ -82,18 +73,8 @@ impl Router {
         }
     }
 
-    /// Expires (when asked), then routes everything due now.
-    pub async fn pass(&self, expire: bool) -> Result<(), StoreError> {
-        if expire {
-            let now = self.clock.now_ms();
-            let expired = self
-                .store
-                .expire_held(now - self.hold_max.as_millis() as i64, now)
-                .await?;
-            if expired > 0 {
-                tracing::info!(expired, "held leads expired");
-            }
-        }
+    /// Routes everything due now.
+    pub async fn pass(&self) -> Result<(), StoreError> {
         loop {
             let ids = self
                 .store

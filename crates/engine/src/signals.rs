@@ -14,6 +14,7 @@ pub struct Signals {
     routing: Arc<Notify>,
     delivery: Arc<Notify>,
     facebook: Arc<Notify>,
+    schedule: Arc<Notify>,
     activity: Arc<Activity>,
 }
 
@@ -22,9 +23,9 @@ pub struct Signals {
 pub(crate) struct Activity {
     state: Mutex<Passes>,
     ended: Notify,
-    /// Asked by `run_until_idle`: the router expires held leads on its next pass even if
-    /// it did so less than a second ago.
-    expire_now: AtomicBool,
+    /// Asked by `run_until_idle`: the scheduler runs every job on its next pass, even one
+    /// that ran less than its period ago.
+    jobs_now: AtomicBool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -79,16 +80,21 @@ impl Signals {
         self.facebook.notified().await;
     }
 
-    /// Every loop takes a look now (and the router expires what is due).
+    pub(crate) async fn schedule_wanted(&self) {
+        self.schedule.notified().await;
+    }
+
+    /// Every loop takes a look now (and the scheduler runs its jobs).
     pub(crate) fn everyone_look(&self) {
-        self.activity.expire_now.store(true, Ordering::SeqCst);
+        self.activity.jobs_now.store(true, Ordering::SeqCst);
+        self.schedule.notify_one();
         self.leads_queued();
         self.delivery_due();
         self.facebook_pending();
     }
 
-    pub(crate) fn expiry_wanted(&self) -> bool {
-        self.activity.expire_now.swap(false, Ordering::SeqCst)
+    pub(crate) fn jobs_wanted(&self) -> bool {
+        self.activity.jobs_now.swap(false, Ordering::SeqCst)
     }
 
     /// A loop begins a pass; it ends when the value is dropped. A pass takes its work

@@ -1,0 +1,96 @@
+//! Timed jobs: each runs every so often on the engine's clock (expiring held leads today;
+//! daily summaries and retention are jobs of the same kind). A job that fails is logged
+//! and tried again at its next time; jobs never overlap, as they run one after another.
+
+use crate::signals::Signals;
+use leadrouter_core::clock::{Clock, EpochMillis};
+use leadrouter_store::{Store, StoreError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+type Run = Box<
+    dyn Fn(Store, EpochMillis) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// One timed job.
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    run: Run,
+}
+
+impl Job {
+    pub fn new<F, Fut>(name: &'static str, every: Duration, run: F) -> Job
+    where
+        F: Fn(Store, EpochMillis) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
+    {
+        Job {
+            name,
+            every,
+            run: Box::new(move |store, now| Box::pin(run(store, now))),
+        }
+    }
+}
+
+/// Expires held leads received longer than `hold_max` ago.
+pub fn expire_held(hold_max: Duration) -> Job {
+    let hold_ms = hold_max.as_millis() as i64;
+    Job::new(
+        "expire held leads",
+        Duration::from_secs(1),
+        move |store, now| async move {
+            let expired = store.expire_held(now - hold_ms, now).await?;
+            if expired > 0 {
+                tracing::info!(expired, "held leads expired");
+            }
+            Ok(())
+        },
+    )
+}
+
+pub struct Scheduler {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub signals: Signals,
+    pub jobs: Vec<Job>,
+}
+
+/// Longest sleep without looking at the clock (a test's clock may jump).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+impl Scheduler {
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut next: Vec<EpochMillis> = vec![EpochMillis::MIN; self.jobs.len()];
+        loop {
+            let pass = self.signals.pass();
+            // Asked to look now (run_until_idle): every job runs, whatever its time.
+            let all = self.signals.jobs_wanted();
+            for (job, next_at) in self.jobs.iter().zip(next.iter_mut()) {
+                let now = self.clock.now_ms();
+                if !all && now < *next_at {
+                    continue;
+                }
+                *next_at = now + job.every.as_millis() as i64;
+                if let Err(e) = (job.run)(self.store.clone(), now).await {
+                    tracing::warn!(job = job.name, error = %e, "a timed job failed; it runs again at its next time");
+                }
+            }
+            drop(pass);
+            let now = self.clock.now_ms();
+            let soonest = next.iter().min().copied().unwrap_or(EpochMillis::MAX);
+            let pause =
+                Duration::from_millis(soonest.saturating_sub(now).max(0) as u64).min(IDLE_POLL);
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.signals.schedule_wanted() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}
