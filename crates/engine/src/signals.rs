@@ -5,8 +5,8 @@
 //! The loops also report their passes here, so that [`crate::Engine::run_until_idle`] can
 //! wait for the moment nothing is left to do without polling.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::Notify;
 
 #[derive(Clone, Default)]
@@ -18,10 +18,14 @@ pub struct Signals {
     activity: Arc<Activity>,
 }
 
-/// Which loops are in a pass, and how many passes have begun.
+/// Which loops are in a pass, and how many passes have begun. Atomics, not a lock: every
+/// delivery attempt is a pass.
 #[derive(Default)]
 pub(crate) struct Activity {
-    state: Mutex<Passes>,
+    running: AtomicU32,
+    begun: AtomicU64,
+    /// Someone waits for passes to end (`run_until_idle`); otherwise their end wakes nobody.
+    watched: AtomicBool,
     ended: Notify,
     /// Asked by `run_until_idle`: the scheduler runs every job on its next pass, even one
     /// that ran less than its period ago.
@@ -41,8 +45,10 @@ pub(crate) struct Pass {
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        self.activity.state.lock().expect("activity").running -= 1;
-        self.activity.ended.notify_waiters();
+        self.activity.running.fetch_sub(1, Ordering::SeqCst);
+        if self.activity.watched.load(Ordering::SeqCst) {
+            self.activity.ended.notify_waiters();
+        }
     }
 }
 
@@ -101,20 +107,26 @@ impl Signals {
     /// (claims it) after it began, and leaves what it made for others in the database or
     /// their queues before it ends.
     pub(crate) fn pass(&self) -> Pass {
-        let mut s = self.activity.state.lock().expect("activity");
-        s.running += 1;
-        s.begun += 1;
+        // Running first, then begun: a reader that sees neither change is before the pass,
+        // one that sees `begun` unchanged across its look also saw `running` raised.
+        self.activity.running.fetch_add(1, Ordering::SeqCst);
+        self.activity.begun.fetch_add(1, Ordering::SeqCst);
         Pass {
             activity: Arc::clone(&self.activity),
         }
     }
 
+    /// `begun` before `running`, so that a pass counted in neither has not begun.
     pub(crate) fn passes(&self) -> Passes {
-        *self.activity.state.lock().expect("activity")
+        let begun = self.activity.begun.load(Ordering::SeqCst);
+        let running = self.activity.running.load(Ordering::SeqCst);
+        Passes { running, begun }
     }
 
-    /// Resolves after the next pass of any loop ends (register before looking).
+    /// Resolves after the next pass of any loop ends (register before looking); from the
+    /// first call on, passes' ends are announced.
     pub(crate) fn pass_ended(&self) -> tokio::sync::futures::Notified<'_> {
+        self.activity.watched.store(true, Ordering::SeqCst);
         self.activity.ended.notified()
     }
 }
