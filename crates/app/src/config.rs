@@ -17,6 +17,17 @@ pub enum SessionSecret {
     Ephemeral(Secret),
 }
 
+impl SessionSecret {
+    /// The key session cookies are signed with: the 64 bytes of SHA-512 over the secret
+    /// (at least 32 characters, as `SESSION_SECRET` must be).
+    pub fn cookie_key(&self) -> axum_extra::extract::cookie::Key {
+        use sha2::Digest;
+        let (SessionSecret::Configured(s) | SessionSecret::Ephemeral(s)) = self;
+        let material = sha2::Sha512::digest(format!("leadrouter session cookies\0{}", s.expose()));
+        axum_extra::extract::cookie::Key::from(&material)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Postmark {
     pub server_token: Secret,

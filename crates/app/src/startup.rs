@@ -134,6 +134,7 @@ pub async fn serve_with(
         settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
+            session_key: config.session_secret.cookie_key(),
         },
     });
     drop(engine);

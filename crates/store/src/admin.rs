@@ -10,7 +10,9 @@ pub struct AdminUser {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
+    pub timezone: String,
     pub created_at: EpochMillis,
+    pub last_login_at: Option<EpochMillis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,19 @@ pub struct AdminToken {
 /// `last_used_at` is refreshed at most this often, so that authenticated reads do not each
 /// cost a write.
 const TOKEN_TOUCH_INTERVAL_MS: i64 = 60_000;
+
+const USER_COLUMNS: &str = "id, email, password_hash, timezone, created_at, last_login_at";
+
+fn user_from_row(r: &sqlx::any::AnyRow) -> Result<AdminUser, StoreError> {
+    Ok(AdminUser {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        password_hash: r.try_get("password_hash")?,
+        timezone: r.try_get("timezone")?,
+        created_at: r.try_get("created_at")?,
+        last_login_at: r.try_get("last_login_at")?,
+    })
+}
 
 impl Store {
     /// Creates an admin user; [`StoreError::Conflict`] if the e-mail is taken.
@@ -46,25 +61,87 @@ impl Store {
         .fetch_one(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("admin user with this e-mail"))?;
-        Ok(row.try_get(0)?)
+        Ok(row.try_get("id")?)
     }
 
     pub async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, password_hash, created_at FROM admin_users WHERE email = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM admin_users WHERE email = $1"
+        ))
         .bind(email)
         .fetch_optional(self.reader())
         .await?;
-        row.map(|r| {
-            Ok(AdminUser {
-                id: r.try_get(0)?,
-                email: r.try_get(1)?,
-                password_hash: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn admin_user(&self, id: i64) -> Result<Option<AdminUser>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM admin_users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn list_admin_users(&self) -> Result<Vec<AdminUser>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM admin_users ORDER BY email"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn count_admin_users(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM admin_users")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Removes an operator and ends its sessions; the last operator cannot be removed
+    /// ([`StoreError::Conflict`]).
+    pub async fn delete_admin_user(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let others = sqlx::query("SELECT COUNT(*) AS n FROM admin_users WHERE id <> $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if others.try_get::<i64, _>("n")? == 0 {
+            return Err(StoreError::Conflict("the last admin user".into()));
+        }
+        sqlx::query("DELETE FROM admin_sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM admin_users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_admin_password(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE admin_users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_admin_timezone(&self, id: i64, timezone: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE admin_users SET timezone = $1 WHERE id = $2")
+            .bind(timezone)
+            .bind(id)
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+        Ok(())
     }
 
     pub async fn create_admin_token(

@@ -52,12 +52,23 @@ pub struct Attempt {
 
 impl Store {
     pub async fn lead_deliveries(&self, lead_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
-        let rows = sqlx::query(
+        self.deliveries_where("lead_id = $1 ORDER BY id LIMIT $2", lead_id, 1000)
+            .await
+    }
+
+    /// Deliveries matching `clause` (over `$1` = `id`, `$2` = `limit`).
+    pub(crate) async fn deliveries_where(
+        &self,
+        clause: &str,
+        id: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let rows = sqlx::query(&format!(
             "SELECT id, lead_id, partner_id, status, counted_day, lead_type, over_cap, \
-             attempt_count, created_at, completed_at, last_error FROM deliveries \
-             WHERE lead_id = $1 ORDER BY id",
-        )
-        .bind(lead_id)
+             attempt_count, created_at, completed_at, last_error FROM deliveries WHERE {clause}"
+        ))
+        .bind(id)
+        .bind(limit)
         .fetch_all(self.reader())
         .await?;
         rows.iter()

@@ -163,6 +163,10 @@ pub struct LeadFilter {
     pub source_id: Option<i64>,
     /// Matches e-mail, phone or name (case-insensitive, substring).
     pub q: Option<String>,
+    /// Received at or after.
+    pub from: Option<EpochMillis>,
+    /// Received before.
+    pub until: Option<EpochMillis>,
     pub limit: i64,
     pub before: Option<i64>,
 }
@@ -264,7 +268,9 @@ impl Store {
              AND ($4 IS NULL OR niche = $4) AND ($5 IS NULL OR partner_id = $5) \
              AND ($6 IS NULL OR source_id = $6) \
              AND ($7 IS NULL OR LOWER(COALESCE(email, '')) LIKE $7 OR COALESCE(phone, '') LIKE $7 \
-                  OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE $7) \
+                  OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE $7 \
+                  OR CAST(id AS TEXT) = $9) \
+             AND ($10 IS NULL OR received_at >= $10) AND ($11 IS NULL OR received_at < $11) \
              ORDER BY id DESC LIMIT $8"
         ))
         .bind(f.before.unwrap_or(i64::MAX))
@@ -275,6 +281,12 @@ impl Store {
         .bind(f.source_id)
         .bind(pattern)
         .bind(f.limit)
+        .bind(
+            f.q.as_ref()
+                .map(|q| q.trim().trim_start_matches('#').to_string()),
+        )
+        .bind(f.from)
+        .bind(f.until)
         .fetch_all(self.reader())
         .await?;
         rows.iter().map(lead_from_row).collect()

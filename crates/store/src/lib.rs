@@ -9,6 +9,7 @@
 pub mod admin;
 mod backend;
 pub mod clock;
+pub mod console;
 pub mod conversions;
 pub mod deliveries;
 mod error;
@@ -18,7 +19,9 @@ mod json;
 pub mod leads;
 pub mod markets;
 pub mod partners;
+pub mod redelivery;
 pub mod routing;
+pub mod sessions;
 pub mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -6,10 +6,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use leadrouter_core::token::hash_secret;
 
-/// An operator, authenticated by an admin API token (`Authorization: Bearer lra_...`).
+/// An operator, authenticated by an admin API token (`Authorization: Bearer lra_...`) or
+/// by a console session (with its CSRF token in `X-CSRF-Token` for anything but reads).
 #[derive(Debug, Clone)]
-pub struct AdminAuth {
-    pub token_id: i64,
+pub enum AdminAuth {
+    Token { token_id: i64 },
+    Session { user_id: i64 },
 }
 
 /// The credential of `Authorization: Bearer <credential>`, if that header is present.
@@ -27,17 +29,41 @@ impl FromRequestParts<AppState> for AdminAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(token) = bearer(parts) else {
-            return Err(ApiError::Unauthorized(
-                "admin authentication required: send Authorization: Bearer <admin token>",
-            ));
+            return session_auth(parts, state).await;
         };
         match state
             .store()
             .use_admin_token(&hash_secret(token), state.now_ms())
             .await?
         {
-            Some(t) => Ok(AdminAuth { token_id: t.id }),
+            Some(t) => Ok(AdminAuth::Token { token_id: t.id }),
             None => Err(ApiError::Unauthorized("invalid or revoked admin token")),
         }
     }
+}
+
+/// The console's session as admin API credentials: reads need only the session; anything
+/// that changes something also needs its CSRF token in `X-CSRF-Token`.
+async fn session_auth(parts: &Parts, state: &AppState) -> Result<AdminAuth, ApiError> {
+    let Some(op) = crate::ui::session::operator_of(parts, state).await else {
+        return Err(ApiError::Unauthorized(
+            "admin authentication required: send Authorization: Bearer <admin token>",
+        ));
+    };
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let csrf = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    if !safe && !op.csrf_ok(csrf) {
+        return Err(ApiError::Forbidden(
+            "a session's changes need its CSRF token in X-CSRF-Token",
+        ));
+    }
+    Ok(AdminAuth::Session {
+        user_id: op.user_id,
+    })
 }

@@ -13,6 +13,7 @@ pub mod password;
 pub mod secrets;
 mod state;
 mod trace;
+mod ui;
 pub mod views;
 mod webhook_dns;
 
@@ -30,6 +31,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(admin::router())
+        .merge(ui::router())
         .merge(inbound::router())
         .merge(facebook::router())
         .merge(partner_api::router())

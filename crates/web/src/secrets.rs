@@ -39,6 +39,14 @@ pub fn new_source_token() -> String {
     hex::encode(bytes)
 }
 
+/// 43 URL-safe characters (256 bits): session ids and CSRF tokens.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,8 @@ pub struct WebSettings {
     pub public_url: String,
     /// Networks exempt from the SSRF block.
     pub allow: AllowList,
+    /// Signs the console's session cookies (derived from `SESSION_SECRET`).
+    pub session_key: axum_extra::extract::cookie::Key,
 }
 
 /// Everything the handlers use.
@@ -46,6 +48,7 @@ struct Inner {
     catalog: RwLock<Option<(Arc<Catalog>, Instant)>>,
     /// Sources by token hash, as read at the given instant.
     sources: std::sync::Mutex<HashMap<String, (Source, Instant)>>,
+    flashes: crate::ui::flash::Flashes,
 }
 
 /// Markets and niches change rarely; other instances' additions are seen within this.
@@ -65,8 +68,13 @@ impl AppState {
                 partner_limits: Default::default(),
                 catalog: RwLock::new(None),
                 sources: Default::default(),
+                flashes: Default::default(),
             }),
         }
+    }
+
+    pub(crate) fn flashes(&self) -> &crate::ui::flash::Flashes {
+        &self.inner.flashes
     }
 
     pub fn store(&self) -> &Store {
@@ -151,5 +159,11 @@ impl AppState {
     /// Forget the cached catalog (after this process changed it).
     pub async fn catalog_changed(&self) {
         *self.inner.catalog.write().await = None;
+    }
+}
+
+impl axum::extract::FromRef<AppState> for axum_extra::extract::cookie::Key {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings().session_key.clone()
     }
 }

@@ -8,6 +8,7 @@ mod admin_auth;
 mod admin_partners;
 mod admin_sources;
 mod cli;
+mod console;
 mod delivery;
 mod durability;
 mod facebook;

@@ -6,6 +6,7 @@ use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::localtime::local_date;
 use leadrouter_store::leads::{LeadRecord, LeadStatus};
 use leadrouter_store::partners::Partner;
+use leadrouter_store::redelivery::NotRetried;
 use leadrouter_store::routing::{Reservation, Reserve};
 use leadrouter_store::{Store, StoreError};
 use serde_json::{json, Value};
@@ -24,6 +25,34 @@ pub async fn retry_lead(
     tracing::info!(lead_id, "lead retried by an operator");
     signals.routing_changed();
     Ok(true)
+}
+
+/// An operator's retry of a failed delivery: the same partner, now. `Ok(Err(..))` says why
+/// it could not be retried.
+pub async fn retry_delivery(
+    store: &Store,
+    signals: &Signals,
+    delivery_id: i64,
+    now: EpochMillis,
+) -> Result<Result<i64, NotRetried>, StoreError> {
+    let Some(partner_id) = store.delivery_partner(delivery_id).await? else {
+        return Ok(Err(NotRetried::NotFailed));
+    };
+    let Some(partner) = store.partner(partner_id).await? else {
+        return Ok(Err(NotRetried::NotFailed));
+    };
+    let day = local_date(&partner.spec.timezone, now);
+    let retried = store.retry_delivery(delivery_id, &day, now).await?;
+    if let Ok(lead_id) = retried {
+        tracing::info!(
+            delivery_id,
+            lead_id,
+            partner_id,
+            "failed delivery retried by an operator"
+        );
+        signals.delivery_due();
+    }
+    Ok(retried)
 }
 
 /// A lead given to a partner by an operator.

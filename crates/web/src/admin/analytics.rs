@@ -27,7 +27,18 @@ async fn analytics(
     State(state): State<AppState>,
     Query(q): Query<Q>,
 ) -> Result<Json<Value>, ApiError> {
-    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), state.now_ms())?;
+    Ok(Json(
+        figures(&state, q.from.as_deref(), q.to.as_deref()).await?,
+    ))
+}
+
+/// Per partner and in total, for a period of UTC days (default: the last 30).
+pub(crate) async fn figures(
+    state: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Value, ApiError> {
+    let (from, to) = period(from, to, state.now_ms())?;
     let mut rows = Vec::new();
     let mut all = Cpa::default();
     let mut before = None;
@@ -47,11 +58,11 @@ async fn analytics(
             _ => break,
         }
     }
-    Ok(Json(json!({
+    Ok(json!({
         "success": true,
         "from": rfc3339(from)[..10],
         "to": rfc3339(to - 1)[..10],
         "partners": rows,
         "totals": cpa_figures(&all),
-    })))
+    }))
 }

@@ -37,14 +37,14 @@ struct LeadPage {
     conversions: Vec<ConversionView>,
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    country: Option<String>,
-    niche: Option<String>,
-    partner_id: Option<String>,
-    source_id: Option<String>,
-    q: Option<String>,
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct ListQuery {
+    pub status: Option<String>,
+    pub country: Option<String>,
+    pub niche: Option<String>,
+    pub partner_id: Option<String>,
+    pub source_id: Option<String>,
+    pub q: Option<String>,
 }
 
 fn opt(s: Option<String>) -> Option<String> {
@@ -66,6 +66,23 @@ async fn list(
     page: Page,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let filter = lead_filter(&state, q, page.limit, page.before).await?;
+    let leads = state.store().list_leads(&filter).await?;
+    let next = page.next_before(leads.iter().map(|l| l.id));
+    let items: Vec<LeadView> = leads.iter().map(LeadView::new).collect();
+    Ok(Json(
+        json!({"success": true, "leads": items, "next_before": next}),
+    ))
+}
+
+/// The filter a lead query asks for, each value checked (an unknown status or country is
+/// a 422 naming the field).
+pub(crate) async fn lead_filter(
+    state: &AppState,
+    q: ListQuery,
+    limit: i64,
+    before: Option<i64>,
+) -> Result<LeadFilter, ApiError> {
     let status = opt(q.status);
     if let Some(s) = &status {
         if LeadStatus::parse(s).is_none() {
@@ -89,15 +106,12 @@ async fn list(
         partner_id: opt_id("partner_id", q.partner_id)?,
         source_id: opt_id("source_id", q.source_id)?,
         q: opt(q.q),
-        limit: page.limit,
-        before: page.before,
+        from: None,
+        until: None,
+        limit,
+        before,
     };
-    let leads = state.store().list_leads(&filter).await?;
-    let next = page.next_before(leads.iter().map(|l| l.id));
-    let items: Vec<LeadView> = leads.iter().map(LeadView::new).collect();
-    Ok(Json(
-        json!({"success": true, "leads": items, "next_before": next}),
-    ))
+    Ok(filter)
 }
 
 async fn show(
@@ -146,7 +160,7 @@ async fn rejections(
     ))
 }
 
-async fn find_lead(state: &AppState, id: i64) -> Result<LeadRecord, ApiError> {
+pub(crate) async fn find_lead(state: &AppState, id: i64) -> Result<LeadRecord, ApiError> {
     state
         .store()
         .lead(id)
@@ -189,36 +203,44 @@ async fn assign(
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
         })
         .ok_or_else(|| ApiError::validation_one("partner_id", "is required (a partner id)"))?;
+    let (assigned, warnings) = assign_to(&state, &lead, partner_id).await?;
+    Ok(Json(
+        json!({"success": true, "lead_id": id, "partner_id": partner_id,
+        "delivery_id": assigned.delivery_id, "status": "assigned",
+        "over_cap": assigned.over_cap.is_some(), "warnings": warnings}),
+    ))
+}
+
+/// An operator's assignment of `lead` to a partner, with what the operator should know
+/// (the SSRF guard refuses; a passed cap, a paused partner or another market warn).
+pub(crate) async fn assign_to(
+    state: &AppState,
+    lead: &LeadRecord,
+    partner_id: i64,
+) -> Result<(Assigned, Vec<String>), ApiError> {
     let partner = state
         .store()
         .partner(partner_id)
         .await?
         .ok_or_else(|| ApiError::validation_one("partner_id", "no such partner"))?;
-    let mut warnings = assignment_checks(&state, &lead, &partner).await?;
+    let mut warnings = assignment_checks(state, lead, &partner).await?;
     let assigned = actions::assign_lead(
         state.store(),
         state.signals(),
-        &lead,
+        lead,
         &partner,
         state.now_ms(),
     )
     .await?;
     match assigned {
-        Ok(Assigned {
-            delivery_id,
-            over_cap,
-        }) => {
-            if let Some(total) = over_cap {
+        Ok(a) => {
+            if let Some(total) = a.over_cap {
                 warnings.push(format!(
                     "the partner is over its daily limit: {total}/{} today",
                     partner.spec.daily_limit
                 ));
             }
-            Ok(Json(
-                json!({"success": true, "lead_id": id, "partner_id": partner.id,
-                "delivery_id": delivery_id, "status": "assigned", "over_cap": over_cap.is_some(),
-                "warnings": warnings}),
-            ))
+            Ok((a, warnings))
         }
         Err(NotAssigned::AlreadyTried) => Err(ApiError::Conflict(
             "this partner already had this lead".into(),

@@ -29,10 +29,7 @@ async fn create_market(
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let market = validate_market(&input).map_err(ApiError::Validation)?;
-    state.store().create_market(&market, state.now_ms()).await?;
-    state.catalog_changed().await;
-    tracing::info!(market = %market.slug, "market added");
+    let market = add_market(&state, &input).await?;
     let mut body = serde_json::to_value(&market).map_err(|e| ApiError::internal("market", e))?;
     body["success"] = json!(true);
     Ok((StatusCode::CREATED, Json(body)))
@@ -48,12 +45,33 @@ async fn create_niche(
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let niche = validate_niche(&input).map_err(ApiError::Validation)?;
-    state.store().create_niche(&niche, state.now_ms()).await?;
-    state.catalog_changed().await;
-    tracing::info!(niche = %niche.slug, "niche added");
+    let niche = add_niche(&state, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"success": true, "slug": niche.slug, "name": niche.name})),
     ))
+}
+
+/// Adds a market from operator input (API and console).
+pub(crate) async fn add_market(
+    state: &AppState,
+    input: &serde_json::Map<String, Value>,
+) -> Result<leadrouter_core::market::Market, ApiError> {
+    let market = validate_market(input).map_err(ApiError::Validation)?;
+    state.store().create_market(&market, state.now_ms()).await?;
+    state.catalog_changed().await;
+    tracing::info!(market = %market.slug, "market added");
+    Ok(market)
+}
+
+/// Adds a niche from operator input (API and console).
+pub(crate) async fn add_niche(
+    state: &AppState,
+    input: &serde_json::Map<String, Value>,
+) -> Result<leadrouter_core::market::Niche, ApiError> {
+    let niche = validate_niche(input).map_err(ApiError::Validation)?;
+    state.store().create_niche(&niche, state.now_ms()).await?;
+    state.catalog_changed().await;
+    tracing::info!(niche = %niche.slug, "niche added");
+    Ok(niche)
 }

@@ -1,10 +1,10 @@
 //! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
 
-mod analytics;
-mod leads;
-mod markets;
-mod partners;
-mod sources;
+pub(crate) mod analytics;
+pub(crate) mod leads;
+pub(crate) mod markets;
+pub(crate) mod partners;
+pub(crate) mod sources;
 
 use crate::AppState;
 use axum::{Json, Router};

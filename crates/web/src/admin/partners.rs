@@ -42,15 +42,15 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// A partner answer: the view, plus what is shown only once or only now.
 #[derive(Serialize)]
-struct PartnerAnswer {
+pub(crate) struct PartnerAnswer {
     #[serde(flatten)]
-    partner: PartnerView,
+    pub partner: PartnerView,
     #[serde(skip_serializing_if = "Option::is_none")]
-    api_key: Option<String>,
+    pub api_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    signing_secret: Option<String>,
+    pub signing_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    warnings: Option<Vec<String>>,
+    pub warnings: Option<Vec<String>>,
 }
 
 impl From<PartnerView> for PartnerAnswer {
@@ -64,7 +64,10 @@ impl From<PartnerView> for PartnerAnswer {
     }
 }
 
-async fn with_today(state: &AppState, partners: &[Partner]) -> Result<Vec<PartnerView>, ApiError> {
+pub(crate) async fn with_today(
+    state: &AppState,
+    partners: &[Partner],
+) -> Result<Vec<PartnerView>, ApiError> {
     let now = state.now_ms();
     let keys: Vec<(i64, String)> = partners
         .iter()
@@ -80,7 +83,7 @@ async fn with_today(state: &AppState, partners: &[Partner]) -> Result<Vec<Partne
         .collect())
 }
 
-async fn one(state: &AppState, p: &Partner) -> Result<PartnerView, ApiError> {
+pub(crate) async fn one(state: &AppState, p: &Partner) -> Result<PartnerView, ApiError> {
     Ok(with_today(state, std::slice::from_ref(p)).await?.remove(0))
 }
 
@@ -126,7 +129,17 @@ async fn create(
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (spec, warnings) = validated(&state, &input, None).await?;
+    let body = create_partner(&state, &input).await?;
+    Ok((StatusCode::CREATED, reply(body)))
+}
+
+/// Creates a partner from operator input (the API's and the console's form alike), with
+/// its API key and signing secret, shown this once.
+pub(crate) async fn create_partner(
+    state: &AppState,
+    input: &Map<String, Value>,
+) -> Result<PartnerAnswer, ApiError> {
+    let (spec, warnings) = validated(state, input, None).await?;
     let api_key = secrets::new_partner_key();
     let signing_secret = secrets::new_signing_secret();
     let partner = state
@@ -150,13 +163,12 @@ async fn create(
         state.now_ms(),
     )
     .await?;
-    let body = PartnerAnswer {
+    Ok(PartnerAnswer {
         api_key: Some(api_key),
         signing_secret: Some(signing_secret),
         warnings: Some(warnings),
-        ..one(&state, &partner).await?.into()
-    };
-    Ok((StatusCode::CREATED, reply(body)))
+        ..one(state, &partner).await?.into()
+    })
 }
 
 async fn list(
@@ -172,7 +184,7 @@ async fn list(
     ))
 }
 
-async fn find(state: &AppState, id: i64) -> Result<Partner, ApiError> {
+pub(crate) async fn find(state: &AppState, id: i64) -> Result<Partner, ApiError> {
     state
         .store()
         .partner(id)
@@ -195,8 +207,17 @@ async fn update(
     PathId(id): PathId,
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let current = find(&state, id).await?;
-    let (spec, warnings) = validated(&state, &input, Some(&current.spec)).await?;
+    Ok(reply(update_partner(&state, id, &input).await?))
+}
+
+/// Changes a partner's settings: absent fields keep their values.
+pub(crate) async fn update_partner(
+    state: &AppState,
+    id: i64,
+    input: &Map<String, Value>,
+) -> Result<PartnerAnswer, ApiError> {
+    let current = find(state, id).await?;
+    let (spec, warnings) = validated(state, input, Some(&current.spec)).await?;
     let partner = state
         .store()
         .update_partner(id, &spec, state.now_ms())
@@ -210,10 +231,10 @@ async fn update(
         state.now_ms(),
     )
     .await?;
-    Ok(reply(PartnerAnswer {
+    Ok(PartnerAnswer {
         warnings: Some(warnings),
-        ..one(&state, &partner).await?.into()
-    }))
+        ..one(state, &partner).await?.into()
+    })
 }
 
 async fn remove(
@@ -257,6 +278,14 @@ async fn rotate_key(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(reply(rotate_partner_key(&state, id).await?))
+}
+
+/// A new API key for the partner (the old one stops working), shown this once.
+pub(crate) async fn rotate_partner_key(
+    state: &AppState,
+    id: i64,
+) -> Result<PartnerAnswer, ApiError> {
     let api_key = secrets::new_partner_key();
     let p = state
         .store()
@@ -268,10 +297,10 @@ async fn rotate_key(
         )
         .await?;
     tracing::info!(partner_id = id, "partner API key rotated");
-    Ok(reply(PartnerAnswer {
+    Ok(PartnerAnswer {
         api_key: Some(api_key),
-        ..one(&state, &p).await?.into()
-    }))
+        ..one(state, &p).await?.into()
+    })
 }
 
 async fn rotate_secret(
@@ -279,16 +308,24 @@ async fn rotate_secret(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(reply(rotate_partner_secret(&state, id).await?))
+}
+
+/// A new signing secret for the partner, shown this once.
+pub(crate) async fn rotate_partner_secret(
+    state: &AppState,
+    id: i64,
+) -> Result<PartnerAnswer, ApiError> {
     let signing_secret = secrets::new_signing_secret();
     let p = state
         .store()
         .set_partner_signing_secret(id, &signing_secret, state.now_ms())
         .await?;
     tracing::info!(partner_id = id, "partner signing secret rotated");
-    Ok(reply(PartnerAnswer {
+    Ok(PartnerAnswer {
         signing_secret: Some(signing_secret),
-        ..one(&state, &p).await?.into()
-    }))
+        ..one(state, &p).await?.into()
+    })
 }
 
 /// Sends a test lead through the same path as real deliveries (payload, signature, SSRF
@@ -298,7 +335,33 @@ async fn send_test(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let partner = find(&state, id).await?;
+    let test = test_partner(&state, id).await?;
+    Ok(Json(json!({
+        "success": true,
+        "attempt": test.attempt,
+        "payload": test.payload,
+    })))
+}
+
+/// A test lead's attempt, as the operator sees it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TestAttempt {
+    pub at: String,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    pub outcome: &'static str,
+    pub response_excerpt: Option<String>,
+}
+
+pub(crate) struct TestResult {
+    pub attempt: TestAttempt,
+    pub payload: Value,
+}
+
+/// Sends a test lead to the partner now and says how it went.
+pub(crate) async fn test_partner(state: &AppState, id: i64) -> Result<TestResult, ApiError> {
+    let partner = find(state, id).await?;
     let mut custom = Map::new();
     for field in &partner.spec.required_fields {
         custom.insert(field.clone(), json!("test"));
@@ -331,16 +394,15 @@ async fn send_test(
         },
     };
     tracing::info!(partner_id = id, outcome, "test lead sent");
-    Ok(Json(json!({
-        "success": true,
-        "attempt": {
-            "at": rfc3339(state.now_ms()),
-            "status_code": r.status_code,
-            "latency_ms": r.latency.as_millis() as u64,
-            "error": r.error,
-            "outcome": outcome,
-            "response_excerpt": r.excerpt,
+    Ok(TestResult {
+        attempt: TestAttempt {
+            at: rfc3339(state.now_ms()),
+            status_code: r.status_code,
+            latency_ms: r.latency.as_millis() as u64,
+            error: r.error,
+            outcome,
+            response_excerpt: r.excerpt,
         },
-        "payload": body,
-    })))
+        payload: Value::Object(body),
+    })
 }

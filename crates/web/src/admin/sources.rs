@@ -38,11 +38,7 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
     reply(WithToken {
         source: SourceView::new(s),
         token: token.to_string(),
-        inbound_url: format!(
-            "{}{}",
-            state.settings().public_url,
-            s.spec.kind.inbound_path(token)
-        ),
+        inbound_url: inbound_url(state, s, token),
     })
 }
 
@@ -51,8 +47,26 @@ async fn create(
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (source, token) = create_source(&state, &input).await?;
+    Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
+}
+
+/// The URL a source posts to, with its token (shown only when the token is new).
+pub(crate) fn inbound_url(state: &AppState, s: &Source, token: &str) -> String {
+    format!(
+        "{}{}",
+        state.settings().public_url,
+        s.spec.kind.inbound_path(token)
+    )
+}
+
+/// Creates a source from operator input; returns it with its token, shown this once.
+pub(crate) async fn create_source(
+    state: &AppState,
+    input: &serde_json::Map<String, Value>,
+) -> Result<(Source, String), ApiError> {
     let catalog = state.catalog().await?;
-    let spec = validate_source(&input, None, &catalog).map_err(ApiError::Validation)?;
+    let spec = validate_source(input, None, &catalog).map_err(ApiError::Validation)?;
     let token = secrets::new_source_token();
     let source = state
         .store()
@@ -68,7 +82,7 @@ async fn create(
         kind = spec.kind.as_str(),
         "source created"
     );
-    Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
+    Ok((source, token))
 }
 
 async fn list(
@@ -84,7 +98,7 @@ async fn list(
     ))
 }
 
-async fn find(state: &AppState, id: i64) -> Result<Source, ApiError> {
+pub(crate) async fn find(state: &AppState, id: i64) -> Result<Source, ApiError> {
     state
         .store()
         .source(id)
@@ -106,17 +120,28 @@ async fn update(
     PathId(id): PathId,
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let current = find(&state, id).await?;
+    Ok(reply(SourceView::new(
+        &update_source(&state, id, &input).await?,
+    )))
+}
+
+/// Changes a source's settings: absent fields keep their values.
+pub(crate) async fn update_source(
+    state: &AppState,
+    id: i64,
+    input: &serde_json::Map<String, Value>,
+) -> Result<Source, ApiError> {
+    let current = find(state, id).await?;
     let catalog = state.catalog().await?;
     let spec =
-        validate_source(&input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
+        validate_source(input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
     let source = state
         .store()
         .update_source(id, &spec, state.now_ms())
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source updated");
-    Ok(reply(SourceView::new(&source)))
+    Ok(source)
 }
 
 async fn remove(
@@ -135,6 +160,15 @@ async fn rotate_token(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    let (source, token) = rotate_source_token(&state, id).await?;
+    Ok(with_token(&state, &source, &token))
+}
+
+/// A new token for the source (the old one stops working at once), shown this once.
+pub(crate) async fn rotate_source_token(
+    state: &AppState,
+    id: i64,
+) -> Result<(Source, String), ApiError> {
     let token = secrets::new_source_token();
     let source = state
         .store()
@@ -147,5 +181,5 @@ async fn rotate_token(
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source token rotated");
-    Ok(with_token(&state, &source, &token))
+    Ok((source, token))
 }

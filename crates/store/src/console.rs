@@ -1,0 +1,232 @@
+//! What the operator's console reads beyond the API's records: today's figures, queue
+//! depths, partners' delivery health, the failed-deliveries queue. One grouped query per
+//! figure, never one per partner or per row.
+
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// The overview's figures.
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    /// Leads received since the start of the operator's day, by their status now.
+    pub today_by_status: BTreeMap<String, i64>,
+    pub queued: i64,
+    pub held: i64,
+    /// Deliveries waiting to be sent or retried.
+    pub pending_deliveries: i64,
+    /// When the longest-waiting queued or held lead arrived.
+    pub oldest_waiting: Option<EpochMillis>,
+}
+
+/// A partner's deliveries over a period.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartnerHealth {
+    pub attempts: i64,
+    pub delivered: i64,
+    /// 95th percentile of attempt latency.
+    pub p95_ms: Option<i64>,
+    /// Failed attempts since the last success (the pause rule's streak).
+    pub failing_streak: i64,
+}
+
+/// A row of the failed-deliveries queue.
+#[derive(Debug, Clone)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub lead_status: String,
+    pub attempt_count: i64,
+    pub last_error: Option<String>,
+    pub completed_at: Option<EpochMillis>,
+}
+
+impl Store {
+    pub async fn overview(&self, since: EpochMillis) -> Result<Overview, StoreError> {
+        let mut o = Overview::default();
+        let today = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM leads WHERE received_at >= $1 GROUP BY status",
+        )
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        for r in &today {
+            o.today_by_status
+                .insert(r.try_get("status")?, r.try_get("n")?);
+        }
+        let waiting = sqlx::query(
+            "SELECT status, COUNT(*) AS n, MIN(received_at) AS oldest FROM leads \
+             WHERE status IN ('queued', 'held') GROUP BY status",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        for r in &waiting {
+            let status: String = r.try_get("status")?;
+            let n: i64 = r.try_get("n")?;
+            let oldest: Option<i64> = r.try_get("oldest")?;
+            if status == "queued" {
+                o.queued = n;
+            } else {
+                o.held = n;
+            }
+            o.oldest_waiting = match (o.oldest_waiting, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let pending = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
+            .fetch_one(self.reader())
+            .await?;
+        o.pending_deliveries = pending.try_get("n")?;
+        Ok(o)
+    }
+
+    /// Every partner's attempts since `since`: how many, how many delivered, the p95
+    /// latency; and each partner's current failure streak.
+    pub async fn partner_health(
+        &self,
+        since: EpochMillis,
+    ) -> Result<HashMap<i64, PartnerHealth>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.partner_id, a.latency_ms, a.outcome FROM delivery_attempts a \
+             JOIN deliveries d ON d.id = a.delivery_id WHERE a.at >= $1",
+        )
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        let mut latencies: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut out: HashMap<i64, PartnerHealth> = HashMap::new();
+        for r in &rows {
+            let partner: i64 = r.try_get("partner_id")?;
+            let outcome: String = r.try_get("outcome")?;
+            let h = out.entry(partner).or_default();
+            h.attempts += 1;
+            h.delivered += i64::from(outcome == "delivered");
+            latencies
+                .entry(partner)
+                .or_default()
+                .push(r.try_get("latency_ms")?);
+        }
+        for (partner, mut l) in latencies {
+            l.sort_unstable();
+            let at = ((l.len() as f64) * 0.95).ceil() as usize;
+            if let Some(h) = out.get_mut(&partner) {
+                h.p95_ms = l.get(at.saturating_sub(1)).copied();
+            }
+        }
+        let streaks = sqlx::query(
+            "SELECT id, consecutive_failures FROM partners WHERE consecutive_failures > 0",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        for r in &streaks {
+            out.entry(r.try_get("id")?).or_default().failing_streak =
+                r.try_get("consecutive_failures")?;
+        }
+        Ok(out)
+    }
+
+    /// Failed deliveries, newest first, optionally of one partner.
+    pub async fn failed_deliveries(
+        &self,
+        partner_id: Option<i64>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.lead_id, d.partner_id, p.name AS partner_name, l.status AS lead_status, \
+             d.attempt_count, d.last_error, d.completed_at FROM deliveries d \
+             JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id \
+             WHERE d.status = 'failed' AND d.id < $1 AND ($2 IS NULL OR d.partner_id = $2) \
+             ORDER BY d.id DESC LIMIT $3",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(partner_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FailedDelivery {
+                    id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    partner_id: r.try_get("partner_id")?,
+                    partner_name: r.try_get("partner_name")?,
+                    lead_status: r.try_get("lead_status")?,
+                    attempt_count: r.try_get("attempt_count")?,
+                    last_error: r.try_get("last_error")?,
+                    completed_at: r.try_get("completed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The ids of every failed delivery matching the filter (for "Retry all matching").
+    pub async fn failed_delivery_ids(
+        &self,
+        partner_id: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM deliveries WHERE status = 'failed' AND ($1 IS NULL OR partner_id = $1) \
+             ORDER BY id",
+        )
+        .bind(partner_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// A partner's latest deliveries, newest first.
+    pub async fn partner_deliveries(
+        &self,
+        partner_id: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::deliveries::DeliveryRow>, StoreError> {
+        self.deliveries_where(
+            "partner_id = $1 ORDER BY id DESC LIMIT $2",
+            partner_id,
+            limit,
+        )
+        .await
+    }
+
+    /// Notifications recorded, newest first.
+    pub async fn list_notifications(&self, limit: i64) -> Result<Vec<NotificationRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, partner_id, recipient, subject, body, status, created_at \
+             FROM notifications ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NotificationRow {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    partner_id: r.try_get("partner_id")?,
+                    recipient: r.try_get("recipient")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    status: r.try_get("status")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub partner_id: Option<i64>,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub created_at: EpochMillis,
+}

@@ -1,0 +1,157 @@
+//! The console's sessions and the failed logins that throttle it. A session row is found
+//! by the hash of its id (the cookie carries the id, signed); it ends at logout, at its
+//! absolute expiry, or after being idle too long.
+
+use crate::Priority;
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+
+/// A live session and its operator.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub email: String,
+    pub timezone: String,
+    pub csrf_token: String,
+    pub last_seen_at: EpochMillis,
+}
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub idle_ms: i64,
+    pub absolute_ms: i64,
+}
+
+/// `last_seen_at` is refreshed at most this often (a page view is not a write each time).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        now: EpochMillis,
+        limits: SessionLimits,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        sqlx::query(
+            "INSERT INTO admin_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(now + limits.absolute_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE admin_users SET last_login_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live session with this id hash (not expired, not idle too long), refreshing its
+    /// last use now and then.
+    pub async fn live_session(
+        &self,
+        id_hash: &str,
+        now: EpochMillis,
+        limits: SessionLimits,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.user_id, u.email, u.timezone, s.csrf_token, s.last_seen_at \
+             FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .bind(now - limits.idle_ms)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let session = Session {
+            user_id: r.try_get("user_id")?,
+            email: r.try_get("email")?,
+            timezone: r.try_get("timezone")?,
+            csrf_token: r.try_get("csrf_token")?,
+            last_seen_at: r.try_get("last_seen_at")?,
+        };
+        if now - session.last_seen_at >= TOUCH_EVERY_MS {
+            sqlx::query("UPDATE admin_sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(id_hash)
+                .execute(self.write(Priority::Background).await.pool())
+                .await?;
+        }
+        Ok(Some(session))
+    }
+
+    pub async fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM admin_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends an operator's sessions, all or all but one (after a password change).
+    pub async fn end_sessions_of(
+        &self,
+        user_id: i64,
+        except_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM admin_sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(except_hash.unwrap_or(""))
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        email: &str,
+        client: &str,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (email, client, at) VALUES ($1, $2, $3)")
+            .bind(email)
+            .bind(client)
+            .bind(now)
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Failed logins since `since` for this e-mail and from this client: the larger of the
+    /// two counts, and when the oldest of those counted happened.
+    pub async fn login_failures(
+        &self,
+        email: &str,
+        client: &str,
+        since: EpochMillis,
+    ) -> Result<(i64, Option<EpochMillis>), StoreError> {
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $3) AS by_email, \
+             (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at > $3) AS by_client, \
+             (SELECT MIN(at) FROM login_failures WHERE (email = $1 OR client = $2) AND at > $3) \
+             AS oldest",
+        )
+        .bind(email)
+        .bind(client)
+        .bind(since)
+        .fetch_one(self.reader())
+        .await?;
+        let by_email: i64 = row.try_get("by_email")?;
+        let by_client: i64 = row.try_get("by_client")?;
+        Ok((by_email.max(by_client), row.try_get("oldest")?))
+    }
+}

@@ -1,0 +1,44 @@
+//! What a page shows once after a redirect: the secrets of a partner or source just
+//! created or rotated, and a notice. Kept in this process's memory only, by session, for
+//! a few minutes, and removed when shown: secrets are never written to the database in the
+//! clear. (Behind a load balancer without sticky sessions the page after the redirect may
+//! land on another instance and not show them; rotating shows new ones.)
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flash {
+    pub notice: Option<String>,
+    /// (label, value) pairs shown once, e.g. ("API key", "pk_...").
+    pub secrets: Vec<(String, String)>,
+    /// Where the flash belongs (a page path); another page leaves it for its own.
+    pub for_path: String,
+}
+
+#[derive(Default)]
+pub(crate) struct Flashes {
+    by_session: Mutex<HashMap<String, (Flash, Instant)>>,
+}
+
+const KEEP: Duration = Duration::from_secs(600);
+
+impl Flashes {
+    pub fn put(&self, session_hash: &str, flash: Flash) {
+        let mut map = self.by_session.lock().expect("flashes");
+        map.retain(|_, (_, at)| at.elapsed() < KEEP);
+        map.insert(session_hash.to_string(), (flash, Instant::now()));
+    }
+
+    /// The flash for this page of this session, removed as it is taken.
+    pub fn take(&self, session_hash: &str, path: &str) -> Flash {
+        let mut map = self.by_session.lock().expect("flashes");
+        match map.get(session_hash) {
+            Some((f, at)) if f.for_path == path && at.elapsed() < KEEP => {
+                map.remove(session_hash).map(|(f, _)| f).unwrap_or_default()
+            }
+            _ => Flash::default(),
+        }
+    }
+}

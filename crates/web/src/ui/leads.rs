@@ -1,0 +1,484 @@
+//! Leads in the console: the explorer (search, filters, paging, CSV of the filtered set,
+//! streamed), a lead's page (the lead, why it went where it went, every attempt, its
+//! conversions and history) with Retry and Assign.
+
+use super::flash::Flash;
+use super::form::Posted;
+use super::page::{render, Chrome};
+use super::session::Operator;
+use super::time;
+use crate::admin::leads::{assign_to, find_lead, lead_filter, ListQuery};
+use crate::extract::PathId;
+use crate::views::LeadView;
+use crate::{ApiError, AppState};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leadrouter_core::lead::full_name;
+use leadrouter_engine::actions;
+use leadrouter_store::conversions::{ConversionRow, LeadEvent};
+use leadrouter_store::deliveries::{Attempt, DeliveryRow};
+use leadrouter_store::leads::{LeadFilter, LeadRecord};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/leads", get(list))
+        .route("/admin/leads.csv", get(csv_export))
+        .route("/admin/leads/{id}", get(show))
+        .route("/admin/leads/{id}/retry", post(retry))
+        .route("/admin/leads/{id}/assign", post(assign))
+}
+
+/// The explorer's query: the API's filters plus dates (in the operator's timezone).
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct Filters {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    niche: String,
+    #[serde(default)]
+    partner_id: String,
+    #[serde(default)]
+    source_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    before: Option<i64>,
+}
+
+impl Filters {
+    fn some(s: &str) -> Option<String> {
+        let t = s.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    }
+
+    async fn to_filter(
+        &self,
+        state: &AppState,
+        tz: &str,
+        limit: i64,
+    ) -> Result<LeadFilter, ApiError> {
+        let mut f = lead_filter(
+            state,
+            ListQuery {
+                status: Self::some(&self.status),
+                country: Self::some(&self.country),
+                niche: Self::some(&self.niche),
+                partner_id: Self::some(&self.partner_id),
+                source_id: Self::some(&self.source_id),
+                q: Self::some(&self.q),
+            },
+            limit,
+            self.before,
+        )
+        .await?;
+        let date = |name: &str, v: &str| -> Result<Option<i64>, ApiError> {
+            match Self::some(v) {
+                None => Ok(None),
+                Some(d) => time::date_start(&d, tz)
+                    .map(Some)
+                    .ok_or_else(|| ApiError::validation_one(name, "must be a date, YYYY-MM-DD")),
+            }
+        };
+        f.from = date("from", &self.from)?;
+        // "to" includes that whole day.
+        f.until = date("to", &self.to)?.map(|t| t + 86_400_000);
+        Ok(f)
+    }
+
+    /// The query string of these filters (for paging and the CSV link), without `before`.
+    pub fn query(&self) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("country", &self.country),
+            ("niche", &self.niche),
+            ("partner_id", &self.partner_id),
+            ("source_id", &self.source_id),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        serde_urlencoded::to_string(
+            pairs
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default()
+    }
+}
+
+pub(crate) struct LeadRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub country: String,
+    pub niche: String,
+    pub lead_type: String,
+    pub status: String,
+    pub partner: String,
+    pub partner_id: Option<i64>,
+    pub received: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "leads.html")]
+struct ListPage {
+    chrome: Chrome,
+    filters: Filters,
+    rows: Vec<LeadRow>,
+    next_before: Option<i64>,
+    error: Option<String>,
+    partners: Vec<(i64, String)>,
+    statuses: &'static [&'static str],
+}
+
+const PAGE: i64 = 50;
+const STATUSES: &[&str] = &[
+    "queued",
+    "held",
+    "assigned",
+    "delivered",
+    "failed",
+    "expired",
+    "duplicate",
+];
+
+async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(state
+        .store()
+        .list_partners(1000, None)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.spec.name))
+        .collect())
+}
+
+fn row(l: &LeadRecord, names: &HashMap<i64, String>, tz: &str) -> LeadRow {
+    LeadRow {
+        id: l.id,
+        name: full_name(l.first_name.as_deref(), l.last_name.as_deref()).unwrap_or_default(),
+        email: l.email.clone().unwrap_or_default(),
+        phone: l.phone.clone().unwrap_or_default(),
+        country: l.country.clone(),
+        niche: l.niche.clone(),
+        lead_type: l.lead_type.clone(),
+        status: l.status.as_str().to_string(),
+        partner: l
+            .partner_id
+            .and_then(|p| names.get(&p).cloned())
+            .unwrap_or_default(),
+        partner_id: l.partner_id,
+        received: time::local(l.received_at, tz),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    op: Operator,
+    Query(filters): Query<Filters>,
+) -> Result<Response, ApiError> {
+    let names = partner_names(&state).await?;
+    let mut partners: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
+    partners.sort_by(|a, b| a.1.cmp(&b.1));
+    let (rows, next_before, error) = match filters.to_filter(&state, &op.timezone, PAGE).await {
+        Ok(f) => {
+            let leads = state.store().list_leads(&f).await?;
+            let next = (leads.len() as i64 == PAGE)
+                .then(|| leads.last().map(|l| l.id))
+                .flatten();
+            (
+                leads.iter().map(|l| row(l, &names, &op.timezone)).collect(),
+                next,
+                None,
+            )
+        }
+        Err(ApiError::Validation(e)) => (
+            vec![],
+            None,
+            Some(
+                e.iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Err(e) => return Err(e),
+    };
+    Ok(render(&ListPage {
+        chrome: Chrome::new(&op, "leads", "Leads"),
+        filters,
+        rows,
+        next_before,
+        error,
+        partners,
+        statuses: STATUSES,
+    }))
+}
+
+/// The filtered leads as CSV, written page by page as the client reads: the whole set is
+/// never held in memory.
+async fn csv_export(
+    State(state): State<AppState>,
+    op: Operator,
+    Query(filters): Query<Filters>,
+) -> Result<Response, ApiError> {
+    const CHUNK: i64 = 1000;
+    let first = filters.to_filter(&state, &op.timezone, CHUNK).await?;
+    let names = partner_names(&state).await?;
+    let tz = op.timezone.clone();
+    let header = "id,received_at,status,first_name,last_name,email,phone,country,niche,lead_type,source,partner\n";
+    let stream = futures::stream::unfold((Some(first), true), move |(filter, head)| {
+        let state = state.clone();
+        let names = names.clone();
+        let tz = tz.clone();
+        async move {
+            if head {
+                return Some((Ok::<_, std::io::Error>(header.to_string()), (filter, false)));
+            }
+            let mut f = filter?;
+            let leads = match state.store().list_leads(&f).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "CSV export stopped");
+                    return Some((Err(std::io::Error::other("export failed")), (None, false)));
+                }
+            };
+            if leads.is_empty() {
+                return None;
+            }
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(vec![]);
+            for l in &leads {
+                let _ = w.write_record([
+                    l.id.to_string(),
+                    time::local(l.received_at, &tz),
+                    l.status.as_str().to_string(),
+                    l.first_name.clone().unwrap_or_default(),
+                    l.last_name.clone().unwrap_or_default(),
+                    l.email.clone().unwrap_or_default(),
+                    l.phone.clone().unwrap_or_default(),
+                    l.country.clone(),
+                    l.niche.clone(),
+                    l.lead_type.clone(),
+                    l.source_label.clone().unwrap_or_default(),
+                    l.partner_id
+                        .and_then(|p| names.get(&p).cloned())
+                        .unwrap_or_default(),
+                ]);
+            }
+            let chunk = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+            let more = leads.len() as i64 == f.limit;
+            f.before = leads.last().map(|l| l.id);
+            Some((Ok(chunk), (more.then_some(f), false)))
+        }
+    });
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"leads.csv\""),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+pub(crate) struct AttemptRow {
+    pub at: String,
+    pub status_code: String,
+    pub latency_ms: i64,
+    pub outcome: String,
+    pub error: String,
+    pub excerpt: String,
+}
+
+pub(crate) struct DeliveryBlock {
+    pub d: DeliveryRow,
+    pub partner: String,
+    pub created: String,
+    pub attempts: Vec<AttemptRow>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "lead.html")]
+struct ShowPage {
+    chrome: Chrome,
+    lead: LeadView,
+    received: String,
+    custom: Vec<(String, String)>,
+    routing: Vec<(String, bool, String)>,
+    deliveries: Vec<DeliveryBlock>,
+    conversions: Vec<(String, String, String, String)>,
+    history: Vec<(String, String, String)>,
+    partners: Vec<(i64, String)>,
+    flash: Flash,
+    can_retry: bool,
+    can_assign: bool,
+}
+
+fn attempt_row(a: &Attempt, tz: &str) -> AttemptRow {
+    AttemptRow {
+        at: time::local(a.at, tz),
+        status_code: a.status_code.map_or_else(|| "—".into(), |c| c.to_string()),
+        latency_ms: a.latency_ms,
+        outcome: a.outcome.as_str().to_string(),
+        error: a.error.clone().unwrap_or_default(),
+        excerpt: a.response_excerpt.clone().unwrap_or_default(),
+    }
+}
+
+fn conversion_row(c: &ConversionRow, tz: &str) -> (String, String, String, String) {
+    (
+        time::local(c.created_at, tz),
+        c.conversion_type.clone(),
+        leadrouter_core::conversion::money_json(c.value_cents).to_string(),
+        c.external_transaction_id.clone(),
+    )
+}
+
+fn event_row(e: &LeadEvent, tz: &str) -> (String, String, String) {
+    (
+        time::local(e.at, tz),
+        e.status.clone(),
+        e.detail.clone().unwrap_or_default(),
+    )
+}
+
+async fn show(
+    State(state): State<AppState>,
+    op: Operator,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    let tz = op.timezone.clone();
+    let lead = find_lead(&state, id).await?;
+    let names = partner_names(&state).await?;
+    let mut deliveries = Vec::new();
+    for d in state.store().lead_deliveries(id).await? {
+        let attempts = state.store().delivery_attempts(d.id).await?;
+        deliveries.push(DeliveryBlock {
+            partner: names
+                .get(&d.partner_id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", d.partner_id)),
+            created: time::local(d.created_at, &tz),
+            attempts: attempts.iter().map(|a| attempt_row(a, &tz)).collect(),
+            d,
+        });
+    }
+    let conversions = state.store().lead_conversions(id).await?;
+    let history = state.store().lead_events(id).await?;
+    let view = LeadView::new(&lead);
+    let routing = view
+        .routing
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["partner_name"].as_str().unwrap_or_default().to_string(),
+                        e["eligible"].as_bool().unwrap_or(false),
+                        e["reason"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let custom = view
+        .custom_fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            )
+        })
+        .collect();
+    let mut partners: Vec<(i64, String)> = names.into_iter().collect();
+    partners.sort_by(|a, b| a.1.cmp(&b.1));
+    let status = lead.status.as_str();
+    Ok(render(&ShowPage {
+        chrome: Chrome::new(&op, "leads", format!("Lead #{id}")),
+        received: time::local(lead.received_at, &tz),
+        can_retry: matches!(status, "held" | "failed" | "expired"),
+        can_assign: matches!(
+            status,
+            "queued" | "held" | "failed" | "expired" | "duplicate"
+        ),
+        lead: view,
+        custom,
+        routing,
+        deliveries,
+        conversions: conversions.iter().map(|c| conversion_row(c, &tz)).collect(),
+        history: history.iter().map(|e| event_row(e, &tz)).collect(),
+        partners,
+        flash: state
+            .flashes()
+            .take(&op.session_hash, &format!("/admin/leads/{id}")),
+    }))
+}
+
+fn back(state: &AppState, op: &Operator, id: i64, notice: String) -> Response {
+    let path = format!("/admin/leads/{id}");
+    state.flashes().put(
+        &op.session_hash,
+        Flash {
+            notice: Some(notice),
+            secrets: vec![],
+            for_path: path.clone(),
+        },
+    );
+    Redirect::to(&path).into_response()
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let lead = find_lead(&state, id).await?;
+    let notice = if actions::retry_lead(state.store(), state.signals(), id, state.now_ms()).await? {
+        "The lead is back in routing.".to_string()
+    } else {
+        format!(
+            "Only held, failed or expired leads can be retried; this one is {}.",
+            lead.status.as_str()
+        )
+    };
+    Ok(back(&state, &posted.op, id, notice))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let lead = find_lead(&state, id).await?;
+    let notice = match posted.fields.text("partner_id").parse::<i64>() {
+        Err(_) => "Choose a partner to assign the lead to.".to_string(),
+        Ok(partner_id) => match assign_to(&state, &lead, partner_id).await {
+            Ok((_, warnings)) => std::iter::once("Lead assigned.".to_string())
+                .chain(warnings)
+                .collect::<Vec<_>>()
+                .join(" · "),
+            Err(ApiError::Conflict(m)) => format!("Not assigned: {m}."),
+            Err(ApiError::Validation(e)) => format!(
+                "Not assigned: {}.",
+                e.values().cloned().collect::<Vec<_>>().join("; ")
+            ),
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(back(&state, &posted.op, id, notice))
+}

@@ -1,0 +1,291 @@
+//! The Add Partner / Edit form: what the operator typed, turned into the same JSON the API
+//! takes (so the form and the API make the same partner), and back into the form with
+//! the API's messages beside their fields when something is wrong.
+
+use super::form::Fields;
+use crate::views::PartnerView;
+use leadrouter_core::hours::DAYS;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// The form's values as typed, one string per input.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartnerForm {
+    pub name: String,
+    pub email: String,
+    pub country: String,
+    pub niche: String,
+    pub daily_limit: String,
+    pub premium_ratio: String,
+    pub timezone: String,
+    pub webhook_url: String,
+    pub phone_format: String,
+    pub required_fields: String,
+    pub always_open: bool,
+    /// Per day (Monday first): `09:00-18:00`, several windows comma-separated, empty = closed.
+    pub hours: Vec<(String, String)>,
+    pub mapping: Vec<(String, String)>,
+    pub defaults: Vec<(String, String)>,
+    pub content_type: String,
+    pub auth_type: String,
+    pub auth_username: String,
+    pub auth_header_name: String,
+    pub valid_phone_only: bool,
+}
+
+const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Empty rows offered for new key/value pairs.
+const SPARE_ROWS: usize = 2;
+
+impl PartnerForm {
+    pub fn blank() -> PartnerForm {
+        PartnerForm {
+            always_open: true,
+            hours: DAY_LABELS
+                .iter()
+                .map(|d| (d.to_string(), String::new()))
+                .collect(),
+            mapping: vec![(String::new(), String::new()); SPARE_ROWS],
+            defaults: vec![(String::new(), String::new()); SPARE_ROWS],
+            phone_format: "international".into(),
+            content_type: "json".into(),
+            auth_type: "none".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The form filled with a partner's settings (secrets are never shown).
+    pub fn of(p: &PartnerView) -> PartnerForm {
+        let hours_of = |day: &str| -> String {
+            let windows = match p.business_hours.get(day) {
+                Some(Value::Array(a)) if a.first().is_some_and(Value::is_string) => vec![a.clone()],
+                Some(Value::Array(a)) => a.iter().filter_map(|w| w.as_array().cloned()).collect(),
+                _ => vec![],
+            };
+            windows
+                .iter()
+                .map(|w| {
+                    let t = |i: usize| {
+                        w.get(i)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    format!("{}-{}", t(0), t(1))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut mapping: Vec<(String, String)> = p
+            .field_mapping
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        mapping.extend(vec![(String::new(), String::new()); SPARE_ROWS]);
+        let mut defaults: Vec<(String, String)> = p
+            .default_values
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect();
+        defaults.extend(vec![(String::new(), String::new()); SPARE_ROWS]);
+        PartnerForm {
+            name: p.name.clone(),
+            email: p.email.clone().unwrap_or_default(),
+            country: p.country.clone(),
+            niche: p.niche.clone(),
+            daily_limit: p.daily_limit.to_string(),
+            premium_ratio: format!("{}%", p.premium_ratio),
+            timezone: p.timezone.clone(),
+            webhook_url: p.webhook_url.clone(),
+            phone_format: p.phone_format.to_string(),
+            required_fields: p.required_fields.join(","),
+            always_open: p.business_hours.is_null(),
+            hours: DAY_LABELS
+                .iter()
+                .zip(DAYS)
+                .map(|(label, day)| (label.to_string(), hours_of(day)))
+                .collect(),
+            mapping,
+            defaults,
+            content_type: p.content_type.to_string(),
+            auth_type: p.auth["type"].as_str().unwrap_or("none").to_string(),
+            auth_username: p.auth["username"].as_str().unwrap_or_default().to_string(),
+            auth_header_name: p.auth["name"].as_str().unwrap_or_default().to_string(),
+            valid_phone_only: p.valid_phone_only,
+        }
+    }
+
+    /// Reads a posted form; `extra` rows are kept so that what was typed comes back.
+    pub fn read(f: &Fields) -> PartnerForm {
+        let pairs = |a: &str, b: &str| -> Vec<(String, String)> {
+            let (keys, values) = (f.all(a), f.all(b));
+            let mut rows: Vec<(String, String)> = keys
+                .iter()
+                .zip(values.iter().chain(std::iter::repeat(&"")))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            rows.retain(|(k, v)| !k.is_empty() || !v.is_empty());
+            rows.extend(vec![(String::new(), String::new()); SPARE_ROWS]);
+            rows
+        };
+        PartnerForm {
+            name: f.text("name"),
+            email: f.text("email"),
+            country: f.text("country"),
+            niche: f.text("niche"),
+            daily_limit: f.text("daily_limit"),
+            premium_ratio: f.text("premium_ratio"),
+            timezone: f.text("timezone"),
+            webhook_url: f.text("webhook_url"),
+            phone_format: f.text("phone_format"),
+            required_fields: f.text("required_fields"),
+            always_open: f.checked("always_open"),
+            hours: DAY_LABELS
+                .iter()
+                .zip(DAYS)
+                .map(|(label, day)| (label.to_string(), f.text(&format!("hours_{day}"))))
+                .collect(),
+            mapping: pairs("map_from", "map_to"),
+            defaults: pairs("default_key", "default_value"),
+            content_type: f.text("content_type"),
+            auth_type: f.text("auth_type"),
+            auth_username: f.text("auth_username"),
+            auth_header_name: f.text("auth_header_name"),
+            valid_phone_only: f.checked("valid_phone_only"),
+        }
+    }
+
+    /// The API input for these values. A new partner leaves out what was left empty (the
+    /// API's defaults apply, with their warnings); a change sends every field, an empty
+    /// optional one as `null`, and leaves the credentials alone unless new ones were typed.
+    /// Form-level problems (a half-typed credential, an unreadable hours window) are
+    /// returned under the API's field names.
+    pub fn to_input(
+        &self,
+        f: &Fields,
+        editing: Option<&PartnerView>,
+    ) -> (Map<String, Value>, BTreeMap<String, String>) {
+        let mut input = Map::new();
+        let mut errors = BTreeMap::new();
+        // Emptied on an edit: an optional field is cleared, a required one is sent empty
+        // so that the API says it is required.
+        let text = |k: &str, v: &str, input: &mut Map<String, Value>| {
+            if !v.is_empty() {
+                input.insert(k.into(), json!(v));
+            } else if editing.is_some() {
+                let empty = if k == "email" { Value::Null } else { json!("") };
+                input.insert(k.into(), empty);
+            }
+        };
+        text("name", &self.name, &mut input);
+        text("email", &self.email, &mut input);
+        text("country", &self.country, &mut input);
+        text("niche", &self.niche, &mut input);
+        text("daily_limit", &self.daily_limit, &mut input);
+        text("premium_ratio", &self.premium_ratio, &mut input);
+        text("webhook_url", &self.webhook_url, &mut input);
+        text("phone_format", &self.phone_format, &mut input);
+        text("content_type", &self.content_type, &mut input);
+        if !self.timezone.is_empty() {
+            input.insert("timezone".into(), json!(self.timezone));
+        }
+        input.insert("required_fields".into(), json!(self.required_fields));
+        input.insert("valid_phone_only".into(), json!(self.valid_phone_only));
+        match self.business_hours() {
+            Ok(h) => {
+                input.insert("business_hours".into(), h);
+            }
+            Err(e) => {
+                errors.insert("business_hours".into(), e);
+            }
+        }
+        let rows = |rows: &[(String, String)]| -> Map<String, Value> {
+            rows.iter()
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect()
+        };
+        input.insert("field_mapping".into(), Value::Object(rows(&self.mapping)));
+        input.insert("default_values".into(), Value::Object(rows(&self.defaults)));
+        match self.auth(f, editing) {
+            Ok(Some(auth)) => {
+                input.insert("auth".into(), auth);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                errors.insert("auth".into(), e);
+            }
+        }
+        (input, errors)
+    }
+
+    fn business_hours(&self) -> Result<Value, String> {
+        if self.always_open {
+            return Ok(Value::Null);
+        }
+        let mut obj = Map::new();
+        for ((_, typed), day) in self.hours.iter().zip(DAYS) {
+            let mut windows = Vec::new();
+            for w in typed.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                let Some((open, close)) = w.split_once('-') else {
+                    return Err(format!("{day}: write a window as 09:00-18:00"));
+                };
+                windows.push(json!([open.trim(), close.trim()]));
+            }
+            match windows.len() {
+                0 => {}
+                1 => {
+                    obj.insert(day.into(), windows.remove(0));
+                }
+                _ => {
+                    obj.insert(day.into(), Value::Array(windows));
+                }
+            }
+        }
+        Ok(Value::Object(obj))
+    }
+
+    /// The credentials to send: `None` to keep the current ones (editing, same kind, nothing
+    /// new typed).
+    fn auth(&self, f: &Fields, editing: Option<&PartnerView>) -> Result<Option<Value>, String> {
+        let secret = |k: &str| f.get(k).unwrap_or_default().to_string();
+        let current = editing
+            .and_then(|p| p.auth["type"].as_str())
+            .unwrap_or("none");
+        let kind = self.auth_type.as_str();
+        let (a, b) = match kind {
+            "bearer" => (String::new(), secret("auth_token")),
+            "basic" => (self.auth_username.clone(), secret("auth_password")),
+            "header" => (self.auth_header_name.clone(), secret("auth_header_value")),
+            "none" | "" => {
+                return Ok(if editing.is_some() && current != "none" {
+                    Some(Value::Null)
+                } else {
+                    None
+                })
+            }
+            other => return Err(format!("unknown authentication \"{other}\"")),
+        };
+        if b.is_empty() {
+            if kind == current {
+                return Ok(None);
+            }
+            return Err(match kind {
+                "bearer" => "enter the token".into(),
+                "basic" => "enter the password".into(),
+                _ => "enter the header's value".into(),
+            });
+        }
+        Ok(Some(match kind {
+            "bearer" => json!({"type": "bearer", "token": b}),
+            "basic" => json!({"type": "basic", "username": a, "password": b}),
+            _ => json!({"type": "header", "name": a, "value": b}),
+        }))
+    }
+}

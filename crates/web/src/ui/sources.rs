@@ -1,0 +1,342 @@
+//! Sources in the console: create one (its inbound URL and token shown once, with a
+//! copy-paste HTML form for landing pages), Facebook settings, rotate the token, disable.
+
+use super::flash::Flash;
+use super::form::{Fields, Posted};
+use super::page::{render, render_status, Chrome};
+use super::session::Operator;
+use super::time;
+use crate::admin::sources as api;
+use crate::extract::PathId;
+use crate::views::SourceView;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leadrouter_store::sources::Source;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/sources", get(list).post(create))
+        .route("/admin/sources/new", get(new))
+        .route("/admin/sources/{id}", get(show).post(update))
+        .route("/admin/sources/{id}/rotate-token", post(rotate))
+        .route("/admin/sources/{id}/status", post(set_status))
+}
+
+#[derive(askama::Template)]
+#[template(path = "sources.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<(SourceView, String)>,
+}
+
+async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+    let sources = state.store().list_sources(500, None).await?;
+    let rows = sources
+        .iter()
+        .map(|s| (SourceView::new(s), time::local(s.created_at, &op.timezone)))
+        .collect();
+    Ok(render(&ListPage {
+        chrome: Chrome::new(&op, "sources", "Sources"),
+        rows,
+    }))
+}
+
+/// What the new-source form holds.
+#[derive(Default, Clone)]
+pub(crate) struct SourceForm {
+    pub name: String,
+    pub kind: String,
+    pub default_country: String,
+    pub default_niche: String,
+    pub default_lead_type: String,
+    pub source_label: String,
+    pub redirect_url: String,
+}
+
+impl SourceForm {
+    fn read(f: &Fields) -> SourceForm {
+        SourceForm {
+            name: f.text("name"),
+            kind: f.text("kind"),
+            default_country: f.text("default_country"),
+            default_niche: f.text("default_niche"),
+            default_lead_type: f.text("default_lead_type"),
+            source_label: f.text("source_label"),
+            redirect_url: f.text("redirect_url"),
+        }
+    }
+}
+
+/// The API's input from a form: empty optional fields left out (new) or cleared (edit);
+/// Facebook credentials only when all three are typed.
+fn input_of(f: &Fields, editing: bool) -> Map<String, Value> {
+    let mut input = Map::new();
+    for k in [
+        "name",
+        "kind",
+        "default_country",
+        "default_niche",
+        "default_lead_type",
+        "source_label",
+        "redirect_url",
+    ] {
+        if editing && k == "kind" {
+            continue;
+        }
+        match f.get(k).map(str::trim) {
+            Some(v) if !v.is_empty() => {
+                input.insert(k.into(), json!(v));
+            }
+            Some(_) if editing && k != "name" => {
+                input.insert(k.into(), Value::Null);
+            }
+            _ => {}
+        }
+    }
+    let fb: Vec<String> = ["app_secret", "verify_token", "access_token"]
+        .iter()
+        .map(|k| f.text(&format!("facebook_{k}")))
+        .collect();
+    if fb.iter().any(|v| !v.is_empty()) {
+        input.insert(
+            "facebook".into(),
+            json!({"app_secret": fb[0], "verify_token": fb[1], "access_token": fb[2]}),
+        );
+    }
+    input
+}
+
+#[derive(askama::Template)]
+#[template(path = "source_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    form: SourceForm,
+    errors: BTreeMap<String, String>,
+    markets: Vec<String>,
+    niches: Vec<String>,
+}
+
+impl FormPage {
+    fn error(&self, k: &str) -> String {
+        self.errors.get(k).cloned().unwrap_or_default()
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    op: &Operator,
+    form: SourceForm,
+    errors: BTreeMap<String, String>,
+) -> Result<FormPage, ApiError> {
+    let catalog = state.catalog().await?;
+    Ok(FormPage {
+        chrome: Chrome::new(op, "sources", "New source"),
+        form,
+        errors,
+        markets: catalog.markets().iter().map(|m| m.slug.clone()).collect(),
+        niches: catalog.niches().iter().map(|n| n.slug.clone()).collect(),
+    })
+}
+
+async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+    let form = SourceForm {
+        kind: "webhook".into(),
+        ..Default::default()
+    };
+    Ok(render(
+        &form_page(&state, &op, form, BTreeMap::new()).await?,
+    ))
+}
+
+/// To the source's page, showing its URL and token (and the landing-page snippet) once.
+fn to_source(state: &AppState, op: &Operator, s: &Source, token: &str, notice: &str) -> Response {
+    let path = format!("/admin/sources/{}", s.id);
+    state.flashes().put(
+        &op.session_hash,
+        Flash {
+            notice: Some(notice.to_string()),
+            secrets: vec![
+                ("Inbound URL".into(), api::inbound_url(state, s, token)),
+                ("Token".into(), token.to_string()),
+            ],
+            for_path: path.clone(),
+        },
+    );
+    Redirect::to(&path).into_response()
+}
+
+async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    match api::create_source(&state, &input_of(&fields, false)).await {
+        Ok((source, token)) => Ok(to_source(&state, &op, &source, &token, "Source created.")),
+        Err(ApiError::Validation(errors)) => {
+            let page = form_page(&state, &op, SourceForm::read(&fields), errors).await?;
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "source.html")]
+struct ShowPage {
+    chrome: Chrome,
+    s: SourceView,
+    flash: Flash,
+    errors: BTreeMap<String, String>,
+    markets: Vec<String>,
+    niches: Vec<String>,
+}
+
+impl ShowPage {
+    fn error(&self, k: &str) -> String {
+        self.errors.get(k).cloned().unwrap_or_default()
+    }
+
+    /// The inbound URL just issued (only right after creation or rotation).
+    fn url(&self) -> Option<String> {
+        self.flash
+            .secrets
+            .iter()
+            .find(|(k, _)| k == "Inbound URL")
+            .map(|(_, v)| v.clone())
+    }
+
+    /// A form a landing page can carry as it is; it posts to the source's URL and comes
+    /// back to the redirect URL (or a JSON answer).
+    fn snippet(&self, url: &str) -> String {
+        format!(
+            r#"<form method="post" action="{url}">
+  <label>First name <input name="first_name" required></label>
+  <label>Last name <input name="last_name" required></label>
+  <label>Email <input name="email" type="email" required></label>
+  <label>Phone <input name="phone" type="tel" required></label>
+  <input type="hidden" name="country" value="{country}">
+  <input type="hidden" name="niche" value="{niche}">
+  <button type="submit">Send</button>
+</form>"#,
+            country = self
+                .s
+                .default_country
+                .clone()
+                .unwrap_or_else(|| "germany".into()),
+            niche = self
+                .s
+                .default_niche
+                .clone()
+                .unwrap_or_else(|| "forex".into()),
+        )
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    op: &Operator,
+    source: &Source,
+    errors: BTreeMap<String, String>,
+) -> Result<ShowPage, ApiError> {
+    let catalog = state.catalog().await?;
+    let s = SourceView::new(source);
+    Ok(ShowPage {
+        chrome: Chrome::new(op, "sources", s.name.clone()),
+        flash: state
+            .flashes()
+            .take(&op.session_hash, &format!("/admin/sources/{}", s.id)),
+        s,
+        errors,
+        markets: catalog.markets().iter().map(|m| m.slug.clone()).collect(),
+        niches: catalog.niches().iter().map(|n| n.slug.clone()).collect(),
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    op: Operator,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    let source = api::find(&state, id).await?;
+    Ok(render(
+        &show_page(&state, &op, &source, BTreeMap::new()).await?,
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    match api::update_source(&state, id, &input_of(&fields, true)).await {
+        Ok(_) => {
+            let path = format!("/admin/sources/{id}");
+            state.flashes().put(
+                &op.session_hash,
+                Flash {
+                    notice: Some("Changes saved.".into()),
+                    secrets: vec![],
+                    for_path: path.clone(),
+                },
+            );
+            Ok(Redirect::to(&path).into_response())
+        }
+        Err(ApiError::Validation(errors)) => {
+            let source = api::find(&state, id).await?;
+            let page = show_page(&state, &op, &source, errors).await?;
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let (source, token) = api::rotate_source_token(&state, id).await?;
+    Ok(to_source(
+        &state,
+        &posted.op,
+        &source,
+        &token,
+        "New token: the old URL no longer accepts leads.",
+    ))
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let status = if posted.fields.text("status") == "active" {
+        "active"
+    } else {
+        "disabled"
+    };
+    api::update_source(
+        &state,
+        id,
+        &Map::from_iter([("status".into(), json!(status))]),
+    )
+    .await?;
+    let path = format!("/admin/sources/{id}");
+    state.flashes().put(
+        &posted.op.session_hash,
+        Flash {
+            notice: Some(if status == "active" {
+                "Source enabled.".into()
+            } else {
+                "Source disabled: its URL now refuses leads.".into()
+            }),
+            secrets: vec![],
+            for_path: path.clone(),
+        },
+    );
+    Ok(Redirect::to(&path).into_response())
+}

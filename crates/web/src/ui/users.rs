@@ -1,0 +1,223 @@
+//! Settings: the operator's own password and timezone, the other admin users (add,
+//! remove), and links to markets, niches and rejected submissions.
+
+use super::form::Posted;
+use super::page::{render, render_status, Chrome};
+use super::session::Operator;
+use super::time;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leadrouter_store::admin::AdminUser;
+use std::collections::BTreeMap;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/settings", get(page))
+        .route("/admin/settings/password", post(change_password))
+        .route("/admin/settings/timezone", post(set_timezone))
+        .route("/admin/users", post(add_user))
+        .route("/admin/users/{id}/remove", post(remove_user))
+}
+
+/// What is wrong with a new password (and its confirmation, when asked for).
+pub(crate) fn password_problems(password: &str, confirm: Option<&str>) -> BTreeMap<String, String> {
+    let mut errors = BTreeMap::new();
+    if password.chars().count() < crate::password::MIN_PASSWORD_CHARS {
+        errors.insert(
+            "password".into(),
+            format!(
+                "must be at least {} characters",
+                crate::password::MIN_PASSWORD_CHARS
+            ),
+        );
+    }
+    if let Some(c) = confirm {
+        if c != password {
+            errors.insert("confirm".into(), "does not match the password".into());
+        }
+    }
+    errors
+}
+
+#[derive(askama::Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    users: Vec<(AdminUser, String)>,
+    me: i64,
+    errors: BTreeMap<String, String>,
+    notice: Option<String>,
+    new_email: String,
+}
+
+impl SettingsPage {
+    fn error(&self, k: &str) -> String {
+        self.errors.get(k).cloned().unwrap_or_default()
+    }
+}
+
+async fn view(
+    state: &AppState,
+    op: &Operator,
+    errors: BTreeMap<String, String>,
+    notice: Option<String>,
+    new_email: String,
+) -> Result<SettingsPage, ApiError> {
+    let users = state
+        .store()
+        .list_admin_users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            let seen = time::local_opt(u.last_login_at, &op.timezone);
+            (u, seen)
+        })
+        .collect();
+    Ok(SettingsPage {
+        chrome: Chrome::new(op, "settings", "Settings"),
+        users,
+        me: op.user_id,
+        errors,
+        notice,
+        new_email,
+    })
+}
+
+async fn page(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+    Ok(render(
+        &view(&state, &op, BTreeMap::new(), None, String::new()).await?,
+    ))
+}
+
+async fn refused(
+    state: &AppState,
+    op: &Operator,
+    errors: BTreeMap<String, String>,
+    new_email: String,
+) -> Result<Response, ApiError> {
+    let page = view(state, op, errors, None, new_email).await?;
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+async fn hash(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || crate::password::hash(&password))
+        .await
+        .map_err(|e| ApiError::internal("hashing a password", e))?
+        .map_err(|e| ApiError::internal("hashing a password", e))
+}
+
+/// Changes the operator's own password, after the current one; other sessions end.
+async fn change_password(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    let user = state
+        .store()
+        .admin_user(op.user_id)
+        .await?
+        .ok_or(ApiError::NotFound("no such user"))?;
+    let current = fields.get("current").unwrap_or_default().to_string();
+    let stored = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&current, &stored))
+        .await
+        .unwrap_or(false);
+    let new = fields.get("password").unwrap_or_default().to_string();
+    let mut errors = password_problems(&new, fields.get("confirm"));
+    if !ok {
+        errors.insert("current".into(), "is not your current password".into());
+    }
+    if !errors.is_empty() {
+        return refused(&state, &op, errors, String::new()).await;
+    }
+    state
+        .store()
+        .set_admin_password(op.user_id, &hash(new).await?)
+        .await?;
+    state
+        .store()
+        .end_sessions_of(op.user_id, Some(&op.session_hash))
+        .await?;
+    tracing::info!(user_id = op.user_id, "operator changed its password");
+    let page = view(
+        &state,
+        &op,
+        BTreeMap::new(),
+        Some("Password changed. Your other sessions have ended.".into()),
+        String::new(),
+    )
+    .await?;
+    Ok(render(&page))
+}
+
+async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    let tz = fields.text("timezone");
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        let errors = BTreeMap::from([(
+            "timezone".to_string(),
+            "must be an IANA timezone such as Europe/Berlin".to_string(),
+        )]);
+        return refused(&state, &op, errors, String::new()).await;
+    }
+    state.store().set_admin_timezone(op.user_id, &tz).await?;
+    Ok(Redirect::to("/admin/settings").into_response())
+}
+
+async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    let email = fields.text("email").to_lowercase();
+    let password = fields.get("password").unwrap_or_default().to_string();
+    let mut errors: BTreeMap<String, String> = password_problems(&password, None)
+        .into_values()
+        .map(|v| ("new_user_password".to_string(), v))
+        .collect();
+    if !email_address::EmailAddress::is_valid(&email) {
+        errors.insert("email".into(), "must be an e-mail address".into());
+    }
+    if !errors.is_empty() {
+        return refused(&state, &op, errors, email).await;
+    }
+    match state
+        .store()
+        .create_admin_user(&email, &hash(password).await?, state.now_ms())
+        .await
+    {
+        Ok(id) => {
+            tracing::info!(user_id = id, by = op.user_id, "admin user added");
+            Ok(Redirect::to("/admin/settings").into_response())
+        }
+        Err(leadrouter_store::StoreError::Conflict(_)) => {
+            let errors =
+                BTreeMap::from([("email".to_string(), "already has an account".to_string())]);
+            refused(&state, &op, errors, email).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn remove_user(
+    State(state): State<AppState>,
+    crate::extract::PathId(id): crate::extract::PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    if id == posted.op.user_id {
+        let errors = BTreeMap::from([(
+            "users".to_string(),
+            "you cannot remove yourself".to_string(),
+        )]);
+        return refused(&state, &posted.op, errors, String::new()).await;
+    }
+    match state.store().delete_admin_user(id).await {
+        Ok(()) => {
+            tracing::info!(user_id = id, by = posted.op.user_id, "admin user removed");
+            Ok(Redirect::to("/admin/settings").into_response())
+        }
+        Err(leadrouter_store::StoreError::NotFound) => Err(ApiError::NotFound("no such user")),
+        Err(e) => Err(e.into()),
+    }
+}
