@@ -1,5 +1,6 @@
 //! Test harness: [`TestApp`] runs the real server in-process; [`process`] runs the binary.
 
+pub mod browser;
 pub mod console;
 pub mod fake_graph;
 pub mod process;
