@@ -23,6 +23,7 @@ ALTER TABLE admin_users ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 
 -- The console's lead filters, newest first.
 CREATE INDEX leads_status_id ON leads (status, id);
-CREATE INDEX leads_source_id ON leads (source_id, id);
-CREATE INDEX leads_email ON leads (email);
-CREATE INDEX deliveries_status_id ON deliveries (status, id);
+CREATE INDEX leads_market_id ON leads (country, niche, id);
+DROP INDEX leads_partner;
+CREATE INDEX leads_partner_id ON leads (partner_id, id);
+CREATE INDEX deliveries_partner_id ON deliveries (partner_id, id);

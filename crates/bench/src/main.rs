@@ -9,6 +9,7 @@
 // Printing the report on stdout is this program's whole job.
 #![allow(clippy::print_stdout)]
 
+mod pages;
 mod setup;
 mod sink;
 
@@ -51,6 +52,9 @@ struct Args {
     /// Partners to spread leads over.
     #[arg(long, default_value_t = 4)]
     partners: usize,
+    /// After the run, time the console's pages over the stored data.
+    #[arg(long)]
+    pages: bool,
 }
 
 struct Server {
@@ -216,6 +220,12 @@ fn lead_body(i: usize) -> Value {
 
 type Sent = (usize, Instant, Duration, u16, Value);
 
+fn sorted_ms(durations: impl Iterator<Item = Duration>) -> Vec<f64> {
+    let mut ms: Vec<f64> = durations.map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
 /// What reached the sink of the accepted leads.
 struct Arrived {
     to_partner_ms: Vec<f64>,
@@ -293,10 +303,7 @@ async fn main() -> anyhow::Result<()> {
     })?;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir()?;
-    let (ca, cert, key) = sink::certificates()?;
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca)?;
-    let sink = sink::Sink::start(cert, key).await?;
+    let (sink, ca_file) = sink::Sink::with_ca_in(dir.path()).await?;
 
     let (database_url, _pg) = setup::database(&args, dir.path()).await?;
     let env = setup::server_env(&database_url, &ca_file);
@@ -322,11 +329,7 @@ async fn main() -> anyhow::Result<()> {
     let accepted: Vec<_> = results.iter().filter(|r| r.3 == 202).collect();
     let errors = results.len() - accepted.len() + (args.leads - results.len());
     let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
-    let mut ingest_ms: Vec<f64> = accepted
-        .iter()
-        .map(|r| r.2.as_secs_f64() * 1000.0)
-        .collect();
-    ingest_ms.sort_by(f64::total_cmp);
+    let ingest_ms = sorted_ms(accepted.iter().map(|r| r.2));
 
     let arrived = arrivals(&sink, &accepted, &results, args.drain_seconds).await;
     let Arrived {
@@ -336,7 +339,13 @@ async fn main() -> anyhow::Result<()> {
         duplicates,
         wanted,
     } = arrived;
+    let pages = if args.pages {
+        Some(pages::measure(&server.base).await?)
+    } else {
+        None
+    };
     let report = json!({
+        "console_pages": pages,
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
         "database": args.database,
         "leads": args.leads,

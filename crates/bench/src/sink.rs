@@ -70,3 +70,13 @@ pub fn certificates() -> anyhow::Result<(String, String, String)> {
         .signed_by(&leaf_key, &ca, &ca_key)?;
     Ok((ca.pem(), leaf.pem(), leaf_key.serialize_pem()))
 }
+
+impl Sink {
+    /// A sink with fresh certificates, its CA written to `dir` for the server to trust.
+    pub async fn with_ca_in(dir: &std::path::Path) -> anyhow::Result<(Sink, std::path::PathBuf)> {
+        let (ca, cert, key) = certificates()?;
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, ca)?;
+        Ok((Sink::start(cert, key).await?, ca_file))
+    }
+}

@@ -97,6 +97,44 @@ pub struct Tasks {
 }
 
 impl Tasks {
+    /// The router and (unless delivery is off here) the delivery worker it hands routed
+    /// leads to.
+    fn route_and_deliver(
+        &mut self,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        sender: Sender,
+        signals: &Signals,
+        settings: &EngineSettings,
+    ) {
+        let worker_settings = settings.worker();
+        let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
+        let router = Router {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            signals: signals.clone(),
+            hold_max: settings.hold_max,
+            handoff: settings.delivery_enabled.then(|| Handoff {
+                tx: handoff_tx,
+                lease: worker_settings.lease(),
+            }),
+        };
+        self.watch("the router", router.run(self.cancel.clone()));
+        if settings.delivery_enabled {
+            let worker = DeliveryWorker {
+                store,
+                clock,
+                sender,
+                settings: worker_settings,
+                signals: signals.clone(),
+                handoff: Some(handoff_rx),
+            };
+            self.watch("the delivery worker", worker.run(self.cancel.clone()));
+        } else {
+            tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
+        }
+    }
+
     /// Runs a loop as one of the engine's tasks, known by `name` when it ends.
     fn watch(&mut self, name: &'static str, run: impl Future<Output = ()> + Send + 'static) {
         self.set.spawn(async move {
@@ -163,20 +201,6 @@ impl Engine {
             signals: signals.clone(),
         };
         tasks.watch("the Facebook fetcher", fetcher.run(tasks.cancel.clone()));
-        let worker_settings = settings.worker();
-        // Routed leads go straight to this instance's delivery worker.
-        let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
-        let router = Router {
-            store: store.clone(),
-            clock: Arc::clone(&clock),
-            signals: signals.clone(),
-            hold_max: settings.hold_max,
-            handoff: settings.delivery_enabled.then(|| Handoff {
-                tx: handoff_tx,
-                lease: worker_settings.lease(),
-            }),
-        };
-        tasks.watch("the router", router.run(tasks.cancel.clone()));
         let scheduler = Scheduler {
             store: store.clone(),
             clock: Arc::clone(&clock),
@@ -184,19 +208,7 @@ impl Engine {
             jobs: vec![scheduler::expire_held(settings.hold_max)],
         };
         tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
-        if settings.delivery_enabled {
-            let worker = DeliveryWorker {
-                store,
-                clock,
-                sender,
-                settings: worker_settings,
-                signals: signals.clone(),
-                handoff: Some(handoff_rx),
-            };
-            tasks.watch("the delivery worker", worker.run(tasks.cancel.clone()));
-        } else {
-            tracing::info!("LEADROUTER_DELIVERY=off: this instance delivers nothing");
-        }
+        tasks.route_and_deliver(store, clock, sender, &signals, settings);
         let engine = Engine {
             ingestor,
             signals,

@@ -256,40 +256,112 @@ impl Store {
         Ok(out)
     }
 
-    /// Newest first. Absent filters match everything (`$n IS NULL OR ...`), so one SQL text
-    /// serves every combination.
+    /// Newest first. Only the filters given become conditions, so that each can use its
+    /// index (`status, id`, `country, niche, id`, `partner_id`, `niche, email`,
+    /// `received_at`). The
+    /// search `q` is an exact e-mail when it is a whole address (indexed); a short number
+    /// is a lead id or part of a phone number, a long one part of a phone number; anything
+    /// else part of a name, e-mail or phone. Those partial matches read the leads newest
+    /// first until the page is full.
     pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRecord>, StoreError> {
-        let pattern =
-            f.q.as_ref()
-                .map(|q| format!("%{}%", q.trim().to_lowercase()));
-        let rows = sqlx::query(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE id < $1 \
-             AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR country = $3) \
-             AND ($4 IS NULL OR niche = $4) AND ($5 IS NULL OR partner_id = $5) \
-             AND ($6 IS NULL OR source_id = $6) \
-             AND ($7 IS NULL OR LOWER(COALESCE(email, '')) LIKE $7 OR COALESCE(phone, '') LIKE $7 \
-                  OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE $7 \
-                  OR CAST(id AS TEXT) = $9) \
-             AND ($10 IS NULL OR received_at >= $10) AND ($11 IS NULL OR received_at < $11) \
-             ORDER BY id DESC LIMIT $8"
-        ))
-        .bind(f.before.unwrap_or(i64::MAX))
-        .bind(&f.status)
-        .bind(&f.country)
-        .bind(&f.niche)
-        .bind(f.partner_id)
-        .bind(f.source_id)
-        .bind(pattern)
-        .bind(f.limit)
-        .bind(
-            f.q.as_ref()
-                .map(|q| q.trim().trim_start_matches('#').to_string()),
-        )
-        .bind(f.from)
-        .bind(f.until)
-        .fetch_all(self.reader())
-        .await?;
+        let mut w = Where::default();
+        w.and("id < ?", Bind::Int(f.before.unwrap_or(i64::MAX)));
+        if let Some(v) = &f.status {
+            w.and("status = ?", Bind::Text(v.clone()));
+        }
+        if let Some(v) = &f.country {
+            w.and("country = ?", Bind::Text(v.clone()));
+        }
+        if let Some(v) = &f.niche {
+            w.and("niche = ?", Bind::Text(v.clone()));
+        }
+        if let Some(v) = f.partner_id {
+            w.and("partner_id = ?", Bind::Int(v));
+        }
+        if let Some(v) = f.source_id {
+            w.and("source_id = ?", Bind::Int(v));
+        }
+        if let Some(v) = f.from {
+            w.and("received_at >= ?", Bind::Int(v));
+        }
+        if let Some(v) = f.until {
+            w.and("received_at < ?", Bind::Int(v));
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let q = q.to_lowercase();
+            let digits = q.trim_start_matches(['#', '+']);
+            let whole_address = q
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+            if whole_address {
+                // Through the dedupe index (niche, email), one range per niche (they are few).
+                let niches = self.list_niches().await?;
+                let marks: Vec<String> = niches
+                    .iter()
+                    .map(|n| {
+                        w.binds.push(Bind::Text(n.slug.clone()));
+                        format!("${}", w.binds.len())
+                    })
+                    .collect();
+                let within = if marks.is_empty() {
+                    String::new()
+                } else {
+                    format!("niche IN ({}) AND ", marks.join(", "))
+                };
+                w.and(&format!("{within}email = ?"), Bind::Text(q));
+            } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+                if digits.len() < 7 {
+                    w.and("id = ?", Bind::Int(digits.parse().unwrap_or(0)));
+                    let n = w.binds.len();
+                    w.binds.push(Bind::Text(format!("%{digits}%")));
+                    let last = w.conds.pop().unwrap_or_default();
+                    w.conds.push(format!("({last} OR phone LIKE ${})", n + 1));
+                } else {
+                    w.and("phone LIKE ?", Bind::Text(format!("%{digits}%")));
+                }
+            } else {
+                w.and(
+                    "(LOWER(COALESCE(email, '')) LIKE ? OR COALESCE(phone, '') LIKE ? \
+                     OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE ?)",
+                    Bind::Text(format!("%{q}%")),
+                );
+            }
+        }
+        w.binds.push(Bind::Int(f.limit));
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE {} ORDER BY id DESC LIMIT ${}",
+            w.conds.join(" AND "),
+            w.binds.len()
+        );
+        let mut query = sqlx::query(&sql);
+        for b in w.binds {
+            query = match b {
+                Bind::Text(t) => query.bind(t),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(self.reader()).await?;
         rows.iter().map(lead_from_row).collect()
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A `WHERE` built from the conditions given; each `?` of a condition is its one value.
+#[derive(Default)]
+struct Where {
+    conds: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Where {
+    fn and(&mut self, cond: &str, value: Bind) {
+        self.binds.push(value);
+        self.conds
+            .push(cond.replace('?', &format!("${}", self.binds.len())));
     }
 }
 

@@ -47,7 +47,13 @@ pub(super) async fn page(
         .await?;
     let partners = state.store().list_partners(500, None).await?;
     let views = with_today(&state, &partners).await?;
-    let health = state.store().partner_health(now - 24 * 3_600_000).await?;
+    let health = state
+        .store()
+        .partner_health(
+            &partners.iter().map(|p| p.id).collect::<Vec<_>>(),
+            now - super::partners::HEALTH_WINDOW_MS,
+        )
+        .await?;
     let rows: Vec<PartnerRow> = views
         .into_iter()
         .map(|p| PartnerRow {

@@ -40,7 +40,6 @@ impl Chrome {
             ("Sources", "/admin/sources", "sources"),
             ("Analytics", "/admin/analytics", "analytics"),
             ("Notifications", "/admin/notifications", "notifications"),
-            ("Audit", "/admin/audit", "audit"),
             ("Settings", "/admin/settings", "settings"),
         ]
     }

@@ -87,8 +87,8 @@ impl PartnerRow {
     }
 }
 
-/// The last 24 hours of attempts make the health figures.
-const HEALTH_WINDOW_MS: i64 = 24 * 3_600_000;
+/// Health figures come from each partner's latest 200 attempts of the last 24 hours.
+pub(crate) const HEALTH_WINDOW_MS: i64 = 24 * 3_600_000;
 
 #[derive(askama::Template)]
 #[template(path = "partners.html")]
@@ -102,7 +102,10 @@ async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, A
     let views = api::with_today(&state, &partners).await?;
     let health = state
         .store()
-        .partner_health(state.now_ms() - HEALTH_WINDOW_MS)
+        .partner_health(
+            &partners.iter().map(|p| p.id).collect::<Vec<_>>(),
+            state.now_ms() - HEALTH_WINDOW_MS,
+        )
         .await?;
     let rows = views
         .into_iter()
