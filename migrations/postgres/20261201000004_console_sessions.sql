@@ -21,9 +21,10 @@ CREATE INDEX login_failures_client ON login_failures (client, at);
 
 ALTER TABLE admin_users ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 
--- The console's lead filters, newest first.
-CREATE INDEX leads_status_id ON leads (status, id);
-CREATE INDEX leads_market_id ON leads (country, niche, id);
+-- A partner's leads and deliveries, newest first (the console's partner filter, partner
+-- pages and health figures). They replace the (partner_id) and (partner_id, status)
+-- indexes: an id never changes, so these cost nothing when a delivery's status does.
 DROP INDEX leads_partner;
 CREATE INDEX leads_partner_id ON leads (partner_id, id);
+DROP INDEX deliveries_partner;
 CREATE INDEX deliveries_partner_id ON deliveries (partner_id, id);

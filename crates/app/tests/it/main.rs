@@ -10,6 +10,7 @@ mod admin_sources;
 mod browser;
 mod cli;
 mod console;
+mod console_pages;
 mod delivery;
 mod durability;
 mod facebook;

@@ -65,3 +65,14 @@ pub(crate) fn claim_deliveries_sql(backend: Backend, except: &[i64]) -> String {
          RETURNING id, lead_id, partner_id, attempt_count"
     )
 }
+
+/// `column` in a condition that should not pick an index of its own: a listing that reads
+/// newest first by id finds a page of common values at once, and sorting every row of one
+/// status or market would cost far more. SQLite's unary `+` says so; PostgreSQL's planner
+/// weighs the sort itself (and has no `+` for text).
+pub(crate) fn newest_first_filter(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("+{column}"),
+        Backend::Postgres => column.to_string(),
+    }
+}
