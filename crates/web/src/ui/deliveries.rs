@@ -121,6 +121,10 @@ async fn retry(State(state): State<AppState>, posted: Posted) -> Result<Response
             " {moved} left alone: their lead has gone to another partner since."
         ));
     }
+    let back = match partner {
+        Some(p) => format!("/admin/deliveries?status=failed&partner_id={p}"),
+        None => "/admin/deliveries?status=failed".into(),
+    };
     state.flashes().put(
         &op.session_hash,
         Flash {
@@ -129,9 +133,5 @@ async fn retry(State(state): State<AppState>, posted: Posted) -> Result<Response
             for_path: "/admin/deliveries".into(),
         },
     );
-    let back = match partner {
-        Some(p) => format!("/admin/deliveries?status=failed&partner_id={p}"),
-        None => "/admin/deliveries?status=failed".into(),
-    };
     Ok(Redirect::to(&back).into_response())
 }

@@ -42,3 +42,22 @@ impl Flashes {
         }
     }
 }
+
+/// Sends the browser to `path`, which then shows `notice` once.
+pub(crate) fn redirect_with_notice(
+    state: &crate::AppState,
+    op: &super::session::Operator,
+    path: &str,
+    notice: impl Into<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    state.flashes().put(
+        &op.session_hash,
+        Flash {
+            notice: Some(notice.into()),
+            secrets: vec![],
+            for_path: path.to_string(),
+        },
+    );
+    axum::response::Redirect::to(path).into_response()
+}

@@ -14,7 +14,7 @@ use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leadrouter_core::lead::full_name;
@@ -430,16 +430,7 @@ async fn show(
 }
 
 fn back(state: &AppState, op: &Operator, id: i64, notice: String) -> Response {
-    let path = format!("/admin/leads/{id}");
-    state.flashes().put(
-        &op.session_hash,
-        Flash {
-            notice: Some(notice),
-            secrets: vec![],
-            for_path: path.clone(),
-        },
-    );
-    Redirect::to(&path).into_response()
+    super::flash::redirect_with_notice(state, op, &format!("/admin/leads/{id}"), notice)
 }
 
 async fn retry(

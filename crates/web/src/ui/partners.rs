@@ -441,16 +441,7 @@ async fn update(
 }
 
 fn back(state: &AppState, op: &Operator, id: i64, notice: &str) -> Response {
-    let path = format!("/admin/partners/{id}");
-    state.flashes().put(
-        &op.session_hash,
-        Flash {
-            notice: Some(notice.to_string()),
-            secrets: vec![],
-            for_path: path.clone(),
-        },
-    );
-    Redirect::to(&path).into_response()
+    super::flash::redirect_with_notice(state, op, &format!("/admin/partners/{id}"), notice)
 }
 
 async fn pause(

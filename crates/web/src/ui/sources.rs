@@ -273,18 +273,12 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let Posted { op, fields } = posted;
     match api::update_source(&state, id, &input_of(&fields, true)).await {
-        Ok(_) => {
-            let path = format!("/admin/sources/{id}");
-            state.flashes().put(
-                &op.session_hash,
-                Flash {
-                    notice: Some("Changes saved.".into()),
-                    secrets: vec![],
-                    for_path: path.clone(),
-                },
-            );
-            Ok(Redirect::to(&path).into_response())
-        }
+        Ok(_) => Ok(super::flash::redirect_with_notice(
+            &state,
+            &op,
+            &format!("/admin/sources/{id}"),
+            "Changes saved.",
+        )),
         Err(ApiError::Validation(errors)) => {
             let source = api::find(&state, id).await?;
             let page = show_page(&state, &op, &source, errors).await?;
@@ -325,18 +319,15 @@ async fn set_status(
         &Map::from_iter([("status".into(), json!(status))]),
     )
     .await?;
-    let path = format!("/admin/sources/{id}");
-    state.flashes().put(
-        &posted.op.session_hash,
-        Flash {
-            notice: Some(if status == "active" {
-                "Source enabled.".into()
-            } else {
-                "Source disabled: its URL now refuses leads.".into()
-            }),
-            secrets: vec![],
-            for_path: path.clone(),
-        },
-    );
-    Ok(Redirect::to(&path).into_response())
+    let notice = if status == "active" {
+        "Source enabled."
+    } else {
+        "Source disabled: its URL now refuses leads."
+    };
+    Ok(super::flash::redirect_with_notice(
+        &state,
+        &posted.op,
+        &format!("/admin/sources/{id}"),
+        notice,
+    ))
 }
