@@ -290,44 +290,7 @@ impl Store {
             w.and("received_at < ?", Bind::Int(v));
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let q = q.to_lowercase();
-            let digits = q.trim_start_matches(['#', '+']);
-            let whole_address = q
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-            if whole_address {
-                // Through the dedupe index (niche, email), one range per niche (they are few).
-                let niches = self.list_niches().await?;
-                let marks: Vec<String> = niches
-                    .iter()
-                    .map(|n| {
-                        w.binds.push(Bind::Text(n.slug.clone()));
-                        format!("${}", w.binds.len())
-                    })
-                    .collect();
-                let within = if marks.is_empty() {
-                    String::new()
-                } else {
-                    format!("niche IN ({}) AND ", marks.join(", "))
-                };
-                w.and(&format!("{within}email = ?"), Bind::Text(q));
-            } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-                if digits.len() < 7 {
-                    w.and("id = ?", Bind::Int(digits.parse().unwrap_or(0)));
-                    let n = w.binds.len();
-                    w.binds.push(Bind::Text(format!("%{digits}%")));
-                    let last = w.conds.pop().unwrap_or_default();
-                    w.conds.push(format!("({last} OR phone LIKE ${})", n + 1));
-                } else {
-                    w.and("phone LIKE ?", Bind::Text(format!("%{digits}%")));
-                }
-            } else {
-                w.and(
-                    "(LOWER(COALESCE(email, '')) LIKE ? OR COALESCE(phone, '') LIKE ? \
-                     OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE ?)",
-                    Bind::Text(format!("%{q}%")),
-                );
-            }
+            self.search(&mut w, q).await?;
         }
         w.binds.push(Bind::Int(f.limit));
         let sql = format!(
@@ -368,6 +331,49 @@ impl Where {
 }
 
 impl Store {
+    /// The search's condition (see [`Store::list_leads`]).
+    async fn search(&self, w: &mut Where, q: &str) -> Result<(), StoreError> {
+        let q = q.to_lowercase();
+        let digits = q.trim_start_matches(['#', '+']);
+        let whole_address = q
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if whole_address {
+            // Through the dedupe index (niche, email), one range per niche (they are few).
+            let niches = self.list_niches().await?;
+            let marks: Vec<String> = niches
+                .iter()
+                .map(|n| {
+                    w.binds.push(Bind::Text(n.slug.clone()));
+                    format!("${}", w.binds.len())
+                })
+                .collect();
+            let within = if marks.is_empty() {
+                String::new()
+            } else {
+                format!("niche IN ({}) AND ", marks.join(", "))
+            };
+            w.and(&format!("{within}email = ?"), Bind::Text(q));
+        } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            if digits.len() < 7 {
+                w.and("id = ?", Bind::Int(digits.parse().unwrap_or(0)));
+                let n = w.binds.len();
+                w.binds.push(Bind::Text(format!("%{digits}%")));
+                let last = w.conds.pop().unwrap_or_default();
+                w.conds.push(format!("({last} OR phone LIKE ${})", n + 1));
+            } else {
+                w.and("phone LIKE ?", Bind::Text(format!("%{digits}%")));
+            }
+        } else {
+            w.and(
+                "(LOWER(COALESCE(email, '')) LIKE ? OR COALESCE(phone, '') LIKE ? \
+                 OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE ?)",
+                Bind::Text(format!("%{q}%")),
+            );
+        }
+        Ok(())
+    }
+
     /// How many leads are in each status.
     pub async fn lead_status_counts(
         &self,

@@ -2,6 +2,7 @@
 //! Retry and Assign, sources (URL and token once, the landing-page form), settings (users,
 //! password, timezone), markets. On both backends.
 
+use crate::console::typed;
 use crate::support::console::Console;
 use crate::support::TestApp;
 use serde_json::json;
@@ -9,7 +10,7 @@ use serde_json::json;
 const EMAIL: &str = "ops@leadbiz.de";
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn logged_in(app: &TestApp) -> (Console, String) {
+async fn session(app: &TestApp) -> (Console, String) {
     let mut c = Console::new(app);
     assert_eq!(c.first_run(EMAIL, PASSWORD).await.status, 303);
     let csrf = c.csrf().await;
@@ -27,7 +28,7 @@ fn rows(page: &crate::support::console::Page) -> Vec<String> {
 both_backends! {
     async fn the_leads_explorer_searches_filters_and_exports_what_it_shows(db) {
         let app = TestApp::spawn(db).await;
-        let (mut c, csrf) = logged_in(&app).await;
+        let (mut c, csrf) = session(&app).await;
         let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
         for (first, email, country) in [("Anna", "anna@x.de", "de"), ("Bruno", "bruno@y.es", "es"), ("Carla", "carla@x.de", "de")] {
             assert_eq!(app.send_lead(&token, json!({"first_name": first, "last_name": "Test", "email": email,
@@ -80,7 +81,7 @@ both_backends! {
 both_backends! {
     async fn a_new_source_shows_its_url_and_token_once_with_a_form_for_landing_pages(db) {
         let app = TestApp::spawn(db).await;
-        let (mut c, csrf) = logged_in(&app).await;
+        let (mut c, csrf) = session(&app).await;
         let r = c.post("/admin/sources", &[("_csrf", &csrf), ("name", "Spring campaign"), ("kind", "landing_page"),
             ("default_country", "germany"), ("default_niche", "forex"), ("redirect_url", "https://leadbiz.de/thanks")]).await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -115,7 +116,7 @@ both_backends! {
 both_backends! {
     async fn settings_add_and_remove_operators_and_a_password_change_ends_other_sessions(db) {
         let app = TestApp::spawn(db).await;
-        let (mut c, csrf) = logged_in(&app).await;
+        let (mut c, csrf) = session(&app).await;
         let r = c.post("/admin/users", &[("_csrf", &csrf), ("email", "second@leadbiz.de"), ("password", "short")]).await;
         assert_eq!(r.status, 422);
         assert!(r.error_beside("Password").unwrap_or_default().contains("at least 12"), "{}", r.body);
@@ -154,7 +155,7 @@ both_backends! {
 both_backends! {
     async fn an_operator_adds_a_market_and_a_niche(db) {
         let app = TestApp::spawn(db).await;
-        let (mut c, csrf) = logged_in(&app).await;
+        let (mut c, csrf) = session(&app).await;
         let r = c.post("/admin/markets/new", &[("_csrf", &csrf), ("slug", "france"), ("name", "France"), ("iso_code", "FRA"),
             ("phone_code", "33"), ("default_timezone", "Europe/Paris")]).await;
         assert_eq!(r.status, 422);
@@ -170,6 +171,47 @@ both_backends! {
         let (s, p) = app.post("/api/admin/partners", json!({"name": "Paris", "country": "Frankreich", "niche": "crypto",
             "webhook_url": "https://fxpartners.com/api/leads"})).await;
         assert_eq!(s, 201, "the new market and niche are usable: {p}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn an_operator_edits_pauses_resumes_and_rotates_a_partner(db) {
+        let app = TestApp::spawn(db).await;
+        let (mut c, csrf) = session(&app).await;
+        let r = c.post("/admin/partners", &typed(&[("name", "Edit Me"), ("country", "germany"), ("niche", "forex"),
+            ("webhook_url", "https://fxpartners.com/api/leads"), ("auth_type", "bearer"), ("auth_token", "s3cret-token")], &csrf)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let path = r.location.unwrap();
+        c.get(&path).await;
+        let edit = c.get(&format!("{path}/edit")).await;
+        assert_eq!(edit.value_of("Partner Name").as_deref(), Some("Edit Me"));
+        assert!(!edit.body.contains("s3cret-token"), "credentials are never shown");
+        // Saving without retyping the token keeps it; the limit changes.
+        let r = c.post(&path, &typed(&[("name", "Edit Me"), ("country", "germany"), ("niche", "forex"), ("daily_limit", "7"),
+            ("premium_ratio", "50%"), ("phone_format", "international"),
+            ("webhook_url", "https://fxpartners.com/api/leads"), ("auth_type", "bearer")], &csrf)).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // An emptied required field is refused by name, the rest kept as typed.
+        let r = c.post(&path, &typed(&[("name", ""), ("country", "germany"), ("niche", "forex"), ("daily_limit", "9"),
+            ("premium_ratio", "50%"), ("phone_format", "international"), ("webhook_url", "https://fxpartners.com/api/leads")], &csrf)).await;
+        assert_eq!(r.status, 422);
+        assert!(r.error_beside("Partner Name").is_some(), "{}", r.body);
+        assert_eq!(r.value_of("Daily Limit").as_deref(), Some("9"));
+        let id = path.rsplit('/').next().unwrap();
+        let (_, p) = app.get(&format!("/api/admin/partners/{id}")).await;
+        assert_eq!((p["daily_limit"].as_i64(), p["auth"]["type"].as_str()), (Some(7), Some("bearer")));
+        assert_eq!(c.post(&format!("{path}/pause"), &[("_csrf", &csrf)]).await.status, 303);
+        assert!(c.get(&path).await.body.contains("Resume"));
+        assert_eq!(app.get(&format!("/api/admin/partners/{id}")).await.1["status"], "paused");
+        assert_eq!(c.post(&format!("{path}/resume"), &[("_csrf", &csrf)]).await.status, 303);
+        assert_eq!(app.get(&format!("/api/admin/partners/{id}")).await.1["status"], "active");
+        let r = c.post(&format!("{path}/rotate-key"), &[("_csrf", &csrf)]).await;
+        let page = c.get(&r.location.unwrap()).await;
+        let key = page.html().select(&scraper::Selector::parse(".secret code").unwrap()).next().unwrap().text().collect::<String>();
+        assert!(key.starts_with("pk_"), "{key}");
+        let r = reqwest::Client::new().get(format!("{}/api/analytics/cpa", app.base)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the new key works");
         app.stop().await;
     }
 }

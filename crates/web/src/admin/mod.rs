@@ -3,6 +3,7 @@
 pub(crate) mod analytics;
 pub(crate) mod leads;
 pub(crate) mod markets;
+pub(crate) mod partner_test;
 pub(crate) mod partners;
 pub(crate) mod sources;
 

@@ -2,14 +2,10 @@
 //! streamed), a lead's page (the lead, why it went where it went, every attempt, its
 //! conversions and history) with Retry and Assign.
 
-use super::flash::Flash;
-use super::form::Posted;
 use super::page::{render, Chrome};
 use super::session::Operator;
 use super::time;
-use crate::admin::leads::{assign_to, find_lead, lead_filter, ListQuery};
-use crate::extract::PathId;
-use crate::views::LeadView;
+use crate::admin::leads::{lead_filter, ListQuery};
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -18,9 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leadrouter_core::lead::full_name;
-use leadrouter_engine::actions;
-use leadrouter_store::conversions::{ConversionRow, LeadEvent};
-use leadrouter_store::deliveries::{Attempt, DeliveryRow};
 use leadrouter_store::leads::{LeadFilter, LeadRecord};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -29,9 +22,9 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/leads", get(list))
         .route("/admin/leads.csv", get(csv_export))
-        .route("/admin/leads/{id}", get(show))
-        .route("/admin/leads/{id}/retry", post(retry))
-        .route("/admin/leads/{id}/assign", post(assign))
+        .route("/admin/leads/{id}", get(super::lead_page::show))
+        .route("/admin/leads/{id}/retry", post(super::lead_page::retry))
+        .route("/admin/leads/{id}/assign", post(super::lead_page::assign))
 }
 
 /// The explorer's query: the API's filters plus dates (in the operator's timezone).
@@ -155,7 +148,7 @@ const STATUSES: &[&str] = &[
     "duplicate",
 ];
 
-async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
     Ok(state
         .store()
         .list_partners(1000, None)
@@ -293,183 +286,4 @@ async fn csv_export(
         Body::from_stream(stream),
     )
         .into_response())
-}
-
-pub(crate) struct AttemptRow {
-    pub at: String,
-    pub status_code: String,
-    pub latency_ms: i64,
-    pub outcome: String,
-    pub error: String,
-    pub excerpt: String,
-}
-
-pub(crate) struct DeliveryBlock {
-    pub d: DeliveryRow,
-    pub partner: String,
-    pub created: String,
-    pub attempts: Vec<AttemptRow>,
-}
-
-#[derive(askama::Template)]
-#[template(path = "lead.html")]
-struct ShowPage {
-    chrome: Chrome,
-    lead: LeadView,
-    received: String,
-    custom: Vec<(String, String)>,
-    routing: Vec<(String, bool, String)>,
-    deliveries: Vec<DeliveryBlock>,
-    conversions: Vec<(String, String, String, String)>,
-    history: Vec<(String, String, String)>,
-    partners: Vec<(i64, String)>,
-    flash: Flash,
-    can_retry: bool,
-    can_assign: bool,
-}
-
-fn attempt_row(a: &Attempt, tz: &str) -> AttemptRow {
-    AttemptRow {
-        at: time::local(a.at, tz),
-        status_code: a.status_code.map_or_else(|| "—".into(), |c| c.to_string()),
-        latency_ms: a.latency_ms,
-        outcome: a.outcome.as_str().to_string(),
-        error: a.error.clone().unwrap_or_default(),
-        excerpt: a.response_excerpt.clone().unwrap_or_default(),
-    }
-}
-
-fn conversion_row(c: &ConversionRow, tz: &str) -> (String, String, String, String) {
-    (
-        time::local(c.created_at, tz),
-        c.conversion_type.clone(),
-        leadrouter_core::conversion::money_json(c.value_cents).to_string(),
-        c.external_transaction_id.clone(),
-    )
-}
-
-fn event_row(e: &LeadEvent, tz: &str) -> (String, String, String) {
-    (
-        time::local(e.at, tz),
-        e.status.clone(),
-        e.detail.clone().unwrap_or_default(),
-    )
-}
-
-async fn show(
-    State(state): State<AppState>,
-    op: Operator,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    let tz = op.timezone.clone();
-    let lead = find_lead(&state, id).await?;
-    let names = partner_names(&state).await?;
-    let mut deliveries = Vec::new();
-    for d in state.store().lead_deliveries(id).await? {
-        let attempts = state.store().delivery_attempts(d.id).await?;
-        deliveries.push(DeliveryBlock {
-            partner: names
-                .get(&d.partner_id)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", d.partner_id)),
-            created: time::local(d.created_at, &tz),
-            attempts: attempts.iter().map(|a| attempt_row(a, &tz)).collect(),
-            d,
-        });
-    }
-    let conversions = state.store().lead_conversions(id).await?;
-    let history = state.store().lead_events(id).await?;
-    let view = LeadView::new(&lead);
-    let routing = view
-        .routing
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["partner_name"].as_str().unwrap_or_default().to_string(),
-                        e["eligible"].as_bool().unwrap_or(false),
-                        e["reason"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let custom = view
-        .custom_fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            )
-        })
-        .collect();
-    let mut partners: Vec<(i64, String)> = names.into_iter().collect();
-    partners.sort_by(|a, b| a.1.cmp(&b.1));
-    let status = lead.status.as_str();
-    Ok(render(&ShowPage {
-        chrome: Chrome::new(&op, "leads", format!("Lead #{id}")),
-        received: time::local(lead.received_at, &tz),
-        can_retry: matches!(status, "held" | "failed" | "expired"),
-        can_assign: matches!(
-            status,
-            "queued" | "held" | "failed" | "expired" | "duplicate"
-        ),
-        lead: view,
-        custom,
-        routing,
-        deliveries,
-        conversions: conversions.iter().map(|c| conversion_row(c, &tz)).collect(),
-        history: history.iter().map(|e| event_row(e, &tz)).collect(),
-        partners,
-        flash: state
-            .flashes()
-            .take(&op.session_hash, &format!("/admin/leads/{id}")),
-    }))
-}
-
-fn back(state: &AppState, op: &Operator, id: i64, notice: String) -> Response {
-    super::flash::redirect_with_notice(state, op, &format!("/admin/leads/{id}"), notice)
-}
-
-async fn retry(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    posted: Posted,
-) -> Result<Response, ApiError> {
-    let lead = find_lead(&state, id).await?;
-    let notice = if actions::retry_lead(state.store(), state.signals(), id, state.now_ms()).await? {
-        "The lead is back in routing.".to_string()
-    } else {
-        format!(
-            "Only held, failed or expired leads can be retried; this one is {}.",
-            lead.status.as_str()
-        )
-    };
-    Ok(back(&state, &posted.op, id, notice))
-}
-
-async fn assign(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    posted: Posted,
-) -> Result<Response, ApiError> {
-    let lead = find_lead(&state, id).await?;
-    let notice = match posted.fields.text("partner_id").parse::<i64>() {
-        Err(_) => "Choose a partner to assign the lead to.".to_string(),
-        Ok(partner_id) => match assign_to(&state, &lead, partner_id).await {
-            Ok((_, warnings)) => std::iter::once("Lead assigned.".to_string())
-                .chain(warnings)
-                .collect::<Vec<_>>()
-                .join(" · "),
-            Err(ApiError::Conflict(m)) => format!("Not assigned: {m}."),
-            Err(ApiError::Validation(e)) => format!(
-                "Not assigned: {}.",
-                e.values().cloned().collect::<Vec<_>>().join("; ")
-            ),
-            Err(e) => return Err(e),
-        },
-    };
-    Ok(back(&state, &posted.op, id, notice))
 }

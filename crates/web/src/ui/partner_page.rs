@@ -1,0 +1,237 @@
+//! A partner's page in the console: its settings, today's count, recent deliveries (in
+//! the partner's time and the operator's), and its buttons: pause / resume, send a test
+//! lead, rotate the API key or the signing secret.
+
+use super::flash::Flash;
+use super::form::Posted;
+use super::page::{render, Chrome};
+use super::partner_form::PartnerForm;
+use super::session::Operator;
+use super::time;
+use crate::admin::partner_test::TestAttempt;
+use crate::admin::partners::{self as api, PartnerAnswer};
+use crate::extract::PathId;
+use crate::views::PartnerView;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use leadrouter_engine::actions;
+use leadrouter_store::deliveries::DeliveryRow;
+use std::collections::BTreeMap;
+
+fn secrets_of(a: &PartnerAnswer) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(k) = &a.api_key {
+        out.push(("API key".to_string(), k.clone()));
+    }
+    if let Some(s) = &a.signing_secret {
+        out.push(("Signing secret".to_string(), s.clone()));
+    }
+    out
+}
+
+/// To the partner's page, which shows `notice` and `answer`'s secrets this once.
+pub(super) fn to_partner(
+    state: &AppState,
+    op: &Operator,
+    answer: &PartnerAnswer,
+    notice: &str,
+) -> Response {
+    let path = format!("/admin/partners/{}", answer.partner.id);
+    let warnings = answer.warnings.clone().unwrap_or_default();
+    let notice = std::iter::once(notice.to_string())
+        .chain(warnings)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    state.flashes().put(
+        &op.session_hash,
+        Flash {
+            notice: (!notice.is_empty()).then_some(notice),
+            secrets: secrets_of(answer),
+            for_path: path.clone(),
+        },
+    );
+    Redirect::to(&path).into_response()
+}
+
+#[derive(askama::Template)]
+#[template(path = "partner.html")]
+struct ShowPage {
+    chrome: Chrome,
+    p: PartnerView,
+    flash: Flash,
+    test: Option<TestAttempt>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+impl ShowPage {
+    fn local(&self, at: &i64) -> String {
+        time::local(*at, &self.p.timezone)
+    }
+
+    fn yours(&self, at: &i64) -> String {
+        time::local(*at, &self.chrome.timezone)
+    }
+
+    fn hours(&self) -> String {
+        if self.p.business_hours.is_null() {
+            return "always open".into();
+        }
+        let form = PartnerForm::of(&self.p);
+        let days: Vec<String> = form
+            .hours
+            .iter()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(d, h)| format!("{d} {h}"))
+            .collect();
+        if days.is_empty() {
+            "never open".into()
+        } else {
+            days.join(" · ")
+        }
+    }
+
+    fn pairs(map: &BTreeMap<String, String>) -> String {
+        map.iter()
+            .map(|(k, v)| format!("{k} → {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn mapping(&self) -> String {
+        Self::pairs(&self.p.field_mapping)
+    }
+
+    fn defaults(&self) -> String {
+        self.p
+            .default_values
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k} = {}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn auth(&self) -> String {
+        match self.p.auth["type"].as_str() {
+            None => "none".into(),
+            Some("basic") => format!(
+                "basic, user {}",
+                self.p.auth["username"].as_str().unwrap_or_default()
+            ),
+            Some("header") => format!(
+                "header {}",
+                self.p.auth["name"].as_str().unwrap_or_default()
+            ),
+            Some(other) => other.to_string(),
+        }
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    op: &Operator,
+    id: i64,
+    test: Option<TestAttempt>,
+) -> Result<Response, ApiError> {
+    let partner = api::find(state, id).await?;
+    let p = api::one(state, &partner).await?;
+    let flash = state
+        .flashes()
+        .take(&op.session_hash, &format!("/admin/partners/{id}"));
+    let deliveries = state.store().partner_deliveries(id, 20).await?;
+    Ok(render(&ShowPage {
+        chrome: Chrome::new(op, "partners", p.name.clone()),
+        p,
+        flash,
+        test,
+        deliveries,
+    }))
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    op: Operator,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    show_page(&state, &op, id, None).await
+}
+
+fn back(state: &AppState, op: &Operator, id: i64, notice: &str) -> Response {
+    super::flash::redirect_with_notice(state, op, &format!("/admin/partners/{id}"), notice)
+}
+
+pub(super) async fn pause(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    actions::pause_partner(
+        state.store(),
+        state.signals(),
+        id,
+        "paused by an operator",
+        state.now_ms(),
+    )
+    .await?
+    .ok_or(ApiError::NotFound("no such partner"))?;
+    Ok(back(
+        &state,
+        &posted.op,
+        id,
+        "Partner paused: its waiting leads go to other partners.",
+    ))
+}
+
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    actions::resume_partner(state.store(), state.signals(), id, state.now_ms()).await?;
+    Ok(back(&state, &posted.op, id, "Partner resumed."))
+}
+
+/// Sends a test lead and shows the attempt on the partner's page (htmx swaps in only
+/// that panel; a plain post gets the whole page).
+pub(super) async fn test(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let result = crate::admin::partner_test::test_partner(&state, id).await?;
+    show_page(&state, &posted.op, id, Some(result.attempt)).await
+}
+
+pub(super) async fn rotate_key(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let answer = api::rotate_partner_key(&state, id).await?;
+    Ok(to_partner(
+        &state,
+        &posted.op,
+        &answer,
+        "New API key: the old one no longer works.",
+    ))
+}
+
+pub(super) async fn rotate_secret(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let answer = api::rotate_partner_secret(&state, id).await?;
+    Ok(to_partner(
+        &state,
+        &posted.op,
+        &answer,
+        "New signing secret: deliveries are signed with it from now on.",
+    ))
+}
