@@ -366,7 +366,8 @@ impl Store {
             }
         } else {
             w.and(
-                "(LOWER(COALESCE(email, '')) LIKE ? OR COALESCE(phone, '') LIKE ? \
+                // E-mails are stored in lower case (ingest folds them).
+                "(email LIKE ? OR phone LIKE ? \
                  OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE ?)",
                 Bind::Text(format!("%{q}%")),
             );
