@@ -48,6 +48,8 @@ pub struct Config {
     pub session_secret: SessionSecret,
     pub postmark: Option<Postmark>,
     pub postmark_api_url: String,
+    /// `LEADROUTER_ALERT_EMAILS`: operators' addresses for alerts.
+    pub alert_emails: Vec<String>,
     pub public_url: String,
     pub webhook_allow_cidrs: Vec<IpNet>,
     pub extra_root_certs: Option<PathBuf>,
@@ -107,6 +109,7 @@ impl Config {
         let postmark = postmark(&mut env);
         let postmark_api_url =
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
+        let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
         let public_url = public_url(&mut env, port);
         let webhook_allow_cidrs = env.read("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "", parse_cidrs);
         let extra_root_certs = env.optional("LEADROUTER_EXTRA_ROOT_CERTS", check_pem_file);
@@ -137,6 +140,7 @@ impl Config {
                 session_secret: session_secret?,
                 postmark: postmark?,
                 postmark_api_url: postmark_api_url?,
+                alert_emails: alert_emails?,
                 public_url: public_url?,
                 webhook_allow_cidrs: webhook_allow_cidrs?,
                 extra_root_certs: extra_root_certs?,
@@ -168,6 +172,20 @@ fn public_url(env: &mut Env<'_>, port: Option<u16>) -> Option<String> {
         Some(u) => env.check("LEADROUTER_PUBLIC_URL", http_url(&u)),
         None => Some(format!("http://localhost:{}", port.unwrap_or(8080))),
     }
+}
+
+fn email_list(v: &str) -> Result<Vec<String>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if email_address::EmailAddress::is_valid(e) {
+                Ok(e.to_lowercase())
+            } else {
+                Err(format!("\"{e}\" is not an e-mail address"))
+            }
+        })
+        .collect()
 }
 
 fn on_off(v: &str) -> Result<bool, String> {

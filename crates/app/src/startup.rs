@@ -9,8 +9,11 @@ use leadrouter_delivery::client::{ClientSettings, Sender};
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
 use leadrouter_delivery::facebook::GraphClient;
 use leadrouter_delivery::outbound::Outbound;
+use leadrouter_delivery::postmark::PostmarkClient;
+use leadrouter_engine::mail::{MailContext, Mailing};
 use leadrouter_engine::{Driver, Engine, EngineParts, EngineSettings};
 use leadrouter_store::clock::SystemClock;
+use leadrouter_store::outbox::Sending;
 use leadrouter_store::Store;
 use leadrouter_web::{AppDeps, AppState, WebSettings};
 use std::future::Future;
@@ -69,7 +72,7 @@ impl Default for Services {
 fn outbound_clients(
     config: &Config,
     resolver: Arc<dyn Resolve>,
-) -> anyhow::Result<(Sender, GraphClient)> {
+) -> anyhow::Result<(Sender, GraphClient, Option<PostmarkClient>)> {
     let extra_roots = match &config.extra_root_certs {
         Some(path) => {
             Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
@@ -84,6 +87,15 @@ fn outbound_clients(
         http: outbound.client()?,
         base_url: config.facebook_graph_url.clone(),
     };
+    let postmark = match &config.postmark {
+        Some(p) => Some(PostmarkClient {
+            http: outbound.client()?,
+            base_url: config.postmark_api_url.trim_end_matches('/').to_string(),
+            token: p.server_token.clone(),
+            from: p.from_email.clone(),
+        }),
+        None => None,
+    };
     let sender = Sender::new(
         &ClientSettings {
             outbound,
@@ -91,7 +103,7 @@ fn outbound_clients(
         },
         resolver,
     )?;
-    Ok((sender, graph))
+    Ok((sender, graph, postmark))
 }
 
 pub async fn serve_with(
@@ -106,13 +118,25 @@ pub async fn serve_with(
         driver,
     } = services;
     let store = open_store(&config).await?;
-    let (sender, graph) = outbound_clients(&config, Arc::clone(&resolver))?;
+    let (sender, graph, postmark) = outbound_clients(&config, Arc::clone(&resolver))?;
+    let mailing = Mailing {
+        ctx: MailContext {
+            public_url: config.public_url.clone(),
+            alert_emails: config.alert_emails.clone(),
+        },
+        sending: if postmark.is_some() {
+            Sending::On
+        } else {
+            Sending::Off
+        },
+    };
     let (engine, mut tasks) = Engine::start(
         EngineParts {
             store: store.clone(),
             clock: Arc::clone(&clock),
             sender: sender.clone(),
             graph,
+            postmark,
         },
         &EngineSettings {
             dedupe_window: config.dedupe_window,
@@ -121,6 +145,7 @@ pub async fn serve_with(
             delivery_timeout: config.delivery_timeout,
             pause_after_failures: config.pause_after_failures,
             delivery_enabled: config.delivery_enabled,
+            mailing: mailing.clone(),
         },
     );
     let _ = driver.set(engine.driver());
@@ -131,6 +156,7 @@ pub async fn serve_with(
         ingestor: engine.ingestor.clone(),
         signals: engine.signals.clone(),
         sender,
+        mailing,
         settings: WebSettings {
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),

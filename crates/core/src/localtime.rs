@@ -35,9 +35,48 @@ pub fn local_date(timezone: &str, at: EpochMillis) -> String {
     local_moment(parse_tz(timezone).unwrap_or(Tz::UTC), at).date
 }
 
+/// The daily summary's moment: from 08:00 partner-local on, the local date it is sent on
+/// and the day before, which it is about. `None` before 08:00.
+pub fn summary_due(timezone: &str, at: EpochMillis) -> Option<(String, String)> {
+    let m = local_moment(parse_tz(timezone).unwrap_or(Tz::UTC), at);
+    if m.minute < 8 * 60 {
+        return None;
+    }
+    let day = chrono::NaiveDate::parse_from_str(&m.date, "%Y-%m-%d").ok()?;
+    let before = day.pred_opt()?.format("%Y-%m-%d").to_string();
+    Some((m.date, before))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_is_due_from_eight_in_the_partners_morning_whatever_the_offset() {
+        // Berlin summer time (UTC+2): 05:59 UTC is 07:59, 06:00 UTC is 08:00.
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_millis()
+        };
+        assert_eq!(
+            summary_due("Europe/Berlin", t("2026-10-24T05:59:00Z")),
+            None
+        );
+        assert_eq!(
+            summary_due("Europe/Berlin", t("2026-10-24T06:00:00Z")),
+            Some(("2026-10-24".into(), "2026-10-23".into()))
+        );
+        // The clocks go back on 25 October: 08:00 is now 07:00 UTC.
+        assert_eq!(
+            summary_due("Europe/Berlin", t("2026-10-26T06:30:00Z")),
+            None
+        );
+        assert_eq!(
+            summary_due("Europe/Berlin", t("2026-10-26T07:00:00Z")),
+            Some(("2026-10-26".into(), "2026-10-25".into()))
+        );
+    }
 
     // 2026-11-24T23:30:00Z
     const LATE_TUESDAY_UTC: EpochMillis = 1_795_563_000_000;

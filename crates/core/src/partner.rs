@@ -220,6 +220,8 @@ pub struct PartnerSpec {
     pub auth: Option<PartnerAuth>,
     /// Takes only leads whose phone number libphonenumber knows as valid.
     pub valid_phone_only: bool,
+    /// Wants a summary of yesterday by e-mail at 08:00 its time.
+    pub daily_summary: bool,
 }
 
 /// The outcome of checking operator input.

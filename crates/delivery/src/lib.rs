@@ -6,3 +6,4 @@ pub mod client;
 pub mod dns;
 pub mod facebook;
 pub mod outbound;
+pub mod postmark;

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod facebook;
 pub mod ingest;
 mod launcher;
+pub mod mail;
 pub mod router;
 pub mod scheduler;
 pub mod settle;
@@ -41,6 +42,8 @@ pub struct EngineSettings {
     pub pause_after_failures: i64,
     /// `false`: take leads in and route them, deliver nothing.
     pub delivery_enabled: bool,
+    /// What mails say and whether they are sent (a Postmark client is given) or recorded.
+    pub mailing: mail::Mailing,
 }
 
 impl EngineSettings {
@@ -63,6 +66,8 @@ pub struct EngineParts {
     pub clock: Arc<dyn Clock>,
     pub sender: Sender,
     pub graph: GraphClient,
+    /// Sends the outbox's mail; `None`: mail is only recorded.
+    pub postmark: Option<leadrouter_delivery::postmark::PostmarkClient>,
 }
 
 /// The handles the HTTP layer uses.
@@ -127,6 +132,7 @@ impl Tasks {
                 sender,
                 settings: worker_settings,
                 signals: signals.clone(),
+                mailing: settings.mailing.clone(),
                 handoff: Some(handoff_rx),
             };
             self.watch("the delivery worker", worker.run(self.cancel.clone()));
@@ -162,6 +168,7 @@ impl Engine {
             clock,
             sender,
             graph,
+            postmark,
         } = parts;
         let signals = Signals::default();
         let idle = Arc::new(IdleProbe {
@@ -205,9 +212,26 @@ impl Engine {
             store: store.clone(),
             clock: Arc::clone(&clock),
             signals: signals.clone(),
-            jobs: vec![scheduler::expire_held(settings.hold_max)],
+            jobs: vec![
+                scheduler::expire_held(settings.hold_max),
+                mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
+                mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
+            ],
         };
         tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
+        if let Some(postmark) = postmark {
+            let mailer = mail::Mailer {
+                store: store.clone(),
+                clock: Arc::clone(&clock),
+                postmark,
+                signals: signals.clone(),
+                settings: mail::MailerSettings {
+                    retry_schedule: settings.retry_schedule.clone(),
+                    lease: settings.delivery_timeout + Duration::from_secs(20),
+                },
+            };
+            tasks.watch("the mailer", mailer.run(tasks.cancel.clone()));
+        }
         tasks.route_and_deliver(store, clock, sender, &signals, settings);
         let engine = Engine {
             ingestor,
@@ -233,12 +257,14 @@ impl Driver {
     /// for; a test moves its clock and calls this again. Waits on the loops' own
     /// reports, never on a timer.
     pub async fn run_until_idle(&self) -> Result<(), StoreError> {
+        // Timed jobs run once now (expiry, summaries due at this time), not at every look.
+        let forced = self.signals.run_jobs_now();
         loop {
             let ended = self.signals.pass_ended();
             tokio::pin!(ended);
             ended.as_mut().enable();
             let before = self.signals.passes();
-            if before.running == 0 {
+            if before.running == 0 && self.signals.jobs_run() > forced {
                 let now = self.idle.clock.now_ms();
                 let due = self
                     .idle

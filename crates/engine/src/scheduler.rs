@@ -81,6 +81,9 @@ impl Scheduler {
                     tracing::warn!(job = job.name, error = %e, "a timed job failed; it runs again at its next time");
                 }
             }
+            if all {
+                self.signals.jobs_ran();
+            }
             drop(pass);
             let now = self.clock.now_ms();
             let soonest = next.iter().min().copied().unwrap_or(EpochMillis::MAX);

@@ -15,6 +15,7 @@ pub struct Signals {
     delivery: Arc<Notify>,
     facebook: Arc<Notify>,
     schedule: Arc<Notify>,
+    mail: Arc<Notify>,
     activity: Arc<Activity>,
 }
 
@@ -30,6 +31,8 @@ pub(crate) struct Activity {
     /// Asked by `run_until_idle`: the scheduler runs every job on its next pass, even one
     /// that ran less than its period ago.
     jobs_now: AtomicBool,
+    /// Forced runs of the jobs completed (a pass's end then announces it).
+    jobs_run: AtomicU64,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -86,14 +89,41 @@ impl Signals {
         self.facebook.notified().await;
     }
 
+    /// Mail was queued for sending.
+    pub fn mail_queued(&self) {
+        self.mail.notify_one();
+    }
+
+    pub(crate) async fn mail_wanted(&self) {
+        self.mail.notified().await;
+    }
+
     pub(crate) async fn schedule_wanted(&self) {
         self.schedule.notified().await;
     }
 
-    /// Every loop takes a look now (and the scheduler runs its jobs).
-    pub(crate) fn everyone_look(&self) {
+    /// The scheduler runs every job on its next pass; returns the count of forced runs
+    /// to wait past ([`Signals::jobs_run`]).
+    pub(crate) fn run_jobs_now(&self) -> u64 {
+        let done = self.activity.jobs_run.load(Ordering::SeqCst);
         self.activity.jobs_now.store(true, Ordering::SeqCst);
         self.schedule.notify_one();
+        done
+    }
+
+    /// Forced runs of the jobs completed so far.
+    pub(crate) fn jobs_run(&self) -> u64 {
+        self.activity.jobs_run.load(Ordering::SeqCst)
+    }
+
+    /// The scheduler says it has run every job as asked (before its pass ends).
+    pub(crate) fn jobs_ran(&self) {
+        self.activity.jobs_run.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Every loop but the scheduler takes a look now.
+    pub(crate) fn everyone_look(&self) {
+        self.mail_queued();
         self.leads_queued();
         self.delivery_due();
         self.facebook_pending();

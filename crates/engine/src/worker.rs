@@ -5,6 +5,7 @@
 
 use crate::actions::pause_partner;
 use crate::launcher::Launcher;
+use crate::mail::{self, Mailing};
 use crate::settle::Settler;
 use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
@@ -57,6 +58,7 @@ pub struct DeliveryWorker {
     pub sender: Sender,
     pub settings: WorkerSettings,
     pub signals: Signals,
+    pub mailing: Mailing,
     /// Deliveries the router of this process created already leased to us, with what
     /// sending them needs: sent at once, without a claim or a read.
     pub handoff: Option<mpsc::Receiver<Vec<Ready>>>,
@@ -71,6 +73,9 @@ pub struct Ready {
 }
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Failed attempts in a row after which a partner is told its endpoint is failing.
+const FAILING_ALERT_AFTER: i64 = 3;
 
 impl DeliveryWorker {
     pub async fn run(mut self, shutdown: CancellationToken) {
@@ -341,13 +346,44 @@ impl DeliveryWorker {
             }
         }
         if step.failure {
-            self.count_failure(partner, now).await?;
+            let what = match (r.status_code, &r.error) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(e)) => e.clone(),
+                (None, None) => "no answer".to_string(),
+            };
+            self.count_failure(partner, now, &what, r.excerpt.as_deref())
+                .await?;
         }
         Ok(())
     }
 
-    async fn count_failure(&self, partner: &Partner, now: i64) -> Result<(), StoreError> {
-        let streak = self.store.count_partner_failure(partner.id).await?;
+    /// Counts a failure in the partner's streak; the streak's third failure queues its one
+    /// `partner_failing` mail (to the partner, operators copied), quoting `what` it was.
+    async fn count_failure(
+        &self,
+        partner: &Partner,
+        now: i64,
+        what: &str,
+        excerpt: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let alert_after = FAILING_ALERT_AFTER.min(self.settings.pause_after_failures);
+        let mails: Vec<_> = mail::failing(
+            &self.mailing.ctx,
+            partner.id,
+            &partner.spec,
+            what,
+            excerpt,
+            alert_after,
+        )
+        .into_iter()
+        .collect();
+        let streak = self
+            .store
+            .count_partner_failure(partner.id, now, alert_after, &mails, self.mailing.sending)
+            .await?;
+        if streak >= alert_after {
+            self.signals.mail_queued();
+        }
         if streak >= self.settings.pause_after_failures {
             self.pause(
                 partner,
@@ -361,7 +397,15 @@ impl DeliveryWorker {
 
     /// Pauses a partner, alerts, and sends its waiting deliveries elsewhere.
     async fn pause(&self, partner: &Partner, reason: &str, now: i64) -> Result<(), StoreError> {
-        pause_partner(&self.store, &self.signals, partner.id, reason, now).await?;
+        pause_partner(
+            &self.store,
+            &self.signals,
+            &self.mailing,
+            partner.id,
+            reason,
+            now,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -194,41 +194,4 @@ impl Store {
         )
         .await
     }
-
-    /// Notifications recorded, newest first.
-    pub async fn list_notifications(&self, limit: i64) -> Result<Vec<NotificationRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, kind, partner_id, recipient, subject, body, status, created_at \
-             FROM notifications ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(NotificationRow {
-                    id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    partner_id: r.try_get("partner_id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    status: r.try_get("status")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct NotificationRow {
-    pub id: i64,
-    pub kind: String,
-    pub partner_id: Option<i64>,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub status: String,
-    pub created_at: EpochMillis,
 }

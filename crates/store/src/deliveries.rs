@@ -215,8 +215,8 @@ impl Store {
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
             st.sql = format!(
-                "UPDATE partners SET consecutive_failures = 0 WHERE consecutive_failures > 0 \
-                 AND id IN (SELECT partner_id FROM deliveries WHERE {})",
+                "UPDATE partners SET consecutive_failures = 0, failing_since = NULL \
+                 WHERE consecutive_failures > 0 AND id IN (SELECT partner_id FROM deliveries WHERE {})",
                 held(&mut m, &mut st)
             );
             script.add(st);
@@ -279,15 +279,42 @@ impl Store {
     }
 
     /// Counts a failed attempt against the partner; returns the streak.
-    pub async fn count_partner_failure(&self, partner_id: i64) -> Result<i64, StoreError> {
+    /// Counts a failed attempt in the partner's streak (which starts its clock on the
+    /// first). From `alert_after` failures on, `alert`'s mails are queued in the same
+    /// transaction, keyed by the streak, so the streak mails once however long it lasts.
+    pub async fn count_partner_failure(
+        &self,
+        partner_id: i64,
+        now: EpochMillis,
+        alert_after: i64,
+        alert: &[crate::outbox::Mail],
+        sending: crate::outbox::Sending,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
-            "UPDATE partners SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
-             RETURNING consecutive_failures",
+            "UPDATE partners SET consecutive_failures = consecutive_failures + 1, \
+             failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
+             RETURNING consecutive_failures, failing_since",
         )
         .bind(partner_id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .bind(now)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+        let Some(row) = row else { return Ok(0) };
+        let streak: i64 = row.try_get("consecutive_failures")?;
+        let since: i64 = row.try_get("failing_since")?;
+        if streak >= alert_after && !alert.is_empty() {
+            let keyed: Vec<crate::outbox::Mail> = alert
+                .iter()
+                .map(|m| crate::outbox::Mail {
+                    dedupe_key: Some(format!("{}:{partner_id}:{since}", m.kind)),
+                    ..m.clone()
+                })
+                .collect();
+            crate::outbox::enqueue(&mut tx, &keyed, sending, now).await?;
+        }
+        tx.commit().await?;
+        Ok(streak)
     }
 
     /// A partner's pending deliveries that no worker holds right now (to fail them over
@@ -341,31 +368,6 @@ impl Store {
             sqlx::query("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
                 .fetch_one(self.reader())
                 .await?;
-        Ok(row.try_get(0)?)
-    }
-
-    /// Records a notification (sent later, or only shown in the dashboard without Postmark).
-    pub async fn record_notification(
-        &self,
-        kind: &str,
-        partner_id: Option<i64>,
-        recipient: &str,
-        subject: &str,
-        body: &str,
-        now: EpochMillis,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO notifications (kind, partner_id, recipient, subject, body, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'recorded', $6) RETURNING id",
-        )
-        .bind(kind)
-        .bind(partner_id)
-        .bind(recipient)
-        .bind(subject)
-        .bind(body)
-        .bind(now)
-        .fetch_one(self.write(Priority::Background).await.pool())
-        .await?;
         Ok(row.try_get(0)?)
     }
 }

@@ -18,6 +18,7 @@ mod intake;
 mod json;
 pub mod leads;
 pub mod markets;
+pub mod outbox;
 pub mod partners;
 pub mod redelivery;
 pub mod routing;

@@ -38,7 +38,7 @@ pub struct DayCount {
 
 const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, status, paused_reason, api_key_prefix, signing_secret, \
+    content_type, auth, valid_phone_only, daily_summary, status, paused_reason, api_key_prefix, signing_secret, \
     consecutive_failures, created_at, updated_at";
 
 fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
@@ -88,6 +88,7 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
             },
             auth: auth.map(|a| from_text("auth", &a)).transpose()?,
             valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
+            daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
         },
         status: if status == "paused" {
             PartnerStatus::Paused
@@ -138,32 +139,41 @@ fn bind_spec<'q>(
         .bind(spec.content_type.as_str())
         .bind(spec.auth.as_ref().map(to_text))
         .bind(i16::from(spec.valid_phone_only))
+        .bind(i16::from(spec.daily_summary))
 }
 
 impl Store {
+    /// Creates a partner; `welcome` gives the mails its creation queues (it is told the new
+    /// id), written in the same transaction.
     pub async fn create_partner(
         &self,
         spec: &PartnerSpec,
         secrets: &NewPartnerSecrets<'_>,
         now: EpochMillis,
+        welcome: &(dyn Fn(i64) -> Vec<crate::outbox::Mail> + Send + Sync),
+        sending: crate::outbox::Sending,
     ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let sql = format!(
             "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
              timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
-             default_values, content_type, auth, valid_phone_only, status, api_key_hash, \
-             api_key_prefix, signing_secret, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             'active', $17, $18, $19, $20, $20) RETURNING {COLUMNS}"
+             default_values, content_type, auth, valid_phone_only, daily_summary, status, \
+             api_key_hash, api_key_prefix, signing_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             'active', $18, $19, $20, $21, $21) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(secrets.api_key_hash)
             .bind(secrets.api_key_prefix)
             .bind(secrets.signing_secret)
             .bind(now)
-            .fetch_one(self.write(Priority::Background).await.pool())
+            .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
-        partner_from_row(&row)
+        let partner = partner_from_row(&row)?;
+        crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, now).await?;
+        tx.commit().await?;
+        Ok(partner)
     }
 
     pub async fn partner(&self, id: i64) -> Result<Option<Partner>, StoreError> {
@@ -224,7 +234,8 @@ impl Store {
              daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
              default_values = $13, content_type = $14, auth = $15, valid_phone_only = $16, \
-             updated_at = $17 WHERE id = $18 AND deleted_at IS NULL RETURNING {COLUMNS}"
+             daily_summary = $17, updated_at = $18 WHERE id = $19 AND deleted_at IS NULL \
+             RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(now)
@@ -244,7 +255,8 @@ impl Store {
     ) -> Result<Partner, StoreError> {
         let row = sqlx::query(&format!(
             "UPDATE partners SET status = $1, paused_reason = $2, updated_at = $3, \
-             consecutive_failures = CASE WHEN $1 = 'active' THEN 0 ELSE consecutive_failures END \
+             consecutive_failures = CASE WHEN $1 = 'active' THEN 0 ELSE consecutive_failures END, \
+             failing_since = CASE WHEN $1 = 'active' THEN NULL ELSE failing_since END \
              WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(status.as_str())
@@ -254,6 +266,31 @@ impl Store {
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)
+    }
+
+    /// Pauses a partner and queues the mails that say so, in one transaction.
+    pub async fn pause_partner(
+        &self,
+        id: i64,
+        reason: &str,
+        now: EpochMillis,
+        mails: &[crate::outbox::Mail],
+        sending: crate::outbox::Sending,
+    ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let row = sqlx::query(&format!(
+            "UPDATE partners SET status = 'paused', paused_reason = $1, updated_at = $2 \
+             WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let partner = crate::error::found(row, partner_from_row)?;
+        crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
+        tx.commit().await?;
+        Ok(partner)
     }
 
     /// Removes a partner from service. The row stays (its leads, deliveries and conversions

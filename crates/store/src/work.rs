@@ -33,7 +33,9 @@ impl Store {
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM leads WHERE status = 'held' \
              AND (route_after <= $1 OR received_at <= $2) LIMIT 1) AS held \
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM facebook_notifications \
-             WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS fetching\
+             WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS fetching \
+             UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM notifications \
+             WHERE status = 'queued' AND next_attempt_at <= $1 LIMIT 1) AS mailing\
              {deliveries}) AS work"
         );
         let row = sqlx::query(&sql)

@@ -43,7 +43,16 @@ async fn an_arriving_lead_waits_for_one_background_write_at_most_while_a_partner
                 .await
                 .unwrap();
             done.lock().unwrap().push(format!("retry {i}"));
-            store.count_partner_failure(partner_id).await.unwrap();
+            store
+                .count_partner_failure(
+                    partner_id,
+                    0,
+                    3,
+                    &[],
+                    leadrouter_store::outbox::Sending::Off,
+                )
+                .await
+                .unwrap();
             done.lock().unwrap().push(format!("failure {i}"));
         }));
         settle().await;

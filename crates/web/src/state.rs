@@ -33,6 +33,8 @@ pub struct AppDeps {
     pub signals: Signals,
     /// Sends to partners (for test leads).
     pub sender: Sender,
+    /// What mails say and whether they are sent.
+    pub mailing: leadrouter_engine::mail::Mailing,
     pub settings: WebSettings,
 }
 
@@ -71,6 +73,10 @@ impl AppState {
                 flashes: Default::default(),
             }),
         }
+    }
+
+    pub fn mailing(&self) -> &leadrouter_engine::mail::Mailing {
+        &self.inner.deps.mailing
     }
 
     pub(crate) fn flashes(&self) -> &crate::ui::flash::Flashes {

@@ -161,3 +161,16 @@ fn long_session_secret_is_used_as_given() {
         SessionSecret::Configured(Secret::new(secret))
     );
 }
+
+#[test]
+fn alert_addresses_are_a_comma_list_of_e_mails() {
+    let c = load(&[(
+        "LEADROUTER_ALERT_EMAILS",
+        " Ops@LeadBiz.de, night@leadbiz.de ,",
+    )])
+    .unwrap();
+    assert_eq!(c.alert_emails, ["ops@leadbiz.de", "night@leadbiz.de"]);
+    let e = load(&[("LEADROUTER_ALERT_EMAILS", "ops@leadbiz.de, not-an-address")]).unwrap_err();
+    assert!(e.to_string().contains("LEADROUTER_ALERT_EMAILS"), "{e}");
+    assert!(load(&[]).unwrap().alert_emails.is_empty());
+}

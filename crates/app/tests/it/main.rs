@@ -19,6 +19,7 @@ mod health;
 mod import;
 mod inbound;
 mod logs;
+mod mail;
 mod operator_actions;
 mod partner_api;
 mod routing;

@@ -48,6 +48,7 @@ const FIELDS: &[&str] = &[
     "content_type",
     "auth",
     "valid_phone_only",
+    "daily_summary",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -94,6 +95,9 @@ pub fn validate_partner(
     let valid_phone_only = f.take("valid_phone_only", parse_bool, |_| {
         Some(base.is_some_and(|b| b.valid_phone_only))
     });
+    let daily_summary = f.take("daily_summary", parse_bool, |_| {
+        Some(base.is_some_and(|b| b.daily_summary))
+    });
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -117,6 +121,7 @@ pub fn validate_partner(
             content_type: content_type?,
             auth: auth?,
             valid_phone_only: valid_phone_only?,
+            daily_summary: daily_summary?,
         })
     })();
     PartnerValidation {

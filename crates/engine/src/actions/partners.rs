@@ -1,6 +1,7 @@
 //! Pausing a partner (by an operator, after a 410, after too many failures), resuming it,
 //! deleting it, and sending a partner's waiting deliveries elsewhere.
 
+use crate::mail::{self, Mailing};
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::partner::PartnerSpec;
@@ -8,11 +9,12 @@ use leadrouter_core::status::DeliveryStatus;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
 
-/// Pauses a partner (if not already paused), records the `partner_paused` notification,
+/// Pauses a partner (if not already paused), queues the `partner_paused` mail with it,
 /// and sends its waiting deliveries to other partners. `None` if the partner is gone.
 pub async fn pause_partner(
     store: &Store,
     signals: &Signals,
+    mailing: &Mailing,
     partner_id: i64,
     reason: &str,
     now: EpochMillis,
@@ -23,23 +25,14 @@ pub async fn pause_partner(
     if current.status == PartnerStatus::Paused {
         return Ok(Some(current));
     }
+    let mails: Vec<_> = mail::paused(&mailing.ctx, partner_id, &current.spec, reason, now)
+        .into_iter()
+        .collect();
     let paused = store
-        .set_partner_status(partner_id, PartnerStatus::Paused, Some(reason), now)
+        .pause_partner(partner_id, reason, now, &mails, mailing.sending)
         .await?;
     tracing::warn!(partner_id, reason, "partner paused");
-    store
-        .record_notification(
-            "partner_paused",
-            Some(partner_id),
-            paused.spec.email.as_deref().unwrap_or("operators"),
-            &format!("Partner {} paused", paused.spec.name),
-            &format!(
-                "Deliveries to {} were paused: {reason}. Fix the endpoint, then resume the partner.",
-                paused.spec.name
-            ),
-            now,
-        )
-        .await?;
+    signals.mail_queued();
     fail_over_pending(store, signals, partner_id, "the partner was paused", now).await?;
     Ok(Some(paused))
 }

@@ -44,6 +44,8 @@ pub async fn fixture(db: &TestDatabase, daily_limit: u32) -> Fixture {
                 signing_secret: "s",
             },
             NOW,
+            &|_| vec![],
+            leadrouter_store::outbox::Sending::Off,
         )
         .await
         .unwrap();

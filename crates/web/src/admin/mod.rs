@@ -3,6 +3,7 @@
 pub(crate) mod analytics;
 pub(crate) mod leads;
 pub(crate) mod markets;
+mod notifications;
 pub(crate) mod partner_test;
 pub(crate) mod partners;
 pub(crate) mod sources;
@@ -16,6 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(analytics::router())
         .merge(leads::router())
         .merge(markets::router())
+        .merge(notifications::router())
         .merge(partners::router())
         .merge(sources::router())
 }

@@ -151,8 +151,15 @@ pub(crate) async fn create_partner(
                 signing_secret: &signing_secret,
             },
             state.now_ms(),
+            &|id| {
+                leadrouter_engine::mail::welcome(&state.mailing().ctx, id, &spec)
+                    .into_iter()
+                    .collect()
+            },
+            state.mailing().sending,
         )
         .await?;
+    state.signals().mail_queued();
     tracing::info!(partner_id = partner.id, "partner created");
     actions::recheck_held(
         state.store(),
@@ -254,6 +261,7 @@ async fn pause(
     let p = actions::pause_partner(
         state.store(),
         state.signals(),
+        state.mailing(),
         id,
         "paused by an operator",
         state.now_ms(),

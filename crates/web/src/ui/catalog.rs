@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leadrouter_core::market::{Market, Niche};
-use leadrouter_store::console::NotificationRow;
+use leadrouter_store::outbox::NotificationRow;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -237,7 +237,7 @@ struct NotificationsPage {
 async fn notifications(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
     let rows = state
         .store()
-        .list_notifications(200)
+        .list_notifications(None, None, 200)
         .await?
         .into_iter()
         .map(|n| {

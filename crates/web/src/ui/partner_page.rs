@@ -174,6 +174,7 @@ pub(super) async fn pause(
     actions::pause_partner(
         state.store(),
         state.signals(),
+        state.mailing(),
         id,
         "paused by an operator",
         state.now_ms(),

@@ -29,6 +29,7 @@ pub struct PartnerView {
     /// The kind and the names that are not secret (`{"type": "bearer"}`).
     pub auth: Value,
     pub valid_phone_only: bool,
+    pub daily_summary: bool,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -72,6 +73,7 @@ impl PartnerView {
             content_type: s.content_type.as_str(),
             auth: s.auth.as_ref().map_or(Value::Null, PartnerAuth::redacted),
             valid_phone_only: s.valid_phone_only,
+            daily_summary: s.daily_summary,
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod console;
 pub mod fake_graph;
+pub mod fake_postmark;
 pub mod process;
 pub mod receiver;
 

@@ -1,0 +1,235 @@
+//! What the platform writes to partners and operators, as mails for the outbox: plain text
+//! and HTML from askama templates, written for a busy reader. Never a secret.
+
+pub mod jobs;
+mod sender;
+
+pub use sender::{Mailer, MailerSettings};
+
+use askama::Template;
+use leadrouter_core::lead::LeadType;
+use leadrouter_core::partner::PartnerSpec;
+use leadrouter_core::routing::LeadFacts;
+use leadrouter_core::transform::{encode, payload};
+use leadrouter_store::outbox::{Mail, Sending};
+use serde_json::{json, Map};
+
+/// How the engine writes mail: what to say and whether it is sent or only recorded.
+#[derive(Debug, Clone)]
+pub struct Mailing {
+    pub ctx: MailContext,
+    pub sending: Sending,
+}
+
+impl Default for Mailing {
+    fn default() -> Self {
+        Mailing {
+            ctx: MailContext::default(),
+            sending: Sending::Off,
+        }
+    }
+}
+
+/// What every mail needs to know of the installation.
+#[derive(Debug, Clone, Default)]
+pub struct MailContext {
+    /// Base URL partners reach us at (the conversion API).
+    pub public_url: String,
+    /// Operators' addresses for alerts (`LEADROUTER_ALERT_EMAILS`).
+    pub alert_emails: Vec<String>,
+}
+
+impl MailContext {
+    fn alerts(&self) -> Option<String> {
+        (!self.alert_emails.is_empty()).then(|| self.alert_emails.join(", "))
+    }
+
+    /// To the partner, operators copied; to the operators alone when the partner has no
+    /// address. `None` when there is nobody to write to.
+    fn to_partner_and_operators(&self, spec: &PartnerSpec) -> Option<(String, Option<String>)> {
+        match (&spec.email, self.alerts()) {
+            (Some(e), bcc) => Some((e.clone(), bcc)),
+            (None, Some(ops)) => Some((ops, None)),
+            (None, None) => None,
+        }
+    }
+}
+
+fn render(t: &impl Template) -> String {
+    t.render()
+        .unwrap_or_else(|e| format!("(this message could not be written: {e})"))
+}
+
+#[derive(Template)]
+#[template(path = "mail/welcome.txt")]
+struct WelcomeText<'a> {
+    p: &'a PartnerSpec,
+    partner_id: i64,
+    example: String,
+    content_type: &'static str,
+    conversion_url: String,
+    hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/welcome.html")]
+struct WelcomeHtml<'a> {
+    t: &'a WelcomeText<'a>,
+}
+
+/// The example lead a partner is shown: its own format, mapping and defaults applied.
+fn example(spec: &PartnerSpec) -> (String, &'static str) {
+    let mut custom = Map::new();
+    for field in &spec.required_fields {
+        custom.insert(field.clone(), json!("example"));
+    }
+    let facts = LeadFacts {
+        lead_type: LeadType::Premium,
+        first_name: Some("John"),
+        last_name: Some("Smith"),
+        email: Some("john.smith@email.com"),
+        phone: Some("+491234567890"),
+        phone_valid: true,
+        country: &spec.country,
+        niche: &spec.niche,
+        source_label: Some("facebook_ads"),
+        custom_fields: &custom,
+    };
+    let body = payload("12345", &facts, 1_758_668_113_207, spec);
+    let (bytes, kind) = encode(&body, spec.content_type);
+    let text = match spec.content_type {
+        leadrouter_core::partner::ContentType::Json => {
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        }
+        _ => String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    (text, kind)
+}
+
+/// `partner_welcome`: everything a partner needs to integrate.
+pub fn welcome(ctx: &MailContext, partner_id: i64, spec: &PartnerSpec) -> Option<Mail> {
+    let to = spec.email.clone()?;
+    let (example, content_type) = example(spec);
+    let text = WelcomeText {
+        p: spec,
+        partner_id,
+        example,
+        content_type,
+        conversion_url: format!("{}/api/conversion/{partner_id}", ctx.public_url),
+        hours: spec
+            .business_hours
+            .as_ref()
+            .map_or_else(|| "any time".to_string(), |h| h.to_json().to_string()),
+    };
+    Some(Mail {
+        kind: "partner_welcome",
+        partner_id: Some(partner_id),
+        to,
+        bcc: None,
+        subject: format!("Your lead integration with us is ready: {}", spec.name),
+        text: render(&text),
+        html: render(&WelcomeHtml { t: &text }),
+        dedupe_key: Some(format!("partner_welcome:{partner_id}")),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/failing.txt")]
+struct FailingText<'a> {
+    p: &'a PartnerSpec,
+    what: &'a str,
+    excerpt: &'a str,
+    streak: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/simple.html")]
+struct SimpleHtml<'a> {
+    text: &'a str,
+}
+
+/// `partner_failing`: deliveries keep failing; what the endpoint last said. The store
+/// gives it its key (one per failure streak).
+pub fn failing(
+    ctx: &MailContext,
+    partner_id: i64,
+    spec: &PartnerSpec,
+    what: &str,
+    excerpt: Option<&str>,
+    streak: i64,
+) -> Option<Mail> {
+    let (to, bcc) = ctx.to_partner_and_operators(spec)?;
+    let text = render(&FailingText {
+        p: spec,
+        what,
+        excerpt: excerpt.unwrap_or_default(),
+        streak,
+    });
+    Some(Mail {
+        kind: "partner_failing",
+        partner_id: Some(partner_id),
+        to,
+        bcc,
+        subject: format!("Leads are not reaching {}: {what}", spec.name),
+        html: render(&SimpleHtml { text: &text }),
+        text,
+        dedupe_key: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/paused.txt")]
+struct PausedText<'a> {
+    p: &'a PartnerSpec,
+    reason: &'a str,
+}
+
+/// `partner_paused`: no more deliveries until an operator resumes the partner.
+pub fn paused(
+    ctx: &MailContext,
+    partner_id: i64,
+    spec: &PartnerSpec,
+    reason: &str,
+    now: i64,
+) -> Option<Mail> {
+    let (to, bcc) = ctx.to_partner_and_operators(spec)?;
+    let text = render(&PausedText { p: spec, reason });
+    Some(Mail {
+        kind: "partner_paused",
+        partner_id: Some(partner_id),
+        to,
+        bcc,
+        subject: format!("Deliveries to {} are paused", spec.name),
+        html: render(&SimpleHtml { text: &text }),
+        text,
+        dedupe_key: Some(format!("partner_paused:{partner_id}:{now}")),
+    })
+}
+
+/// A short mail: `kind`, a subject and its text (operators' alerts, summaries).
+pub fn simple(
+    kind: &'static str,
+    partner_id: Option<i64>,
+    to: String,
+    subject: String,
+    text: String,
+    dedupe_key: String,
+) -> Mail {
+    Mail {
+        kind,
+        partner_id,
+        to,
+        bcc: None,
+        subject,
+        html: render(&SimpleHtml { text: &text }),
+        text,
+        dedupe_key: Some(dedupe_key),
+    }
+}
+
+impl MailContext {
+    /// To the operators, if any are configured.
+    pub fn to_operators(&self) -> Option<String> {
+        self.alerts()
+    }
+}
