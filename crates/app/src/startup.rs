@@ -67,6 +67,17 @@ impl Default for Services {
     }
 }
 
+/// What mails say, and whether they are sent (a Postmark token is set) or only recorded.
+fn mailing(config: &Config, sending: bool) -> Mailing {
+    Mailing {
+        ctx: MailContext {
+            public_url: config.public_url.clone(),
+            alert_emails: config.alert_emails.clone(),
+        },
+        sending: if sending { Sending::On } else { Sending::Off },
+    }
+}
+
 /// Every client that leaves this server: the same roots, no proxy, no redirects. The
 /// partner sender adds its guarded resolver and allow-list.
 fn outbound_clients(
@@ -119,17 +130,7 @@ pub async fn serve_with(
     } = services;
     let store = open_store(&config).await?;
     let (sender, graph, postmark) = outbound_clients(&config, Arc::clone(&resolver))?;
-    let mailing = Mailing {
-        ctx: MailContext {
-            public_url: config.public_url.clone(),
-            alert_emails: config.alert_emails.clone(),
-        },
-        sending: if postmark.is_some() {
-            Sending::On
-        } else {
-            Sending::Off
-        },
-    };
+    let mailing = mailing(&config, postmark.is_some());
     let (engine, mut tasks) = Engine::start(
         EngineParts {
             store: store.clone(),

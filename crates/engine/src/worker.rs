@@ -3,9 +3,8 @@
 //! §5): delivered; retried on the schedule; rejected or failed, releasing the reservation
 //! so that the lead fails over; a partner paused on 410 or after too many failures in a row.
 
-use crate::actions::pause_partner;
 use crate::launcher::Launcher;
-use crate::mail::{self, Mailing};
+use crate::mail::Mailing;
 use crate::settle::Settler;
 use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
@@ -71,6 +70,8 @@ pub struct Ready {
     /// Shared by every delivery of the batch to this partner.
     pub partner: Arc<Partner>,
 }
+
+mod failures;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -356,84 +357,7 @@ impl DeliveryWorker {
         }
         Ok(())
     }
-
-    /// Counts a failure in the partner's streak; the streak's third failure queues its one
-    /// `partner_failing` mail (to the partner, operators copied), quoting `what` it was.
-    async fn count_failure(
-        &self,
-        partner: &Partner,
-        now: i64,
-        what: &str,
-        excerpt: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let alert_after = FAILING_ALERT_AFTER.min(self.settings.pause_after_failures);
-        let mails: Vec<_> = mail::failing(
-            &self.mailing.ctx,
-            partner.id,
-            &partner.spec,
-            what,
-            excerpt,
-            alert_after,
-        )
-        .into_iter()
-        .collect();
-        let streak = self
-            .store
-            .count_partner_failure(partner.id, now, alert_after, &mails, self.mailing.sending)
-            .await?;
-        if streak >= alert_after {
-            self.signals.mail_queued();
-        }
-        if streak >= self.settings.pause_after_failures {
-            self.pause(
-                partner,
-                &format!("{streak} failed deliveries in a row"),
-                now,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Pauses a partner, alerts, and sends its waiting deliveries elsewhere.
-    async fn pause(&self, partner: &Partner, reason: &str, now: i64) -> Result<(), StoreError> {
-        pause_partner(
-            &self.store,
-            &self.signals,
-            &self.mailing,
-            partner.id,
-            reason,
-            now,
-        )
-        .await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::launcher::time_to_send;
-
-    #[test]
-    fn a_send_starts_only_if_it_ends_within_the_lease() {
-        let settings = WorkerSettings {
-            retry_schedule: vec![],
-            timeout: Duration::from_secs(5),
-            pause_after_failures: 10,
-            max_in_flight: 1,
-            max_per_partner: 1,
-            retry_after_cap: Duration::ZERO,
-            drain_deadline: Duration::ZERO,
-        };
-        let (timeout, lease) = (settings.timeout, settings.lease().as_millis() as i64);
-        assert_eq!(lease, 25_000, "timeout + 10 s to record + 10 s to wait");
-        // Plenty of time at once...
-        assert!(time_to_send(lease, 0, timeout));
-        // ...still enough after waiting 10 s for a free slot...
-        assert!(time_to_send(lease, 10_000, timeout));
-        // ...but not once the answer could not be recorded 10 s before the lease ends.
-        assert!(!time_to_send(lease, 10_001, timeout));
-        assert!(!time_to_send(lease, 24_000, timeout));
-    }
-}
+mod tests;

@@ -12,6 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
+mod status;
+
 pub use leadrouter_core::status::PartnerStatus;
 
 #[derive(Debug, Clone)]
@@ -36,12 +38,12 @@ pub struct DayCount {
     pub raw: i64,
 }
 
-const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
+pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
     content_type, auth, valid_phone_only, daily_summary, status, paused_reason, api_key_prefix, signing_secret, \
     consecutive_failures, created_at, updated_at";
 
-fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
+pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
     let hours: Option<String> = r.try_get("business_hours")?;
     let business_hours = match hours {
         Some(text) => {
@@ -243,71 +245,6 @@ impl Store {
             .fetch_optional(self.write(Priority::Background).await.pool())
             .await?;
         crate::error::found(row, partner_from_row)
-    }
-
-    /// Pauses (with a reason) or resumes a partner; resuming clears the failure streak.
-    pub async fn set_partner_status(
-        &self,
-        id: i64,
-        status: PartnerStatus,
-        reason: Option<&str>,
-        now: EpochMillis,
-    ) -> Result<Partner, StoreError> {
-        let row = sqlx::query(&format!(
-            "UPDATE partners SET status = $1, paused_reason = $2, updated_at = $3, \
-             consecutive_failures = CASE WHEN $1 = 'active' THEN 0 ELSE consecutive_failures END, \
-             failing_since = CASE WHEN $1 = 'active' THEN NULL ELSE failing_since END \
-             WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
-        ))
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
-        .await?;
-        crate::error::found(row, partner_from_row)
-    }
-
-    /// Pauses a partner and queues the mails that say so, in one transaction.
-    pub async fn pause_partner(
-        &self,
-        id: i64,
-        reason: &str,
-        now: EpochMillis,
-        mails: &[crate::outbox::Mail],
-        sending: crate::outbox::Sending,
-    ) -> Result<Partner, StoreError> {
-        let mut tx = self.begin(Priority::Background).await?;
-        let row = sqlx::query(&format!(
-            "UPDATE partners SET status = 'paused', paused_reason = $1, updated_at = $2 \
-             WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
-        ))
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let partner = crate::error::found(row, partner_from_row)?;
-        crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
-        tx.commit().await?;
-        Ok(partner)
-    }
-
-    /// Removes a partner from service. The row stays (its leads, deliveries and conversions
-    /// refer to it) but it is gone from every list and lookup, and its API key stops working.
-    pub async fn delete_partner(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE partners SET deleted_at = $1, status = 'paused', \
-             paused_reason = 'deleted', updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(self.write(Priority::Background).await.pool())
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     pub async fn set_partner_api_key(

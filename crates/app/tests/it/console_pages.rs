@@ -215,3 +215,45 @@ both_backends! {
         app.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_forbid_inline_script_framing_sniffing_and_caching() {
+    let app = TestApp::spawn(leadrouter_store::testing::TestDatabase::sqlite()).await;
+    for path in ["/admin/setup", "/admin/login", "/admin"] {
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = |k: &str| {
+            r.headers()
+                .get(k)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let csp = h("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(h("referrer-policy"), "same-origin");
+        assert_eq!(h("cache-control"), "no-store");
+    }
+    // The pages themselves carry no inline script: every <script> has a src.
+    let page = reqwest::get(format!("{}/admin/setup", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("<script>") && !page.contains(" style=\""),
+        "{page}"
+    );
+    app.stop().await;
+}
