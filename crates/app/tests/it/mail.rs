@@ -172,6 +172,14 @@ both_backends! {
             assert_eq!((n.len(), n[0]["status"].as_str()), (1, Some("recorded")), "{kind}");
         }
         assert!(pm.requests().is_empty(), "no HTTP request at all");
+        // The console shows them.
+        let mut c = crate::support::console::Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = c.get("/admin/notifications").await;
+        let rows: Vec<String> = page.html().select(&scraper::Selector::parse("tbody tr").unwrap())
+            .map(|r| r.text().collect::<String>()).collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.contains("recorded")) && rows.iter().any(|r| r.contains("partner_welcome")), "{rows:?}");
         app.stop().await;
     }
 }

@@ -31,6 +31,7 @@ pub(crate) struct PartnerForm {
     pub auth_username: String,
     pub auth_header_name: String,
     pub valid_phone_only: bool,
+    pub daily_summary: bool,
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -118,6 +119,7 @@ impl PartnerForm {
             auth_username: p.auth["username"].as_str().unwrap_or_default().to_string(),
             auth_header_name: p.auth["name"].as_str().unwrap_or_default().to_string(),
             valid_phone_only: p.valid_phone_only,
+            daily_summary: p.daily_summary,
         }
     }
 
@@ -158,6 +160,7 @@ impl PartnerForm {
             auth_username: f.text("auth_username"),
             auth_header_name: f.text("auth_header_name"),
             valid_phone_only: f.checked("valid_phone_only"),
+            daily_summary: f.checked("daily_summary"),
         }
     }
 
@@ -197,6 +200,7 @@ impl PartnerForm {
         }
         input.insert("required_fields".into(), json!(self.required_fields));
         input.insert("valid_phone_only".into(), json!(self.valid_phone_only));
+        input.insert("daily_summary".into(), json!(self.daily_summary));
         match self.business_hours() {
             Ok(h) => {
                 input.insert("business_hours".into(), h);

@@ -172,6 +172,7 @@ impl FormPage {
             "content_type",
             "auth",
             "valid_phone_only",
+            "daily_summary",
         ];
         self.errors
             .iter()
