@@ -53,13 +53,11 @@ impl FacebookFetcher {
                 }
             }
             drop(pass);
-            let pause = match self.store.next_facebook_due().await {
-                Ok(Some(due)) => {
-                    let wait = (due - self.clock.now_ms()).max(0) as u64;
-                    Duration::from_millis(wait).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
+            let pause = crate::signals::pause_until(
+                self.store.next_facebook_due().await,
+                self.clock.now_ms(),
+                IDLE_POLL,
+            );
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.signals.facebook_wanted() => {}

@@ -59,12 +59,11 @@ impl Router {
                 tracing::warn!(error = %e, "routing pass failed; trying again shortly");
             }
             drop(pass);
-            let pause = match self.store.next_route_due().await {
-                Ok(Some(due)) => {
-                    Duration::from_millis((due - self.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
+            let pause = crate::signals::pause_until(
+                self.store.next_route_due().await,
+                self.clock.now_ms(),
+                IDLE_POLL,
+            );
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.signals.routing_wanted() => {}

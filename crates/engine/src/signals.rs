@@ -160,3 +160,16 @@ impl Signals {
         self.activity.ended.notified()
     }
 }
+
+/// How long a loop may sleep: until its next work falls `due` (from the store's answer),
+/// but never longer than `idle` (other instances' work, a failed read).
+pub(crate) fn pause_until<E>(
+    due: Result<Option<i64>, E>,
+    now: i64,
+    idle: std::time::Duration,
+) -> std::time::Duration {
+    match due {
+        Ok(Some(due)) => std::time::Duration::from_millis((due - now).max(0) as u64).min(idle),
+        _ => idle,
+    }
+}

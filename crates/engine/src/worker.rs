@@ -166,12 +166,11 @@ impl DeliveryWorker {
             }
             return true;
         }
-        let pause = match self.store.next_delivery_due().await {
-            Ok(Some(due)) => {
-                Duration::from_millis((due - self.clock.now_ms()).max(0) as u64).min(IDLE_POLL)
-            }
-            _ => IDLE_POLL,
-        };
+        let pause = crate::signals::pause_until(
+            self.store.next_delivery_due().await,
+            self.clock.now_ms(),
+            IDLE_POLL,
+        );
         tokio::select! {
             _ = shutdown.cancelled() => {}
             _ = self.signals.delivery_wanted() => {}
