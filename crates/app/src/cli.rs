@@ -30,6 +30,11 @@ enum Command {
     /// Leads in bulk.
     #[command(subcommand)]
     Leads(LeadsCommand),
+    /// A consistent copy of the SQLite database, taken while the server runs.
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +139,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             create_token(&config, name, expires_in).await
         }
         Command::Admin(AdminCommand::ListTokens) => list_tokens(&config).await,
+        Command::Backup { file } => backup(&config, &file).await,
         Command::Admin(AdminCommand::RevokeToken { id }) => revoke_token(&config, id).await,
     }
 }
@@ -292,4 +298,22 @@ fn println_out(line: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}").context("writing to stdout")?;
     out.flush().context("writing to stdout")
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        anyhow::bail!("{} exists already; name a new file", file.display());
+    }
+    let store = startup::open_store(config).await?;
+    let done = store.backup_to(file).await;
+    store.close().await;
+    done?;
+    // Personal data: readable by its owner only, as the database is.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::info!(file = %file.display(), "backup written");
+    Ok(())
 }

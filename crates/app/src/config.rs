@@ -50,6 +50,8 @@ pub struct Config {
     pub postmark_api_url: String,
     /// `LEADROUTER_ALERT_EMAILS`: operators' addresses for alerts.
     pub alert_emails: Vec<String>,
+    /// `LEADROUTER_METRICS_TOKEN`: `/metrics` is open without it.
+    pub metrics_token: Option<Secret>,
     pub public_url: String,
     pub webhook_allow_cidrs: Vec<IpNet>,
     pub extra_root_certs: Option<PathBuf>,
@@ -110,6 +112,7 @@ impl Config {
         let postmark_api_url =
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
         let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
+        let metrics_token = env.var("LEADROUTER_METRICS_TOKEN").map(Secret::new);
         let public_url = public_url(&mut env, port);
         let webhook_allow_cidrs = env.read("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "", parse_cidrs);
         let extra_root_certs = env.optional("LEADROUTER_EXTRA_ROOT_CERTS", check_pem_file);
@@ -141,6 +144,7 @@ impl Config {
                 postmark: postmark?,
                 postmark_api_url: postmark_api_url?,
                 alert_emails: alert_emails?,
+                metrics_token,
                 public_url: public_url?,
                 webhook_allow_cidrs: webhook_allow_cidrs?,
                 extra_root_certs: extra_root_certs?,

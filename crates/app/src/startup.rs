@@ -162,6 +162,7 @@ pub async fn serve_with(
             public_url: config.public_url.clone(),
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
             session_key: config.session_secret.cookie_key(),
+            metrics_token: config.metrics_token.clone(),
         },
     });
     drop(engine);

@@ -157,6 +157,16 @@ async fn writer(
                 })
             )
         });
+        for r in results.iter().flatten() {
+            signals.metrics().received(match r {
+                Ingested::New {
+                    duplicate_of: Some(_),
+                    ..
+                } => "duplicate",
+                Ingested::New { .. } => "queued",
+                Ingested::Repeat { .. } => "repeat",
+            });
+        }
         for (job, result) in jobs.drain(..).zip(results) {
             // A request that gave up waiting is fine: its lead is stored either way.
             let _ = job.reply.send(result);

@@ -8,6 +8,7 @@ pub mod facebook;
 pub mod ingest;
 mod launcher;
 pub mod mail;
+pub mod metrics;
 pub mod router;
 pub mod scheduler;
 pub mod settle;
@@ -213,7 +214,7 @@ impl Engine {
             clock: Arc::clone(&clock),
             signals: signals.clone(),
             jobs: vec![
-                scheduler::expire_held(settings.hold_max),
+                scheduler::expire_held(settings.hold_max, signals.clone()),
                 mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
                 mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
             ],

@@ -193,6 +193,9 @@ impl Router {
             .await?
         {
             tracing::debug!(leads = assignments.len(), "leads assigned");
+            self.signals
+                .metrics()
+                .routed("assigned", assignments.len() as u64);
             self.hand_over(assignments, deliveries, &owner, lease, markets, leads)
                 .await;
             return Ok(());
@@ -310,6 +313,7 @@ impl Router {
             match outcome {
                 Reservation::Assigned { .. } => {
                     tracing::debug!(lead_id, partner_id, "lead assigned");
+                    self.signals.metrics().routed("assigned", 1);
                     self.signals.delivery_due();
                     return Ok(());
                 }
@@ -339,9 +343,11 @@ impl Router {
         match decide(decision, candidates, !tried.is_empty(), expires) {
             Unrouted::Fail => {
                 tracing::info!(lead_id = lead.id, "no partner left for the lead");
+                self.signals.metrics().routed("failed", 1);
                 self.store.fail_lead(lead.id, &routing, now).await
             }
             Unrouted::HoldUntil(route_after) => {
+                self.signals.metrics().routed("held", 1);
                 self.store
                     .hold_lead(lead.id, &routing, route_after, now)
                     .await

@@ -39,17 +39,21 @@ impl Job {
 }
 
 /// Expires held leads received longer than `hold_max` ago.
-pub fn expire_held(hold_max: Duration) -> Job {
+pub fn expire_held(hold_max: Duration, signals: Signals) -> Job {
     let hold_ms = hold_max.as_millis() as i64;
     Job::new(
         "expire held leads",
         Duration::from_secs(1),
-        move |store, now| async move {
-            let expired = store.expire_held(now - hold_ms, now).await?;
-            if expired > 0 {
-                tracing::info!(expired, "held leads expired");
+        move |store, now| {
+            let signals = signals.clone();
+            async move {
+                let expired = store.expire_held(now - hold_ms, now).await?;
+                if expired > 0 {
+                    tracing::info!(expired, "held leads expired");
+                    signals.metrics().routed("expired", expired);
+                }
+                Ok(())
             }
-            Ok(())
         },
     )
 }

@@ -2,7 +2,8 @@
 //! also polls as a fallback, so a missed signal costs latency, never a lead. (Other
 //! instances sharing PostgreSQL are reached by that polling; LISTEN/NOTIFY would go here.)
 //!
-//! The loops also report their passes here, so that [`crate::Engine::run_until_idle`] can
+//! The parts count their figures here too ([`Signals::metrics`]), and the loops report
+//! their passes, so that [`crate::Engine::run_until_idle`] can
 //! wait for the moment nothing is left to do without polling.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -17,6 +18,7 @@ pub struct Signals {
     schedule: Arc<Notify>,
     mail: Arc<Notify>,
     activity: Arc<Activity>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Which loops are in a pass, and how many passes have begun. Atomics, not a lock: every
@@ -56,6 +58,11 @@ impl Drop for Pass {
 }
 
 impl Signals {
+    /// The figures every part counts into (for `/metrics`).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
     /// New leads were committed as `queued`.
     pub fn leads_queued(&self) {
         self.routing.notify_one();

@@ -275,7 +275,8 @@ impl DeliveryWorker {
                 &body,
             )
             .await;
-        self.settle(d, &partner, result, settler).await
+        self.settle(d, &partner, result, settler, lead.received_at)
+            .await
     }
 
     async fn settle(
@@ -284,6 +285,7 @@ impl DeliveryWorker {
         partner: &Partner,
         r: AttemptResult,
         settler: &Settler,
+        received_at: i64,
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
@@ -318,8 +320,15 @@ impl DeliveryWorker {
             outcome = step.outcome.as_str(),
             "delivery attempt"
         );
+        self.signals
+            .metrics()
+            .attempt(partner.id, step.outcome.as_str(), r.latency.as_secs_f64());
         match step.then {
             Then::Delivered => {
+                self.signals
+                    .metrics()
+                    .lead_to_partner
+                    .observe((now - received_at).max(0) as f64 / 1000.0);
                 if !settler.delivered(d.clone(), attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,

@@ -12,6 +12,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// The operation does not exist for this backend; the message says what to use.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("stored data is malformed: {0}")]

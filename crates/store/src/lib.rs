@@ -8,6 +8,7 @@
 
 pub mod admin;
 mod backend;
+mod backup;
 pub mod clock;
 pub mod console;
 pub mod conversions;

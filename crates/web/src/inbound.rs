@@ -85,6 +85,7 @@ impl Intake<'_> {
                 body,
             )
             .await?;
+        self.state.signals().metrics().received("rejected");
         Err(error)
     }
 }

@@ -37,6 +37,9 @@ pub fn app(state: AppState) -> Router {
         .merge(partner_api::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(trace::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::log_request,
+        ))
         .with_state(state)
 }

@@ -21,6 +21,8 @@ pub struct WebSettings {
     pub allow: AllowList,
     /// Signs the console's session cookies (derived from `SESSION_SECRET`).
     pub session_key: axum_extra::extract::cookie::Key,
+    /// `LEADROUTER_METRICS_TOKEN`: `/metrics` wants it as a bearer token when set.
+    pub metrics_token: Option<leadrouter_core::secret::Secret>,
 }
 
 /// Everything the handlers use.

@@ -76,3 +76,12 @@ pub(crate) fn newest_first_filter(backend: Backend, column: &str) -> String {
         Backend::Postgres => column.to_string(),
     }
 }
+
+/// The statement that copies the live database into the file named by `$1`, on the
+/// backends that have one.
+pub(crate) fn online_copy_sql(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => Some("VACUUM INTO $1"),
+        Backend::Postgres => None,
+    }
+}
