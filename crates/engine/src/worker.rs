@@ -8,7 +8,7 @@ use crate::mail::Mailing;
 use crate::settle::Settler;
 use crate::signals::Signals;
 use leadrouter_core::clock::Clock;
-use leadrouter_core::outcome::{next_step, Then};
+use leadrouter_core::outcome::{next_step, Step, Then};
 use leadrouter_core::status::DeliveryStatus;
 use leadrouter_core::transform::payload;
 use leadrouter_delivery::client::{AttemptResult, Sender};
@@ -279,6 +279,22 @@ impl DeliveryWorker {
             .await
     }
 
+    /// The attempt in the figures: its outcome and duration, and for a delivered lead the
+    /// time from its arrival (`since_arrival_ms`) to the partner's answer.
+    fn count_attempt(
+        &self,
+        partner_id: i64,
+        step: &Step,
+        r: &AttemptResult,
+        since_arrival_ms: i64,
+    ) {
+        let m = self.signals.metrics();
+        m.attempt(partner_id, step.outcome.as_str(), r.latency.as_secs_f64());
+        if step.then == Then::Delivered {
+            m.lead_to_partner.observe(since_arrival_ms as f64 / 1000.0);
+        }
+    }
+
     async fn settle(
         &self,
         d: &ClaimedDelivery,
@@ -320,15 +336,9 @@ impl DeliveryWorker {
             outcome = step.outcome.as_str(),
             "delivery attempt"
         );
-        self.signals
-            .metrics()
-            .attempt(partner.id, step.outcome.as_str(), r.latency.as_secs_f64());
+        self.count_attempt(partner.id, &step, &r, (now - received_at).max(0));
         match step.then {
             Then::Delivered => {
-                self.signals
-                    .metrics()
-                    .lead_to_partner
-                    .observe((now - received_at).max(0) as f64 / 1000.0);
                 if !settler.delivered(d.clone(), attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,
