@@ -192,7 +192,9 @@ impl Router {
             .assign_many(assignments, now, lease.as_ref())
             .await?
         {
-            tracing::debug!(leads = assignments.len(), "leads assigned");
+            for a in assignments {
+                tracing::debug!(lead_id = a.lead_id, partner_id = a.partner_id, "lead assigned");
+            }
             self.signals
                 .metrics()
                 .routed("assigned", assignments.len() as u64);
@@ -348,6 +350,7 @@ impl Router {
             }
             Unrouted::HoldUntil(route_after) => {
                 self.signals.metrics().routed("held", 1);
+                tracing::debug!(lead_id = lead.id, route_after, "lead held");
                 self.store
                     .hold_lead(lead.id, &routing, route_after, now)
                     .await

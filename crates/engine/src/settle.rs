@@ -76,6 +76,12 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
             }
         };
         for (job, result) in jobs.drain(..).zip(results) {
+            tracing::debug!(
+                lead_id = job.delivery.lead_id,
+                delivery_id = job.delivery.id,
+                recorded = result.is_ok(),
+                "delivery recorded as delivered"
+            );
             let _ = job.reply.send(result);
         }
     }

@@ -162,6 +162,9 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .await
         .unwrap();
     assert_eq!(accepted.status(), 202);
+    let lead_id = accepted.json::<serde_json::Value>().await.unwrap()["lead_id"]
+        .as_i64()
+        .unwrap();
     let refused = client
         .post(url(&format!("/api/webhook/{webhook_token}")))
         .form(&[
@@ -174,11 +177,27 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 422);
-    // The accepted lead goes all the way to the partner, so delivery is logged too.
+    // The accepted lead goes all the way to the partner, so delivery is logged too; the
+    // partner then reports a conversion.
     crate::support::eventually("the lead delivered", || async {
         (!receiver.requests().is_empty()).then_some(())
     })
     .await;
+    crate::support::eventually("the delivery recorded", || async {
+        let l: serde_json::Value = client.get(url(&format!("/api/admin/leads/{lead_id}"))).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        (l["status"] == "delivered").then_some(())
+    })
+    .await;
+    let conversion = client
+        .post(url(&format!("/api/conversion/{id}")))
+        .bearer_auth(&rotated_key)
+        .json(&serde_json::json!({"lead_id": lead_id, "conversion_type": "deposit",
+            "conversion_value": 250, "external_transaction_id": "tx-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conversion.status(), 200);
 
     let (code, server_log) = server.terminate();
     assert_eq!(code, Some(0));
@@ -188,6 +207,14 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
     assert!(server_log.contains("partner created"), "{server_log}");
     assert!(server_log.contains("lead rejected"), "{server_log}");
     assert!(server_log.contains("delivery attempt"), "{server_log}");
+    // One correlation id, the lead's, on every line of its journey.
+    let journey: Vec<&str> = server_log
+        .lines()
+        .filter(|l| l.contains(&format!("lead_id={lead_id}")))
+        .collect();
+    for step in ["lead stored", "lead assigned", "delivery attempt", "delivery recorded as delivered", "conversion reported"] {
+        assert!(journey.iter().any(|l| l.contains(step)), "{step} with lead_id={lead_id}:\n{}", journey.join("\n"));
+    }
 
     let cli_log = format!(
         "{}{}",
