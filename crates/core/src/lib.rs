@@ -13,6 +13,7 @@ pub mod lead;
 pub mod localtime;
 pub mod market;
 pub mod outcome;
+pub mod pacing;
 pub mod partner;
 pub mod phone;
 pub mod retry;

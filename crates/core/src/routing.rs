@@ -85,7 +85,11 @@ impl Ineligible {
 }
 
 /// The next opening after `at`, in the partner's words: `09:00` today, `Mon 09:00` later.
-fn next_opening(hours: &BusinessHours, tz: Tz, at: EpochMillis) -> Option<(EpochMillis, String)> {
+pub(crate) fn next_opening(
+    hours: &BusinessHours,
+    tz: Tz,
+    at: EpochMillis,
+) -> Option<(EpochMillis, String)> {
     let now = local_moment(tz, at);
     let utc = DateTime::<Utc>::from_timestamp_millis(at)?;
     let today = utc.with_timezone(&tz).date_naive();

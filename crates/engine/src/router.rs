@@ -193,7 +193,11 @@ impl Router {
             .await?
         {
             for a in assignments {
-                tracing::debug!(lead_id = a.lead_id, partner_id = a.partner_id, "lead assigned");
+                tracing::debug!(
+                    lead_id = a.lead_id,
+                    partner_id = a.partner_id,
+                    "lead assigned"
+                );
             }
             self.signals
                 .metrics()

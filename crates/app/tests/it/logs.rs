@@ -184,16 +184,25 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
     })
     .await;
     crate::support::eventually("the delivery recorded", || async {
-        let l: serde_json::Value = client.get(url(&format!("/api/admin/leads/{lead_id}"))).bearer_auth(&token)
-            .send().await.unwrap().json().await.unwrap();
+        let l: serde_json::Value = client
+            .get(url(&format!("/api/admin/leads/{lead_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         (l["status"] == "delivered").then_some(())
     })
     .await;
     let conversion = client
         .post(url(&format!("/api/conversion/{id}")))
         .bearer_auth(&rotated_key)
-        .json(&serde_json::json!({"lead_id": lead_id, "conversion_type": "deposit",
-            "conversion_value": 250, "external_transaction_id": "tx-1"}))
+        .json(
+            &serde_json::json!({"lead_id": lead_id, "conversion_type": "deposit",
+            "conversion_value": 250, "external_transaction_id": "tx-1"}),
+        )
         .send()
         .await
         .unwrap();
@@ -212,8 +221,18 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         .lines()
         .filter(|l| l.contains(&format!("lead_id={lead_id}")))
         .collect();
-    for step in ["lead stored", "lead assigned", "delivery attempt", "delivery recorded as delivered", "conversion reported"] {
-        assert!(journey.iter().any(|l| l.contains(step)), "{step} with lead_id={lead_id}:\n{}", journey.join("\n"));
+    for step in [
+        "lead stored",
+        "lead assigned",
+        "delivery attempt",
+        "delivery recorded as delivered",
+        "conversion reported",
+    ] {
+        assert!(
+            journey.iter().any(|l| l.contains(step)),
+            "{step} with lead_id={lead_id}:\n{}",
+            journey.join("\n")
+        );
     }
 
     let cli_log = format!(

@@ -305,3 +305,32 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_partners_pacing_projects_its_day_from_its_pace_so_far(db) {
+        // Tuesday 1 December 2026, 13:00 in Berlin; open 09:00-18:00.
+        let clock = Arc::new(ManualClock::at(at("2026-12-01T12:00:00Z")));
+        let app = TestApp::spawn_at(db, &[], clock.clone()).await;
+        let id = partner(&app, "Paced", json!({"daily_limit": 10, "premium_ratio": 50, "timezone": "Europe/Berlin",
+            "business_hours": {"tue": ["09:00", "18:00"], "wed": ["09:00", "18:00"]}})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        for i in 0..4 {
+            assert_eq!(app.send_lead(&token, lead_body(i, i % 2 == 0)).await.0, 202);
+        }
+        settled(&app, 4).await;
+        let (status, p) = app.get(&format!("/api/admin/partners/{id}/pacing")).await;
+        assert_eq!(status, 200, "{p}");
+        assert_eq!((p["date"].as_str(), p["timezone"].as_str(), p["total"].as_i64(), p["limit"].as_i64()),
+            (Some("2026-12-01"), Some("Europe/Berlin"), Some(4), Some(10)));
+        assert_eq!((p["quota_premium"].as_i64(), p["quota_raw"].as_i64(), p["premium"].as_i64(), p["raw"].as_i64()),
+            (Some(5), Some(5), Some(2), Some(2)));
+        // 4 leads in 4 open hours: 5 more by 18:00, 9 in all; the tenth would come after
+        // closing, so the cap is not reached today.
+        assert_eq!((p["projected_total"].as_i64(), p["cap_reached_at"].clone()), (Some(9), json!(null)));
+        assert_eq!(p["next_opening"], json!(null), "open now");
+        clock.set(at("2026-12-01T18:30:00Z")); // 19:30: closed
+        let (_, p) = app.get(&format!("/api/admin/partners/{id}/pacing")).await;
+        assert_eq!(p["next_opening"], "2026-12-02T08:00:00.000Z");
+        app.stop().await;
+    }
+}

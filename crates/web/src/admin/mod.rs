@@ -4,6 +4,7 @@ pub(crate) mod analytics;
 pub(crate) mod leads;
 pub(crate) mod markets;
 mod notifications;
+mod pacing;
 pub(crate) mod partner_test;
 pub(crate) mod partners;
 pub(crate) mod sources;
@@ -18,6 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(leads::router())
         .merge(markets::router())
         .merge(notifications::router())
+        .merge(pacing::router())
         .merge(partners::router())
         .merge(sources::router())
 }

@@ -1,0 +1,59 @@
+//! `GET /api/admin/partners/{id}/pacing`: today's count and quotas in the partner's own day,
+//! the projected total at the pace so far, when the cap will be reached, the next opening.
+
+use super::partners::find;
+use crate::auth::AdminAuth;
+use crate::extract::PathId;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use leadrouter_core::capacity::quotas;
+use leadrouter_core::localtime::{local_date, rfc3339};
+use leadrouter_core::pacing::pace;
+use serde_json::{json, Value};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/admin/partners/{id}/pacing", get(pacing))
+}
+
+async fn pacing(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let p = find(&state, id).await?;
+    let now = state.now_ms();
+    let day = local_date(&p.spec.timezone, now);
+    let c = state
+        .store()
+        .day_counts(&[(p.id, day.clone())])
+        .await?
+        .get(&p.id)
+        .copied()
+        .unwrap_or_default();
+    let q = quotas(p.spec.daily_limit, p.spec.premium_ratio);
+    let pacing = pace(
+        p.spec.business_hours.as_ref(),
+        &p.spec.timezone,
+        c.total,
+        p.spec.daily_limit,
+        now,
+    );
+    Ok(Json(json!({
+        "success": true,
+        "partner_id": p.id,
+        "date": day,
+        "timezone": p.spec.timezone,
+        "total": c.total,
+        "limit": p.spec.daily_limit,
+        "premium": c.premium,
+        "raw": c.raw,
+        "quota_premium": q.premium,
+        "quota_raw": q.raw,
+        "projected_total": pacing.projected_total,
+        "cap_reached": pacing.cap_reached,
+        "cap_reached_at": pacing.cap_reached_at.map(rfc3339),
+        "next_opening": pacing.next_opening.map(rfc3339),
+    })))
+}
