@@ -134,6 +134,7 @@ struct ListPage {
     next_before: Option<i64>,
     error: Option<String>,
     partners: Vec<(i64, String)>,
+    sources: Vec<(i64, String)>,
     statuses: &'static [&'static str],
 }
 
@@ -209,6 +210,13 @@ async fn list(
         ),
         Err(e) => return Err(e),
     };
+    let sources = state
+        .store()
+        .list_sources(500, None)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.spec.name))
+        .collect();
     Ok(render(&ListPage {
         chrome: Chrome::new(&op, "leads", "Leads"),
         filters,
@@ -216,6 +224,7 @@ async fn list(
         next_before,
         error,
         partners,
+        sources,
         statuses: STATUSES,
     }))
 }
