@@ -7,6 +7,7 @@
 //! writes `?` on SQLite, and run them as one script there (`many::run`).
 
 pub mod admin;
+pub mod analytics;
 mod backend;
 mod backup;
 pub mod clock;

@@ -140,6 +140,15 @@ pub fn numbered_lead(i: usize) -> leadrouter_core::lead::NewLead {
 pub struct HeldWrite<'a>(#[allow(dead_code)] crate::gate::WriteTx<'a>);
 
 impl crate::Store {
+    /// Marks a lead `returned` (returns themselves come with the partner portal).
+    pub async fn mark_returned_for_tests(&self, lead_id: i64) {
+        sqlx::query("UPDATE leads SET status = 'returned' WHERE id = $1")
+            .bind(lead_id)
+            .execute(self.write(crate::Priority::Background).await.pool())
+            .await
+            .expect("mark returned");
+    }
+
     /// Begins a background write transaction and keeps it (and its turn) until dropped.
     pub async fn hold_background_write(&self) -> HeldWrite<'_> {
         HeldWrite(

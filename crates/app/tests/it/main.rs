@@ -7,6 +7,7 @@ mod support;
 mod admin_auth;
 mod admin_partners;
 mod admin_sources;
+mod analytics;
 mod backup;
 mod browser;
 mod cli;

@@ -20,6 +20,10 @@ pub(crate) fn router() -> Router<AppState> {
 struct Q {
     from: Option<String>,
     to: Option<String>,
+    group_by: Option<String>,
+    day: Option<String>,
+    /// The operator's timezone for `day=operator` (default UTC).
+    timezone: Option<String>,
 }
 
 async fn analytics(
@@ -27,9 +31,19 @@ async fn analytics(
     State(state): State<AppState>,
     Query(q): Query<Q>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        figures(&state, q.from.as_deref(), q.to.as_deref()).await?,
-    ))
+    let mut body = figures(&state, q.from.as_deref(), q.to.as_deref()).await?;
+    let report = super::report::grouped(
+        &state,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.group_by.as_deref().unwrap_or("day"),
+        q.day.as_deref().unwrap_or("operator"),
+        q.timezone.as_deref().unwrap_or("UTC"),
+    )
+    .await?;
+    body["rows"] = report["rows"].clone();
+    body["totals"] = report["totals"].clone();
+    Ok(Json(body))
 }
 
 /// Per partner and in total, for a period of UTC days (default: the last 30).
@@ -63,6 +77,6 @@ pub(crate) async fn figures(
         "from": rfc3339(from)[..10],
         "to": rfc3339(to - 1)[..10],
         "partners": rows,
-        "totals": cpa_figures(&all),
+        "partner_totals": cpa_figures(&all),
     }))
 }

@@ -315,7 +315,7 @@ async fn analytics_page(
                         .collect()
                 })
                 .unwrap_or_default(),
-            totals: cells(&v["totals"]),
+            totals: cells(&v["partner_totals"]),
             error: None,
         },
         Err(ApiError::Validation(e)) => AnalyticsPage {

@@ -16,7 +16,7 @@ mod partner_page;
 mod partners;
 pub(crate) mod session;
 mod sources;
-mod time;
+pub(crate) mod time;
 mod users;
 
 use crate::AppState;

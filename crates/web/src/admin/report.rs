@@ -1,0 +1,140 @@
+//! The grouped figures of `GET /api/admin/analytics` (`group_by`, `day`): the store's
+//! grouped queries, turned into rows with rates and latency percentiles.
+
+use crate::ui::time::date_start;
+use crate::{ApiError, AppState};
+use leadrouter_core::conversion::money_json;
+use leadrouter_store::analytics::{Figures, Grouping};
+use serde_json::{json, Value};
+
+fn percentile(sorted: &[i64], p: f64) -> Value {
+    if sorted.is_empty() {
+        return Value::Null;
+    }
+    let at = ((sorted.len() as f64) * p).ceil() as usize;
+    json!(sorted[at.saturating_sub(1).min(sorted.len() - 1)])
+}
+
+fn row(key: &str, f: &Figures) -> Value {
+    let mut l = f.latencies_ms.clone();
+    l.sort_unstable();
+    let ended = f.delivered + f.rejected;
+    json!({
+        "key": key,
+        "received": f.received,
+        "delivered": f.delivered,
+        "rejected": f.rejected,
+        "failed": f.failed,
+        "returned": f.returned,
+        "conversions": f.conversions,
+        "revenue": money_json(f.revenue_cents),
+        "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
+        "latency_p50_ms": percentile(&l, 0.50),
+        "latency_p95_ms": percentile(&l, 0.95),
+    })
+}
+
+fn date(s: Option<&str>, name: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::validation_one(name, "must be a date YYYY-MM-DD")),
+    }
+}
+
+/// Rows and totals for the period `from..=to` (dates; default the last 30 days).
+pub(crate) async fn grouped(
+    state: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+    group_by: &str,
+    day: &str,
+    timezone: &str,
+) -> Result<Value, ApiError> {
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::validation_one(
+            "timezone",
+            "must be an IANA timezone such as Europe/Berlin",
+        ));
+    }
+    let today = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.now_ms())
+        .unwrap_or_default()
+        .date_naive();
+    let to = date(to, "to")?.unwrap_or(today);
+    let from = date(from, "from")?.unwrap_or(to - chrono::Duration::days(29));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::validation_one(
+            "from",
+            "must be before to, at most a year apart",
+        ));
+    }
+    let start =
+        |d: chrono::NaiveDate| date_start(&d.format("%Y-%m-%d").to_string(), timezone).unwrap_or(0);
+    let (from_ms, to_ms) = (start(from), start(to + chrono::Duration::days(1)));
+    let grouping = grouping_of(group_by, day, from, to, &start)?;
+    let figures = state.store().analytics(&grouping, from_ms, to_ms).await?;
+    let mut all = Figures::default();
+    let rows: Vec<Value> = figures
+        .iter()
+        .map(|(k, f)| {
+            all.received += f.received;
+            all.delivered += f.delivered;
+            all.rejected += f.rejected;
+            all.failed += f.failed;
+            all.returned += f.returned;
+            all.conversions += f.conversions;
+            all.revenue_cents += f.revenue_cents;
+            all.latencies_ms.extend(&f.latencies_ms);
+            row(k, f)
+        })
+        .collect();
+    let mut totals = row("", &all);
+    totals.as_object_mut().map(|o| o.remove("key"));
+    Ok(json!({"rows": rows, "totals": totals, "group_by": group_by, "day": day}))
+}
+
+/// The store's grouping for `group_by` and `day`; `start` gives a date's first instant in
+/// the operator's timezone.
+fn grouping_of(
+    group_by: &str,
+    day: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    start: &dyn Fn(chrono::NaiveDate) -> i64,
+) -> Result<Grouping, ApiError> {
+    Ok(match (group_by, day) {
+        ("day", "operator") => Grouping::OperatorDay(
+            from.iter_days()
+                .take_while(|d| *d <= to)
+                .map(|d| {
+                    (
+                        d.format("%Y-%m-%d").to_string(),
+                        start(d),
+                        start(d + chrono::Duration::days(1)),
+                    )
+                })
+                .collect(),
+        ),
+        ("day", "partner") => Grouping::PartnerDay {
+            from: from.format("%Y-%m-%d").to_string(),
+            to: to.format("%Y-%m-%d").to_string(),
+        },
+        ("day", _) => {
+            return Err(ApiError::validation_one(
+                "day",
+                "must be operator or partner",
+            ))
+        }
+        ("partner", _) => Grouping::Partner,
+        ("country", _) => Grouping::Country,
+        ("niche", _) => Grouping::Niche,
+        ("source", _) => Grouping::Source,
+        _ => {
+            return Err(ApiError::validation_one(
+                "group_by",
+                "must be one of: day, partner, country, niche, source",
+            ))
+        }
+    })
+}
