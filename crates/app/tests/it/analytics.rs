@@ -106,6 +106,16 @@ both_backends! {
         assert_eq!((body["totals"]["received"].as_i64(), body["totals"]["delivered"].as_i64(), body["totals"]["returned"].as_i64()),
             (Some(3), Some(3), Some(1)));
         assert_eq!(app.get("/api/admin/analytics?group_by=colour").await.0, 422);
+        // The console's page: a chart and the same figures in its table.
+        let mut console = crate::support::console::Console::new(&app);
+        console.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = console.get("/admin/analytics?from=2026-10-24&to=2026-10-25&group_by=partner").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<svg") && page.body.contains("class=\"delivered\""), "a chart");
+        let rows: Vec<String> = page.html().select(&scraper::Selector::parse("tbody tr").unwrap())
+            .map(|r| r.text().collect::<Vec<_>>().join("|")).collect();
+        assert!(rows.iter().any(|r| r.starts_with("Berlin|2|2|")), "{rows:?}");
+        assert!(rows.iter().any(|r| r.starts_with("Toronto|1|1|")), "{rows:?}");
         app.stop().await;
     }
 }

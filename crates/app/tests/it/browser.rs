@@ -175,6 +175,9 @@ async fn an_operator_runs_the_guides_setup_in_the_browser() {
     assert!(b.text().await.contains("1 delivery retried."));
     app.run_until_idle().await;
     assert_eq!(lead_status(&app, failed_id).await, "delivered");
+    b.press("Analytics").await;
+    assert!(b.text().await.contains("Received"));
+    b.screenshot("analytics").await;
     b.press("Overview").await;
     b.screenshot("overview").await;
     b.c.clone().close().await.unwrap();

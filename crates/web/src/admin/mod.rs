@@ -7,7 +7,7 @@ mod notifications;
 mod pacing;
 pub(crate) mod partner_test;
 pub(crate) mod partners;
-mod report;
+pub(crate) mod report;
 pub(crate) mod sources;
 
 use crate::AppState;

@@ -28,6 +28,7 @@ fn row(key: &str, f: &Figures) -> Value {
         "returned": f.returned,
         "conversions": f.conversions,
         "revenue": money_json(f.revenue_cents),
+        "revenue_text": format!("{}.{:02}", f.revenue_cents / 100, f.revenue_cents.rem_euclid(100)),
         "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
         "latency_p50_ms": percentile(&l, 0.50),
         "latency_p95_ms": percentile(&l, 0.95),
@@ -73,7 +74,13 @@ pub(crate) async fn grouped(
         |d: chrono::NaiveDate| date_start(&d.format("%Y-%m-%d").to_string(), timezone).unwrap_or(0);
     let (from_ms, to_ms) = (start(from), start(to + chrono::Duration::days(1)));
     let grouping = grouping_of(group_by, day, from, to, &start)?;
-    let figures = state.store().analytics(&grouping, from_ms, to_ms).await?;
+    let mut figures = state.store().analytics(&grouping, from_ms, to_ms).await?;
+    if group_by == "day" {
+        // Every day of the period has its row, a quiet one too.
+        for d in from.iter_days().take_while(|d| *d <= to) {
+            figures.entry(d.format("%Y-%m-%d").to_string()).or_default();
+        }
+    }
     let mut all = Figures::default();
     let rows: Vec<Value> = figures
         .iter()

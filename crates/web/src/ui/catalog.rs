@@ -1,11 +1,11 @@
 //! The console's reference pages: markets and niches (with forms to add them), rejected
-//! submissions with their field errors, notifications recorded, and the analytics table.
+//! submissions with their field errors, and the notifications.
 
 use super::form::{Fields, Posted};
 use super::page::{render, render_status, Chrome};
 use super::session::Operator;
 use super::time;
-use crate::admin::{analytics, markets};
+use crate::admin::markets;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -25,7 +25,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/niches/new", post(add_niche))
         .route("/admin/rejected", get(rejected))
         .route("/admin/notifications", get(notifications))
-        .route("/admin/analytics", get(analytics_page))
 }
 
 #[derive(askama::Template)]
@@ -249,89 +248,4 @@ async fn notifications(State(state): State<AppState>, op: Operator) -> Result<Re
         chrome: Chrome::new(&op, "notifications", "Notifications"),
         rows,
     }))
-}
-
-#[derive(Deserialize, Default)]
-struct Period {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
-#[derive(askama::Template)]
-#[template(path = "analytics.html")]
-struct AnalyticsPage {
-    chrome: Chrome,
-    from: String,
-    to: String,
-    rows: Vec<Vec<String>>,
-    totals: Vec<String>,
-    error: Option<String>,
-}
-
-/// The columns shown, from the analytics figures.
-const COLUMNS: [&str; 5] = [
-    "total_leads",
-    "conversions",
-    "conversion_rate",
-    "revenue",
-    "avg_quality_score",
-];
-
-fn cells(v: &Value) -> Vec<String> {
-    COLUMNS
-        .iter()
-        .map(|k| match &v[*k] {
-            Value::Null => "—".to_string(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect()
-}
-
-async fn analytics_page(
-    State(state): State<AppState>,
-    op: Operator,
-    Query(p): Query<Period>,
-) -> Result<Response, ApiError> {
-    let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let (from, to) = (some(&p.from), some(&p.to));
-    let page = match analytics::figures(&state, from.as_deref(), to.as_deref()).await {
-        Ok(v) => AnalyticsPage {
-            chrome: Chrome::new(&op, "analytics", "Analytics"),
-            from: v["from"].as_str().unwrap_or_default().to_string(),
-            to: v["to"].as_str().unwrap_or_default().to_string(),
-            rows: v["partners"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|r| {
-                            let mut row =
-                                vec![r["partner_name"].as_str().unwrap_or_default().to_string()];
-                            row.extend(cells(r));
-                            row
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            totals: cells(&v["partner_totals"]),
-            error: None,
-        },
-        Err(ApiError::Validation(e)) => AnalyticsPage {
-            chrome: Chrome::new(&op, "analytics", "Analytics"),
-            from: p.from.clone(),
-            to: p.to.clone(),
-            rows: vec![],
-            totals: vec![],
-            error: Some(
-                e.into_iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        },
-        Err(e) => return Err(e),
-    };
-    Ok(render(&page))
 }

@@ -2,6 +2,7 @@
 //! typed views the JSON API answers with), htmx for partial updates, every action also a
 //! plain form post. Sessions, CSRF and login throttling live in [`session`].
 
+mod analytics;
 mod assets;
 mod catalog;
 mod deliveries;
@@ -48,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(sources::router())
         .merge(catalog::router())
         .merge(users::router())
+        .merge(analytics::router())
         .layer(axum::middleware::map_response(security_headers))
 }
 
