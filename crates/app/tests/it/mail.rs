@@ -270,3 +270,40 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn operators_hear_once_a_day_of_a_full_partner_and_of_a_held_backlog(db) {
+        let pm = FakePostmark::start().await;
+        let env = pm.env();
+        let ca = tls().ca_file.to_str().unwrap().to_string();
+        let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vars.extend([("LEADROUTER_EXTRA_ROOT_CERTS", ca.as_str()), ("LEADROUTER_ALERT_EMAILS", OPS)]);
+        let app = TestApp::spawn_with(db, &vars).await;
+        let (s, p) = app.post("/api/admin/partners", json!({"name": "Tiny", "email": PARTNER_EMAIL, "country": "germany",
+            "niche": "forex", "daily_limit": 1, "premium_ratio": 0, "webhook_url": "https://fxpartners.com/api/leads"})).await;
+        assert_eq!(s, 201, "{p}");
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        for i in 0..101 {
+            assert_eq!(app.send_lead(&token, json!({"email": format!("h{i}@held.example"), "country": "de", "niche": "forex"})).await.0, 202);
+        }
+        // Routed first; the alerts job then looks (it looks every minute; a run until idle
+        // runs it once at its start).
+        app.run_until_idle().await;
+        app.run_until_idle().await;
+        let full = pm.tagged("daily_limit_reached");
+        assert_eq!(full.len(), 1);
+        assert_eq!(full[0]["To"], OPS);
+        assert!(full[0]["Subject"].as_str().unwrap().contains("Tiny reached its daily limit (1/1)"));
+        let backlog = pm.tagged("held_backlog");
+        assert_eq!(backlog.len(), 1, "100 held leads");
+        assert!(backlog[0]["TextBody"].as_str().unwrap().contains("100 leads are held"));
+        for kind in ["daily_limit_reached", "held_backlog"] {
+            assert!(!pm.tagged(kind)[0]["HtmlBody"].as_str().unwrap().is_empty(), "{kind} has an HTML body");
+        }
+        // Looking again the same day sends nothing new.
+        assert_eq!(app.send_lead(&token, json!({"email": "late@held.example", "country": "de", "niche": "forex"})).await.0, 202);
+        app.run_until_idle().await;
+        assert_eq!((pm.tagged("daily_limit_reached").len(), pm.tagged("held_backlog").len()), (1, 1));
+        app.stop().await;
+    }
+}
