@@ -37,8 +37,8 @@ pub struct Figures {
     pub conversions: i64,
     /// Every conversion's value.
     pub revenue_cents: i64,
-    /// Every attempt's latency, for percentiles.
-    pub latencies_ms: Vec<i64>,
+    /// Attempts' latencies as (milliseconds, how many), for exact percentiles.
+    pub latencies_ms: Vec<(i64, i64)>,
 }
 
 impl Store {
@@ -150,7 +150,8 @@ impl Store {
         Ok(())
     }
 
-    /// Attempt latencies in the period.
+    /// Attempt latencies in the period, counted per distinct millisecond value (a few
+    /// thousand rows however many attempts).
     async fn latency_figures(
         &self,
         shape: &Shape<'_>,
@@ -165,7 +166,8 @@ impl Store {
         );
         let time = period(shape.grouping, "a.at", from, to);
         let rows = sqlx::query(&format!(
-            "SELECT {key} AS k, a.latency_ms AS ms FROM {from_a} WHERE 1 = 1 {time}"
+            "SELECT {key} AS k, a.latency_ms AS ms, COUNT(*) AS n FROM {from_a} WHERE 1 = 1 {time} \
+             GROUP BY {key}, a.latency_ms"
         ))
         .fetch_all(self.reader())
         .await?;
@@ -173,7 +175,7 @@ impl Store {
             out.entry(label(r)?)
                 .or_default()
                 .latencies_ms
-                .push(r.try_get("ms")?);
+                .push((r.try_get("ms")?, r.try_get("n")?));
         }
         Ok(())
     }

@@ -7,12 +7,21 @@ use leadrouter_core::conversion::money_json;
 use leadrouter_store::analytics::{Figures, Grouping};
 use serde_json::{json, Value};
 
-fn percentile(sorted: &[i64], p: f64) -> Value {
-    if sorted.is_empty() {
+/// The `p` percentile (nearest rank) of latencies given as sorted (value, count) pairs.
+fn percentile(sorted: &[(i64, i64)], p: f64) -> Value {
+    let total: i64 = sorted.iter().map(|(_, n)| n).sum();
+    if total == 0 {
         return Value::Null;
     }
-    let at = ((sorted.len() as f64) * p).ceil() as usize;
-    json!(sorted[at.saturating_sub(1).min(sorted.len() - 1)])
+    let rank = ((total as f64) * p).ceil().max(1.0) as i64;
+    let mut seen = 0;
+    for (ms, n) in sorted {
+        seen += n;
+        if seen >= rank {
+            return json!(ms);
+        }
+    }
+    json!(sorted.last().map(|(ms, _)| *ms))
 }
 
 fn row(key: &str, f: &Figures) -> Value {
@@ -144,4 +153,24 @@ fn grouping_of(
             ))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_read_from_counted_latencies_by_nearest_rank() {
+        let l = [(10, 1), (20, 18), (500, 1)];
+        assert_eq!(
+            (percentile(&l, 0.5), percentile(&l, 0.95)),
+            (json!(20), json!(20))
+        );
+        let few = [(10, 1), (20, 1), (500, 1)];
+        assert_eq!(
+            (percentile(&few, 0.5), percentile(&few, 0.95)),
+            (json!(20), json!(500))
+        );
+        assert_eq!(percentile(&[], 0.5), Value::Null);
+    }
 }
