@@ -1,8 +1,8 @@
 //! The business in figures, grouped by day, partner, country, niche or source: one grouped
 //! query per family of figures (leads, deliveries, conversions, attempt latencies), never
 //! one per partner or per day. A day is the operator's (ranges of its timezone, computed by
-//! the caller and joined as a small table) or the partner's own (the day a delivery was
-//! counted on, which is the partner-local date).
+//! the caller, picked by a `CASE`) or the partner's own (the day a delivery was counted on,
+//! which is the partner-local date).
 
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -100,11 +100,12 @@ impl Store {
         to: EpochMillis,
         out: &mut BTreeMap<String, Figures>,
     ) -> Result<(), StoreError> {
-        let (from_d, key) = shape.of(
-            "deliveries d JOIN leads l ON l.id = d.lead_id",
-            "d.completed_at",
-            "",
-        );
+        let base = if shape.needs_lead() {
+            "deliveries d JOIN leads l ON l.id = d.lead_id"
+        } else {
+            "deliveries d"
+        };
+        let (from_d, key) = shape.of(base, "d.completed_at", "");
         let time = period(shape.grouping, "d.completed_at", from, to);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, \
@@ -130,8 +131,13 @@ impl Store {
         to: EpochMillis,
         out: &mut BTreeMap<String, Figures>,
     ) -> Result<(), StoreError> {
+        let base = if shape.needs_lead() {
+            "conversions c JOIN leads l ON l.id = c.lead_id"
+        } else {
+            "conversions c"
+        };
         let (from_c, key) = shape.of(
-            "conversions c JOIN leads l ON l.id = c.lead_id",
+            base,
             "c.created_at",
             "JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id",
         );
@@ -159,11 +165,15 @@ impl Store {
         to: EpochMillis,
         out: &mut BTreeMap<String, Figures>,
     ) -> Result<(), StoreError> {
-        let (from_a, key) = shape.of(
-            "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN leads l ON l.id = d.lead_id",
-            "a.at",
-            "",
-        );
+        let base = match (shape.needs_lead(), shape.needs_delivery()) {
+            (true, _) => {
+                "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+                          JOIN leads l ON l.id = d.lead_id"
+            }
+            (false, true) => "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id",
+            (false, false) => "delivery_attempts a",
+        };
+        let (from_a, key) = shape.of(base, "a.at", "");
         let time = period(shape.grouping, "a.at", from, to);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, a.latency_ms AS ms, COUNT(*) AS n FROM {from_a} WHERE 1 = 1 {time} \
@@ -184,7 +194,7 @@ impl Store {
 /// How each family's rows are joined and keyed for a grouping.
 struct Shape<'a> {
     grouping: &'a Grouping,
-    /// The operator's days as a small table (for `OperatorDay`).
+    /// The operator's days as `WHEN` branches over a time column `{at}` (for `OperatorDay`).
     days: String,
 }
 
@@ -194,12 +204,29 @@ impl<'a> Shape<'a> {
             Grouping::OperatorDay(d) => d
                 .iter()
                 .filter(|(label, _, _)| is_date(label))
-                .map(|(label, s, e)| format!("SELECT '{label}' AS label, {s} AS s, {e} AS e"))
+                .map(|(label, s, e)| format!("WHEN {{at}} >= {s} AND {{at}} < {e} THEN '{label}'"))
                 .collect::<Vec<_>>()
-                .join(" UNION ALL "),
+                .join(" "),
             _ => String::new(),
         };
         Shape { grouping, days }
+    }
+
+    /// Whether the key is a lead's (its country, niche or source): only then is the lead
+    /// joined in.
+    fn needs_lead(&self) -> bool {
+        matches!(
+            self.grouping,
+            Grouping::Country | Grouping::Niche | Grouping::Source
+        )
+    }
+
+    /// Whether the key is a delivery's (its partner or counted day).
+    fn needs_delivery(&self) -> bool {
+        matches!(
+            self.grouping,
+            Grouping::Partner | Grouping::PartnerDay { .. }
+        )
     }
 
     /// (FROM-and-JOIN clause, key expression) for a family whose rows are `base`, with its
@@ -207,9 +234,11 @@ impl<'a> Shape<'a> {
     fn of(&self, base: &str, at: &str, via_delivery: &str) -> (String, String) {
         let days = &self.days;
         match self.grouping {
+            // Each row read once, its day picked by a CASE over the period's days (a join
+            // with a table of days would read the rows once per day).
             Grouping::OperatorDay(_) => (
-                format!("{base} JOIN ({days}) AS days ON {at} >= days.s AND {at} < days.e"),
-                "days.label".into(),
+                base.into(),
+                format!("CASE {} END", days.replace("{at}", at)),
             ),
             Grouping::PartnerDay { .. } => {
                 (format!("{base} {via_delivery}"), "d.counted_day".into())
