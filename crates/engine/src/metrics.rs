@@ -12,28 +12,28 @@ use std::sync::Mutex;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Outcome {
-    pub outcome: String,
+    pub outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Routed {
-    pub result: String,
+    pub result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PartnerOutcome {
-    pub partner_id: String,
-    pub outcome: String,
+    pub partner_id: i64,
+    pub outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PartnerLabel {
-    pub partner_id: String,
+    pub partner_id: i64,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
-    pub status: String,
+    pub status: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -114,41 +114,34 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn received(&self, outcome: &str) {
+    // Labels are static words and ids: counting a lead allocates nothing.
+    pub fn received(&self, outcome: &'static str) {
         self.leads_received
-            .get_or_create(&Outcome {
-                outcome: outcome.to_string(),
-            })
+            .get_or_create(&Outcome { outcome })
             .inc();
     }
 
-    pub fn routed(&self, result: &str, n: u64) {
+    pub fn routed(&self, result: &'static str, n: u64) {
         self.leads_routed
-            .get_or_create(&Routed {
-                result: result.to_string(),
-            })
+            .get_or_create(&Routed { result })
             .inc_by(n);
     }
 
-    pub fn attempt(&self, partner_id: i64, outcome: &str, seconds: f64) {
+    pub fn attempt(&self, partner_id: i64, outcome: &'static str, seconds: f64) {
         self.delivery_attempts
             .get_or_create(&PartnerOutcome {
-                partner_id: partner_id.to_string(),
-                outcome: outcome.to_string(),
+                partner_id,
+                outcome,
             })
             .inc();
         self.delivery_duration
-            .get_or_create(&PartnerLabel {
-                partner_id: partner_id.to_string(),
-            })
+            .get_or_create(&PartnerLabel { partner_id })
             .observe(seconds);
     }
 
-    pub fn waiting(&self, status: &str, n: i64) {
+    pub fn waiting(&self, status: &'static str, n: i64) {
         self.leads_waiting
-            .get_or_create(&StatusLabel {
-                status: status.to_string(),
-            })
+            .get_or_create(&StatusLabel { status })
             .set(n);
     }
 

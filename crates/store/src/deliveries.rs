@@ -280,14 +280,15 @@ impl Store {
 
     /// Counts a failed attempt against the partner; returns the streak.
     /// Counts a failed attempt in the partner's streak (which starts its clock on the
-    /// first). From `alert_after` failures on, `alert`'s mails are queued in the same
-    /// transaction, keyed by the streak, so the streak mails once however long it lasts.
+    /// first). From `alert_after` failures on, the mails `alert` writes are queued in the
+    /// same transaction, keyed by the streak, so the streak mails once however long it
+    /// lasts; below that they are not even written.
     pub async fn count_partner_failure(
         &self,
         partner_id: i64,
         now: EpochMillis,
         alert_after: i64,
-        alert: &[crate::outbox::Mail],
+        alert: &(dyn Fn() -> Vec<crate::outbox::Mail> + Send + Sync),
         sending: crate::outbox::Sending,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
@@ -303,12 +304,13 @@ impl Store {
         let Some(row) = row else { return Ok(0) };
         let streak: i64 = row.try_get("consecutive_failures")?;
         let since: i64 = row.try_get("failing_since")?;
-        if streak >= alert_after && !alert.is_empty() {
-            let keyed: Vec<crate::outbox::Mail> = alert
-                .iter()
+        // Written only when due (the dedupe key makes one per streak).
+        if streak >= alert_after {
+            let keyed: Vec<crate::outbox::Mail> = alert()
+                .into_iter()
                 .map(|m| crate::outbox::Mail {
                     dedupe_key: Some(format!("{}:{partner_id}:{since}", m.kind)),
-                    ..m.clone()
+                    ..m
                 })
                 .collect();
             crate::outbox::enqueue(&mut tx, &keyed, sending, now).await?;

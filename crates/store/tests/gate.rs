@@ -48,7 +48,7 @@ async fn an_arriving_lead_waits_for_one_background_write_at_most_while_a_partner
                     partner_id,
                     0,
                     3,
-                    &[],
+                    &Vec::new,
                     leadrouter_store::outbox::Sending::Off,
                 )
                 .await

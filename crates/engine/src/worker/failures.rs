@@ -18,19 +18,26 @@ impl DeliveryWorker {
         excerpt: Option<&str>,
     ) -> Result<(), StoreError> {
         let alert_after = FAILING_ALERT_AFTER.min(self.settings.pause_after_failures);
-        let mails: Vec<_> = mail::failing(
-            &self.mailing.ctx,
-            partner.id,
-            &partner.spec,
-            what,
-            excerpt,
-            alert_after,
-        )
-        .into_iter()
-        .collect();
         let streak = self
             .store
-            .count_partner_failure(partner.id, now, alert_after, &mails, self.mailing.sending)
+            .count_partner_failure(
+                partner.id,
+                now,
+                alert_after,
+                &|| {
+                    mail::failing(
+                        &self.mailing.ctx,
+                        partner.id,
+                        &partner.spec,
+                        what,
+                        excerpt,
+                        alert_after,
+                    )
+                    .into_iter()
+                    .collect()
+                },
+                self.mailing.sending,
+            )
             .await?;
         if streak >= alert_after {
             self.signals.mail_queued();
