@@ -222,6 +222,8 @@ pub struct PartnerSpec {
     pub valid_phone_only: bool,
     /// Wants a summary of yesterday by e-mail at 08:00 its time.
     pub daily_summary: bool,
+    /// What it pays per delivered lead, in cents.
+    pub price_per_lead_cents: Option<i64>,
 }
 
 /// The outcome of checking operator input.

@@ -215,6 +215,7 @@ impl Engine {
             signals: signals.clone(),
             jobs: vec![
                 scheduler::expire_held(settings.hold_max, signals.clone()),
+                scheduler::roll_figures(),
                 mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
                 mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
             ],

@@ -58,6 +58,21 @@ pub fn expire_held(hold_max: Duration, signals: Signals) -> Job {
     )
 }
 
+/// Rolls up the analytics figures of closed half hours and rolls stale ones again.
+pub fn roll_figures() -> Job {
+    Job::new(
+        "roll up figures",
+        Duration::from_secs(60),
+        |store, now| async move {
+            let rolled = store.roll_figures(now).await?;
+            if rolled.new + rolled.again > 0 {
+                tracing::debug!(new = rolled.new, again = rolled.again, "figures rolled up");
+            }
+            Ok(())
+        },
+    )
+}
+
 pub struct Scheduler {
     pub store: Store,
     pub clock: Arc<dyn Clock>,

@@ -40,8 +40,8 @@ pub struct DayCount {
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, status, paused_reason, api_key_prefix, signing_secret, \
-    consecutive_failures, created_at, updated_at";
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, status, paused_reason, \
+    api_key_prefix, signing_secret, consecutive_failures, created_at, updated_at";
 
 pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
     let hours: Option<String> = r.try_get("business_hours")?;
@@ -91,6 +91,7 @@ pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
             auth: auth.map(|a| from_text("auth", &a)).transpose()?,
             valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
             daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
+            price_per_lead_cents: r.try_get("price_per_lead_cents")?,
         },
         status: if status == "paused" {
             PartnerStatus::Paused
@@ -119,7 +120,7 @@ pub struct NewPartnerSecrets<'a> {
     pub signing_secret: &'a str,
 }
 
-/// Binds a partner's settings as `$1`..`$16`, the order in which both the INSERT and the
+/// Binds a partner's settings as `$1`..`$18`, the order in which both the INSERT and the
 /// UPDATE list them.
 fn bind_spec<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -142,6 +143,7 @@ fn bind_spec<'q>(
         .bind(spec.auth.as_ref().map(to_text))
         .bind(i16::from(spec.valid_phone_only))
         .bind(i16::from(spec.daily_summary))
+        .bind(spec.price_per_lead_cents)
 }
 
 impl Store {
@@ -159,10 +161,11 @@ impl Store {
         let sql = format!(
             "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
              timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
-             default_values, content_type, auth, valid_phone_only, daily_summary, status, \
-             api_key_hash, api_key_prefix, signing_secret, created_at, updated_at) \
+             default_values, content_type, auth, valid_phone_only, daily_summary, \
+             price_per_lead_cents, status, api_key_hash, api_key_prefix, signing_secret, \
+             created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             'active', $18, $19, $20, $21, $21) RETURNING {COLUMNS}"
+             $18, 'active', $19, $20, $21, $22, $22) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)
             .bind(secrets.api_key_hash)
@@ -236,7 +239,8 @@ impl Store {
              daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
              default_values = $13, content_type = $14, auth = $15, valid_phone_only = $16, \
-             daily_summary = $17, updated_at = $18 WHERE id = $19 AND deleted_at IS NULL \
+             daily_summary = $17, price_per_lead_cents = $18, updated_at = $19 \
+             WHERE id = $20 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec)

@@ -331,8 +331,9 @@ async fn new_delivery(
 ) -> Result<Option<i64>, StoreError> {
     let delivery = sqlx::query(
         "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
-         over_cap, attempt_count, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6) \
+         over_cap, attempt_count, next_attempt_at, created_at, updated_at, price_cents) \
+         SELECT $1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6, price_per_lead_cents \
+         FROM partners WHERE id = $2 \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(r.lead_id)

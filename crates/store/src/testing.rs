@@ -140,13 +140,54 @@ pub fn numbered_lead(i: usize) -> leadrouter_core::lead::NewLead {
 pub struct HeldWrite<'a>(#[allow(dead_code)] crate::gate::WriteTx<'a>);
 
 impl crate::Store {
+    /// Forgets the analytics roll-up: figures are read from the leads themselves again.
+    pub async fn forget_figures_for_tests(&self) {
+        let mut tx = self
+            .begin(crate::Priority::Background)
+            .await
+            .expect("begin");
+        for sql in [
+            "DELETE FROM figures",
+            "DELETE FROM figures_stale",
+            "UPDATE figures_state SET rolled_until = 0",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await.expect(sql);
+        }
+        tx.commit().await.expect("commit");
+    }
+
+    /// The roll-up's rows, its stale half hours and where it ends.
+    pub async fn figures_state_for_tests(&self) -> (i64, i64, i64) {
+        let count = |sql: &'static str| async move {
+            use sqlx::Row;
+            sqlx::query(sql)
+                .fetch_one(self.reader())
+                .await
+                .expect(sql)
+                .get::<i64, _>(0)
+        };
+        (
+            count("SELECT COUNT(*) FROM figures").await,
+            count("SELECT COUNT(*) FROM figures_stale").await,
+            count("SELECT rolled_until FROM figures_state").await,
+        )
+    }
+
     /// Marks a lead `returned` (returns themselves come with the partner portal).
     pub async fn mark_returned_for_tests(&self, lead_id: i64) {
+        let mut tx = self
+            .begin(crate::Priority::Background)
+            .await
+            .expect("begin");
         sqlx::query("UPDATE leads SET status = 'returned' WHERE id = $1")
             .bind(lead_id)
-            .execute(self.write(crate::Priority::Background).await.pool())
+            .execute(&mut *tx)
             .await
             .expect("mark returned");
+        crate::analytics::mark_lead_stale(&mut tx, lead_id, i64::MAX)
+            .await
+            .expect("mark stale");
+        tx.commit().await.expect("commit");
     }
 
     /// Begins a background write transaction and keeps it (and its turn) until dropped.

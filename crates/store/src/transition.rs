@@ -80,5 +80,6 @@ pub(crate) async fn transition(
         return Ok(false);
     }
     crate::leads::lead_event(conn, t.lead_id, t.to.as_str(), t.detail.as_deref(), t.now).await?;
+    crate::analytics::mark_lead_stale(conn, t.lead_id, t.now).await?;
     Ok(true)
 }

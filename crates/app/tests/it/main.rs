@@ -8,6 +8,7 @@ mod admin_auth;
 mod admin_partners;
 mod admin_sources;
 mod analytics;
+mod analytics_rollup;
 mod backup;
 mod browser;
 mod cli;

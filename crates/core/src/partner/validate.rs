@@ -49,6 +49,7 @@ const FIELDS: &[&str] = &[
     "auth",
     "valid_phone_only",
     "daily_summary",
+    "price_per_lead",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -98,6 +99,14 @@ pub fn validate_partner(
     let daily_summary = f.take("daily_summary", parse_bool, |_| {
         Some(base.is_some_and(|b| b.daily_summary))
     });
+    let price_per_lead_cents = f.take(
+        "price_per_lead",
+        |v| match v {
+            Value::Null => Ok(None),
+            v => crate::conversion::parse_money(v).map(Some),
+        },
+        |_| Some(base.and_then(|b| b.price_per_lead_cents)),
+    );
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -122,6 +131,7 @@ pub fn validate_partner(
             auth: auth?,
             valid_phone_only: valid_phone_only?,
             daily_summary: daily_summary?,
+            price_per_lead_cents: price_per_lead_cents?,
         })
     })();
     PartnerValidation {

@@ -71,6 +71,12 @@ impl Store {
             })
             .collect();
         script.add_all(crate::intake::events_statements(backend, &events));
+        // An older lead (held a while) now counts under its partner in the roll-up.
+        let ids: Vec<i64> = batch.iter().map(|a| a.lead_id).collect();
+        script.add_all(
+            ids.chunks(CHUNK)
+                .map(|c| crate::analytics::mark_stale(backend, c, now)),
+        );
         let mut tx = self.begin(Priority::Background).await?;
         let done = script.run(&mut tx, backend).await?;
         let moved: u64 = done.of(leads).iter().map(|d| d.affected).sum();
@@ -216,8 +222,9 @@ fn delivery_inserts(
         st.sql = format!(
             "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
              over_cap, attempt_count, next_attempt_at, created_at, updated_at, lease_until, \
-             lease_owner) \
-             SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {} \
+             lease_owner, price_cents) \
+             SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {}, \
+             (SELECT price_per_lead_cents FROM partners WHERE id = column2) \
              FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
             m.next(),
             m.next(),

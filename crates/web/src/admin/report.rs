@@ -38,6 +38,7 @@ fn row(key: &str, f: &Figures) -> Value {
         "conversions": f.conversions,
         "revenue": money_json(f.revenue_cents),
         "revenue_text": format!("{}.{:02}", f.revenue_cents / 100, f.revenue_cents.rem_euclid(100)),
+        "lead_revenue": money_json(f.lead_revenue_cents),
         "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
         "latency_p50_ms": percentile(&l, 0.50),
         "latency_p95_ms": percentile(&l, 0.95),
@@ -94,14 +95,7 @@ pub(crate) async fn grouped(
     let rows: Vec<Value> = figures
         .iter()
         .map(|(k, f)| {
-            all.received += f.received;
-            all.delivered += f.delivered;
-            all.rejected += f.rejected;
-            all.failed += f.failed;
-            all.returned += f.returned;
-            all.conversions += f.conversions;
-            all.revenue_cents += f.revenue_cents;
-            all.latencies_ms.extend(&f.latencies_ms);
+            all.add(f);
             row(k, f)
         })
         .collect();

@@ -32,6 +32,8 @@ pub(crate) struct PartnerForm {
     pub auth_header_name: String,
     pub valid_phone_only: bool,
     pub daily_summary: bool,
+    /// What the partner pays per delivered lead, e.g. `12.50`; empty = not set.
+    pub price_per_lead: String,
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -120,6 +122,10 @@ impl PartnerForm {
             auth_header_name: p.auth["name"].as_str().unwrap_or_default().to_string(),
             valid_phone_only: p.valid_phone_only,
             daily_summary: p.daily_summary,
+            price_per_lead: match &p.price_per_lead {
+                Value::Null => String::new(),
+                v => v.to_string(),
+            },
         }
     }
 
@@ -161,6 +167,7 @@ impl PartnerForm {
             auth_header_name: f.text("auth_header_name"),
             valid_phone_only: f.checked("valid_phone_only"),
             daily_summary: f.checked("daily_summary"),
+            price_per_lead: f.text("price_per_lead"),
         }
     }
 
@@ -182,7 +189,11 @@ impl PartnerForm {
             if !v.is_empty() {
                 input.insert(k.into(), json!(v));
             } else if editing.is_some() {
-                let empty = if k == "email" { Value::Null } else { json!("") };
+                let empty = if k == "email" || k == "price_per_lead" {
+                    Value::Null
+                } else {
+                    json!("")
+                };
                 input.insert(k.into(), empty);
             }
         };
@@ -195,6 +206,7 @@ impl PartnerForm {
         text("webhook_url", &self.webhook_url, &mut input);
         text("phone_format", &self.phone_format, &mut input);
         text("content_type", &self.content_type, &mut input);
+        text("price_per_lead", &self.price_per_lead, &mut input);
         if !self.timezone.is_empty() {
             input.insert("timezone".into(), json!(self.timezone));
         }

@@ -173,6 +173,7 @@ impl FormPage {
             "auth",
             "valid_phone_only",
             "daily_summary",
+            "price_per_lead",
         ];
         self.errors
             .iter()

@@ -30,6 +30,8 @@ pub struct PartnerView {
     pub auth: Value,
     pub valid_phone_only: bool,
     pub daily_summary: bool,
+    /// What it pays per delivered lead (a decimal number), or null.
+    pub price_per_lead: Value,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -74,6 +76,9 @@ impl PartnerView {
             auth: s.auth.as_ref().map_or(Value::Null, PartnerAuth::redacted),
             valid_phone_only: s.valid_phone_only,
             daily_summary: s.daily_summary,
+            price_per_lead: s
+                .price_per_lead_cents
+                .map_or(Value::Null, leadrouter_core::conversion::money_json),
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),

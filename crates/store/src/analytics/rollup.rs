@@ -1,0 +1,318 @@
+//! The roll-up: each closed half hour's figures by kind of grouping, written once by a timed
+//! job and written again when a change to one of its leads marks it stale.
+//!
+//! Which writes mark a half hour stale: a change of an older lead's state (it may now count
+//! as failed or returned, or under another partner) and a new delivery of an older lead. The
+//! other figures are counted at the time of their own event (a delivery's end, an attempt,
+//! a conversion), which is always in a half hour not rolled yet.
+
+use super::raw::{Key, Part, Shape};
+use super::{closed_before, Figures, BUCKET_MS};
+use crate::backend::many::{self, Marks, Statement};
+use crate::{Priority, Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// How much is rolled in one transaction: a day of half hours.
+const SPAN_MS: EpochMillis = 24 * 60 * 60 * 1000;
+/// Stale half hours rolled again per pass.
+const STALE_PER_PASS: i64 = 100;
+/// Rows per insert statement.
+const CHUNK: usize = 200;
+
+/// The roll-up's kinds of grouping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Kind {
+    Day,
+    PartnerDay,
+    Partner,
+    Country,
+    Niche,
+    Source,
+}
+
+const KINDS: [Kind; 6] = [
+    Kind::Day,
+    Kind::PartnerDay,
+    Kind::Partner,
+    Kind::Country,
+    Kind::Niche,
+    Kind::Source,
+];
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Day => "day",
+            Kind::PartnerDay => "partner_day",
+            Kind::Partner => "partner",
+            Kind::Country => "country",
+            Kind::Niche => "niche",
+            Kind::Source => "source",
+        }
+    }
+
+    fn key(self) -> Key {
+        match self {
+            Kind::Day => Key::Total,
+            Kind::PartnerDay => Key::CountedDay(None),
+            Kind::Partner => Key::Partner,
+            Kind::Country => Key::Country,
+            Kind::Niche => Key::Niche,
+            Kind::Source => Key::Source,
+        }
+    }
+}
+
+/// What one pass of the roll-up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rolled {
+    /// Half hours rolled for the first time.
+    pub new: i64,
+    /// Stale half hours rolled again.
+    pub again: i64,
+}
+
+impl Store {
+    /// Where the roll-up ends: figures before it are rolled up.
+    pub async fn rolled_until(&self) -> Result<EpochMillis, StoreError> {
+        let row = sqlx::query("SELECT rolled_until FROM figures_state WHERE id = 1")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(row.try_get("rolled_until")?)
+    }
+
+    /// The stale half hours in `[from, to)`, in order.
+    pub(super) async fn stale_buckets(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+    ) -> Result<Vec<EpochMillis>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bucket FROM figures_stale WHERE bucket >= $1 AND bucket < $2 ORDER BY bucket",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("bucket")?)).collect()
+    }
+
+    /// Rolls up the half hours closed by `now`, a day per transaction, then rolls again
+    /// the half hours marked stale.
+    pub async fn roll_figures(&self, now: EpochMillis) -> Result<Rolled, StoreError> {
+        let closed = closed_before(now);
+        let mut at = self.rolled_until().await?;
+        let first_roll = at == 0;
+        if first_roll {
+            // The first roll starts at the first lead.
+            let first = sqlx::query("SELECT MIN(received_at) AS t FROM leads")
+                .fetch_one(self.reader())
+                .await?
+                .try_get::<Option<i64>, _>("t")?;
+            at = first.map_or(closed, |t| (t - t.rem_euclid(BUCKET_MS)).min(closed));
+        }
+        let mut done = Rolled::default();
+        loop {
+            let end = (at + SPAN_MS).min(closed);
+            if end <= at {
+                break;
+            }
+            self.roll_span(at, end, None).await?;
+            done.new += (end - at) / BUCKET_MS;
+            at = end;
+        }
+        let stale = sqlx::query(&format!(
+            "SELECT bucket, version FROM figures_stale ORDER BY bucket LIMIT {STALE_PER_PASS}"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        for r in stale {
+            let bucket: i64 = r.try_get("bucket")?;
+            self.roll_span(
+                bucket,
+                bucket + BUCKET_MS,
+                Some((bucket, r.try_get("version")?)),
+            )
+            .await?;
+            done.again += 1;
+        }
+        if first_roll && done.new == 0 {
+            self.set_rolled_until(at).await?;
+        }
+        Ok(done)
+    }
+
+    /// Marks where the roll-up ends when nothing needed rolling (an empty database).
+    async fn set_rolled_until(&self, at: EpochMillis) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        sqlx::query(
+            "UPDATE figures_state SET rolled_until = $1 WHERE id = 1 AND rolled_until < $1",
+        )
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rolls `[from, to)`: reads every kind's figures by half hour, then replaces the
+    /// span's rows in one transaction (which also moves the roll-up's end, or, for a stale
+    /// half hour, clears its mark unless it was marked again meanwhile).
+    async fn roll_span(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+        stale: Option<(EpochMillis, i64)>,
+    ) -> Result<(), StoreError> {
+        let mut rows: BTreeMap<(Kind, EpochMillis, String), Figures> = BTreeMap::new();
+        for kind in KINDS {
+            let shape = Shape::new(kind.key(), true);
+            for (bucket, key, f) in self.raw_figures(&shape, from, to).await? {
+                rows.entry((kind, bucket, key)).or_default().add(&f);
+            }
+        }
+        let backend = self.backend();
+        let mut statements = vec![Statement::new(format!(
+            "DELETE FROM figures WHERE kind IN ({}) AND bucket >= {from} AND bucket < {to}",
+            KINDS.map(|k| format!("'{}'", k.as_str())).join(", ")
+        ))];
+        let rows: Vec<_> = rows.into_iter().collect();
+        for chunk in rows.chunks(CHUNK) {
+            let mut m = Marks::new(backend);
+            let mut st = Statement::default();
+            for ((kind, bucket, key), f) in chunk {
+                let mut f = f.clone();
+                f.compact();
+                st.bind(kind.as_str())
+                    .bind(*bucket)
+                    .bind(key.as_str())
+                    .bind(f.received)
+                    .bind(f.delivered)
+                    .bind(f.rejected)
+                    .bind(f.failed)
+                    .bind(f.returned)
+                    .bind(f.conversions)
+                    .bind(f.revenue_cents)
+                    .bind(f.lead_revenue_cents)
+                    .bind(encode(&f.latencies_ms));
+            }
+            st.sql = format!(
+                "INSERT INTO figures (kind, bucket, key, received, delivered, rejected, failed, \
+                 returned, conversions, revenue_cents, lead_revenue_cents, latencies) VALUES {}",
+                m.tuples(chunk.len(), 12)
+            );
+            statements.push(st);
+        }
+        statements.push(Statement::new(match stale {
+            Some((bucket, version)) => {
+                format!("DELETE FROM figures_stale WHERE bucket = {bucket} AND version = {version}")
+            }
+            None => format!(
+                "UPDATE figures_state SET rolled_until = {to} WHERE id = 1 AND rolled_until < {to}"
+            ),
+        }));
+        let mut tx = self.begin(Priority::Background).await?;
+        many::run(&mut tx, backend, &statements).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The rolled-up rows of `kind` in `[from, to)` (by partner day: those counted on
+    /// `days`).
+    pub(super) async fn rolled_figures(
+        &self,
+        kind: Kind,
+        from: EpochMillis,
+        to: EpochMillis,
+        days: Option<(&str, &str)>,
+    ) -> Result<Vec<Part>, StoreError> {
+        let mut q = sqlx::query(
+            "SELECT bucket, key, received, delivered, rejected, failed, returned, conversions, \
+             revenue_cents, lead_revenue_cents, latencies FROM figures \
+             WHERE kind = $1 AND bucket >= $2 AND bucket < $3 AND key >= $4 AND key <= $5",
+        )
+        .bind(kind.as_str())
+        .bind(from)
+        .bind(to);
+        q = match days {
+            Some((first, last)) => q.bind(first).bind(last),
+            None => q.bind("").bind("\u{10FFFF}"),
+        };
+        let rows = q.fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                let f = Figures {
+                    received: r.try_get("received")?,
+                    delivered: r.try_get("delivered")?,
+                    rejected: r.try_get("rejected")?,
+                    failed: r.try_get("failed")?,
+                    returned: r.try_get("returned")?,
+                    conversions: r.try_get("conversions")?,
+                    revenue_cents: r.try_get("revenue_cents")?,
+                    lead_revenue_cents: r.try_get("lead_revenue_cents")?,
+                    latencies_ms: decode(&r.try_get::<String, _>("latencies")?)?,
+                };
+                Ok((r.try_get("bucket")?, r.try_get("key")?, f))
+            })
+            .collect()
+    }
+}
+
+/// Marks stale the half hours of the leads `ids` received before the half hours closed at
+/// `now` (one statement; for fresh leads it writes nothing).
+pub(crate) fn mark_stale(backend: crate::Backend, ids: &[i64], now: EpochMillis) -> Statement {
+    let mut m = Marks::new(backend);
+    let mut st = Statement::default();
+    for id in ids {
+        st.bind(*id);
+    }
+    let closed = closed_before(now);
+    st.sql = format!(
+        "INSERT INTO figures_stale (bucket, version) \
+         SELECT DISTINCT received_at - received_at % {BUCKET_MS}, 1 FROM leads \
+         WHERE id IN ({}) AND received_at < {closed} \
+         ON CONFLICT (bucket) DO UPDATE SET version = figures_stale.version + 1",
+        m.list(ids.len())
+    );
+    st
+}
+
+/// [`mark_stale`] for one lead, on the caller's transaction.
+pub(crate) async fn mark_lead_stale(
+    conn: &mut sqlx::AnyConnection,
+    lead_id: i64,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO figures_stale (bucket, version) \
+         SELECT received_at - received_at % {BUCKET_MS}, 1 FROM leads \
+         WHERE id = $1 AND received_at < $2 \
+         ON CONFLICT (bucket) DO UPDATE SET version = figures_stale.version + 1"
+    ))
+    .bind(lead_id)
+    .bind(closed_before(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Latencies as `ms:count` pairs separated by spaces.
+fn encode(latencies: &[(i64, i64)]) -> String {
+    latencies
+        .iter()
+        .map(|(ms, n)| format!("{ms}:{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn decode(s: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+    s.split_whitespace()
+        .map(|pair| {
+            pair.split_once(':')
+                .and_then(|(ms, n)| Some((ms.parse().ok()?, n.parse().ok()?)))
+                .ok_or_else(|| StoreError::Corrupt(format!("a rolled-up latency {pair:?}")))
+        })
+        .collect()
+}
