@@ -34,3 +34,11 @@ CREATE INDEX deliveries_completed ON deliveries (completed_at);
 -- What a partner pays per delivered lead (cents), and the price each delivery was made at.
 ALTER TABLE partners ADD COLUMN price_per_lead_cents BIGINT;
 ALTER TABLE deliveries ADD COLUMN price_cents BIGINT;
+
+-- The failed-deliveries queue, newest first, from an index of the failed ones only (a
+-- delivery on its way to `delivered` never enters it).
+CREATE INDEX deliveries_failed ON deliveries (id) WHERE status = 'failed';
+
+-- Why a held lead waits ("outside business hours", "daily limit reached", ...): the
+-- overview counts the held backlog by it.
+ALTER TABLE leads ADD COLUMN held_reason TEXT;

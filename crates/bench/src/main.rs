@@ -55,6 +55,13 @@ struct Args {
     /// After the run, time the console's pages over the stored data.
     #[arg(long)]
     pages: bool,
+    /// Before the run, store this many leads of history (with deliveries, attempts,
+    /// conversions) and roll their figures up, as a server that has run a while would have.
+    #[arg(long, default_value_t = 0)]
+    seed_leads: usize,
+    /// Days the seeded history spreads over, ending now.
+    #[arg(long, default_value_t = 365)]
+    seed_days: i64,
 }
 
 struct Server {
@@ -308,6 +315,11 @@ async fn main() -> anyhow::Result<()> {
     let (database_url, _pg) = setup::database(&args, dir.path()).await?;
     let env = setup::server_env(&database_url, &ca_file);
     let token = setup::admin_token(&args.binary, &env, dir.path())?;
+    let seeded = if args.seed_leads > 0 {
+        Some(setup::seed(&database_url, args.seed_leads, args.seed_days).await?)
+    } else {
+        None
+    };
     let server = start_server(&args.binary, &env, dir.path())?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
@@ -346,6 +358,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let report = json!({
         "console_pages": pages,
+        "seeded": seeded,
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},
         "database": args.database,
         "leads": args.leads,

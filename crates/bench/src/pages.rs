@@ -53,6 +53,9 @@ pub async fn measure(base: &str) -> anyhow::Result<Value> {
         "/admin/rejected",
         "/admin/notifications",
         "/admin/analytics",
+        "/admin/analytics?group_by=partner",
+        "/admin/analytics?group_by=country&day=partner",
+        "/admin/analytics?from=2026-01-01&to=2026-12-31&group_by=partner",
         "/admin/settings",
     ];
     let mut out = serde_json::Map::new();

@@ -100,3 +100,27 @@ pub async fn partners_and_source(
         source["token"].as_str().context("source token")?
     ))
 }
+
+/// Stores `leads` leads of history over `days` days and rolls their figures up; reports
+/// how long each took.
+pub async fn seed(database_url: &str, leads: usize, days: i64) -> anyhow::Result<Value> {
+    let url: leadrouter_store::DatabaseUrl = database_url.parse()?;
+    let store = leadrouter_store::Store::connect(&url).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    let t = std::time::Instant::now();
+    store.seed_history(leads, days, now).await?;
+    let seeded_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let rolled = store.roll_figures(now).await?;
+    let rolled_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "seeded {leads} leads in {seeded_s:.1} s, rolled {} half hours in {rolled_s:.1} s",
+        rolled.new
+    );
+    Ok(
+        json!({"leads": leads, "days": days, "seed_seconds": (seeded_s * 10.0).round() / 10.0,
+        "roll_up_seconds": (rolled_s * 10.0).round() / 10.0, "half_hours_rolled": rolled.new}),
+    )
+}

@@ -75,6 +75,19 @@ impl Ineligible {
         }
     }
 
+    /// The kind of reason, as the held backlog is counted by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Ineligible::Paused => "paused",
+            Ineligible::AlreadyTried => "already tried",
+            Ineligible::MissingFields(_) => "lacks required fields",
+            Ineligible::PhoneNotValid => "phone not valid",
+            Ineligible::Closed { .. } => "outside business hours",
+            Ineligible::DailyLimit { .. } => "daily limit reached",
+            Ineligible::Quota { .. } => "quota reached",
+        }
+    }
+
     /// Whether time alone (an opening, a new day) can lift this.
     pub fn lifts_with_time(&self) -> bool {
         matches!(
@@ -220,9 +233,31 @@ pub struct Plan {
     pub explanation: Vec<Considered>,
     /// The earliest instant time alone could change the outcome (for held leads).
     pub reconsider_at: Option<EpochMillis>,
+    /// The kinds of reason the partners that cannot take it have (see [`Ineligible::kind`]).
+    pub blocked_by: std::collections::BTreeSet<&'static str>,
 }
 
 impl Plan {
+    /// Why nobody takes the lead now, for the held backlog: "no partner for its market", or
+    /// the kinds of reason of the partners not tried yet (`outside business hours + daily
+    /// limit reached`).
+    pub fn hold_reason(&self) -> String {
+        if self.explanation.is_empty() {
+            return "no partner for its market".into();
+        }
+        let open: Vec<&str> = self
+            .blocked_by
+            .iter()
+            .copied()
+            .filter(|k| *k != "already tried")
+            .collect();
+        if open.is_empty() {
+            "tried by every partner".into()
+        } else {
+            open.join(" + ")
+        }
+    }
+
     /// Says in the explanation why this partner got the lead.
     pub fn mark_chosen(&mut self, c: &Candidate) {
         for entry in &mut self.explanation {
@@ -242,6 +277,7 @@ impl Plan {
                 entry.reason = "capacity taken by a concurrent lead".into();
             }
         }
+        self.blocked_by.insert("daily limit reached");
         let midnight = next_local_midnight(&c.timezone, now);
         self.reconsider_at = Some(self.reconsider_at.map_or(midnight, |r| r.min(midnight)));
     }
@@ -268,6 +304,7 @@ pub fn plan(
     let mut eligible: Vec<(i64, i64, f64)> = Vec::new();
     let mut explanation = Vec::with_capacity(candidates.len());
     let mut reconsider: Option<EpochMillis> = None;
+    let mut blocked_by = std::collections::BTreeSet::new();
     for c in candidates {
         match eligibility(c, lead, at) {
             Ok(()) => {
@@ -280,6 +317,7 @@ pub fn plan(
                 });
             }
             Err(why) => {
+                blocked_by.insert(why.kind());
                 if let Some(t) = reconsider_at(c, &why, at) {
                     reconsider = Some(reconsider.map_or(t, |r: EpochMillis| r.min(t)));
                 }
@@ -298,6 +336,7 @@ pub fn plan(
         order: eligible.into_iter().map(|(_, id, _)| id).collect(),
         explanation,
         reconsider_at: reconsider,
+        blocked_by,
     }
 }
 

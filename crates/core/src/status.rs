@@ -50,6 +50,7 @@ text_enum!(
         Failed => "failed",
         Expired => "expired",
         Duplicate => "duplicate",
+        Returned => "returned",
     }
 );
 

@@ -356,7 +356,7 @@ impl Router {
                 self.signals.metrics().routed("held", 1);
                 tracing::debug!(lead_id = lead.id, route_after, "lead held");
                 self.store
-                    .hold_lead(lead.id, &routing, route_after, now)
+                    .hold_lead(lead.id, &routing, &decision.hold_reason(), route_after, now)
                     .await
             }
         }

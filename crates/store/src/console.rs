@@ -18,6 +18,8 @@ pub struct Overview {
     pub pending_deliveries: i64,
     /// When the longest-waiting queued or held lead arrived.
     pub oldest_waiting: Option<EpochMillis>,
+    /// Held leads by why they wait, most first.
+    pub held_by_reason: Vec<(String, i64)>,
 }
 
 /// A partner's deliveries over a period.
@@ -84,6 +86,19 @@ impl Store {
             .fetch_one(self.reader())
             .await?;
         o.pending_deliveries = pending.try_get("n")?;
+        let reasons = sqlx::query(
+            "SELECT held_reason, COUNT(*) AS n FROM leads WHERE status = 'held' \
+             GROUP BY held_reason ORDER BY COUNT(*) DESC",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        for r in &reasons {
+            let reason: Option<String> = r.try_get("held_reason")?;
+            o.held_by_reason.push((
+                reason.unwrap_or_else(|| "waiting to be looked at again".into()),
+                r.try_get("n")?,
+            ));
+        }
         Ok(o)
     }
 
@@ -97,16 +112,18 @@ impl Store {
         since: EpochMillis,
     ) -> Result<HashMap<i64, PartnerHealth>, StoreError> {
         let mut out: HashMap<i64, PartnerHealth> = HashMap::new();
+        let sql = format!(
+            "SELECT latency_ms, outcome FROM delivery_attempts WHERE {} >= $2 AND delivery_id IN \
+             (SELECT id FROM deliveries WHERE partner_id = $1 ORDER BY id DESC LIMIT $3)",
+            crate::dialect::unindexed(self.backend(), "at")
+        );
         for &partner in partner_ids {
-            let rows = sqlx::query(
-                "SELECT latency_ms, outcome FROM delivery_attempts WHERE at >= $2 AND delivery_id IN \
-                 (SELECT id FROM deliveries WHERE partner_id = $1 ORDER BY id DESC LIMIT $3)",
-            )
-            .bind(partner)
-            .bind(since)
-            .bind(HEALTH_SAMPLE)
-            .fetch_all(self.reader())
-            .await?;
+            let rows = sqlx::query(&sql)
+                .bind(partner)
+                .bind(since)
+                .bind(HEALTH_SAMPLE)
+                .fetch_all(self.reader())
+                .await?;
             let mut latencies = Vec::with_capacity(rows.len());
             let h = out.entry(partner).or_default();
             for r in &rows {

@@ -267,7 +267,7 @@ impl Store {
     pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRecord>, StoreError> {
         let mut w = Where::default();
         w.and("id < ?", Bind::Int(f.before.unwrap_or(i64::MAX)));
-        let plain = |col: &str| crate::dialect::newest_first_filter(self.backend(), col);
+        let plain = |col: &str| crate::dialect::unindexed(self.backend(), col);
         if let Some(v) = &f.status {
             w.and(&format!("{} = ?", plain("status")), Bind::Text(v.clone()));
         }

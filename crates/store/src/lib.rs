@@ -24,6 +24,8 @@ pub mod outbox;
 pub mod partners;
 pub mod redelivery;
 pub mod routing;
+#[cfg(feature = "testing")]
+pub mod seed;
 pub mod sessions;
 pub mod sources;
 #[cfg(feature = "testing")]

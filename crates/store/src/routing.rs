@@ -139,11 +139,13 @@ impl Store {
         })
     }
 
-    /// Holds a lead nobody can take now, with the reasons, until `route_after`.
+    /// Holds a lead nobody can take now, with the reasons (`reason` in a word or two, for
+    /// the held backlog), until `route_after`.
     pub async fn hold_lead(
         &self,
         lead_id: i64,
         routing: &serde_json::Value,
+        reason: &str,
         route_after: EpochMillis,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
@@ -158,6 +160,7 @@ impl Store {
                     Also::Routing(routing.to_string()),
                     Also::RouteAfter(Some(route_after)),
                     Also::HeldSinceIfUnset,
+                    Also::HeldReason(reason.to_string()),
                 ],
                 detail: None,
                 now,
@@ -167,13 +170,14 @@ impl Store {
         if !started {
             // Already held: a new explanation and a new time to look again, same state.
             sqlx::query(
-                "UPDATE leads SET routing = $1, route_after = $2, updated_at = $3 \
-                 WHERE id = $4 AND status = 'held'",
+                "UPDATE leads SET routing = $1, route_after = $2, updated_at = $3, \
+                 held_reason = $5 WHERE id = $4 AND status = 'held'",
             )
             .bind(routing.to_string())
             .bind(route_after)
             .bind(now)
             .bind(lead_id)
+            .bind(reason)
             .execute(&mut *tx)
             .await?;
         }

@@ -22,6 +22,8 @@ pub(crate) enum Also {
     HeldSinceIfUnset,
     /// Clears when the lead started waiting.
     ClearHeldSince,
+    /// Why it waits, in a word or two.
+    HeldReason(String),
 }
 
 /// One change of a lead's state.
@@ -46,6 +48,7 @@ pub(crate) async fn transition(
         sets.push(match a {
             Also::Routing(_) => format!("routing = ${n}"),
             Also::PartnerId(_) => format!("partner_id = ${n}"),
+            Also::HeldReason(_) => format!("held_reason = ${n}"),
             Also::RouteAfter(_) => format!("route_after = ${n}"),
             Also::HeldSinceIfUnset => format!("held_since = COALESCE(held_since, ${n})"),
             Also::ClearHeldSince => {
@@ -70,6 +73,7 @@ pub(crate) async fn transition(
         q = match a {
             Also::Routing(r) => q.bind(r.clone()),
             Also::PartnerId(p) => q.bind(*p),
+            Also::HeldReason(r) => q.bind(r.clone()),
             Also::RouteAfter(at) => q.bind(*at),
             Also::HeldSinceIfUnset => q.bind(t.now),
             Also::ClearHeldSince => q,

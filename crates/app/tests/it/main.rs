@@ -25,6 +25,7 @@ mod logs;
 mod mail;
 mod metrics;
 mod operator_actions;
+mod overview;
 mod partner_api;
 mod routing;
 mod slow_clients;

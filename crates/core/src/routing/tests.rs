@@ -283,6 +283,32 @@ fn a_held_lead_is_reconsidered_when_the_first_partner_could_take_it() {
     assert_eq!(p.reconsider_at, Some(TUE_NOON_UTC + 2 * 3_600_000));
 }
 
+#[test]
+fn a_held_lead_says_why_in_the_kinds_of_its_partners_reasons() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Raw);
+    let closed = Candidate {
+        business_hours: hours(json!({"tue": ["15:00", "18:00"]})),
+        ..partner(2, 0)
+    };
+    let full_and_closed = plan(
+        &[partner(1, 50), closed.clone()],
+        &lead,
+        TUE_NOON_UTC,
+        || 0.5,
+    );
+    assert_eq!(
+        full_and_closed.hold_reason(),
+        "daily limit reached + outside business hours"
+    );
+    let only_closed = plan(&[closed], &lead, TUE_NOON_UTC, || 0.5);
+    assert_eq!(only_closed.hold_reason(), "outside business hours");
+    assert_eq!(
+        plan(&[], &lead, TUE_NOON_UTC, || 0.5).hold_reason(),
+        "no partner for its market"
+    );
+}
+
 /// Ties are split evenly: 4 tied partners over 40,000 draws, chi-square with 3 degrees of
 /// freedom below 16.27 (p = 0.001).
 #[test]
@@ -315,6 +341,7 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
         order: vec![],
         explanation: vec![],
         reconsider_at,
+        blocked_by: Default::default(),
     };
     let tried = Candidate {
         tried: true,

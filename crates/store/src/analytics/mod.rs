@@ -80,6 +80,30 @@ impl Figures {
         self.latencies_ms.extend_from_slice(&other.latencies_ms);
     }
 
+    /// Attempts made (each has its latency counted).
+    pub fn attempts(&self) -> i64 {
+        self.latencies_ms.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The `p` percentile (nearest rank) of the attempts' latencies.
+    pub fn latency_percentile(&self, p: f64) -> Option<i64> {
+        let mut sorted = self.latencies_ms.clone();
+        sorted.sort_unstable();
+        let total: i64 = sorted.iter().map(|(_, n)| n).sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64) * p).ceil().max(1.0) as i64;
+        let mut seen = 0;
+        for (ms, n) in &sorted {
+            seen += n;
+            if seen >= rank {
+                return Some(*ms);
+            }
+        }
+        sorted.last().map(|(ms, _)| *ms)
+    }
+
     /// Latencies sorted, one pair per value.
     fn compact(&mut self) {
         self.latencies_ms.sort_unstable();
@@ -118,25 +142,36 @@ impl Grouping {
         }
     }
 
-    /// Whether the roll-up's half hours fit the period exactly (a timezone whose days start
+    /// Whether the roll-up's half hours fit the span `[from, upto)` it would serve exactly (a timezone whose days start
     /// at a quarter hour, such as Nepal's, reads everything from the leads themselves).
-    fn fits_half_hours(&self, from: EpochMillis, to: EpochMillis) -> bool {
+    fn fits_half_hours(&self, from: EpochMillis, upto: EpochMillis) -> bool {
         let whole = |t: EpochMillis| t.rem_euclid(BUCKET_MS) == 0;
         match self {
             Grouping::OperatorDay(d) => d.iter().all(|(_, s, e)| whole(*s) && whole(*e)),
             Grouping::PartnerDay { .. } => true,
-            _ => whole(from) && whole(to),
+            _ => whole(from) && whole(upto),
         }
     }
 
-    /// The label a rolled-up row counts under.
-    fn label(&self, bucket: EpochMillis, key: String) -> Option<String> {
+    /// The SQL giving a rolled-up row's group: the operator's day its half hour falls in,
+    /// else its key. Only numbers and our own `YYYY-MM-DD` dates are written into the text.
+    fn rolled_key(&self) -> String {
         match self {
-            Grouping::OperatorDay(d) => d
-                .iter()
-                .find(|(_, s, e)| bucket >= *s && bucket < *e)
-                .map(|(label, _, _)| label.clone()),
-            _ => Some(key),
+            Grouping::OperatorDay(d) => {
+                let days: Vec<String> = d
+                    .iter()
+                    .filter(|(label, _, _)| raw::is_date(label))
+                    .map(|(label, s, e)| {
+                        format!("WHEN bucket >= {s} AND bucket < {e} THEN '{label}'")
+                    })
+                    .collect();
+                if days.is_empty() {
+                    "''".into()
+                } else {
+                    format!("CASE {} END", days.join(" "))
+                }
+            }
+            _ => "key".into(),
         }
     }
 }
@@ -174,21 +209,16 @@ impl Store {
         } else {
             (from, to)
         };
-        let upto = if grouping.fits_half_hours(from, to) {
-            rolled.min(to).max(from)
+        // The roll-up serves `[from, upto)`; the rest is read from the leads themselves.
+        let upto = rolled.min(to).max(from);
+        let upto = if grouping.fits_half_hours(from, upto) {
+            upto
         } else {
             from
         };
-        let mut add = |parts: Vec<Part>, rolled_up: bool| {
-            for (bucket, key, f) in parts {
-                let label = if rolled_up {
-                    grouping.label(bucket, key)
-                } else {
-                    Some(key)
-                };
-                if let Some(label) = label {
-                    out.entry(label).or_default().add(&f);
-                }
+        let mut add = |parts: Vec<Part>| {
+            for (_, key, f) in parts {
+                out.entry(key).or_default().add(&f);
             }
         };
         if upto > from {
@@ -199,21 +229,51 @@ impl Store {
             // A stale half hour (one of its leads changed since it was rolled) is read from
             // the leads themselves until it is rolled again.
             let stale = self.stale_buckets(from, upto).await?;
-            let mut parts = self
-                .rolled_figures(grouping.kind(), from, upto, days)
+            let parts = self
+                .rolled_figures(
+                    grouping.kind(),
+                    &grouping.rolled_key(),
+                    (from, upto),
+                    days,
+                    &stale,
+                )
                 .await?;
-            parts.retain(|(bucket, _, _)| stale.binary_search(bucket).is_err());
-            add(parts, true);
+            add(parts);
             let shape = Shape::new(grouping.key(), false);
             for (start, end) in runs(&stale) {
-                add(self.raw_figures(&shape, start, end).await?, false);
+                add(self.raw_figures(&shape, start, end).await?);
             }
         }
         if upto < to {
             let shape = Shape::new(grouping.key(), false);
-            add(self.raw_figures(&shape, upto, to).await?, false);
+            add(self.raw_figures(&shape, upto, to).await?);
         }
         out.values_mut().for_each(Figures::compact);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Figures;
+
+    #[test]
+    fn percentiles_are_read_from_counted_latencies_by_nearest_rank() {
+        let f = |l: &[(i64, i64)]| Figures {
+            latencies_ms: l.to_vec(),
+            ..Figures::default()
+        };
+        let many = f(&[(500, 1), (10, 1), (20, 18)]);
+        assert_eq!(
+            (many.latency_percentile(0.5), many.latency_percentile(0.95)),
+            (Some(20), Some(20))
+        );
+        let few = f(&[(10, 1), (20, 1), (500, 1)]);
+        assert_eq!(
+            (few.latency_percentile(0.5), few.latency_percentile(0.95)),
+            (Some(20), Some(500))
+        );
+        assert_eq!(f(&[]).latency_percentile(0.5), None);
+        assert_eq!(many.attempts(), 20);
     }
 }

@@ -68,9 +68,10 @@ pub(crate) fn claim_deliveries_sql(backend: Backend, except: &[i64]) -> String {
 
 /// `column` in a condition that should not pick an index of its own: a listing that reads
 /// newest first by id finds a page of common values at once, and sorting every row of one
-/// status or market would cost far more. SQLite's unary `+` says so; PostgreSQL's planner
-/// weighs the sort itself (and has no `+` for text).
-pub(crate) fn newest_first_filter(backend: Backend, column: &str) -> String {
+/// status or market would cost far more; a partner's latest attempts are found through its
+/// latest deliveries, not by reading a day of everyone's attempts. SQLite's unary `+` says
+/// so; PostgreSQL's planner weighs the alternatives itself (and has no `+` for text).
+pub(crate) fn unindexed(backend: Backend, column: &str) -> String {
     match backend {
         Backend::Sqlite => format!("+{column}"),
         Backend::Postgres => column.to_string(),
@@ -83,5 +84,13 @@ pub(crate) fn online_copy_sql(backend: Backend) -> Option<&'static str> {
     match backend {
         Backend::Sqlite => Some("VACUUM INTO $1"),
         Backend::Postgres => None,
+    }
+}
+
+/// The texts of `expr` over a group, joined by spaces.
+pub(crate) fn joined_text(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, ' ')"),
+        Backend::Postgres => format!("string_agg({expr}, ' ')"),
     }
 }

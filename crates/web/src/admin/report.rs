@@ -7,26 +7,7 @@ use leadrouter_core::conversion::money_json;
 use leadrouter_store::analytics::{Figures, Grouping};
 use serde_json::{json, Value};
 
-/// The `p` percentile (nearest rank) of latencies given as sorted (value, count) pairs.
-fn percentile(sorted: &[(i64, i64)], p: f64) -> Value {
-    let total: i64 = sorted.iter().map(|(_, n)| n).sum();
-    if total == 0 {
-        return Value::Null;
-    }
-    let rank = ((total as f64) * p).ceil().max(1.0) as i64;
-    let mut seen = 0;
-    for (ms, n) in sorted {
-        seen += n;
-        if seen >= rank {
-            return json!(ms);
-        }
-    }
-    json!(sorted.last().map(|(ms, _)| *ms))
-}
-
 fn row(key: &str, f: &Figures) -> Value {
-    let mut l = f.latencies_ms.clone();
-    l.sort_unstable();
     let ended = f.delivered + f.rejected;
     json!({
         "key": key,
@@ -40,8 +21,8 @@ fn row(key: &str, f: &Figures) -> Value {
         "revenue_text": format!("{}.{:02}", f.revenue_cents / 100, f.revenue_cents.rem_euclid(100)),
         "lead_revenue": money_json(f.lead_revenue_cents),
         "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
-        "latency_p50_ms": percentile(&l, 0.50),
-        "latency_p95_ms": percentile(&l, 0.95),
+        "latency_p50_ms": f.latency_percentile(0.50),
+        "latency_p95_ms": f.latency_percentile(0.95),
     })
 }
 
@@ -147,24 +128,4 @@ fn grouping_of(
             ))
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_are_read_from_counted_latencies_by_nearest_rank() {
-        let l = [(10, 1), (20, 18), (500, 1)];
-        assert_eq!(
-            (percentile(&l, 0.5), percentile(&l, 0.95)),
-            (json!(20), json!(20))
-        );
-        let few = [(10, 1), (20, 1), (500, 1)];
-        assert_eq!(
-            (percentile(&few, 0.5), percentile(&few, 0.95)),
-            (json!(20), json!(500))
-        );
-        assert_eq!(percentile(&[], 0.5), Value::Null);
-    }
 }

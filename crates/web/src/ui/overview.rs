@@ -1,5 +1,6 @@
-//! The overview: today's leads (the operator's day), what waits, partners at or near their
-//! cap, partners failing, and the latest leads.
+//! The overview: today's leads (the operator's day), what waits (and why held leads do),
+//! partners at or near their cap, partners failing, each partner's accept rate and p95
+//! of the last 24 hours against the 7 days before, and the latest leads.
 
 use super::page::{render, Chrome};
 use super::partners::PartnerRow;
@@ -9,6 +10,7 @@ use crate::admin::partners::with_today;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::Response;
+use leadrouter_store::analytics::{Figures, Grouping, BUCKET_MS};
 use leadrouter_store::console::Overview;
 use leadrouter_store::leads::LeadFilter;
 
@@ -24,6 +26,62 @@ struct OverviewPage {
     near_cap: Vec<PartnerRow>,
     failing: Vec<PartnerRow>,
     recent: Vec<(i64, String, String, String, String)>,
+    health: Vec<Health>,
+}
+
+/// A partner's recent delivery figures beside the 7 days' before.
+struct Health {
+    id: i64,
+    name: String,
+    /// Delivered attempts per attempt, in percent: recent, and over 7 days.
+    rate: (Option<f64>, Option<f64>),
+    p95: (Option<i64>, Option<i64>),
+}
+
+impl Health {
+    /// The accept rate, recent (`week` false) or over 7 days.
+    fn rate_text(&self, week: bool) -> String {
+        let r = if week { self.rate.1 } else { self.rate.0 };
+        r.map_or_else(|| "—".into(), |r| format!("{r:.1}%"))
+    }
+
+    fn p95_text(&self, week: bool) -> String {
+        let ms = if week { self.p95.1 } else { self.p95.0 };
+        ms.map_or_else(|| "—".into(), |ms| format!("{ms} ms"))
+    }
+
+    /// Worse now than usual: 10 points fewer accepted, or half as slow again.
+    fn worse(&self) -> bool {
+        let rate = matches!(self.rate, (Some(now), Some(week)) if now + 10.0 < week);
+        let slow = matches!(self.p95, (Some(now), Some(week)) if now * 2 > week * 3);
+        rate || slow
+    }
+}
+
+/// The health rows of the active partners: recent figures from `rows`, the 7 days' before
+/// from the analytics figures by partner.
+fn health_rows(
+    rows: &[PartnerRow],
+    week: &std::collections::BTreeMap<String, Figures>,
+) -> Vec<Health> {
+    rows.iter()
+        .filter(|r| r.p.status == "active")
+        .map(|r| {
+            let w = week.get(&r.p.id.to_string()).cloned().unwrap_or_default();
+            let rate = |delivered: i64, attempts: i64| {
+                (attempts > 0).then(|| delivered as f64 * 100.0 / attempts as f64)
+            };
+            Health {
+                id: r.p.id,
+                name: r.p.name.clone(),
+                rate: (
+                    rate(r.h.delivered, r.h.attempts),
+                    rate(w.delivered, w.attempts()),
+                ),
+                p95: (r.h.p95_ms, w.latency_percentile(0.95)),
+            }
+        })
+        .collect()
 }
 
 impl OverviewPage {
@@ -61,6 +119,14 @@ pub(super) async fn page(
             p,
         })
         .collect();
+    // The 7 days before the recent window, in whole half hours (the roll-up's unit).
+    let week_to = now - super::partners::HEALTH_WINDOW_MS;
+    let week_to = week_to - week_to.rem_euclid(BUCKET_MS);
+    let week = state
+        .store()
+        .analytics(&Grouping::Partner, week_to - 7 * 86_400_000, week_to)
+        .await?;
+    let health = health_rows(&rows, &week);
     let (mut near_cap, mut failing) = (Vec::new(), Vec::new());
     for r in rows {
         if r.h.failing_streak > 0 || r.p.status == "paused" {
@@ -94,5 +160,6 @@ pub(super) async fn page(
         near_cap,
         failing,
         recent,
+        health,
     }))
 }
