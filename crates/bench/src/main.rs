@@ -59,6 +59,9 @@ struct Args {
     /// conversions) and roll their figures up, as a server that has run a while would have.
     #[arg(long, default_value_t = 0)]
     seed_leads: usize,
+    /// Keep the run's directory (its SQLite database, for a look afterwards) under this one.
+    #[arg(long)]
+    keep_in: Option<PathBuf>,
     /// Days the seeded history spreads over, ending now.
     #[arg(long, default_value_t = 365)]
     seed_days: i64,
@@ -309,7 +312,15 @@ async fn main() -> anyhow::Result<()> {
         )
     })?;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir()?;
+    let dir = match &args.keep_in {
+        Some(path) => {
+            std::fs::create_dir_all(path)?;
+            tempfile::Builder::new()
+                .disable_cleanup(true)
+                .tempdir_in(path)?
+        }
+        None => tempfile::tempdir()?,
+    };
     let (sink, ca_file) = sink::Sink::with_ca_in(dir.path()).await?;
 
     let (database_url, _pg) = setup::database(&args, dir.path()).await?;

@@ -52,9 +52,12 @@ pub struct FailedDelivery {
 impl Store {
     pub async fn overview(&self, since: EpochMillis) -> Result<Overview, StoreError> {
         let mut o = Overview::default();
-        let today = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM leads WHERE received_at >= $1 GROUP BY status",
-        )
+        // Today's leads found by when they arrived, not every lead read in status order.
+        let status = crate::dialect::unindexed(self.backend(), "status");
+        let today = sqlx::query(&format!(
+            "SELECT {status} AS status, COUNT(*) AS n FROM leads WHERE received_at >= $1 \
+             GROUP BY {status}"
+        ))
         .bind(since)
         .fetch_all(self.reader())
         .await?;
@@ -155,13 +158,14 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<FailedDelivery>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT d.id, d.lead_id, d.partner_id, p.name AS partner_name, l.status AS lead_status, \
-             d.attempt_count, d.last_error, d.completed_at FROM deliveries d \
+             d.attempt_count, d.last_error, d.completed_at FROM {} \
              JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id \
              WHERE d.status = 'failed' AND d.id < $1 AND ($2 IS NULL OR d.partner_id = $2) \
              ORDER BY d.id DESC LIMIT $3",
-        )
+            crate::dialect::failed_deliveries(self.backend())
+        ))
         .bind(before.unwrap_or(i64::MAX))
         .bind(partner_id)
         .bind(limit)

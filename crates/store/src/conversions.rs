@@ -5,7 +5,6 @@ use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::conversion::{quality_score, ConversionReport};
 use sqlx::Row;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 pub struct ConversionRow {
@@ -169,44 +168,63 @@ impl Store {
         from: EpochMillis,
         to: EpochMillis,
     ) -> Result<Cpa, StoreError> {
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM deliveries WHERE partner_id = $1 AND status = 'delivered' \
-             AND completed_at >= $2 AND completed_at < $3",
-        )
-        .bind(partner_id)
-        .bind(from)
-        .bind(to)
-        .fetch_one(self.reader())
-        .await?
-        .try_get(0)?;
-        let rows = sqlx::query(
-            "SELECT c.lead_id, c.conversion_type, c.value_cents FROM conversions c \
-             JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id \
-             WHERE c.partner_id = $1 AND d.status = 'delivered' \
-             AND d.completed_at >= $2 AND d.completed_at < $3 ORDER BY c.lead_id",
-        )
-        .bind(partner_id)
+        Ok(self
+            .cpa_by_partner(Some(partner_id), from, to)
+            .await?
+            .remove(&partner_id)
+            .unwrap_or_default())
+    }
+
+    /// Every partner's (or one's) figures for leads delivered in `[from, to)`: two grouped
+    /// queries, whatever the number of partners.
+    pub async fn cpa_by_partner(
+        &self,
+        partner_id: Option<i64>,
+        from: EpochMillis,
+        to: EpochMillis,
+    ) -> Result<std::collections::BTreeMap<i64, Cpa>, StoreError> {
+        let one =
+            |column: &str| partner_id.map_or_else(String::new, |id| format!("AND {column} = {id}"));
+        let totals = sqlx::query(&format!(
+            "SELECT partner_id, COUNT(*) AS n FROM deliveries WHERE status = 'delivered' \
+             AND completed_at >= $1 AND completed_at < $2 {} GROUP BY partner_id",
+            one("partner_id")
+        ))
         .bind(from)
         .bind(to)
         .fetch_all(self.reader())
         .await?;
-        let mut cpa = Cpa {
-            total_leads: total,
-            ..Cpa::default()
-        };
-        let mut per_lead: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+        let mut out: std::collections::BTreeMap<i64, Cpa> = Default::default();
+        for r in &totals {
+            out.entry(r.try_get("partner_id")?).or_default().total_leads = r.try_get("n")?;
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT c.partner_id, c.lead_id, c.conversion_type, c.value_cents FROM conversions c \
+             JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id \
+             WHERE d.status = 'delivered' AND d.completed_at >= $1 AND d.completed_at < $2 {} \
+             ORDER BY c.partner_id, c.lead_id",
+            one("c.partner_id")
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.reader())
+        .await?;
+        let mut per_lead: std::collections::BTreeMap<(i64, i64), Vec<String>> = Default::default();
         for r in &rows {
-            let lead: i64 = r.try_get(0)?;
-            per_lead.entry(lead).or_default().push(r.try_get(1)?);
-            cpa.revenue_cents += r.try_get::<i64, _>(2)?;
+            let (partner, lead): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            per_lead
+                .entry((partner, lead))
+                .or_default()
+                .push(r.try_get(2)?);
+            let cpa = out.entry(partner).or_default();
+            cpa.revenue_cents += r.try_get::<i64, _>(3)?;
             cpa.conversion_events += 1;
         }
-        let leads: BTreeSet<&i64> = per_lead.keys().collect();
-        cpa.converted_leads = leads.len() as i64;
-        cpa.quality_sum = per_lead
-            .values()
-            .map(|types| quality_score(types.iter().map(String::as_str)))
-            .sum();
-        Ok(cpa)
+        for ((partner, _), types) in &per_lead {
+            let cpa = out.entry(*partner).or_default();
+            cpa.converted_leads += 1;
+            cpa.quality_sum += quality_score(types.iter().map(String::as_str));
+        }
+        Ok(out)
     }
 }

@@ -92,12 +92,21 @@ impl Shape {
         (from, key, bucket)
     }
 
-    /// `GROUP BY` over the key (and the half hour).
-    fn group_by(&self, key: &str, bucket: &str) -> String {
+    /// `GROUP BY` over the key, the half hour (for the roll-up) and `extra`; a constant key
+    /// (one group of everything) is left out, as PostgreSQL refuses to group by a constant.
+    fn group_by(&self, key: &str, bucket: &str, extra: &[&str]) -> String {
+        let mut columns: Vec<&str> = Vec::new();
+        if key != "''" {
+            columns.push(key);
+        }
         if self.by_bucket {
-            format!("GROUP BY {key}, {bucket}")
+            columns.push(bucket);
+        }
+        columns.extend_from_slice(extra);
+        if columns.is_empty() {
+            String::new()
         } else {
-            format!("GROUP BY {key}")
+            format!("GROUP BY {}", columns.join(", "))
         }
     }
 
@@ -144,7 +153,7 @@ impl Store {
             "JOIN deliveries d ON d.lead_id = l.id AND d.id = (SELECT MAX(id) FROM deliveries WHERE lead_id = l.id)",
         );
         let time = shape.period("l.received_at", from, to);
-        let group = shape.group_by(&key, &b);
+        let group = shape.group_by(&key, &b, &[]);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, {b} AS b, COUNT(*) AS received, \
              SUM(CASE WHEN l.status = 'failed' THEN 1 ELSE 0 END) AS failed, \
@@ -180,7 +189,7 @@ impl Store {
         };
         let (from_d, key, b) = shape.of(base, "d.completed_at", "");
         let time = shape.period("d.completed_at", from, to);
-        let group = shape.group_by(&key, &b);
+        let group = shape.group_by(&key, &b, &[]);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, {b} AS b, \
              SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
@@ -221,7 +230,7 @@ impl Store {
             "JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id",
         );
         let time = shape.period("c.created_at", from, to);
-        let group = shape.group_by(&key, &b);
+        let group = shape.group_by(&key, &b, &[]);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, {b} AS b, COUNT(DISTINCT c.lead_id) AS n, \
              CAST(SUM(c.value_cents) AS BIGINT) AS cents \
@@ -259,10 +268,10 @@ impl Store {
         };
         let (from_a, key, b) = shape.of(base, "a.at", "");
         let time = shape.period("a.at", from, to);
-        let group = shape.group_by(&key, &b);
+        let group = shape.group_by(&key, &b, &["a.latency_ms"]);
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, {b} AS b, a.latency_ms AS ms, COUNT(*) AS n \
-             FROM {from_a} WHERE 1 = 1 {time} {group}, a.latency_ms"
+             FROM {from_a} WHERE 1 = 1 {time} {group}"
         ))
         .fetch_all(self.reader())
         .await?;

@@ -241,6 +241,12 @@ impl Store {
             self.backend(),
             "CASE WHEN latencies = '' THEN NULL ELSE latencies END",
         );
+        // (PostgreSQL refuses to group by a constant.)
+        let group = if key == "''" {
+            String::new()
+        } else {
+            format!("GROUP BY {key}")
+        };
         let sql = format!(
             "SELECT {key} AS k, CAST(SUM(received) AS BIGINT) AS received, \
              CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(rejected) AS BIGINT) AS rejected, \
@@ -250,7 +256,7 @@ impl Store {
              CAST(SUM(lead_revenue_cents) AS BIGINT) AS lead_revenue_cents, \
              {latencies} AS latencies FROM figures \
              WHERE kind = $1 AND bucket >= $2 AND bucket < $3 AND key >= $4 AND key <= $5 {except} \
-             GROUP BY {key}"
+             {group}"
         );
         let mut q = sqlx::query(&sql).bind(kind.as_str()).bind(from).bind(to);
         q = match days {

@@ -94,3 +94,13 @@ pub(crate) fn joined_text(backend: Backend, expr: &str) -> String {
         Backend::Postgres => format!("string_agg({expr}, ' ')"),
     }
 }
+
+/// The deliveries table, as `d`, read through the index of failed deliveries (newest first
+/// among the failed ones). SQLite, without statistics, would rather read every failed
+/// delivery by status and sort them; PostgreSQL's planner picks the small index itself.
+pub(crate) fn failed_deliveries(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "deliveries d INDEXED BY deliveries_failed",
+        Backend::Postgres => "deliveries d",
+    }
+}

@@ -56,10 +56,11 @@ pub(crate) async fn figures(
     let mut rows = Vec::new();
     let mut all = Cpa::default();
     let mut before = None;
+    let cpa = state.store().cpa_by_partner(None, from, to).await?;
     loop {
         let page = state.store().list_partners(200, before).await?;
         for p in &page {
-            let c = state.store().partner_cpa(p.id, from, to).await?;
+            let c = cpa.get(&p.id).cloned().unwrap_or_default();
             all.total_leads += c.total_leads;
             all.converted_leads += c.converted_leads;
             all.conversion_events += c.conversion_events;
