@@ -74,6 +74,8 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
+            // As autovacuum would have by now on a server that gathered this over a year.
+            sqlx::query("ANALYZE").execute(self.reader()).await?;
         }
         Ok(Seeded {
             leads: leads as i64,

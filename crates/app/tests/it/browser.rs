@@ -178,6 +178,25 @@ async fn an_operator_runs_the_guides_setup_in_the_browser() {
     b.press("Analytics").await;
     assert!(b.text().await.contains("Received"));
     b.screenshot("analytics").await;
+    // By partner: the three charts, each over its table, the partners by name.
+    b.choose("Group by", "Partner").await;
+    b.press("Show").await;
+    let text = b.text().await;
+    for heading in [
+        "Leads",
+        "Partner response time",
+        "Conversions and revenue",
+        "FX Trading Partners Ltd",
+    ] {
+        assert!(text.contains(heading), "{heading} in {text}");
+    }
+    b.c.execute(
+        "document.querySelectorAll('h2')[1].scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.screenshot("analytics-by-partner").await;
     b.press("Overview").await;
     b.screenshot("overview").await;
     b.c.clone().close().await.unwrap();

@@ -20,6 +20,8 @@ fn row(key: &str, f: &Figures) -> Value {
         "revenue": money_json(f.revenue_cents),
         "revenue_text": format!("{}.{:02}", f.revenue_cents / 100, f.revenue_cents.rem_euclid(100)),
         "lead_revenue": money_json(f.lead_revenue_cents),
+        "lead_revenue_text": format!("{}.{:02}", f.lead_revenue_cents / 100, f.lead_revenue_cents.rem_euclid(100)),
+        "conversion_rate": if f.delivered == 0 { Value::Null } else { json!(((f.conversions as f64 / f.delivered as f64) * 10_000.0).round() / 100.0) },
         "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
         "latency_p50_ms": f.latency_percentile(0.50),
         "latency_p95_ms": f.latency_percentile(0.95),

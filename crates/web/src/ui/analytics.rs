@@ -1,5 +1,6 @@
-//! The Analytics page: the grouped figures of the API as a chart drawn on the server (SVG,
-//! no script) and a table under it, for a period, a grouping and whose days.
+//! The Analytics page: the grouped figures of the API as charts drawn on the server (SVG,
+//! no script), each with the table of its figures under it (leads, partner response time,
+//! conversions and revenue), for a period, a grouping and whose days.
 
 use super::page::{render, Chrome};
 use super::session::Operator;
@@ -29,36 +30,98 @@ struct Controls {
     day: String,
 }
 
-/// One group: its label and figures as shown.
+/// One group: its label and the report's row.
 pub(crate) struct Row {
     pub label: String,
-    pub cells: Vec<String>,
-    pub received: i64,
-    pub delivered: i64,
+    pub figures: Value,
 }
 
-/// A pair of bars (received, delivered) per group, scaled to the chart's height.
+/// A pair of bars per group, scaled to the chart's height.
 pub(crate) struct Bar {
     pub x: i64,
-    pub delivered_x: i64,
+    pub b_x: i64,
     pub w: i64,
-    pub received_y: i64,
-    pub received_h: i64,
-    pub delivered_y: i64,
-    pub delivered_h: i64,
+    pub a_y: i64,
+    pub a_h: i64,
+    pub b_y: i64,
+    pub b_h: i64,
     pub label: String,
     pub label_x: i64,
     pub title: String,
 }
+
+/// One chart (two figures side by side per group) and the table of its figures under it.
+pub(crate) struct Section {
+    pub title: &'static str,
+    /// The two charted figures' names and CSS classes.
+    pub legend: [(&'static str, &'static str); 2],
+    pub bars: Vec<Bar>,
+    /// Every charted value is zero (the chart would be blank).
+    pub blank: bool,
+    /// What is said instead of a blank chart.
+    pub empty: &'static str,
+    pub head: Vec<&'static str>,
+    pub rows: Vec<(String, Vec<String>)>,
+    pub totals: Vec<String>,
+}
+
+/// A section: its title, the charted figures (report field, name, CSS class), and the
+/// table's columns (report field, heading).
+struct Layout {
+    title: &'static str,
+    charted: [(&'static str, &'static str, &'static str); 2],
+    empty: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+}
+
+const SECTIONS: [Layout; 3] = [
+    Layout {
+        title: "Leads",
+        charted: [
+            ("received", "received", "received"),
+            ("delivered", "delivered", "delivered"),
+        ],
+        empty: "No leads in this period.",
+        columns: &[
+            ("received", "Received"),
+            ("delivered", "Delivered"),
+            ("rejected", "Rejected"),
+            ("failed", "Failed"),
+            ("returned", "Returned"),
+            ("success_rate", "Success %"),
+        ],
+    },
+    Layout {
+        title: "Partner response time",
+        charted: [
+            ("latency_p50_ms", "p50", "p50"),
+            ("latency_p95_ms", "p95", "p95"),
+        ],
+        empty: "No deliveries attempted in this period.",
+        columns: &[("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms")],
+    },
+    Layout {
+        title: "Conversions and revenue",
+        charted: [
+            ("revenue", "conversions' value", "revenue"),
+            ("lead_revenue", "paid for leads", "lead-revenue"),
+        ],
+        empty: "No conversions reported and no lead paid for in this period (a partner's price per lead is one of its settings).",
+        columns: &[
+            ("conversions", "Converted"),
+            ("conversion_rate", "Conversion %"),
+            ("revenue_text", "Revenue"),
+            ("lead_revenue_text", "Paid for leads"),
+        ],
+    },
+];
 
 #[derive(askama::Template)]
 #[template(path = "analytics.html")]
 struct Page {
     chrome: Chrome,
     c: Controls,
-    rows: Vec<Row>,
-    totals: Vec<String>,
-    bars: Vec<Bar>,
+    sections: Vec<Section>,
     width: i64,
     error: Option<String>,
 }
@@ -75,30 +138,18 @@ fn cell(v: &Value) -> String {
     }
 }
 
-const COLUMNS: [&str; 10] = [
-    "received",
-    "delivered",
-    "rejected",
-    "failed",
-    "returned",
-    "conversions",
-    "revenue_text",
-    "success_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
-];
-
 fn is_date(s: &str) -> bool {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-fn bars(rows: &[Row]) -> Vec<Bar> {
+/// The chart's bars for the figures `a` and `b` of each row.
+fn bars(rows: &[Row], a: &str, b: &str) -> Vec<Bar> {
+    let value = |r: &Row, k: &str| r.figures[k].as_f64().unwrap_or(0.0);
     let top = rows
         .iter()
-        .map(|r| r.received.max(r.delivered))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+        .map(|r| value(r, a).max(value(r, b)))
+        .fold(0.0, f64::max)
+        .max(1.0);
     let slot = ((WIDTH - 16) / (rows.len() as i64).max(1)).clamp(10, 56);
     let w = (slot * 2 / 5).max(3);
     // Labels where there is room: every one on a wide slot, every few on a narrow one.
@@ -106,16 +157,17 @@ fn bars(rows: &[Row]) -> Vec<Bar> {
     rows.iter()
         .enumerate()
         .map(|(i, r)| {
-            let h = |v: i64| v * HEIGHT / top;
+            let h = |v: f64| (v * HEIGHT as f64 / top).round() as i64;
+            let (va, vb) = (value(r, a), value(r, b));
             let x = i as i64 * slot + 8;
             Bar {
                 x,
-                delivered_x: x + w + 1,
+                b_x: x + w + 1,
                 w,
-                received_y: HEIGHT - h(r.received),
-                received_h: h(r.received),
-                delivered_y: HEIGHT - h(r.delivered),
-                delivered_h: h(r.delivered),
+                a_y: HEIGHT - h(va),
+                a_h: h(va),
+                b_y: HEIGHT - h(vb),
+                b_h: h(vb),
                 // Dates as MM-DD; other names cut to fit under their bars.
                 label: match (i as i64 % every == 0, is_date(&r.label)) {
                     (false, _) => String::new(),
@@ -124,17 +176,19 @@ fn bars(rows: &[Row]) -> Vec<Bar> {
                 },
                 label_x: x + w,
                 title: format!(
-                    "{}: {} received, {} delivered",
-                    r.label, r.received, r.delivered
+                    "{}: {} {a}, {} {b}",
+                    r.label,
+                    cell(&r.figures[a]),
+                    cell(&r.figures[b])
                 ),
             }
         })
         .collect()
 }
 
-/// The report's rows as shown (a partner by its name), and its totals.
-fn rows_of(v: &Value, group_by: &str, names: &HashMap<String, String>) -> (Vec<Row>, Vec<String>) {
-    let rows = v["rows"]
+/// The report's rows (a partner by its name), in the order the chart shows them.
+fn rows_of(v: &Value, group_by: &str, names: &HashMap<String, String>) -> Vec<Row> {
+    v["rows"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -146,16 +200,53 @@ fn rows_of(v: &Value, group_by: &str, names: &HashMap<String, String>) -> (Vec<R
                         } else {
                             key
                         },
-                        cells: COLUMNS.iter().map(|k| cell(&r[*k])).collect(),
-                        received: r["received"].as_i64().unwrap_or(0),
-                        delivered: r["delivered"].as_i64().unwrap_or(0),
+                        figures: r.clone(),
                     }
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let totals = COLUMNS.iter().map(|k| cell(&v["totals"][*k])).collect();
-    (rows, totals)
+        .unwrap_or_default()
+}
+
+/// Each section's chart and table; tables read newest first when they list days.
+fn sections(rows: &[Row], totals: &Value, by_day: bool) -> Vec<Section> {
+    SECTIONS
+        .iter()
+        .map(|l| {
+            let mut table: Vec<(String, Vec<String>)> = rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.label.clone(),
+                        l.columns
+                            .iter()
+                            .map(|(k, _)| cell(&r.figures[*k]))
+                            .collect(),
+                    )
+                })
+                .collect();
+            if by_day {
+                table.reverse();
+            }
+            Section {
+                title: l.title,
+                empty: l.empty,
+                legend: [
+                    (l.charted[0].1, l.charted[0].2),
+                    (l.charted[1].1, l.charted[1].2),
+                ],
+                bars: bars(rows, l.charted[0].0, l.charted[1].0),
+                blank: rows.iter().all(|r| {
+                    l.charted
+                        .iter()
+                        .all(|(k, _, _)| r.figures[*k].as_f64().unwrap_or(0.0) == 0.0)
+                }),
+                head: l.columns.iter().map(|(_, h)| *h).collect(),
+                rows: table,
+                totals: l.columns.iter().map(|(k, _)| cell(&totals[*k])).collect(),
+            }
+        })
+        .collect()
 }
 
 async fn page(
@@ -187,13 +278,17 @@ async fn page(
         &op.timezone,
     )
     .await;
-    let (rows, totals, error) = match report {
+    let (sections, error) = match report {
         Ok(v) => {
-            let (rows, totals) = rows_of(&v, &c.group_by, &names);
-            (rows, totals, None)
+            let rows = rows_of(&v, &c.group_by, &names);
+            let sections = if rows.is_empty() {
+                Vec::new()
+            } else {
+                sections(&rows, &v["totals"], c.group_by == "day")
+            };
+            (sections, None)
         }
         Err(ApiError::Validation(e)) => (
-            vec![],
             vec![],
             Some(
                 e.into_iter()
@@ -204,19 +299,11 @@ async fn page(
         ),
         Err(e) => return Err(e),
     };
-    let bars = bars(&rows);
-    // The table reads newest first when it lists days.
-    let mut rows = rows;
-    if c.group_by == "day" {
-        rows.reverse();
-    }
     Ok(render(&Page {
         chrome: Chrome::new(&op, "analytics", "Analytics"),
         width: WIDTH,
         c,
-        rows,
-        totals,
-        bars,
+        sections,
         error,
     }))
 }
