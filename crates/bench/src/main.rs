@@ -312,25 +312,13 @@ async fn main() -> anyhow::Result<()> {
         )
     })?;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = match &args.keep_in {
-        Some(path) => {
-            std::fs::create_dir_all(path)?;
-            tempfile::Builder::new()
-                .disable_cleanup(true)
-                .tempdir_in(path)?
-        }
-        None => tempfile::tempdir()?,
-    };
+    let dir = setup::run_dir(args.keep_in.as_deref())?;
     let (sink, ca_file) = sink::Sink::with_ca_in(dir.path()).await?;
 
     let (database_url, _pg) = setup::database(&args, dir.path()).await?;
     let env = setup::server_env(&database_url, &ca_file);
     let token = setup::admin_token(&args.binary, &env, dir.path())?;
-    let seeded = if args.seed_leads > 0 {
-        Some(setup::seed(&database_url, args.seed_leads, args.seed_days).await?)
-    } else {
-        None
-    };
+    let seeded = setup::seed(&database_url, args.seed_leads, args.seed_days).await?;
     let server = start_server(&args.binary, &env, dir.path())?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)

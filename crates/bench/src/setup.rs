@@ -102,8 +102,11 @@ pub async fn partners_and_source(
 }
 
 /// Stores `leads` leads of history over `days` days and rolls their figures up; reports
-/// how long each took.
+/// how long each took (nothing when `leads` is 0).
 pub async fn seed(database_url: &str, leads: usize, days: i64) -> anyhow::Result<Value> {
+    if leads == 0 {
+        return Ok(Value::Null);
+    }
     let url: leadrouter_store::DatabaseUrl = database_url.parse()?;
     let store = leadrouter_store::Store::connect(&url).await?;
     let now = std::time::SystemTime::now()
@@ -123,4 +126,17 @@ pub async fn seed(database_url: &str, leads: usize, days: i64) -> anyhow::Result
         json!({"leads": leads, "days": days, "seed_seconds": (seeded_s * 10.0).round() / 10.0,
         "roll_up_seconds": (rolled_s * 10.0).round() / 10.0, "half_hours_rolled": rolled.new}),
     )
+}
+
+/// The run's directory: a temporary one, kept under `keep_in` when given.
+pub fn run_dir(keep_in: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
+    Ok(match keep_in {
+        Some(path) => {
+            std::fs::create_dir_all(path)?;
+            tempfile::Builder::new()
+                .disable_cleanup(true)
+                .tempdir_in(path)?
+        }
+        None => tempfile::tempdir()?,
+    })
 }

@@ -231,35 +231,47 @@ fn seed_rows(
                 .bind(done + 3_600_000);
         }
     }
-    let n = seeds.len();
-    let mut m = Marks::new(backend);
+    with_sql(
+        backend,
+        seeds.len(),
+        converted,
+        [leads, deliveries, attempts, conversions],
+    )
+}
+
+/// Gives the bound statements their multi-row SQL (`n` leads, `converted` of them with a
+/// conversion).
+fn with_sql(
+    backend: Backend,
+    n: usize,
+    converted: usize,
+    [mut leads, mut deliveries, mut attempts, mut conversions]: [Statement; 4],
+) -> Vec<Statement> {
+    let tuples = |rows: usize, cols: usize| Marks::new(backend).tuples(rows, cols);
     leads.sql = format!(
         "INSERT INTO leads (id, source_id, status, first_name, last_name, email, phone, country, \
          niche, lead_type, partner_id, received_at, updated_at) VALUES {}",
-        m.tuples(n, 13)
+        tuples(n, 13)
     );
-    let mut m = Marks::new(backend);
     deliveries.sql = format!(
         "INSERT INTO deliveries (id, lead_id, partner_id, status, counted_day, lead_type, \
          attempt_count, next_attempt_at, created_at, updated_at, completed_at, price_cents) \
          SELECT column1, column2, column3, column4, column5, column6, 1, column7, column7, \
          column8, column8, column9 FROM (VALUES {}) AS v",
-        m.tuples(n, 9)
+        tuples(n, 9)
     );
-    let mut m = Marks::new(backend);
     attempts.sql = format!(
         "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
          outcome) SELECT column1, 1, column2, column3, column4, column5 FROM (VALUES {}) AS v",
-        m.tuples(n, 5)
+        tuples(n, 5)
     );
     let mut out = vec![leads, deliveries, attempts];
     if converted > 0 {
-        let mut m = Marks::new(backend);
         conversions.sql = format!(
             "INSERT INTO conversions (lead_id, partner_id, conversion_type, value_cents, \
              external_transaction_id, created_at) \
              SELECT column1, column2, 'deposit', column3, column4, column5 FROM (VALUES {}) AS v",
-            m.tuples(converted, 5)
+            tuples(converted, 5)
         );
         out.push(conversions);
     }

@@ -49,6 +49,52 @@ fn totals<'a>(figures: &'a [Value], query: &str) -> &'a Value {
     &figures.iter().find(|f| f["query"] == query).unwrap()["totals"]
 }
 
+/// Seven leads a day on 23–25 October at times on and beside half-hour edges, a third to
+/// Canada; each routed and delivered before the next.
+async fn three_days_of_leads(app: &TestApp, clock: &ManualClock, token: &str) -> Vec<i64> {
+    let mut leads = Vec::new();
+    for (day, times) in [(23, 0), (24, 1), (25, 2)] {
+        for (i, hm) in [
+            "00:10", "06:45", "11:29", "11:31", "17:00", "22:59", "23:30",
+        ]
+        .iter()
+        .enumerate()
+        {
+            clock.set(at(&format!("2026-10-{day}T{hm}:00Z")));
+            let country = if (i + times) % 3 == 0 { "ca" } else { "de" };
+            let email = format!("l{day}{i}@example.com");
+            let (s, r) = app
+                .send_lead(
+                    token,
+                    json!({"email": email, "country": country, "niche": "forex"}),
+                )
+                .await;
+            assert_eq!(s, 202, "{r}");
+            app.run_until_idle().await;
+            leads.push(r["lead_id"].as_i64().unwrap());
+        }
+    }
+    leads
+}
+
+/// The partner reports a deposit of 99.50 on the lead, with its own key.
+async fn convert(app: &TestApp, partner_id: &Value, lead: i64) {
+    let key = app
+        .post(
+            &format!("/api/admin/partners/{partner_id}/rotate-key"),
+            json!({}),
+        )
+        .await
+        .1["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.client.post(app.url(&format!("/api/conversion/{partner_id}"))).bearer_auth(&key)
+        .json(&json!({"lead_id": lead, "conversion_type": "deposit", "conversion_value": 99.5, "external_transaction_id": "t1"}))
+        .send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 both_backends! {
     async fn rolled_up_figures_equal_the_figures_read_from_the_leads(db) {
         let clock = Arc::new(ManualClock::at(at("2026-10-23T00:00:00Z")));
@@ -74,18 +120,7 @@ both_backends! {
         let toronto = partner("Toronto", "canada", good.url("partner.test", "/t"), Value::Null).await;
         assert_eq!(toronto["price_per_lead"], Value::Null);
         let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
-        let mut leads = Vec::new();
-        for (day, times) in [(23, 0), (24, 1), (25, 2)] {
-            for (i, hm) in ["00:10", "06:45", "11:29", "11:31", "17:00", "22:59", "23:30"].iter().enumerate() {
-                clock.set(at(&format!("2026-10-{day}T{hm}:00Z")));
-                let country = if (i + times) % 3 == 0 { "ca" } else { "de" };
-                let email = format!("l{day}{i}@example.com");
-                let (s, r) = app.send_lead(&token, json!({"email": email, "country": country, "niche": "forex"})).await;
-                assert_eq!(s, 202, "{r}");
-                app.run_until_idle().await;
-                leads.push(r["lead_id"].as_i64().unwrap());
-            }
-        }
+        let leads = three_days_of_leads(&app, &clock, &token).await;
         // A price change applies to leads assigned after it.
         let (s, _) = app.patch(&format!("/api/admin/partners/{}", good_de["id"]), json!({"price_per_lead": 20})).await;
         assert_eq!(s, 200);
@@ -98,12 +133,7 @@ both_backends! {
                 good_leads.push(*id);
             }
         }
-        let key = app.post(&format!("/api/admin/partners/{}/rotate-key", good_de["id"]), json!({})).await.1["api_key"]
-            .as_str().unwrap().to_string();
-        let r = app.client.post(app.url(&format!("/api/conversion/{}", good_de["id"]))).bearer_auth(&key)
-            .json(&json!({"lead_id": good_leads[0], "conversion_type": "deposit", "conversion_value": 99.5, "external_transaction_id": "t1"}))
-            .send().await.unwrap();
-        assert_eq!(r.status(), 200);
+        convert(&app, &good_de["id"], good_leads[0]).await;
 
         // Two days later every half hour of the scenario is closed and rolled up.
         // (A second look: work the first one did after the roll may have marked some stale.)

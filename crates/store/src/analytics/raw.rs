@@ -125,6 +125,107 @@ impl Shape {
     }
 }
 
+/// One family of figures: its rows (`base`, and `base_with_lead` when the key is a lead's),
+/// their time column, the join that reaches their delivery `d` (when the key is a
+/// delivery's), what is counted, and how a result row becomes figures.
+struct Family {
+    base: &'static str,
+    base_with_lead: &'static str,
+    /// When the key is a delivery's but the rows have none of their own.
+    base_with_delivery: Option<&'static str>,
+    at: &'static str,
+    via_delivery: &'static str,
+    select: &'static str,
+    /// A condition of its own.
+    only: &'static str,
+    /// Grouped by this too (one result row per distinct value).
+    per: Option<&'static str>,
+    read: fn(&sqlx::any::AnyRow) -> Result<Figures, StoreError>,
+}
+
+const LEADS: Family = Family {
+    base: "leads l",
+    base_with_lead: "leads l",
+    base_with_delivery: None,
+    at: "l.received_at",
+    via_delivery: "JOIN deliveries d ON d.lead_id = l.id \
+        AND d.id = (SELECT MAX(id) FROM deliveries WHERE lead_id = l.id)",
+    select: "COUNT(*) AS received, \
+        SUM(CASE WHEN l.status = 'failed' THEN 1 ELSE 0 END) AS failed, \
+        SUM(CASE WHEN l.status = 'returned' THEN 1 ELSE 0 END) AS returned",
+    only: "",
+    per: None,
+    read: |r| {
+        Ok(Figures {
+            received: r.try_get("received")?,
+            failed: sum(r, "failed")?,
+            returned: sum(r, "returned")?,
+            ..Figures::default()
+        })
+    },
+};
+
+/// Deliveries ended in the period, and what the delivered ones are paid.
+const DELIVERIES: Family = Family {
+    base: "deliveries d",
+    base_with_lead: "deliveries d JOIN leads l ON l.id = d.lead_id",
+    base_with_delivery: None,
+    at: "d.completed_at",
+    via_delivery: "",
+    select: "SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
+        SUM(CASE WHEN d.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
+        CAST(SUM(CASE WHEN d.status = 'delivered' THEN d.price_cents ELSE 0 END) AS BIGINT) AS price",
+    only: "AND d.completed_at IS NOT NULL",
+    per: None,
+    read: |r| {
+        Ok(Figures {
+            delivered: sum(r, "delivered")?,
+            rejected: sum(r, "rejected")?,
+            lead_revenue_cents: sum(r, "price")?,
+            ..Figures::default()
+        })
+    },
+};
+
+/// Conversions reported in the period.
+const CONVERSIONS: Family = Family {
+    base: "conversions c",
+    base_with_lead: "conversions c JOIN leads l ON l.id = c.lead_id",
+    base_with_delivery: None,
+    at: "c.created_at",
+    via_delivery: "JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id",
+    select: "COUNT(DISTINCT c.lead_id) AS n, CAST(SUM(c.value_cents) AS BIGINT) AS cents",
+    only: "",
+    per: None,
+    read: |r| {
+        Ok(Figures {
+            conversions: r.try_get("n")?,
+            revenue_cents: sum(r, "cents")?,
+            ..Figures::default()
+        })
+    },
+};
+
+/// Attempt latencies in the period, counted per distinct millisecond value (a few thousand
+/// rows however many attempts).
+const LATENCIES: Family = Family {
+    base: "delivery_attempts a",
+    base_with_lead: "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+        JOIN leads l ON l.id = d.lead_id",
+    base_with_delivery: Some("delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id"),
+    at: "a.at",
+    via_delivery: "",
+    select: "a.latency_ms AS ms, COUNT(*) AS n",
+    only: "",
+    per: Some("a.latency_ms"),
+    read: |r| {
+        Ok(Figures {
+            latencies_ms: vec![(r.try_get("ms")?, r.try_get("n")?)],
+            ..Figures::default()
+        })
+    },
+};
+
 impl Store {
     /// Every family's figures for `[from, to)` shaped by `shape`.
     pub(super) async fn raw_figures(
@@ -133,157 +234,40 @@ impl Store {
         from: EpochMillis,
         to: EpochMillis,
     ) -> Result<Vec<Part>, StoreError> {
-        let mut parts = self.lead_figures(shape, from, to).await?;
-        parts.extend(self.delivery_figures(shape, from, to).await?);
-        parts.extend(self.conversion_figures(shape, from, to).await?);
-        parts.extend(self.latency_figures(shape, from, to).await?);
+        let mut parts = Vec::new();
+        for family in [&LEADS, &DELIVERIES, &CONVERSIONS, &LATENCIES] {
+            parts.extend(self.family_figures(family, shape, from, to).await?);
+        }
         Ok(parts)
     }
 
-    /// Leads received in the period, and of those the failed and the returned.
-    async fn lead_figures(
+    /// One family's grouped query.
+    async fn family_figures(
         &self,
+        family: &Family,
         shape: &Shape,
         from: EpochMillis,
         to: EpochMillis,
     ) -> Result<Vec<Part>, StoreError> {
-        let (from_leads, key, b) = shape.of(
-            "leads l",
-            "l.received_at",
-            "JOIN deliveries d ON d.lead_id = l.id AND d.id = (SELECT MAX(id) FROM deliveries WHERE lead_id = l.id)",
-        );
-        let time = shape.period("l.received_at", from, to);
-        let group = shape.group_by(&key, &b, &[]);
-        let rows = sqlx::query(&format!(
-            "SELECT {key} AS k, {b} AS b, COUNT(*) AS received, \
-             SUM(CASE WHEN l.status = 'failed' THEN 1 ELSE 0 END) AS failed, \
-             SUM(CASE WHEN l.status = 'returned' THEN 1 ELSE 0 END) AS returned \
-             FROM {from_leads} WHERE 1 = 1 {time} {group}"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let f = Figures {
-                    received: r.try_get("received")?,
-                    failed: sum(r, "failed")?,
-                    returned: sum(r, "returned")?,
-                    ..Figures::default()
-                };
-                part(r, f)
-            })
-            .collect()
-    }
-
-    /// Deliveries ended in the period, and what the delivered ones are paid.
-    async fn delivery_figures(
-        &self,
-        shape: &Shape,
-        from: EpochMillis,
-        to: EpochMillis,
-    ) -> Result<Vec<Part>, StoreError> {
-        let base = if shape.needs_lead() {
-            "deliveries d JOIN leads l ON l.id = d.lead_id"
-        } else {
-            "deliveries d"
+        let base = match (
+            shape.needs_lead(),
+            shape.needs_delivery(),
+            family.base_with_delivery,
+        ) {
+            (true, _, _) => family.base_with_lead,
+            (false, true, Some(with_delivery)) => with_delivery,
+            _ => family.base,
         };
-        let (from_d, key, b) = shape.of(base, "d.completed_at", "");
-        let time = shape.period("d.completed_at", from, to);
-        let group = shape.group_by(&key, &b, &[]);
+        let (rows_from, key, b) = shape.of(base, family.at, family.via_delivery);
+        let time = shape.period(family.at, from, to);
+        let group = shape.group_by(&key, &b, family.per.as_slice());
         let rows = sqlx::query(&format!(
-            "SELECT {key} AS k, {b} AS b, \
-             SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
-             SUM(CASE WHEN d.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
-             CAST(SUM(CASE WHEN d.status = 'delivered' THEN d.price_cents ELSE 0 END) AS BIGINT) AS price \
-             FROM {from_d} WHERE d.completed_at IS NOT NULL {time} {group}"
+            "SELECT {key} AS k, {b} AS b, {} FROM {rows_from} WHERE 1 = 1 {} {time} {group}",
+            family.select, family.only
         ))
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let f = Figures {
-                    delivered: sum(r, "delivered")?,
-                    rejected: sum(r, "rejected")?,
-                    lead_revenue_cents: sum(r, "price")?,
-                    ..Figures::default()
-                };
-                part(r, f)
-            })
-            .collect()
-    }
-
-    /// Conversions reported in the period.
-    async fn conversion_figures(
-        &self,
-        shape: &Shape,
-        from: EpochMillis,
-        to: EpochMillis,
-    ) -> Result<Vec<Part>, StoreError> {
-        let base = if shape.needs_lead() {
-            "conversions c JOIN leads l ON l.id = c.lead_id"
-        } else {
-            "conversions c"
-        };
-        let (from_c, key, b) = shape.of(
-            base,
-            "c.created_at",
-            "JOIN deliveries d ON d.lead_id = c.lead_id AND d.partner_id = c.partner_id",
-        );
-        let time = shape.period("c.created_at", from, to);
-        let group = shape.group_by(&key, &b, &[]);
-        let rows = sqlx::query(&format!(
-            "SELECT {key} AS k, {b} AS b, COUNT(DISTINCT c.lead_id) AS n, \
-             CAST(SUM(c.value_cents) AS BIGINT) AS cents \
-             FROM {from_c} WHERE 1 = 1 {time} {group}"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let f = Figures {
-                    conversions: r.try_get("n")?,
-                    revenue_cents: sum(r, "cents")?,
-                    ..Figures::default()
-                };
-                part(r, f)
-            })
-            .collect()
-    }
-
-    /// Attempt latencies in the period, counted per distinct millisecond value (a few
-    /// thousand rows however many attempts).
-    async fn latency_figures(
-        &self,
-        shape: &Shape,
-        from: EpochMillis,
-        to: EpochMillis,
-    ) -> Result<Vec<Part>, StoreError> {
-        let base = match (shape.needs_lead(), shape.needs_delivery()) {
-            (true, _) => {
-                "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
-                          JOIN leads l ON l.id = d.lead_id"
-            }
-            (false, true) => "delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id",
-            (false, false) => "delivery_attempts a",
-        };
-        let (from_a, key, b) = shape.of(base, "a.at", "");
-        let time = shape.period("a.at", from, to);
-        let group = shape.group_by(&key, &b, &["a.latency_ms"]);
-        let rows = sqlx::query(&format!(
-            "SELECT {key} AS k, {b} AS b, a.latency_ms AS ms, COUNT(*) AS n \
-             FROM {from_a} WHERE 1 = 1 {time} {group}"
-        ))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let f = Figures {
-                    latencies_ms: vec![(r.try_get("ms")?, r.try_get("n")?)],
-                    ..Figures::default()
-                };
-                part(r, f)
-            })
-            .collect()
+        rows.iter().map(|r| part(r, (family.read)(r)?)).collect()
     }
 }
 
