@@ -60,6 +60,8 @@ pub struct Config {
     /// Zero: dedupe off.
     pub dedupe_window: Duration,
     pub hold_max: Duration,
+    /// How long after delivery a partner may return a lead.
+    pub return_window: Duration,
     pub facebook_graph_url: String,
     pub log_format: LogFormat,
     /// Failed delivery attempts in a row after which a partner is paused.
@@ -124,6 +126,7 @@ impl Config {
         );
         let dedupe_window = env.read("LEADROUTER_DEDUPE_WINDOW", "30d", duration_or_zero);
         let hold_max = env.read("LEADROUTER_HOLD_MAX", "24h", positive_duration);
+        let return_window = env.read("LEADROUTER_RETURN_WINDOW", "7d", duration_or_zero);
         let facebook_graph_url = env.read(
             "LEADROUTER_FACEBOOK_GRAPH_URL",
             "https://graph.facebook.com/v21.0",
@@ -152,6 +155,7 @@ impl Config {
                 retry_schedule: retry_schedule?,
                 dedupe_window: dedupe_window?,
                 hold_max: hold_max?,
+                return_window: return_window?,
                 facebook_graph_url: facebook_graph_url?,
                 log_format: log_format?,
                 pause_after_failures: pause_after_failures?,

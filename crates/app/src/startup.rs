@@ -163,6 +163,7 @@ pub async fn serve_with(
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
             session_key: config.session_secret.cookie_key(),
             metrics_token: config.metrics_token.clone(),
+            return_window_ms: config.return_window.as_millis() as i64,
         },
     });
     drop(engine);

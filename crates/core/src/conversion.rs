@@ -111,7 +111,7 @@ fn lead_id(v: Option<&Value>) -> Option<i64> {
 }
 
 /// The report's `lead_id`, or an error saying it is required.
-fn required_lead_id(
+pub(crate) fn required_lead_id(
     body: &Map<String, Value>,
     errors: &mut BTreeMap<String, String>,
 ) -> Option<i64> {

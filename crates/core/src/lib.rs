@@ -17,6 +17,7 @@ pub mod pacing;
 pub mod partner;
 pub mod phone;
 pub mod retry;
+pub mod returns;
 pub mod routing;
 pub mod secret;
 pub mod signing;

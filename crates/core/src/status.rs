@@ -55,6 +55,26 @@ text_enum!(
 );
 
 text_enum!(
+    /// Why a partner returns a lead.
+    ReturnReason {
+        InvalidContact => "invalid_contact",
+        Duplicate => "duplicate",
+        WrongCountry => "wrong_country",
+        NotInterested => "not_interested",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// Where a return is: waiting for the operator, or decided.
+    ReturnStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Declined => "declined",
+    }
+);
+
+text_enum!(
     /// Whether a partner takes leads now.
     PartnerStatus {
         Active => "active",

@@ -23,6 +23,7 @@ pub mod markets;
 pub mod outbox;
 pub mod partners;
 pub mod redelivery;
+pub mod returns;
 pub mod routing;
 #[cfg(feature = "testing")]
 pub mod seed;

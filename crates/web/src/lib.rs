@@ -10,6 +10,7 @@ mod inbound;
 mod ops;
 pub mod partner_api;
 pub mod password;
+mod returns;
 pub mod secrets;
 mod state;
 mod trace;
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbound::router())
         .merge(facebook::router())
         .merge(partner_api::router())
+        .merge(returns::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(

@@ -103,7 +103,7 @@ impl FromRequestParts<AppState> for PartnerKey {
 }
 
 /// The partner named in the path must be the key's own.
-fn own_path(key: &Partner, raw: &str) -> Result<(), ApiError> {
+pub(crate) fn own_path(key: &Partner, raw: &str) -> Result<(), ApiError> {
     let id: i64 = raw
         .trim()
         .parse()

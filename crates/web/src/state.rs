@@ -23,6 +23,8 @@ pub struct WebSettings {
     pub session_key: axum_extra::extract::cookie::Key,
     /// `LEADROUTER_METRICS_TOKEN`: `/metrics` wants it as a bearer token when set.
     pub metrics_token: Option<leadrouter_core::secret::Secret>,
+    /// `LEADROUTER_RETURN_WINDOW`: how long after delivery a partner may return a lead.
+    pub return_window_ms: i64,
 }
 
 /// Everything the handlers use.

@@ -27,5 +27,6 @@ mod metrics;
 mod operator_actions;
 mod overview;
 mod partner_api;
+mod returns;
 mod routing;
 mod slow_clients;

@@ -15,6 +15,7 @@ mod page;
 mod partner_form;
 mod partner_page;
 mod partners;
+mod returns;
 pub(crate) mod session;
 mod sources;
 pub(crate) mod time;
@@ -46,6 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(partners::router())
         .merge(leads::router())
         .merge(deliveries::router())
+        .merge(returns::router())
         .merge(sources::router())
         .merge(catalog::router())
         .merge(users::router())

@@ -37,6 +37,7 @@ impl Chrome {
                 "/admin/deliveries?status=failed",
                 "deliveries",
             ),
+            ("Returns", "/admin/returns", "returns"),
             ("Sources", "/admin/sources", "sources"),
             ("Analytics", "/admin/analytics", "analytics"),
             ("Notifications", "/admin/notifications", "notifications"),

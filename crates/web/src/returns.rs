@@ -1,0 +1,232 @@
+//! Returns over HTTP: the partner API (`POST /api/return/{partner_id}` to return a delivered
+//! lead, `GET` for its own returns and their decisions) and the admin API
+//! (`GET /api/admin/returns?status=`, `POST /api/admin/returns/{id}/approve` and `/decline`
+//! with a remark). The console's Returns page decides through [`decide`] too.
+
+use crate::auth::AdminAuth;
+use crate::extract::{JsonObject, Page};
+use crate::partner_api::{own_path, PartnerKey};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::returns::validate_return;
+use leadrouter_core::status::ReturnStatus;
+use leadrouter_store::returns::{NotReturnable, ReturnRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/return/{partner_id}",
+            post(request).get(partner_returns),
+        )
+        .route("/api/admin/returns", get(list))
+        .route("/api/admin/returns/{id}/approve", post(approve))
+        .route("/api/admin/returns/{id}/decline", post(decline))
+}
+
+pub(crate) fn return_json(r: &ReturnRow) -> Value {
+    json!({"id": r.id, "lead_id": r.lead_id, "partner_id": r.partner_id,
+           "partner_name": r.partner_name, "reason": r.reason, "note": r.note,
+           "status": r.status, "remark": r.remark, "created_at": rfc3339(r.created_at),
+           "decided_at": r.decided_at.map(rfc3339)})
+}
+
+/// A partner returns a lead delivered to it.
+async fn request(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Path(partner_id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    own_path(&partner, &partner_id)?;
+    let req = validate_return(&body).map_err(ApiError::Validation)?;
+    let window = state.settings().return_window_ms;
+    match state
+        .store()
+        .request_return(partner.id, &req, window, state.now_ms())
+        .await?
+    {
+        Ok(id) => {
+            tracing::info!(
+                partner_id = partner.id,
+                lead_id = req.lead_id,
+                return_id = id,
+                "return requested"
+            );
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({"success": true, "return_id": id, "status": "pending"})),
+            ))
+        }
+        Err(NotReturnable::NotDelivered) => Err(ApiError::NotFound(
+            "no lead with this id was delivered to you",
+        )),
+        Err(NotReturnable::PastWindow) => Err(ApiError::validation_one(
+            "lead_id",
+            format!(
+                "was delivered more than {} ago: past the return window",
+                window_words(window)
+            ),
+        )),
+        Err(NotReturnable::AlreadyReturned) => Err(ApiError::Conflict(
+            "this lead has already been returned".into(),
+        )),
+    }
+}
+
+/// A window as said to a person: `7 days`, `36 hours`.
+fn window_words(ms: i64) -> String {
+    const HOUR: i64 = 3_600_000;
+    match ms {
+        ms if ms % (24 * HOUR) == 0 && ms > 0 => format!("{} days", ms / (24 * HOUR)),
+        ms => format!("{} hours", ms / HOUR),
+    }
+}
+
+/// The partner's own returns, newest first, with the operator's decisions.
+async fn partner_returns(
+    State(state): State<AppState>,
+    PartnerKey(partner): PartnerKey,
+    Path(partner_id): Path<String>,
+    page: Page,
+) -> Result<Json<Value>, ApiError> {
+    own_path(&partner, &partner_id)?;
+    let rows = state
+        .store()
+        .list_returns(None, Some(partner.id), page.before, page.limit)
+        .await?;
+    Ok(Json(
+        json!({"success": true, "returns": rows.iter().map(return_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Q {
+    status: Option<String>,
+}
+
+/// `status` as a filter: empty = any.
+pub(crate) fn status_filter(s: Option<&str>) -> Result<Option<ReturnStatus>, ApiError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => ReturnStatus::parse(s).map(Some).ok_or_else(|| {
+            ApiError::validation_one("status", "must be one of: pending, approved, declined")
+        }),
+    }
+}
+
+async fn list(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<Q>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = state
+        .store()
+        .list_returns(
+            status_filter(q.status.as_deref())?,
+            None,
+            page.before,
+            page.limit,
+        )
+        .await?;
+    Ok(Json(
+        json!({"success": true, "returns": rows.iter().map(return_json).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Who decided, as recorded with the decision.
+pub(crate) fn actor(auth: &AdminAuth) -> String {
+    match auth {
+        AdminAuth::Token { token_id } => format!("admin token #{token_id}"),
+        AdminAuth::Session { user_id } => format!("admin user #{user_id}"),
+    }
+}
+
+/// Approves or declines a pending return; an approval may free the partner's slot, so its
+/// market's held leads are looked at again.
+pub(crate) async fn decide(
+    state: &AppState,
+    id: i64,
+    approve: bool,
+    remark: Option<&str>,
+    actor: &str,
+) -> Result<ReturnRow, ApiError> {
+    let remark = remark.map(str::trim).filter(|r| !r.is_empty());
+    if remark.is_some_and(|r| r.chars().count() > leadrouter_core::returns::NOTE_MAX) {
+        return Err(ApiError::validation_one(
+            "remark",
+            "must be at most 1000 characters",
+        ));
+    }
+    let now = state.now_ms();
+    let decided = state
+        .store()
+        .decide_return(id, approve, remark, actor, now)
+        .await?;
+    let Some(decided) = decided else {
+        return match state.store().find_return(id, None).await? {
+            Some(r) => Err(ApiError::Conflict(format!(
+                "this return is already {}",
+                r.status
+            ))),
+            None => Err(ApiError::NotFound("no such return")),
+        };
+    };
+    tracing::info!(
+        return_id = id,
+        lead_id = decided.lead_id,
+        partner_id = decided.partner_id,
+        approve,
+        slot_given_back = decided.slot_given_back,
+        "return decided"
+    );
+    if decided.slot_given_back {
+        if let Some(p) = state.store().partner(decided.partner_id).await? {
+            leadrouter_engine::actions::partner_changed(
+                state.store(),
+                state.signals(),
+                &p.spec,
+                now,
+            )
+            .await?;
+        }
+    }
+    state
+        .store()
+        .find_return(id, None)
+        .await?
+        .ok_or(ApiError::NotFound("no such return"))
+}
+
+#[derive(Deserialize, Default)]
+struct Remark {
+    remark: Option<String>,
+}
+
+async fn approve(
+    auth: AdminAuth,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Option<Json<Remark>>,
+) -> Result<Json<Value>, ApiError> {
+    let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
+    let r = decide(&state, id, true, remark.as_deref(), &actor(&auth)).await?;
+    Ok(Json(json!({"success": true, "return": return_json(&r)})))
+}
+
+async fn decline(
+    auth: AdminAuth,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Option<Json<Remark>>,
+) -> Result<Json<Value>, ApiError> {
+    let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
+    let r = decide(&state, id, false, remark.as_deref(), &actor(&auth)).await?;
+    Ok(Json(json!({"success": true, "return": return_json(&r)})))
+}
