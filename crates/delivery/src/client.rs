@@ -81,6 +81,8 @@ pub struct AttemptResult {
     pub error: Option<String>,
     pub excerpt: Option<String>,
     pub retry_after: Option<Duration>,
+    /// The request body as sent (none when no request was made).
+    pub sent_body: Option<String>,
 }
 
 #[derive(Clone)]
@@ -125,6 +127,7 @@ impl Sender {
             error: Some(why),
             excerpt: None,
             retry_after: None,
+            sent_body: None,
         };
         let blocked = |why| not_sent(Attempted::Blocked, why);
         let unsendable = |why| not_sent(Attempted::Unsendable, why);
@@ -134,6 +137,7 @@ impl Sender {
             return blocked(format!("webhook_url {problem}"));
         }
         let (body, content_type) = encode(payload, partner.content_type);
+        let sent_body = String::from_utf8_lossy(body.as_ref()).into_owned();
         let timestamp = chrono_now_secs();
         let Some(signature) = standard::sign(signing_secret.expose(), msg_id, timestamp, &body)
         else {
@@ -156,7 +160,7 @@ impl Sender {
             }
             Some(PartnerAuth::Header { name, value }) => req.header(name.as_str(), value.expose()),
         };
-        match req.send().await {
+        let mut result = match req.send().await {
             Ok(response) => read_answer(response, started).await,
             Err(e) => {
                 if let Some(b) = find_blocked(&e) {
@@ -180,9 +184,12 @@ impl Sender {
                     error: Some(describe(&e)),
                     excerpt: None,
                     retry_after: None,
+                    sent_body: None,
                 }
             }
-        }
+        };
+        result.sent_body = Some(sent_body);
+        result
     }
 }
 
@@ -210,6 +217,7 @@ async fn read_answer(mut response: reqwest::Response, started: Instant) -> Attem
         error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
         excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
         retry_after,
+        sent_body: None,
     }
 }
 

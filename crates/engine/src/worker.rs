@@ -321,6 +321,7 @@ impl DeliveryWorker {
             outcome: step.outcome,
             error: r.error.clone(),
             response_excerpt: r.excerpt.clone(),
+            request_body: r.sent_body.clone(),
         };
         if step.then != Then::Delivered {
             self.store.record_attempt(d, &attempt).await?;

@@ -48,6 +48,8 @@ pub struct Attempt {
     pub outcome: AttemptOutcome,
     pub error: Option<String>,
     pub response_excerpt: Option<String>,
+    /// The body sent to the partner, as sent.
+    pub request_body: Option<String>,
 }
 
 impl Store {
@@ -339,8 +341,8 @@ impl Store {
 
     pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
         let rows = sqlx::query(
-            "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt \
-             FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_no, id",
+            "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt, \
+             request_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_no, id",
         )
         .bind(delivery_id)
         .fetch_all(self.reader())
@@ -359,6 +361,7 @@ impl Store {
                     },
                     error: r.try_get("error")?,
                     response_excerpt: r.try_get("response_excerpt")?,
+                    request_body: r.try_get("request_body")?,
                 })
             })
             .collect()
@@ -381,8 +384,8 @@ fn attempts_statement(
 ) -> Statement {
     let mut st = Statement::new(format!(
         "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-         outcome, error, response_excerpt) VALUES {}",
-        Marks::new(backend).tuples(attempts.len(), 8)
+         outcome, error, response_excerpt, request_body) VALUES {}",
+        Marks::new(backend).tuples(attempts.len(), 9)
     ));
     for (d, a) in attempts {
         st.bind(d.id)
@@ -392,7 +395,8 @@ fn attempts_statement(
             .bind(a.latency_ms)
             .bind(a.outcome.as_str())
             .bind(a.error.as_deref())
-            .bind(a.response_excerpt.as_deref());
+            .bind(a.response_excerpt.as_deref())
+            .bind(a.request_body.as_deref());
     }
     st
 }

@@ -22,6 +22,7 @@ pub mod leads;
 pub mod markets;
 pub mod outbox;
 pub mod partners;
+pub mod portal;
 pub mod redelivery;
 pub mod returns;
 pub mod routing;

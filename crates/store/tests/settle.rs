@@ -21,6 +21,7 @@ fn attempt(at: i64) -> Attempt {
         outcome: leadrouter_core::status::AttemptOutcome::Delivered,
         error: None,
         response_excerpt: Some("ok".into()),
+        request_body: Some("{\"lead_id\":\"1\"}".into()),
     }
 }
 
