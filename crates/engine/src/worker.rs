@@ -313,16 +313,7 @@ impl DeliveryWorker {
             self.settings.retry_after_cap,
             rand::random::<f64>(),
         );
-        let attempt = Attempt {
-            attempt_no,
-            at: now,
-            status_code: r.status_code.map(i64::from),
-            latency_ms: r.latency.as_millis() as i64,
-            outcome: step.outcome,
-            error: r.error.clone(),
-            response_excerpt: r.excerpt.clone(),
-            request_body: r.sent_body.clone(),
-        };
+        let attempt = attempt_of(attempt_no, now, &r, step.outcome);
         if step.then != Then::Delivered {
             self.store.record_attempt(d, &attempt).await?;
         }
@@ -380,3 +371,23 @@ impl DeliveryWorker {
 
 #[cfg(test)]
 mod tests;
+
+/// The attempt as recorded: what the partner answered (or why nothing was sent) and the
+/// body exactly as sent.
+fn attempt_of(
+    attempt_no: i64,
+    now: i64,
+    r: &AttemptResult,
+    outcome: leadrouter_core::status::AttemptOutcome,
+) -> Attempt {
+    Attempt {
+        attempt_no,
+        at: now,
+        status_code: r.status_code.map(i64::from),
+        latency_ms: r.latency.as_millis() as i64,
+        outcome,
+        error: r.error.clone(),
+        response_excerpt: r.excerpt.clone(),
+        request_body: r.sent_body.clone(),
+    }
+}

@@ -1,6 +1,7 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
+use crate::attempts::attempts_statement;
 use crate::many::{self, Marks, Script, Statement, CHUNK};
 use crate::Priority;
 use crate::{dialect, Store, StoreError};
@@ -339,34 +340,6 @@ impl Store {
         many::sorted_ids(&rows)
     }
 
-    pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt, \
-             request_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_no, id",
-        )
-        .bind(delivery_id)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Attempt {
-                    attempt_no: r.try_get("attempt_no")?,
-                    at: r.try_get("at")?,
-                    status_code: r.try_get("status_code")?,
-                    latency_ms: r.try_get("latency_ms")?,
-                    outcome: {
-                        let o: String = r.try_get("outcome")?;
-                        AttemptOutcome::parse(&o)
-                            .ok_or_else(|| StoreError::Corrupt(format!("attempt outcome {o}")))?
-                    },
-                    error: r.try_get("error")?,
-                    response_excerpt: r.try_get("response_excerpt")?,
-                    request_body: r.try_get("request_body")?,
-                })
-            })
-            .collect()
-    }
-
     /// When the next pending delivery falls due (for the worker's sleep).
     pub async fn next_delivery_due(&self) -> Result<Option<EpochMillis>, StoreError> {
         let row =
@@ -375,28 +348,4 @@ impl Store {
                 .await?;
         Ok(row.try_get(0)?)
     }
-}
-
-/// Records attempts: one multi-row insert.
-fn attempts_statement(
-    backend: crate::Backend,
-    attempts: &[(&ClaimedDelivery, &Attempt)],
-) -> Statement {
-    let mut st = Statement::new(format!(
-        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-         outcome, error, response_excerpt, request_body) VALUES {}",
-        Marks::new(backend).tuples(attempts.len(), 9)
-    ));
-    for (d, a) in attempts {
-        st.bind(d.id)
-            .bind(a.attempt_no)
-            .bind(a.at)
-            .bind(a.status_code)
-            .bind(a.latency_ms)
-            .bind(a.outcome.as_str())
-            .bind(a.error.as_deref())
-            .bind(a.response_excerpt.as_deref())
-            .bind(a.request_body.as_deref());
-    }
-    st
 }

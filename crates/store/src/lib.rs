@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod analytics;
+mod attempts;
 mod backend;
 mod backup;
 pub mod clock;
@@ -23,6 +24,7 @@ pub mod markets;
 pub mod outbox;
 pub mod partners;
 pub mod portal;
+pub mod portal_reads;
 pub mod redelivery;
 pub mod returns;
 pub mod routing;

@@ -39,6 +39,15 @@ pub struct PortalSession {
     pub last_seen_at: EpochMillis,
 }
 
+/// An invitation to write: who, for which partner, the link's hash and its expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct Invitation<'a> {
+    pub partner_id: i64,
+    pub email: &'a str,
+    pub invite_hash: &'a str,
+    pub expires_at: EpochMillis,
+}
+
 /// Why an invitation was not made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotInvited {
@@ -67,17 +76,14 @@ impl Store {
     /// expiry, and the mail `invite(user_id)` writes, in one transaction.
     pub async fn invite_partner_user(
         &self,
-        partner_id: i64,
-        email: &str,
-        invite_hash: &str,
-        expires_at: EpochMillis,
+        inv: Invitation<'_>,
         invite: &(dyn Fn(i64) -> Mail + Send + Sync),
         sending: Sending,
         now: EpochMillis,
     ) -> Result<Result<PartnerUser, NotInvited>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let live = sqlx::query("SELECT id FROM partners WHERE id = $1 AND deleted_at IS NULL")
-            .bind(partner_id)
+            .bind(inv.partner_id)
             .fetch_optional(&mut *tx)
             .await?;
         if live.is_none() {
@@ -88,10 +94,10 @@ impl Store {
              created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING \
              RETURNING {USER_COLUMNS}"
         ))
-        .bind(partner_id)
-        .bind(email)
-        .bind(invite_hash)
-        .bind(expires_at)
+        .bind(inv.partner_id)
+        .bind(inv.email)
+        .bind(inv.invite_hash)
+        .bind(inv.expires_at)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;

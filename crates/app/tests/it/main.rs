@@ -27,6 +27,7 @@ mod metrics;
 mod operator_actions;
 mod overview;
 mod partner_api;
+mod portal;
 mod returns;
 mod routing;
 mod slow_clients;

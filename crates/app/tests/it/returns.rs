@@ -59,6 +59,52 @@ async fn today_total(app: &TestApp, p: &Partner) -> i64 {
         .unwrap()
 }
 
+/// Refused: a bad reason, "other" without a note, another partner's lead, past the window,
+/// another partner's key on this partner's path.
+async fn refusals(app: &TestApp, berlin: &Partner, vienna: &Partner, [a, c, old]: [i64; 3]) {
+    // Refused: a bad reason, "other" without a note, another partner's lead, past the window.
+    let (s, e) = give_back(app, berlin, json!({"lead_id": a, "reason": "cheap"})).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["error"]["fields"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid_contact"),
+        "{e}"
+    );
+    let (s, e) = give_back(app, berlin, json!({"lead_id": a, "reason": "other"})).await;
+    assert_eq!(
+        (s, e["error"]["fields"]["note"].as_str()),
+        (422, Some("is required when the reason is other")),
+        "{e}"
+    );
+    assert_eq!(
+        give_back(app, berlin, json!({"lead_id": c, "reason": "duplicate"}))
+            .await
+            .0,
+        404
+    );
+    let (s, e) = give_back(app, berlin, json!({"lead_id": old, "reason": "duplicate"})).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["error"]["fields"]["lead_id"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("past the return window"),
+        "{e}"
+    );
+    // Another partner's key on Berlin's path: 403.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/return/{}", berlin.id)))
+        .bearer_auth(&vienna.key)
+        .json(&json!({"lead_id": a, "reason": "duplicate"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
 both_backends! {
     async fn a_partner_returns_a_lead_and_the_operator_decides(db) {
         let clock = Arc::new(ManualClock::at(at("2026-12-01T09:00:00Z")));
@@ -83,20 +129,7 @@ both_backends! {
         let (a, b, c, old) = (leads[0], leads[1], leads[2], leads[3]);
         assert_eq!(today_total(&app, &berlin).await, 2);
 
-        // Refused: a bad reason, "other" without a note, another partner's lead, past the window.
-        let (s, e) = give_back(&app, &berlin, json!({"lead_id": a, "reason": "cheap"})).await;
-        assert_eq!(s, 422, "{e}");
-        assert!(e["error"]["fields"]["reason"].as_str().unwrap_or_default().contains("invalid_contact"), "{e}");
-        let (s, e) = give_back(&app, &berlin, json!({"lead_id": a, "reason": "other"})).await;
-        assert_eq!((s, e["error"]["fields"]["note"].as_str()), (422, Some("is required when the reason is other")), "{e}");
-        assert_eq!(give_back(&app, &berlin, json!({"lead_id": c, "reason": "duplicate"})).await.0, 404);
-        let (s, e) = give_back(&app, &berlin, json!({"lead_id": old, "reason": "duplicate"})).await;
-        assert_eq!(s, 422, "{e}");
-        assert!(e["error"]["fields"]["lead_id"].as_str().unwrap_or_default().contains("past the return window"), "{e}");
-        // Another partner's key on Berlin's path: 403.
-        let r = app.client.post(app.url(&format!("/api/return/{}", berlin.id))).bearer_auth(&vienna.key)
-            .json(&json!({"lead_id": a, "reason": "duplicate"})).send().await.unwrap();
-        assert_eq!(r.status(), 403);
+        refusals(&app, &berlin, &vienna, [a, c, old]).await;
 
         // Taken once: 201 pending, then 409.
         let (s, r) = give_back(&app, &berlin, json!({"lead_id": a, "reason": "invalid_contact"})).await;

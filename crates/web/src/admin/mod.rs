@@ -6,6 +6,7 @@ pub(crate) mod markets;
 mod notifications;
 mod pacing;
 pub(crate) mod partner_test;
+pub(crate) mod partner_users;
 pub(crate) mod partners;
 pub(crate) mod report;
 pub(crate) mod sources;
@@ -21,6 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(markets::router())
         .merge(notifications::router())
         .merge(pacing::router())
+        .merge(partner_users::router())
         .merge(partners::router())
         .merge(sources::router())
 }

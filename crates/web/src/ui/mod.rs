@@ -15,6 +15,7 @@ mod page;
 mod partner_form;
 mod partner_page;
 mod partners;
+mod portal;
 mod returns;
 pub(crate) mod session;
 mod sources;
@@ -52,6 +53,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(users::router())
         .merge(analytics::router())
+        .merge(portal::router())
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -63,6 +63,7 @@ struct ShowPage {
     flash: Flash,
     test: Option<TestAttempt>,
     deliveries: Vec<DeliveryRow>,
+    users: Vec<leadrouter_store::portal::PartnerUser>,
 }
 
 impl ShowPage {
@@ -145,7 +146,9 @@ async fn show_page(
         .flashes()
         .take(&op.session_hash, &format!("/admin/partners/{id}"));
     let deliveries = state.store().partner_deliveries(id, 20).await?;
+    let users = state.store().list_partner_users(id).await?;
     Ok(render(&ShowPage {
+        users,
         chrome: Chrome::new(op, "partners", p.name.clone()),
         p,
         flash,
@@ -235,4 +238,40 @@ pub(super) async fn rotate_secret(
         &answer,
         "New signing secret: deliveries are signed with it from now on.",
     ))
+}
+
+/// "Invite user": a portal user for this partner, invited by e-mail.
+pub(super) async fn invite_user(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let email = posted.fields.text("email");
+    let notice = match crate::admin::partner_users::invite(&state, id, &email).await {
+        Ok(u) => format!(
+            "{} invited: the link to set a password is on its way.",
+            u.email
+        ),
+        Err(ApiError::Validation(e)) => format!(
+            "Not invited: email {}.",
+            e.values().cloned().collect::<Vec<_>>().join("; ")
+        ),
+        Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
+        Err(e) => return Err(e),
+    };
+    Ok(back(&state, &posted.op, id, &notice))
+}
+
+/// Removes a portal user; its sessions end at once.
+pub(super) async fn remove_user(
+    State(state): State<AppState>,
+    axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let notice = if state.store().remove_partner_user(id, user_id).await? {
+        "Portal user removed: its sessions have ended."
+    } else {
+        "No such portal user."
+    };
+    Ok(back(&state, &posted.op, id, notice))
 }

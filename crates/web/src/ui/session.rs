@@ -28,8 +28,8 @@ pub(crate) const LIMITS: SessionLimits = SessionLimits {
 };
 
 /// Failed logins allowed per e-mail and per client address within [`THROTTLE_WINDOW_MS`].
-const MAX_FAILURES: i64 = 5;
-const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
+pub(crate) const MAX_FAILURES: i64 = 5;
+pub(crate) const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
 
 /// A logged-in operator.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for Operator {
 
 /// The address a login comes from: the connection's peer (a proxy in front should be the
 /// only peer; forwarded headers are not trusted, as any client can send them).
-fn client_of(connect: Option<&axum::Extension<ConnectInfo<SocketAddr>>>) -> String {
+pub(crate) fn client_of(connect: Option<&axum::Extension<ConnectInfo<SocketAddr>>>) -> String {
     connect.map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
 }
 
@@ -186,7 +186,7 @@ pub(crate) async fn login(
 }
 
 /// An argon2id hash of nothing anyone knows, verified against when the e-mail is unknown.
-const DUMMY_HASH: &str =
+pub(crate) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2ZVO6AkKXqSW0ivUXtY2cqrNYWVnxuNRPGyGGd2Mg2k";
 
 async fn start_session(

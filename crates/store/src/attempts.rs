@@ -1,0 +1,62 @@
+//! A delivery's attempts: written many at a time by the hot paths, read back per delivery
+//! for the console's and the portal's lead pages.
+
+use crate::deliveries::{Attempt, ClaimedDelivery};
+use crate::many::{Marks, Statement};
+use crate::{Store, StoreError};
+use leadrouter_core::status::AttemptOutcome;
+use sqlx::Row;
+
+impl Store {
+    pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt, \
+             request_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_no, id",
+        )
+        .bind(delivery_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    attempt_no: r.try_get("attempt_no")?,
+                    at: r.try_get("at")?,
+                    status_code: r.try_get("status_code")?,
+                    latency_ms: r.try_get("latency_ms")?,
+                    outcome: {
+                        let o: String = r.try_get("outcome")?;
+                        AttemptOutcome::parse(&o)
+                            .ok_or_else(|| StoreError::Corrupt(format!("attempt outcome {o}")))?
+                    },
+                    error: r.try_get("error")?,
+                    response_excerpt: r.try_get("response_excerpt")?,
+                    request_body: r.try_get("request_body")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records attempts: one multi-row insert.
+pub(crate) fn attempts_statement(
+    backend: crate::Backend,
+    attempts: &[(&ClaimedDelivery, &Attempt)],
+) -> Statement {
+    let mut st = Statement::new(format!(
+        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+         outcome, error, response_excerpt, request_body) VALUES {}",
+        Marks::new(backend).tuples(attempts.len(), 9)
+    ));
+    for (d, a) in attempts {
+        st.bind(d.id)
+            .bind(a.attempt_no)
+            .bind(a.at)
+            .bind(a.status_code)
+            .bind(a.latency_ms)
+            .bind(a.outcome.as_str())
+            .bind(a.error.as_deref())
+            .bind(a.response_excerpt.as_deref())
+            .bind(a.request_body.as_deref());
+    }
+    st
+}

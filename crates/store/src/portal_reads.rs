@@ -1,0 +1,136 @@
+//! What the partner portal reads: always one partner's deliveries, leads reached through
+//! them, and its conversions. The partner is a condition of every statement, so another
+//! partner's lead is simply not found.
+
+use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+
+/// A lead as its partner sees it in the list: our id, when it arrived, what became of the
+/// delivery to this partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalLead {
+    pub delivery_id: i64,
+    pub lead_id: i64,
+    pub received_at: EpochMillis,
+    pub email: Option<String>,
+    /// The delivery's status (the partner's view: delivered, rejected, failed, pending).
+    pub status: String,
+    pub delivered_at: Option<EpochMillis>,
+}
+
+/// A conversion the partner reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalConversion {
+    pub lead_id: i64,
+    pub conversion_type: String,
+    pub value_cents: i64,
+    pub external_transaction_id: String,
+    pub created_at: EpochMillis,
+}
+
+impl Store {
+    /// The partner's leads, newest delivery first, before the delivery id `before`;
+    /// `search` is a lead id or a whole e-mail address.
+    pub async fn portal_leads(
+        &self,
+        partner_id: i64,
+        search: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<PortalLead>, StoreError> {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let id = search.and_then(|s| s.trim_start_matches('#').parse::<i64>().ok());
+        let filter = match (search, id) {
+            (None, _) => "",
+            (Some(_), Some(_)) => "AND l.id = $4",
+            (Some(_), None) => "AND l.email = $4",
+        };
+        let sql = format!(
+            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, d.status, \
+             d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
+             WHERE d.partner_id = $1 AND d.id < $2 {filter} ORDER BY d.id DESC LIMIT $3"
+        );
+        let q = sqlx::query(&sql)
+            .bind(partner_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit);
+        let q = match (search, id) {
+            (None, _) => q,
+            (Some(_), Some(id)) => q.bind(id),
+            (Some(s), None) => q.bind(s.to_lowercase()),
+        };
+        let rows = q.fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let completed: Option<i64> = r.try_get("completed_at")?;
+                Ok(PortalLead {
+                    delivery_id: r.try_get("delivery_id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    received_at: r.try_get("received_at")?,
+                    email: r.try_get("email")?,
+                    delivered_at: completed.filter(|_| status == "delivered"),
+                    status,
+                })
+            })
+            .collect()
+    }
+
+    /// The partner's delivery of this lead, if it had one.
+    pub async fn portal_lead(
+        &self,
+        partner_id: i64,
+        lead_id: i64,
+    ) -> Result<Option<PortalLead>, StoreError> {
+        let row = sqlx::query(
+            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, d.status, \
+             d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
+             WHERE d.partner_id = $1 AND d.lead_id = $2",
+        )
+        .bind(partner_id)
+        .bind(lead_id)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|r| {
+            let status: String = r.try_get("status")?;
+            let completed: Option<i64> = r.try_get("completed_at")?;
+            Ok(PortalLead {
+                delivery_id: r.try_get("delivery_id")?,
+                lead_id: r.try_get("lead_id")?,
+                received_at: r.try_get("received_at")?,
+                email: r.try_get("email")?,
+                delivered_at: completed.filter(|_| status == "delivered"),
+                status,
+            })
+        })
+        .transpose()
+    }
+
+    /// The partner's reported conversions, newest first.
+    pub async fn portal_conversions(
+        &self,
+        partner_id: i64,
+        limit: i64,
+    ) -> Result<Vec<PortalConversion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT lead_id, conversion_type, value_cents, external_transaction_id, created_at \
+             FROM conversions WHERE partner_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(partner_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PortalConversion {
+                    lead_id: r.try_get("lead_id")?,
+                    conversion_type: r.try_get("conversion_type")?,
+                    value_cents: r.try_get("value_cents")?,
+                    external_transaction_id: r.try_get("external_transaction_id")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,31 @@
+//! The partner portal, `/portal`: partner users log in (invited by an operator) and see
+//! only their own partner's leads, attempts, returns and conversions.
+
+mod pages;
+mod session;
+
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/portal/login",
+            get(session::login_page).post(session::login),
+        )
+        .route("/portal/logout", post(session::logout))
+        .route(
+            "/portal/accept/{token}",
+            get(session::accept_page).post(session::accept),
+        )
+        .route("/portal", get(pages::leads))
+        .route("/portal/", get(pages::leads))
+        .route("/portal/leads/{id}", get(pages::lead))
+        .route(
+            "/portal/returns",
+            get(pages::returns).post(pages::request_return),
+        )
+        .route("/portal/conversions", get(pages::conversions))
+        .route("/portal/test", get(pages::test_page).post(pages::send_test))
+}

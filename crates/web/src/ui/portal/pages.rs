@@ -1,0 +1,357 @@
+//! The partner's pages: its leads (search by lead id or e-mail), a lead's page with every
+//! attempt and the body exactly as sent, returns (request and decisions), conversions and
+//! a test lead. Every read goes through the session's partner in SQL; times are the
+//! partner's own.
+
+use super::session::PortalUser;
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use leadrouter_core::returns::validate_return;
+use leadrouter_store::portal_reads::{PortalConversion, PortalLead};
+use leadrouter_store::returns::{NotReturnable, ReturnRow};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::super::form::{forbidden, Fields};
+use super::super::page::{render, render_status};
+use super::super::time;
+
+/// What every portal page has around its content.
+pub(crate) struct PortalChrome {
+    pub title: String,
+    pub section: &'static str,
+    pub partner: String,
+    pub email: String,
+    pub csrf: String,
+    pub timezone: String,
+}
+
+impl PortalChrome {
+    pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        &[
+            ("Leads", "/portal", "leads"),
+            ("Send test lead", "/portal/test", "test"),
+            ("Returns", "/portal/returns", "returns"),
+            ("Conversions", "/portal/conversions", "conversions"),
+        ]
+    }
+}
+
+/// The chrome of `user`'s partner.
+async fn chrome(
+    state: &AppState,
+    user: &PortalUser,
+    section: &'static str,
+    title: &str,
+) -> Result<PortalChrome, ApiError> {
+    let p = state
+        .store()
+        .partner(user.partner_id)
+        .await?
+        .ok_or(ApiError::NotFound("no such partner"))?;
+    Ok(PortalChrome {
+        title: title.to_string(),
+        section,
+        partner: p.spec.name,
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        timezone: p.spec.timezone,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LeadsQuery {
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_leads.html")]
+struct LeadsPage {
+    chrome: PortalChrome,
+    rows: Vec<(PortalLead, String, String)>,
+    q: String,
+    next_before: Option<i64>,
+    notice: Option<String>,
+}
+
+const PAGE: i64 = 50;
+
+pub(crate) async fn leads(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Query(q): Query<LeadsQuery>,
+) -> Result<Response, ApiError> {
+    let chrome = chrome(&state, &user, "leads", "Leads").await?;
+    let rows = state
+        .store()
+        .portal_leads(user.partner_id, Some(&q.q), q.before, PAGE)
+        .await?;
+    let next_before = (rows.len() as i64 == PAGE)
+        .then(|| rows.last().map(|r| r.delivery_id))
+        .flatten();
+    let tz = chrome.timezone.clone();
+    Ok(render(&LeadsPage {
+        notice: state.flashes().take(&user.session_hash, "/portal").notice,
+        rows: rows
+            .into_iter()
+            .map(|l| {
+                let (r, d) = (
+                    time::local(l.received_at, &tz),
+                    time::local_opt(l.delivered_at, &tz),
+                );
+                (l, r, d)
+            })
+            .collect(),
+        q: q.q,
+        next_before,
+        chrome,
+    }))
+}
+
+/// One attempt as the partner sees it.
+struct AttemptView {
+    attempt_no: i64,
+    at: String,
+    status: Option<i64>,
+    latency_ms: i64,
+    outcome: &'static str,
+    error: Option<String>,
+    sent: String,
+    excerpt: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_lead.html")]
+struct LeadPage {
+    chrome: PortalChrome,
+    lead: PortalLead,
+    received: String,
+    delivered: String,
+    attempts: Vec<AttemptView>,
+    can_return: bool,
+    reasons: [(&'static str, &'static str); 5],
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_missing.html")]
+struct Missing {
+    chrome: PortalChrome,
+}
+
+pub(crate) async fn lead(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = match id.trim().parse::<i64>() {
+        Ok(id) => state.store().portal_lead(user.partner_id, id).await?,
+        Err(_) => None,
+    };
+    let Some(lead) = found else {
+        let chrome = chrome(&state, &user, "leads", "No such lead").await?;
+        return Ok(render_status(StatusCode::NOT_FOUND, &Missing { chrome }));
+    };
+    let chrome = chrome(&state, &user, "leads", &format!("Lead #{}", lead.lead_id)).await?;
+    let tz = chrome.timezone.clone();
+    let attempts = state
+        .store()
+        .delivery_attempts(lead.delivery_id)
+        .await?
+        .into_iter()
+        .map(|a| AttemptView {
+            attempt_no: a.attempt_no,
+            at: time::local(a.at, &tz),
+            status: a.status_code,
+            latency_ms: a.latency_ms,
+            outcome: a.outcome.as_str(),
+            error: a.error,
+            sent: a.request_body.unwrap_or_else(|| "(not recorded)".into()),
+            excerpt: a.response_excerpt,
+        })
+        .collect();
+    Ok(render(&LeadPage {
+        received: time::local(lead.received_at, &tz),
+        delivered: time::local_opt(lead.delivered_at, &tz),
+        can_return: lead.status == "delivered",
+        reasons: [
+            ("invalid_contact", "Invalid contact details"),
+            ("duplicate", "Duplicate"),
+            ("wrong_country", "Wrong country"),
+            ("not_interested", "Not interested"),
+            ("other", "Other"),
+        ],
+        attempts,
+        lead,
+        chrome,
+    }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_returns.html")]
+struct ReturnsPage {
+    chrome: PortalChrome,
+    rows: Vec<(ReturnRow, String)>,
+    notice: Option<String>,
+}
+
+pub(crate) async fn returns(
+    State(state): State<AppState>,
+    user: PortalUser,
+) -> Result<Response, ApiError> {
+    let chrome = chrome(&state, &user, "returns", "Returns").await?;
+    let rows = state
+        .store()
+        .list_returns(None, Some(user.partner_id), None, 200)
+        .await?;
+    let tz = chrome.timezone.clone();
+    Ok(render(&ReturnsPage {
+        notice: state
+            .flashes()
+            .take(&user.session_hash, "/portal/returns")
+            .notice,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let at = time::local(r.created_at, &tz);
+                (r, at)
+            })
+            .collect(),
+        chrome,
+    }))
+}
+
+/// Puts `notice` on the next view of `path` and goes there.
+fn back_to(state: &AppState, user: &PortalUser, path: &str, notice: String) -> Response {
+    state.flashes().put(
+        &user.session_hash,
+        super::super::flash::Flash {
+            notice: Some(notice),
+            secrets: vec![],
+            for_path: path.to_string(),
+        },
+    );
+    Redirect::to(path).into_response()
+}
+
+/// The return form of a lead's page.
+pub(crate) async fn request_return(
+    State(state): State<AppState>,
+    user: PortalUser,
+    fields: Fields,
+) -> Result<Response, ApiError> {
+    if !user.csrf_ok(fields.get("_csrf")) {
+        return Ok(forbidden());
+    }
+    let mut body = Map::new();
+    for k in ["lead_id", "reason", "note"] {
+        body.insert(k.into(), Value::String(fields.text(k)));
+    }
+    let notice = match validate_return(&body) {
+        Err(errors) => errors
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Ok(req) => {
+            let window = state.settings().return_window_ms;
+            match state
+                .store()
+                .request_return(user.partner_id, &req, window, state.now_ms())
+                .await?
+            {
+                Ok(id) => format!(
+                    "Return #{id} of lead #{} requested: waiting for the decision.",
+                    req.lead_id
+                ),
+                Err(NotReturnable::NotDelivered) => {
+                    "No lead with this id was delivered to you.".into()
+                }
+                Err(NotReturnable::PastWindow) => {
+                    "This lead was delivered too long ago to be returned.".into()
+                }
+                Err(NotReturnable::AlreadyReturned) => {
+                    "This lead has already been returned.".into()
+                }
+            }
+        }
+    };
+    Ok(back_to(&state, &user, "/portal/returns", notice))
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_conversions.html")]
+struct ConversionsPage {
+    chrome: PortalChrome,
+    rows: Vec<(PortalConversion, String, String)>,
+    partner_id: i64,
+}
+
+pub(crate) async fn conversions(
+    State(state): State<AppState>,
+    user: PortalUser,
+) -> Result<Response, ApiError> {
+    let chrome = chrome(&state, &user, "conversions", "Conversions").await?;
+    let tz = chrome.timezone.clone();
+    let rows = state
+        .store()
+        .portal_conversions(user.partner_id, 200)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let at = time::local(c.created_at, &tz);
+            let value = leadrouter_core::conversion::money_json(c.value_cents).to_string();
+            (c, at, value)
+        })
+        .collect();
+    Ok(render(&ConversionsPage {
+        chrome,
+        rows,
+        partner_id: user.partner_id,
+    }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_test.html")]
+struct TestPage {
+    chrome: PortalChrome,
+    result: Option<crate::admin::partner_test::TestResult>,
+    payload: String,
+}
+
+pub(crate) async fn test_page(
+    State(state): State<AppState>,
+    user: PortalUser,
+) -> Result<Response, ApiError> {
+    Ok(render(&TestPage {
+        chrome: chrome(&state, &user, "test", "Send test lead").await?,
+        result: None,
+        payload: String::new(),
+    }))
+}
+
+/// Sends a test lead to the partner's own webhook now, and shows what happened.
+pub(crate) async fn send_test(
+    State(state): State<AppState>,
+    user: PortalUser,
+    fields: Fields,
+) -> Result<Response, ApiError> {
+    if !user.csrf_ok(fields.get("_csrf")) {
+        return Ok(forbidden());
+    }
+    let result = crate::admin::partner_test::test_partner(&state, user.partner_id).await?;
+    tracing::info!(
+        partner_id = user.partner_id,
+        user_id = user.user_id,
+        outcome = result.attempt.outcome,
+        "portal test lead"
+    );
+    Ok(render(&TestPage {
+        chrome: chrome(&state, &user, "test", "Send test lead").await?,
+        payload: serde_json::to_string_pretty(&result.payload).unwrap_or_default(),
+        result: Some(result),
+    }))
+}

@@ -1,0 +1,271 @@
+//! Partner users' sessions: the invitation link that sets a password, login (argon2id,
+//! throttled per e-mail and per client address like the operators'), logout, and the
+//! [`PortalUser`] extractor every portal page takes. The cookie (its own name, signed with
+//! the console's key) carries a random id; the session row holds its hash and the partner.
+
+use super::super::form::Fields;
+use super::super::page::{render, render_status};
+use super::super::session::{client_of, DUMMY_HASH, LIMITS, MAX_FAILURES, THROTTLE_WINDOW_MS};
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
+use leadrouter_core::token::hash_secret;
+use leadrouter_store::portal::PartnerLogin;
+use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
+
+pub(crate) const COOKIE: &str = "leadrouter_portal";
+
+/// A logged-in partner user: every portal query is scoped by `partner_id`.
+#[derive(Debug, Clone)]
+pub(crate) struct PortalUser {
+    pub user_id: i64,
+    pub partner_id: i64,
+    pub email: String,
+    pub csrf: String,
+    pub session_hash: String,
+}
+
+impl PortalUser {
+    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+        token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())))
+    }
+}
+
+/// Not logged in: to the portal's login page.
+pub(crate) struct ToPortalLogin;
+
+impl IntoResponse for ToPortalLogin {
+    fn into_response(self) -> Response {
+        Redirect::to("/portal/login").into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for PortalUser {
+    type Rejection = ToPortalLogin;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, ToPortalLogin> {
+        let jar =
+            SignedCookieJar::from_headers(&parts.headers, state.settings().session_key.clone());
+        let id = jar.get(COOKIE).ok_or(ToPortalLogin)?.value().to_string();
+        let session_hash = hash_secret(&id);
+        match state
+            .store()
+            .live_portal_session(&session_hash, state.now_ms(), LIMITS)
+            .await
+        {
+            Ok(Some(s)) => Ok(PortalUser {
+                user_id: s.user_id,
+                partner_id: s.partner_id,
+                email: s.email,
+                csrf: s.csrf_token,
+                session_hash,
+            }),
+            Ok(None) => Err(ToPortalLogin),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a portal session failed");
+                Err(ToPortalLogin)
+            }
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_login.html")]
+struct LoginPage {
+    email: String,
+    error: Option<String>,
+}
+
+pub(crate) async fn login_page() -> Response {
+    render(&LoginPage {
+        email: String::new(),
+        error: None,
+    })
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    jar: SignedCookieJar,
+    fields: Fields,
+) -> Response {
+    let email = fields.text("email").to_lowercase();
+    let password = fields.get("password").unwrap_or_default().to_string();
+    let client = client_of(connect.as_ref());
+    let now = state.now_ms();
+    let page = |error: &str| LoginPage {
+        email: email.clone(),
+        error: Some(error.to_string()),
+    };
+    // Counted apart from the operators' logins by e-mail, together by client address.
+    let key = format!("portal:{email}");
+    let (failures, oldest) = match state
+        .store()
+        .login_failures(&key, &client, now - THROTTLE_WINDOW_MS)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    if failures >= MAX_FAILURES {
+        let retry = oldest.map_or(THROTTLE_WINDOW_MS, |o| o + THROTTLE_WINDOW_MS - now);
+        tracing::warn!(failures, "portal login refused: too many failed attempts");
+        let mut res = render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &page("Too many failed attempts. Try again in 15 minutes."),
+        );
+        if let Ok(v) = ((retry.max(1000) / 1000).to_string()).parse() {
+            res.headers_mut().insert("retry-after", v);
+        }
+        return res;
+    }
+    let user = state.store().partner_login(&email).await.ok().flatten();
+    let stored = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+        .await
+        .unwrap_or(false);
+    match user {
+        Some(u) if ok && u.password_hash.is_some() => match start(&state, jar, &u).await {
+            Ok(jar) => (jar, Redirect::to("/portal")).into_response(),
+            Err(e) => e.into_response(),
+        },
+        _ => {
+            if let Err(e) = state.store().record_login_failure(&key, &client, now).await {
+                return crate::ApiError::from(e).into_response();
+            }
+            tracing::info!("portal login failed");
+            render(&page("Invalid email or password"))
+        }
+    }
+}
+
+async fn start(
+    state: &AppState,
+    jar: SignedCookieJar,
+    login: &PartnerLogin,
+) -> Result<SignedCookieJar, crate::ApiError> {
+    let id = crate::secrets::random_token();
+    let csrf = crate::secrets::random_token();
+    state
+        .store()
+        .create_portal_session(&hash_secret(&id), login, &csrf, state.now_ms(), LIMITS)
+        .await?;
+    tracing::info!(
+        user_id = login.user_id,
+        partner_id = login.partner_id,
+        "partner user logged in"
+    );
+    let cookie = Cookie::build((COOKIE, id))
+        .path("/portal")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings().public_url.starts_with("https://"))
+        .build();
+    Ok(jar.add(cookie))
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    user: PortalUser,
+    jar: SignedCookieJar,
+    fields: Fields,
+) -> Response {
+    if !user.csrf_ok(fields.get("_csrf")) {
+        return super::super::form::forbidden();
+    }
+    if let Err(e) = state.store().end_portal_session(&user.session_hash).await {
+        return crate::ApiError::from(e).into_response();
+    }
+    (
+        jar.remove(Cookie::build(COOKIE).path("/portal")),
+        Redirect::to("/portal/login"),
+    )
+        .into_response()
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_accept.html")]
+struct AcceptPage {
+    token: String,
+    errors: std::collections::BTreeMap<String, String>,
+}
+
+impl AcceptPage {
+    fn error(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal_gone.html")]
+struct GonePage;
+
+pub(crate) async fn accept_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    match state
+        .store()
+        .invite_valid(&hash_secret(&token), state.now_ms())
+        .await
+    {
+        Ok(true) => render(&AcceptPage {
+            token,
+            errors: Default::default(),
+        }),
+        Ok(false) => render_status(StatusCode::NOT_FOUND, &GonePage),
+        Err(e) => crate::ApiError::from(e).into_response(),
+    }
+}
+
+/// Sets the invited user's password and logs it in; the link is used up.
+pub(crate) async fn accept(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    jar: SignedCookieJar,
+    fields: Fields,
+) -> Response {
+    let password = fields.get("password").unwrap_or_default().to_string();
+    let errors = super::super::users::password_problems(&password, fields.get("confirm"));
+    if !errors.is_empty() {
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &AcceptPage { token, errors },
+        );
+    }
+    let hash = match tokio::task::spawn_blocking(move || crate::password::hash(&password)).await {
+        Ok(Ok(h)) => h,
+        _ => {
+            return crate::ApiError::Internal("hashing the password failed".into()).into_response()
+        }
+    };
+    let accepted = state
+        .store()
+        .accept_invite(&hash_secret(&token), &hash, state.now_ms())
+        .await;
+    let (user_id, partner_id) = match accepted {
+        Ok(Some(ids)) => ids,
+        Ok(None) => return render_status(StatusCode::NOT_FOUND, &GonePage),
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    tracing::info!(user_id, partner_id, "partner user set a password");
+    let login = PartnerLogin {
+        user_id,
+        partner_id,
+        password_hash: Some(hash),
+    };
+    match start(&state, jar, &login).await {
+        Ok(jar) => (jar, Redirect::to("/portal")).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
