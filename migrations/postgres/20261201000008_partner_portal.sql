@@ -26,3 +26,8 @@ CREATE TABLE partner_sessions (
     expires_at   BIGINT NOT NULL
 );
 CREATE INDEX partner_sessions_user ON partner_sessions (user_id);
+
+-- A rotated signing secret keeps signing beside the new one until `previous_secret_until`
+-- (24 hours), so a partner can switch its verifier without losing a delivery.
+ALTER TABLE partners ADD COLUMN previous_signing_secret TEXT;
+ALTER TABLE partners ADD COLUMN previous_secret_until BIGINT;

@@ -67,30 +67,34 @@ mod tests {
     }
 }
 
-/// Standard Webhooks signatures (<https://www.standardwebhooks.com>): HMAC-SHA256 over
-/// `"{id}.{timestamp}.{body}"` with the base64 key after `whsec_`, sent as `v1,<base64>`.
+/// Standard Webhooks signatures (<https://www.standardwebhooks.com>), made and checked by the
+/// project's own `standardwebhooks` crate: HMAC-SHA256 over `"{id}.{timestamp}.{body}"` with
+/// the base64 key after `whsec_`, sent as `v1,<base64>`; several signatures (a rotated
+/// secret's overlap) separated by spaces.
 pub mod standard {
-    use super::HmacSha256;
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-    use hmac::Mac;
+    use standardwebhooks::Webhook;
 
-    /// The `webhook-signature` header value. `None` if the secret is not a `whsec_` key.
+    /// The `webhook-signature` header value. `None` if the secret is not a `whsec_` key
+    /// (or the body is not UTF-8, which the crate signs as text).
     pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-        let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&key).ok()?;
-        mac.update(msg_id.as_bytes());
-        mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        Some(format!(
-            "v1,{}",
-            STANDARD.encode(mac.finalize().into_bytes())
-        ))
+        secret.strip_prefix("whsec_")?;
+        Webhook::new(secret)
+            .ok()?
+            .sign(msg_id, timestamp, body)
+            .ok()
     }
 
-    /// What a receiver does: whether any `v1` signature in the header matches.
+    /// The header value signed with every one of `secrets` (the current first).
+    pub fn sign_all(secrets: &[&str], msg_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+        let signed: Option<Vec<String>> = secrets
+            .iter()
+            .map(|s| sign(s, msg_id, timestamp, body))
+            .collect();
+        signed.filter(|s| !s.is_empty()).map(|s| s.join(" "))
+    }
+
+    /// What a receiver does: whether any `v1` signature in the header matches (the
+    /// timestamp's age is not judged here; see [`verify_now`]).
     pub fn verify(secret: &str, msg_id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
         let Some(expected) = sign(secret, msg_id, timestamp, body) else {
             return false;

@@ -115,7 +115,7 @@ impl Sender {
     pub async fn send(
         &self,
         partner: &PartnerSpec,
-        signing_secret: &Secret,
+        signing_secrets: &[&Secret],
         msg_id: &str,
         payload: &Map<String, Value>,
     ) -> AttemptResult {
@@ -139,8 +139,8 @@ impl Sender {
         let (body, content_type) = encode(payload, partner.content_type);
         let sent_body = String::from_utf8_lossy(body.as_ref()).into_owned();
         let timestamp = chrono_now_secs();
-        let Some(signature) = standard::sign(signing_secret.expose(), msg_id, timestamp, &body)
-        else {
+        let secrets: Vec<&str> = signing_secrets.iter().map(|s| s.expose()).collect();
+        let Some(signature) = standard::sign_all(&secrets, msg_id, timestamp, &body) else {
             return unsendable("the partner's signing secret is malformed; rotate it".into());
         };
         let mut req = self

@@ -270,7 +270,7 @@ impl DeliveryWorker {
             .sender
             .send(
                 &partner.spec,
-                &partner.signing_secret,
+                &partner.signing_secrets(self.clock.now_ms()),
                 &lead.id.to_string(),
                 &body,
             )

@@ -25,6 +25,10 @@ pub struct Partner {
     pub api_key_prefix: String,
     /// The Standard Webhooks `whsec_` secret; needed in clear to sign deliveries.
     pub signing_secret: Secret,
+    /// The secret before the last rotation, signing beside the current one until
+    /// `previous_secret_until`.
+    pub previous_signing_secret: Option<Secret>,
+    pub previous_secret_until: Option<EpochMillis>,
     pub consecutive_failures: i64,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
@@ -41,7 +45,8 @@ pub struct DayCount {
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
     content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, status, paused_reason, \
-    api_key_prefix, signing_secret, consecutive_failures, created_at, updated_at";
+    api_key_prefix, signing_secret, previous_signing_secret, previous_secret_until, \
+    consecutive_failures, created_at, updated_at";
 
 pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
     let hours: Option<String> = r.try_get("business_hours")?;
@@ -101,6 +106,10 @@ pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
         paused_reason: r.try_get("paused_reason")?,
         api_key_prefix: r.try_get("api_key_prefix")?,
         signing_secret: Secret::new(r.try_get::<String, _>("signing_secret")?),
+        previous_signing_secret: r
+            .try_get::<Option<String>, _>("previous_signing_secret")?
+            .map(Secret::new),
+        previous_secret_until: r.try_get("previous_secret_until")?,
         consecutive_failures: r.try_get("consecutive_failures")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -144,6 +153,22 @@ fn bind_spec<'q>(
         .bind(i16::from(spec.valid_phone_only))
         .bind(i16::from(spec.daily_summary))
         .bind(spec.price_per_lead_cents)
+}
+
+impl Partner {
+    /// The secrets deliveries are signed with at `now`: the current one, and the previous
+    /// one while its overlap lasts.
+    pub fn signing_secrets(&self, now: EpochMillis) -> Vec<&Secret> {
+        let mut out = vec![&self.signing_secret];
+        if let (Some(previous), Some(until)) =
+            (&self.previous_signing_secret, self.previous_secret_until)
+        {
+            if now < until {
+                out.push(previous);
+            }
+        }
+        out
+    }
 }
 
 impl Store {
@@ -272,19 +297,24 @@ impl Store {
         crate::error::found(row, partner_from_row)
     }
 
+    /// A new signing secret; the one it replaces keeps signing beside it until
+    /// `overlap_until`.
     pub async fn set_partner_signing_secret(
         &self,
         id: i64,
         signing_secret: &str,
+        overlap_until: EpochMillis,
         now: EpochMillis,
     ) -> Result<Partner, StoreError> {
         let row = sqlx::query(&format!(
-            "UPDATE partners SET signing_secret = $1, updated_at = $2 \
+            "UPDATE partners SET previous_signing_secret = signing_secret, \
+             previous_secret_until = $4, signing_secret = $1, updated_at = $2 \
              WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(signing_secret)
         .bind(now)
         .bind(id)
+        .bind(overlap_until)
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         crate::error::found(row, partner_from_row)

@@ -28,6 +28,7 @@ mod operator_actions;
 mod overview;
 mod partner_api;
 mod portal;
+mod portal_secret;
 mod returns;
 mod routing;
 mod slow_clients;

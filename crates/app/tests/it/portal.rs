@@ -84,7 +84,7 @@ async fn invitation_link(app: &TestApp, email: &str) -> String {
     text[start..end].to_string()
 }
 
-async fn logged_in(app: &TestApp, partner: i64, email: &str) -> (Console, i64) {
+pub(crate) async fn logged_in(app: &TestApp, partner: i64, email: &str) -> (Console, i64) {
     let (s, u) = app
         .post(
             &format!("/api/admin/partners/{partner}/users"),

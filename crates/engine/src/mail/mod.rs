@@ -78,7 +78,9 @@ struct WelcomeHtml<'a> {
 }
 
 /// The example lead a partner is shown: its own format, mapping and defaults applied.
-fn example(spec: &PartnerSpec) -> (String, &'static str) {
+/// An example lead as this partner receives it (its format, mapping and defaults applied),
+/// and its content type.
+pub fn example(spec: &PartnerSpec) -> (String, &'static str) {
     let mut custom = Map::new();
     for field in &spec.required_fields {
         custom.insert(field.clone(), json!("example"));

@@ -70,7 +70,12 @@ pub(crate) async fn test_partner(state: &AppState, id: i64) -> Result<TestResult
     let body = payload(&msg_id, &facts, state.now_ms(), &partner.spec);
     let r = state
         .sender()
-        .send(&partner.spec, &partner.signing_secret, &msg_id, &body)
+        .send(
+            &partner.spec,
+            &partner.signing_secrets(state.now_ms()),
+            &msg_id,
+            &body,
+        )
         .await;
     let outcome = match r.attempted {
         Attempted::Blocked => "blocked",

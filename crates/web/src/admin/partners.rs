@@ -318,15 +318,20 @@ async fn rotate_secret(
     Ok(reply(rotate_partner_secret(&state, id).await?))
 }
 
-/// A new signing secret for the partner, shown this once.
+/// How long a rotated secret keeps signing beside the new one.
+pub(crate) const SECRET_OVERLAP_MS: i64 = 24 * 3_600_000;
+
+/// A new signing secret for the partner, shown this once; the old one keeps signing
+/// beside it for 24 hours (both `v1,` signatures in `webhook-signature`).
 pub(crate) async fn rotate_partner_secret(
     state: &AppState,
     id: i64,
 ) -> Result<PartnerAnswer, ApiError> {
     let signing_secret = secrets::new_signing_secret();
+    let now = state.now_ms();
     let p = state
         .store()
-        .set_partner_signing_secret(id, &signing_secret, state.now_ms())
+        .set_partner_signing_secret(id, &signing_secret, now + SECRET_OVERLAP_MS, now)
         .await?;
     tracing::info!(partner_id = id, "partner signing secret rotated");
     Ok(PartnerAnswer {

@@ -1,6 +1,7 @@
 //! The partner portal, `/portal`: partner users log in (invited by an operator) and see
 //! only their own partner's leads, attempts, returns and conversions.
 
+mod integration;
 mod pages;
 mod session;
 
@@ -28,4 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/portal/conversions", get(pages::conversions))
         .route("/portal/test", get(pages::test_page).post(pages::send_test))
+        .route("/portal/integration", get(integration::show))
+        .route("/portal/integration/rotate", post(integration::rotate))
+        .route("/portal/integration/check", post(integration::check))
 }

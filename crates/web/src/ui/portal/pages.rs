@@ -33,6 +33,7 @@ impl PortalChrome {
         &[
             ("Leads", "/portal", "leads"),
             ("Send test lead", "/portal/test", "test"),
+            ("Integration", "/portal/integration", "integration"),
             ("Returns", "/portal/returns", "returns"),
             ("Conversions", "/portal/conversions", "conversions"),
         ]
@@ -40,7 +41,7 @@ impl PortalChrome {
 }
 
 /// The chrome of `user`'s partner.
-async fn chrome(
+pub(super) async fn chrome(
     state: &AppState,
     user: &PortalUser,
     section: &'static str,
@@ -225,7 +226,7 @@ pub(crate) async fn returns(
 }
 
 /// Puts `notice` on the next view of `path` and goes there.
-fn back_to(state: &AppState, user: &PortalUser, path: &str, notice: String) -> Response {
+pub(super) fn back_to(state: &AppState, user: &PortalUser, path: &str, notice: String) -> Response {
     state.flashes().put(
         &user.session_hash,
         super::super::flash::Flash {
