@@ -19,6 +19,7 @@ mod durability;
 mod facebook;
 mod hardening;
 mod health;
+mod idor;
 mod import;
 mod inbound;
 mod logs;

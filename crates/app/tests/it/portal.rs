@@ -10,16 +10,17 @@ use crate::support::receiver::{tls, Receiver};
 use crate::support::TestApp;
 use serde_json::{json, Value};
 
-struct Fixture {
-    app: TestApp,
-    _rx: Receiver,
-    mine: i64,
-    theirs: i64,
-    my_lead: i64,
-    their_lead: i64,
+pub(crate) struct Fixture {
+    pub app: TestApp,
+    pub rx: Receiver,
+    pub mine: i64,
+    pub theirs: i64,
+    pub my_lead: i64,
+    pub their_lead: i64,
 }
 
-async fn fixture(db: leadrouter_store::testing::TestDatabase) -> Fixture {
+/// Two partners (Berlin, Vienna), each delivered one lead.
+pub(crate) async fn fixture(db: leadrouter_store::testing::TestDatabase) -> Fixture {
     let ca = tls().ca_file.to_str().unwrap().to_string();
     let app = TestApp::spawn_with(
         db,
@@ -58,7 +59,7 @@ async fn fixture(db: leadrouter_store::testing::TestDatabase) -> Fixture {
     app.run_until_idle().await;
     Fixture {
         app,
-        _rx: rx,
+        rx,
         mine: ids[0],
         theirs: ids[1],
         my_lead: leads[0],
@@ -157,8 +158,8 @@ both_backends! {
         assert_eq!(asked.status, 303);
         assert!(me.get("/portal/returns").await.body.contains("waiting for the decision"));
         // Returning the other partner's lead from this session: not found.
-        me.post("/portal/returns", &[("_csrf", &csrf), ("lead_id", &f.their_lead.to_string()), ("reason", "duplicate")]).await;
-        assert!(me.get("/portal/returns").await.body.contains("No lead with this id was delivered to you"));
+        let other = me.post("/portal/returns", &[("_csrf", &csrf), ("lead_id", &f.their_lead.to_string()), ("reason", "duplicate")]).await;
+        assert_eq!(other.status, 404);
         let before = app.get(&format!("/api/admin/partners/{}", f.mine)).await.1["today"]["total"].as_i64().unwrap();
         let (_, pending) = app.get("/api/admin/returns?status=pending").await;
         let id = pending["returns"][0]["id"].as_i64().unwrap();

@@ -269,7 +269,9 @@ pub(crate) async fn request_return(
                     req.lead_id
                 ),
                 Err(NotReturnable::NotDelivered) => {
-                    "No lead with this id was delivered to you.".into()
+                    // Another partner's lead (or none): not found, as on every portal URL.
+                    let chrome = chrome(&state, &user, "returns", "No such lead").await?;
+                    return Ok(render_status(StatusCode::NOT_FOUND, &Missing { chrome }));
                 }
                 Err(NotReturnable::PastWindow) => {
                     "This lead was delivered too long ago to be returned.".into()
