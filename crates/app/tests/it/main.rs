@@ -11,6 +11,7 @@ mod analytics;
 mod analytics_rollup;
 mod backup;
 mod browser;
+mod browser_portal;
 mod cli;
 mod console;
 mod console_pages;

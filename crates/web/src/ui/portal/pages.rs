@@ -32,7 +32,7 @@ impl PortalChrome {
     pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
         &[
             ("Leads", "/portal", "leads"),
-            ("Send test lead", "/portal/test", "test"),
+            ("Test lead", "/portal/test", "test"),
             ("Integration", "/portal/integration", "integration"),
             ("Returns", "/portal/returns", "returns"),
             ("Conversions", "/portal/conversions", "conversions"),
