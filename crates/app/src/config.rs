@@ -52,6 +52,8 @@ pub struct Config {
     pub alert_emails: Vec<String>,
     /// `LEADROUTER_METRICS_TOKEN`: `/metrics` is open without it.
     pub metrics_token: Option<Secret>,
+    /// `LEADROUTER_SECRET_KEY`: seals stored credentials (checked to be 32 bytes of base64).
+    pub secret_key: Option<Secret>,
     pub public_url: String,
     pub webhook_allow_cidrs: Vec<IpNet>,
     pub extra_root_certs: Option<PathBuf>,
@@ -115,6 +117,7 @@ impl Config {
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
         let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
         let metrics_token = env.var("LEADROUTER_METRICS_TOKEN").map(Secret::new);
+        let secret_key = secret_key(&mut env);
         let public_url = public_url(&mut env, port);
         let webhook_allow_cidrs = env.read("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "", parse_cidrs);
         let extra_root_certs = env.optional("LEADROUTER_EXTRA_ROOT_CERTS", check_pem_file);
@@ -148,6 +151,7 @@ impl Config {
                 postmark_api_url: postmark_api_url?,
                 alert_emails: alert_emails?,
                 metrics_token,
+                secret_key: secret_key?,
                 public_url: public_url?,
                 webhook_allow_cidrs: webhook_allow_cidrs?,
                 extra_root_certs: extra_root_certs?,
@@ -252,6 +256,13 @@ impl Env<'_> {
     }
 }
 
+/// `LEADROUTER_SECRET_KEY`, checked to be a key the sealer takes.
+fn secret_key(env: &mut Env<'_>) -> Option<Option<Secret>> {
+    env.optional("LEADROUTER_SECRET_KEY", |v| {
+        leadrouter_core::sealed::Sealer::from_config(v).map(|_| Secret::new(v.trim()))
+    })
+}
+
 fn session_secret(env: &mut Env<'_>) -> Option<SessionSecret> {
     let r = match env.var("SESSION_SECRET") {
         Some(s) if s.chars().count() < 32 => Err(format!(
@@ -293,102 +304,9 @@ fn http_limits(env: &mut Env<'_>) -> Option<crate::http_server::HttpLimits> {
     })
 }
 
-fn at_least_one(v: &str) -> Result<usize, String> {
-    v.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| format!("\"{v}\" is not a whole number of at least 1"))
-}
-
-fn nonzero_duration(v: &str) -> Result<Duration, String> {
-    parse_duration(v).and_then(|d| {
-        if d.is_zero() {
-            Err("must be longer than 0".into())
-        } else {
-            Ok(d)
-        }
-    })
-}
-
-fn random_hex(bytes: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// An absolute http(s) URL, returned without a trailing slash.
-fn http_url(v: &str) -> Result<String, String> {
-    let v = v.trim();
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"))
-        .ok_or_else(|| format!("\"{v}\" is not an http:// or https:// URL"))?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("\"{v}\" names no host"));
-    }
-    Ok(v.trim_end_matches('/').to_string())
-}
-
-/// `250ms`, `10s`, `5m`, `1h`, `30d` (and combinations such as `1h30m`).
-pub fn parse_duration(v: &str) -> Result<Duration, String> {
-    humantime::parse_duration(v.trim()).map_err(|_| {
-        format!(
-            "\"{}\" is not a duration (e.g. 250ms, 10s, 5m, 1h, 30d)",
-            v.trim()
-        )
-    })
-}
-
-fn positive_duration(v: &str) -> Result<Duration, String> {
-    let d = parse_duration(v)?;
-    if d.is_zero() {
-        return Err("must be greater than zero".into());
-    }
-    Ok(d)
-}
-
-fn duration_or_zero(v: &str) -> Result<Duration, String> {
-    if v.trim() == "0" {
-        return Ok(Duration::ZERO);
-    }
-    parse_duration(v)
-}
-
-fn parse_schedule(v: &str) -> Result<Vec<Duration>, String> {
-    let steps: Vec<&str> = v.split(',').map(str::trim).collect();
-    if steps.iter().all(|s| s.is_empty()) {
-        return Err("needs at least one delay, e.g. 10s,1m,5m".into());
-    }
-    steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| positive_duration(s).map_err(|e| format!("step {}: {e}", i + 1)))
-        .collect()
-}
-
-/// A comma list of networks; a bare address means exactly that address.
-fn parse_cidrs(v: &str) -> Result<Vec<IpNet>, String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpNet>()
-                .map(|n| n.trunc())
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("\"{s}\" is not a CIDR (e.g. 10.1.2.0/24) or IP address"))
-        })
-        .collect()
-}
-
-fn check_pem_file(path: &str) -> Result<PathBuf, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read \"{path}\": {e}"))?;
-    if !text.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(format!("\"{path}\" holds no PEM certificate"));
-    }
-    Ok(PathBuf::from(path))
-}
+mod values;
+pub use values::parse_duration;
+use values::*;
 
 #[cfg(test)]
 mod tests;

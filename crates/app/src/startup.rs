@@ -26,6 +26,22 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("DATABASE_URL {}", config.database_url))?;
     store.migrate().await.context("applying migrations")?;
+    let sealer = config
+        .secret_key
+        .as_ref()
+        .map(|k| leadrouter_core::sealed::Sealer::from_config(k.expose()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("LEADROUTER_SECRET_KEY {e}"))?;
+    let store = store.with_sealer(sealer);
+    match store.check_secret_key().await {
+        Ok(leadrouter_store::secrets::KeyCheck::NoKey) => tracing::warn!(
+            "LEADROUTER_SECRET_KEY is not set: partners' credentials and Facebook tokens are stored unencrypted"
+        ),
+        Ok(leadrouter_store::secrets::KeyCheck::Opens { sealed_now }) => {
+            tracing::info!(sealed_now, "stored credentials are sealed with LEADROUTER_SECRET_KEY")
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    }
     Ok(store)
 }
 

@@ -19,6 +19,7 @@ pub mod phone;
 pub mod retry;
 pub mod returns;
 pub mod routing;
+pub mod sealed;
 pub mod secret;
 pub mod signing;
 pub mod source;

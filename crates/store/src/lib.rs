@@ -28,6 +28,7 @@ pub mod portal_reads;
 pub mod redelivery;
 pub mod returns;
 pub mod routing;
+pub mod secrets;
 #[cfg(feature = "testing")]
 pub mod seed;
 pub mod sessions;
@@ -60,6 +61,8 @@ pub struct Store {
     backend: Backend,
     /// Order of turns on SQLite's single writer.
     gate: std::sync::Arc<gate::WriteGate>,
+    /// Seals stored credentials (`LEADROUTER_SECRET_KEY`), when set.
+    sealer: Option<std::sync::Arc<leadrouter_core::sealed::Sealer>>,
 }
 
 #[derive(Clone, Debug)]
@@ -90,7 +93,18 @@ impl Store {
             read,
             backend: url.backend(),
             gate: Default::default(),
+            sealer: None,
         })
+    }
+
+    /// This store with stored credentials sealed by `sealer` (see [`secrets`]).
+    pub fn with_sealer(mut self, sealer: Option<leadrouter_core::sealed::Sealer>) -> Store {
+        self.sealer = sealer.map(std::sync::Arc::new);
+        self
+    }
+
+    pub(crate) fn sealer(&self) -> Option<&leadrouter_core::sealed::Sealer> {
+        self.sealer.as_deref()
     }
 
     pub fn backend(&self) -> Backend {

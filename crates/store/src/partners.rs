@@ -1,14 +1,12 @@
 //! Partners: their settings, status, secrets (hashed API key; signing secret) and daily
 //! counters.
 
-use crate::json::{from_text, to_text};
+use crate::json::to_text;
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
-use leadrouter_core::hours::BusinessHours;
-use leadrouter_core::partner::{ContentType, PartnerSpec, PhoneFormat};
+use leadrouter_core::partner::PartnerSpec;
 use leadrouter_core::secret::Secret;
-use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -42,79 +40,8 @@ pub struct DayCount {
     pub raw: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
-    business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, status, paused_reason, \
-    api_key_prefix, signing_secret, previous_signing_secret, previous_secret_until, \
-    consecutive_failures, created_at, updated_at";
-
-pub(crate) fn partner_from_row(r: &AnyRow) -> Result<Partner, StoreError> {
-    let hours: Option<String> = r.try_get("business_hours")?;
-    let business_hours = match hours {
-        Some(text) => {
-            let v: serde_json::Value = from_text("business_hours", &text)?;
-            Some(BusinessHours::from_json(&v).map_err(StoreError::Corrupt)?)
-        }
-        None => None,
-    };
-    let auth: Option<String> = r.try_get("auth")?;
-    let phone_format: String = r.try_get("phone_format")?;
-    let content_type: String = r.try_get("content_type")?;
-    let status: String = r.try_get("status")?;
-    let daily_limit: i64 = r.try_get("daily_limit")?;
-    let premium_ratio: i64 = r.try_get("premium_ratio")?;
-    Ok(Partner {
-        id: r.try_get("id")?,
-        spec: PartnerSpec {
-            name: r.try_get("name")?,
-            email: r.try_get("email")?,
-            country: r.try_get("country")?,
-            niche: r.try_get("niche")?,
-            daily_limit: u32::try_from(daily_limit)
-                .map_err(|_| StoreError::Corrupt("daily_limit".into()))?,
-            premium_ratio: u8::try_from(premium_ratio)
-                .map_err(|_| StoreError::Corrupt("premium_ratio".into()))?,
-            timezone: r.try_get("timezone")?,
-            business_hours,
-            webhook_url: r.try_get("webhook_url")?,
-            phone_format: PhoneFormat::parse(&phone_format)
-                .ok_or_else(|| StoreError::Corrupt(format!("phone_format {phone_format}")))?,
-            required_fields: from_text(
-                "required_fields",
-                &r.try_get::<String, _>("required_fields")?,
-            )?,
-            field_mapping: from_text("field_mapping", &r.try_get::<String, _>("field_mapping")?)?,
-            default_values: from_text(
-                "default_values",
-                &r.try_get::<String, _>("default_values")?,
-            )?,
-            content_type: if content_type == "form" {
-                ContentType::Form
-            } else {
-                ContentType::Json
-            },
-            auth: auth.map(|a| from_text("auth", &a)).transpose()?,
-            valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
-            daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
-            price_per_lead_cents: r.try_get("price_per_lead_cents")?,
-        },
-        status: if status == "paused" {
-            PartnerStatus::Paused
-        } else {
-            PartnerStatus::Active
-        },
-        paused_reason: r.try_get("paused_reason")?,
-        api_key_prefix: r.try_get("api_key_prefix")?,
-        signing_secret: Secret::new(r.try_get::<String, _>("signing_secret")?),
-        previous_signing_secret: r
-            .try_get::<Option<String>, _>("previous_signing_secret")?
-            .map(Secret::new),
-        previous_secret_until: r.try_get("previous_secret_until")?,
-        consecutive_failures: r.try_get("consecutive_failures")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
+mod row;
+pub(crate) use row::{partner_from_row, COLUMNS};
 
 fn hours_text(spec: &PartnerSpec) -> Option<String> {
     spec.business_hours
@@ -134,6 +61,7 @@ pub struct NewPartnerSecrets<'a> {
 fn bind_spec<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     spec: &'q PartnerSpec,
+    sealer: Option<&leadrouter_core::sealed::Sealer>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     q.bind(&spec.name)
         .bind(&spec.email)
@@ -149,7 +77,11 @@ fn bind_spec<'q>(
         .bind(to_text(&spec.field_mapping))
         .bind(to_text(&spec.default_values))
         .bind(spec.content_type.as_str())
-        .bind(spec.auth.as_ref().map(to_text))
+        .bind(
+            spec.auth
+                .as_ref()
+                .map(|a| leadrouter_core::sealed::store(sealer, &to_text(a))),
+        )
         .bind(i16::from(spec.valid_phone_only))
         .bind(i16::from(spec.daily_summary))
         .bind(spec.price_per_lead_cents)
@@ -192,7 +124,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
              $18, 'active', $19, $20, $21, $22, $22) RETURNING {COLUMNS}"
         );
-        let row = bind_spec(sqlx::query(&sql), spec)
+        let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(secrets.api_key_hash)
             .bind(secrets.api_key_prefix)
             .bind(secrets.signing_secret)
@@ -200,7 +132,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
-        let partner = partner_from_row(&row)?;
+        let partner = partner_from_row(&row, self.sealer())?;
         crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, now).await?;
         tx.commit().await?;
         Ok(partner)
@@ -213,7 +145,9 @@ impl Store {
         .bind(id)
         .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(partner_from_row).transpose()
+        row.as_ref()
+            .map(|r| partner_from_row(r, self.sealer()))
+            .transpose()
     }
 
     /// Live partners by id, in one query (absent ids are left out).
@@ -232,7 +166,7 @@ impl Store {
         q.fetch_all(self.reader())
             .await?
             .iter()
-            .map(|r| partner_from_row(r).map(|p| (p.id, p)))
+            .map(|r| partner_from_row(r, self.sealer()).map(|p| (p.id, p)))
             .collect()
     }
 
@@ -250,7 +184,9 @@ impl Store {
         .bind(limit)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(partner_from_row).collect()
+        rows.iter()
+            .map(|r| partner_from_row(r, self.sealer()))
+            .collect()
     }
 
     pub async fn update_partner(
@@ -268,12 +204,12 @@ impl Store {
              WHERE id = $20 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         );
-        let row = bind_spec(sqlx::query(&sql), spec)
+        let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(now)
             .bind(id)
             .fetch_optional(self.write(Priority::Background).await.pool())
             .await?;
-        crate::error::found(row, partner_from_row)
+        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
     }
 
     pub async fn set_partner_api_key(
@@ -294,7 +230,7 @@ impl Store {
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
-        crate::error::found(row, partner_from_row)
+        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
     }
 
     /// A new signing secret; the one it replaces keeps signing beside it until
@@ -317,7 +253,7 @@ impl Store {
         .bind(overlap_until)
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
-        crate::error::found(row, partner_from_row)
+        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
     }
 
     /// Live partners of a market and niche (paused ones too: they are part of a routing
@@ -335,7 +271,9 @@ impl Store {
         .bind(niche)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(partner_from_row).collect()
+        rows.iter()
+            .map(|r| partner_from_row(r, self.sealer()))
+            .collect()
     }
 
     /// The live partner whose API key hashes to `api_key_hash`.
@@ -349,7 +287,9 @@ impl Store {
         .bind(api_key_hash)
         .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(partner_from_row).transpose()
+        row.as_ref()
+            .map(|r| partner_from_row(r, self.sealer()))
+            .transpose()
     }
 
     /// The stored hash of a partner's API key.

@@ -20,7 +20,10 @@ pub struct Source {
 const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
     default_lead_type, source_label, redirect_url, facebook, status, created_at, updated_at";
 
-fn source_from_row(r: &AnyRow) -> Result<Source, StoreError> {
+fn source_from_row(
+    r: &AnyRow,
+    sealer: Option<&leadrouter_core::sealed::Sealer>,
+) -> Result<Source, StoreError> {
     let kind: String = r.try_get("kind")?;
     let lead_type: Option<String> = r.try_get("default_lead_type")?;
     let facebook: Option<String> = r.try_get("facebook")?;
@@ -36,7 +39,9 @@ fn source_from_row(r: &AnyRow) -> Result<Source, StoreError> {
             default_lead_type: lead_type.as_deref().and_then(LeadType::parse),
             source_label: r.try_get("source_label")?,
             redirect_url: r.try_get("redirect_url")?,
-            facebook: facebook.map(|f| from_text("facebook", &f)).transpose()?,
+            facebook: facebook
+                .map(|f| from_text("facebook", &crate::secrets::open(sealer, &f)?))
+                .transpose()?,
             active: status == "active",
         },
         token_prefix: r.try_get("token_prefix")?,
@@ -76,13 +81,17 @@ impl Store {
         .bind(spec.default_lead_type.map(LeadType::as_str))
         .bind(&spec.source_label)
         .bind(&spec.redirect_url)
-        .bind(spec.facebook.as_ref().map(to_text))
+        .bind(
+            spec.facebook
+                .as_ref()
+                .map(|f| leadrouter_core::sealed::store(self.sealer(), &to_text(f))),
+        )
         .bind(status_text(spec))
         .bind(now)
         .fetch_one(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
-        source_from_row(&row)
+        source_from_row(&row, self.sealer())
     }
 
     pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
@@ -92,7 +101,9 @@ impl Store {
         .bind(id)
         .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(source_from_row).transpose()
+        row.as_ref()
+            .map(|r| source_from_row(r, self.sealer()))
+            .transpose()
     }
 
     /// The live source whose token hashes to `token_hash` (disabled ones included; the
@@ -104,7 +115,9 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(source_from_row).transpose()
+        row.as_ref()
+            .map(|r| source_from_row(r, self.sealer()))
+            .transpose()
     }
 
     pub async fn list_sources(
@@ -120,7 +133,9 @@ impl Store {
         .bind(limit)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(source_from_row).collect()
+        rows.iter()
+            .map(|r| source_from_row(r, self.sealer()))
+            .collect()
     }
 
     pub async fn update_source(
@@ -141,13 +156,17 @@ impl Store {
         .bind(spec.default_lead_type.map(LeadType::as_str))
         .bind(&spec.source_label)
         .bind(&spec.redirect_url)
-        .bind(spec.facebook.as_ref().map(to_text))
+        .bind(
+            spec.facebook
+                .as_ref()
+                .map(|f| leadrouter_core::sealed::store(self.sealer(), &to_text(f))),
+        )
         .bind(status_text(spec))
         .bind(now)
         .bind(id)
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
-        crate::error::found(row, source_from_row)
+        crate::error::found(row, |r| source_from_row(r, self.sealer()))
     }
 
     pub async fn set_source_token(
@@ -168,7 +187,7 @@ impl Store {
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await
         .map_err(StoreError::on_unique("source token"))?;
-        crate::error::found(row, source_from_row)
+        crate::error::found(row, |r| source_from_row(r, self.sealer()))
     }
 
     /// Retires a source: its token stops working; its leads keep pointing at it.

@@ -140,6 +140,75 @@ pub fn numbered_lead(i: usize) -> leadrouter_core::lead::NewLead {
 pub struct HeldWrite<'a>(#[allow(dead_code)] crate::gate::WriteTx<'a>);
 
 impl crate::Store {
+    /// On SQLite, moves the write-ahead log into the database file (so the file holds
+    /// everything written).
+    pub async fn checkpoint_for_tests(&self) {
+        if self.backend() == crate::Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(self.write(crate::Priority::Background).await.pool())
+                .await
+                .expect("checkpoint");
+        }
+    }
+
+    /// Every `table.column` of text whose value anywhere contains `needle` (a scan of the
+    /// whole database, for tests that prove a value is not stored).
+    pub async fn text_containing_for_tests(&self, needle: &str) -> Vec<String> {
+        use sqlx::Row;
+        let columns: Vec<(String, String)> = match self.backend() {
+            crate::Backend::Sqlite => {
+                let tables = sqlx::query(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(self.reader())
+                .await
+                .expect("tables");
+                let mut out = Vec::new();
+                for t in tables {
+                    let table: String = t.get(0);
+                    let cols = sqlx::query(&format!(
+                        "SELECT name, type FROM pragma_table_info('{table}')"
+                    ))
+                    .fetch_all(self.reader())
+                    .await
+                    .expect("columns");
+                    for c in cols {
+                        let (name, kind): (String, String) = (c.get(0), c.get(1));
+                        if kind.eq_ignore_ascii_case("TEXT") {
+                            out.push((table.clone(), name));
+                        }
+                    }
+                }
+                out
+            }
+            crate::Backend::Postgres => sqlx::query(
+                "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND data_type = 'text'",
+            )
+            .fetch_all(self.reader())
+            .await
+            .expect("columns")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect(),
+        };
+        let mut found = Vec::new();
+        for (table, column) in columns {
+            let n: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1"
+            ))
+            .bind(format!("%{needle}%"))
+            .fetch_one(self.reader())
+            .await
+            .expect("scan")
+            .get(0);
+            if n > 0 {
+                found.push(format!("{table}.{column}"));
+            }
+        }
+        found
+    }
+
     /// Forgets the analytics roll-up: figures are read from the leads themselves again.
     pub async fn forget_figures_for_tests(&self) {
         let mut tx = self

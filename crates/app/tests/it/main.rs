@@ -33,4 +33,5 @@ mod portal;
 mod portal_secret;
 mod returns;
 mod routing;
+mod secrets_at_rest;
 mod slow_clients;

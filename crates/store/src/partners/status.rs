@@ -27,7 +27,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
-        crate::error::found(row, partner_from_row)
+        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
     }
 
     /// Pauses a partner and queues the mails that say so, in one transaction.
@@ -49,7 +49,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let partner = crate::error::found(row, partner_from_row)?;
+        let partner = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
         crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
         tx.commit().await?;
         Ok(partner)

@@ -1,0 +1,89 @@
+//! A partner as read from its row (its credentials opened when sealed).
+
+use super::*;
+use crate::json::from_text;
+use crate::StoreError;
+use leadrouter_core::hours::BusinessHours;
+use leadrouter_core::partner::{ContentType, PartnerSpec, PhoneFormat};
+use leadrouter_core::secret::Secret;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
+    business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, status, paused_reason, \
+    api_key_prefix, signing_secret, previous_signing_secret, previous_secret_until, \
+    consecutive_failures, created_at, updated_at";
+
+pub(crate) fn partner_from_row(
+    r: &AnyRow,
+    sealer: Option<&leadrouter_core::sealed::Sealer>,
+) -> Result<Partner, StoreError> {
+    let hours: Option<String> = r.try_get("business_hours")?;
+    let business_hours = match hours {
+        Some(text) => {
+            let v: serde_json::Value = from_text("business_hours", &text)?;
+            Some(BusinessHours::from_json(&v).map_err(StoreError::Corrupt)?)
+        }
+        None => None,
+    };
+    let auth: Option<String> = r.try_get("auth")?;
+    let phone_format: String = r.try_get("phone_format")?;
+    let content_type: String = r.try_get("content_type")?;
+    let status: String = r.try_get("status")?;
+    let daily_limit: i64 = r.try_get("daily_limit")?;
+    let premium_ratio: i64 = r.try_get("premium_ratio")?;
+    Ok(Partner {
+        id: r.try_get("id")?,
+        spec: PartnerSpec {
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            country: r.try_get("country")?,
+            niche: r.try_get("niche")?,
+            daily_limit: u32::try_from(daily_limit)
+                .map_err(|_| StoreError::Corrupt("daily_limit".into()))?,
+            premium_ratio: u8::try_from(premium_ratio)
+                .map_err(|_| StoreError::Corrupt("premium_ratio".into()))?,
+            timezone: r.try_get("timezone")?,
+            business_hours,
+            webhook_url: r.try_get("webhook_url")?,
+            phone_format: PhoneFormat::parse(&phone_format)
+                .ok_or_else(|| StoreError::Corrupt(format!("phone_format {phone_format}")))?,
+            required_fields: from_text(
+                "required_fields",
+                &r.try_get::<String, _>("required_fields")?,
+            )?,
+            field_mapping: from_text("field_mapping", &r.try_get::<String, _>("field_mapping")?)?,
+            default_values: from_text(
+                "default_values",
+                &r.try_get::<String, _>("default_values")?,
+            )?,
+            content_type: if content_type == "form" {
+                ContentType::Form
+            } else {
+                ContentType::Json
+            },
+            auth: auth
+                .map(|a| from_text("auth", &crate::secrets::open(sealer, &a)?))
+                .transpose()?,
+            valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
+            daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
+            price_per_lead_cents: r.try_get("price_per_lead_cents")?,
+        },
+        status: if status == "paused" {
+            PartnerStatus::Paused
+        } else {
+            PartnerStatus::Active
+        },
+        paused_reason: r.try_get("paused_reason")?,
+        api_key_prefix: r.try_get("api_key_prefix")?,
+        signing_secret: Secret::new(r.try_get::<String, _>("signing_secret")?),
+        previous_signing_secret: r
+            .try_get::<Option<String>, _>("previous_signing_secret")?
+            .map(Secret::new),
+        previous_secret_until: r.try_get("previous_secret_until")?,
+        consecutive_failures: r.try_get("consecutive_failures")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
