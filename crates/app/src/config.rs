@@ -64,6 +64,8 @@ pub struct Config {
     pub hold_max: Duration,
     /// How long after delivery a partner may return a lead.
     pub return_window: Duration,
+    /// How long attempts keep their response excerpt and body sent.
+    pub attempt_body_retention: Duration,
     pub facebook_graph_url: String,
     pub log_format: LogFormat,
     /// Failed delivery attempts in a row after which a partner is paused.
@@ -129,7 +131,7 @@ impl Config {
         );
         let dedupe_window = env.read("LEADROUTER_DEDUPE_WINDOW", "30d", duration_or_zero);
         let hold_max = env.read("LEADROUTER_HOLD_MAX", "24h", positive_duration);
-        let return_window = env.read("LEADROUTER_RETURN_WINDOW", "7d", duration_or_zero);
+        let (return_window, attempt_body_retention) = windows(&mut env);
         let facebook_graph_url = env.read(
             "LEADROUTER_FACEBOOK_GRAPH_URL",
             "https://graph.facebook.com/v21.0",
@@ -160,6 +162,7 @@ impl Config {
                 dedupe_window: dedupe_window?,
                 hold_max: hold_max?,
                 return_window: return_window?,
+                attempt_body_retention: attempt_body_retention?,
                 facebook_graph_url: facebook_graph_url?,
                 log_format: log_format?,
                 pause_after_failures: pause_after_failures?,
@@ -254,6 +257,14 @@ impl Env<'_> {
         let r = self.var(name).map(|v| parse(&v)).transpose();
         self.check(name, r)
     }
+}
+
+/// How long a partner may return a lead, and how long attempts keep their bodies.
+fn windows(env: &mut Env<'_>) -> (Option<Duration>, Option<Duration>) {
+    (
+        env.read("LEADROUTER_RETURN_WINDOW", "7d", duration_or_zero),
+        env.read("LEADROUTER_ATTEMPT_BODY_RETENTION", "30d", duration_or_zero),
+    )
 }
 
 /// `LEADROUTER_SECRET_KEY`, checked to be a key the sealer takes.

@@ -38,6 +38,8 @@ pub struct EngineSettings {
     /// 0 disables dedupe.
     pub dedupe_window: Duration,
     pub hold_max: Duration,
+    /// How long attempts keep their response excerpt and body sent (zero: for ever).
+    pub attempt_body_retention: Duration,
     pub retry_schedule: Vec<Duration>,
     pub delivery_timeout: Duration,
     pub pause_after_failures: i64,
@@ -213,12 +215,7 @@ impl Engine {
             store: store.clone(),
             clock: Arc::clone(&clock),
             signals: signals.clone(),
-            jobs: vec![
-                scheduler::expire_held(settings.hold_max, signals.clone()),
-                scheduler::roll_figures(),
-                mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
-                mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
-            ],
+            jobs: jobs(settings, &signals),
         };
         tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
         if let Some(postmark) = postmark {
@@ -290,4 +287,20 @@ impl Driver {
             ended.await;
         }
     }
+}
+
+/// The scheduler's timed jobs.
+fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
+    let mut jobs = vec![
+        scheduler::expire_held(settings.hold_max, signals.clone()),
+        scheduler::roll_figures(),
+        mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
+        mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
+    ];
+    if !settings.attempt_body_retention.is_zero() {
+        jobs.push(scheduler::clear_attempt_bodies(
+            settings.attempt_body_retention,
+        ));
+    }
+    jobs
 }

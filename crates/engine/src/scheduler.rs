@@ -73,6 +73,29 @@ pub fn roll_figures() -> Job {
     )
 }
 
+/// Clears attempts' response excerpts and bodies sent once older than `keep`
+/// (`LEADROUTER_ATTEMPT_BODY_RETENTION`), in small batches; remembers where it got to.
+pub fn clear_attempt_bodies(keep: Duration) -> Job {
+    let keep_ms = keep.as_millis() as i64;
+    let done_until = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    Job::new(
+        "clear old attempt bodies",
+        Duration::from_secs(60),
+        move |store, now| {
+            let done_until = Arc::clone(&done_until);
+            async move {
+                let from = done_until.load(std::sync::atomic::Ordering::Relaxed);
+                let (at, cleared) = store.clear_attempt_bodies(from, now - keep_ms).await?;
+                done_until.store(at, std::sync::atomic::Ordering::Relaxed);
+                if cleared > 0 {
+                    tracing::info!(cleared, "old attempt bodies cleared");
+                }
+                Ok(())
+            }
+        },
+    )
+}
+
 pub struct Scheduler {
     pub store: Store,
     pub clock: Arc<dyn Clock>,

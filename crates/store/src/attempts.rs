@@ -4,10 +4,58 @@
 use crate::deliveries::{Attempt, ClaimedDelivery};
 use crate::many::{Marks, Statement};
 use crate::{Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::AttemptOutcome;
 use sqlx::Row;
 
+/// Attempts whose bodies are cleared per transaction (the writer is never held long).
+const CLEAR_BATCH: i64 = 500;
+
 impl Store {
+    /// Clears the response excerpt and the body sent of attempts made before `before`,
+    /// oldest first from `from` (where the last pass ended), a batch per transaction.
+    /// Returns where this pass ended (the next starts there) and how many were cleared.
+    pub async fn clear_attempt_bodies(
+        &self,
+        from: EpochMillis,
+        before: EpochMillis,
+    ) -> Result<(EpochMillis, u64), StoreError> {
+        let (mut at, mut cleared) = (from, 0);
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, at FROM delivery_attempts WHERE at >= $1 AND at < $2 \
+                 AND (response_excerpt IS NOT NULL OR request_body IS NOT NULL) \
+                 ORDER BY at LIMIT $3",
+            )
+            .bind(at)
+            .bind(before)
+            .bind(CLEAR_BATCH)
+            .fetch_all(self.reader())
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok((at.max(from), cleared));
+            };
+            at = last.try_get("at")?;
+            let ids: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<i64, _>("id").map(|id| id.to_string()))
+                .collect::<Result<_, _>>()?;
+            let mut tx = self.begin(crate::Priority::Background).await?;
+            let done = sqlx::query(&format!(
+                "UPDATE delivery_attempts SET response_excerpt = NULL, request_body = NULL \
+                 WHERE id IN ({})",
+                ids.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            cleared += done.rows_affected();
+            if (rows.len() as i64) < CLEAR_BATCH {
+                return Ok((at, cleared));
+            }
+        }
+    }
+
     pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
         let rows = sqlx::query(
             "SELECT attempt_no, at, status_code, latency_ms, outcome, error, response_excerpt, \

@@ -31,6 +31,7 @@ mod overview;
 mod partner_api;
 mod portal;
 mod portal_secret;
+mod retention;
 mod returns;
 mod routing;
 mod secrets_at_rest;
