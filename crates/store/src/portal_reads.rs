@@ -29,6 +29,19 @@ pub struct PortalConversion {
     pub created_at: EpochMillis,
 }
 
+fn lead_row(r: &sqlx::any::AnyRow) -> Result<PortalLead, StoreError> {
+    let status: String = r.try_get("status")?;
+    let completed: Option<i64> = r.try_get("completed_at")?;
+    Ok(PortalLead {
+        delivery_id: r.try_get("delivery_id")?,
+        lead_id: r.try_get("lead_id")?,
+        received_at: r.try_get("received_at")?,
+        email: r.try_get("email")?,
+        delivered_at: completed.filter(|_| status == "delivered"),
+        status,
+    })
+}
+
 impl Store {
     /// The partner's leads, newest delivery first, before the delivery id `before`;
     /// `search` is a lead id or a whole e-mail address.
@@ -61,20 +74,7 @@ impl Store {
             (Some(s), None) => q.bind(s.to_lowercase()),
         };
         let rows = q.fetch_all(self.reader()).await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let completed: Option<i64> = r.try_get("completed_at")?;
-                Ok(PortalLead {
-                    delivery_id: r.try_get("delivery_id")?,
-                    lead_id: r.try_get("lead_id")?,
-                    received_at: r.try_get("received_at")?,
-                    email: r.try_get("email")?,
-                    delivered_at: completed.filter(|_| status == "delivered"),
-                    status,
-                })
-            })
-            .collect()
+        rows.iter().map(lead_row).collect()
     }
 
     /// The partner's delivery of this lead, if it had one.
@@ -92,19 +92,7 @@ impl Store {
         .bind(lead_id)
         .fetch_optional(self.reader())
         .await?;
-        row.map(|r| {
-            let status: String = r.try_get("status")?;
-            let completed: Option<i64> = r.try_get("completed_at")?;
-            Ok(PortalLead {
-                delivery_id: r.try_get("delivery_id")?,
-                lead_id: r.try_get("lead_id")?,
-                received_at: r.try_get("received_at")?,
-                email: r.try_get("email")?,
-                delivered_at: completed.filter(|_| status == "delivered"),
-                status,
-            })
-        })
-        .transpose()
+        row.as_ref().map(lead_row).transpose()
     }
 
     /// The partner's reported conversions, newest first.

@@ -28,8 +28,8 @@ pub(crate) const LIMITS: SessionLimits = SessionLimits {
 };
 
 /// Failed logins allowed per e-mail and per client address within [`THROTTLE_WINDOW_MS`].
-pub(crate) const MAX_FAILURES: i64 = 5;
-pub(crate) const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
+const MAX_FAILURES: i64 = 5;
+const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
 
 /// A logged-in operator.
 #[derive(Debug, Clone)]
@@ -133,25 +133,16 @@ pub(crate) async fn login(
         email: email.clone(),
         error: Some(error.to_string()),
     };
-    let (failures, oldest) = match state
-        .store()
-        .login_failures(&email, &client, now - THROTTLE_WINDOW_MS)
-        .await
+    if let Some(refused) = throttled(
+        &state,
+        &email,
+        &client,
+        now,
+        &page("Too many failed attempts. Try again in 15 minutes."),
+    )
+    .await
     {
-        Ok(f) => f,
-        Err(e) => return crate::ApiError::from(e).into_response(),
-    };
-    if failures >= MAX_FAILURES {
-        let retry = oldest.map_or(THROTTLE_WINDOW_MS, |o| o + THROTTLE_WINDOW_MS - now);
-        tracing::warn!(failures, "login refused: too many failed attempts");
-        let mut res = render_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &page("Too many failed attempts. Try again in 15 minutes."),
-        );
-        if let Ok(v) = ((retry.max(1000) / 1000).to_string()).parse() {
-            res.headers_mut().insert("retry-after", v);
-        }
-        return res;
+        return refused;
     }
     let user = state
         .store()
@@ -159,13 +150,7 @@ pub(crate) async fn login(
         .await
         .ok()
         .flatten();
-    // The same work whether or not the e-mail exists, so timing does not tell.
-    let stored = user
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
-        .await
-        .unwrap_or(false);
+    let ok = password_matches(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
         Some(u) if ok => match start_session(&state, jar, u.id).await {
             Ok(jar) => (jar, Redirect::to("/admin")).into_response(),
@@ -185,8 +170,46 @@ pub(crate) async fn login(
     }
 }
 
+/// The answer to a login from `key` (an e-mail) or `client` after too many failures in the
+/// window: 429 with `refused` and `Retry-After`; `None` when the login may go on.
+pub(crate) async fn throttled(
+    state: &AppState,
+    key: &str,
+    client: &str,
+    now: i64,
+    refused: &impl askama::Template,
+) -> Option<Response> {
+    let (failures, oldest) = match state
+        .store()
+        .login_failures(key, client, now - THROTTLE_WINDOW_MS)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return Some(crate::ApiError::from(e).into_response()),
+    };
+    if failures < MAX_FAILURES {
+        return None;
+    }
+    let retry = oldest.map_or(THROTTLE_WINDOW_MS, |o| o + THROTTLE_WINDOW_MS - now);
+    tracing::warn!(failures, "login refused: too many failed attempts");
+    let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, refused);
+    if let Ok(v) = ((retry.max(1000) / 1000).to_string()).parse() {
+        res.headers_mut().insert("retry-after", v);
+    }
+    Some(res)
+}
+
+/// Whether `password` matches the stored hash; the same work when there is none (an
+/// unknown e-mail), so timing does not tell.
+pub(crate) async fn password_matches(password: String, stored: Option<String>) -> bool {
+    let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
+    tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
 /// An argon2id hash of nothing anyone knows, verified against when the e-mail is unknown.
-pub(crate) const DUMMY_HASH: &str =
+const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2ZVO6AkKXqSW0ivUXtY2cqrNYWVnxuNRPGyGGd2Mg2k";
 
 async fn start_session(

@@ -5,7 +5,7 @@
 
 use super::super::form::Fields;
 use super::super::page::{render, render_status};
-use super::super::session::{client_of, DUMMY_HASH, LIMITS, MAX_FAILURES, THROTTLE_WINDOW_MS};
+use super::super::session::{client_of, password_matches, throttled, LIMITS};
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -106,34 +106,23 @@ pub(crate) async fn login(
     };
     // Counted apart from the operators' logins by e-mail, together by client address.
     let key = format!("portal:{email}");
-    let (failures, oldest) = match state
-        .store()
-        .login_failures(&key, &client, now - THROTTLE_WINDOW_MS)
-        .await
+    if let Some(refused) = throttled(
+        &state,
+        &key,
+        &client,
+        now,
+        &page("Too many failed attempts. Try again in 15 minutes."),
+    )
+    .await
     {
-        Ok(f) => f,
-        Err(e) => return crate::ApiError::from(e).into_response(),
-    };
-    if failures >= MAX_FAILURES {
-        let retry = oldest.map_or(THROTTLE_WINDOW_MS, |o| o + THROTTLE_WINDOW_MS - now);
-        tracing::warn!(failures, "portal login refused: too many failed attempts");
-        let mut res = render_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &page("Too many failed attempts. Try again in 15 minutes."),
-        );
-        if let Ok(v) = ((retry.max(1000) / 1000).to_string()).parse() {
-            res.headers_mut().insert("retry-after", v);
-        }
-        return res;
+        return refused;
     }
     let user = state.store().partner_login(&email).await.ok().flatten();
-    let stored = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.to_string());
-    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
-        .await
-        .unwrap_or(false);
+    let ok = password_matches(
+        password,
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+    )
+    .await;
     match user {
         Some(u) if ok && u.password_hash.is_some() => match start(&state, jar, &u).await {
             Ok(jar) => (jar, Redirect::to("/portal")).into_response(),
