@@ -137,6 +137,18 @@ impl Store {
         rows.iter().map(row).collect()
     }
 
+    /// A lead's returns (for the console's lead page).
+    pub async fn lead_returns(&self, lead_id: i64) -> Result<Vec<ReturnRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM returns r JOIN partners p ON p.id = r.partner_id \
+             WHERE r.lead_id = $1 ORDER BY r.id"
+        ))
+        .bind(lead_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(row).collect()
+    }
+
     /// One return; with `partner_id`, only if it is that partner's.
     pub async fn find_return(
         &self,

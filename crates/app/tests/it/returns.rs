@@ -170,6 +170,10 @@ both_backends! {
         let r = app.client.get(app.url(&format!("/api/return/{}", vienna.id))).bearer_auth(&vienna.key).send().await.unwrap();
         assert_eq!(r.json::<Value>().await.unwrap()["returns"], json!([]));
 
+        // The lead's page in the console shows its return and the decision.
+        let lead_page = console.get(&format!("/admin/leads/{a}")).await;
+        assert!(lead_page.body.contains("invalid_contact") && lead_page.body.contains("bounced e-mail, agreed"), "{}", lead_page.body);
+
         // Analytics count the returned lead.
         let (_, body) = app.get("/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=partner").await;
         let row = body["rows"].as_array().unwrap().iter().find(|r| r["key"].as_str() == Some(berlin.id.to_string().as_str())).cloned().unwrap();

@@ -44,6 +44,8 @@ struct ShowPage {
     routing: Vec<(String, bool, String)>,
     deliveries: Vec<DeliveryBlock>,
     conversions: Vec<(String, String, String, String)>,
+    /// Each return with when it was asked, in the operator's time.
+    returns: Vec<(leadrouter_store::returns::ReturnRow, String)>,
     history: Vec<(String, String, String)>,
     partners: Vec<(i64, String)>,
     flash: Flash,
@@ -101,6 +103,7 @@ pub(super) async fn show(
         });
     }
     let conversions = state.store().lead_conversions(id).await?;
+    let returns = state.store().lead_returns(id).await?;
     let history = state.store().lead_events(id).await?;
     let view = LeadView::new(&lead);
     let routing = view
@@ -144,6 +147,13 @@ pub(super) async fn show(
         routing,
         deliveries,
         conversions: conversions.iter().map(|c| conversion_row(c, &tz)).collect(),
+        returns: returns
+            .into_iter()
+            .map(|r| {
+                let at = time::local(r.created_at, &tz);
+                (r, at)
+            })
+            .collect(),
         history: history.iter().map(|e| event_row(e, &tz)).collect(),
         partners,
         flash: state
