@@ -1,7 +1,7 @@
 //! Form posts: the fields of an `application/x-www-form-urlencoded` body, and [`Posted`],
 //! a form from a logged-in operator whose CSRF token matched (else 403).
 
-use super::session::{Operator, ToLogin};
+use super::session::Operator;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -63,24 +63,40 @@ pub(crate) fn forbidden() -> Response {
         .into_response()
 }
 
-/// A form posted by a logged-in operator, its CSRF token checked.
-pub(crate) struct Posted {
-    pub op: Operator,
+/// A session whose forms carry a CSRF token: the operator's, or a partner user's.
+pub(crate) trait FormSession: FromRequestParts<AppState> + Send + Sized {
+    fn csrf_ok(&self, token: Option<&str>) -> bool;
+}
+
+impl FormSession for Operator {
+    fn csrf_ok(&self, token: Option<&str>) -> bool {
+        Operator::csrf_ok(self, token)
+    }
+}
+
+/// A form posted in a live session (`op`: the operator, or the partner user), its CSRF
+/// token checked: else 403, and without a session the session's login page.
+pub(crate) struct Posted<S = Operator> {
+    pub op: S,
     pub fields: Fields,
 }
 
-impl FromRequest<AppState> for Posted {
+impl<S> FromRequest<AppState> for Posted<S>
+where
+    S: FormSession,
+    S::Rejection: IntoResponse,
+{
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let op = Operator::from_request_parts(&mut parts, state)
+        let op = S::from_request_parts(&mut parts, state)
             .await
-            .map_err(|ToLogin| ToLogin.into_response())?;
+            .map_err(IntoResponse::into_response)?;
         let req = Request::from_parts(parts, body);
         let fields = Fields::from_request(req, state).await?;
         if !op.csrf_ok(fields.get("_csrf")) {
-            tracing::warn!(user_id = op.user_id, "form post without a valid CSRF token");
+            tracing::warn!("form post without a valid CSRF token");
             return Err(forbidden());
         }
         Ok(Posted { op, fields })

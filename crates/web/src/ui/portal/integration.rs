@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use leadrouter_core::signing::standard;
 
-use super::super::form::{forbidden, Fields};
+use super::super::form::Posted;
 use super::super::page::render;
 use super::super::time;
 
@@ -84,12 +84,8 @@ pub(crate) async fn show(
 /// A new signing secret, shown once on the next view of the page.
 pub(crate) async fn rotate(
     State(state): State<AppState>,
-    user: PortalUser,
-    fields: Fields,
+    Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    if !user.csrf_ok(fields.get("_csrf")) {
-        return Ok(forbidden());
-    }
     let answer = crate::admin::partners::rotate_partner_secret(&state, user.partner_id).await?;
     tracing::info!(
         partner_id = user.partner_id,
@@ -115,12 +111,8 @@ pub(crate) async fn rotate(
 /// old delivery still says whether its signature was right.
 pub(crate) async fn check(
     State(state): State<AppState>,
-    user: PortalUser,
-    fields: Fields,
+    Posted { op: user, fields }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    if !user.csrf_ok(fields.get("_csrf")) {
-        return Ok(forbidden());
-    }
     let form = (
         fields.get("body").unwrap_or_default().to_string(),
         fields.text("webhook_id"),

@@ -14,7 +14,7 @@ use leadrouter_store::returns::{NotReturnable, ReturnRow};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::super::form::{forbidden, Fields};
+use super::super::form::Posted;
 use super::super::page::{render, render_status};
 use super::super::time;
 
@@ -241,12 +241,8 @@ pub(super) fn back_to(state: &AppState, user: &PortalUser, path: &str, notice: S
 /// The return form of a lead's page.
 pub(crate) async fn request_return(
     State(state): State<AppState>,
-    user: PortalUser,
-    fields: Fields,
+    Posted { op: user, fields }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    if !user.csrf_ok(fields.get("_csrf")) {
-        return Ok(forbidden());
-    }
     let mut body = Map::new();
     for k in ["lead_id", "reason", "note"] {
         body.insert(k.into(), Value::String(fields.text(k)));
@@ -339,12 +335,8 @@ pub(crate) async fn test_page(
 /// Sends a test lead to the partner's own webhook now, and shows what happened.
 pub(crate) async fn send_test(
     State(state): State<AppState>,
-    user: PortalUser,
-    fields: Fields,
+    Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    if !user.csrf_ok(fields.get("_csrf")) {
-        return Ok(forbidden());
-    }
     let result = crate::admin::partner_test::test_partner(&state, user.partner_id).await?;
     tracing::info!(
         partner_id = user.partner_id,

@@ -29,8 +29,8 @@ pub(crate) struct PortalUser {
     pub session_hash: String,
 }
 
-impl PortalUser {
-    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+impl super::super::form::FormSession for PortalUser {
+    fn csrf_ok(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())))
     }
 }
@@ -165,13 +165,9 @@ async fn start(
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    user: PortalUser,
     jar: SignedCookieJar,
-    fields: Fields,
+    super::super::form::Posted { op: user, .. }: super::super::form::Posted<PortalUser>,
 ) -> Response {
-    if !user.csrf_ok(fields.get("_csrf")) {
-        return super::super::form::forbidden();
-    }
     if let Err(e) = state.store().end_portal_session(&user.session_hash).await {
         return crate::ApiError::from(e).into_response();
     }
