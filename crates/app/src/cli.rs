@@ -172,7 +172,7 @@ async fn create_user(
         .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
     let store = startup::open_store(config).await?;
     let id = store
-        .create_admin_user(&email, &hash, SystemClock.now_ms())
+        .create_admin_user(&email, &hash, SystemClock.now_ms(), &cli_actor())
         .await
         .context("creating the admin user")?;
     store.close().await;
@@ -226,6 +226,7 @@ async fn create_token(
             &display_prefix(&token),
             now,
             expires_at,
+            &cli_actor(),
         )
         .await
         .context("creating the admin token")?;
@@ -263,7 +264,9 @@ async fn list_tokens(config: &Config) -> anyhow::Result<()> {
 
 async fn revoke_token(config: &Config, id: i64) -> anyhow::Result<()> {
     let store = startup::open_store(config).await?;
-    let done = store.revoke_admin_token(id, SystemClock.now_ms()).await;
+    let done = store
+        .revoke_admin_token(id, SystemClock.now_ms(), &cli_actor())
+        .await;
     store.close().await;
     match done {
         Ok(()) => {
@@ -316,4 +319,10 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     }
     tracing::info!(file = %file.display(), "backup written");
     Ok(())
+}
+
+/// Changes made with the command line are the server's own in the audit trail (whoever
+/// can run it can read the database anyway).
+fn cli_actor() -> leadrouter_store::audit::Actor {
+    leadrouter_store::audit::Actor::system("command line")
 }

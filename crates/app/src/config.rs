@@ -66,6 +66,8 @@ pub struct Config {
     pub return_window: Duration,
     /// How long attempts keep their response excerpt and body sent.
     pub attempt_body_retention: Duration,
+    /// How long leads keep their personal data (zero: for ever).
+    pub retention: Duration,
     pub facebook_graph_url: String,
     pub log_format: LogFormat,
     /// Failed delivery attempts in a row after which a partner is paused.
@@ -131,7 +133,7 @@ impl Config {
         );
         let dedupe_window = env.read("LEADROUTER_DEDUPE_WINDOW", "30d", duration_or_zero);
         let hold_max = env.read("LEADROUTER_HOLD_MAX", "24h", positive_duration);
-        let (return_window, attempt_body_retention) = windows(&mut env);
+        let (return_window, attempt_body_retention, retention) = windows(&mut env);
         let facebook_graph_url = env.read(
             "LEADROUTER_FACEBOOK_GRAPH_URL",
             "https://graph.facebook.com/v21.0",
@@ -163,6 +165,7 @@ impl Config {
                 hold_max: hold_max?,
                 return_window: return_window?,
                 attempt_body_retention: attempt_body_retention?,
+                retention: retention?,
                 facebook_graph_url: facebook_graph_url?,
                 log_format: log_format?,
                 pause_after_failures: pause_after_failures?,
@@ -260,10 +263,13 @@ impl Env<'_> {
 }
 
 /// How long a partner may return a lead, and how long attempts keep their bodies.
-fn windows(env: &mut Env<'_>) -> (Option<Duration>, Option<Duration>) {
+type Windows = (Option<Duration>, Option<Duration>, Option<Duration>);
+
+fn windows(env: &mut Env<'_>) -> Windows {
     (
         env.read("LEADROUTER_RETURN_WINDOW", "7d", duration_or_zero),
         env.read("LEADROUTER_ATTEMPT_BODY_RETENTION", "30d", duration_or_zero),
+        env.read("LEADROUTER_RETENTION", "365d", duration_or_zero),
     )
 }
 

@@ -159,6 +159,7 @@ pub async fn serve_with(
             dedupe_window: config.dedupe_window,
             hold_max: config.hold_max,
             attempt_body_retention: config.attempt_body_retention,
+            retention: config.retention,
             retry_schedule: config.retry_schedule.clone(),
             delivery_timeout: config.delivery_timeout,
             pause_after_failures: config.pause_after_failures,

@@ -41,7 +41,8 @@ pub fn leadgen_changes(body: &Value) -> Result<Vec<(String, Value)>, String> {
 /// A Graph API lead (`{"id", "created_time", "field_data": [{"name", "values"}], ...}`) as
 /// lead fields. Standard questions (`full_name`, `email`, `phone_number`, ...) are picked up
 /// by the lead aliases; custom questions become custom fields. Where the ad came from is
-/// kept as `facebook_*` custom fields.
+/// kept as `facebook_*` custom fields; the answers to the form's disclaimer as the lead's
+/// consent evidence.
 pub fn graph_lead_fields(lead: &Value) -> Result<Map<String, Value>, String> {
     let data = lead
         .get("field_data")
@@ -79,6 +80,9 @@ pub fn graph_lead_fields(lead: &Value) -> Result<Map<String, Value>, String> {
         if let Some(v) = lead.get(key).filter(|v| !v.is_null()) {
             fields.insert(ours.to_string(), v.clone());
         }
+    }
+    if let Some(consent) = crate::consent::facebook_consent(lead) {
+        fields.insert("consent".to_string(), consent);
     }
     Ok(fields)
 }

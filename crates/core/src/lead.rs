@@ -74,6 +74,9 @@ pub struct NewLead {
     pub source_label: Option<String>,
     pub external_id: Option<String>,
     pub custom_fields: Map<String, Value>,
+    /// Consent evidence, when the source sent it.
+    #[serde(default)]
+    pub consent: Option<crate::consent::Consent>,
 }
 
 impl NewLead {
@@ -192,6 +195,13 @@ pub fn normalize_lead(
     let (first_name, last_name) = r.names();
     let external_id = r.get("external_id");
     let source_label = r.get("source").or_else(|| defaults.label.clone());
+    let consent = match crate::consent::read_consent(fields) {
+        Ok(c) => c,
+        Err(errors) => {
+            r.errors.extend(errors);
+            None
+        }
+    };
     match (market, niche, lead_type) {
         (Some(m), Some(niche), Some(lead_type)) if r.errors.is_empty() => Ok(NewLead {
             first_name,
@@ -205,6 +215,7 @@ pub fn normalize_lead(
             source_label,
             external_id,
             custom_fields: r.custom,
+            consent,
         }),
         _ => Err(r.errors),
     }

@@ -2,10 +2,13 @@
 //!
 //! Nothing here does I/O, spawns tasks or knows about HTTP or SQL; the other crates call in.
 
+pub mod audit;
 pub mod capacity;
 pub mod catalog;
 pub mod clock;
+pub mod consent;
 pub mod conversion;
+pub mod erasure;
 pub mod facebook;
 pub mod hours;
 pub mod input;

@@ -224,6 +224,8 @@ pub struct PartnerSpec {
     pub daily_summary: bool,
     /// What it pays per delivered lead, in cents.
     pub price_per_lead_cents: Option<i64>,
+    /// Where it is told (a signed `lead.erased` POST) that leads it received were erased.
+    pub erasure_webhook_url: Option<String>,
 }
 
 /// The outcome of checking operator input.

@@ -33,6 +33,11 @@ pub enum SealError {
     Damaged,
 }
 
+/// 32 random bytes in base64: a new key the server makes for itself.
+pub fn random_key_text() -> String {
+    STANDARD.encode(ChaCha20Poly1305::generate_key(&mut OsRng))
+}
+
 impl Sealer {
     /// The key from its configured text: 32 bytes in base64 (`openssl rand -base64 32`).
     pub fn from_config(text: &str) -> Result<Sealer, String> {

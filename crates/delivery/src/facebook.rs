@@ -29,7 +29,7 @@ impl GraphClient {
                 ("access_token", access_token.expose()),
                 (
                     "fields",
-                    "id,created_time,field_data,form_id,ad_id,campaign_id",
+                    "id,created_time,field_data,form_id,ad_id,campaign_id,custom_disclaimer_responses",
                 ),
             ])
             .send()

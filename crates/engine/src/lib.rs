@@ -9,6 +9,7 @@ pub mod ingest;
 mod launcher;
 pub mod mail;
 pub mod metrics;
+pub mod privacy;
 pub mod router;
 pub mod scheduler;
 pub mod settle;
@@ -40,6 +41,8 @@ pub struct EngineSettings {
     pub hold_max: Duration,
     /// How long attempts keep their response excerpt and body sent (zero: for ever).
     pub attempt_body_retention: Duration,
+    /// How long leads keep their personal data (`LEADROUTER_RETENTION`; zero: for ever).
+    pub retention: Duration,
     pub retry_schedule: Vec<Duration>,
     pub delivery_timeout: Duration,
     pub pause_after_failures: i64,
@@ -215,7 +218,7 @@ impl Engine {
             store: store.clone(),
             clock: Arc::clone(&clock),
             signals: signals.clone(),
-            jobs: jobs(settings, &signals),
+            jobs: jobs(settings, &signals, &sender),
         };
         tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
         if let Some(postmark) = postmark {
@@ -290,13 +293,17 @@ impl Driver {
 }
 
 /// The scheduler's timed jobs.
-fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
+fn jobs(settings: &EngineSettings, signals: &Signals, sender: &Sender) -> Vec<scheduler::Job> {
     let mut jobs = vec![
         scheduler::expire_held(settings.hold_max, signals.clone()),
         scheduler::roll_figures(),
+        privacy::send_erasure_notices(sender.clone(), settings.retry_schedule.clone()),
         mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
         mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
     ];
+    if !settings.retention.is_zero() {
+        jobs.push(privacy::retention(settings.retention));
+    }
     if !settings.attempt_body_retention.is_zero() {
         jobs.push(scheduler::clear_attempt_bodies(
             settings.attempt_body_retention,

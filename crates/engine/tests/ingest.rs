@@ -11,7 +11,13 @@ async fn scenario(db: TestDatabase) {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     let source = store
-        .create_source(&webhook_source("s"), "hash", "prefix", 0)
+        .create_source(
+            &webhook_source("s"),
+            "hash",
+            "prefix",
+            0,
+            &leadrouter_store::audit::Actor::system("test"),
+        )
         .await
         .unwrap();
     let (ingestor, writer) =

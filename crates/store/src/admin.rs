@@ -1,6 +1,8 @@
 //! Operators: admin users (argon2id password hashes) and admin API tokens (SHA-256 hashes).
 
+use crate::audit::{self, Actor, Change};
 use crate::Priority;
+use serde_json::{json, Value};
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -50,7 +52,9 @@ impl Store {
         email: &str,
         password_hash: &str,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
             "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
              RETURNING id",
@@ -58,10 +62,16 @@ impl Store {
         .bind(email)
         .bind(password_hash)
         .bind(now)
-        .fetch_one(self.write(Priority::Background).await.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::on_unique("admin user with this e-mail"))?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        let change = Change::new("create", "user", Some(id))
+            .field("email", Value::Null, json!(email))
+            .secret("password");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
@@ -102,8 +112,19 @@ impl Store {
 
     /// Removes an operator and ends its sessions; the last operator cannot be removed
     /// ([`StoreError::Conflict`]).
-    pub async fn delete_admin_user(&self, id: i64) -> Result<(), StoreError> {
+    pub async fn delete_admin_user(
+        &self,
+        id: i64,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
+        let email: Option<String> = sqlx::query("SELECT email FROM admin_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
         let others = sqlx::query("SELECT COUNT(*) AS n FROM admin_users WHERE id <> $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -122,25 +143,59 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let change =
+            Change::new("delete", "user", Some(id)).field("email", json!(email), Value::Null);
+        audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn set_admin_password(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    pub async fn set_admin_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         sqlx::query("UPDATE admin_users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
-            .execute(self.write(Priority::Background).await.pool())
+            .execute(&mut *tx)
             .await?;
+        let change = Change::new("update", "user", Some(id)).secret("password");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn set_admin_timezone(&self, id: i64, timezone: &str) -> Result<(), StoreError> {
+    pub async fn set_admin_timezone(
+        &self,
+        id: i64,
+        timezone: &str,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before: Option<String> = sqlx::query("SELECT timezone FROM admin_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .flatten();
         sqlx::query("UPDATE admin_users SET timezone = $1 WHERE id = $2")
             .bind(timezone)
             .bind(id)
-            .execute(self.write(Priority::Background).await.pool())
+            .execute(&mut *tx)
             .await?;
+        let change = Change::new("update", "user", Some(id)).field(
+            "timezone",
+            json!(before),
+            json!(timezone),
+        );
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -150,8 +205,9 @@ impl Store {
         token_hash: &str,
         token_prefix: &str,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.create_admin_token_until(name, token_hash, token_prefix, now, None)
+        self.create_admin_token_until(name, token_hash, token_prefix, now, None, actor)
             .await
     }
 
@@ -163,7 +219,9 @@ impl Store {
         token_prefix: &str,
         now: EpochMillis,
         expires_at: Option<EpochMillis>,
+        actor: &Actor,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
             "INSERT INTO admin_tokens (name, token_hash, token_prefix, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -173,10 +231,17 @@ impl Store {
         .bind(token_prefix)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(self.write(Priority::Background).await.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::on_unique("admin token"))?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        let change = Change::new("create", "token", Some(id))
+            .field("name", Value::Null, json!(name))
+            .field("expires_at", Value::Null, json!(expires_at))
+            .secret("token");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Every admin token, newest first, revoked and expired ones included.
@@ -220,17 +285,27 @@ impl Store {
         Ok(Some(token))
     }
 
-    pub async fn revoke_admin_token(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+    pub async fn revoke_admin_token(
+        &self,
+        id: i64,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let done = sqlx::query(
             "UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(Priority::Background).await.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let change =
+            Change::new("delete", "token", Some(id)).field("revoked_at", Value::Null, json!(now));
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

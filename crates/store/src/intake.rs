@@ -41,7 +41,13 @@ pub(super) struct Original {
     email: Option<String>,
     phone: Option<String>,
     received_at: EpochMillis,
+    /// An erased lead's keyed hashes of its e-mail and phone (which are gone).
+    email_hash: Option<String>,
+    phone_hash: Option<String>,
 }
+
+/// A submission's keyed contact hashes, to find erased originals: (e-mail, phone).
+pub(super) type Hashes = (Option<String>, Option<String>);
 
 /// The earlier leads a batch is decided against, indexed by what a submission matches
 /// them on, so that each decision is a lookup however large the batch.
@@ -49,7 +55,8 @@ pub(super) struct Original {
 struct Earlier {
     /// (source, "external_id" or "idempotency_key", key) → the first lead with it.
     keyed: HashMap<(i64, &'static str, String), Keyed>,
-    /// (niche, "email" or "phone", value) → the originals with it.
+    /// (niche, "email", "phone", "email_hash" or "phone_hash", value) → the originals
+    /// with it.
     originals: HashMap<(String, &'static str, String), Vec<Original>>,
 }
 
@@ -83,7 +90,12 @@ impl Earlier {
     }
 
     fn add_original(&mut self, o: Original) {
-        for (kind, value) in [("email", &o.email), ("phone", &o.phone)] {
+        for (kind, value) in [
+            ("email", &o.email),
+            ("phone", &o.phone),
+            ("email_hash", &o.email_hash),
+            ("phone_hash", &o.phone_hash),
+        ] {
             let Some(value) = value else { continue };
             self.originals
                 .entry((o.niche.clone(), kind, value.clone()))
@@ -92,11 +104,16 @@ impl Earlier {
         }
     }
 
-    /// The first original of the submission's niche with its e-mail or phone, received
-    /// within the window before it.
-    fn duplicated_by(&self, s: &Submission, window_ms: i64) -> Option<i64> {
-        [("email", &s.lead.email), ("phone", &s.lead.phone)]
-            .into_iter()
+    /// The first original of the submission's niche with its e-mail or phone (or, erased,
+    /// their keyed hashes), received within the window before it.
+    fn duplicated_by(&self, s: &Submission, hashes: &Hashes, window_ms: i64) -> Option<i64> {
+        [
+            ("email", &s.lead.email),
+            ("phone", &s.lead.phone),
+            ("email_hash", &hashes.0),
+            ("phone_hash", &hashes.1),
+        ]
+        .into_iter()
             .filter_map(|(kind, value)| {
                 self.originals
                     .get(&(s.lead.niche.clone(), kind, value.clone()?))
@@ -126,7 +143,8 @@ impl<E: Into<StoreError>> From<E> for Failure {
 mod statements;
 pub(crate) use statements::events_statements;
 use statements::{
-    contacts_statements, insert_statements, keys_statements, read_keyed, read_originals,
+    consent_text_statements, contacts_statements, insert_statements, keys_statements,
+    read_keyed, read_originals,
 };
 
 impl Store {
@@ -170,8 +188,13 @@ impl Store {
         let mut script = Script::default();
         let (sources, key_lookups) = keys_statements(backend, submissions);
         let keyed = script.add_all(key_lookups);
+        let hashes = if dedupe_window_ms > 0 {
+            self.batch_hashes(submissions).await?
+        } else {
+            Vec::new()
+        };
         let (niches, contacts) = if dedupe_window_ms > 0 {
-            contacts_statements(backend, submissions, dedupe_window_ms)
+            contacts_statements(backend, submissions, &hashes, dedupe_window_ms)
         } else {
             Default::default()
         };
@@ -190,7 +213,13 @@ impl Store {
         }
         let mut ids = read_ids(backend, found.one(ids), submissions.len())?.into_iter();
 
-        let (out, new_rows) = decide(&mut earlier, submissions, &mut ids, dedupe_window_ms)?;
+        let (out, new_rows) = decide(
+            &mut earlier,
+            submissions,
+            &hashes,
+            &mut ids,
+            dedupe_window_ms,
+        )?;
 
         let events: Vec<(i64, &str, Option<String>, EpochMillis)> = new_rows
             .iter()
@@ -206,6 +235,13 @@ impl Store {
         let mut script = Script::default();
         let inserts = script.add_all(insert_statements(backend, submissions, &new_rows));
         script.add_all(events_statements(backend, &events));
+        let first_at = submissions.first().map_or(0, |s| s.received_at);
+        script.add_all(consent_text_statements(
+            backend,
+            submissions,
+            &new_rows,
+            first_at,
+        ));
         let done = script.run(&mut tx, backend).await?;
         let inserted: usize = done.of(inserts).iter().map(|d| d.rows.len()).sum();
         if inserted != new_rows.len() {
@@ -230,6 +266,18 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+
+    /// Each submission's keyed contact hashes (erased originals are found by them).
+    async fn batch_hashes(&self, submissions: &[Submission]) -> Result<Vec<Hashes>, StoreError> {
+        let mut out = Vec::with_capacity(submissions.len());
+        for s in submissions {
+            out.push(
+                self.contact_hashes(s.lead.email.as_deref(), s.lead.phone.as_deref())
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// A new lead to insert: (index of its submission, id, status, duplicate of).
@@ -240,6 +288,7 @@ type NewRow = (usize, i64, LeadStatus, Option<i64>);
 fn decide(
     earlier: &mut Earlier,
     submissions: &[Submission],
+    hashes: &[Hashes],
     ids: &mut impl Iterator<Item = i64>,
     dedupe_window_ms: i64,
 ) -> Result<(Vec<Ingested>, Vec<NewRow>), StoreError> {
@@ -251,7 +300,7 @@ fn decide(
             continue;
         }
         let duplicate_of = if dedupe_window_ms > 0 {
-            earlier.duplicated_by(s, dedupe_window_ms)
+            earlier.duplicated_by(s, &hashes[i], dedupe_window_ms)
         } else {
             None
         };
@@ -280,6 +329,8 @@ fn decide(
                 email: s.lead.email.clone(),
                 phone: s.lead.phone.clone(),
                 received_at: s.received_at,
+                email_hash: None,
+                phone_hash: None,
             });
         }
         new_rows.push((i, id, status, duplicate_of));

@@ -151,6 +151,10 @@ pub struct LeadRecord {
     pub duplicate_of: Option<i64>,
     pub received_at: EpochMillis,
     pub updated_at: EpochMillis,
+    /// Consent evidence as stored (its text apart, by `text_sha256`): see
+    /// [`Store::lead_consent`].
+    pub consent: Option<serde_json::Value>,
+    pub erased_at: Option<EpochMillis>,
 }
 
 /// Filters of the operators' lead list; all optional.
@@ -173,7 +177,7 @@ pub struct LeadFilter {
 
 const LEAD_COLUMNS: &str = "id, source_id, external_id, status, first_name, last_name, email, \
     phone, phone_valid, country, niche, lead_type, source_label, custom_fields, partner_id, routing, \
-    duplicate_of, received_at, updated_at";
+    duplicate_of, received_at, updated_at, consent, erased_at";
 
 fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
     let status: String = r.try_get("status")?;
@@ -202,6 +206,11 @@ fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
         duplicate_of: r.try_get("duplicate_of")?,
         received_at: r.try_get("received_at")?,
         updated_at: r.try_get("updated_at")?,
+        consent: r
+            .try_get::<Option<String>, _>("consent")?
+            .map(|t| crate::json::from_text("consent", &t))
+            .transpose()?,
+        erased_at: r.try_get("erased_at")?,
     })
 }
 

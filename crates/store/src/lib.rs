@@ -8,13 +8,18 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod audit;
 mod attempts;
 mod backend;
 mod backup;
 pub mod clock;
 pub mod console;
+pub mod consent;
+mod contact_key;
 pub mod conversions;
 pub mod deliveries;
+pub mod erasure;
+pub mod erasure_notices;
 mod error;
 pub mod facebook;
 mod intake;
@@ -26,6 +31,7 @@ pub mod partners;
 pub mod portal;
 pub mod portal_reads;
 pub mod redelivery;
+pub mod retention;
 pub mod returns;
 pub mod routing;
 pub mod secrets;
@@ -63,6 +69,8 @@ pub struct Store {
     gate: std::sync::Arc<gate::WriteGate>,
     /// Seals stored credentials (`LEADROUTER_SECRET_KEY`), when set.
     sealer: Option<std::sync::Arc<leadrouter_core::sealed::Sealer>>,
+    /// The key of erased leads' contact hashes, read (or made) on first use.
+    contact_key: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +102,7 @@ impl Store {
             backend: url.backend(),
             gate: Default::default(),
             sealer: None,
+            contact_key: Default::default(),
         })
     }
 

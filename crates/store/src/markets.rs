@@ -1,6 +1,8 @@
 //! Markets and niches, as stored.
 
+use crate::audit::{self, Actor, Change};
 use crate::Priority;
+use serde_json::{json, Value};
 use crate::{Store, StoreError};
 use leadrouter_core::market::{Market, Niche};
 use sqlx::any::AnyRow;
@@ -50,7 +52,8 @@ impl Store {
 
 impl Store {
     /// Adds a market; [`StoreError::Conflict`] if its slug or ISO code is taken.
-    pub async fn create_market(&self, m: &Market, now: i64) -> Result<(), StoreError> {
+    pub async fn create_market(&self, m: &Market, now: i64, actor: &Actor) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         sqlx::query(
             "INSERT INTO markets (slug, iso_code, name, aliases, phone_region, phone_code, \
              default_timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -63,21 +66,35 @@ impl Store {
         .bind(i64::from(m.phone_code))
         .bind(&m.default_timezone)
         .bind(now)
-        .execute(self.write(Priority::Background).await.pool())
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::on_unique("market with this slug or ISO code"))?;
+        let change = Change::new("create", "market", None)
+            .field("slug", Value::Null, json!(m.slug))
+            .field("iso_code", Value::Null, json!(m.iso_code))
+            .field("name", Value::Null, json!(m.name))
+            .field("aliases", Value::Null, json!(m.aliases))
+            .field("default_timezone", Value::Null, json!(m.default_timezone));
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Adds a niche; [`StoreError::Conflict`] if its slug is taken.
-    pub async fn create_niche(&self, n: &Niche, now: i64) -> Result<(), StoreError> {
+    pub async fn create_niche(&self, n: &Niche, now: i64, actor: &Actor) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         sqlx::query("INSERT INTO niches (slug, name, created_at) VALUES ($1, $2, $3)")
             .bind(&n.slug)
             .bind(&n.name)
             .bind(now)
-            .execute(self.write(Priority::Background).await.pool())
+            .execute(&mut *tx)
             .await
             .map_err(StoreError::on_unique("niche with this slug"))?;
+        let change = Change::new("create", "niche", None)
+            .field("slug", Value::Null, json!(n.slug))
+            .field("name", Value::Null, json!(n.name));
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Partners: their settings, status, secrets (hashed API key; signing secret) and daily
 //! counters.
 
+use crate::audit::{self, Actor, Change};
 use crate::json::to_text;
 use crate::Priority;
 use crate::{Store, StoreError};
@@ -56,7 +57,7 @@ pub struct NewPartnerSecrets<'a> {
     pub signing_secret: &'a str,
 }
 
-/// Binds a partner's settings as `$1`..`$18`, the order in which both the INSERT and the
+/// Binds a partner's settings as `$1`..`$19`, the order in which both the INSERT and the
 /// UPDATE list them.
 fn bind_spec<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -85,6 +86,7 @@ fn bind_spec<'q>(
         .bind(i16::from(spec.valid_phone_only))
         .bind(i16::from(spec.daily_summary))
         .bind(spec.price_per_lead_cents)
+        .bind(&spec.erasure_webhook_url)
 }
 
 impl Partner {
@@ -113,16 +115,17 @@ impl Store {
         now: EpochMillis,
         welcome: &(dyn Fn(i64) -> Vec<crate::outbox::Mail> + Send + Sync),
         sending: crate::outbox::Sending,
+        actor: &Actor,
     ) -> Result<Partner, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let sql = format!(
             "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
              timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
              default_values, content_type, auth, valid_phone_only, daily_summary, \
-             price_per_lead_cents, status, api_key_hash, api_key_prefix, signing_secret, \
-             created_at, updated_at) \
+             price_per_lead_cents, erasure_webhook_url, status, api_key_hash, api_key_prefix, \
+             signing_secret, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, 'active', $19, $20, $21, $22, $22) RETURNING {COLUMNS}"
+             $18, $19, 'active', $20, $21, $22, $23, $23) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(secrets.api_key_hash)
@@ -134,8 +137,28 @@ impl Store {
             .map_err(StoreError::on_unique("partner API key"))?;
         let partner = partner_from_row(&row, self.sealer())?;
         crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, now).await?;
+        let change = Change::new("create", "partner", Some(partner.id))
+            .with(leadrouter_core::audit::partner_changes(None, Some(spec)))
+            .secret("api_key")
+            .secret("signing_secret");
+        audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(partner)
+    }
+
+    /// The partner as it is inside a write transaction (the before of an audit entry).
+    pub(crate) async fn partner_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Partner, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM partners WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
     }
 
     pub async fn partner(&self, id: i64) -> Result<Option<Partner>, StoreError> {
@@ -189,27 +212,39 @@ impl Store {
             .collect()
     }
 
+    /// Changes a partner's settings; `action` is `update`, or `revert` when the settings
+    /// are an earlier entry's.
     pub async fn update_partner(
         &self,
         id: i64,
         spec: &PartnerSpec,
         now: EpochMillis,
+        actor: &Actor,
+        action: &'static str,
     ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before = self.partner_in(&mut tx, id).await?;
         let sql = format!(
             "UPDATE partners SET name = $1, email = $2, country = $3, niche = $4, \
              daily_limit = $5, premium_ratio = $6, timezone = $7, business_hours = $8, \
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
              default_values = $13, content_type = $14, auth = $15, valid_phone_only = $16, \
-             daily_summary = $17, price_per_lead_cents = $18, updated_at = $19 \
-             WHERE id = $20 AND deleted_at IS NULL \
+             daily_summary = $17, price_per_lead_cents = $18, erasure_webhook_url = $19, \
+             updated_at = $20 WHERE id = $21 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(now)
             .bind(id)
-            .fetch_optional(self.write(Priority::Background).await.pool())
+            .fetch_optional(&mut *tx)
             .await?;
-        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
+        let change = Change::new(action, "partner", Some(id)).with(
+            leadrouter_core::audit::partner_changes(Some(&before.spec), Some(&after.spec)),
+        );
+        audit::record(&mut tx, actor, &change.before_partner(&before), now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn set_partner_api_key(
@@ -218,7 +253,9 @@ impl Store {
         api_key_hash: &str,
         api_key_prefix: &str,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(&format!(
             "UPDATE partners SET api_key_hash = $1, api_key_prefix = $2, updated_at = $3 \
              WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
@@ -227,10 +264,14 @@ impl Store {
         .bind(api_key_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
-        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
+        let change = Change::new("rotate_key", "partner", Some(id)).secret("api_key");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// A new signing secret; the one it replaces keeps signing beside it until
@@ -241,7 +282,9 @@ impl Store {
         signing_secret: &str,
         overlap_until: EpochMillis,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(&format!(
             "UPDATE partners SET previous_signing_secret = signing_secret, \
              previous_secret_until = $4, signing_secret = $1, updated_at = $2 \
@@ -251,9 +294,13 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(overlap_until)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
+        let change = Change::new("rotate_secret", "partner", Some(id)).secret("signing_secret");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Live partners of a market and niche (paused ones too: they are part of a routing

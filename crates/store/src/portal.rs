@@ -80,6 +80,7 @@ impl Store {
         invite: &(dyn Fn(i64) -> Mail + Send + Sync),
         sending: Sending,
         now: EpochMillis,
+        actor: &crate::audit::Actor,
     ) -> Result<Result<PartnerUser, NotInvited>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let live = sqlx::query("SELECT id FROM partners WHERE id = $1 AND deleted_at IS NULL")
@@ -106,6 +107,10 @@ impl Store {
         };
         let u = user(&row)?;
         enqueue(&mut tx, &[invite(u.id)], sending, now).await?;
+        let change = crate::audit::Change::new("create", "partner_user", Some(u.id))
+            .field("partner_id", serde_json::Value::Null, inv.partner_id.into())
+            .field("email", serde_json::Value::Null, inv.email.into());
+        crate::audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(Ok(u))
     }
@@ -128,8 +133,18 @@ impl Store {
         &self,
         partner_id: i64,
         user_id: i64,
+        now: EpochMillis,
+        actor: &crate::audit::Actor,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
+        let email: Option<String> =
+            sqlx::query("SELECT email FROM partner_users WHERE id = $1 AND partner_id = $2")
+                .bind(user_id)
+                .bind(partner_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
         sqlx::query("DELETE FROM partner_sessions WHERE user_id = $1 AND partner_id = $2")
             .bind(user_id)
             .bind(partner_id)
@@ -140,6 +155,12 @@ impl Store {
             .bind(partner_id)
             .execute(&mut *tx)
             .await?;
+        if gone.rows_affected() == 1 {
+            let change = crate::audit::Change::new("delete", "partner_user", Some(user_id))
+                .field("partner_id", partner_id.into(), serde_json::Value::Null)
+                .field("email", email.into(), serde_json::Value::Null);
+            crate::audit::record(&mut tx, actor, &change, now).await?;
+        }
         tx.commit().await?;
         Ok(gone.rows_affected() == 1)
     }

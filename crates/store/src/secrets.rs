@@ -22,7 +22,11 @@ pub enum KeyCheck {
 }
 
 /// The columns holding credentials: (table, column).
-const SEALED: [(&str, &str); 2] = [("partners", "auth"), ("sources", "facebook")];
+const SEALED: [(&str, &str); 3] = [
+    ("partners", "auth"),
+    ("sources", "facebook"),
+    ("server_keys", "value"),
+];
 
 impl Store {
     /// Opens every stored credential with the configured key (or proves none is sealed

@@ -1,6 +1,7 @@
 //! Lead sources and their inbound tokens (stored hashed).
 
 use crate::json::{from_text, to_text};
+use crate::audit::{self, Actor, Change};
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -58,6 +59,38 @@ fn status_text(spec: &SourceSpec) -> &'static str {
     }
 }
 
+/// A source's settings for the audit trail (its Facebook credentials apart).
+fn settings(spec: Option<&SourceSpec>) -> serde_json::Map<String, serde_json::Value> {
+    let Some(s) = spec else {
+        return serde_json::Map::new();
+    };
+    let v = serde_json::json!({
+        "name": s.name,
+        "kind": s.kind.as_str(),
+        "default_country": s.default_country,
+        "default_niche": s.default_niche,
+        "default_lead_type": s.default_lead_type.map(LeadType::as_str),
+        "source_label": s.source_label,
+        "redirect_url": s.redirect_url,
+        "status": status_text(s),
+    });
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn source_change(
+    action: &'static str,
+    id: i64,
+    before: Option<&SourceSpec>,
+    after: Option<&SourceSpec>,
+) -> Change {
+    let mut c = Change::new(action, "source", Some(id))
+        .with(leadrouter_core::audit::diff(&settings(before), &settings(after)));
+    if before.and_then(|s| s.facebook.as_ref()) != after.and_then(|s| s.facebook.as_ref()) {
+        c = c.secret("facebook");
+    }
+    c
+}
+
 impl Store {
     pub async fn create_source(
         &self,
@@ -65,7 +98,9 @@ impl Store {
         token_hash: &str,
         token_prefix: &str,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Source, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(&format!(
             "INSERT INTO sources (name, kind, token_hash, token_prefix, default_country, \
              default_niche, default_lead_type, source_label, redirect_url, facebook, status, \
@@ -88,10 +123,24 @@ impl Store {
         )
         .bind(status_text(spec))
         .bind(now)
-        .fetch_one(self.write(Priority::Background).await.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::on_unique("source token"))?;
-        source_from_row(&row, self.sealer())
+        let source = source_from_row(&row, self.sealer())?;
+        let change = source_change("create", source.id, None, Some(spec)).secret("token");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(source)
+    }
+
+    async fn source_in(&self, tx: &mut sqlx::AnyConnection, id: i64) -> Result<Source, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sources WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        crate::error::found(row, |r| source_from_row(r, self.sealer()))
     }
 
     pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
@@ -143,7 +192,10 @@ impl Store {
         id: i64,
         spec: &SourceSpec,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Source, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before = self.source_in(&mut tx, id).await?;
         let row = sqlx::query(&format!(
             "UPDATE sources SET name = $1, kind = $2, default_country = $3, default_niche = $4, \
              default_lead_type = $5, source_label = $6, redirect_url = $7, facebook = $8, \
@@ -164,9 +216,13 @@ impl Store {
         .bind(status_text(spec))
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        crate::error::found(row, |r| source_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| source_from_row(r, self.sealer()))?;
+        let change = source_change("update", id, Some(&before.spec), Some(&after.spec));
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn set_source_token(
@@ -175,7 +231,9 @@ impl Store {
         token_hash: &str,
         token_prefix: &str,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Source, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(&format!(
             "UPDATE sources SET token_hash = $1, token_prefix = $2, updated_at = $3 \
              WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
@@ -184,25 +242,39 @@ impl Store {
         .bind(token_prefix)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::on_unique("source token"))?;
-        crate::error::found(row, |r| source_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| source_from_row(r, self.sealer()))?;
+        let change = Change::new("rotate_key", "source", Some(id)).secret("token");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Retires a source: its token stops working; its leads keep pointing at it.
-    pub async fn delete_source(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+    pub async fn delete_source(
+        &self,
+        id: i64,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before = self.source_in(&mut tx, id).await?;
         let done = sqlx::query(
             "UPDATE sources SET deleted_at = $1, status = 'disabled', updated_at = $1 \
              WHERE id = $2 AND deleted_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(Priority::Background).await.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let change = source_change("delete", id, Some(&before.spec), None);
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -133,6 +133,7 @@ pub fn numbered_lead(i: usize) -> leadrouter_core::lead::NewLead {
         source_label: None,
         external_id: None,
         custom_fields: Default::default(),
+        consent: None,
     }
 }
 

@@ -49,12 +49,12 @@ async fn scenario(db: TestDatabase) {
     assert_eq!(niches, ["forex", "recovery"]);
 
     let id = store
-        .create_admin_user("ops@example.com", "$argon2id$x", 1)
+        .create_admin_user("ops@example.com", "$argon2id$x", 1, &ops())
         .await
         .unwrap();
     assert!(id > 0);
     let again = store
-        .create_admin_user("ops@example.com", "$argon2id$y", 2)
+        .create_admin_user("ops@example.com", "$argon2id$y", 2, &ops())
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let user = store
@@ -70,7 +70,7 @@ async fn scenario(db: TestDatabase) {
         .is_none());
 
     let token_id = store
-        .create_admin_token("ci", "hash-1", "lra_abcd", 10)
+        .create_admin_token("ci", "hash-1", "lra_abcd", 10, &ops())
         .await
         .unwrap();
     let token = store
@@ -82,13 +82,13 @@ async fn scenario(db: TestDatabase) {
     assert!(store.use_admin_token("hash-2", 20).await.unwrap().is_none());
     let seen = store.use_admin_token("hash-1", 30).await.unwrap().unwrap();
     assert_eq!(seen.last_used_at, Some(20), "last use recorded");
-    store.revoke_admin_token(token_id, 40).await.unwrap();
+    store.revoke_admin_token(token_id, 40, &ops()).await.unwrap();
     assert!(
         store.use_admin_token("hash-1", 50).await.unwrap().is_none(),
         "revoked"
     );
     assert!(matches!(
-        store.revoke_admin_token(token_id, 60).await,
+        store.revoke_admin_token(token_id, 60, &ops()).await,
         Err(StoreError::NotFound)
     ));
     store.close().await;
@@ -229,4 +229,8 @@ async fn both_backends_have_the_same_tables_and_columns() {
     assert_eq!(lite_schema, pg_schema);
     pg_store.close().await;
     lite_store.close().await;
+}
+
+fn ops() -> leadrouter_store::audit::Actor {
+    leadrouter_store::audit::Actor::system("test")
 }

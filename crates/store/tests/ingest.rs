@@ -80,6 +80,7 @@ async fn stored_in(db: &TestDatabase, batches: &[usize]) -> Vec<String> {
                     &format!("hash{n}"),
                     "prefix",
                     0,
+                    &leadrouter_store::audit::Actor::system("test"),
                 )
                 .await
                 .unwrap()

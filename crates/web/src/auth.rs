@@ -10,8 +10,22 @@ use leadrouter_core::token::hash_secret;
 /// by a console session (with its CSRF token in `X-CSRF-Token` for anything but reads).
 #[derive(Debug, Clone)]
 pub enum AdminAuth {
-    Token { token_id: i64 },
-    Session { user_id: i64 },
+    Token { token_id: i64, name: String },
+    Session { user_id: i64, email: String },
+}
+
+impl AdminAuth {
+    /// Who is making the change, for the audit trail.
+    pub fn actor(&self) -> leadrouter_store::audit::Actor {
+        match self {
+            AdminAuth::Token { token_id, name } => {
+                leadrouter_store::audit::Actor::token(*token_id, name)
+            }
+            AdminAuth::Session { user_id, email } => {
+                leadrouter_store::audit::Actor::user(*user_id, email)
+            }
+        }
+    }
 }
 
 /// The credential of `Authorization: Bearer <credential>`, if that header is present.
@@ -36,7 +50,10 @@ impl FromRequestParts<AppState> for AdminAuth {
             .use_admin_token(&hash_secret(token), state.now_ms())
             .await?
         {
-            Some(t) => Ok(AdminAuth::Token { token_id: t.id }),
+            Some(t) => Ok(AdminAuth::Token {
+                token_id: t.id,
+                name: t.name,
+            }),
             None => Err(ApiError::Unauthorized("invalid or revoked admin token")),
         }
     }
@@ -65,5 +82,6 @@ async fn session_auth(parts: &Parts, state: &AppState) -> Result<AdminAuth, ApiE
     }
     Ok(AdminAuth::Session {
         user_id: op.user_id,
+        email: op.email,
     })
 }

@@ -143,8 +143,8 @@ async fn list(
 /// Who decided, as recorded with the decision.
 pub(crate) fn actor(auth: &AdminAuth) -> String {
     match auth {
-        AdminAuth::Token { token_id } => format!("admin token #{token_id}"),
-        AdminAuth::Session { user_id } => format!("admin user #{user_id}"),
+        AdminAuth::Token { token_id, .. } => format!("admin token #{token_id}"),
+        AdminAuth::Session { user_id, .. } => format!("admin user #{user_id}"),
     }
 }
 

@@ -47,7 +47,10 @@ both_backends! {
             .await
             .unwrap()
             .unwrap();
-        app.store.revoke_admin_token(token.id, 1).await.unwrap();
+        app.store
+            .revoke_admin_token(token.id, 1, &leadrouter_store::audit::Actor::system("test"))
+            .await
+            .unwrap();
         assert_unauthorized(app.admin_get("/api/admin/markets").await).await;
         app.stop().await;
     }

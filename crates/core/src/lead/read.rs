@@ -31,6 +31,7 @@ impl Read {
                 continue;
             }
             match known(key) {
+                _ if crate::consent::is_consent_field(key) => {}
                 Some(k) => r.standard(k, key, value),
                 None => r.custom_field(key.trim(), value),
             }

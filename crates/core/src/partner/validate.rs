@@ -50,6 +50,7 @@ const FIELDS: &[&str] = &[
     "valid_phone_only",
     "daily_summary",
     "price_per_lead",
+    "erasure_webhook_url",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -107,6 +108,18 @@ pub fn validate_partner(
         },
         |_| Some(base.and_then(|b| b.price_per_lead_cents)),
     );
+    let erasure_webhook_url = f.take(
+        "erasure_webhook_url",
+        |v| match v.as_str().map(str::trim) {
+            None if v.is_null() => Ok(None),
+            None => Err("must be an https URL".to_string()),
+            Some("") => Ok(None),
+            Some(u) => parse_webhook_url(u, allow)
+                .map(|w| Some(w.url.to_string()))
+                .map_err(|p| p.to_string()),
+        },
+        |_| Some(base.and_then(|b| b.erasure_webhook_url.clone())),
+    );
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -132,6 +145,7 @@ pub fn validate_partner(
             valid_phone_only: valid_phone_only?,
             daily_summary: daily_summary?,
             price_per_lead_cents: price_per_lead_cents?,
+            erasure_webhook_url: erasure_webhook_url?,
         })
     })();
     PartnerValidation {

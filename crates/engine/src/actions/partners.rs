@@ -6,6 +6,7 @@ use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::partner::PartnerSpec;
 use leadrouter_core::status::DeliveryStatus;
+use leadrouter_store::audit::Actor;
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use leadrouter_store::{Store, StoreError};
 
@@ -18,6 +19,7 @@ pub async fn pause_partner(
     partner_id: i64,
     reason: &str,
     now: EpochMillis,
+    actor: &Actor,
 ) -> Result<Option<Partner>, StoreError> {
     let Some(current) = store.partner(partner_id).await? else {
         return Ok(None);
@@ -29,7 +31,7 @@ pub async fn pause_partner(
         .into_iter()
         .collect();
     let paused = store
-        .pause_partner(partner_id, reason, now, &mails, mailing.sending)
+        .pause_partner(partner_id, reason, now, &mails, mailing.sending, actor)
         .await?;
     tracing::warn!(partner_id, reason, "partner paused");
     signals.mail_queued();
@@ -43,9 +45,10 @@ pub async fn resume_partner(
     signals: &Signals,
     partner_id: i64,
     now: EpochMillis,
+    actor: &Actor,
 ) -> Result<Partner, StoreError> {
     let p = store
-        .set_partner_status(partner_id, PartnerStatus::Active, None, now)
+        .set_partner_status(partner_id, PartnerStatus::Active, None, now, actor)
         .await?;
     tracing::info!(partner_id, "partner resumed");
     partner_changed(store, signals, &p.spec, now).await?;
@@ -59,8 +62,9 @@ pub async fn delete_partner(
     signals: &Signals,
     partner_id: i64,
     now: EpochMillis,
+    actor: &Actor,
 ) -> Result<(), StoreError> {
-    store.delete_partner(partner_id, now).await?;
+    store.delete_partner(partner_id, now, actor).await?;
     tracing::info!(partner_id, "partner deleted");
     fail_over_pending(store, signals, partner_id, "the partner was deleted", now).await?;
     Ok(())

@@ -208,6 +208,43 @@ pub fn paused(
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/erasure_notice.txt")]
+struct ErasureText<'a> {
+    p: &'a PartnerSpec,
+    lead_ids: &'a [i64],
+    webhook: bool,
+}
+
+/// `erasure_notice`: to the partner's address, the ids of the erased person's leads it
+/// received (never the person's data). `None` when the partner has no address.
+pub fn erasure_notice(
+    partner_id: i64,
+    spec: &PartnerSpec,
+    lead_ids: &[i64],
+    now: i64,
+) -> Option<Mail> {
+    let to = spec.email.clone()?;
+    let text = render(&ErasureText {
+        p: spec,
+        lead_ids,
+        webhook: spec.erasure_webhook_url.is_some(),
+    });
+    Some(Mail {
+        kind: "erasure_notice",
+        partner_id: Some(partner_id),
+        to,
+        bcc: None,
+        subject: format!("Please erase {} lead(s) we sent you", lead_ids.len()),
+        html: render(&SimpleHtml { text: &text }),
+        text,
+        dedupe_key: Some(format!(
+            "erasure_notice:{partner_id}:{now}:{}",
+            lead_ids.first().copied().unwrap_or_default()
+        )),
+    })
+}
+
 /// A short mail: `kind`, a subject and its text (operators' alerts, summaries).
 pub fn simple(
     kind: &'static str,

@@ -67,6 +67,7 @@ impl DeliveryWorker {
             partner.id,
             reason,
             now,
+            &leadrouter_store::audit::Actor::system("delivery failures"),
         )
         .await?;
         Ok(())

@@ -82,6 +82,12 @@ impl From<Option<&str>> for Value {
     }
 }
 
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
 impl From<String> for Value {
     fn from(v: String) -> Self {
         Value::Text(Some(v))

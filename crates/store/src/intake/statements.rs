@@ -1,6 +1,6 @@
 //! The statements of an ingest batch and the readers of their answers.
 
-use super::{Keyed, Original};
+use super::{Hashes, Keyed, Original};
 use crate::json::to_text;
 use crate::leads::{LeadStatus, Submission};
 use crate::many::{self, Marks, Statement, CHUNK};
@@ -72,33 +72,56 @@ pub(super) fn read_keyed(sources: &[i64], found: &[many::Done]) -> Result<Vec<Ke
         .collect()
 }
 
+/// The e-mails, phones and their keyed hashes of one niche's submissions, and the earliest
+/// time an original of them may have been received.
+#[derive(Default)]
+struct Contacts<'a> {
+    email: HashSet<&'a str>,
+    phone: HashSet<&'a str>,
+    email_hash: HashSet<&'a str>,
+    phone_hash: HashSet<&'a str>,
+    since: EpochMillis,
+}
+
 /// Per niche in the batch: its stored, non-duplicate leads with one of the batch's e-mails
-/// or phones, received within the window before the earliest submission.
+/// or phones (or, erased, their keyed hashes), received within the window before the
+/// earliest submission.
 pub(super) fn contacts_statements(
     backend: Backend,
     submissions: &[Submission],
+    hashes: &[Hashes],
     window_ms: i64,
 ) -> (Vec<String>, Vec<Statement>) {
-    type Contacts<'a> = (HashSet<&'a str>, HashSet<&'a str>, EpochMillis);
     let mut by_niche: BTreeMap<&str, Contacts<'_>> = BTreeMap::new();
-    for s in submissions {
+    for (s, (email_hash, phone_hash)) in submissions.iter().zip(hashes) {
         if s.lead.email.is_none() && s.lead.phone.is_none() {
             continue;
         }
-        let (emails, phones, since) = by_niche
+        let c = by_niche
             .entry(s.lead.niche.as_str())
-            .or_insert_with(|| (HashSet::new(), HashSet::new(), EpochMillis::MAX));
-        emails.extend(s.lead.email.as_deref());
-        phones.extend(s.lead.phone.as_deref());
-        *since = (*since).min(s.received_at - window_ms);
+            .or_insert_with(|| Contacts {
+                since: EpochMillis::MAX,
+                ..Default::default()
+            });
+        c.email.extend(s.lead.email.as_deref());
+        c.phone.extend(s.lead.phone.as_deref());
+        c.email_hash.extend(email_hash.as_deref());
+        c.phone_hash.extend(phone_hash.as_deref());
+        c.since = c.since.min(s.received_at - window_ms);
     }
     by_niche
         .into_iter()
-        .map(|(niche, (emails, phones, since))| {
+        .map(|(niche, c)| {
+            let since = c.since;
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
             let mut parts = Vec::new();
-            for (column, values) in [("email", &emails), ("phone", &phones)] {
+            for (column, values) in [
+                ("email", &c.email),
+                ("phone", &c.phone),
+                ("email_hash", &c.email_hash),
+                ("phone_hash", &c.phone_hash),
+            ] {
                 if values.is_empty() {
                     continue;
                 }
@@ -107,7 +130,8 @@ pub(super) fn contacts_statements(
                     st.bind(*v);
                 }
                 parts.push(format!(
-                    "SELECT id, email, phone, received_at FROM leads WHERE niche = {} \
+                    "SELECT id, email, phone, received_at, email_hash, phone_hash FROM leads \
+                     WHERE niche = {} \
                      AND received_at >= {} AND duplicate_of IS NULL AND {column} IN ({})",
                     m.next(),
                     m.next(),
@@ -130,6 +154,8 @@ pub(super) fn read_originals(niche: &str, done: &many::Done) -> Result<Vec<Origi
                 email: r.try_get(1)?,
                 phone: r.try_get(2)?,
                 received_at: r.try_get(3)?,
+                email_hash: r.try_get(4)?,
+                phone_hash: r.try_get(5)?,
             })
         })
         .collect()
@@ -142,13 +168,13 @@ pub(super) fn insert_statements(
     submissions: &[Submission],
     rows: &[(usize, i64, LeadStatus, Option<i64>)],
 ) -> Vec<Statement> {
-    const COLS: usize = 18;
+    const COLS: usize = 19;
     rows.chunks(CHUNK)
         .map(|chunk| {
             let mut st = Statement::new(format!(
                 "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, \
                  first_name, last_name, email, phone, phone_valid, country, niche, lead_type, \
-                 source_label, custom_fields, duplicate_of, received_at, updated_at) VALUES {} \
+                 source_label, custom_fields, duplicate_of, received_at, updated_at, consent) VALUES {} \
                  ON CONFLICT DO NOTHING RETURNING id",
                 Marks::new(backend).tuples(chunk.len(), COLS)
             ));
@@ -172,7 +198,37 @@ pub(super) fn insert_statements(
                     .bind(to_text(&lead.custom_fields))
                     .bind(duplicate_of)
                     .bind(s.received_at)
-                    .bind(s.received_at);
+                    .bind(s.received_at)
+                    .bind(lead.consent.as_ref().map(|c| to_text(&c.stored_json())));
+            }
+            st
+        })
+        .collect()
+}
+
+/// The consent texts of the new leads, each distinct text once (kept if already stored).
+pub(super) fn consent_text_statements(
+    backend: Backend,
+    submissions: &[Submission],
+    rows: &[(usize, i64, LeadStatus, Option<i64>)],
+    now: EpochMillis,
+) -> Vec<Statement> {
+    let mut seen = HashSet::new();
+    let texts: Vec<_> = rows
+        .iter()
+        .filter_map(|&(i, ..)| submissions[i].lead.consent.as_ref())
+        .filter(|c| seen.insert(c.text_sha256.as_str()))
+        .collect();
+    texts
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let mut st = Statement::new(format!(
+                "INSERT INTO consent_texts (sha256, text, created_at) VALUES {} \
+                 ON CONFLICT DO NOTHING",
+                Marks::new(backend).tuples(chunk.len(), 3)
+            ));
+            for c in chunk {
+                st.bind(c.text_sha256.as_str()).bind(c.text.as_str()).bind(now);
             }
             st
         })

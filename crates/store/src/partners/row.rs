@@ -11,7 +11,7 @@ use sqlx::Row;
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, status, paused_reason, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, status, paused_reason, \
     api_key_prefix, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, created_at, updated_at";
 
@@ -69,6 +69,7 @@ pub(crate) fn partner_from_row(
             valid_phone_only: r.try_get::<i64, _>("valid_phone_only")? != 0,
             daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
             price_per_lead_cents: r.try_get("price_per_lead_cents")?,
+            erasure_webhook_url: r.try_get("erasure_webhook_url")?,
         },
         status: if status == "paused" {
             PartnerStatus::Paused

@@ -2,6 +2,8 @@
 //! removed.
 
 use super::{partner_from_row, Partner, PartnerStatus, COLUMNS};
+use crate::audit::{self, Actor, Change};
+use serde_json::json;
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -14,7 +16,10 @@ impl Store {
         status: PartnerStatus,
         reason: Option<&str>,
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<Partner, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before = self.partner_in(&mut tx, id).await?;
         let row = sqlx::query(&format!(
             "UPDATE partners SET status = $1, paused_reason = $2, updated_at = $3, \
              consecutive_failures = CASE WHEN $1 = 'active' THEN 0 ELSE consecutive_failures END, \
@@ -25,9 +30,16 @@ impl Store {
         .bind(reason)
         .bind(now)
         .bind(id)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        crate::error::found(row, |r| partner_from_row(r, self.sealer()))
+        let after = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
+        let action = match status {
+            PartnerStatus::Active => "resume",
+            PartnerStatus::Paused => "pause",
+        };
+        audit::record(&mut tx, actor, &status_change(action, &before, &after), now).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Pauses a partner and queues the mails that say so, in one transaction.
@@ -38,8 +50,10 @@ impl Store {
         now: EpochMillis,
         mails: &[crate::outbox::Mail],
         sending: crate::outbox::Sending,
+        actor: &Actor,
     ) -> Result<Partner, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
+        let before = self.partner_in(&mut tx, id).await?;
         let row = sqlx::query(&format!(
             "UPDATE partners SET status = 'paused', paused_reason = $1, updated_at = $2 \
              WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
@@ -51,24 +65,53 @@ impl Store {
         .await?;
         let partner = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
         crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
+        audit::record(&mut tx, actor, &status_change("pause", &before, &partner), now).await?;
         tx.commit().await?;
         Ok(partner)
     }
 
     /// Removes a partner from service. The row stays (its leads, deliveries and conversions
     /// refer to it) but it is gone from every list and lookup, and its API key stops working.
-    pub async fn delete_partner(&self, id: i64, now: EpochMillis) -> Result<(), StoreError> {
+    pub async fn delete_partner(
+        &self,
+        id: i64,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before = self.partner_in(&mut tx, id).await?;
         let done = sqlx::query(
             "UPDATE partners SET deleted_at = $1, status = 'paused', \
              paused_reason = 'deleted', updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(self.write(Priority::Background).await.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let change = Change::new("delete", "partner", Some(id))
+            .with(leadrouter_core::audit::partner_changes(Some(&before.spec), None))
+            .before_partner(&before);
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// A pause or resume: the status and its reason before and after.
+fn status_change(action: &'static str, before: &Partner, after: &Partner) -> Change {
+    Change::new(action, "partner", Some(after.id))
+        .field(
+            "status",
+            json!(before.status.as_str()),
+            json!(after.status.as_str()),
+        )
+        .field(
+            "paused_reason",
+            json!(before.paused_reason),
+            json!(after.paused_reason),
+        )
+        .before_partner(before)
 }

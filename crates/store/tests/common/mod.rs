@@ -46,11 +46,18 @@ pub async fn fixture(db: &TestDatabase, daily_limit: u32) -> Fixture {
             NOW,
             &|_| vec![],
             leadrouter_store::outbox::Sending::Off,
+            &leadrouter_store::audit::Actor::system("test"),
         )
         .await
         .unwrap();
     let source = store
-        .create_source(&webhook_source("s"), "hash", "prefix", NOW)
+        .create_source(
+            &webhook_source("s"),
+            "hash",
+            "prefix",
+            NOW,
+            &leadrouter_store::audit::Actor::system("test"),
+        )
         .await
         .unwrap();
     Fixture {
@@ -77,6 +84,7 @@ pub fn submissions(source_id: i64, n: usize, lead_type: LeadType) -> Vec<Submiss
                 source_label: None,
                 external_id: None,
                 custom_fields: Default::default(),
+                consent: None,
             },
             idempotency_key: None,
             received_at: NOW,

@@ -131,8 +131,9 @@ async fn show(
         items.push(DeliveryView::new(d, &attempts));
     }
     let conversions = state.store().lead_conversions(id).await?;
+    let consent = state.store().lead_consent(&lead).await?;
     Ok(reply(LeadPage {
-        lead: LeadView::new(&lead),
+        lead: LeadView::new(&lead).with_consent(consent.as_ref()),
         deliveries: items,
         conversions: conversions.iter().map(ConversionView::new).collect(),
     }))

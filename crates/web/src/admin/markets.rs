@@ -25,11 +25,11 @@ async fn list_markets(
 }
 
 async fn create_market(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let market = add_market(&state, &input).await?;
+    let market = add_market(&state, &input, &auth.actor()).await?;
     let mut body = serde_json::to_value(&market).map_err(|e| ApiError::internal("market", e))?;
     body["success"] = json!(true);
     Ok((StatusCode::CREATED, Json(body)))
@@ -41,11 +41,11 @@ async fn list_niches(_: AdminAuth, State(state): State<AppState>) -> Result<Json
 }
 
 async fn create_niche(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let niche = add_niche(&state, &input).await?;
+    let niche = add_niche(&state, &input, &auth.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"success": true, "slug": niche.slug, "name": niche.name})),
@@ -56,9 +56,13 @@ async fn create_niche(
 pub(crate) async fn add_market(
     state: &AppState,
     input: &serde_json::Map<String, Value>,
+    actor: &leadrouter_store::audit::Actor,
 ) -> Result<leadrouter_core::market::Market, ApiError> {
     let market = validate_market(input).map_err(ApiError::Validation)?;
-    state.store().create_market(&market, state.now_ms()).await?;
+    state
+        .store()
+        .create_market(&market, state.now_ms(), actor)
+        .await?;
     state.catalog_changed().await;
     tracing::info!(market = %market.slug, "market added");
     Ok(market)
@@ -68,9 +72,13 @@ pub(crate) async fn add_market(
 pub(crate) async fn add_niche(
     state: &AppState,
     input: &serde_json::Map<String, Value>,
+    actor: &leadrouter_store::audit::Actor,
 ) -> Result<leadrouter_core::market::Niche, ApiError> {
     let niche = validate_niche(input).map_err(ApiError::Validation)?;
-    state.store().create_niche(&niche, state.now_ms()).await?;
+    state
+        .store()
+        .create_niche(&niche, state.now_ms(), actor)
+        .await?;
     state.catalog_changed().await;
     tracing::info!(niche = %niche.slug, "niche added");
     Ok(niche)

@@ -39,6 +39,7 @@ pub(crate) async fn invite(
     state: &AppState,
     partner_id: i64,
     email: &str,
+    actor: &leadrouter_store::audit::Actor,
 ) -> Result<PartnerUser, ApiError> {
     let email = email.trim().to_lowercase();
     if !email_address::EmailAddress::is_valid(&email) {
@@ -84,6 +85,7 @@ pub(crate) async fn invite(
             &mail,
             state.mailing().sending,
             now,
+            actor,
         )
         .await?;
     state.signals().mail_queued();
@@ -100,7 +102,7 @@ pub(crate) async fn invite(
 }
 
 async fn invite_one(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonObject(body): JsonObject,
@@ -109,7 +111,7 @@ async fn invite_one(
         .get("email")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let u = invite(&state, id, email).await?;
+    let u = invite(&state, id, email, &auth.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"success": true, "user": user_json(&u)})),
@@ -128,11 +130,15 @@ async fn list(
 }
 
 async fn remove_one(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     Path((id, user_id)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.store().remove_partner_user(id, user_id).await? {
+    if !state
+        .store()
+        .remove_partner_user(id, user_id, state.now_ms(), &auth.actor())
+        .await?
+    {
         return Err(ApiError::NotFound("no such user of this partner"));
     }
     tracing::info!(partner_id = id, user_id, "partner user removed");

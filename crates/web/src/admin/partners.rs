@@ -2,6 +2,7 @@
 
 use super::reply;
 use crate::auth::AdminAuth;
+use leadrouter_store::audit::Actor;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::views::PartnerView;
 use crate::webhook_dns::{check_webhook_host, DnsVerdict};
@@ -124,11 +125,11 @@ async fn validated(
 }
 
 async fn create(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = create_partner(&state, &input).await?;
+    let body = create_partner(&state, &input, &auth.actor()).await?;
     Ok((StatusCode::CREATED, reply(body)))
 }
 
@@ -137,6 +138,7 @@ async fn create(
 pub(crate) async fn create_partner(
     state: &AppState,
     input: &Map<String, Value>,
+    actor: &Actor,
 ) -> Result<PartnerAnswer, ApiError> {
     let (spec, warnings) = validated(state, input, None).await?;
     let api_key = secrets::new_partner_key();
@@ -157,6 +159,7 @@ pub(crate) async fn create_partner(
                     .collect()
             },
             state.mailing().sending,
+            actor,
         )
         .await?;
     state.signals().mail_queued();
@@ -208,25 +211,30 @@ async fn show(
 }
 
 async fn update(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(update_partner(&state, id, &input).await?))
+    Ok(reply(
+        update_partner(&state, id, &input, &auth.actor(), "update").await?,
+    ))
 }
 
-/// Changes a partner's settings: absent fields keep their values.
+/// Changes a partner's settings: absent fields keep their values. `action` is `update`,
+/// or `revert` for an earlier entry's settings.
 pub(crate) async fn update_partner(
     state: &AppState,
     id: i64,
     input: &Map<String, Value>,
+    actor: &Actor,
+    action: &'static str,
 ) -> Result<PartnerAnswer, ApiError> {
     let current = find(state, id).await?;
     let (spec, warnings) = validated(state, input, Some(&current.spec)).await?;
     let partner = state
         .store()
-        .update_partner(id, &spec, state.now_ms())
+        .update_partner(id, &spec, state.now_ms(), actor, action)
         .await?;
     tracing::info!(partner_id = id, "partner updated");
     actions::recheck_held(
@@ -244,17 +252,24 @@ pub(crate) async fn update_partner(
 }
 
 async fn remove(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     // Its waiting deliveries would never be sent: their leads go to another partner.
-    actions::delete_partner(state.store(), state.signals(), id, state.now_ms()).await?;
+    actions::delete_partner(
+        state.store(),
+        state.signals(),
+        id,
+        state.now_ms(),
+        &auth.actor(),
+    )
+    .await?;
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
 async fn pause(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
@@ -265,6 +280,7 @@ async fn pause(
         id,
         "paused by an operator",
         state.now_ms(),
+        &auth.actor(),
     )
     .await?
     .ok_or(ApiError::NotFound("no such partner"))?;
@@ -272,26 +288,34 @@ async fn pause(
 }
 
 async fn resume(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let p = actions::resume_partner(state.store(), state.signals(), id, state.now_ms()).await?;
+    let p = actions::resume_partner(
+        state.store(),
+        state.signals(),
+        id,
+        state.now_ms(),
+        &auth.actor(),
+    )
+    .await?;
     Ok(reply(one(&state, &p).await?))
 }
 
 async fn rotate_key(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(rotate_partner_key(&state, id).await?))
+    Ok(reply(rotate_partner_key(&state, id, &auth.actor()).await?))
 }
 
 /// A new API key for the partner (the old one stops working), shown this once.
 pub(crate) async fn rotate_partner_key(
     state: &AppState,
     id: i64,
+    actor: &Actor,
 ) -> Result<PartnerAnswer, ApiError> {
     let api_key = secrets::new_partner_key();
     let p = state
@@ -301,6 +325,7 @@ pub(crate) async fn rotate_partner_key(
             &hash_secret(&api_key),
             &display_prefix(&api_key),
             state.now_ms(),
+            actor,
         )
         .await?;
     tracing::info!(partner_id = id, "partner API key rotated");
@@ -311,11 +336,11 @@ pub(crate) async fn rotate_partner_key(
 }
 
 async fn rotate_secret(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(rotate_partner_secret(&state, id).await?))
+    Ok(reply(rotate_partner_secret(&state, id, &auth.actor()).await?))
 }
 
 /// How long a rotated secret keeps signing beside the new one.
@@ -326,12 +351,13 @@ pub(crate) const SECRET_OVERLAP_MS: i64 = 24 * 3_600_000;
 pub(crate) async fn rotate_partner_secret(
     state: &AppState,
     id: i64,
+    actor: &Actor,
 ) -> Result<PartnerAnswer, ApiError> {
     let signing_secret = secrets::new_signing_secret();
     let now = state.now_ms();
     let p = state
         .store()
-        .set_partner_signing_secret(id, &signing_secret, now + SECRET_OVERLAP_MS, now)
+        .set_partner_signing_secret(id, &signing_secret, now + SECRET_OVERLAP_MS, now, actor)
         .await?;
     tracing::info!(partner_id = id, "partner signing secret rotated");
     Ok(PartnerAnswer {

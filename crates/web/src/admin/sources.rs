@@ -2,6 +2,7 @@
 
 use super::reply;
 use crate::auth::AdminAuth;
+use leadrouter_store::audit::Actor;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::views::SourceView;
 use crate::{secrets, ApiError, AppState};
@@ -43,11 +44,11 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
 }
 
 async fn create(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (source, token) = create_source(&state, &input).await?;
+    let (source, token) = create_source(&state, &input, &auth.actor()).await?;
     Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
 }
 
@@ -64,6 +65,7 @@ pub(crate) fn inbound_url(state: &AppState, s: &Source, token: &str) -> String {
 pub(crate) async fn create_source(
     state: &AppState,
     input: &serde_json::Map<String, Value>,
+    actor: &Actor,
 ) -> Result<(Source, String), ApiError> {
     let catalog = state.catalog().await?;
     let spec = validate_source(input, None, &catalog).map_err(ApiError::Validation)?;
@@ -75,6 +77,7 @@ pub(crate) async fn create_source(
             &hash_secret(&token),
             &display_prefix(&token),
             state.now_ms(),
+            actor,
         )
         .await?;
     tracing::info!(
@@ -115,13 +118,13 @@ async fn show(
 }
 
 async fn update(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(reply(SourceView::new(
-        &update_source(&state, id, &input).await?,
+        &update_source(&state, id, &input, &auth.actor()).await?,
     )))
 }
 
@@ -130,6 +133,7 @@ pub(crate) async fn update_source(
     state: &AppState,
     id: i64,
     input: &serde_json::Map<String, Value>,
+    actor: &Actor,
 ) -> Result<Source, ApiError> {
     let current = find(state, id).await?;
     let catalog = state.catalog().await?;
@@ -137,7 +141,7 @@ pub(crate) async fn update_source(
         validate_source(input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
     let source = state
         .store()
-        .update_source(id, &spec, state.now_ms())
+        .update_source(id, &spec, state.now_ms(), actor)
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source updated");
@@ -145,22 +149,25 @@ pub(crate) async fn update_source(
 }
 
 async fn remove(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    state.store().delete_source(id, state.now_ms()).await?;
+    state
+        .store()
+        .delete_source(id, state.now_ms(), &auth.actor())
+        .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source deleted");
     Ok(Json(json!({"success": true, "id": id, "deleted": true})))
 }
 
 async fn rotate_token(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let (source, token) = rotate_source_token(&state, id).await?;
+    let (source, token) = rotate_source_token(&state, id, &auth.actor()).await?;
     Ok(with_token(&state, &source, &token))
 }
 
@@ -168,6 +175,7 @@ async fn rotate_token(
 pub(crate) async fn rotate_source_token(
     state: &AppState,
     id: i64,
+    actor: &Actor,
 ) -> Result<(Source, String), ApiError> {
     let token = secrets::new_source_token();
     let source = state
@@ -177,6 +185,7 @@ pub(crate) async fn rotate_source_token(
             &hash_secret(&token),
             &display_prefix(&token),
             state.now_ms(),
+            actor,
         )
         .await?;
     state.sources_changed();

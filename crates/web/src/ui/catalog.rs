@@ -118,7 +118,7 @@ async fn add_market(State(state): State<AppState>, posted: Posted) -> Result<Res
         "default_timezone",
     ];
     let (typed, input) = typed(&posted.fields, &keys);
-    match markets::add_market(&state, &input).await {
+    match markets::add_market(&state, &input, &posted.op.actor()).await {
         Ok(_) => Ok(Redirect::to("/admin/markets").into_response()),
         Err(ApiError::Validation(errors)) => {
             let page = markets_view(&state, &posted.op, typed, errors).await?;
@@ -139,7 +139,7 @@ async fn add_niche(State(state): State<AppState>, posted: Posted) -> Result<Resp
         .into_iter()
         .map(|(k, v)| (format!("niche_{k}"), v))
         .collect();
-    let errors = match markets::add_niche(&state, &input).await {
+    let errors = match markets::add_niche(&state, &input, &posted.op.actor()).await {
         Ok(_) => return Ok(Redirect::to("/admin/markets").into_response()),
         Err(ApiError::Validation(e)) => e,
         Err(ApiError::Conflict(_)) => {

@@ -34,6 +34,7 @@ pub(crate) struct PartnerForm {
     pub daily_summary: bool,
     /// What the partner pays per delivered lead, e.g. `12.50`; empty = not set.
     pub price_per_lead: String,
+    pub erasure_webhook_url: String,
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -126,6 +127,7 @@ impl PartnerForm {
                 Value::Null => String::new(),
                 v => v.to_string(),
             },
+            erasure_webhook_url: p.erasure_webhook_url.clone().unwrap_or_default(),
         }
     }
 
@@ -168,6 +170,7 @@ impl PartnerForm {
             valid_phone_only: f.checked("valid_phone_only"),
             daily_summary: f.checked("daily_summary"),
             price_per_lead: f.text("price_per_lead"),
+            erasure_webhook_url: f.text("erasure_webhook_url"),
         }
     }
 
@@ -189,7 +192,7 @@ impl PartnerForm {
             if !v.is_empty() {
                 input.insert(k.into(), json!(v));
             } else if editing.is_some() {
-                let empty = if k == "email" || k == "price_per_lead" {
+                let empty = if matches!(k, "email" | "price_per_lead" | "erasure_webhook_url") {
                     Value::Null
                 } else {
                     json!("")
@@ -207,6 +210,7 @@ impl PartnerForm {
         text("phone_format", &self.phone_format, &mut input);
         text("content_type", &self.content_type, &mut input);
         text("price_per_lead", &self.price_per_lead, &mut input);
+        text("erasure_webhook_url", &self.erasure_webhook_url, &mut input);
         if !self.timezone.is_empty() {
             input.insert("timezone".into(), json!(self.timezone));
         }

@@ -181,6 +181,7 @@ pub(super) async fn pause(
         id,
         "paused by an operator",
         state.now_ms(),
+        &posted.op.actor(),
     )
     .await?
     .ok_or(ApiError::NotFound("no such partner"))?;
@@ -197,7 +198,14 @@ pub(super) async fn resume(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    actions::resume_partner(state.store(), state.signals(), id, state.now_ms()).await?;
+    actions::resume_partner(
+        state.store(),
+        state.signals(),
+        id,
+        state.now_ms(),
+        &posted.op.actor(),
+    )
+    .await?;
     Ok(back(&state, &posted.op, id, "Partner resumed."))
 }
 
@@ -217,7 +225,7 @@ pub(super) async fn rotate_key(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let answer = api::rotate_partner_key(&state, id).await?;
+    let answer = api::rotate_partner_key(&state, id, &posted.op.actor()).await?;
     Ok(to_partner(
         &state,
         &posted.op,
@@ -231,7 +239,7 @@ pub(super) async fn rotate_secret(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let answer = api::rotate_partner_secret(&state, id).await?;
+    let answer = api::rotate_partner_secret(&state, id, &posted.op.actor()).await?;
     Ok(to_partner(
         &state,
         &posted.op,
@@ -247,7 +255,7 @@ pub(super) async fn invite_user(
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let email = posted.fields.text("email");
-    let notice = match crate::admin::partner_users::invite(&state, id, &email).await {
+    let notice = match crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await {
         Ok(u) => format!(
             "{} invited: the link to set a password is on its way.",
             u.email
@@ -268,7 +276,10 @@ pub(super) async fn remove_user(
     axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let notice = if state.store().remove_partner_user(id, user_id).await? {
+    let notice = if state
+        .store()
+        .remove_partner_user(id, user_id, state.now_ms(), &posted.op.actor())
+        .await? {
         "Portal user removed: its sessions have ended."
     } else {
         "No such portal user."

@@ -179,6 +179,7 @@ impl FormPage {
             "valid_phone_only",
             "daily_summary",
             "price_per_lead",
+            "erasure_webhook_url",
         ];
         self.errors
             .iter()
@@ -258,7 +259,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Result<Respons
     if !errors.is_empty() {
         return refused(&state, &op, form, errors, None).await;
     }
-    match api::create_partner(&state, &input).await {
+    match api::create_partner(&state, &input, &op.actor()).await {
         Ok(answer) => Ok(page::to_partner(&state, &op, &answer, "Partner saved.")),
         Err(ApiError::Validation(e)) => {
             errors.extend(e);
@@ -299,7 +300,7 @@ async fn update(
     if !errors.is_empty() {
         return refused(&state, &op, form, errors, Some(id)).await;
     }
-    match api::update_partner(&state, id, &input).await {
+    match api::update_partner(&state, id, &input, &op.actor(), "update").await {
         Ok(answer) => Ok(page::to_partner(&state, &op, &answer, "Changes saved.")),
         Err(ApiError::Validation(e)) => {
             errors.extend(e);

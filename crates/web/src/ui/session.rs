@@ -42,6 +42,11 @@ pub(crate) struct Operator {
 }
 
 impl Operator {
+    /// This operator as the audit trail names it.
+    pub fn actor(&self) -> leadrouter_store::audit::Actor {
+        leadrouter_store::audit::Actor::user(self.user_id, &self.email)
+    }
+
     /// Whether `token` is this session's CSRF token.
     pub fn csrf_ok(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())))
@@ -313,7 +318,12 @@ pub(crate) async fn setup(
     };
     let id = match state
         .store()
-        .create_admin_user(&email, &hash, state.now_ms())
+        .create_admin_user(
+            &email,
+            &hash,
+            state.now_ms(),
+            &leadrouter_store::audit::Actor::system("first-run setup"),
+        )
         .await
     {
         Ok(id) => id,

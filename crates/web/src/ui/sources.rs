@@ -173,7 +173,7 @@ fn to_source(state: &AppState, op: &Operator, s: &Source, token: &str, notice: &
 
 async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
     let Posted { op, fields } = posted;
-    match api::create_source(&state, &input_of(&fields, false)).await {
+    match api::create_source(&state, &input_of(&fields, false), &op.actor()).await {
         Ok((source, token)) => Ok(to_source(&state, &op, &source, &token, "Source created.")),
         Err(ApiError::Validation(errors)) => {
             let page = form_page(&state, &op, SourceForm::read(&fields), errors).await?;
@@ -272,7 +272,7 @@ async fn update(
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let Posted { op, fields } = posted;
-    match api::update_source(&state, id, &input_of(&fields, true)).await {
+    match api::update_source(&state, id, &input_of(&fields, true), &op.actor()).await {
         Ok(_) => Ok(super::flash::redirect_with_notice(
             &state,
             &op,
@@ -293,7 +293,7 @@ async fn rotate(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let (source, token) = api::rotate_source_token(&state, id).await?;
+    let (source, token) = api::rotate_source_token(&state, id, &posted.op.actor()).await?;
     Ok(to_source(
         &state,
         &posted.op,
@@ -317,6 +317,7 @@ async fn set_status(
         &state,
         id,
         &Map::from_iter([("status".into(), json!(status))]),
+        &posted.op.actor(),
     )
     .await?;
     let notice = if status == "active" {

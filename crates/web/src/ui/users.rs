@@ -136,7 +136,7 @@ async fn change_password(
     }
     state
         .store()
-        .set_admin_password(op.user_id, &hash(new).await?)
+        .set_admin_password(op.user_id, &hash(new).await?, state.now_ms(), &op.actor())
         .await?;
     state
         .store()
@@ -164,7 +164,10 @@ async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<R
         )]);
         return refused(&state, &op, errors, String::new()).await;
     }
-    state.store().set_admin_timezone(op.user_id, &tz).await?;
+    state
+        .store()
+        .set_admin_timezone(op.user_id, &tz, state.now_ms(), &op.actor())
+        .await?;
     Ok(Redirect::to("/admin/settings").into_response())
 }
 
@@ -184,7 +187,12 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Respo
     }
     match state
         .store()
-        .create_admin_user(&email, &hash(password).await?, state.now_ms())
+        .create_admin_user(
+            &email,
+            &hash(password).await?,
+            state.now_ms(),
+            &op.actor(),
+        )
         .await
     {
         Ok(id) => {
@@ -212,7 +220,10 @@ async fn remove_user(
         )]);
         return refused(&state, &posted.op, errors, String::new()).await;
     }
-    match state.store().delete_admin_user(id).await {
+    match state
+        .store()
+        .delete_admin_user(id, state.now_ms(), &posted.op.actor())
+        .await {
         Ok(()) => {
             tracing::info!(user_id = id, by = posted.op.user_id, "admin user removed");
             Ok(Redirect::to("/admin/settings").into_response())

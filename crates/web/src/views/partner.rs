@@ -32,6 +32,7 @@ pub struct PartnerView {
     pub daily_summary: bool,
     /// What it pays per delivered lead (a decimal number), or null.
     pub price_per_lead: Value,
+    pub erasure_webhook_url: Option<String>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -79,6 +80,7 @@ impl PartnerView {
             price_per_lead: s
                 .price_per_lead_cents
                 .map_or(Value::Null, leadrouter_core::conversion::money_json),
+            erasure_webhook_url: s.erasure_webhook_url.clone(),
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),

@@ -183,6 +183,7 @@ impl TestApp {
                 &hash_secret(&admin_token),
                 &display_prefix(&admin_token),
                 0,
+                &leadrouter_store::audit::Actor::system("test setup"),
             )
             .await
             .expect("admin token");

@@ -86,7 +86,12 @@ pub(crate) async fn rotate(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    let answer = crate::admin::partners::rotate_partner_secret(&state, user.partner_id).await?;
+    let answer = crate::admin::partners::rotate_partner_secret(
+        &state,
+        user.partner_id,
+        &leadrouter_store::audit::Actor::partner_user(user.user_id, &user.email),
+    )
+    .await?;
     tracing::info!(
         partner_id = user.partner_id,
         user_id = user.user_id,

@@ -1,0 +1,155 @@
+//! Erasure on request (GDPR Art. 17): who is to be erased, the keyed hashes that keep
+//! dedupe working afterwards, and what partners are told (Art. 19).
+
+use crate::catalog::Catalog;
+use crate::clock::EpochMillis;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+
+/// The person to erase, normalized the way ingest normalizes leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Trimmed, lower case.
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+}
+
+/// Reads `{"email"?, "phone"?, "country"?}`: at least one of e-mail and phone; a phone
+/// without its `+` country code needs the `country` it belongs to.
+pub fn read_erasure(body: &Map<String, Value>, catalog: &Catalog) -> Result<Erasure, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    for k in ["email", "phone", "country"] {
+        if body.get(k).is_some_and(|v| !v.is_null() && !v.is_string()) {
+            errors.insert(k.to_string(), "must be text".to_string());
+        }
+    }
+    let email = text("email").map(str::to_lowercase);
+    if let Some(e) = &email {
+        if !email_address::EmailAddress::is_valid(e) {
+            errors.insert("email".into(), "is not a valid e-mail address".into());
+        }
+    }
+    let region = match text("country") {
+        Some(c) => match catalog.known_market(c) {
+            Ok(m) => Some(m.phone_region.clone()),
+            Err(e) => {
+                errors.insert("country".into(), e);
+                None
+            }
+        },
+        None => None,
+    };
+    let phone = text("phone").and_then(|p| {
+        let parsed = crate::phone::to_e164(p, region.as_deref());
+        if parsed.is_none() {
+            let msg = if region.is_none() && !p.starts_with('+') && !p.starts_with("00") {
+                "give it with its country code (+49...) or add the lead's country"
+            } else {
+                "is not a valid phone number"
+            };
+            errors.insert("phone".into(), msg.into());
+        }
+        parsed
+    });
+    if email.is_none() && phone.is_none() && errors.is_empty() {
+        let msg = "give the e-mail address or the phone number to erase (at least one)";
+        errors.insert("email".into(), msg.into());
+        errors.insert("phone".into(), msg.into());
+    }
+    if errors.is_empty() {
+        Ok(Erasure { email, phone })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The keyed hash an erased lead keeps of one contact (`kind` is `email` or `phone`):
+/// hex HMAC-SHA256 under the server's contact key, so the value cannot be guessed back
+/// from the database alone.
+pub fn contact_hash(key: &[u8], kind: &str, value: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(kind.as_bytes());
+    mac.update(b":");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The body of the `lead.erased` notice to a partner's erasure webhook. Lead ids are
+/// strings, as in the payloads the partner received them in.
+pub fn erased_notice_body(lead_ids: &[i64], erased_at: EpochMillis) -> Value {
+    json!({
+        "type": "lead.erased",
+        "lead_ids": lead_ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "erased_at": crate::localtime::rfc3339(erased_at),
+    })
+}
+
+/// A page URL without its query and fragment (where forms often put the person's data).
+pub fn page_without_query(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::tests::guide_catalog as catalog;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn contacts_are_normalized_like_ingest() {
+        let c = catalog();
+        let e = read_erasure(&body(json!({"email": " Max@Example.DE ", "phone": "+49 151 23456789"})), &c)
+            .unwrap();
+        assert_eq!(e.email.as_deref(), Some("max@example.de"));
+        assert_eq!(e.phone.as_deref(), Some("+4915123456789"));
+        let e = read_erasure(&body(json!({"phone": "0151 23456789", "country": "germany"})), &c).unwrap();
+        assert_eq!(e.phone.as_deref(), Some("+4915123456789"));
+    }
+
+    #[test]
+    fn a_request_without_a_contact_or_with_a_bare_national_number_is_refused() {
+        let c = catalog();
+        let errors = read_erasure(&body(json!({})), &c).unwrap_err();
+        assert!(errors.contains_key("email") && errors.contains_key("phone"));
+        let errors = read_erasure(&body(json!({"phone": "0151 23456789"})), &c).unwrap_err();
+        assert!(errors["phone"].contains("country code"));
+        let errors = read_erasure(&body(json!({"email": "not-an-address"})), &c).unwrap_err();
+        assert_eq!(errors["email"], "is not a valid e-mail address");
+    }
+
+    #[test]
+    fn the_hash_depends_on_the_key_and_the_kind() {
+        let a = contact_hash(b"k1", "email", "max@example.de");
+        assert_eq!(a, contact_hash(b"k1", "email", "max@example.de"));
+        assert_ne!(a, contact_hash(b"k2", "email", "max@example.de"));
+        assert_ne!(a, contact_hash(b"k1", "phone", "max@example.de"));
+        assert!(!a.contains("max"));
+    }
+
+    #[test]
+    fn the_notice_names_leads_as_their_payloads_did() {
+        let b = erased_notice_body(&[7, 12], 0);
+        assert_eq!(b["type"], "lead.erased");
+        assert_eq!(b["lead_ids"], json!(["7", "12"]));
+        assert_eq!(page_without_query("https://x.example/f?email=a%40b.de#top"), "https://x.example/f");
+    }
+}

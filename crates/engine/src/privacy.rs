@@ -1,0 +1,198 @@
+//! Erasure: of a person on request (every partner that received one of their leads is
+//! told by mail and, when it has an erasure webhook, by a signed `lead.erased` POST), and
+//! of leads past the retention window (nobody is told). The notices to erasure webhooks
+//! are sent by a timed job through the same SSRF-guarded client as deliveries, with the
+//! same retry schedule.
+
+use crate::mail::{self, Mailing};
+use crate::scheduler::Job;
+use crate::signals::Signals;
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::erasure::{erased_notice_body, Erasure};
+use leadrouter_core::outcome::{next_step, Then};
+use leadrouter_core::partner::ContentType;
+use leadrouter_delivery::client::Sender;
+use leadrouter_store::erasure::{Notices, ERASE_BATCH};
+use leadrouter_store::erasure_notices::{ErasureNotice, NoticeOutcome};
+use leadrouter_store::{Store, StoreError};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// What an erasure did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Erased {
+    pub erased_leads: usize,
+    pub notified_partners: usize,
+}
+
+/// Erases every lead of this person, batch by batch, with the notices to the partners
+/// that received them; then the refused submissions and mails that carry the contact.
+pub async fn erase_person(
+    store: &Store,
+    signals: &Signals,
+    mailing: &Mailing,
+    who: &Erasure,
+    now: EpochMillis,
+) -> Result<Erased, StoreError> {
+    let ids = store
+        .leads_of_contact(who.email.as_deref(), who.phone.as_deref())
+        .await?;
+    let mut done = Erased::default();
+    let mut notified = BTreeSet::new();
+    for batch in ids.chunks(ERASE_BATCH) {
+        let recipients = store.lead_recipients(batch).await?;
+        let partner_ids: Vec<i64> = recipients.keys().copied().collect();
+        let partners = store.partners_by_ids(&partner_ids).await?;
+        let mut notices = Notices::default();
+        for (partner_id, leads) in &recipients {
+            let Some(p) = partners.get(partner_id) else {
+                continue; // deleted since: nobody to tell
+            };
+            let mut told = false;
+            if let Some(m) = mail::erasure_notice(*partner_id, &p.spec, leads, now) {
+                notices.mails.push(m);
+                told = true;
+            }
+            if p.spec.erasure_webhook_url.is_some() {
+                notices
+                    .webhooks
+                    .push((*partner_id, erased_notice_body(leads, now).to_string()));
+                told = true;
+            }
+            if told {
+                notified.insert(*partner_id);
+            }
+        }
+        done.erased_leads += store
+            .erase_leads(batch, &notices, mailing.sending, now)
+            .await?;
+    }
+    store
+        .erase_contact_texts(who.email.as_deref(), who.phone.as_deref())
+        .await?;
+    done.notified_partners = notified.len();
+    tracing::info!(
+        erased = done.erased_leads,
+        partners = done.notified_partners,
+        "a person's leads were erased"
+    );
+    signals.mail_queued();
+    signals.routing_changed();
+    Ok(done)
+}
+
+/// Erases leads received longer than `keep` ago (`LEADROUTER_RETENTION`) and clears the
+/// bodies of submissions refused as long ago, in batches of their own transactions.
+pub fn retention(keep: Duration) -> Job {
+    let keep_ms = keep.as_millis() as i64;
+    Job::new(
+        "erase leads past retention",
+        Duration::from_secs(60),
+        move |store, now| async move {
+            let before = now - keep_ms;
+            let mut erased = 0;
+            loop {
+                let (ids, last) = store
+                    .leads_past_retention(before, ERASE_BATCH as i64)
+                    .await?;
+                erased += store
+                    .erase_leads(&ids, &Notices::default(), leadrouter_store::outbox::Sending::Off, now)
+                    .await?;
+                if let Some(at) = last {
+                    store.set_retention_cursor(at).await?;
+                }
+                if ids.len() < ERASE_BATCH {
+                    break;
+                }
+            }
+            let mut cleared = 0;
+            loop {
+                let n = store.clear_old_rejections(before, 500).await?;
+                cleared += n;
+                if n < 500 {
+                    break;
+                }
+            }
+            if erased + cleared as usize > 0 {
+                tracing::info!(erased, cleared, "leads past retention erased");
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Sends due `lead.erased` notices to partners' erasure webhooks.
+pub fn send_erasure_notices(sender: Sender, schedule: Vec<Duration>) -> Job {
+    Job::new(
+        "send erasure notices",
+        Duration::from_secs(5),
+        move |store, now| {
+            let (sender, schedule) = (sender.clone(), schedule.clone());
+            async move {
+                for n in store.due_erasure_notices(now, 50).await? {
+                    send_notice(&store, &sender, &schedule, &n, now).await?;
+                }
+                Ok(())
+            }
+        },
+    )
+}
+
+async fn send_notice(
+    store: &Store,
+    sender: &Sender,
+    schedule: &[Duration],
+    n: &ErasureNotice,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    let partner = store.partner(n.partner_id).await?;
+    let Some((p, url)) = partner.and_then(|p| {
+        let url = p.spec.erasure_webhook_url.clone()?;
+        Some((p, url))
+    }) else {
+        let why = "the partner is gone or has no erasure webhook now";
+        return store
+            .record_erasure_notice(n.id, NoticeOutcome::Failed { status: None, error: why }, now)
+            .await;
+    };
+    let mut spec = p.spec.clone();
+    spec.webhook_url = url;
+    spec.content_type = ContentType::Json;
+    let body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&n.body).unwrap_or_default();
+    let msg_id = format!("erasure-{}", n.id);
+    let result = sender
+        .send(&spec, &p.signing_secrets(now), &msg_id, &body)
+        .await;
+    let status = result.status_code.map(i64::from);
+    let error = result.error.clone().unwrap_or_else(|| match status {
+        Some(s) => format!("HTTP {s}"),
+        None => "no answer".into(),
+    });
+    let step = next_step(
+        result.attempted,
+        n.attempts as usize + 1,
+        schedule,
+        result.retry_after,
+        Duration::from_secs(3600),
+        rand::random::<f64>(),
+    );
+    let outcome = match step.then {
+        Then::Delivered => NoticeOutcome::Sent {
+            status: status.unwrap_or(200),
+        },
+        Then::RetryIn(d) => NoticeOutcome::Retry {
+            status,
+            error: &error,
+            at: now + d.as_millis() as i64,
+        },
+        Then::End { .. } => NoticeOutcome::Failed {
+            status,
+            error: &error,
+        },
+    };
+    if !matches!(outcome, NoticeOutcome::Sent { .. }) {
+        tracing::warn!(notice = n.id, partner_id = n.partner_id, %error, "an erasure notice was not taken");
+    }
+    store.record_erasure_notice(n.id, outcome, now).await
+}
