@@ -57,7 +57,10 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
 
 /// The changes between two versions of a partner's settings; a changed credential reads
 /// `"auth": {"changed": true}`.
-pub fn partner_changes(before: Option<&PartnerSpec>, after: Option<&PartnerSpec>) -> Map<String, Value> {
+pub fn partner_changes(
+    before: Option<&PartnerSpec>,
+    after: Option<&PartnerSpec>,
+) -> Map<String, Value> {
     let empty = Map::new();
     let b = before.map(partner_settings);
     let a = after.map(partner_settings);
@@ -74,8 +77,14 @@ mod tests {
 
     #[test]
     fn only_changed_fields_are_listed() {
-        let b = json!({"a": 1, "b": "x", "c": null}).as_object().unwrap().clone();
-        let a = json!({"a": 2, "b": "x", "d": true}).as_object().unwrap().clone();
+        let b = json!({"a": 1, "b": "x", "c": null})
+            .as_object()
+            .unwrap()
+            .clone();
+        let a = json!({"a": 2, "b": "x", "d": true})
+            .as_object()
+            .unwrap()
+            .clone();
         let d = diff(&b, &a);
         assert_eq!(d.len(), 2);
         assert_eq!(d["a"], json!({"before": 1, "after": 2}));

@@ -53,7 +53,9 @@ pub fn is_consent_field(key: &str) -> bool {
 
 /// Reads the consent evidence of a submission: `Ok(None)` when it carries none. Errors
 /// are keyed by the field as sent (`consent.ip`, `consent_at`).
-pub fn read_consent(fields: &Map<String, Value>) -> Result<Option<Consent>, BTreeMap<String, String>> {
+pub fn read_consent(
+    fields: &Map<String, Value>,
+) -> Result<Option<Consent>, BTreeMap<String, String>> {
     let mut members: BTreeMap<&str, (String, Value)> = BTreeMap::new();
     let mut errors = BTreeMap::new();
     for (key, value) in fields {
@@ -85,7 +87,10 @@ pub fn read_consent(fields: &Map<String, Value>) -> Result<Option<Consent>, BTre
                     }
                 }
                 _ => {
-                    errors.insert(key.clone(), "must be an object with the consent's text".into());
+                    errors.insert(
+                        key.clone(),
+                        "must be an object with the consent's text".into(),
+                    );
                 }
             }
         } else if let Some((_, member)) = FLAT.iter().find(|(flat, _)| *flat == k) {
@@ -160,7 +165,10 @@ fn build(
     let ip = ip.and_then(|t| match t.parse::<IpAddr>() {
         Ok(a) => Some(a.to_string()),
         Err(_) => {
-            errors.insert(members["ip"].0.clone(), "must be an IPv4 or IPv6 address".into());
+            errors.insert(
+                members["ip"].0.clone(),
+                "must be an IPv4 or IPv6 address".into(),
+            );
             None
         }
     });
@@ -183,7 +191,10 @@ fn build(
             let key = members
                 .get("text")
                 .map_or("consent_text".to_string(), |(k, _)| k.clone());
-            errors.insert(key, "is required with consent evidence: the text agreed to".into());
+            errors.insert(
+                key,
+                "is required with consent evidence: the text agreed to".into(),
+            );
         }
         return None;
     };
@@ -258,7 +269,10 @@ pub fn facebook_consent(lead: &Value) -> Option<Value> {
     let lines: Vec<String> = responses
         .iter()
         .map(|r| {
-            let key = r.get("checkbox_key").and_then(Value::as_str).unwrap_or("disclaimer");
+            let key = r
+                .get("checkbox_key")
+                .and_then(Value::as_str)
+                .unwrap_or("disclaimer");
             let checked = match r.get("is_checked") {
                 Some(Value::Bool(b)) => *b,
                 Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
@@ -282,7 +296,10 @@ pub fn facebook_consent(lead: &Value) -> Option<Value> {
         )),
     );
     if let Some(f) = form {
-        consent.insert("version".into(), Value::String(format!("facebook form {f}")));
+        consent.insert(
+            "version".into(),
+            Value::String(format!("facebook form {f}")),
+        );
     }
     if let Some(t) = lead.get("created_time").and_then(Value::as_str) {
         consent.insert("given_at".into(), Value::String(t.to_string()));
@@ -306,9 +323,11 @@ mod tests {
             "user_agent": "Mozilla/5.0", "page_url": "https://example.com/form"}})))
         .unwrap()
         .unwrap();
-        let b = read_consent(&fields(json!({"consent_text": text, "consent_version": "v3",
+        let b = read_consent(&fields(
+            json!({"consent_text": text, "consent_version": "v3",
             "consent_at": "2026-11-30T09:00:00Z", "ip_address": "203.0.113.9",
-            "user_agent": "Mozilla/5.0", "page_url": "https://example.com/form"})))
+            "user_agent": "Mozilla/5.0", "page_url": "https://example.com/form"}),
+        ))
         .unwrap()
         .unwrap();
         assert_eq!(a, b);
@@ -333,8 +352,14 @@ mod tests {
 
     #[test]
     fn no_evidence_is_none() {
-        assert_eq!(read_consent(&fields(json!({"email": "a@b.de"}))).unwrap(), None);
-        assert_eq!(read_consent(&fields(json!({"consent": null}))).unwrap(), None);
+        assert_eq!(
+            read_consent(&fields(json!({"email": "a@b.de"}))).unwrap(),
+            None
+        );
+        assert_eq!(
+            read_consent(&fields(json!({"consent": null}))).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -343,7 +368,9 @@ mod tests {
             "custom_disclaimer_responses": [{"checkbox_key": "marketing", "is_checked": "1"},
                                             {"checkbox_key": "partners", "is_checked": ""}]});
         let c = facebook_consent(&lead).unwrap();
-        let read = read_consent(&fields(json!({ "consent": c }))).unwrap().unwrap();
+        let read = read_consent(&fields(json!({ "consent": c })))
+            .unwrap()
+            .unwrap();
         assert!(read.text.contains("marketing: checked"));
         assert!(read.text.contains("partners: not checked"));
         assert_eq!(read.version.as_deref(), Some("facebook form 77"));

@@ -19,7 +19,10 @@ pub struct Erasure {
 
 /// Reads `{"email"?, "phone"?, "country"?}`: at least one of e-mail and phone; a phone
 /// without its `+` country code needs the `country` it belongs to.
-pub fn read_erasure(body: &Map<String, Value>, catalog: &Catalog) -> Result<Erasure, BTreeMap<String, String>> {
+pub fn read_erasure(
+    body: &Map<String, Value>,
+    catalog: &Catalog,
+) -> Result<Erasure, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
     let text = |k: &str| {
         body.get(k)
@@ -117,11 +120,18 @@ mod tests {
     #[test]
     fn contacts_are_normalized_like_ingest() {
         let c = catalog();
-        let e = read_erasure(&body(json!({"email": " Max@Example.DE ", "phone": "+49 151 23456789"})), &c)
-            .unwrap();
+        let e = read_erasure(
+            &body(json!({"email": " Max@Example.DE ", "phone": "+49 151 23456789"})),
+            &c,
+        )
+        .unwrap();
         assert_eq!(e.email.as_deref(), Some("max@example.de"));
         assert_eq!(e.phone.as_deref(), Some("+4915123456789"));
-        let e = read_erasure(&body(json!({"phone": "0151 23456789", "country": "germany"})), &c).unwrap();
+        let e = read_erasure(
+            &body(json!({"phone": "0151 23456789", "country": "germany"})),
+            &c,
+        )
+        .unwrap();
         assert_eq!(e.phone.as_deref(), Some("+4915123456789"));
     }
 
@@ -150,6 +160,9 @@ mod tests {
         let b = erased_notice_body(&[7, 12], 0);
         assert_eq!(b["type"], "lead.erased");
         assert_eq!(b["lead_ids"], json!(["7", "12"]));
-        assert_eq!(page_without_query("https://x.example/f?email=a%40b.de#top"), "https://x.example/f");
+        assert_eq!(
+            page_without_query("https://x.example/f?email=a%40b.de#top"),
+            "https://x.example/f"
+        );
     }
 }

@@ -96,7 +96,12 @@ pub fn retention(keep: Duration) -> Job {
                     .leads_past_retention(before, ERASE_BATCH as i64)
                     .await?;
                 erased += store
-                    .erase_leads(&ids, &Notices::default(), leadrouter_store::outbox::Sending::Off, now)
+                    .erase_leads(
+                        &ids,
+                        &Notices::default(),
+                        leadrouter_store::outbox::Sending::Off,
+                        now,
+                    )
                     .await?;
                 if let Some(at) = last {
                     store.set_retention_cursor(at).await?;
@@ -152,7 +157,14 @@ async fn send_notice(
     }) else {
         let why = "the partner is gone or has no erasure webhook now";
         return store
-            .record_erasure_notice(n.id, NoticeOutcome::Failed { status: None, error: why }, now)
+            .record_erasure_notice(
+                n.id,
+                NoticeOutcome::Failed {
+                    status: None,
+                    error: why,
+                },
+                now,
+            )
             .await;
     };
     let mut spec = p.spec.clone();

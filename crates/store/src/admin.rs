@@ -2,9 +2,9 @@
 
 use crate::audit::{self, Actor, Change};
 use crate::Priority;
-use serde_json::{json, Value};
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use serde_json::{json, Value};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

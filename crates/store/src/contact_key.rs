@@ -30,7 +30,9 @@ impl Store {
         )
         .bind(NAME)
         .bind(stored)
-        .bind(leadrouter_core::clock::Clock::now_ms(&crate::clock::SystemClock))
+        .bind(leadrouter_core::clock::Clock::now_ms(
+            &crate::clock::SystemClock,
+        ))
         .execute(self.write(Priority::Background).await.pool())
         .await?;
         self.stored_contact_key()

@@ -8,10 +8,10 @@
 
 use crate::many::Marks;
 use crate::outbox::{Mail, Sending};
+use crate::transition::{transition, Also, Transition};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::erasure::page_without_query;
-use crate::transition::{transition, Also, Transition};
 use leadrouter_core::status::LeadStatus;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -238,7 +238,11 @@ fn erased_consent(stored: &str) -> String {
     if let Some(o) = v.as_object_mut() {
         o.insert("ip".into(), serde_json::Value::Null);
         o.insert("user_agent".into(), serde_json::Value::Null);
-        if let Some(page) = o.get("page_url").and_then(|p| p.as_str()).map(page_without_query) {
+        if let Some(page) = o
+            .get("page_url")
+            .and_then(|p| p.as_str())
+            .map(page_without_query)
+        {
             o.insert("page_url".into(), serde_json::Value::String(page));
         }
     }

@@ -29,9 +29,18 @@ pub struct ErasureNoticeRow {
 
 /// What came of one attempt.
 pub enum NoticeOutcome<'a> {
-    Sent { status: i64 },
-    Retry { status: Option<i64>, error: &'a str, at: EpochMillis },
-    Failed { status: Option<i64>, error: &'a str },
+    Sent {
+        status: i64,
+    },
+    Retry {
+        status: Option<i64>,
+        error: &'a str,
+        at: EpochMillis,
+    },
+    Failed {
+        status: Option<i64>,
+        error: &'a str,
+    },
 }
 
 impl Store {
@@ -69,7 +78,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (status, code, error, next, sent) = match outcome {
             NoticeOutcome::Sent { status } => ("sent", Some(status), None, now, Some(now)),
-            NoticeOutcome::Retry { status, error, at } => ("pending", status, Some(error), at, None),
+            NoticeOutcome::Retry { status, error, at } => {
+                ("pending", status, Some(error), at, None)
+            }
             NoticeOutcome::Failed { status, error } => ("failed", status, Some(error), now, None),
         };
         sqlx::query(

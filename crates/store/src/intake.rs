@@ -114,14 +114,14 @@ impl Earlier {
             ("phone_hash", &hashes.1),
         ]
         .into_iter()
-            .filter_map(|(kind, value)| {
-                self.originals
-                    .get(&(s.lead.niche.clone(), kind, value.clone()?))
-            })
-            .flatten()
-            .filter(|o| o.received_at >= s.received_at - window_ms)
-            .map(|o| o.id)
-            .min()
+        .filter_map(|(kind, value)| {
+            self.originals
+                .get(&(s.lead.niche.clone(), kind, value.clone()?))
+        })
+        .flatten()
+        .filter(|o| o.received_at >= s.received_at - window_ms)
+        .map(|o| o.id)
+        .min()
     }
 }
 
@@ -143,8 +143,8 @@ impl<E: Into<StoreError>> From<E> for Failure {
 mod statements;
 pub(crate) use statements::events_statements;
 use statements::{
-    consent_text_statements, contacts_statements, insert_statements, keys_statements,
-    read_keyed, read_originals,
+    consent_text_statements, contacts_statements, insert_statements, keys_statements, read_keyed,
+    read_originals,
 };
 
 impl Store {

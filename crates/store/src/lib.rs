@@ -8,13 +8,13 @@
 
 pub mod admin;
 pub mod analytics;
-pub mod audit;
 mod attempts;
+pub mod audit;
 mod backend;
 mod backup;
 pub mod clock;
-pub mod console;
 pub mod consent;
+pub mod console;
 mod contact_key;
 pub mod conversions;
 pub mod deliveries;

@@ -2,9 +2,9 @@
 
 use crate::audit::{self, Actor, Change};
 use crate::Priority;
-use serde_json::{json, Value};
 use crate::{Store, StoreError};
 use leadrouter_core::market::{Market, Niche};
+use serde_json::{json, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -52,7 +52,12 @@ impl Store {
 
 impl Store {
     /// Adds a market; [`StoreError::Conflict`] if its slug or ISO code is taken.
-    pub async fn create_market(&self, m: &Market, now: i64, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn create_market(
+        &self,
+        m: &Market,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         sqlx::query(
             "INSERT INTO markets (slug, iso_code, name, aliases, phone_region, phone_code, \

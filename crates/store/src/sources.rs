@@ -1,7 +1,7 @@
 //! Lead sources and their inbound tokens (stored hashed).
 
-use crate::json::{from_text, to_text};
 use crate::audit::{self, Actor, Change};
+use crate::json::{from_text, to_text};
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -83,8 +83,10 @@ fn source_change(
     before: Option<&SourceSpec>,
     after: Option<&SourceSpec>,
 ) -> Change {
-    let mut c = Change::new(action, "source", Some(id))
-        .with(leadrouter_core::audit::diff(&settings(before), &settings(after)));
+    let mut c = Change::new(action, "source", Some(id)).with(leadrouter_core::audit::diff(
+        &settings(before),
+        &settings(after),
+    ));
     if before.and_then(|s| s.facebook.as_ref()) != after.and_then(|s| s.facebook.as_ref()) {
         c = c.secret("facebook");
     }

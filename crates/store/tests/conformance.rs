@@ -82,7 +82,10 @@ async fn scenario(db: TestDatabase) {
     assert!(store.use_admin_token("hash-2", 20).await.unwrap().is_none());
     let seen = store.use_admin_token("hash-1", 30).await.unwrap().unwrap();
     assert_eq!(seen.last_used_at, Some(20), "last use recorded");
-    store.revoke_admin_token(token_id, 40, &ops()).await.unwrap();
+    store
+        .revoke_admin_token(token_id, 40, &ops())
+        .await
+        .unwrap();
     assert!(
         store.use_admin_token("hash-1", 50).await.unwrap().is_none(),
         "revoked"

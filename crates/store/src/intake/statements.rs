@@ -228,7 +228,9 @@ pub(super) fn consent_text_statements(
                 Marks::new(backend).tuples(chunk.len(), 3)
             ));
             for c in chunk {
-                st.bind(c.text_sha256.as_str()).bind(c.text.as_str()).bind(now);
+                st.bind(c.text_sha256.as_str())
+                    .bind(c.text.as_str())
+                    .bind(now);
             }
             st
         })

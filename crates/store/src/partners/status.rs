@@ -3,10 +3,10 @@
 
 use super::{partner_from_row, Partner, PartnerStatus, COLUMNS};
 use crate::audit::{self, Actor, Change};
-use serde_json::json;
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use serde_json::json;
 
 impl Store {
     /// Pauses (with a reason) or resumes a partner; resuming clears the failure streak.
@@ -65,7 +65,13 @@ impl Store {
         .await?;
         let partner = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
         crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
-        audit::record(&mut tx, actor, &status_change("pause", &before, &partner), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            &status_change("pause", &before, &partner),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(partner)
     }
@@ -92,7 +98,10 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let change = Change::new("delete", "partner", Some(id))
-            .with(leadrouter_core::audit::partner_changes(Some(&before.spec), None))
+            .with(leadrouter_core::audit::partner_changes(
+                Some(&before.spec),
+                None,
+            ))
             .before_partner(&before);
         audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
 //! The admin API, `/api/admin/...`, behind [`crate::auth::AdminAuth`].
 
 pub(crate) mod analytics;
+pub(crate) mod audit;
 pub(crate) mod leads;
 pub(crate) mod markets;
 mod notifications;
@@ -8,6 +9,7 @@ mod pacing;
 pub(crate) mod partner_test;
 pub(crate) mod partner_users;
 pub(crate) mod partners;
+pub(crate) mod privacy;
 pub(crate) mod report;
 pub(crate) mod sources;
 
@@ -18,12 +20,14 @@ use serde_json::Value;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(analytics::router())
+        .merge(audit::router())
         .merge(leads::router())
         .merge(markets::router())
         .merge(notifications::router())
         .merge(pacing::router())
         .merge(partner_users::router())
         .merge(partners::router())
+        .merge(privacy::router())
         .merge(sources::router())
 }
 

@@ -2,7 +2,6 @@
 
 use super::reply;
 use crate::auth::AdminAuth;
-use leadrouter_store::audit::Actor;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::views::PartnerView;
 use crate::webhook_dns::{check_webhook_host, DnsVerdict};
@@ -15,6 +14,7 @@ use leadrouter_core::localtime::local_date;
 use leadrouter_core::partner::{validate_partner, PartnerSpec};
 use leadrouter_core::token::{display_prefix, hash_secret};
 use leadrouter_engine::actions;
+use leadrouter_store::audit::Actor;
 use leadrouter_store::partners::{NewPartnerSecrets, Partner};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -340,7 +340,9 @@ async fn rotate_secret(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(rotate_partner_secret(&state, id, &auth.actor()).await?))
+    Ok(reply(
+        rotate_partner_secret(&state, id, &auth.actor()).await?,
+    ))
 }
 
 /// How long a rotated secret keeps signing beside the new one.

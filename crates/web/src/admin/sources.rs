@@ -2,7 +2,6 @@
 
 use super::reply;
 use crate::auth::AdminAuth;
-use leadrouter_store::audit::Actor;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::views::SourceView;
 use crate::{secrets, ApiError, AppState};
@@ -12,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_core::source::validate_source;
 use leadrouter_core::token::{display_prefix, hash_secret};
+use leadrouter_store::audit::Actor;
 use leadrouter_store::sources::Source;
 use serde::Serialize;
 use serde_json::{json, Value};

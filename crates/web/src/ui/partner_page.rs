@@ -255,18 +255,19 @@ pub(super) async fn invite_user(
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let email = posted.fields.text("email");
-    let notice = match crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await {
-        Ok(u) => format!(
-            "{} invited: the link to set a password is on its way.",
-            u.email
-        ),
-        Err(ApiError::Validation(e)) => format!(
-            "Not invited: email {}.",
-            e.values().cloned().collect::<Vec<_>>().join("; ")
-        ),
-        Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
-        Err(e) => return Err(e),
-    };
+    let notice =
+        match crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await {
+            Ok(u) => format!(
+                "{} invited: the link to set a password is on its way.",
+                u.email
+            ),
+            Err(ApiError::Validation(e)) => format!(
+                "Not invited: email {}.",
+                e.values().cloned().collect::<Vec<_>>().join("; ")
+            ),
+            Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
+            Err(e) => return Err(e),
+        };
     Ok(back(&state, &posted.op, id, &notice))
 }
 
@@ -279,7 +280,8 @@ pub(super) async fn remove_user(
     let notice = if state
         .store()
         .remove_partner_user(id, user_id, state.now_ms(), &posted.op.actor())
-        .await? {
+        .await?
+    {
         "Portal user removed: its sessions have ended."
     } else {
         "No such portal user."

@@ -187,12 +187,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Respo
     }
     match state
         .store()
-        .create_admin_user(
-            &email,
-            &hash(password).await?,
-            state.now_ms(),
-            &op.actor(),
-        )
+        .create_admin_user(&email, &hash(password).await?, state.now_ms(), &op.actor())
         .await
     {
         Ok(id) => {
@@ -223,7 +218,8 @@ async fn remove_user(
     match state
         .store()
         .delete_admin_user(id, state.now_ms(), &posted.op.actor())
-        .await {
+        .await
+    {
         Ok(()) => {
             tracing::info!(user_id = id, by = posted.op.user_id, "admin user removed");
             Ok(Redirect::to("/admin/settings").into_response())

@@ -63,8 +63,8 @@ impl LeadView {
             duplicate_of: l.duplicate_of,
             routing: l.routing.clone().unwrap_or_else(|| Value::Array(vec![])),
             consent: l.consent.as_ref().map_or(Value::Null, |stored| {
-                let mut c =
-                    leadrouter_core::consent::Consent::from_stored(stored, String::new()).api_json();
+                let mut c = leadrouter_core::consent::Consent::from_stored(stored, String::new())
+                    .api_json();
                 if let Some(o) = c.as_object_mut() {
                     o.remove("text");
                 }
