@@ -1,6 +1,7 @@
 // The console works without this file; it only adds conveniences: an empty key/value row
-// on "Add row", "select all" for the failed-deliveries queue, and the CSRF header on htmx
-// requests (forms carry the token as a field as well).
+// on "Add row", "select all" for the failed-deliveries queue, a question before a form
+// marked data-confirm is sent, and the CSRF header on htmx requests (forms carry the token
+// as a field as well).
 document.addEventListener("click", function (e) {
   var add = e.target.closest("[data-add-row]");
   if (add) {
@@ -22,4 +23,8 @@ document.addEventListener("change", function (e) {
 document.addEventListener("htmx:configRequest", function (e) {
   var meta = document.querySelector("meta[name=csrf-token]");
   if (meta) { e.detail.headers["X-CSRF-Token"] = meta.content; }
+});
+document.addEventListener("submit", function (e) {
+  var ask = e.target.getAttribute && e.target.getAttribute("data-confirm");
+  if (ask && !window.confirm(ask)) { e.preventDefault(); }
 });

@@ -13,6 +13,7 @@ mod audit;
 mod backup;
 mod browser;
 mod browser_portal;
+mod browser_privacy;
 mod cli;
 mod console;
 mod console_pages;

@@ -51,6 +51,9 @@ struct ShowPage {
     flash: Flash,
     can_retry: bool,
     can_assign: bool,
+    /// Consent evidence with its time in the operator's timezone.
+    consent: Option<(leadrouter_core::consent::Consent, String)>,
+    erased: String,
 }
 
 fn attempt_row(a: &Attempt, tz: &str) -> AttemptRow {
@@ -105,6 +108,11 @@ pub(super) async fn show(
     let conversions = state.store().lead_conversions(id).await?;
     let returns = state.store().lead_returns(id).await?;
     let history = state.store().lead_events(id).await?;
+    let consent = state.store().lead_consent(&lead).await?.map(|c| {
+        let given = time::local_opt(c.given_at, &tz);
+        (c, given)
+    });
+    let erased = time::local_opt(lead.erased_at, &tz);
     let view = LeadView::new(&lead);
     let routing = view
         .routing
@@ -156,6 +164,8 @@ pub(super) async fn show(
             .collect(),
         history: history.iter().map(|e| event_row(e, &tz)).collect(),
         partners,
+        consent,
+        erased,
         flash: state
             .flashes()
             .take(&op.session_hash, &format!("/admin/leads/{id}")),
@@ -205,4 +215,48 @@ pub(super) async fn assign(
         },
     };
     Ok(back(&state, &posted.op, id, notice))
+}
+
+/// Erases the person of this lead (by its e-mail and phone): every lead of theirs, with the
+/// notices to the partners that received them.
+pub(super) async fn erase(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let lead = find_lead(&state, id).await?;
+    let mut input = serde_json::Map::new();
+    for (k, v) in [("email", &lead.email), ("phone", &lead.phone)] {
+        if let Some(v) = v {
+            input.insert(k.into(), serde_json::Value::String(v.clone()));
+        }
+    }
+    let notice = if input.is_empty() {
+        "This lead has no e-mail or phone left to erase.".to_string()
+    } else {
+        let done = crate::admin::privacy::erase_contact(&state, &input, &posted.op.actor()).await?;
+        format!(
+            "Erased {} lead(s) of this person; {} partner(s) told.",
+            done.erased_leads, done.notified_partners
+        )
+    };
+    Ok(back(&state, &posted.op, id, notice))
+}
+
+/// The lead's evidence document (as the admin API's), to download.
+pub(super) async fn evidence(
+    State(state): State<AppState>,
+    _: Operator,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    let doc = crate::admin::privacy::evidence_document(&state, id).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"lead-{id}-evidence.json\""),
+        )],
+        axum::Json(doc),
+    )
+        .into_response())
 }

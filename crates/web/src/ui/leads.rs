@@ -25,6 +25,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/leads/{id}", get(super::lead_page::show))
         .route("/admin/leads/{id}/retry", post(super::lead_page::retry))
         .route("/admin/leads/{id}/assign", post(super::lead_page::assign))
+        .route("/admin/leads/{id}/erase", post(super::lead_page::erase))
+        .route(
+            "/admin/leads/{id}/evidence.json",
+            get(super::lead_page::evidence),
+        )
 }
 
 /// The explorer's query: the API's filters plus dates (in the operator's timezone).

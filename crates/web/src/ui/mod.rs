@@ -4,6 +4,7 @@
 
 mod analytics;
 mod assets;
+pub(crate) mod audit;
 mod catalog;
 mod deliveries;
 pub(crate) mod flash;
@@ -49,6 +50,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(leads::router())
         .merge(deliveries::router())
         .merge(returns::router())
+        .merge(audit::router())
         .merge(sources::router())
         .merge(catalog::router())
         .merge(users::router())

@@ -41,6 +41,7 @@ impl Chrome {
             ("Sources", "/admin/sources", "sources"),
             ("Analytics", "/admin/analytics", "analytics"),
             ("Notifications", "/admin/notifications", "notifications"),
+            ("Audit", "/admin/audit", "audit"),
             ("Settings", "/admin/settings", "settings"),
         ]
     }

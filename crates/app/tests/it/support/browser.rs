@@ -165,6 +165,23 @@ impl Browser {
         self.loaded().await;
     }
 
+    /// Clicks the button showing `text`, accepts the question it asks (`data-confirm`), and
+    /// waits for the page it leads to.
+    pub async fn press_and_confirm(&self, text: &str) {
+        let old = self.c.find(Locator::Css("html")).await.unwrap();
+        self.button(text).await.click().await.unwrap();
+        self.c.accept_alert().await.expect("a question to confirm");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{text:?} led to no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.loaded().await;
+    }
+
     /// Clicks a button that updates part of the page (htmx) and waits for `css` to appear.
     pub async fn press_partial(&self, text: &str, css: &str) {
         self.button(text).await.click().await.unwrap();
