@@ -152,35 +152,7 @@ fn build(
     let ip = text_of("ip", MAX_OTHER_CHARS);
     let user_agent = text_of("user_agent", MAX_OTHER_CHARS);
     let page_url = text_of("page_url", MAX_OTHER_CHARS);
-    let given_at = given_at.and_then(|t| match parse_instant(&t) {
-        Some(ms) => Some(ms),
-        None => {
-            errors.insert(
-                members["given_at"].0.clone(),
-                "must be a time such as 2025-09-23T22:55:13Z".into(),
-            );
-            None
-        }
-    });
-    let ip = ip.and_then(|t| match t.parse::<IpAddr>() {
-        Ok(a) => Some(a.to_string()),
-        Err(_) => {
-            errors.insert(
-                members["ip"].0.clone(),
-                "must be an IPv4 or IPv6 address".into(),
-            );
-            None
-        }
-    });
-    if let Some(u) = &page_url {
-        let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-        if !ok {
-            errors.insert(
-                members["page_url"].0.clone(),
-                "must be an http or https URL".into(),
-            );
-        }
-    }
+    let (given_at, ip) = checked(members, errors, given_at, ip, page_url.as_deref());
     let any_other = version.is_some()
         || given_at.is_some()
         || ip.is_some()
@@ -207,6 +179,46 @@ fn build(
         user_agent,
         page_url,
     })
+}
+
+/// The time, the address and the page checked: (given_at, ip), errors under their keys.
+fn checked(
+    members: &BTreeMap<&str, (String, Value)>,
+    errors: &mut BTreeMap<String, String>,
+    given_at: Option<String>,
+    ip: Option<String>,
+    page_url: Option<&str>,
+) -> (Option<EpochMillis>, Option<String>) {
+    let given_at = given_at.and_then(|t| match parse_instant(&t) {
+        Some(ms) => Some(ms),
+        None => {
+            errors.insert(
+                members["given_at"].0.clone(),
+                "must be a time such as 2025-09-23T22:55:13Z".into(),
+            );
+            None
+        }
+    });
+    let ip = ip.and_then(|t| match t.parse::<IpAddr>() {
+        Ok(a) => Some(a.to_string()),
+        Err(_) => {
+            errors.insert(
+                members["ip"].0.clone(),
+                "must be an IPv4 or IPv6 address".into(),
+            );
+            None
+        }
+    });
+    if let Some(u) = page_url {
+        let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            errors.insert(
+                members["page_url"].0.clone(),
+                "must be an http or https URL".into(),
+            );
+        }
+    }
+    (given_at, ip)
 }
 
 /// RFC 3339, with or without the colon in the offset (`+0000`, as Facebook writes it).

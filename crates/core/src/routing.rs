@@ -348,20 +348,28 @@ pub enum Unrouted {
     /// Wait until this instant (an opening, a new day, or the hold limit, whichever is
     /// first), or until something changes.
     HoldUntil(EpochMillis),
+    /// Its hold limit has passed (it waited, or arrived, longer ago than that): it ends
+    /// `expired` now rather than being held until a time already gone.
+    Expire,
 }
 
 /// The step for a lead none of `candidates` could take now: failed when it has been tried
 /// and every partner of the market has had it (a paused partner that has not had it may be
-/// resumed, so then it waits), else held until time may change things or it `expires`.
+/// resumed, so then it waits), else held until time may change things or it `expires`
+/// (expired at once if that is `now` or past).
 pub fn decide(
     plan: &Plan,
     candidates: &[Candidate],
     tried_any: bool,
     expires: EpochMillis,
+    now: EpochMillis,
 ) -> Unrouted {
     let untried = candidates.iter().any(|c| !c.tried);
     if tried_any && !untried {
         return Unrouted::Fail;
+    }
+    if expires <= now {
+        return Unrouted::Expire;
     }
     Unrouted::HoldUntil(plan.reconsider_at.map_or(expires, |t| t.min(expires)))
 }

@@ -346,11 +346,16 @@ impl Router {
     ) -> Result<(), StoreError> {
         let routing = json!(decision.explanation);
         let expires = lead.received_at + self.hold_max.as_millis() as i64;
-        match decide(decision, candidates, !tried.is_empty(), expires) {
+        match decide(decision, candidates, !tried.is_empty(), expires, now) {
             Unrouted::Fail => {
                 tracing::info!(lead_id = lead.id, "no partner left for the lead");
                 self.signals.metrics().routed("failed", 1);
                 self.store.fail_lead(lead.id, &routing, now).await
+            }
+            Unrouted::Expire => {
+                tracing::info!(lead_id = lead.id, "lead past its hold limit");
+                self.signals.metrics().routed("expired", 1);
+                self.store.expire_lead(lead.id, &routing, now).await
             }
             Unrouted::HoldUntil(route_after) => {
                 self.signals.metrics().routed("held", 1);

@@ -188,16 +188,8 @@ impl Store {
         let mut script = Script::default();
         let (sources, key_lookups) = keys_statements(backend, submissions);
         let keyed = script.add_all(key_lookups);
-        let hashes = if dedupe_window_ms > 0 {
-            self.batch_hashes(submissions).await?
-        } else {
-            Vec::new()
-        };
-        let (niches, contacts) = if dedupe_window_ms > 0 {
-            contacts_statements(backend, submissions, &hashes, dedupe_window_ms)
-        } else {
-            Default::default()
-        };
+        let (hashes, niches, contacts) =
+            self.contact_lookups(submissions, dedupe_window_ms).await?;
         let contacts = script.add_all(contacts);
         let ids = script.add(ids_statement(backend, submissions.len()));
         let mut tx = self.begin(Priority::Urgent).await?;
@@ -267,16 +259,26 @@ impl Store {
         Ok(out)
     }
 
-    /// Each submission's keyed contact hashes (erased originals are found by them).
-    async fn batch_hashes(&self, submissions: &[Submission]) -> Result<Vec<Hashes>, StoreError> {
-        let mut out = Vec::with_capacity(submissions.len());
+    /// Each submission's keyed contact hashes (erased originals are found by them), and
+    /// the lookups of possible originals per niche; nothing when dedupe is off.
+    async fn contact_lookups(
+        &self,
+        submissions: &[Submission],
+        dedupe_window_ms: i64,
+    ) -> Result<(Vec<Hashes>, Vec<String>, Vec<many::Statement>), StoreError> {
+        if dedupe_window_ms <= 0 {
+            return Ok(Default::default());
+        }
+        let mut hashes = Vec::with_capacity(submissions.len());
         for s in submissions {
-            out.push(
+            hashes.push(
                 self.contact_hashes(s.lead.email.as_deref(), s.lead.phone.as_deref())
                     .await?,
             );
         }
-        Ok(out)
+        let (niches, statements) =
+            contacts_statements(self.backend(), submissions, &hashes, dedupe_window_ms);
+        Ok((hashes, niches, statements))
     }
 }
 

@@ -192,15 +192,39 @@ impl Store {
         routing: &serde_json::Value,
         now: EpochMillis,
     ) -> Result<(), StoreError> {
+        self.end_unrouted(lead_id, routing, LeadStatus::Failed, "no partner left", now)
+            .await
+    }
+
+    /// Ends a lead whose hold limit passed before a partner took it: `expired`.
+    pub async fn expire_lead(
+        &self,
+        lead_id: i64,
+        routing: &serde_json::Value,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let why = "held longer than the hold limit";
+        self.end_unrouted(lead_id, routing, LeadStatus::Expired, why, now)
+            .await
+    }
+
+    async fn end_unrouted(
+        &self,
+        lead_id: i64,
+        routing: &serde_json::Value,
+        to: LeadStatus,
+        detail: &str,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         transition(
             &mut tx,
             Transition {
                 lead_id,
                 from: &[LeadStatus::Queued, LeadStatus::Held],
-                to: LeadStatus::Failed,
+                to,
                 also: vec![Also::Routing(routing.to_string()), Also::RouteAfter(None)],
-                detail: Some("no partner left".into()),
+                detail: Some(detail.into()),
                 now,
             },
         )

@@ -210,6 +210,38 @@ impl crate::Store {
         found
     }
 
+    /// What a test waiting for idle is still waiting on: leads (id, status, when due, when
+    /// received), mails and deliveries not finished, and on PostgreSQL what each session
+    /// of this database is doing.
+    pub async fn work_left_for_tests(&self) -> String {
+        use sqlx::Row;
+        let mut parts = vec![
+            "SELECT 'lead ' || id || ' ' || status || ' due ' || COALESCE(CAST(route_after AS TEXT), '-') \
+             || ' received ' || CAST(received_at AS TEXT) FROM leads \
+             WHERE status IN ('queued', 'held', 'assigned')",
+            "SELECT 'mail ' || id || ' ' || status || ' due ' || COALESCE(CAST(next_attempt_at AS TEXT), '-') \
+             FROM notifications WHERE status = 'queued'",
+            "SELECT 'delivery ' || id || ' ' || status FROM deliveries WHERE status = 'pending'",
+        ];
+        if self.backend() == crate::Backend::Postgres {
+            parts.push(
+                "SELECT 'session ' || COALESCE(state, '') || ' ' || COALESCE(wait_event_type, '') \
+                 || ' ' || left(query, 120) FROM pg_stat_activity WHERE datname = current_database()",
+            );
+        }
+        let mut out = Vec::new();
+        for sql in parts {
+            for r in sqlx::query(sql)
+                .fetch_all(self.reader())
+                .await
+                .unwrap_or_default()
+            {
+                out.push(r.get::<String, _>(0));
+            }
+        }
+        out.join("; ")
+    }
+
     /// Forgets the analytics roll-up: figures are read from the leads themselves again.
     pub async fn forget_figures_for_tests(&self) {
         let mut tx = self

@@ -10,14 +10,9 @@ use serde_json::json;
 
 const TEXT: &str = "I agree to be called by Berlin Buyers GmbH about investment offers.";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_browser() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
-    let app = delivering(leadrouter_store::testing::TestDatabase::sqlite(), &[]).await;
-    let rx = Receiver::start("127.0.0.1").await;
-    let url = |p: &str| format!("{}{p}", app.base);
+/// A partner whose daily limit was changed from 100 to 40 (through the API), and a lead
+/// with consent evidence delivered to it.
+async fn partner_changed_and_a_lead(app: &crate::support::TestApp, rx: &Receiver) -> (i64, i64) {
     let (s, p) = app
         .post(
             "/api/admin/partners",
@@ -45,6 +40,18 @@ async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_b
     assert_eq!(s, 202, "{r}");
     let lead = r["lead_id"].as_i64().unwrap();
     app.run_until_idle().await;
+    (partner, lead)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_browser() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = delivering(leadrouter_store::testing::TestDatabase::sqlite(), &[]).await;
+    let rx = Receiver::start("127.0.0.1").await;
+    let url = |p: &str| format!("{}{p}", app.base);
+    let (partner, lead) = partner_changed_and_a_lead(&app, &rx).await;
 
     b.goto(&url("/admin")).await;
     b.fill("Email", "ops@leadbiz.de").await;

@@ -149,6 +149,11 @@ both_backends! {
         assert_eq!(weber["source"], "facebook_ads");
         assert_eq!(weber["custom_fields"]["wie_viel_kapital?"], "10.000 €");
         assert_eq!(weber["custom_fields"]["facebook_form_id"], "form-9");
+        // The disclaimer's answers are the lead's consent evidence.
+        assert_eq!(weber["consent"]["version"], "facebook form form-9");
+        assert_eq!(weber["consent"]["given_at"], "2026-11-24T10:00:00.000Z");
+        let (_, one) = app.get(&format!("/api/admin/leads/{}", weber["id"])).await;
+        assert!(one["consent"]["text"].as_str().unwrap().contains("marketing_calls: checked"), "{one}");
         let lopez = got.iter().find(|l| l["external_id"] == "5002").expect("lead 5002 after retries");
         assert_eq!(lopez["phone"], "+34612345678");
         assert_eq!(graph.hits("5002").len(), 3, "failed twice, then fetched");

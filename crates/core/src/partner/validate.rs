@@ -108,18 +108,7 @@ pub fn validate_partner(
         },
         |_| Some(base.and_then(|b| b.price_per_lead_cents)),
     );
-    let erasure_webhook_url = f.take(
-        "erasure_webhook_url",
-        |v| match v.as_str().map(str::trim) {
-            None if v.is_null() => Ok(None),
-            None => Err("must be an https URL".to_string()),
-            Some("") => Ok(None),
-            Some(u) => parse_webhook_url(u, allow)
-                .map(|w| Some(w.url.to_string()))
-                .map_err(|p| p.to_string()),
-        },
-        |_| Some(base.and_then(|b| b.erasure_webhook_url.clone())),
-    );
+    let erasure_webhook_url = erasure_webhook(&mut f, base, allow);
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -291,6 +280,26 @@ fn business_hours(
 }
 
 /// The URL as stored, and its parsed form when it passed the checks that need no DNS.
+/// `erasure_webhook_url`: optional, under the same rules as the webhook.
+fn erasure_webhook(
+    f: &mut Input<'_>,
+    base: Option<&PartnerSpec>,
+    allow: &AllowList,
+) -> Option<Option<String>> {
+    f.take(
+        "erasure_webhook_url",
+        |v| match v.as_str().map(str::trim) {
+            None if v.is_null() => Ok(None),
+            None => Err("must be an https URL".to_string()),
+            Some("") => Ok(None),
+            Some(u) => parse_webhook_url(u, allow)
+                .map(|w| Some(w.url.to_string()))
+                .map_err(|p| p.to_string()),
+        },
+        |_| Some(base.and_then(|b| b.erasure_webhook_url.clone())),
+    )
+}
+
 fn webhook(
     f: &mut Input<'_>,
     base: Option<&PartnerSpec>,

@@ -350,7 +350,13 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
     let fresh = partner(2, 0);
     // Every partner has had it: failed, whatever the clock says.
     assert_eq!(
-        decide(&plan_at(Some(5)), std::slice::from_ref(&tried), true, 100),
+        decide(
+            &plan_at(Some(5)),
+            std::slice::from_ref(&tried),
+            true,
+            100,
+            0
+        ),
         Unrouted::Fail
     );
     // One partner has not had it (closed, full or paused now): wait for the first change.
@@ -359,22 +365,33 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
             &plan_at(Some(50)),
             &[tried.clone(), fresh.clone()],
             true,
-            100
+            100,
+            0
         ),
         Unrouted::HoldUntil(50)
     );
     // Nothing will change by itself before the hold limit: wait until then.
     assert_eq!(
-        decide(&plan_at(None), std::slice::from_ref(&fresh), false, 100),
+        decide(&plan_at(None), std::slice::from_ref(&fresh), false, 100, 0),
         Unrouted::HoldUntil(100)
     );
     assert_eq!(
-        decide(&plan_at(Some(500)), &[fresh], false, 100),
+        decide(&plan_at(Some(500)), std::slice::from_ref(&fresh), false, 100, 0),
         Unrouted::HoldUntil(100)
     );
     // Never tried and no partner at all: it waits for a partner to be added.
     assert_eq!(
-        decide(&plan_at(None), &[], false, 100),
+        decide(&plan_at(None), &[], false, 100, 0),
         Unrouted::HoldUntil(100)
+    );
+    // Its hold limit is already behind it (it was first routed late): expired now, never
+    // held until a time gone by (which would make it due again at once, for ever).
+    assert_eq!(
+        decide(&plan_at(Some(500)), &[fresh], false, 100, 100),
+        Unrouted::Expire
+    );
+    assert_eq!(
+        decide(&plan_at(None), &[], false, 100, 250),
+        Unrouted::Expire
     );
 }

@@ -84,6 +84,37 @@ fn event_row(e: &LeadEvent, tz: &str) -> (String, String, String) {
     )
 }
 
+/// The routing explanation as rows: (partner, eligible, reason).
+fn routing_rows(view: &LeadView) -> Vec<(String, bool, String)> {
+    view.routing
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["partner_name"].as_str().unwrap_or_default().to_string(),
+                        e["eligible"].as_bool().unwrap_or(false),
+                        e["reason"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Custom fields as (name, text).
+fn custom_rows(view: &LeadView) -> Vec<(String, String)> {
+    view.custom_fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            )
+        })
+        .collect()
+}
+
 pub(super) async fn show(
     State(state): State<AppState>,
     op: Operator,
@@ -114,31 +145,7 @@ pub(super) async fn show(
     });
     let erased = time::local_opt(lead.erased_at, &tz);
     let view = LeadView::new(&lead);
-    let routing = view
-        .routing
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["partner_name"].as_str().unwrap_or_default().to_string(),
-                        e["eligible"].as_bool().unwrap_or(false),
-                        e["reason"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let custom = view
-        .custom_fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            )
-        })
-        .collect();
+    let (routing, custom) = (routing_rows(&view), custom_rows(&view));
     let mut partners: Vec<(i64, String)> = names.into_iter().collect();
     partners.sort_by(|a, b| a.1.cmp(&b.1));
     let status = lead.status.as_str();

@@ -35,10 +35,12 @@ impl FakeGraph {
         FakeGraph { base, state }
     }
 
-    /// Serves `field_data` for `id` after failing `failures` times with a 500.
+    /// Serves `field_data` for `id` after failing `failures` times with a 500, with the
+    /// answer to the form's disclaimer checkbox.
     pub fn add(&self, id: &str, failures: usize, field_data: Value) {
         let lead = json!({"id": id, "created_time": "2026-11-24T10:00:00+0000", "form_id": "form-9",
-                          "ad_id": "ad-3", "field_data": field_data});
+                          "ad_id": "ad-3", "field_data": field_data,
+                          "custom_disclaimer_responses": [{"checkbox_key": "marketing_calls", "is_checked": "1"}]});
         self.state
             .lock()
             .unwrap()

@@ -228,10 +228,15 @@ impl TestApp {
         let driver = self.driver.get().expect("the engine has started").clone();
         // A deadline, not a wait: idle is reported as soon as it is reached. Generous, as a
         // loaded CI machine (the browser tests beside) once took over 30 s here.
-        tokio::time::timeout(std::time::Duration::from_secs(90), driver.run_until_idle())
-            .await
-            .expect("the engine became idle within 90 s")
-            .expect("looking for work");
+        let done =
+            tokio::time::timeout(std::time::Duration::from_secs(90), driver.run_until_idle()).await;
+        match done {
+            Ok(r) => r.expect("looking for work"),
+            Err(_) => panic!(
+                "the engine did not become idle within 90 s; still there: {}",
+                self.store.work_left_for_tests().await
+            ),
+        }
     }
 
     /// Runs until idle, then `check` must hold: what a user would see once the system
