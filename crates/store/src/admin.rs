@@ -119,12 +119,8 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        let email: Option<String> = sqlx::query("SELECT email FROM admin_users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+        let email =
+            audit::before_text(&mut tx, "SELECT email FROM admin_users WHERE id = $1", id).await?;
         let others = sqlx::query("SELECT COUNT(*) AS n FROM admin_users WHERE id <> $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -177,13 +173,12 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        let before: Option<String> = sqlx::query("SELECT timezone FROM admin_users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?
-            .flatten();
+        let before = audit::before_text(
+            &mut tx,
+            "SELECT timezone FROM admin_users WHERE id = $1",
+            id,
+        )
+        .await?;
         sqlx::query("UPDATE admin_users SET timezone = $1 WHERE id = $2")
             .bind(timezone)
             .bind(id)

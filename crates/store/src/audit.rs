@@ -106,6 +106,20 @@ impl Change {
     }
 }
 
+/// A text column of the row with this id, as it is before a change (`sql` selects it with
+/// `$1` for the id); `None` when the row or the value is missing.
+pub(crate) async fn before_text(
+    conn: &mut AnyConnection,
+    sql: &str,
+    id: i64,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<String>, _>(0))
+        .transpose()?
+        .flatten())
+}
+
 /// Writes the entry on the change's own connection (inside its transaction).
 pub(crate) async fn record(
     conn: &mut AnyConnection,

@@ -65,12 +65,8 @@ async fn invite_from_the_partner_page(
     berlin: i64,
 ) -> String {
     let url = |p: &str| format!("{}{p}", app.base);
-    b.goto(&url("/admin")).await;
-    b.fill("Email", "ops@leadbiz.de").await;
-    b.fill("Password", "correct horse battery staple").await;
-    b.fill("Confirm password", "correct horse battery staple")
+    b.first_admin(&app.base, "ops@leadbiz.de", "correct horse battery staple")
         .await;
-    b.press("Create admin").await;
     b.goto(&url(&format!("/admin/partners/{berlin}"))).await;
     b.fill("Email", "buyer@berlin-buyers.example").await;
     b.press("Invite user").await;

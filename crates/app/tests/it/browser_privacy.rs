@@ -53,12 +53,8 @@ async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_b
     let url = |p: &str| format!("{}{p}", app.base);
     let (partner, lead) = partner_changed_and_a_lead(&app, &rx).await;
 
-    b.goto(&url("/admin")).await;
-    b.fill("Email", "ops@leadbiz.de").await;
-    b.fill("Password", "correct horse battery staple").await;
-    b.fill("Confirm password", "correct horse battery staple")
+    b.first_admin(&app.base, "ops@leadbiz.de", "correct horse battery staple")
         .await;
-    b.press("Create admin").await;
     b.goto(&url(&format!("/admin/leads/{lead}"))).await;
     let page = b.text().await;
     assert!(

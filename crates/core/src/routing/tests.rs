@@ -376,7 +376,13 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
         Unrouted::HoldUntil(100)
     );
     assert_eq!(
-        decide(&plan_at(Some(500)), std::slice::from_ref(&fresh), false, 100, 0),
+        decide(
+            &plan_at(Some(500)),
+            std::slice::from_ref(&fresh),
+            false,
+            100,
+            0
+        ),
         Unrouted::HoldUntil(100)
     );
     // Never tried and no partner at all: it waits for a partner to be added.

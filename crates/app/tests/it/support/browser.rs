@@ -154,6 +154,21 @@ impl Browser {
     pub async fn press(&self, text: &str) {
         let old = self.c.find(Locator::Css("html")).await.unwrap();
         self.button(text).await.click().await.unwrap();
+        self.next_page(old, text).await;
+    }
+
+    /// Clicks the button showing `text`, accepts the question it asks (`data-confirm`), and
+    /// waits for the page it leads to.
+    pub async fn press_and_confirm(&self, text: &str) {
+        let old = self.c.find(Locator::Css("html")).await.unwrap();
+        self.button(text).await.click().await.unwrap();
+        self.c.accept_alert().await.expect("a question to confirm");
+        self.next_page(old, text).await;
+    }
+
+    /// Waits until `old` (the page's document before `text` was pressed) is gone and the
+    /// new one is complete.
+    async fn next_page(&self, old: Element, text: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while old.tag_name().await.is_ok() {
             assert!(
@@ -165,21 +180,13 @@ impl Browser {
         self.loaded().await;
     }
 
-    /// Clicks the button showing `text`, accepts the question it asks (`data-confirm`), and
-    /// waits for the page it leads to.
-    pub async fn press_and_confirm(&self, text: &str) {
-        let old = self.c.find(Locator::Css("html")).await.unwrap();
-        self.button(text).await.click().await.unwrap();
-        self.c.accept_alert().await.expect("a question to confirm");
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while old.tag_name().await.is_ok() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{text:?} led to no new page"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        self.loaded().await;
+    /// The console's first run: the first admin user, logged in.
+    pub async fn first_admin(&self, base: &str, email: &str, password: &str) {
+        self.goto(&format!("{base}/admin")).await;
+        self.fill("Email", email).await;
+        self.fill("Password", password).await;
+        self.fill("Confirm password", password).await;
+        self.press("Create admin").await;
     }
 
     /// Clicks a button that updates part of the page (htmx) and waits for `css` to appear.
