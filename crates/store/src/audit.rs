@@ -120,13 +120,17 @@ pub(crate) async fn before_text(
         .flatten())
 }
 
-/// Writes the entry on the change's own connection (inside its transaction).
+/// Writes the entry on the change's own connection (inside its transaction). A save that
+/// changed no field is no change: an `update` without changes leaves no entry.
 pub(crate) async fn record(
     conn: &mut AnyConnection,
     actor: &Actor,
     change: &Change,
     now: EpochMillis,
 ) -> Result<(), StoreError> {
+    if change.action == "update" && change.changes.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, action, entity, \
          entity_id, changes, before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -28,6 +28,9 @@ both_backends! {
         let (api_key, signing) = (p["api_key"].as_str().unwrap().to_string(), p["signing_secret"].as_str().unwrap().to_string());
         let (s, r) = app.patch(&format!("/api/admin/partners/{id}"), json!({"daily_limit": 50, "premium_ratio": 30})).await;
         assert_eq!(s, 200, "{r}");
+        // Saved again as it is: no change, no entry.
+        let (s, r) = app.patch(&format!("/api/admin/partners/{id}"), json!({"daily_limit": 50})).await;
+        assert_eq!(s, 200, "{r}");
         // Paused from the console, by a user.
         let mut console = Console::new(&app);
         console.first_run("ops@leadbiz.de", "correct horse battery").await;
