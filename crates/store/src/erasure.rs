@@ -33,10 +33,13 @@ impl Store {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<Vec<i64>, StoreError> {
-        // `niche IN (...)` lets the (niche, email) and (niche, phone) indexes answer.
+        // `niche IN (...)` lets the (niche, email) and (niche, phone) indexes answer, one
+        // each.
         let rows = sqlx::query(
             "SELECT id FROM leads WHERE erased_at IS NULL \
-             AND niche IN (SELECT slug FROM niches) AND (email = $1 OR phone = $2) ORDER BY id",
+             AND niche IN (SELECT slug FROM niches) AND email = $1 \
+             UNION SELECT id FROM leads WHERE erased_at IS NULL \
+             AND niche IN (SELECT slug FROM niches) AND phone = $2 ORDER BY id",
         )
         .bind(email)
         .bind(phone)
