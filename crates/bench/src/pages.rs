@@ -57,6 +57,9 @@ pub async fn measure(base: &str) -> anyhow::Result<Value> {
         "/admin/analytics?group_by=country&day=partner",
         "/admin/analytics?from=2026-01-01&to=2026-12-31&group_by=partner",
         "/admin/settings",
+        "/admin/audit",
+        "/admin/audit?entity=partner&entity_id=1",
+        "/admin/leads/77777/evidence.json",
     ];
     let mut out = serde_json::Map::new();
     for path in paths {

@@ -63,9 +63,17 @@ impl Store {
             many::run(&mut tx, backend, &statements).await?;
             tx.commit().await?;
         }
+        self.seed_audit((leads / 10).max(1) as i64, start, span, partners[0].0)
+            .await?;
         if backend == Backend::Postgres {
             let mut tx = self.begin(Priority::Background).await?;
-            for table in ["leads", "deliveries", "delivery_attempts", "conversions"] {
+            for table in [
+                "leads",
+                "deliveries",
+                "delivery_attempts",
+                "conversions",
+                "audit_log",
+            ] {
                 sqlx::query(&format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                      (SELECT COALESCE(MAX(id), 1) FROM {table}))"
@@ -81,6 +89,31 @@ impl Store {
             leads: leads as i64,
             first_lead_id: first,
         })
+    }
+
+    /// `n` audit entries over the span: operators changing the seeded partners' limits.
+    async fn seed_audit(
+        &self,
+        n: i64,
+        start: EpochMillis,
+        span: i64,
+        first_partner: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, action, entity, \
+             entity_id, changes) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+             WHERE i < $1) SELECT $2 + i * $3, 'token', 1, 'seed', 'update', 'partner', \
+             $4 + i % 8, '{\"daily_limit\": {\"before\": 100, \"after\": 120}}' FROM n",
+        )
+        .bind(n)
+        .bind(start)
+        .bind(span / n)
+        .bind(first_partner)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn seed_source(&self, now: EpochMillis) -> Result<i64, StoreError> {
