@@ -222,10 +222,15 @@ async fn ceiling(client: &reqwest::Client, args: &Args) -> anyhow::Result<f64> {
     Ok(ok as f64 / took.as_secs_f64())
 }
 
+/// A landing page's lead: with its consent evidence (one of four texts, as a few forms
+/// with their own wording would send).
 fn lead_body(i: usize) -> Value {
     json!({"first_name": "Bench", "last_name": format!("Lead{i}"), "email": format!("bench{i}@example.com"),
            "country": "germany", "niche": "forex", "type": if i.is_multiple_of(2) { "premium" } else { "raw" },
-           "external_id": format!("bench-{i}")})
+           "external_id": format!("bench-{i}"),
+           "consent": {"text": format!("Ich willige ein, telefonisch kontaktiert zu werden (Formular {}).", i % 4),
+                       "given_at": "2026-11-30T10:00:00Z", "ip": format!("203.0.113.{}", i % 250),
+                       "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "page_url": "https://lp.example/forex"}})
 }
 
 type Sent = (usize, Instant, Duration, u16, Value);
