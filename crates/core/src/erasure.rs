@@ -86,6 +86,17 @@ pub fn contact_hash(key: &[u8], kind: &str, value: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Whether a source's key for a lead (`external_id`, `Idempotency-Key`) carries its
+/// e-mail (in any case) or its phone's digits (sources sometimes key leads by contact).
+pub fn key_carries_contact(key: &str, email: Option<&str>, phone: Option<&str>) -> bool {
+    let lower = key.to_lowercase();
+    let digits: String = key.chars().filter(char::is_ascii_digit).collect();
+    email.is_some_and(|e| lower.contains(&e.to_lowercase()))
+        || phone
+            .map(|p| p.trim_start_matches('+'))
+            .is_some_and(|p| p.len() >= 6 && digits.contains(p))
+}
+
 /// The body of the `lead.erased` notice to a partner's erasure webhook. Lead ids are
 /// strings, as in the payloads the partner received them in.
 pub fn erased_notice_body(lead_ids: &[i64], erased_at: EpochMillis) -> Value {
@@ -153,6 +164,15 @@ mod tests {
         assert_ne!(a, contact_hash(b"k2", "email", "max@example.de"));
         assert_ne!(a, contact_hash(b"k1", "phone", "max@example.de"));
         assert!(!a.contains("max"));
+    }
+
+    #[test]
+    fn a_key_made_of_the_contact_is_recognised() {
+        let (e, p) = (Some("max@example.de"), Some("+4915123456789"));
+        assert!(key_carries_contact("lp-Max@Example.de", e, p));
+        assert!(key_carries_contact("tel-49 151 23456789", e, p));
+        assert!(!key_carries_contact("fb-1234", e, p));
+        assert!(!key_carries_contact("anything", None, None));
     }
 
     #[test]

@@ -23,6 +23,9 @@ use std::time::Duration;
 pub struct Erased {
     pub erased_leads: usize,
     pub notified_partners: usize,
+    /// Partners that received one of the leads but have neither an e-mail address nor an
+    /// erasure webhook (or were deleted since): the operator must tell them.
+    pub unnotified_partners: usize,
 }
 
 /// Erases every lead of this person, batch by batch, with the notices to the partners
@@ -38,7 +41,7 @@ pub async fn erase_person(
         .leads_of_contact(who.email.as_deref(), who.phone.as_deref())
         .await?;
     let mut done = Erased::default();
-    let mut notified = BTreeSet::new();
+    let (mut notified, mut untold) = (BTreeSet::new(), BTreeSet::new());
     for batch in ids.chunks(ERASE_BATCH) {
         let recipients = store.lead_recipients(batch).await?;
         let partner_ids: Vec<i64> = recipients.keys().copied().collect();
@@ -46,7 +49,8 @@ pub async fn erase_person(
         let mut notices = Notices::default();
         for (partner_id, leads) in &recipients {
             let Some(p) = partners.get(partner_id) else {
-                continue; // deleted since: nobody to tell
+                untold.insert(*partner_id); // deleted since
+                continue;
             };
             let mut told = false;
             if let Some(m) = mail::erasure_notice(*partner_id, &p.spec, leads, now) {
@@ -61,6 +65,8 @@ pub async fn erase_person(
             }
             if told {
                 notified.insert(*partner_id);
+            } else {
+                untold.insert(*partner_id);
             }
         }
         done.erased_leads += store
@@ -71,6 +77,7 @@ pub async fn erase_person(
         .erase_contact_texts(who.email.as_deref(), who.phone.as_deref())
         .await?;
     done.notified_partners = notified.len();
+    done.unnotified_partners = untold.len();
     tracing::info!(
         erased = done.erased_leads,
         partners = done.notified_partners,

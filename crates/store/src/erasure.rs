@@ -90,7 +90,8 @@ impl Store {
         let mut tx = self.begin(Priority::Background).await?;
         let list = Marks::new(self.backend()).list(lead_ids.len());
         let sql = format!(
-            "SELECT id, email, phone, consent FROM leads WHERE erased_at IS NULL AND id IN ({list})"
+            "SELECT id, email, phone, consent, external_id, idempotency_key FROM leads \
+             WHERE erased_at IS NULL AND id IN ({list})"
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for id in lead_ids {
@@ -99,27 +100,7 @@ impl Store {
         let found = q.fetch_all(&mut *tx).await?;
         let mut erased = Vec::with_capacity(found.len());
         for r in &found {
-            let id: i64 = r.try_get(0)?;
-            let email: Option<String> = r.try_get(1)?;
-            let phone: Option<String> = r.try_get(2)?;
-            let consent: Option<String> = r.try_get(3)?;
-            let hash = |kind, v: &Option<String>| {
-                v.as_deref()
-                    .map(|v| leadrouter_core::erasure::contact_hash(&key, kind, v))
-            };
-            sqlx::query(
-                "UPDATE leads SET first_name = NULL, last_name = NULL, email = NULL, \
-                 phone = NULL, custom_fields = '{}', consent = $1, email_hash = $2, \
-                 phone_hash = $3, erased_at = $4, updated_at = $4 WHERE id = $5",
-            )
-            .bind(consent.as_deref().map(erased_consent))
-            .bind(hash("email", &email))
-            .bind(hash("phone", &phone))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            erased.push(id);
+            erased.push(erase_row(&mut tx, &key, r, now).await?);
         }
         if !erased.is_empty() {
             clear_copies(&mut tx, self.backend(), &erased, now).await?;
@@ -177,6 +158,47 @@ impl Store {
         tx.commit().await?;
         Ok(cleared)
     }
+}
+
+/// Clears one lead's personal fields and keeps the keyed hashes of its contacts; its
+/// `external_id` or `Idempotency-Key`, when a source put the e-mail or phone in it, is
+/// replaced by its keyed hash too. Returns the lead's id.
+async fn erase_row(
+    tx: &mut sqlx::AnyConnection,
+    key: &[u8],
+    r: &sqlx::any::AnyRow,
+    now: EpochMillis,
+) -> Result<i64, StoreError> {
+    use leadrouter_core::erasure::{contact_hash, key_carries_contact};
+    let id: i64 = r.try_get(0)?;
+    let email: Option<String> = r.try_get(1)?;
+    let phone: Option<String> = r.try_get(2)?;
+    let consent: Option<String> = r.try_get(3)?;
+    let hash = |kind, v: &Option<String>| v.as_deref().map(|v| contact_hash(key, kind, v));
+    let keyed = |v: Option<String>| {
+        v.map(
+            |k| match key_carries_contact(&k, email.as_deref(), phone.as_deref()) {
+                true => format!("erased:{}", contact_hash(key, "key", &k)),
+                false => k,
+            },
+        )
+    };
+    sqlx::query(
+        "UPDATE leads SET first_name = NULL, last_name = NULL, email = NULL, \
+         phone = NULL, custom_fields = '{}', consent = $1, email_hash = $2, \
+         phone_hash = $3, erased_at = $4, updated_at = $4, external_id = $5, \
+         idempotency_key = $6 WHERE id = $7",
+    )
+    .bind(consent.as_deref().map(erased_consent))
+    .bind(hash("email", &email))
+    .bind(hash("phone", &phone))
+    .bind(now)
+    .bind(keyed(r.try_get(4)?))
+    .bind(keyed(r.try_get(5)?))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
 }
 
 /// Every copy of the erased leads' personal data outside the lead rows.

@@ -131,6 +131,7 @@ both_backends! {
         let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
         let (s, r) = app.send_lead(&token, json!({"first_name": "Zoltan", "last_name": "Quaxley",
             "email": "Zoltan.Quaxley@example.de", "phone": "+49 151 23456789", "country": "de", "niche": "forex",
+            "external_id": "lp-zoltan.quaxley@example.de",
             "city": "Quaxhausen", "consent": {"text": TEXT, "ip": "203.0.113.77", "user_agent": "QuaxBrowser/1.0",
             "page_url": "https://lp.example/thanks?email=zoltan.quaxley@example.de"}})).await;
         assert_eq!(s, 202, "{r}");
@@ -149,6 +150,7 @@ both_backends! {
         let (s, r) = app.post("/api/admin/privacy/erase", json!({"email": " ZOLTAN.quaxley@example.de "})).await;
         assert_eq!(s, 200, "{r}");
         assert_eq!((r["erased_leads"].as_i64(), r["notified_partners"].as_i64()), (Some(1), Some(1)), "{r}");
+        assert_eq!(r["unnotified_partners"], 0);
         app.run_until_idle().await;
 
         assert_eq!(personal_values_left(&app).await, Vec::<(String, Vec<String>)>::new(), "nothing personal is left");

@@ -56,6 +56,7 @@ async fn erase(
         "success": true,
         "erased_leads": done.erased_leads,
         "notified_partners": done.notified_partners,
+        "unnotified_partners": done.unnotified_partners,
     })))
 }
 
