@@ -297,7 +297,11 @@ fn jobs(settings: &EngineSettings, signals: &Signals, sender: &Sender) -> Vec<sc
     let mut jobs = vec![
         scheduler::expire_held(settings.hold_max, signals.clone()),
         scheduler::roll_figures(),
-        privacy::send_erasure_notices(sender.clone(), settings.retry_schedule.clone()),
+        privacy::send_erasure_notices(
+            sender.clone(),
+            settings.retry_schedule.clone(),
+            signals.clone(),
+        ),
         mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
         mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
     ];

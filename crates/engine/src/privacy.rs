@@ -16,6 +16,8 @@ use leadrouter_store::erasure::{Notices, ERASE_BATCH};
 use leadrouter_store::erasure_notices::{ErasureNotice, NoticeOutcome};
 use leadrouter_store::{Store, StoreError};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What an erasure did.
@@ -133,17 +135,38 @@ pub fn retention(keep: Duration) -> Job {
     )
 }
 
-/// Sends due `lead.erased` notices to partners' erasure webhooks.
-pub fn send_erasure_notices(sender: Sender, schedule: Vec<Duration>) -> Job {
+/// Sends due `lead.erased` notices to partners' erasure webhooks. The sending runs beside
+/// the scheduler (a slow partner must not hold up expiry and the other jobs), one run at a
+/// time, as a pass of its own (so that idle waits for it).
+pub fn send_erasure_notices(sender: Sender, schedule: Vec<Duration>, signals: Signals) -> Job {
+    let busy = Arc::new(AtomicBool::new(false));
     Job::new(
         "send erasure notices",
         Duration::from_secs(5),
         move |store, now| {
-            let (sender, schedule) = (sender.clone(), schedule.clone());
+            let (sender, schedule, busy) = (sender.clone(), schedule.clone(), Arc::clone(&busy));
+            let pass = signals.pass();
             async move {
-                for n in store.due_erasure_notices(now, 50).await? {
-                    send_notice(&store, &sender, &schedule, &n, now).await?;
+                if busy.swap(true, Ordering::SeqCst) {
+                    return Ok(());
                 }
+                tokio::spawn(async move {
+                    let _pass = pass;
+                    // Until none is due (each sent or retried later; a store error stops).
+                    while let Ok(due) = store.due_erasure_notices(now, 50).await {
+                        if due.is_empty() {
+                            break;
+                        }
+                        for n in &due {
+                            if let Err(e) = send_notice(&store, &sender, &schedule, n, now).await {
+                                tracing::warn!(notice = n.id, error = %e, "recording an erasure notice failed");
+                                busy.store(false, Ordering::SeqCst);
+                                return;
+                            }
+                        }
+                    }
+                    busy.store(false, Ordering::SeqCst);
+                });
                 Ok(())
             }
         },

@@ -5,7 +5,7 @@
 //! both backends.
 
 use crate::support::fake_postmark::FakePostmark;
-use crate::support::receiver::{tls, Receiver};
+use crate::support::receiver::{tls, Receiver, Reply};
 use crate::support::TestApp;
 use leadrouter_core::clock::ManualClock;
 use serde_json::{json, Value};
@@ -227,6 +227,43 @@ both_backends! {
         assert!(app.store.text_containing_for_tests("old.person@example.de").await.is_empty());
         let (_, notices) = app.get("/api/admin/privacy/notices").await;
         assert_eq!(notices["notices"], json!([]), "retention tells no partner");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn an_erasure_notice_refused_with_a_500_is_sent_again_on_the_retry_schedule(db) {
+        let clock = Arc::new(ManualClock::at(at("2026-12-01T09:00:00Z")));
+        let ca = tls().ca_file.to_str().unwrap().to_string();
+        let app = TestApp::spawn_at(db, &[("LEADROUTER_DELIVERY", "on"), ("LEADROUTER_EXTRA_ROOT_CERTS", ca.as_str()),
+            ("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "127.0.0.1/32"), ("LEADROUTER_RETRY_SCHEDULE", "10s,1m")], clock.clone()).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let (s, p) = app.post("/api/admin/partners", json!({"name": "Berlin Buyers", "country": "germany",
+            "niche": "forex", "webhook_url": rx.url("partner.test", "/in"),
+            "erasure_webhook_url": rx.url("partner.test", "/erased")})).await;
+        assert_eq!(s, 201, "{p}");
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (s, r) = app.send_lead(&token, json!({"email": "paula@example.de", "country": "de", "niche": "forex"})).await;
+        assert_eq!(s, 202, "{r}");
+        app.run_until_idle().await;
+        // The lead is taken; the first notice is answered 500.
+        rx.script(vec![Reply::Status(500)]);
+        let (s, r) = app.post("/api/admin/privacy/erase", json!({"email": "paula@example.de"})).await;
+        assert_eq!((s, r["notified_partners"].as_i64()), (200, Some(1)), "{r}");
+        app.run_until_idle().await;
+        let erased = |rx: &Receiver| rx.requests().into_iter().filter(|r| r.path == "/erased").count();
+        assert_eq!(erased(&rx), 1);
+        let (_, n) = app.get("/api/admin/privacy/notices").await;
+        assert_eq!((n["notices"][0]["status"].as_str(), n["notices"][0]["last_status"].as_i64()), (Some("pending"), Some(500)), "{n}");
+        // Not before its time (10 s, the schedule jitters it by at most a fifth).
+        clock.advance(5_000);
+        app.run_until_idle().await;
+        assert_eq!(erased(&rx), 1, "not again before the retry is due");
+        clock.advance(10_000);
+        app.run_until_idle().await;
+        assert_eq!(erased(&rx), 2, "sent again on the retry schedule");
+        let (_, n) = app.get("/api/admin/privacy/notices").await;
+        assert_eq!((n["notices"][0]["status"].as_str(), n["notices"][0]["attempts"].as_i64()), (Some("sent"), Some(2)), "{n}");
         app.stop().await;
     }
 }
