@@ -4,7 +4,7 @@
 //! is scoped by it. Removing a user ends its sessions in the same transaction.
 
 use crate::outbox::{enqueue, Mail, Sending};
-use crate::sessions::SessionLimits;
+use crate::sessions::{Realm, SessionLimits};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
@@ -55,8 +55,6 @@ pub enum NotInvited {
     EmailTaken,
     NoSuchPartner,
 }
-
-const TOUCH_EVERY_MS: i64 = 60_000;
 
 fn user(r: &sqlx::any::AnyRow) -> Result<PartnerUser, StoreError> {
     Ok(PartnerUser {
@@ -280,21 +278,12 @@ impl Store {
             csrf_token: r.try_get("csrf_token")?,
             last_seen_at: r.try_get("last_seen_at")?,
         };
-        if now - s.last_seen_at >= TOUCH_EVERY_MS {
-            sqlx::query("UPDATE partner_sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                .bind(now)
-                .bind(id_hash)
-                .execute(self.write(Priority::Background).await.pool())
-                .await?;
-        }
+        self.touch_session(Realm::Portal, id_hash, s.last_seen_at, now)
+            .await?;
         Ok(Some(s))
     }
 
     pub async fn end_portal_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM partner_sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(self.write(Priority::Background).await.pool())
-            .await?;
-        Ok(())
+        self.delete_session(Realm::Portal, id_hash).await
     }
 }

@@ -24,6 +24,23 @@ pub struct SessionLimits {
     pub absolute_ms: i64,
 }
 
+/// Whose sessions: the console's operators or the portal's partner users (each its own
+/// table, so a session of one can never pass for the other).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Realm {
+    Console,
+    Portal,
+}
+
+impl Realm {
+    fn table(self) -> &'static str {
+        match self {
+            Realm::Console => "admin_sessions",
+            Realm::Portal => "partner_sessions",
+        }
+    }
+}
+
 /// `last_seen_at` is refreshed at most this often (a page view is not a write each time).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -83,18 +100,44 @@ impl Store {
             csrf_token: r.try_get("csrf_token")?,
             last_seen_at: r.try_get("last_seen_at")?,
         };
-        if now - session.last_seen_at >= TOUCH_EVERY_MS {
-            sqlx::query("UPDATE admin_sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                .bind(now)
-                .bind(id_hash)
-                .execute(self.write(Priority::Background).await.pool())
-                .await?;
-        }
+        self.touch_session(Realm::Console, id_hash, session.last_seen_at, now)
+            .await?;
         Ok(Some(session))
     }
 
     pub async fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM admin_sessions WHERE id_hash = $1")
+        self.delete_session(Realm::Console, id_hash).await
+    }
+
+    /// Refreshes a live session's last use, at most once a minute.
+    pub(crate) async fn touch_session(
+        &self,
+        realm: Realm,
+        id_hash: &str,
+        last_seen_at: EpochMillis,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        if now - last_seen_at < TOUCH_EVERY_MS {
+            return Ok(());
+        }
+        sqlx::query(&format!(
+            "UPDATE {} SET last_seen_at = $1 WHERE id_hash = $2",
+            realm.table()
+        ))
+        .bind(now)
+        .bind(id_hash)
+        .execute(self.write(Priority::Background).await.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Ends one session (logout).
+    pub(crate) async fn delete_session(
+        &self,
+        realm: Realm,
+        id_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!("DELETE FROM {} WHERE id_hash = $1", realm.table()))
             .bind(id_hash)
             .execute(self.write(Priority::Background).await.pool())
             .await?;

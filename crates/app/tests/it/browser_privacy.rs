@@ -68,7 +68,10 @@ async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_b
 
     b.goto(&url(&format!("/admin/partners/{partner}"))).await;
     b.press("Changes").await;
-    assert!(b.text().await.contains("daily_limit"), "the partner's own changes");
+    assert!(
+        b.text().await.contains("daily_limit"),
+        "the partner's own changes"
+    );
     b.press("Audit").await;
     assert_eq!(b.path().await, "/admin/audit");
     let page = b.text().await;
