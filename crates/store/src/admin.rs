@@ -141,9 +141,7 @@ impl Store {
         }
         let change =
             Change::new("delete", "user", Some(id)).field("email", json!(email), Value::Null);
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 
     pub async fn set_admin_password(
@@ -160,9 +158,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let change = Change::new("update", "user", Some(id)).secret("password");
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 
     pub async fn set_admin_timezone(
@@ -189,9 +185,7 @@ impl Store {
             json!(before),
             json!(timezone),
         );
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 
     pub async fn create_admin_token(
@@ -299,9 +293,7 @@ impl Store {
         }
         let change =
             Change::new("delete", "token", Some(id)).field("revoked_at", Value::Null, json!(now));
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 }
 

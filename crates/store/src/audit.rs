@@ -149,6 +149,18 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Records the entry and commits the change's transaction.
+pub(crate) async fn commit_with(
+    mut tx: crate::gate::WriteTx<'_>,
+    actor: &Actor,
+    change: &Change,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    record(&mut tx, actor, change, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// An entry as listed.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

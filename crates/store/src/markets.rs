@@ -80,9 +80,7 @@ impl Store {
             .field("name", Value::Null, json!(m.name))
             .field("aliases", Value::Null, json!(m.aliases))
             .field("default_timezone", Value::Null, json!(m.default_timezone));
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 
     /// Adds a niche; [`StoreError::Conflict`] if its slug is taken.
@@ -98,9 +96,7 @@ impl Store {
         let change = Change::new("create", "niche", None)
             .field("slug", Value::Null, json!(n.slug))
             .field("name", Value::Null, json!(n.name));
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 
     pub async fn catalog(&self) -> Result<leadrouter_core::catalog::Catalog, StoreError> {

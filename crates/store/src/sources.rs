@@ -275,8 +275,6 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let change = source_change("delete", id, Some(&before.spec), None);
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 }

@@ -103,9 +103,7 @@ impl Store {
                 None,
             ))
             .before_partner(&before);
-        audit::record(&mut tx, actor, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        audit::commit_with(tx, actor, &change, now).await
     }
 }
 
