@@ -25,3 +25,32 @@ pub(crate) async fn check_webhook_host(state: &AppState, webhook: &WebhookUrl) -
         _ => DnsVerdict::Unresolved(name.clone()),
     }
 }
+
+/// The erasure webhook's host under the webhook's DNS rules, when it is new or changed.
+pub(crate) async fn check_erasure_host(
+    state: &AppState,
+    spec: &leadrouter_core::partner::PartnerSpec,
+    base: Option<&leadrouter_core::partner::PartnerSpec>,
+    errors: &mut std::collections::BTreeMap<String, String>,
+    warnings: &mut Vec<String>,
+) {
+    let Some(url) = &spec.erasure_webhook_url else {
+        return;
+    };
+    if base.is_some_and(|b| b.erasure_webhook_url.as_ref() == Some(url)) {
+        return;
+    }
+    let Ok(w) = leadrouter_core::webhook_url::parse_webhook_url(url, &state.settings().allow)
+    else {
+        return; // validation already said why
+    };
+    match check_webhook_host(state, &w).await {
+        DnsVerdict::Allowed => {}
+        DnsVerdict::Blocked(problem) => {
+            errors.insert("erasure_webhook_url".into(), problem);
+        }
+        DnsVerdict::Unresolved(name) => warnings.push(format!(
+            "erasure webhook host {name} does not resolve yet; it is checked again before every notice"
+        )),
+    }
+}

@@ -375,14 +375,9 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
         decide(&plan_at(None), std::slice::from_ref(&fresh), false, 100, 0),
         Unrouted::HoldUntil(100)
     );
+    let one = std::slice::from_ref(&fresh);
     assert_eq!(
-        decide(
-            &plan_at(Some(500)),
-            std::slice::from_ref(&fresh),
-            false,
-            100,
-            0
-        ),
+        decide(&plan_at(Some(500)), one, false, 100, 0),
         Unrouted::HoldUntil(100)
     );
     // Never tried and no partner at all: it waits for a partner to be added.
@@ -390,10 +385,9 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
         decide(&plan_at(None), &[], false, 100, 0),
         Unrouted::HoldUntil(100)
     );
-    // Its hold limit is already behind it (it was first routed late): expired now, never
-    // held until a time gone by (which would make it due again at once, for ever).
+    // Its hold limit already passed (first routed late): expired now, not held until then.
     assert_eq!(
-        decide(&plan_at(Some(500)), &[fresh], false, 100, 100),
+        decide(&plan_at(Some(500)), one, false, 100, 100),
         Unrouted::Expire
     );
     assert_eq!(

@@ -119,40 +119,11 @@ async fn validated(
         }
     }
     if let Ok(spec) = &v.result {
-        erasure_host(state, spec, base, &mut errors, &mut warnings).await;
+        crate::webhook_dns::check_erasure_host(state, spec, base, &mut errors, &mut warnings).await;
     }
     match v.result {
         Ok(spec) if errors.is_empty() => Ok((spec, warnings)),
         _ => Err(ApiError::Validation(errors)),
-    }
-}
-
-/// The erasure webhook's host under the webhook's DNS rules, when it is new or changed.
-async fn erasure_host(
-    state: &AppState,
-    spec: &PartnerSpec,
-    base: Option<&PartnerSpec>,
-    errors: &mut BTreeMap<String, String>,
-    warnings: &mut Vec<String>,
-) {
-    let Some(url) = &spec.erasure_webhook_url else {
-        return;
-    };
-    if base.is_some_and(|b| b.erasure_webhook_url.as_ref() == Some(url)) {
-        return;
-    }
-    let Ok(w) = leadrouter_core::webhook_url::parse_webhook_url(url, &state.settings().allow)
-    else {
-        return; // validation already said why
-    };
-    match check_webhook_host(state, &w).await {
-        DnsVerdict::Allowed => {}
-        DnsVerdict::Blocked(problem) => {
-            errors.insert("erasure_webhook_url".into(), problem);
-        }
-        DnsVerdict::Unresolved(name) => warnings.push(format!(
-            "erasure webhook host {name} does not resolve yet; it is checked again before every notice"
-        )),
     }
 }
 
