@@ -103,6 +103,11 @@ async fn an_operator_reads_consent_reverts_a_change_and_erases_a_person_in_the_b
         "{page}"
     );
     b.screenshot("lead-erased").await;
+    b.press("Leads").await;
+    assert!(
+        b.text().await.contains("erased"),
+        "the list marks the erased lead"
+    );
     app.run_until_idle().await;
     assert_eq!(
         rx.requests().iter().filter(|r| r.path == "/erased").count(),

@@ -128,6 +128,7 @@ pub(crate) struct LeadRow {
     pub partner: String,
     pub partner_id: Option<i64>,
     pub received: String,
+    pub erased: bool,
 }
 
 #[derive(askama::Template)]
@@ -180,6 +181,7 @@ fn row(l: &LeadRecord, names: &HashMap<i64, String>, tz: &str) -> LeadRow {
             .unwrap_or_default(),
         partner_id: l.partner_id,
         received: time::local(l.received_at, tz),
+        erased: l.erased_at.is_some(),
     }
 }
 
