@@ -86,6 +86,19 @@ pub fn contact_hash(key: &[u8], kind: &str, value: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The keyed hashes of a lead's e-mail and phone, `(email_hash, phone_hash)`: what an
+/// erased lead keeps, and what a new lead is looked up by.
+pub fn contact_hashes(
+    key: &[u8],
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    (
+        email.map(|e| contact_hash(key, "email", e)),
+        phone.map(|p| contact_hash(key, "phone", p)),
+    )
+}
+
 /// Whether a source's key for a lead (`external_id`, `Idempotency-Key`) carries its
 /// e-mail (in any case) or its phone's digits (sources sometimes key leads by contact).
 pub fn key_carries_contact(key: &str, email: Option<&str>, phone: Option<&str>) -> bool {

@@ -4,7 +4,6 @@
 //! and every restart hash alike.
 
 use crate::{Priority, Store, StoreError};
-use leadrouter_core::erasure::contact_hash;
 use sqlx::Row;
 
 const NAME: &str = "contact_hash";
@@ -49,18 +48,5 @@ impl Store {
         // The key is the text of 32 random bytes in base64; HMAC takes it as it is.
         let opened = crate::secrets::open(self.sealer(), &row.try_get::<String, _>(0)?)?;
         Ok(Some(opened.into_bytes()))
-    }
-
-    /// The keyed hashes of an e-mail and a phone (`(email_hash, phone_hash)`).
-    pub(crate) async fn contact_hashes(
-        &self,
-        email: Option<&str>,
-        phone: Option<&str>,
-    ) -> Result<(Option<String>, Option<String>), StoreError> {
-        let key = self.contact_key().await?;
-        Ok((
-            email.map(|e| contact_hash(key, "email", e)),
-            phone.map(|p| contact_hash(key, "phone", p)),
-        ))
     }
 }

@@ -169,12 +169,12 @@ async fn erase_row(
     r: &sqlx::any::AnyRow,
     now: EpochMillis,
 ) -> Result<i64, StoreError> {
-    use leadrouter_core::erasure::{contact_hash, key_carries_contact};
+    use leadrouter_core::erasure::{contact_hash, contact_hashes, key_carries_contact};
     let id: i64 = r.try_get(0)?;
     let email: Option<String> = r.try_get(1)?;
     let phone: Option<String> = r.try_get(2)?;
     let consent: Option<String> = r.try_get(3)?;
-    let hash = |kind, v: &Option<String>| v.as_deref().map(|v| contact_hash(key, kind, v));
+    let (email_hash, phone_hash) = contact_hashes(key, email.as_deref(), phone.as_deref());
     let keyed = |v: Option<String>| {
         v.map(
             |k| match key_carries_contact(&k, email.as_deref(), phone.as_deref()) {
@@ -190,8 +190,8 @@ async fn erase_row(
          idempotency_key = $6 WHERE id = $7",
     )
     .bind(consent.as_deref().map(erased_consent))
-    .bind(hash("email", &email))
-    .bind(hash("phone", &phone))
+    .bind(email_hash)
+    .bind(phone_hash)
     .bind(now)
     .bind(keyed(r.try_get(4)?))
     .bind(keyed(r.try_get(5)?))

@@ -10,6 +10,7 @@ use crate::many::{self, Script};
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::erasure::contact_hashes;
 use std::collections::HashMap;
 
 /// A lead already stored (or planned earlier in this batch) that a submission may repeat.
@@ -269,13 +270,11 @@ impl Store {
         if dedupe_window_ms <= 0 {
             return Ok(Default::default());
         }
-        let mut hashes = Vec::with_capacity(submissions.len());
-        for s in submissions {
-            hashes.push(
-                self.contact_hashes(s.lead.email.as_deref(), s.lead.phone.as_deref())
-                    .await?,
-            );
-        }
+        let key = self.contact_key().await?;
+        let hashes: Vec<Hashes> = submissions
+            .iter()
+            .map(|s| contact_hashes(key, s.lead.email.as_deref(), s.lead.phone.as_deref()))
+            .collect();
         let (niches, statements) =
             contacts_statements(self.backend(), submissions, &hashes, dedupe_window_ms);
         Ok((hashes, niches, statements))

@@ -25,8 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
             post(request).get(partner_returns),
         )
         .route("/api/admin/returns", get(list))
-        .route("/api/admin/returns/{id}/approve", post(approve))
-        .route("/api/admin/returns/{id}/decline", post(decline))
+        .route("/api/admin/returns/{id}/{decision}", post(decide_one))
 }
 
 pub(crate) fn return_json(r: &ReturnRow) -> Value {
@@ -209,24 +208,19 @@ struct Remark {
     remark: Option<String>,
 }
 
-async fn approve(
+/// `POST /api/admin/returns/{id}/approve` or `/decline`, with an optional remark.
+async fn decide_one(
     auth: AdminAuth,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path((id, decision)): Path<(i64, String)>,
     body: Option<Json<Remark>>,
 ) -> Result<Json<Value>, ApiError> {
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return Err(ApiError::NotFound("no such action")),
+    };
     let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
-    let r = decide(&state, id, true, remark.as_deref(), &actor(&auth)).await?;
-    Ok(Json(json!({"success": true, "return": return_json(&r)})))
-}
-
-async fn decline(
-    auth: AdminAuth,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    body: Option<Json<Remark>>,
-) -> Result<Json<Value>, ApiError> {
-    let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
-    let r = decide(&state, id, false, remark.as_deref(), &actor(&auth)).await?;
+    let r = decide(&state, id, approve, remark.as_deref(), &actor(&auth)).await?;
     Ok(Json(json!({"success": true, "return": return_json(&r)})))
 }

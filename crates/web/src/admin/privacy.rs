@@ -82,7 +82,7 @@ async fn notices(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Val
 
 /// The lead, its consent with the text agreed to, and where and when it was delivered
 /// (each attempt), as one document to hand to an authority or a disputing partner.
-pub(crate) async fn evidence_document(state: &AppState, id: i64) -> Result<Value, ApiError> {
+async fn evidence_document(state: &AppState, id: i64) -> Result<Value, ApiError> {
     let store = state.store();
     let lead = store
         .lead(id)
@@ -124,7 +124,13 @@ async fn evidence(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    let doc = evidence_document(&state, id).await?;
+    evidence_download(&state, id).await
+}
+
+/// The evidence document as a file to save (`lead-<id>-evidence.json`): the admin API's
+/// answer and the console's "Export evidence".
+pub(crate) async fn evidence_download(state: &AppState, id: i64) -> Result<Response, ApiError> {
+    let doc = evidence_document(state, id).await?;
     Ok((
         [(
             header::CONTENT_DISPOSITION,

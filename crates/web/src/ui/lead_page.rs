@@ -264,14 +264,5 @@ pub(super) async fn evidence(
     _: Operator,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    use axum::response::IntoResponse;
-    let doc = crate::admin::privacy::evidence_document(&state, id).await?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"lead-{id}-evidence.json\""),
-        )],
-        axum::Json(doc),
-    )
-        .into_response())
+    crate::admin::privacy::evidence_download(&state, id).await
 }

@@ -26,6 +26,27 @@ impl Chrome {
         }
     }
 
+    /// What the shared layout asks of its frame (the portal's answers differ).
+    pub fn console(&self) -> bool {
+        true
+    }
+
+    pub fn brand(&self) -> &str {
+        "leadrouter"
+    }
+
+    pub fn home(&self) -> &'static str {
+        "/admin"
+    }
+
+    pub fn logout(&self) -> &'static str {
+        "/admin/logout"
+    }
+
+    pub fn page_title(&self) -> String {
+        self.title.clone()
+    }
+
     /// The navigation: (label, path, section).
     pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
         &[

@@ -107,11 +107,25 @@ pub(crate) fn client_of(connect: Option<&axum::Extension<ConnectInfo<SocketAddr>
     connect.map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
 }
 
+/// Which login form: the console's or the portal's (one template, two doors).
+pub(crate) struct Door {
+    pub heading: &'static str,
+    pub title: &'static str,
+    pub action: &'static str,
+}
+
+pub(crate) const CONSOLE_DOOR: Door = Door {
+    heading: "leadrouter",
+    title: "Log in",
+    action: "/admin/login",
+};
+
 #[derive(askama::Template)]
 #[template(path = "login.html")]
-struct LoginPage {
-    email: String,
-    error: Option<String>,
+pub(crate) struct LoginPage {
+    pub door: &'static Door,
+    pub email: String,
+    pub error: Option<String>,
 }
 
 pub(crate) async fn login_page(State(state): State<AppState>) -> Response {
@@ -119,6 +133,7 @@ pub(crate) async fn login_page(State(state): State<AppState>) -> Response {
         return Redirect::to("/admin/setup").into_response();
     }
     render(&LoginPage {
+        door: &CONSOLE_DOOR,
         email: String::new(),
         error: None,
     })
@@ -133,51 +148,87 @@ pub(crate) async fn login(
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
     let client = client_of(connect.as_ref());
-    let now = state.now_ms();
     let page = |error: &str| LoginPage {
+        door: &CONSOLE_DOOR,
         email: email.clone(),
         error: Some(error.to_string()),
     };
-    if let Some(refused) = throttled(
-        &state,
-        &email,
-        &client,
-        now,
-        &page("Too many failed attempts. Try again in 15 minutes."),
-    )
-    .await
-    {
-        return refused;
-    }
     let user = state
         .store()
         .admin_user_by_email(&email)
         .await
         .ok()
         .flatten();
-    let ok = password_matches(password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    match user {
-        Some(u) if ok => match start_session(&state, jar, u.id).await {
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let too_many = page("Too many failed attempts. Try again in 15 minutes.");
+    match (
+        attempt(&state, &email, &client, password, stored, &too_many).await,
+        user,
+    ) {
+        (Attempt::Answered(r), _) => r,
+        (Attempt::Accepted, Some(u)) => match start_session(&state, jar, u.id).await {
             Ok(jar) => (jar, Redirect::to("/admin")).into_response(),
             Err(e) => e.into_response(),
         },
         _ => {
-            if let Err(e) = state
-                .store()
-                .record_login_failure(&email, &client, now)
-                .await
-            {
-                return crate::ApiError::from(e).into_response();
-            }
             tracing::info!("login failed");
             render_status(StatusCode::OK, &page("Invalid email or password"))
         }
     }
 }
 
+/// What a login attempt came to.
+pub(crate) enum Attempt {
+    /// Refused by the throttle (429), or the store failed: this is the answer.
+    Answered(Response),
+    Accepted,
+    /// Wrong e-mail or password (recorded as a failure).
+    Refused,
+}
+
+/// A login under `key` (an e-mail, or the portal's `portal:<e-mail>`) from `client`: the
+/// throttle first, then `password` against the `stored` hash (none: an unknown user, who
+/// costs the same work), and a failure recorded. The console and the portal share it.
+pub(crate) async fn attempt(
+    state: &AppState,
+    key: &str,
+    client: &str,
+    password: String,
+    stored: Option<String>,
+    too_many: &impl askama::Template,
+) -> Attempt {
+    let now = state.now_ms();
+    if let Some(refused) = throttled(state, key, client, now, too_many).await {
+        return Attempt::Answered(refused);
+    }
+    let known = stored.is_some();
+    if password_matches(password, stored).await && known {
+        return Attempt::Accepted;
+    }
+    match state.store().record_login_failure(key, client, now).await {
+        Ok(()) => Attempt::Refused,
+        Err(e) => Attempt::Answered(crate::ApiError::from(e).into_response()),
+    }
+}
+
+/// The signed session cookie for `path` (HttpOnly, SameSite=Lax, Secure behind https).
+pub(crate) fn session_cookie(
+    state: &AppState,
+    name: &'static str,
+    id: String,
+    path: &'static str,
+) -> Cookie<'static> {
+    Cookie::build((name, id))
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings().public_url.starts_with("https://"))
+        .build()
+}
+
 /// The answer to a login from `key` (an e-mail) or `client` after too many failures in the
 /// window: 429 with `refused` and `Retry-After`; `None` when the login may go on.
-pub(crate) async fn throttled(
+async fn throttled(
     state: &AppState,
     key: &str,
     client: &str,
@@ -206,7 +257,7 @@ pub(crate) async fn throttled(
 
 /// Whether `password` matches the stored hash; the same work when there is none (an
 /// unknown e-mail), so timing does not tell.
-pub(crate) async fn password_matches(password: String, stored: Option<String>) -> bool {
+async fn password_matches(password: String, stored: Option<String>) -> bool {
     let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
     tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
         .await
@@ -229,13 +280,7 @@ async fn start_session(
         .create_session(&hash_secret(&id), user_id, &csrf, state.now_ms(), LIMITS)
         .await?;
     tracing::info!(user_id, "operator logged in");
-    let cookie = Cookie::build((COOKIE, id))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings().public_url.starts_with("https://"))
-        .build();
-    Ok(jar.add(cookie))
+    Ok(jar.add(session_cookie(state, COOKIE, id, "/")))
 }
 
 pub(crate) async fn logout(

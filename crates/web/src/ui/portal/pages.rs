@@ -28,7 +28,29 @@ pub(crate) struct PortalChrome {
     pub timezone: String,
 }
 
+/// The portal's answers to what the shared layout (`layout.html`) asks of its frame: the
+/// partner's name as the brand, its own home and logout, no console scripts.
 impl PortalChrome {
+    pub fn console(&self) -> bool {
+        false
+    }
+
+    pub fn brand(&self) -> &str {
+        &self.partner
+    }
+
+    pub fn home(&self) -> &'static str {
+        "/portal"
+    }
+
+    pub fn logout(&self) -> &'static str {
+        "/portal/logout"
+    }
+
+    pub fn page_title(&self) -> String {
+        format!("{} · {}", self.title, self.partner)
+    }
+
     pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
         &[
             ("Leads", "/portal", "leads"),

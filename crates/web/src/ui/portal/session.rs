@@ -5,13 +5,13 @@
 
 use super::super::form::Fields;
 use super::super::page::{render, render_status};
-use super::super::session::{client_of, password_matches, throttled, LIMITS};
+use super::super::session::{attempt, client_of, session_cookie, Attempt, Door, LoginPage, LIMITS};
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
+use axum_extra::extract::cookie::{Cookie, SignedCookieJar};
 use leadrouter_core::token::hash_secret;
 use leadrouter_store::portal::PartnerLogin;
 use std::net::SocketAddr;
@@ -76,15 +76,15 @@ impl FromRequestParts<AppState> for PortalUser {
     }
 }
 
-#[derive(askama::Template)]
-#[template(path = "portal_login.html")]
-struct LoginPage {
-    email: String,
-    error: Option<String>,
-}
+const PORTAL_DOOR: Door = Door {
+    heading: "Partner portal",
+    title: "Partner portal",
+    action: "/portal/login",
+};
 
 pub(crate) async fn login_page() -> Response {
     render(&LoginPage {
+        door: &PORTAL_DOOR,
         email: String::new(),
         error: None,
     })
@@ -99,39 +99,26 @@ pub(crate) async fn login(
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
     let client = client_of(connect.as_ref());
-    let now = state.now_ms();
     let page = |error: &str| LoginPage {
+        door: &PORTAL_DOOR,
         email: email.clone(),
         error: Some(error.to_string()),
     };
     // Counted apart from the operators' logins by e-mail, together by client address.
     let key = format!("portal:{email}");
-    if let Some(refused) = throttled(
-        &state,
-        &key,
-        &client,
-        now,
-        &page("Too many failed attempts. Try again in 15 minutes."),
-    )
-    .await
-    {
-        return refused;
-    }
     let user = state.store().partner_login(&email).await.ok().flatten();
-    let ok = password_matches(
-        password,
-        user.as_ref().and_then(|u| u.password_hash.clone()),
-    )
-    .await;
-    match user {
-        Some(u) if ok && u.password_hash.is_some() => match start(&state, jar, &u).await {
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let too_many = page("Too many failed attempts. Try again in 15 minutes.");
+    match (
+        attempt(&state, &key, &client, password, stored, &too_many).await,
+        user,
+    ) {
+        (Attempt::Answered(r), _) => r,
+        (Attempt::Accepted, Some(u)) => match start(&state, jar, &u).await {
             Ok(jar) => (jar, Redirect::to("/portal")).into_response(),
             Err(e) => e.into_response(),
         },
         _ => {
-            if let Err(e) = state.store().record_login_failure(&key, &client, now).await {
-                return crate::ApiError::from(e).into_response();
-            }
             tracing::info!("portal login failed");
             render(&page("Invalid email or password"))
         }
@@ -154,13 +141,7 @@ async fn start(
         partner_id = login.partner_id,
         "partner user logged in"
     );
-    let cookie = Cookie::build((COOKIE, id))
-        .path("/portal")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings().public_url.starts_with("https://"))
-        .build();
-    Ok(jar.add(cookie))
+    Ok(jar.add(session_cookie(state, COOKIE, id, "/portal")))
 }
 
 pub(crate) async fn logout(
