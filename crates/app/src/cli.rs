@@ -304,19 +304,30 @@ fn println_out(line: &str) -> anyhow::Result<()> {
 }
 
 async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    if file.exists() {
-        anyhow::bail!("{} exists already; name a new file", file.display());
+    // Personal data: the copy is readable by its owner only from its first byte (made
+    // empty with mode 0600 and O_EXCL, which SQLite's VACUUM INTO fills, and whose mode its
+    // journal takes), never world-readable while it is written.
+    let mut new = std::fs::OpenOptions::new();
+    new.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        new.mode(0o600);
+    }
+    match new.open(file) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            anyhow::bail!("{} exists already; name a new file", file.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("creating {}", file.display())),
     }
     let store = startup::open_store(config).await?;
     let done = store.backup_to(file).await;
     store.close().await;
-    done?;
-    // Personal data: readable by its owner only, as the database is.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    if done.is_err() {
+        let _ = std::fs::remove_file(file);
     }
+    done?;
     tracing::info!(file = %file.display(), "backup written");
     Ok(())
 }

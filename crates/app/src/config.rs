@@ -50,10 +50,21 @@ pub struct Config {
     pub postmark_api_url: String,
     /// `LEADROUTER_ALERT_EMAILS`: operators' addresses for alerts.
     pub alert_emails: Vec<String>,
-    /// `LEADROUTER_METRICS_TOKEN`: `/metrics` is open without it.
+    /// `LEADROUTER_METRICS_TOKEN`: what `/metrics` wants as a bearer token.
     pub metrics_token: Option<Secret>,
-    /// `LEADROUTER_SECRET_KEY`: seals stored credentials (checked to be 32 bytes of base64).
+    /// `LEADROUTER_METRICS_PUBLIC=1`: `/metrics` open to anyone when no token is set
+    /// (otherwise it answers 401 without one).
+    pub metrics_public: bool,
+    /// `LEADROUTER_SECRET_KEY`: seals stored secrets (checked to be 32 bytes of base64).
     pub secret_key: Option<Secret>,
+    /// `LEADROUTER_ALLOW_CLEARTEXT_SECRETS=1`: a server on PostgreSQL starts without a
+    /// secret key (otherwise it refuses to).
+    pub allow_cleartext_secrets: bool,
+    /// `LEADROUTER_SETUP_TOKEN`: what the first-run setup wants (unset: one is made at
+    /// start and written to the log while no operator exists).
+    pub setup_token: Option<Secret>,
+    /// `LEADROUTER_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
     pub public_url: String,
     pub webhook_allow_cidrs: Vec<IpNet>,
     pub extra_root_certs: Option<PathBuf>,
@@ -121,7 +132,11 @@ impl Config {
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
         let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
         let metrics_token = env.var("LEADROUTER_METRICS_TOKEN").map(Secret::new);
+        let metrics_public = env.read("LEADROUTER_METRICS_PUBLIC", "0", flag);
         let secret_key = secret_key(&mut env);
+        let allow_cleartext_secrets = env.read("LEADROUTER_ALLOW_CLEARTEXT_SECRETS", "0", flag);
+        let setup_token = env.optional("LEADROUTER_SETUP_TOKEN", setup_token);
+        let trusted_proxies = env.read("LEADROUTER_TRUSTED_PROXIES", "", parse_cidrs);
         let public_url = public_url(&mut env, port);
         let webhook_allow_cidrs = env.read("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "", parse_cidrs);
         let extra_root_certs = env.optional("LEADROUTER_EXTRA_ROOT_CERTS", check_pem_file);
@@ -155,7 +170,11 @@ impl Config {
                 postmark_api_url: postmark_api_url?,
                 alert_emails: alert_emails?,
                 metrics_token,
+                metrics_public: metrics_public?,
                 secret_key: secret_key?,
+                allow_cleartext_secrets: allow_cleartext_secrets?,
+                setup_token: setup_token?,
+                trusted_proxies: trusted_proxies?,
                 public_url: public_url?,
                 webhook_allow_cidrs: webhook_allow_cidrs?,
                 extra_root_certs: extra_root_certs?,
@@ -212,6 +231,23 @@ fn on_off(v: &str) -> Result<bool, String> {
         "off" => Ok(false),
         other => Err(format!("\"{other}\" is not one of: on, off")),
     }
+}
+
+/// A yes/no variable: `1`, `true`, `on` or `0`, `false`, `off`.
+fn flag(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        other => Err(format!("\"{other}\" is not one of: 1, 0")),
+    }
+}
+
+/// A setup token long enough not to be guessed.
+fn setup_token(v: &str) -> Result<Secret, String> {
+    if v.trim().chars().count() < 16 {
+        return Err("must be at least 16 characters".into());
+    }
+    Ok(Secret::new(v.trim()))
 }
 
 fn log_format(v: &str) -> Result<LogFormat, String> {

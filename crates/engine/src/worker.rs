@@ -362,7 +362,7 @@ impl DeliveryWorker {
                 (None, Some(e)) => e.clone(),
                 (None, None) => "no answer".to_string(),
             };
-            self.count_failure(partner, now, &what, r.excerpt.as_deref())
+            self.count_failure(partner, d.lead_id, now, &what, r.excerpt.as_deref())
                 .await?;
         }
         Ok(())

@@ -74,6 +74,51 @@ impl Store {
         Ok(id)
     }
 
+    /// Creates the first operator, once: the claim of the `first_run_setup` mark and the
+    /// check that no operator exists are in the insert's transaction, so of any number of
+    /// racing setups exactly one creates an operator (the others wait on the mark and find
+    /// it taken). `None`: setup was done already.
+    pub async fn create_first_admin_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let claimed = sqlx::query(
+            "INSERT INTO job_state (name, value) VALUES ('first_run_setup', $1) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM admin_users")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if claimed == 0 || existing > 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
+             RETURNING id",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let change = Change::new("create", "user", Some(id))
+            .field("email", Value::Null, json!(email))
+            .secret("password");
+        audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
     pub async fn admin_user_by_email(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM admin_users WHERE email = $1"

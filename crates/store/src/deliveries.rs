@@ -316,7 +316,7 @@ impl Store {
                     ..m
                 })
                 .collect();
-            crate::outbox::enqueue(&mut tx, &keyed, sending, now).await?;
+            crate::outbox::enqueue(&mut tx, &keyed, sending, self.sealer(), now).await?;
         }
         tx.commit().await?;
         Ok(streak)

@@ -90,8 +90,8 @@ impl Store {
         let mut tx = self.begin(Priority::Background).await?;
         let list = Marks::new(self.backend()).list(lead_ids.len());
         let sql = format!(
-            "SELECT id, email, phone, consent, external_id, idempotency_key FROM leads \
-             WHERE erased_at IS NULL AND id IN ({list})"
+            "SELECT id, email, phone, consent, external_id, idempotency_key, first_name, \
+             last_name FROM leads WHERE erased_at IS NULL AND id IN ({list})"
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for id in lead_ids {
@@ -105,7 +105,7 @@ impl Store {
         if !erased.is_empty() {
             clear_copies(&mut tx, self.backend(), &erased, now).await?;
         }
-        crate::outbox::enqueue(&mut tx, &notices.mails, sending, now).await?;
+        crate::outbox::enqueue(&mut tx, &notices.mails, sending, self.sealer(), now).await?;
         for (partner_id, body) in &notices.webhooks {
             sqlx::query(
                 "INSERT INTO erasure_notices (partner_id, body, next_attempt_at, created_at) \
@@ -121,25 +121,47 @@ impl Store {
         Ok(erased.len())
     }
 
-    /// Clears refused submissions' bodies and mails' texts that carry this e-mail or phone
-    /// (they are not tied to a lead, so they are found by their text). Returns how many.
+    /// Clears refused submissions and mails' texts that carry this e-mail or phone (they
+    /// are not tied to a lead): refusals by the keyed hashes read from their bodies at
+    /// refusal (any spelling), and both by their text (raw, form-encoded, the phone with
+    /// and without `+`). Returns how many.
     pub async fn erase_contact_texts(
         &self,
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<u64, StoreError> {
+        use leadrouter_core::erasure::{contact_hash, phone_tail};
+        let key = self.contact_key().await?.to_vec();
         let mut needles: Vec<String> = Vec::new();
-        needles.extend(email.map(str::to_lowercase));
+        if let Some(e) = email.map(str::to_lowercase) {
+            needles.push(url::form_urlencoded::byte_serialize(e.as_bytes()).collect());
+            needles.push(e);
+        }
         if let Some(p) = phone {
             needles.push(p.to_string());
             needles.push(p.trim_start_matches('+').to_string());
+            needles.push(format!("%2b{}", p.trim_start_matches('+')));
         }
         let mut tx = self.begin(Priority::Background).await?;
-        let mut cleared = 0;
+        let mut cleared = sqlx::query(
+            "UPDATE rejected_submissions SET body = '', email_hash = NULL, phone_hash = NULL \
+             WHERE email_hash = $1 OR phone_hash = $2",
+        )
+        .bind(email.map(|e| contact_hash(&key, "email", &e.to_lowercase())))
+        .bind(
+            phone
+                .and_then(phone_tail)
+                .map(|t| contact_hash(&key, "phone_tail", &t)),
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        needles.sort();
+        needles.dedup();
         for needle in needles.iter().filter(|n| n.len() >= 5) {
             let like = format!("%{}%", like_escaped(needle));
             cleared += sqlx::query(
-                "UPDATE rejected_submissions SET body = '' \
+                "UPDATE rejected_submissions SET body = '', email_hash = NULL, phone_hash = NULL \
                  WHERE LOWER(body) LIKE $1 ESCAPE '\\'",
             )
             .bind(&like)
@@ -158,6 +180,19 @@ impl Store {
         tx.commit().await?;
         Ok(cleared)
     }
+
+    /// After an erasure: on SQLite the write-ahead log, which still holds the pages as
+    /// they were, is moved into the database file and truncated (freed space there is
+    /// already zeroed: `secure_delete`). PostgreSQL's dead row versions go with (auto)
+    /// vacuum.
+    pub async fn settle_erasure(&self) -> Result<(), StoreError> {
+        if let Some(sql) = crate::dialect::truncate_log_sql(self.backend()) {
+            sqlx::query(sql)
+                .execute(self.write(Priority::Background).await.pool())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Clears one lead's personal fields and keeps the keyed hashes of its contacts; its
@@ -174,6 +209,19 @@ async fn erase_row(
     let email: Option<String> = r.try_get(1)?;
     let phone: Option<String> = r.try_get(2)?;
     let consent: Option<String> = r.try_get(3)?;
+    let names: Vec<String> = [r.try_get::<Option<String>, _>(6)?, r.try_get(7)?]
+        .into_iter()
+        .flatten()
+        .collect();
+    let person = Person {
+        email: email.as_deref(),
+        phone: phone.as_deref(),
+        names: &names,
+    };
+    if let Some(c) = &consent {
+        erase_naming_consent_text(tx, c, &person).await?;
+    }
+    erase_contact_transaction_ids(tx, key, id, &person).await?;
     let (email_hash, phone_hash) = contact_hashes(key, email.as_deref(), phone.as_deref());
     let keyed = |v: Option<String>| {
         v.map(
@@ -201,6 +249,94 @@ async fn erase_row(
     Ok(id)
 }
 
+/// The person an erased lead was, as its texts may name them.
+struct Person<'a> {
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    names: &'a [String],
+}
+
+impl Person<'_> {
+    /// Whether `text` names this person: their e-mail, their phone's number (any
+    /// spelling), or one of their names (of three letters or more), in any case.
+    fn named_in(&self, text: &str) -> bool {
+        let lower = text.to_lowercase();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        self.email
+            .is_some_and(|e| lower.contains(&e.to_lowercase()))
+            || self
+                .phone
+                .and_then(leadrouter_core::erasure::phone_tail)
+                .is_some_and(|t| digits.contains(&t))
+            || self
+                .names
+                .iter()
+                .filter(|n| n.chars().count() >= 3)
+                .any(|n| lower.contains(&n.to_lowercase()))
+    }
+}
+
+/// A consent text that names the person (a form that wrote "I, Zora Zweig
+/// (zora@example.com), agree") is theirs alone: its words go; its hash stays as the
+/// evidence that a text was shown.
+async fn erase_naming_consent_text(
+    tx: &mut sqlx::AnyConnection,
+    consent: &str,
+    person: &Person<'_>,
+) -> Result<(), StoreError> {
+    let v: serde_json::Value = serde_json::from_str(consent).unwrap_or_default();
+    let Some(sha) = v.get("text_sha256").and_then(|s| s.as_str()) else {
+        return Ok(());
+    };
+    let text: Option<String> = sqlx::query("SELECT text FROM consent_texts WHERE sha256 = $1")
+        .bind(sha)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    if text.is_some_and(|t| person.named_in(&t)) {
+        sqlx::query("UPDATE consent_texts SET text = $1 WHERE sha256 = $2")
+            .bind(ERASED_CONSENT_TEXT)
+            .bind(sha)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a consent text that named an erased person reads afterwards.
+pub const ERASED_CONSENT_TEXT: &str = "(erased: the text named the person)";
+
+/// A partner's conversion id made of the person's contact (`erika@example.com-1`) is
+/// replaced by its keyed hash, as a source's key is.
+async fn erase_contact_transaction_ids(
+    tx: &mut sqlx::AnyConnection,
+    key: &[u8],
+    lead_id: i64,
+    person: &Person<'_>,
+) -> Result<(), StoreError> {
+    use leadrouter_core::erasure::{contact_hash, key_carries_contact};
+    let rows =
+        sqlx::query("SELECT id, external_transaction_id FROM conversions WHERE lead_id = $1")
+            .bind(lead_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for r in rows {
+        let tx_id: Option<String> = r.try_get(1)?;
+        let Some(t) = tx_id
+            .filter(|t| key_carries_contact(t, person.email, person.phone) || person.named_in(t))
+        else {
+            continue;
+        };
+        sqlx::query("UPDATE conversions SET external_transaction_id = $1 WHERE id = $2")
+            .bind(format!("erased:{}", contact_hash(key, "key", &t)))
+            .bind(r.try_get::<i64, _>(0)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Every copy of the erased leads' personal data outside the lead rows.
 async fn clear_copies(
     tx: &mut sqlx::AnyConnection,
@@ -217,6 +353,8 @@ async fn clear_copies(
         format!("UPDATE lead_events SET detail = NULL WHERE lead_id IN ({list})"),
         format!("UPDATE returns SET note = NULL WHERE lead_id IN ({list})"),
         format!("UPDATE conversions SET metadata = NULL WHERE lead_id IN ({list})"),
+        // Mails that quote a lead (a failing partner's answer echoing it).
+        format!("UPDATE notifications SET body = '', html_body = '' WHERE lead_id IN ({list})"),
     ];
     for sql in &statements {
         let mut q = sqlx::query(sql).persistent(false);

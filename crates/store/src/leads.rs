@@ -73,17 +73,23 @@ impl Store {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<i64, StoreError> {
+        // The person's keyed hashes, so that erasure finds this refusal however the
+        // contact was spelled in it.
+        let (email_hash, phone_hash) =
+            leadrouter_core::erasure::refused_contact_hashes(self.contact_key().await?, body);
         // Any bytes fit (NUL and broken UTF-8 escaped), and only so much of them.
         let body = leadrouter_core::text::storable_body(body);
         let row = sqlx::query(
-            "INSERT INTO rejected_submissions (source_id, received_at, reason, content_type, body) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO rejected_submissions (source_id, received_at, reason, content_type, body, \
+             email_hash, phone_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(source_id)
         .bind(received_at)
         .bind(reason.to_string())
         .bind(content_type.map(|c| leadrouter_core::text::storable_body(c.as_bytes())))
         .bind(body)
+        .bind(email_hash)
+        .bind(phone_hash)
         .fetch_one(self.write(Priority::Background).await.pool())
         .await?;
         Ok(row.try_get(0)?)
@@ -384,7 +390,8 @@ impl Store {
         Ok(())
     }
 
-    /// How many leads are in each status.
+    /// How many leads are in each status (a count over the whole table: tests and the
+    /// daily jobs, never a request anyone can repeat).
     pub async fn lead_status_counts(
         &self,
     ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
@@ -395,4 +402,22 @@ impl Store {
             .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
             .collect()
     }
+
+    /// How many leads wait in each of the waiting states (queued, held, assigned), each
+    /// counted through the (status, route_after) index: the rows that wait, not the table.
+    pub async fn waiting_lead_counts(&self) -> Result<Vec<(LeadStatus, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for status in [LeadStatus::Queued, LeadStatus::Held, LeadStatus::Assigned] {
+            let n: i64 = sqlx::query(WAITING_COUNT)
+                .bind(status.as_str())
+                .fetch_one(self.reader())
+                .await?
+                .try_get(0)?;
+            out.push((status, n));
+        }
+        Ok(out)
+    }
 }
+
+/// One waiting state's count (see [`Store::waiting_lead_counts`]).
+pub const WAITING_COUNT: &str = "SELECT COUNT(*) FROM leads WHERE status = $1";

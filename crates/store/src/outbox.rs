@@ -21,7 +21,16 @@ pub struct Mail {
     pub html: String,
     /// Unique per (kind, subject, period): the same key twice is one mail.
     pub dedupe_key: Option<String>,
+    /// The lead whose data the mail quotes (cleared with the lead at erasure).
+    pub lead_id: Option<i64>,
+    /// What stands for [`SECRET_MARK`] in the text when the mail is sent (an invitation
+    /// link): kept sealed beside the text only until then, never listed. Without a mail
+    /// service the mail is never sent and the secret is not kept at all.
+    pub secret: Option<String>,
 }
+
+/// Where a mail's secret goes in its text: what lists and pages show instead of it.
+pub const SECRET_MARK: &str = "[link hidden]";
 
 /// Whether queued mail is sent (a Postmark token is set) or only recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +75,7 @@ pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
     mails: &[Mail],
     sending: Sending,
+    sealer: Option<&leadrouter_core::sealed::Sealer>,
     now: EpochMillis,
 ) -> Result<u64, StoreError> {
     let mut added = 0;
@@ -85,10 +95,15 @@ pub(crate) async fn enqueue(
             (None, Sending::On) => ("queued", None),
             (None, Sending::Off) => ("recorded", None),
         };
+        let secret = match (status, &m.secret) {
+            ("queued", Some(s)) => Some(leadrouter_core::sealed::store(sealer, s)),
+            _ => None,
+        };
         let done = sqlx::query(
             "INSERT INTO notifications (kind, partner_id, recipient, bcc, subject, body, html_body, \
-             status, error, dedupe_key, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING",
+             status, error, dedupe_key, next_attempt_at, created_at, lead_id, secret) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(m.kind)
         .bind(m.partner_id)
@@ -101,6 +116,8 @@ pub(crate) async fn enqueue(
         .bind(error)
         .bind(&m.dedupe_key)
         .bind(now)
+        .bind(m.lead_id)
+        .bind(secret)
         .execute(&mut *conn)
         .await?;
         added += done.rows_affected();
@@ -121,7 +138,7 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.begin(Priority::Background).await?;
-        let n = enqueue(&mut tx, mails, sending, now).await?;
+        let n = enqueue(&mut tx, mails, sending, self.sealer(), now).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -136,21 +153,30 @@ impl Store {
             "UPDATE notifications SET next_attempt_at = $1 WHERE id = (SELECT id FROM notifications \
              WHERE status = 'queued' AND next_attempt_at <= $2 ORDER BY id LIMIT 1) \
              AND status = 'queued' AND next_attempt_at <= $2 \
-             RETURNING id, kind, recipient, bcc, subject, body, html_body, attempts",
+             RETURNING id, kind, recipient, bcc, subject, body, html_body, attempts, secret",
         )
         .bind(now + lease_ms)
         .bind(now)
         .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
         row.map(|r| {
+            // The secret goes into the text only now, for the send; it is never stored there.
+            let secret = r
+                .try_get::<Option<String>, _>("secret")?
+                .map(|s| crate::secrets::open(self.sealer(), &s))
+                .transpose()?;
+            let put = |text: String| match &secret {
+                Some(s) => text.replace(SECRET_MARK, s),
+                None => text,
+            };
             Ok(OutboxMail {
                 id: r.try_get("id")?,
                 kind: r.try_get("kind")?,
                 to: r.try_get("recipient")?,
                 bcc: r.try_get("bcc")?,
                 subject: r.try_get("subject")?,
-                text: r.try_get("body")?,
-                html: r.try_get("html_body")?,
+                text: put(r.try_get("body")?),
+                html: put(r.try_get("html_body")?),
                 attempts: r.try_get("attempts")?,
             })
         })
@@ -165,7 +191,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE notifications SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
-             provider_message_id = $2, error = NULL WHERE id = $3",
+             provider_message_id = $2, error = NULL, secret = NULL WHERE id = $3",
         )
         .bind(now)
         .bind(message_id)
@@ -203,7 +229,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE notifications SET status = 'failed', attempts = attempts + 1, error = $1, \
-             error_code = $2 WHERE id = $3",
+             error_code = $2, secret = NULL WHERE id = $3",
         )
         .bind(error)
         .bind(code)

@@ -130,13 +130,16 @@ impl Store {
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(secrets.api_key_hash)
             .bind(secrets.api_key_prefix)
-            .bind(secrets.signing_secret)
+            .bind(leadrouter_core::sealed::store(
+                self.sealer(),
+                secrets.signing_secret,
+            ))
             .bind(now)
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
         let partner = partner_from_row(&row, self.sealer())?;
-        crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, now).await?;
+        crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, self.sealer(), now).await?;
         let change = Change::new("create", "partner", Some(partner.id))
             .with(leadrouter_core::audit::partner_changes(None, Some(spec)))
             .secret("api_key")
@@ -290,7 +293,10 @@ impl Store {
              previous_secret_until = $4, signing_secret = $1, updated_at = $2 \
              WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
-        .bind(signing_secret)
+        .bind(leadrouter_core::sealed::store(
+            self.sealer(),
+            signing_secret,
+        ))
         .bind(now)
         .bind(id)
         .bind(overlap_until)

@@ -48,6 +48,15 @@ pub struct Invitation<'a> {
     pub expires_at: EpochMillis,
 }
 
+/// A new link for a user already invited: which user, the link's hash and its expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct Reinvitation<'a> {
+    pub partner_id: i64,
+    pub user_id: i64,
+    pub invite_hash: &'a str,
+    pub expires_at: EpochMillis,
+}
+
 /// Why an invitation was not made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotInvited {
@@ -104,13 +113,47 @@ impl Store {
             return Ok(Err(NotInvited::EmailTaken));
         };
         let u = user(&row)?;
-        enqueue(&mut tx, &[invite(u.id)], sending, now).await?;
+        enqueue(&mut tx, &[invite(u.id)], sending, self.sealer(), now).await?;
         let change = crate::audit::Change::new("create", "partner_user", Some(u.id))
             .field("partner_id", serde_json::Value::Null, inv.partner_id.into())
             .field("email", serde_json::Value::Null, inv.email.into());
         crate::audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(Ok(u))
+    }
+
+    /// A new invitation for a user of `partner_id` who has not set a password yet: the
+    /// new link's hash replaces the old one (which then opens nothing), with the mail
+    /// `invite(user_id)` writes, in one transaction. `None`: no such invited user.
+    pub async fn reinvite_partner_user(
+        &self,
+        again: Reinvitation<'_>,
+        invite: &(dyn Fn(i64) -> Mail + Send + Sync),
+        sending: Sending,
+        now: EpochMillis,
+        actor: &crate::audit::Actor,
+    ) -> Result<Option<PartnerUser>, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let row = sqlx::query(&format!(
+            "UPDATE partner_users SET invite_hash = $1, invite_expires_at = $2 \
+             WHERE id = $3 AND partner_id = $4 AND accepted_at IS NULL \
+             AND partner_id IN (SELECT id FROM partners WHERE deleted_at IS NULL) \
+             RETURNING {USER_COLUMNS}"
+        ))
+        .bind(again.invite_hash)
+        .bind(again.expires_at)
+        .bind(again.user_id)
+        .bind(again.partner_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let u = user(&row)?;
+        enqueue(&mut tx, &[invite(u.id)], sending, self.sealer(), now).await?;
+        let change =
+            crate::audit::Change::new("reinvite", "partner_user", Some(u.id)).secret("invitation");
+        crate::audit::record(&mut tx, actor, &change, now).await?;
+        tx.commit().await?;
+        Ok(Some(u))
     }
 
     pub async fn list_partner_users(

@@ -60,8 +60,29 @@ impl Store {
         limit: i64,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE rejected_submissions SET body = '' WHERE id IN (SELECT id FROM \
-             rejected_submissions WHERE received_at < $1 AND body <> '' ORDER BY received_at \
+            "UPDATE rejected_submissions SET body = '', email_hash = NULL, phone_hash = NULL \
+             WHERE id IN (SELECT id FROM rejected_submissions WHERE received_at < $1 \
+             AND body <> '' ORDER BY received_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(self.write(Priority::Background).await.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Drops up to `limit` erased leads' keyed contact hashes once dedupe no longer looks
+    /// at them (received before `before`, the dedupe window's start): after that they
+    /// would only be something to guess the person back from. Returns how many.
+    pub async fn forget_contact_hashes(
+        &self,
+        before: EpochMillis,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE leads SET email_hash = NULL, phone_hash = NULL WHERE id IN ( \
+             SELECT id FROM leads WHERE email_hash IS NOT NULL AND received_at < $1 \
+             UNION SELECT id FROM leads WHERE phone_hash IS NOT NULL AND received_at < $1 \
              LIMIT $2)",
         )
         .bind(before)

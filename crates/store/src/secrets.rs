@@ -1,4 +1,5 @@
-//! Stored credentials (partners' auth, Facebook settings) sealed with
+//! Stored secrets (partners' auth and signing secrets, Facebook settings, the contact-hash
+//! key, invitation links waiting to be mailed) sealed with
 //! `LEADROUTER_SECRET_KEY`: [`Store::check_secret_key`] at start-up proves the key opens
 //! what is stored (a wrong key is an error before anything is sent to a partner) and seals
 //! what was stored before the key was set.
@@ -21,11 +22,15 @@ pub enum KeyCheck {
     Opens { sealed_now: usize },
 }
 
-/// The columns holding credentials: (table, column).
-const SEALED: [(&str, &str); 3] = [
+/// The columns holding secrets we must be able to use again: (table, column). (API keys,
+/// tokens, passwords and invitation links are kept as hashes instead.)
+const SEALED: [(&str, &str); 6] = [
     ("partners", "auth"),
+    ("partners", "signing_secret"),
+    ("partners", "previous_signing_secret"),
     ("sources", "facebook"),
     ("server_keys", "value"),
+    ("notifications", "secret"),
 ];
 
 impl Store {

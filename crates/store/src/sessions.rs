@@ -173,28 +173,68 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins since `since` for this e-mail and from this client: the larger of the
-    /// two counts, and when the oldest of those counted happened.
+    /// Failed logins since `since`, counted for this key from this client, from this
+    /// client for any key, and for this key from any client, each with its latest.
     pub async fn login_failures(
         &self,
-        email: &str,
+        key: &str,
         client: &str,
         since: EpochMillis,
-    ) -> Result<(i64, Option<EpochMillis>), StoreError> {
+    ) -> Result<leadrouter_core::login::Failures, StoreError> {
+        use leadrouter_core::login::{Count, Failures};
         let row = sqlx::query(
             "SELECT \
-             (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $3) AS by_email, \
-             (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at > $3) AS by_client, \
-             (SELECT MIN(at) FROM login_failures WHERE (email = $1 OR client = $2) AND at > $3) \
-             AS oldest",
+             COUNT(CASE WHEN email = $1 AND client = $2 THEN 1 END) AS pair_n, \
+             MAX(CASE WHEN email = $1 AND client = $2 THEN at END) AS pair_last, \
+             COUNT(CASE WHEN client = $2 THEN 1 END) AS client_n, \
+             MAX(CASE WHEN client = $2 THEN at END) AS client_last, \
+             COUNT(CASE WHEN email = $1 THEN 1 END) AS key_n, \
+             MAX(CASE WHEN email = $1 THEN at END) AS key_last \
+             FROM login_failures WHERE at > $3 AND (email = $1 OR client = $2)",
         )
-        .bind(email)
+        .bind(key)
         .bind(client)
         .bind(since)
         .fetch_one(self.reader())
         .await?;
-        let by_email: i64 = row.try_get("by_email")?;
-        let by_client: i64 = row.try_get("by_client")?;
-        Ok((by_email.max(by_client), row.try_get("oldest")?))
+        let count = |n: &str, last: &str| -> Result<Count, StoreError> {
+            Ok(Count {
+                n: row.try_get(n)?,
+                last: row.try_get(last)?,
+            })
+        };
+        Ok(Failures {
+            pair: count("pair_n", "pair_last")?,
+            client: count("client_n", "client_last")?,
+            account: count("key_n", "key_last")?,
+        })
+    }
+
+    /// Deletes failed logins older than `before` and sessions past their absolute expiry
+    /// or idle since before `idle_before`; returns how many rows went.
+    pub async fn purge_logins(
+        &self,
+        before: EpochMillis,
+        now: EpochMillis,
+        idle_before: EpochMillis,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let mut gone = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for table in ["admin_sessions", "partner_sessions"] {
+            gone += sqlx::query(&format!(
+                "DELETE FROM {table} WHERE expires_at <= $1 OR last_seen_at < $2"
+            ))
+            .bind(now)
+            .bind(idle_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(gone)
     }
 }

@@ -152,6 +152,16 @@ impl crate::Store {
         }
     }
 
+    /// How many rows `table` holds.
+    pub async fn count_rows_for_tests(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.reader())
+            .await
+            .expect("count")
+            .get(0)
+    }
+
     /// Every `table.column` of text whose value anywhere contains `needle` (a scan of the
     /// whole database, for tests that prove a value is not stored).
     pub async fn text_containing_for_tests(&self, needle: &str) -> Vec<String> {

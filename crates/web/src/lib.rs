@@ -28,6 +28,21 @@ pub use state::{AppDeps, AppState, WebSettings};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP application.
+/// Behind an https public URL every answer tells browsers to come back over https only
+/// for a year (a first plain-http request cannot be downgraded on a hostile network).
+async fn strict_transport(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut res: axum::response::Response,
+) -> axum::response::Response {
+    if state.settings().https() {
+        res.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
@@ -42,6 +57,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             trace::log_request,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            strict_transport,
         ))
         .with_state(state)
 }

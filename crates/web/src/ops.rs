@@ -17,32 +17,35 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// The figures in the text exposition format; behind `LEADROUTER_METRICS_TOKEN` when set.
-/// The waiting-leads gauges are read from the database at each scrape.
+/// The figures in the text exposition format, for whoever holds
+/// `LEADROUTER_METRICS_TOKEN` (they tell volumes, partners' health and logins: not for
+/// everyone); without a token set, only when `LEADROUTER_METRICS_PUBLIC=1` says so.
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.settings().metrics_token {
-        let given = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let ok = given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.expose().as_bytes())));
-        if !ok {
-            return crate::ApiError::Unauthorized("send Authorization: Bearer <metrics token>")
-                .into_response();
-        }
-    }
-    match state.store().lead_status_counts().await {
-        Ok(counts) => {
-            for status in ["queued", "held", "assigned"] {
-                state
-                    .signals()
-                    .metrics()
-                    .waiting(status, counts.get(status).copied().unwrap_or(0));
+    let settings = state.settings();
+    match &settings.metrics_token {
+        Some(token) => {
+            let given = headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim());
+            let ok =
+                given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.expose().as_bytes())));
+            if !ok {
+                return crate::ApiError::Unauthorized("send Authorization: Bearer <metrics token>")
+                    .into_response();
             }
         }
-        Err(e) => tracing::warn!(error = %e, "reading queue depths for /metrics failed"),
+        None if settings.metrics_public => {}
+        None => {
+            return crate::ApiError::Unauthorized(
+                "metrics need LEADROUTER_METRICS_TOKEN (or LEADROUTER_METRICS_PUBLIC=1)",
+            )
+            .into_response()
+        }
     }
+    state.refresh_waiting_gauges().await;
     (
         [(
             CONTENT_TYPE,

@@ -25,6 +25,20 @@ pub struct WebSettings {
     pub metrics_token: Option<leadrouter_core::secret::Secret>,
     /// `LEADROUTER_RETURN_WINDOW`: how long after delivery a partner may return a lead.
     pub return_window_ms: i64,
+    /// `LEADROUTER_METRICS_PUBLIC=1`: `/metrics` open without a token (none set).
+    pub metrics_public: bool,
+    /// `LEADROUTER_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: AllowList,
+    /// What the first-run setup form wants in "Setup token" (`LEADROUTER_SETUP_TOKEN`, or
+    /// one made at start and written to the log while no operator exists).
+    pub setup_token: leadrouter_core::secret::Secret,
+}
+
+impl WebSettings {
+    /// Whether the public URL is https (Secure, `__Host-` cookies and HSTS).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 /// Everything the handlers use.
@@ -55,7 +69,13 @@ struct Inner {
     /// Sources by token hash, as read at the given instant.
     sources: std::sync::Mutex<HashMap<String, (Source, Instant)>>,
     flashes: crate::ui::flash::Flashes,
+    /// When the waiting-leads gauges were last read from the database.
+    gauges_read: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// The waiting-leads gauges are read at most this often, however often `/metrics` is
+/// scraped.
+const GAUGES_TTL: Duration = Duration::from_secs(5);
 
 /// Markets and niches change rarely; other instances' additions are seen within this.
 const CATALOG_TTL: Duration = Duration::from_secs(10);
@@ -75,7 +95,27 @@ impl AppState {
                 catalog: RwLock::new(None),
                 sources: Default::default(),
                 flashes: Default::default(),
+                gauges_read: Default::default(),
             }),
+        }
+    }
+
+    /// Sets the waiting-leads gauges from the database's counts of the waiting states
+    /// (read through the status index: as many rows as wait, never the whole table), at
+    /// most every [`GAUGES_TTL`].
+    pub(crate) async fn refresh_waiting_gauges(&self) {
+        let mut read = self.inner.gauges_read.lock().await;
+        if read.is_some_and(|at| at.elapsed() < GAUGES_TTL) {
+            return;
+        }
+        match self.store().waiting_lead_counts().await {
+            Ok(counts) => {
+                for (status, n) in counts {
+                    self.signals().metrics().waiting(status.as_str(), n);
+                }
+                *read = Some(Instant::now());
+            }
+            Err(e) => tracing::warn!(error = %e, "reading queue depths for /metrics failed"),
         }
     }
 

@@ -32,6 +32,7 @@ async fn an_operator_runs_the_guides_setup_in_the_browser() {
     // First run: the console sends the very first visitor to setup.
     b.goto(&url("/admin")).await;
     assert_eq!(b.path().await, "/admin/setup");
+    b.fill("Setup token", crate::support::SETUP_TOKEN).await;
     b.fill("Email", EMAIL).await;
     b.fill("Password", PASSWORD).await;
     b.fill("Confirm password", PASSWORD).await;

@@ -72,7 +72,7 @@ both_backends! {
 }
 
 both_backends! {
-    async fn five_failed_logins_lock_the_account_out_even_for_the_right_password(db) {
+    async fn five_failed_logins_make_that_address_wait_even_for_the_right_password(db) {
         let app = TestApp::spawn(db).await;
         let mut setup = Console::new(&app);
         setup.first_run(EMAIL, PASSWORD).await;
@@ -83,9 +83,11 @@ both_backends! {
         }
         let r = c.login(EMAIL, PASSWORD).await;
         assert_eq!(r.status, 429, "{}", r.body);
+        assert_eq!(r.text(".error").as_deref(), Some("Too many failed attempts. Try again in 1 minute."));
         assert!(c.cookie.is_none(), "no session");
-        // From the same address, another account is refused too (per client address).
-        assert_eq!(c.login("other@leadbiz.de", PASSWORD).await.status, 429);
+        // Another account from the same address is not held up by these five (the address
+        // itself waits only after ten failures, whatever the accounts).
+        assert_eq!(c.login("other@leadbiz.de", PASSWORD).await.status, 200);
         app.stop().await;
     }
 }
@@ -106,11 +108,11 @@ async fn the_lockout_and_sessions_end_on_time() {
         other.login(EMAIL, "not the password").await;
     }
     assert_eq!(other.login(EMAIL, PASSWORD).await.status, 429);
-    clock.advance((15 * 60 + 1) * 1000);
+    clock.advance((60 + 1) * 1000);
     assert_eq!(
         other.login(EMAIL, PASSWORD).await.status,
         303,
-        "15 minutes later the right password works"
+        "a minute later the right password works"
     );
     // 11 idle hours: still in; then 13 more: the session has ended.
     clock.advance(11 * 3_600_000);

@@ -38,4 +38,5 @@ mod retention;
 mod returns;
 mod routing;
 mod secrets_at_rest;
+mod security;
 mod slow_clients;

@@ -90,11 +90,11 @@ pub fn operator_alerts(mailing: Mailing, signals: Signals) -> Job {
                     }
                 }
                 let held = store
-                    .lead_status_counts()
+                    .waiting_lead_counts()
                     .await?
-                    .get("held")
-                    .copied()
-                    .unwrap_or(0);
+                    .into_iter()
+                    .find(|(s, _)| *s == leadrouter_core::status::LeadStatus::Held)
+                    .map_or(0, |(_, n)| n);
                 if held >= HELD_BACKLOG {
                     let day = local_date("UTC", now);
                     mails.push(simple(

@@ -132,6 +132,7 @@ pub fn welcome(ctx: &MailContext, partner_id: i64, spec: &PartnerSpec) -> Option
         text: render(&text),
         html: render(&WelcomeHtml { t: &text }),
         dedupe_key: Some(format!("partner_welcome:{partner_id}")),
+        ..Mail::default()
     })
 }
 
@@ -150,21 +151,23 @@ struct SimpleHtml<'a> {
     text: &'a str,
 }
 
-/// `partner_failing`: deliveries keep failing; what the endpoint last said. The store
-/// gives it its key (one per failure streak).
+/// `partner_failing`: deliveries keep failing; what the endpoint last said (`excerpt`,
+/// with the lead whose delivery it answered: the mail is cleared when that lead is
+/// erased, as the answer may echo the person). The store gives it its key (one per
+/// failure streak).
 pub fn failing(
     ctx: &MailContext,
     partner_id: i64,
     spec: &PartnerSpec,
     what: &str,
-    excerpt: Option<&str>,
+    excerpt: Option<(i64, &str)>,
     streak: i64,
 ) -> Option<Mail> {
     let (to, bcc) = ctx.to_partner_and_operators(spec)?;
     let text = render(&FailingText {
         p: spec,
         what,
-        excerpt: excerpt.unwrap_or_default(),
+        excerpt: excerpt.map(|(_, e)| e).unwrap_or_default(),
         streak,
     });
     Some(Mail {
@@ -176,6 +179,8 @@ pub fn failing(
         html: render(&SimpleHtml { text: &text }),
         text,
         dedupe_key: None,
+        lead_id: excerpt.map(|(id, _)| id),
+        ..Mail::default()
     })
 }
 
@@ -205,6 +210,7 @@ pub fn paused(
         html: render(&SimpleHtml { text: &text }),
         text,
         dedupe_key: Some(format!("partner_paused:{partner_id}:{now}")),
+        ..Mail::default()
     })
 }
 
@@ -242,6 +248,7 @@ pub fn erasure_notice(
             "erasure_notice:{partner_id}:{now}:{}",
             lead_ids.first().copied().unwrap_or_default()
         )),
+        ..Mail::default()
     })
 }
 
@@ -263,6 +270,7 @@ pub fn simple(
         html: render(&SimpleHtml { text: &text }),
         text,
         dedupe_key: Some(dedupe_key),
+        ..Mail::default()
     }
 }
 

@@ -13,6 +13,7 @@ impl DeliveryWorker {
     pub(super) async fn count_failure(
         &self,
         partner: &Partner,
+        lead_id: i64,
         now: i64,
         what: &str,
         excerpt: Option<&str>,
@@ -30,7 +31,7 @@ impl DeliveryWorker {
                         partner.id,
                         &partner.spec,
                         what,
-                        excerpt,
+                        excerpt.map(|e| (lead_id, e)),
                         alert_after,
                     )
                     .into_iter()

@@ -11,7 +11,10 @@ pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
 
 /// The writer's page cache: large enough to keep the hot index pages of a big database
 /// (the default 2 MiB makes every insert re-read pages once the database outgrows it).
-pub(crate) const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768;";
+/// `secure_delete`: space a change frees is zeroed, so an erased person's values do not
+/// stay behind in the file's free space (the writer is the only connection that writes).
+pub(crate) const SQLITE_WRITER_PRAGMAS: &str =
+    "PRAGMA cache_size = -32768; PRAGMA secure_delete = ON;";
 
 use crate::Backend;
 
@@ -83,6 +86,15 @@ pub(crate) fn unindexed(backend: Backend, column: &str) -> String {
 pub(crate) fn online_copy_sql(backend: Backend) -> Option<&'static str> {
     match backend {
         Backend::Sqlite => Some("VACUUM INTO $1"),
+        Backend::Postgres => None,
+    }
+}
+
+/// Empties the write-ahead log into the database file and truncates it (SQLite); PostgreSQL
+/// has nothing of the kind to run.
+pub(crate) fn truncate_log_sql(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => Some("PRAGMA wal_checkpoint(TRUNCATE)"),
         Backend::Postgres => None,
     }
 }

@@ -78,10 +78,14 @@ pub(crate) fn partner_from_row(
         },
         paused_reason: r.try_get("paused_reason")?,
         api_key_prefix: r.try_get("api_key_prefix")?,
-        signing_secret: Secret::new(r.try_get::<String, _>("signing_secret")?),
+        signing_secret: Secret::new(crate::secrets::open(
+            sealer,
+            &r.try_get::<String, _>("signing_secret")?,
+        )?),
         previous_signing_secret: r
             .try_get::<Option<String>, _>("previous_signing_secret")?
-            .map(Secret::new),
+            .map(|v| crate::secrets::open(sealer, &v).map(Secret::new))
+            .transpose()?,
         previous_secret_until: r.try_get("previous_secret_until")?,
         consecutive_failures: r.try_get("consecutive_failures")?,
         created_at: r.try_get("created_at")?,

@@ -64,7 +64,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let partner = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
-        crate::outbox::enqueue(&mut tx, mails, sending, now).await?;
+        crate::outbox::enqueue(&mut tx, mails, sending, self.sealer(), now).await?;
         audit::record(
             &mut tx,
             actor,

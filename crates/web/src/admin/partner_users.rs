@@ -1,6 +1,8 @@
 //! Partner users over the admin API: `POST /api/admin/partners/{id}/users` `{"email"}`
-//! invites one (a `portal_invite` mail with a one-time link, valid 72 hours), `GET` lists
-//! them, `DELETE .../users/{user_id}` removes one and ends its sessions. The console's
+//! invites one (a `portal_invite` mail with a one-time link, valid 72 hours; without a
+//! mail service the answer's `invite_url`, this once), `POST .../users/{user_id}/reinvite`
+//! makes a new link and voids the old, `GET` lists them, `DELETE .../users/{user_id}`
+//! removes one and ends its sessions. The console's
 //! partner page invites and removes through the same functions.
 
 use crate::auth::AdminAuth;
@@ -12,7 +14,8 @@ use axum::routing::{delete, post};
 use axum::{Json, Router};
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::token::hash_secret;
-use leadrouter_store::portal::{Invitation, NotInvited, PartnerUser};
+use leadrouter_store::outbox::{Mail, Sending, SECRET_MARK};
+use leadrouter_store::portal::{Invitation, NotInvited, PartnerUser, Reinvitation};
 use serde_json::{json, Value};
 
 /// How long an invitation link works.
@@ -25,6 +28,10 @@ pub(crate) fn router() -> Router<AppState> {
             "/api/admin/partners/{id}/users/{user_id}",
             delete(remove_one),
         )
+        .route(
+            "/api/admin/partners/{id}/users/{user_id}/reinvite",
+            post(reinvite_one),
+        )
 }
 
 pub(crate) fn user_json(u: &PartnerUser) -> Value {
@@ -34,13 +41,58 @@ pub(crate) fn user_json(u: &PartnerUser) -> Value {
            "last_login_at": u.last_login_at.map(rfc3339)})
 }
 
-/// Invites `email` to the partner's portal.
+/// A new invitation link and the `portal_invite` mail that carries it. The mail's stored
+/// text holds only a mark where the link goes; the link itself is kept sealed beside it
+/// until the mail service has it, and never listed. Without a mail service the link is
+/// not kept at all: it is answered this once to the operator who invited, to hand over.
+struct Link {
+    token: String,
+    url: String,
+}
+
+impl Link {
+    fn new(state: &AppState) -> Link {
+        let token = crate::secrets::random_token();
+        let url = format!("{}/portal/accept/{token}", state.settings().public_url);
+        Link { token, url }
+    }
+
+    fn mail(&self, partner_id: i64, to: &str, name: &str) -> impl Fn(i64) -> Mail {
+        let (to, name, url) = (to.to_string(), name.to_string(), self.url.clone());
+        // Each link its own mail (an invitation sent again is a new one).
+        let n = hash_secret(&self.token)[..16].to_string();
+        move |user_id: i64| Mail {
+            secret: Some(url.clone()),
+            ..leadrouter_engine::mail::simple(
+                "portal_invite",
+                Some(partner_id),
+                to.clone(),
+                format!("Your access to the {name} lead portal"),
+                format!(
+                    "You have been invited to the partner portal of {name}: your leads, every \
+                     delivery attempt, returns and conversions.\n\nSet your password here (the \
+                     link works once, for 72 hours):\n{SECRET_MARK}\n\nIf you did not expect \
+                     this, ignore this message."
+                ),
+                format!("portal_invite:{user_id}:{n}"),
+            )
+        }
+    }
+
+    /// The link for the operator: only when no mail service sends it.
+    fn shown(self, state: &AppState) -> Option<String> {
+        (state.mailing().sending == Sending::Off).then_some(self.url)
+    }
+}
+
+/// Invites `email` to the partner's portal; the link comes back when the operator must
+/// hand it over (no mail service).
 pub(crate) async fn invite(
     state: &AppState,
     partner_id: i64,
     email: &str,
     actor: &leadrouter_store::audit::Actor,
-) -> Result<PartnerUser, ApiError> {
+) -> Result<(PartnerUser, Option<String>), ApiError> {
     let email = email.trim().to_lowercase();
     if !email_address::EmailAddress::is_valid(&email) {
         return Err(ApiError::validation_one(
@@ -53,36 +105,18 @@ pub(crate) async fn invite(
         .partner(partner_id)
         .await?
         .ok_or(ApiError::NotFound("no such partner"))?;
-    let token = crate::secrets::random_token();
+    let link = Link::new(state);
     let now = state.now_ms();
-    let link = format!("{}/portal/accept/{token}", state.settings().public_url);
-    let name = partner.spec.name.clone();
-    let to = email.clone();
-    let mail = move |user_id: i64| {
-        leadrouter_engine::mail::simple(
-            "portal_invite",
-            Some(partner_id),
-            to.clone(),
-            format!("Your access to the {name} lead portal"),
-            format!(
-                "You have been invited to the partner portal of {name}: your leads, every \
-                 delivery attempt, returns and conversions.\n\nSet your password here (the \
-                 link works once, for 72 hours):\n{link}\n\nIf you did not expect this, \
-                 ignore this message."
-            ),
-            format!("portal_invite:{user_id}"),
-        )
-    };
     let made = state
         .store()
         .invite_partner_user(
             Invitation {
                 partner_id,
                 email: &email,
-                invite_hash: &hash_secret(&token),
+                invite_hash: &hash_secret(&link.token),
                 expires_at: now + INVITE_MS,
             },
-            &mail,
+            &link.mail(partner_id, &email, &partner.spec.name),
             state.mailing().sending,
             now,
             actor,
@@ -92,13 +126,66 @@ pub(crate) async fn invite(
     match made {
         Ok(u) => {
             tracing::info!(partner_id, user_id = u.id, "partner user invited");
-            Ok(u)
+            Ok((u, link.shown(state)))
         }
         Err(NotInvited::EmailTaken) => Err(ApiError::Conflict(
             "this e-mail address already has portal access".into(),
         )),
         Err(NotInvited::NoSuchPartner) => Err(ApiError::NotFound("no such partner")),
     }
+}
+
+/// A new invitation for a user who has not set a password yet; the old link stops
+/// working.
+pub(crate) async fn reinvite(
+    state: &AppState,
+    partner_id: i64,
+    user_id: i64,
+    actor: &leadrouter_store::audit::Actor,
+) -> Result<(PartnerUser, Option<String>), ApiError> {
+    let partner = state
+        .store()
+        .partner(partner_id)
+        .await?
+        .ok_or(ApiError::NotFound("no such partner"))?;
+    let users = state.store().list_partner_users(partner_id).await?;
+    let invited = users
+        .iter()
+        .find(|u| u.id == user_id && u.accepted_at.is_none())
+        .ok_or(ApiError::NotFound(
+            "no invited user of this partner by that id",
+        ))?;
+    let link = Link::new(state);
+    let now = state.now_ms();
+    let u = state
+        .store()
+        .reinvite_partner_user(
+            Reinvitation {
+                partner_id,
+                user_id,
+                invite_hash: &hash_secret(&link.token),
+                expires_at: now + INVITE_MS,
+            },
+            &link.mail(partner_id, &invited.email, &partner.spec.name),
+            state.mailing().sending,
+            now,
+            actor,
+        )
+        .await?
+        .ok_or(ApiError::NotFound(
+            "no invited user of this partner by that id",
+        ))?;
+    state.signals().mail_queued();
+    tracing::info!(partner_id, user_id, "partner user invited again");
+    Ok((u, link.shown(state)))
+}
+
+fn invited_json(u: &PartnerUser, link: Option<String>) -> Value {
+    let mut answer = json!({"success": true, "user": user_json(u)});
+    if let Some(url) = link {
+        answer["invite_url"] = json!(url);
+    }
+    answer
 }
 
 async fn invite_one(
@@ -111,11 +198,17 @@ async fn invite_one(
         .get("email")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let u = invite(&state, id, email, &auth.actor()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"success": true, "user": user_json(&u)})),
-    ))
+    let (u, link) = invite(&state, id, email, &auth.actor()).await?;
+    Ok((StatusCode::CREATED, Json(invited_json(&u, link))))
+}
+
+async fn reinvite_one(
+    auth: AdminAuth,
+    State(state): State<AppState>,
+    Path((id, user_id)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let (u, link) = reinvite(&state, id, user_id, &auth.actor()).await?;
+    Ok(Json(invited_json(&u, link)))
 }
 
 async fn list(

@@ -271,7 +271,7 @@ async fn csv_export(
                 .has_headers(false)
                 .from_writer(vec![]);
             for l in &leads {
-                let _ = w.write_record([
+                let cells = [
                     l.id.to_string(),
                     time::local(l.received_at, &tz),
                     l.status.as_str().to_string(),
@@ -286,7 +286,12 @@ async fn csv_export(
                     l.partner_id
                         .and_then(|p| names.get(&p).cloned())
                         .unwrap_or_default(),
-                ]);
+                ];
+                let _ = w.write_record(
+                    cells
+                        .iter()
+                        .map(|c| leadrouter_core::text::spreadsheet_cell(c).into_owned()),
+                );
             }
             let chunk = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
             let more = leads.len() as i64 == f.limit;

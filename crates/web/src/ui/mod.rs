@@ -6,6 +6,7 @@ mod analytics;
 mod assets;
 pub(crate) mod audit;
 mod catalog;
+pub(crate) mod client;
 mod deliveries;
 pub(crate) mod flash;
 mod form;

@@ -248,27 +248,68 @@ pub(super) async fn rotate_secret(
     ))
 }
 
-/// "Invite user": a portal user for this partner, invited by e-mail.
+/// "Invite user": a portal user for this partner, invited by e-mail (without a mail
+/// service, the link is shown this once, to hand over).
 pub(super) async fn invite_user(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let email = posted.fields.text("email");
-    let notice =
-        match crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await {
-            Ok(u) => format!(
-                "{} invited: the link to set a password is on its way.",
-                u.email
-            ),
-            Err(ApiError::Validation(e)) => format!(
-                "Not invited: email {}.",
-                e.values().cloned().collect::<Vec<_>>().join("; ")
-            ),
-            Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
-            Err(e) => return Err(e),
-        };
+    let answer = crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await;
+    let notice = match answer {
+        Ok((u, link)) => return Ok(invited(&state, &posted.op, id, &u.email, link)),
+        Err(ApiError::Validation(e)) => format!(
+            "Not invited: email {}.",
+            e.values().cloned().collect::<Vec<_>>().join("; ")
+        ),
+        Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
+        Err(e) => return Err(e),
+    };
     Ok(back(&state, &posted.op, id, &notice))
+}
+
+/// "Re-send invitation": a new link for a user who has not set a password; the old one
+/// stops working.
+pub(super) async fn reinvite_user(
+    State(state): State<AppState>,
+    axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let (u, link) =
+        crate::admin::partner_users::reinvite(&state, id, user_id, &posted.op.actor()).await?;
+    Ok(invited(&state, &posted.op, id, &u.email, link))
+}
+
+/// Back to the partner's page after an invitation: the link, when the operator must hand
+/// it over, shown once like a secret.
+fn invited(
+    state: &AppState,
+    op: &Operator,
+    id: i64,
+    email: &str,
+    link: Option<String>,
+) -> Response {
+    let path = format!("/admin/partners/{id}");
+    let (notice, secrets) = match link {
+        Some(url) => (
+            format!("{email} invited. No mail service is set up: give them this link yourself (it works once, for 72 hours, and is not shown again)."),
+            vec![("Invitation link".to_string(), url)],
+        ),
+        None => (
+            format!("{email} invited: the link to set a password is on its way."),
+            vec![],
+        ),
+    };
+    state.flashes().put(
+        &op.session_hash,
+        Flash {
+            notice: Some(notice),
+            secrets,
+            for_path: path.clone(),
+        },
+    );
+    Redirect::to(&path).into_response()
 }
 
 /// Removes a portal user; its sessions end at once.

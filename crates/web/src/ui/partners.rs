@@ -35,6 +35,10 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/admin/partners/{id}/users", post(page::invite_user))
         .route(
+            "/admin/partners/{id}/users/{user_id}/reinvite",
+            post(page::reinvite_user),
+        )
+        .route(
             "/admin/partners/{id}/users/{user_id}/remove",
             post(page::remove_user),
         )

@@ -6,30 +6,34 @@
 //! operator, its CSRF token and its idle and absolute expiry, so logout and expiry really
 //! end a session. A cookie signed with another key is not even looked up.
 
+use super::client::{ClientAddr, DoorFields};
 use super::form::Fields;
 use super::page::{render, render_status};
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use leadrouter_core::token::hash_secret;
 use leadrouter_store::sessions::{Session, SessionLimits};
-use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
-pub(crate) const COOKIE: &str = "leadrouter_session";
+/// The console's cookie; behind https `__Host-` pins it to this host, secure, path `/`
+/// (no sibling subdomain or plain-http answer can plant one).
+pub(crate) fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings().https() {
+        "__Host-leadrouter_session"
+    } else {
+        "leadrouter_session"
+    }
+}
 
 /// Sessions end after 12 idle hours, and 7 days after login whatever happens.
 pub(crate) const LIMITS: SessionLimits = SessionLimits {
-    idle_ms: 12 * 3_600_000,
-    absolute_ms: 7 * 24 * 3_600_000,
+    idle_ms: leadrouter_core::login::SESSION_IDLE_MS,
+    absolute_ms: leadrouter_core::login::SESSION_ABSOLUTE_MS,
 };
-
-/// Failed logins allowed per e-mail and per client address within [`THROTTLE_WINDOW_MS`].
-const MAX_FAILURES: i64 = 5;
-const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
 
 /// A logged-in operator.
 #[derive(Debug, Clone)]
@@ -65,7 +69,7 @@ impl IntoResponse for ToLogin {
 /// The operator of a request's session cookie, if it is signed with our key and live.
 pub(crate) async fn operator_of(parts: &Parts, state: &AppState) -> Option<Operator> {
     let jar = SignedCookieJar::from_headers(&parts.headers, state.settings().session_key.clone());
-    let id = jar.get(COOKIE)?.value().to_string();
+    let id = jar.get(cookie_name(state))?.value().to_string();
     let session_hash = hash_secret(&id);
     let found = state
         .store()
@@ -99,12 +103,6 @@ impl FromRequestParts<AppState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
         operator_of(parts, state).await.ok_or(ToLogin)
     }
-}
-
-/// The address a login comes from: the connection's peer (a proxy in front should be the
-/// only peer; forwarded headers are not trusted, as any client can send them).
-pub(crate) fn client_of(connect: Option<&axum::Extension<ConnectInfo<SocketAddr>>>) -> String {
-    connect.map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
 }
 
 /// Which login form: the console's or the portal's (one template, two doors).
@@ -141,13 +139,12 @@ pub(crate) async fn login_page(State(state): State<AppState>) -> Response {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddr(client): ClientAddr,
     jar: SignedCookieJar,
-    fields: Fields,
+    DoorFields(fields): DoorFields,
 ) -> Response {
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
-    let client = client_of(connect.as_ref());
     let page = |error: &str| LoginPage {
         door: &CONSOLE_DOOR,
         email: email.clone(),
@@ -160,9 +157,11 @@ pub(crate) async fn login(
         .ok()
         .flatten();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let too_many = page("Too many failed attempts. Try again in 15 minutes.");
     match (
-        attempt(&state, &email, &client, password, stored, &too_many).await,
+        attempt(&state, &email, &client, password, stored, &|wait| {
+            page(&too_many_text(wait))
+        })
+        .await,
         user,
     ) {
         (Attempt::Answered(r), _) => r,
@@ -186,28 +185,84 @@ pub(crate) enum Attempt {
     Refused,
 }
 
-/// A login under `key` (an e-mail, or the portal's `portal:<e-mail>`) from `client`: the
-/// throttle first, then `password` against the `stored` hash (none: an unknown user, who
-/// costs the same work), and a failure recorded. The console and the portal share it.
-pub(crate) async fn attempt(
+/// What a password check came to, before any page is made of it.
+pub(crate) enum Quiet {
+    Accepted,
+    /// Wrong (recorded as a failure).
+    Refused,
+    /// Too many failures: not checked; try again in this many milliseconds.
+    Wait(i64),
+}
+
+/// What a refused login says: how long to wait, in whole minutes.
+pub(crate) fn too_many_text(wait_ms: i64) -> String {
+    let minutes = (wait_ms + 59_999) / 60_000;
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    format!("Too many failed attempts. Try again in {minutes} {unit}.")
+}
+
+/// `Retry-After` for a wait of `wait_ms`.
+pub(crate) fn retry_after(res: &mut Response, wait_ms: i64) {
+    if let Ok(v) = (((wait_ms + 999) / 1000).max(1).to_string()).parse() {
+        res.headers_mut().insert("retry-after", v);
+    }
+}
+
+/// A password check under `key` (an e-mail, the portal's `portal:<e-mail>`, or a password
+/// change's `password:<user id>`) from `client`: the throttle first (see
+/// `core::login`), then `password` against the `stored` hash (none: an unknown user, who
+/// costs the same work), and a failure recorded.
+pub(crate) async fn attempt_quietly(
     state: &AppState,
     key: &str,
     client: &str,
     password: String,
     stored: Option<String>,
-    too_many: &impl askama::Template,
-) -> Attempt {
+) -> Result<Quiet, crate::ApiError> {
+    use leadrouter_core::login::{kept_key, wait_until, WINDOW_MS};
     let now = state.now_ms();
-    if let Some(refused) = throttled(state, key, client, now, too_many).await {
-        return Attempt::Answered(refused);
+    let key = kept_key(key);
+    let failures = state
+        .store()
+        .login_failures(&key, client, now - WINDOW_MS)
+        .await?;
+    if let Some(until) = wait_until(&failures, now) {
+        tracing::warn!(
+            failures = failures.pair.n.max(failures.client.n),
+            "login refused: too many failed attempts"
+        );
+        return Ok(Quiet::Wait(until - now));
     }
     let known = stored.is_some();
     if password_matches(password, stored).await && known {
-        return Attempt::Accepted;
+        return Ok(Quiet::Accepted);
     }
-    match state.store().record_login_failure(key, client, now).await {
-        Ok(()) => Attempt::Refused,
-        Err(e) => Attempt::Answered(crate::ApiError::from(e).into_response()),
+    state
+        .store()
+        .record_login_failure(&key, client, now)
+        .await?;
+    Ok(Quiet::Refused)
+}
+
+/// A login: [`attempt_quietly`], a wait answered with 429, `too_many`'s page for the wait
+/// and `Retry-After`. The console and the portal share it.
+pub(crate) async fn attempt<T: askama::Template>(
+    state: &AppState,
+    key: &str,
+    client: &str,
+    password: String,
+    stored: Option<String>,
+    too_many: &(dyn Fn(i64) -> T + Sync),
+) -> Attempt {
+    match attempt_quietly(state, key, client, password, stored).await {
+        Ok(Quiet::Accepted) => Attempt::Accepted,
+        Ok(Quiet::Refused) => Attempt::Refused,
+        Ok(Quiet::Wait(ms)) => {
+            let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &too_many(ms));
+            retry_after(&mut res, ms);
+            Attempt::Answered(res)
+        }
+        Err(e) => Attempt::Answered(e.into_response()),
     }
 }
 
@@ -222,37 +277,21 @@ pub(crate) fn session_cookie(
         .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.settings().public_url.starts_with("https://"))
+        .secure(state.settings().https())
         .build()
 }
 
-/// The answer to a login from `key` (an e-mail) or `client` after too many failures in the
-/// window: 429 with `refused` and `Retry-After`; `None` when the login may go on.
-async fn throttled(
+/// The cookie that ends `name` in the browser (Secure like the cookie it replaces, which a
+/// `__Host-` or `__Secure-` name requires).
+pub(crate) fn removal_cookie(
     state: &AppState,
-    key: &str,
-    client: &str,
-    now: i64,
-    refused: &impl askama::Template,
-) -> Option<Response> {
-    let (failures, oldest) = match state
-        .store()
-        .login_failures(key, client, now - THROTTLE_WINDOW_MS)
-        .await
-    {
-        Ok(f) => f,
-        Err(e) => return Some(crate::ApiError::from(e).into_response()),
-    };
-    if failures < MAX_FAILURES {
-        return None;
-    }
-    let retry = oldest.map_or(THROTTLE_WINDOW_MS, |o| o + THROTTLE_WINDOW_MS - now);
-    tracing::warn!(failures, "login refused: too many failed attempts");
-    let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, refused);
-    if let Ok(v) = ((retry.max(1000) / 1000).to_string()).parse() {
-        res.headers_mut().insert("retry-after", v);
-    }
-    Some(res)
+    name: &'static str,
+    path: &'static str,
+) -> Cookie<'static> {
+    Cookie::build(name)
+        .path(path)
+        .secure(state.settings().https())
+        .build()
 }
 
 /// Whether `password` matches the stored hash; the same work when there is none (an
@@ -273,14 +312,48 @@ async fn start_session(
     jar: SignedCookieJar,
     user_id: i64,
 ) -> Result<SignedCookieJar, crate::ApiError> {
+    Ok(new_session(state, jar, user_id).await?.0)
+}
+
+/// A new session for `user_id`: its cookie added to `jar`, its id's hash and CSRF token.
+async fn new_session(
+    state: &AppState,
+    jar: SignedCookieJar,
+    user_id: i64,
+) -> Result<(SignedCookieJar, String, String), crate::ApiError> {
     let id = crate::secrets::random_token();
     let csrf = crate::secrets::random_token();
+    let id_hash = hash_secret(&id);
     state
         .store()
-        .create_session(&hash_secret(&id), user_id, &csrf, state.now_ms(), LIMITS)
+        .create_session(&id_hash, user_id, &csrf, state.now_ms(), LIMITS)
         .await?;
     tracing::info!(user_id, "operator logged in");
-    Ok(jar.add(session_cookie(state, COOKIE, id, "/")))
+    Ok((
+        jar.add(session_cookie(state, cookie_name(state), id, "/")),
+        id_hash,
+        csrf,
+    ))
+}
+
+/// After a password change: every session of the operator ends, this one included, and
+/// the browser gets a new one (new id, new CSRF token), so nothing known before the change
+/// opens anything after it.
+pub(crate) async fn renew_session(
+    state: &AppState,
+    jar: SignedCookieJar,
+    op: &Operator,
+) -> Result<(SignedCookieJar, Operator), crate::ApiError> {
+    state.store().end_sessions_of(op.user_id, None).await?;
+    let (jar, session_hash, csrf) = new_session(state, jar, op.user_id).await?;
+    Ok((
+        jar,
+        Operator {
+            csrf,
+            session_hash,
+            ..op.clone()
+        },
+    ))
 }
 
 pub(crate) async fn logout(
@@ -297,7 +370,7 @@ pub(crate) async fn logout(
     }
     tracing::info!(user_id = op.user_id, "operator logged out");
     (
-        jar.remove(Cookie::build(COOKIE).path("/")),
+        jar.remove(removal_cookie(&state, cookie_name(&state), "/")),
         Redirect::to("/admin/login"),
     )
         .into_response()
@@ -331,12 +404,31 @@ pub(crate) async fn setup_page(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Creates the first operator and logs it in. Only while no operator exists; a race of two
-/// first-run posts is settled by the e-mail's uniqueness and this check.
+/// The first-run form's problems: the setup token (the deployer's secret: without it
+/// setup would belong to whoever reaches a new deploy first), the e-mail, the password.
+fn setup_problems(state: &AppState, fields: &Fields) -> std::collections::BTreeMap<String, String> {
+    let password = fields.get("password").unwrap_or_default();
+    let mut errors = super::users::password_problems(password, fields.get("confirm"));
+    let token = fields.text("setup_token");
+    let expected = state.settings().setup_token.expose().as_bytes();
+    if !bool::from(token.as_bytes().ct_eq(expected)) {
+        errors.insert(
+            "setup_token".into(),
+            "is not this server's setup token (LEADROUTER_SETUP_TOKEN, or the one in the server's log)".into(),
+        );
+    }
+    if !email_address::EmailAddress::is_valid(&fields.text("email")) {
+        errors.insert("email".into(), "must be an e-mail address".into());
+    }
+    errors
+}
+
+/// Creates the first operator and logs it in: only with the setup token, only from this
+/// site, and only once however many posts race (the store's claim settles it).
 pub(crate) async fn setup(
     State(state): State<AppState>,
     jar: SignedCookieJar,
-    fields: Fields,
+    DoorFields(fields): DoorFields,
 ) -> Response {
     match no_admin_yet(&state).await {
         Ok(true) => {}
@@ -344,17 +436,17 @@ pub(crate) async fn setup(
         Err(e) => return e.into_response(),
     }
     let email = fields.text("email").to_lowercase();
-    let password = fields.get("password").unwrap_or_default().to_string();
-    let mut errors = super::users::password_problems(&password, fields.get("confirm"));
-    if !email_address::EmailAddress::is_valid(&email) {
-        errors.insert("email".into(), "must be an e-mail address".into());
-    }
+    let errors = setup_problems(&state, &fields);
     if !errors.is_empty() {
+        if errors.contains_key("setup_token") {
+            tracing::warn!("first-run setup refused: wrong setup token");
+        }
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SetupPage { email, errors },
         );
     }
+    let password = fields.get("password").unwrap_or_default().to_string();
     let hash = match tokio::task::spawn_blocking(move || crate::password::hash(&password)).await {
         Ok(Ok(h)) => h,
         _ => {
@@ -363,7 +455,7 @@ pub(crate) async fn setup(
     };
     let id = match state
         .store()
-        .create_admin_user(
+        .create_first_admin_user(
             &email,
             &hash,
             state.now_ms(),
@@ -371,7 +463,8 @@ pub(crate) async fn setup(
         )
         .await
     {
-        Ok(id) => id,
+        Ok(Some(id)) => id,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return crate::ApiError::from(e).into_response(),
     };
     tracing::info!(user_id = id, "first admin user created");

@@ -1,9 +1,10 @@
 //! Settings: the operator's own password and timezone, the other admin users (add,
 //! remove), and links to markets, niches and rejected submissions.
 
+use super::client::ClientAddr;
 use super::form::Posted;
 use super::page::{render, render_status, Chrome};
-use super::session::Operator;
+use super::session::{self, Operator};
 use super::time;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -11,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use axum_extra::extract::cookie::SignedCookieJar;
 use leadrouter_store::admin::AdminUser;
 use std::collections::BTreeMap;
 
@@ -110,9 +112,12 @@ async fn hash(password: String) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal("hashing a password", e))
 }
 
-/// Changes the operator's own password, after the current one; other sessions end.
+/// Changes the operator's own password, after the current one (guesses at it throttled
+/// like logins); every session ends and this browser gets a new one.
 async fn change_password(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    jar: SignedCookieJar,
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let Posted { op, fields } = posted;
@@ -122,15 +127,29 @@ async fn change_password(
         .await?
         .ok_or(ApiError::NotFound("no such user"))?;
     let current = fields.get("current").unwrap_or_default().to_string();
-    let stored = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&current, &stored))
-        .await
-        .unwrap_or(false);
-    let new = fields.get("password").unwrap_or_default().to_string();
-    let mut errors = password_problems(&new, fields.get("confirm"));
-    if !ok {
-        errors.insert("current".into(), "is not your current password".into());
+    let key = format!("password:{}", op.user_id);
+    let mut errors = BTreeMap::new();
+    let too_many = |wait| {
+        BTreeMap::from([(
+            "current".to_string(),
+            session::too_many_text(wait).to_lowercase(),
+        )])
+    };
+    match session::attempt_quietly(&state, &key, &client, current, Some(user.password_hash)).await?
+    {
+        session::Quiet::Accepted => {}
+        session::Quiet::Refused => {
+            errors.insert("current".into(), "is not your current password".into());
+        }
+        session::Quiet::Wait(ms) => {
+            let page = view(&state, &op, too_many(ms), None, String::new()).await?;
+            let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+            session::retry_after(&mut res, ms);
+            return Ok(res);
+        }
     }
+    let new = fields.get("password").unwrap_or_default().to_string();
+    errors.extend(password_problems(&new, fields.get("confirm")));
     if !errors.is_empty() {
         return refused(&state, &op, errors, String::new()).await;
     }
@@ -138,10 +157,7 @@ async fn change_password(
         .store()
         .set_admin_password(op.user_id, &hash(new).await?, state.now_ms(), &op.actor())
         .await?;
-    state
-        .store()
-        .end_sessions_of(op.user_id, Some(&op.session_hash))
-        .await?;
+    let (jar, op) = session::renew_session(&state, jar, &op).await?;
     tracing::info!(user_id = op.user_id, "operator changed its password");
     let page = view(
         &state,
@@ -151,7 +167,7 @@ async fn change_password(
         String::new(),
     )
     .await?;
-    Ok(render(&page))
+    Ok((jar, render(&page)).into_response())
 }
 
 async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {

@@ -183,6 +183,7 @@ impl Browser {
     /// The console's first run: the first admin user, logged in.
     pub async fn first_admin(&self, base: &str, email: &str, password: &str) {
         self.goto(&format!("{base}/admin")).await;
+        self.fill("Setup token", crate::support::SETUP_TOKEN).await;
         self.fill("Email", email).await;
         self.fill("Password", password).await;
         self.fill("Confirm password", password).await;

@@ -116,6 +116,21 @@ impl Console {
         self.send(req).await
     }
 
+    /// A form post with extra headers (what a browser says of where the post came from,
+    /// the address a proxy saw).
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let req = self.client.post(format!("{}{path}", self.base)).form(form);
         self.send(req).await
@@ -126,6 +141,7 @@ impl Console {
         self.post(
             "/admin/setup",
             &[
+                ("setup_token", crate::support::SETUP_TOKEN),
                 ("email", email),
                 ("password", password),
                 ("confirm", password),

@@ -71,6 +71,9 @@ where
     }
 }
 
+/// The setup token of test servers (`LEADROUTER_SETUP_TOKEN`).
+pub const SETUP_TOKEN: &str = "test-setup-token-of-this-server";
+
 /// The configuration a test server runs with: the documented defaults plus `vars`.
 pub fn test_config(url: &leadrouter_store::DatabaseUrl, vars: &[(&str, &str)]) -> Config {
     let mut map: HashMap<String, String> = vars
@@ -82,6 +85,13 @@ pub fn test_config(url: &leadrouter_store::DatabaseUrl, vars: &[(&str, &str)]) -
     // here, so only tests with local HTTPS receivers switch delivery on.
     map.entry("LEADROUTER_DELIVERY".into())
         .or_insert_with(|| "off".into());
+    map.entry("LEADROUTER_SETUP_TOKEN".into())
+        .or_insert_with(|| SETUP_TOKEN.into());
+    // Tests that look at what is stored set a secret key themselves.
+    if !map.contains_key("LEADROUTER_SECRET_KEY") {
+        map.entry("LEADROUTER_ALLOW_CLEARTEXT_SECRETS".into())
+            .or_insert_with(|| "1".into());
+    }
     Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid")
 }
 

@@ -3,21 +3,29 @@
 //! [`PortalUser`] extractor every portal page takes. The cookie (its own name, signed with
 //! the console's key) carries a random id; the session row holds its hash and the partner.
 
-use super::super::form::Fields;
+use super::super::client::{ClientAddr, DoorFields};
 use super::super::page::{render, render_status};
-use super::super::session::{attempt, client_of, session_cookie, Attempt, Door, LoginPage, LIMITS};
+use super::super::session::{
+    attempt, removal_cookie, session_cookie, too_many_text, Attempt, Door, LoginPage, LIMITS,
+};
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, SignedCookieJar};
+use axum_extra::extract::cookie::SignedCookieJar;
 use leadrouter_core::token::hash_secret;
 use leadrouter_store::portal::PartnerLogin;
-use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
-pub(crate) const COOKIE: &str = "leadrouter_portal";
+/// The portal's cookie (path `/portal`, so `__Secure-` rather than `__Host-` behind https).
+pub(crate) fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings().https() {
+        "__Secure-leadrouter_portal"
+    } else {
+        "leadrouter_portal"
+    }
+}
 
 /// A logged-in partner user: every portal query is scoped by `partner_id`.
 #[derive(Debug, Clone)]
@@ -53,7 +61,11 @@ impl FromRequestParts<AppState> for PortalUser {
     ) -> Result<Self, ToPortalLogin> {
         let jar =
             SignedCookieJar::from_headers(&parts.headers, state.settings().session_key.clone());
-        let id = jar.get(COOKIE).ok_or(ToPortalLogin)?.value().to_string();
+        let id = jar
+            .get(cookie_name(state))
+            .ok_or(ToPortalLogin)?
+            .value()
+            .to_string();
         let session_hash = hash_secret(&id);
         match state
             .store()
@@ -92,13 +104,12 @@ pub(crate) async fn login_page() -> Response {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddr(client): ClientAddr,
     jar: SignedCookieJar,
-    fields: Fields,
+    DoorFields(fields): DoorFields,
 ) -> Response {
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
-    let client = client_of(connect.as_ref());
     let page = |error: &str| LoginPage {
         door: &PORTAL_DOOR,
         email: email.clone(),
@@ -108,9 +119,11 @@ pub(crate) async fn login(
     let key = format!("portal:{email}");
     let user = state.store().partner_login(&email).await.ok().flatten();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let too_many = page("Too many failed attempts. Try again in 15 minutes.");
     match (
-        attempt(&state, &key, &client, password, stored, &too_many).await,
+        attempt(&state, &key, &client, password, stored, &|wait| {
+            page(&too_many_text(wait))
+        })
+        .await,
         user,
     ) {
         (Attempt::Answered(r), _) => r,
@@ -141,7 +154,7 @@ async fn start(
         partner_id = login.partner_id,
         "partner user logged in"
     );
-    Ok(jar.add(session_cookie(state, COOKIE, id, "/portal")))
+    Ok(jar.add(session_cookie(state, cookie_name(state), id, "/portal")))
 }
 
 pub(crate) async fn logout(
@@ -153,7 +166,7 @@ pub(crate) async fn logout(
         return crate::ApiError::from(e).into_response();
     }
     (
-        jar.remove(Cookie::build(COOKIE).path("/portal")),
+        jar.remove(removal_cookie(&state, cookie_name(&state), "/portal")),
         Redirect::to("/portal/login"),
     )
         .into_response()
@@ -199,7 +212,7 @@ pub(crate) async fn accept(
     State(state): State<AppState>,
     Path(token): Path<String>,
     jar: SignedCookieJar,
-    fields: Fields,
+    DoorFields(fields): DoorFields,
 ) -> Response {
     let password = fields.get("password").unwrap_or_default().to_string();
     let errors = super::super::users::password_problems(&password, fields.get("confirm"));
