@@ -152,6 +152,28 @@ impl crate::Store {
         }
     }
 
+    /// How many rows of `table` match `condition` (SQL).
+    pub async fn count_where_for_tests(&self, table: &str, condition: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))
+            .fetch_one(self.reader())
+            .await
+            .expect("count")
+            .get(0)
+    }
+
+    /// SQLite's plan for `sql`, a line per step (`SEARCH leads USING ...`).
+    pub async fn query_plan_for_tests(&self, sql: &str) -> Vec<String> {
+        use sqlx::Row;
+        sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(self.reader())
+            .await
+            .expect("plan")
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect()
+    }
+
     /// How many rows `table` holds.
     pub async fn count_rows_for_tests(&self, table: &str) -> i64 {
         use sqlx::Row;

@@ -144,3 +144,60 @@ async fn a_postgresql_backup_points_to_pg_dump() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pg_dump"), "{err}");
 }
+
+/// Every file `leadrouter backup` creates, as the kernel saw it (strace): the copy and its
+/// journal are made with mode 0600 from the first byte, never world-readable while the
+/// copy is written. (Without strace on the machine, which `scripts/test` installs, the
+/// test says so and checks only the final mode.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_file_is_private_from_its_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/live.db", dir.path().display());
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(run(&["admin", "create-token", "--name", "t"], &env)
+        .status
+        .success());
+    let copy = dir.path().join("private.db");
+    let trace = dir.path().join("trace.txt");
+    let strace = std::process::Command::new("strace").arg("-V").output();
+    if strace.is_err() {
+        eprintln!("WARNING: no strace here: only the backup's final mode is checked");
+        let out = run(&["backup", copy.to_str().unwrap()], &env);
+        assert!(out.status.success());
+    } else {
+        let status = std::process::Command::new("strace")
+            .args(["-f", "-e", "trace=open,openat,creat", "-o"])
+            .arg(&trace)
+            .arg(env!("CARGO_BIN_EXE_leadrouter"))
+            .args(["backup", copy.to_str().unwrap()])
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let calls = std::fs::read_to_string(&trace).unwrap();
+        let name = copy.file_name().unwrap().to_str().unwrap();
+        let creating: Vec<&str> = calls
+            .lines()
+            .filter(|l| l.contains(name) && l.contains("O_CREAT"))
+            .collect();
+        // The first open makes the file (O_EXCL) with 0600; later opens of the existing
+        // file cannot change its mode; the journal is made 0600 too.
+        let first = creating
+            .first()
+            .unwrap_or_else(|| panic!("the copy is created: {calls}"));
+        assert!(
+            first.contains("O_EXCL") && first.contains(", 0600)"),
+            "created readable by others: {first}"
+        );
+        for call in creating.iter().filter(|c| c.contains("-journal")) {
+            assert!(
+                call.contains(", 0600)"),
+                "a journal readable by others: {call}"
+            );
+        }
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+}

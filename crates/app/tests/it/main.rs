@@ -19,6 +19,7 @@ mod console;
 mod console_pages;
 mod delivery;
 mod durability;
+mod erasure_leftovers;
 mod facebook;
 mod hardening;
 mod health;

@@ -52,7 +52,7 @@ fn key(name: &str, labels: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
 
 both_backends! {
     async fn metrics_count_what_happened_to_n_leads(db) {
-        let app = delivering(db, &[]).await;
+        let app = delivering(db, &[("LEADROUTER_METRICS_PUBLIC", "1")]).await;
         let rx = Receiver::start("127.0.0.1").await;
         let p = partner(&app, "Metrics FX", &rx.url("partner.test", "/leads"), json!({})).await;
         let pid = p["id"].to_string();
