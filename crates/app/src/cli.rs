@@ -304,9 +304,29 @@ fn println_out(line: &str) -> anyhow::Result<()> {
 }
 
 async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    // Personal data: the copy is readable by its owner only from its first byte (made
-    // empty with mode 0600 and O_EXCL, which SQLite's VACUUM INTO fills, and whose mode its
-    // journal takes), never world-readable while it is written.
+    if file.exists() {
+        anyhow::bail!("{} exists already; name a new file", file.display());
+    }
+    let store = startup::open_store(config).await?;
+    let done = match create_private(file) {
+        Ok(()) => store.backup_to(file).await.map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    if let Err(e) = done {
+        if file.metadata().is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(file);
+        }
+        return Err(e);
+    }
+    tracing::info!(file = %file.display(), "backup written");
+    Ok(())
+}
+
+/// Personal data: the copy is readable by its owner only from its first byte (made empty
+/// with mode 0600 and O_EXCL, which SQLite's VACUUM INTO fills, and whose mode its journal
+/// takes), never world-readable while it is written.
+fn create_private(file: &std::path::Path) -> anyhow::Result<()> {
     let mut new = std::fs::OpenOptions::new();
     new.write(true).create_new(true);
     #[cfg(unix)]
@@ -315,21 +335,12 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         new.mode(0o600);
     }
     match new.open(file) {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             anyhow::bail!("{} exists already; name a new file", file.display())
         }
-        Err(e) => return Err(e).with_context(|| format!("creating {}", file.display())),
+        Err(e) => Err(e).with_context(|| format!("creating {}", file.display())),
     }
-    let store = startup::open_store(config).await?;
-    let done = store.backup_to(file).await;
-    store.close().await;
-    if done.is_err() {
-        let _ = std::fs::remove_file(file);
-    }
-    done?;
-    tracing::info!(file = %file.display(), "backup written");
-    Ok(())
 }
 
 /// Changes made with the command line are the server's own in the audit trail (whoever

@@ -136,11 +136,14 @@ async fn a_postgresql_backup_points_to_pg_dump() {
     let Some(db) = leadrouter_store::testing::TestDatabase::postgres().await else {
         return;
     };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("never-written.db");
     let out = run(
-        &["backup", "/tmp/never-written.db"],
+        &["backup", file.to_str().unwrap()],
         &[("DATABASE_URL", db.url.expose())],
     );
     assert!(!out.status.success());
+    assert!(!file.exists(), "no empty file is left behind");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pg_dump"), "{err}");
 }

@@ -32,6 +32,14 @@ async fn an_operator_runs_the_guides_setup_in_the_browser() {
     // First run: the console sends the very first visitor to setup.
     b.goto(&url("/admin")).await;
     assert_eq!(b.path().await, "/admin/setup");
+    // Without the setup token nobody is made, and the page says why beside the field.
+    b.fill("Setup token", "a guess").await;
+    b.fill("Email", EMAIL).await;
+    b.fill("Password", PASSWORD).await;
+    b.fill("Confirm password", PASSWORD).await;
+    b.press("Create admin").await;
+    assert!(b.text().await.contains("is not this server's setup token"));
+    b.screenshot("setup-refused").await;
     b.fill("Setup token", crate::support::SETUP_TOKEN).await;
     b.fill("Email", EMAIL).await;
     b.fill("Password", PASSWORD).await;

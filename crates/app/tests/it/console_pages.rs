@@ -137,8 +137,11 @@ both_backends! {
         assert_eq!(r.error_beside("Current password").as_deref(), Some("is not your current password"));
         let r = c.post("/admin/settings/password", &[("_csrf", &csrf), ("current", PASSWORD), ("password", "a new long password"), ("confirm", "a new long password")]).await;
         assert_eq!(r.status, 200);
-        assert_eq!(c.get("/admin").await.status, 200, "this session goes on");
+        assert_eq!(c.get("/admin").await.status, 200, "this browser goes on (in a new session)");
         assert_eq!(mine_elsewhere.get("/admin").await.status, 303, "the other one ended");
+        let old_csrf = csrf;
+        let csrf = c.csrf().await;
+        assert_ne!(csrf, old_csrf, "a new CSRF token with the new session");
         assert_eq!(second.get("/admin").await.status, 200, "other operators are not affected");
         // Removing an operator ends its sessions.
         let settings = c.get("/admin/settings").await;

@@ -414,7 +414,7 @@ fn setup_problems(state: &AppState, fields: &Fields) -> std::collections::BTreeM
     if !bool::from(token.as_bytes().ct_eq(expected)) {
         errors.insert(
             "setup_token".into(),
-            "is not this server's setup token (LEADROUTER_SETUP_TOKEN, or the one in the server's log)".into(),
+            "is not this server's setup token".into(),
         );
     }
     if !email_address::EmailAddress::is_valid(&fields.text("email")) {
