@@ -55,21 +55,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        let row = sqlx::query(
-            "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
-             RETURNING id",
-        )
-        .bind(email)
-        .bind(password_hash)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::on_unique("admin user with this e-mail"))?;
-        let id: i64 = row.try_get("id")?;
-        let change = Change::new("create", "user", Some(id))
-            .field("email", Value::Null, json!(email))
-            .secret("password");
-        audit::record(&mut tx, actor, &change, now).await?;
+        let id = insert_admin(&mut tx, email, password_hash, now, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -101,20 +87,7 @@ impl Store {
         if claimed == 0 || existing > 0 {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
-             RETURNING id",
-        )
-        .bind(email)
-        .bind(password_hash)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get("id")?;
-        let change = Change::new("create", "user", Some(id))
-            .field("email", Value::Null, json!(email))
-            .secret("password");
-        audit::record(&mut tx, actor, &change, now).await?;
+        let id = insert_admin(&mut tx, email, password_hash, now, actor).await?;
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -352,4 +325,30 @@ fn token_from_row(r: &sqlx::any::AnyRow) -> Result<AdminToken, StoreError> {
         expires_at: r.try_get(5)?,
         revoked_at: r.try_get(6)?,
     })
+}
+
+/// An operator and its audit entry, on the caller's transaction.
+async fn insert_admin(
+    tx: &mut sqlx::AnyConnection,
+    email: &str,
+    password_hash: &str,
+    now: EpochMillis,
+    actor: &Actor,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
+         RETURNING id",
+    )
+    .bind(email)
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(StoreError::on_unique("admin user with this e-mail"))?;
+    let id: i64 = row.try_get("id")?;
+    let change = Change::new("create", "user", Some(id))
+        .field("email", Value::Null, json!(email))
+        .secret("password");
+    audit::record(tx, actor, &change, now).await?;
+    Ok(id)
 }
