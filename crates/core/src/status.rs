@@ -83,14 +83,24 @@ text_enum!(
 );
 
 text_enum!(
-    /// One lead's delivery to one partner.
+    /// One lead's delivery to one partner. `withdrawn`: ended because the partner was
+    /// paused, which is not the partner's try (after Resume the lead may go back to it).
     DeliveryStatus {
         Pending => "pending",
         Delivered => "delivered",
         Rejected => "rejected",
         Failed => "failed",
+        Withdrawn => "withdrawn",
     }
 );
+
+impl DeliveryStatus {
+    /// Whether a delivery in this state was the partner's try for its lead (routing never
+    /// offers the lead to that partner again).
+    pub fn is_try(self) -> bool {
+        self != DeliveryStatus::Withdrawn
+    }
+}
 
 text_enum!(
     /// How one attempt ended, as recorded.

@@ -22,21 +22,27 @@ pub enum NotRetried {
 const RETRYABLE_FROM: &[LeadStatus] = &[LeadStatus::Failed, LeadStatus::Held, LeadStatus::Expired];
 
 impl Store {
-    /// The partner a delivery is for.
-    pub async fn delivery_partner(&self, delivery_id: i64) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT partner_id FROM deliveries WHERE id = $1")
+    /// The lead and the partner a delivery is for.
+    pub async fn delivery_parties(
+        &self,
+        delivery_id: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT lead_id, partner_id FROM deliveries WHERE id = $1")
             .bind(delivery_id)
             .fetch_optional(self.reader())
             .await?;
-        row.map(|r| Ok(r.try_get("partner_id")?)).transpose()
+        row.map(|r| Ok((r.try_get("lead_id")?, r.try_get("partner_id")?)))
+            .transpose()
     }
 
     /// Makes a failed delivery pending again, due now, counted on `day` (the partner's
-    /// local today), and assigns its lead to that partner again.
+    /// local today), and assigns its lead to that partner again, with `routing` as its
+    /// explanation.
     pub async fn retry_delivery(
         &self,
         delivery_id: i64,
         day: &str,
+        routing: &serde_json::Value,
         now: EpochMillis,
     ) -> Result<Result<i64, NotRetried>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
@@ -82,6 +88,7 @@ impl Store {
                 to: LeadStatus::Assigned,
                 also: vec![
                     Also::PartnerId(Some(partner_id)),
+                    Also::Routing(routing.to_string()),
                     Also::RouteAfter(None),
                     Also::ClearHeldSince,
                 ],

@@ -9,6 +9,7 @@ use crate::{dialect, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
+use leadrouter_core::status::DeliveryStatus;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -65,7 +66,8 @@ impl Store {
         many::sorted_ids(&rows)
     }
 
-    /// The partners that already have a delivery of each of these leads, in one query.
+    /// The partners already tried for each of these leads (a delivery that was their try:
+    /// one withdrawn by a pause is not), in one query.
     pub async fn tried_partners_of(
         &self,
         lead_ids: &[i64],
@@ -73,8 +75,10 @@ impl Store {
         let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
         for chunk in lead_ids.chunks(CHUNK) {
             let sql = format!(
-                "SELECT lead_id, partner_id FROM deliveries WHERE lead_id IN ({})",
-                Marks::new(self.backend()).list(chunk.len())
+                "SELECT lead_id, partner_id FROM deliveries WHERE lead_id IN ({}) \
+                 AND status <> '{}'",
+                Marks::new(self.backend()).list(chunk.len()),
+                DeliveryStatus::Withdrawn.as_str()
             );
             let mut q = many::query(&sql, chunk.len());
             for id in chunk {
@@ -357,13 +361,13 @@ async fn new_delivery(
     over_cap: bool,
     now: EpochMillis,
 ) -> Result<Option<i64>, StoreError> {
-    let delivery = sqlx::query(
+    let delivery = sqlx::query(&format!(
         "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
          over_cap, attempt_count, next_attempt_at, created_at, updated_at, price_cents) \
          SELECT $1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6, price_per_lead_cents \
          FROM partners WHERE id = $2 \
-         ON CONFLICT DO NOTHING RETURNING id",
-    )
+         ON CONFLICT (lead_id, partner_id) DO UPDATE SET {REVIVE} RETURNING id"
+    ))
     .bind(r.lead_id)
     .bind(r.partner_id)
     .bind(r.day)
@@ -374,3 +378,13 @@ async fn new_delivery(
     .await?;
     Ok(delivery.map(|row| row.try_get("id")).transpose()?)
 }
+
+/// A delivery assigned again to the partner whose pause withdrew it: the same row (one per
+/// lead and partner) comes back as a new pending delivery; its attempts so far stay
+/// counted. Any other existing delivery means the partner had its try: nothing happens.
+pub(crate) const REVIVE: &str = "status = 'pending', counted_day = excluded.counted_day, \
+     lead_type = excluded.lead_type, over_cap = excluded.over_cap, \
+     next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, \
+     completed_at = NULL, last_error = NULL, lease_until = excluded.lease_until, \
+     lease_owner = excluded.lease_owner, price_cents = excluded.price_cents \
+     WHERE deliveries.status = 'withdrawn'";

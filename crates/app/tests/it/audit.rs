@@ -61,17 +61,29 @@ both_backends! {
             assert!(!found.iter().any(|c| c.starts_with("audit_log.")), "{secret} in {found:?}");
         }
 
-        // Back to before the update: limit and ratio as they were, and active again.
+        // A later edit of another field stands when the update is reverted.
+        let (s, r) = app.patch(&format!("/api/admin/partners/{id}"), json!({"timezone": "Europe/Vienna"})).await;
+        assert_eq!(s, 200, "{r}");
+        // Back to before the update: limit and ratio as they were, and nothing else: the
+        // later pause (a broken endpoint, say) and the later timezone stand.
         let update_id = e[2]["id"].as_i64().unwrap();
         let (s, r) = app.post(&format!("/api/admin/partners/{id}/revert"), json!({"audit_id": update_id})).await;
         assert_eq!(s, 200, "{r}");
         assert_eq!((r["daily_limit"].as_i64(), r["premium_ratio"].as_i64()), (Some(100), Some(70)), "{r}");
-        assert_eq!(r["status"], "active");
+        assert_eq!(r["status"], "paused", "a revert of an edit does not resume the partner");
+        assert_eq!(r["timezone"], "Europe/Vienna", "a later edit of another field stands");
         assert_eq!(r["auth"]["type"], "bearer", "credentials are kept");
         let e = entries(&app, id).await;
-        let revert = e.iter().find(|x| x["action"] == "revert").expect("the revert is an entry");
-        assert_eq!(revert["changes"], json!({"daily_limit": {"before": 50, "after": 100},
+        assert_eq!(e[0]["action"], "revert", "{e:?}");
+        assert_eq!(e[0]["changes"], json!({"daily_limit": {"before": 50, "after": 100},
             "premium_ratio": {"before": 30, "after": 70}}));
+        // Reverting the pause undoes the pause: active again.
+        let pause_id = e.iter().find(|x| x["action"] == "pause").unwrap()["id"].as_i64().unwrap();
+        let (s, r) = app.post(&format!("/api/admin/partners/{id}/revert"), json!({"audit_id": pause_id})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["status"], "active");
+        assert_eq!(r["timezone"], "Europe/Vienna");
+        let e = entries(&app, id).await;
         assert_eq!(e[0]["action"], "resume", "{e:?}");
         let (s, _) = app.post(&format!("/api/admin/partners/{id}/revert"), json!({"audit_id": e.last().unwrap()["id"]})).await;
         assert_eq!(s, 422, "nothing before a creation");

@@ -32,6 +32,7 @@ mod metrics;
 mod operator_actions;
 mod overview;
 mod partner_api;
+mod pause;
 mod portal;
 mod portal_secret;
 mod privacy;

@@ -105,16 +105,20 @@ both_backends! {
             (l["status"] == "assigned" && l["partner_id"] != first).then_some(l)
         })
         .await;
-        assert_eq!(moved["deliveries"][0]["status"], "failed");
+        assert_eq!(moved["deliveries"][0]["status"], "withdrawn", "the pause's, not the partner's try");
         assert_eq!(today(&app, first).await["total"], 0, "its capacity was given back");
 
         let now_at = moved["partner_id"].as_i64().unwrap();
         let other = if now_at == second { third } else { second };
         assert_eq!(app.admin(reqwest::Method::DELETE, &format!("/api/admin/partners/{now_at}"), None).await.0, 200);
-        app.after_idle("moved off the deleted partner", || async {
-            (lead(&app, &r["lead_id"]).await["partner_id"] == other).then_some(())
+        let last = app.after_idle("moved off the deleted partner", || async {
+            let l = lead(&app, &r["lead_id"]).await;
+            (l["partner_id"] == other).then_some(l)
         })
         .await;
+        let ended = last["deliveries"].as_array().unwrap().iter()
+            .find(|d| d["partner_id"] == now_at).cloned().unwrap();
+        assert_eq!(ended["status"], "failed", "a deleted partner's delivery ends for good");
         app.stop().await;
     }
 }

@@ -35,14 +35,24 @@ pub async fn retry_delivery(
     delivery_id: i64,
     now: EpochMillis,
 ) -> Result<Result<i64, NotRetried>, StoreError> {
-    let Some(partner_id) = store.delivery_partner(delivery_id).await? else {
+    let Some((lead_id, partner_id)) = store.delivery_parties(delivery_id).await? else {
         return Ok(Err(NotRetried::NotFailed));
     };
-    let Some(partner) = store.partner(partner_id).await? else {
+    let (Some(partner), Some(lead)) =
+        (store.partner(partner_id).await?, store.lead(lead_id).await?)
+    else {
         return Ok(Err(NotRetried::NotFailed));
     };
     let day = local_date(&partner.spec.timezone, now);
-    let retried = store.retry_delivery(delivery_id, &day, now).await?;
+    // The explanation says how the lead got there this time, not why it failed before.
+    let routing = json!(operator_routing(
+        &lead,
+        &partner,
+        "its failed delivery retried by an operator"
+    ));
+    let retried = store
+        .retry_delivery(delivery_id, &day, &routing, now)
+        .await?;
     if let Ok(lead_id) = retried {
         tracing::info!(
             delivery_id,
@@ -89,7 +99,7 @@ pub async fn assign_lead(
     now: EpochMillis,
 ) -> Result<Result<Assigned, NotAssigned>, StoreError> {
     let day = local_date(&partner.spec.timezone, now);
-    let routing = json!(operator_routing(lead, partner));
+    let routing = json!(operator_routing(lead, partner, "assigned by an operator"));
     let outcome = store
         .reserve(
             &Reserve {
@@ -138,10 +148,10 @@ pub async fn assign_lead(
 
 /// The explanation after an operator's assignment: that partner first, then what routing
 /// said of the others before.
-fn operator_routing(lead: &LeadRecord, partner: &Partner) -> Vec<Value> {
+fn operator_routing(lead: &LeadRecord, partner: &Partner, how: &str) -> Vec<Value> {
     let mut routing = vec![
         json!({"partner_id": partner.id, "partner_name": partner.spec.name,
-        "eligible": true, "reason": "assigned by an operator"}),
+        "eligible": true, "reason": how}),
     ];
     if let Some(Value::Array(before)) = &lead.routing {
         routing.extend(

@@ -35,7 +35,17 @@ pub async fn pause_partner(
         .await?;
     tracing::warn!(partner_id, reason, "partner paused");
     signals.mail_queued();
-    fail_over_pending(store, signals, partner_id, "the partner was paused", now).await?;
+    // Not the partner's try: the leads wait for it (held) unless another partner takes
+    // them, and come back to it after Resume.
+    fail_over_pending(
+        store,
+        signals,
+        partner_id,
+        DeliveryStatus::Withdrawn,
+        "the partner was paused",
+        now,
+    )
+    .await?;
     Ok(Some(paused))
 }
 
@@ -66,7 +76,15 @@ pub async fn delete_partner(
 ) -> Result<(), StoreError> {
     store.delete_partner(partner_id, now, actor).await?;
     tracing::info!(partner_id, "partner deleted");
-    fail_over_pending(store, signals, partner_id, "the partner was deleted", now).await?;
+    fail_over_pending(
+        store,
+        signals,
+        partner_id,
+        DeliveryStatus::Failed,
+        "the partner was deleted",
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -100,13 +118,14 @@ pub async fn fail_over_pending(
     store: &Store,
     signals: &Signals,
     partner_id: i64,
+    status: DeliveryStatus,
     why: &str,
     now: EpochMillis,
 ) -> Result<usize, StoreError> {
     let mut moved = 0;
     for id in store.pending_deliveries_of(partner_id, now).await? {
         if store
-            .end_delivery_unsuccessfully(id, DeliveryStatus::Failed, why, now)
+            .end_delivery_unsuccessfully(id, status, why, now)
             .await?
         {
             moved += 1;

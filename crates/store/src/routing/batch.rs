@@ -225,13 +225,15 @@ fn delivery_inserts(
              lease_owner, price_cents) \
              SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {}, \
              (SELECT price_per_lead_cents FROM partners WHERE id = column2) \
-             FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT DO NOTHING RETURNING id, lead_id",
+             FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT (lead_id, partner_id) \
+             DO UPDATE SET {} RETURNING id, lead_id",
             m.next(),
             m.next(),
             m.next(),
             m.next(),
             m.next(),
-            m.tuples(chunk.len(), 4)
+            m.tuples(chunk.len(), 4),
+            crate::routing::REVIVE
         );
         inserts.push(st);
     }

@@ -72,9 +72,13 @@ impl Store {
                 from: &[LeadStatus::Assigned],
                 to: LeadStatus::Queued,
                 also: vec![Also::PartnerId(None), Also::RouteAfter(None)],
-                detail: Some(format!(
-                    "delivery to partner {partner_id} {status}; routing again"
-                )),
+                detail: Some(match status {
+                    DeliveryStatus::Withdrawn => format!(
+                        "delivery to partner {partner_id} withdrawn ({error}; not its try); \
+                         routing again"
+                    ),
+                    _ => format!("delivery to partner {partner_id} {status}; routing again"),
+                }),
                 now,
             },
         )

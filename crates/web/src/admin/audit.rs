@@ -87,8 +87,10 @@ async fn list(
     })))
 }
 
-/// Puts the partner's settings (and status) back as they were before entry `audit_id`;
-/// its credentials stay as they are now (the trail never holds them).
+/// Undoes the changes of entry `audit_id` and nothing else: the fields it changed go back
+/// to their values before it (through the same validation as an edit), and a pause or
+/// resume it made is undone; a later edit of other fields, pause or resume stands. Its
+/// credentials stay as they are now (the trail never holds them).
 pub(crate) async fn revert_partner(
     state: &AppState,
     id: i64,
@@ -101,7 +103,7 @@ pub(crate) async fn revert_partner(
         .await?
         .filter(|e| e.entity == "partner" && e.entity_id == Some(id))
         .ok_or(ApiError::NotFound("no such audit entry for this partner"))?;
-    let Some(Value::Object(mut before)) = entry.before else {
+    let Some(Value::Object(before)) = entry.before else {
         return Err(ApiError::validation_one(
             "audit_id",
             match entry.action.as_str() {
@@ -110,13 +112,32 @@ pub(crate) async fn revert_partner(
             },
         ));
     };
-    let status = before.remove("status");
-    let mut answer = update_partner(state, id, &before, actor, "revert").await?;
-    let was_paused = status.as_ref().and_then(Value::as_str) == Some("paused");
+    let changed: Vec<String> = entry
+        .changes
+        .as_object()
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    let patch: serde_json::Map<String, Value> = before
+        .iter()
+        .filter(|(k, _)| k.as_str() != "status" && changed.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut answer = if patch.is_empty() {
+        one(state, &super::partners::find(state, id).await?)
+            .await?
+            .into()
+    } else {
+        update_partner(state, id, &patch, actor, "revert").await?
+    };
+    let status_before = changed
+        .iter()
+        .any(|k| k == "status")
+        .then(|| before.get("status").and_then(Value::as_str))
+        .flatten();
     let (signals, now) = (state.signals(), state.now_ms());
     let current = super::partners::find(state, id).await?;
-    let partner = match (was_paused, current.status) {
-        (true, PartnerStatus::Active) => {
+    let partner = match (status_before, current.status) {
+        (Some("paused"), PartnerStatus::Active) => {
             let reason = "reverted to before an audit entry";
             actions::pause_partner(
                 state.store(),
@@ -129,7 +150,7 @@ pub(crate) async fn revert_partner(
             )
             .await?
         }
-        (false, PartnerStatus::Paused) => {
+        (Some("active"), PartnerStatus::Paused) => {
             Some(actions::resume_partner(state.store(), signals, id, now, actor).await?)
         }
         _ => None,
