@@ -31,8 +31,10 @@ pub fn validate_return(
     if reason.is_none() {
         errors.insert(
             "reason".into(),
-            "must be one of: invalid_contact, duplicate, wrong_country, not_interested, other"
-                .into(),
+            format!(
+                "must be one of: {}",
+                crate::status::listed(ReturnReason::ALL, ReturnReason::as_str)
+            ),
         );
     }
     let note = match body.get("note") {

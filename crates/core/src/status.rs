@@ -94,6 +94,32 @@ text_enum!(
     }
 );
 
+impl ReturnReason {
+    /// What people read for the reason (the console's queue, the portal's form and list).
+    pub fn label(self) -> &'static str {
+        match self {
+            ReturnReason::InvalidContact => "Invalid contact details",
+            ReturnReason::Duplicate => "Duplicate",
+            ReturnReason::WrongCountry => "Wrong country",
+            ReturnReason::NotInterested => "Not interested",
+            ReturnReason::Other => "Other",
+        }
+    }
+
+    /// The label of a stored reason code (the code itself if it is none of ours).
+    pub fn label_of(code: &str) -> &str {
+        match ReturnReason::parse(code) {
+            Some(r) => r.label(),
+            None => code,
+        }
+    }
+}
+
+/// "a, b, c": every state of a list, for the messages that name them.
+pub fn listed<T: Copy>(all: &[T], text: impl Fn(T) -> &'static str) -> String {
+    all.iter().map(|s| text(*s)).collect::<Vec<_>>().join(", ")
+}
+
 impl DeliveryStatus {
     /// Whether a delivery in this state was the partner's try for its lead (routing never
     /// offers the lead to that partner again).

@@ -77,12 +77,7 @@ impl Ingestor {
                 ))
             })
             .collect();
-        let task = tokio::spawn(async move {
-            for w in writers {
-                let _ = w.await;
-            }
-        });
-        (Ingestor { tx, stats }, task)
+        (Ingestor { tx, stats }, supervise(writers))
     }
 
     /// (batches committed, submissions in them) since start.
@@ -104,6 +99,26 @@ impl Ingestor {
             .await
             .map_err(|_| StoreError::Corrupt("the ingest writer dropped a request".into()))?
     }
+}
+
+/// One task for several: it ends when they all have, and panics as soon as one of them
+/// does (a writer's panic is a fault the engine reports, never a join thrown away while
+/// the other writers go on with fewer hands).
+fn supervise(tasks: Vec<JoinHandle<()>>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut set = tokio::task::JoinSet::new();
+        for t in tasks {
+            set.spawn(t);
+        }
+        while let Some(done) = set.join_next().await {
+            let inner = done.unwrap_or_else(Err);
+            if let Err(e) = inner {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+    })
 }
 
 async fn writer(
@@ -174,5 +189,30 @@ async fn writer(
         if any_queued {
             signals.leads_queued();
         }
+    }
+}
+
+#[cfg(test)]
+mod supervise_tests {
+    use super::supervise;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_reported_at_once_while_the_others_still_run() {
+        let forever = tokio::spawn(std::future::pending::<()>());
+        let broken = tokio::spawn(async { panic!("a writer broke") });
+        let joined = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            supervise(vec![forever, broken]),
+        )
+        .await
+        .expect("reported without waiting for the task that still runs");
+        assert!(joined.unwrap_err().is_panic());
+    }
+
+    #[tokio::test]
+    async fn tasks_that_end_well_end_it_well() {
+        let a = tokio::spawn(async {});
+        let b = tokio::spawn(async {});
+        supervise(vec![a, b]).await.expect("no fault");
     }
 }

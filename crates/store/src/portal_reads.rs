@@ -14,7 +14,8 @@ pub struct PortalLead {
     pub lead_id: i64,
     pub received_at: EpochMillis,
     pub email: Option<String>,
-    /// The delivery's status (the partner's view: delivered, rejected, failed, pending).
+    /// The delivery's status as the partner knows it: pending, delivered, rejected, failed,
+    /// withdrawn (a pause ended it), or returned (delivered, then returned by the partner).
     pub status: String,
     pub delivered_at: Option<EpochMillis>,
 }
@@ -37,7 +38,7 @@ fn lead_row(r: &sqlx::any::AnyRow) -> Result<PortalLead, StoreError> {
         lead_id: r.try_get("lead_id")?,
         received_at: r.try_get("received_at")?,
         email: r.try_get("email")?,
-        delivered_at: completed.filter(|_| status == "delivered"),
+        delivered_at: completed.filter(|_| matches!(status.as_str(), "delivered" | "returned")),
         status,
     })
 }
@@ -60,7 +61,7 @@ impl Store {
             (Some(_), None) => "AND l.email = $4",
         };
         let sql = format!(
-            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, d.status, \
+            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, {PORTAL_STATUS}, \
              d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
              WHERE d.partner_id = $1 AND d.id < $2 {filter} ORDER BY d.id DESC LIMIT $3"
         );
@@ -83,11 +84,11 @@ impl Store {
         partner_id: i64,
         lead_id: i64,
     ) -> Result<Option<PortalLead>, StoreError> {
-        let row = sqlx::query(
-            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, d.status, \
+        let row = sqlx::query(&format!(
+            "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, {PORTAL_STATUS}, \
              d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
-             WHERE d.partner_id = $1 AND d.lead_id = $2",
-        )
+             WHERE d.partner_id = $1 AND d.lead_id = $2"
+        ))
         .bind(partner_id)
         .bind(lead_id)
         .fetch_optional(self.reader())
@@ -122,3 +123,8 @@ impl Store {
             .collect()
     }
 }
+
+/// A delivery's status in the partner's eyes: a delivered lead the partner returned (and
+/// the operator approved) reads `returned`.
+const PORTAL_STATUS: &str = "CASE WHEN d.status = 'delivered' AND l.status = 'returned' \
+     THEN 'returned' ELSE d.status END AS status";

@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(partner_api::router())
         .merge(returns::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(ui::errors::html_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -30,6 +30,7 @@ mod logs;
 mod mail;
 mod metrics;
 mod operator_actions;
+mod operator_day;
 mod overview;
 mod partner_api;
 mod pause;

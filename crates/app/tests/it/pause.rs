@@ -12,7 +12,7 @@ both_backends! {
         let app = delivering(db, &[("LEADROUTER_PAUSE_AFTER_FAILURES", "2")]).await;
         let rx = Receiver::start("127.0.0.1").await;
         rx.otherwise(Reply::Status(500));
-        let p = partner(&app, "Only FX", &rx.url("partner.test", "/in"), json!({})).await;
+        let p = partner(&app, "Only FX", &rx.url("partner.test", "/in"), json!({"email": "ops@onlyfx.example"})).await;
         let pid = p["id"].as_i64().unwrap();
         let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
         let mut ids = Vec::new();
@@ -32,6 +32,10 @@ both_backends! {
             let history = lead["history"].to_string();
             assert!(!history.contains("no partner left"), "{history}");
         }
+        // The mail to the partner says what really happens to its leads.
+        let (_, mails) = app.get("/api/admin/notifications?kind=partner_paused").await;
+        let text = mails["notifications"][0]["text"].as_str().unwrap().to_string();
+        assert!(text.contains("held for you") && !text.contains("go to other partners meanwhile"), "{text}");
         // The endpoint is mended; Resume sends both, to the same partner.
         rx.otherwise(Reply::Status(200));
         assert_eq!(app.post(&format!("/api/admin/partners/{pid}/resume"), json!({})).await.0, 200);

@@ -159,7 +159,11 @@ both_backends! {
         let after = app.get(&format!("/api/admin/partners/{}", f.mine)).await.1["today"]["total"].as_i64().unwrap();
         assert_eq!(after, before - 1);
         let decided = me.get("/portal/returns").await;
-        assert!(rows(&decided).iter().any(|r| r.contains("approved") && r.contains("ok")), "{:?}", rows(&decided));
+        assert!(rows(&decided).iter().any(|r| r.contains("approved") && r.contains("ok") && r.contains("Duplicate")), "{:?}", rows(&decided));
+        // The portal's list says the lead is returned, not delivered.
+        let list = me.get("/portal").await;
+        let mine = rows(&list).into_iter().find(|r| r.contains(&format!("#{}", f.my_lead))).unwrap();
+        assert!(mine.contains("returned") && !mine.contains("delivered|"), "{mine}");
 
         // A test lead from the portal reaches the partner's webhook.
         let test = me.post("/portal/test", &[("_csrf", &csrf)]).await;

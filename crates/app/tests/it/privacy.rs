@@ -80,6 +80,15 @@ both_backends! {
         let d = &ev["deliveries"][0];
         assert_eq!((d["partner_name"].as_str(), d["status"].as_str()), (Some("Berlin Buyers"), Some("delivered")));
         assert_eq!(d["attempts"][0]["status_code"], 200);
+        // What was sent, exactly: in the evidence and on the console's lead page.
+        let sent: Value = serde_json::from_str(d["attempts"][0]["request_body"].as_str().expect("the body sent")).unwrap();
+        assert_eq!(sent["email"], "anna@example.de");
+        let mut c = crate::support::console::Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = c.get(&format!("/admin/leads/{first}")).await;
+        assert!(page.body.contains("Body sent"), "{}", page.body);
+        let shown: Value = serde_json::from_str(&page.text("details.sent pre.payload").expect("the body on the page")).unwrap();
+        assert_eq!(shown, sent);
 
         // Bad evidence is refused field by field, and recorded.
         let (s, r) = app.send_lead(&token, json!({"email": "c@example.de", "country": "de", "niche": "forex",

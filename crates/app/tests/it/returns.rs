@@ -145,7 +145,8 @@ both_backends! {
         console.first_run("ops@leadbiz.de", "correct horse battery staple").await;
         let page = console.get("/admin/returns").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("number belongs to a shop") && page.body.contains("invalid_contact"), "{}", page.body);
+        assert!(page.body.contains("number belongs to a shop") && page.body.contains("Invalid contact details"), "{}", page.body);
+        assert!(!page.body.contains("invalid_contact"), "the reason's label, not its code");
         let csrf = page.csrf();
         let done = console.post(&format!("/admin/returns/{first}/approve"), &[("_csrf", csrf.as_str()), ("remark", "bounced e-mail, agreed")]).await;
         assert_eq!(done.status, 303, "{}", done.body);
@@ -153,6 +154,13 @@ both_backends! {
         assert!(done.body.contains("No return waits for a decision") || done.body.contains("number belongs"), "{}", done.body);
         assert!(done.body.contains(&format!("Return #{first} of lead #{a} approved.")), "{}", done.body);
         assert_eq!(app.get(&format!("/api/admin/leads/{a}")).await.1["status"], "returned");
+        // Every list of states knows `returned`: the console's filter and the API's message.
+        let leads = console.get("/admin/leads?status=returned").await;
+        assert!(leads.body.contains(&format!("#{a}")), "{}", leads.body);
+        assert!(leads.html().select(&scraper::Selector::parse("option[value=returned]").unwrap()).next().is_some());
+        let (s, r) = app.get("/api/admin/leads?status=nonsense").await;
+        assert_eq!(s, 422);
+        assert!(r["error"]["fields"]["status"].as_str().unwrap().ends_with("duplicate, returned"), "{r}");
         assert_eq!(today_total(&app, &berlin).await, 1, "the slot is given back");
         // The second is declined over the API; deciding it again is refused.
         let (s, r) = app.post(&format!("/api/admin/returns/{second}/decline"), json!({"remark": "the number works"})).await;

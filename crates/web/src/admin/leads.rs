@@ -88,7 +88,10 @@ pub(crate) async fn lead_filter(
         if LeadStatus::parse(s).is_none() {
             return Err(ApiError::validation_one(
                 "status",
-                "must be one of: queued, held, assigned, delivered, failed, expired, duplicate",
+                format!(
+                    "must be one of: {}",
+                    leadrouter_core::status::listed(LeadStatus::ALL, LeadStatus::as_str)
+                ),
             ));
         }
     }

@@ -25,6 +25,8 @@ pub(crate) struct AttemptRow {
     pub outcome: String,
     pub error: String,
     pub excerpt: String,
+    /// The body exactly as sent, or why it is not shown.
+    pub sent: Option<String>,
 }
 
 pub(crate) struct DeliveryBlock {
@@ -64,6 +66,7 @@ fn attempt_row(a: &Attempt, tz: &str) -> AttemptRow {
         outcome: a.outcome.as_str().to_string(),
         error: a.error.clone().unwrap_or_default(),
         excerpt: a.response_excerpt.clone().unwrap_or_default(),
+        sent: a.request_body.clone(),
     }
 }
 
@@ -146,7 +149,16 @@ pub(super) async fn show(
     let erased = time::local_opt(lead.erased_at, &tz);
     let view = LeadView::new(&lead);
     let (routing, custom) = (routing_rows(&view), custom_rows(&view));
-    let mut partners: Vec<(i64, String)> = names.into_iter().collect();
+    // "Assign" offers the partners of the lead's own market (an operator may still send
+    // it elsewhere through the API, which checks the same rules).
+    let mut partners: Vec<(i64, String)> = state
+        .store()
+        .list_partners(1000, None)
+        .await?
+        .into_iter()
+        .filter(|p| p.spec.country == lead.country && p.spec.niche == lead.niche)
+        .map(|p| (p.id, p.spec.name))
+        .collect();
     partners.sort_by(|a, b| a.1.cmp(&b.1));
     let status = lead.status.as_str();
     Ok(render(&ShowPage {

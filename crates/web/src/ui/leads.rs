@@ -141,19 +141,10 @@ struct ListPage {
     error: Option<String>,
     partners: Vec<(i64, String)>,
     sources: Vec<(i64, String)>,
-    statuses: &'static [&'static str],
+    statuses: Vec<&'static str>,
 }
 
 const PAGE: i64 = 50;
-const STATUSES: &[&str] = &[
-    "queued",
-    "held",
-    "assigned",
-    "delivered",
-    "failed",
-    "expired",
-    "duplicate",
-];
 
 pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
     Ok(state
@@ -232,7 +223,10 @@ async fn list(
         error,
         partners,
         sources,
-        statuses: STATUSES,
+        statuses: leadrouter_core::status::LeadStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
     }))
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 mod catalog;
 pub(crate) mod client;
 mod deliveries;
+pub(crate) mod errors;
 pub(crate) mod flash;
 mod form;
 mod lead_page;

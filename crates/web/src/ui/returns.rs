@@ -38,6 +38,12 @@ struct ListPage {
     next_before: Option<i64>,
 }
 
+impl ListPage {
+    fn reason_label<'a>(&self, code: &'a str) -> &'a str {
+        leadrouter_core::status::ReturnReason::label_of(code)
+    }
+}
+
 const PAGE: i64 = 100;
 
 async fn list(

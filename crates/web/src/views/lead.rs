@@ -125,6 +125,8 @@ pub struct AttemptView {
     pub error: Option<String>,
     pub outcome: AttemptOutcome,
     pub response_excerpt: Option<String>,
+    /// The body exactly as sent (kept `LEADROUTER_ATTEMPT_BODY_RETENTION`).
+    pub request_body: Option<String>,
 }
 
 impl AttemptView {
@@ -137,6 +139,7 @@ impl AttemptView {
             error: a.error.clone(),
             outcome: a.outcome,
             response_excerpt: a.response_excerpt.clone(),
+            request_body: a.request_body.clone(),
         }
     }
 }

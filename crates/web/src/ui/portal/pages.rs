@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadrouter_core::returns::validate_return;
+use leadrouter_core::status::ReturnReason;
 use leadrouter_store::portal_reads::{PortalConversion, PortalLead};
 use leadrouter_store::returns::{NotReturnable, ReturnRow};
 use serde::Deserialize;
@@ -156,7 +157,7 @@ struct LeadPage {
     delivered: String,
     attempts: Vec<AttemptView>,
     can_return: bool,
-    reasons: [(&'static str, &'static str); 5],
+    reasons: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(askama::Template)]
@@ -200,13 +201,10 @@ pub(crate) async fn lead(
         received: time::local(lead.received_at, &tz),
         delivered: time::local_opt(lead.delivered_at, &tz),
         can_return: lead.status == "delivered",
-        reasons: [
-            ("invalid_contact", "Invalid contact details"),
-            ("duplicate", "Duplicate"),
-            ("wrong_country", "Wrong country"),
-            ("not_interested", "Not interested"),
-            ("other", "Other"),
-        ],
+        reasons: ReturnReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
         attempts,
         lead,
         chrome,
@@ -219,6 +217,12 @@ struct ReturnsPage {
     chrome: PortalChrome,
     rows: Vec<(ReturnRow, String)>,
     notice: Option<String>,
+}
+
+impl ReturnsPage {
+    fn reason_label<'a>(&self, code: &'a str) -> &'a str {
+        ReturnReason::label_of(code)
+    }
 }
 
 pub(crate) async fn returns(

@@ -1,0 +1,77 @@
+//! An operator's day without surprises (the console's smaller promises): risky actions ask
+//! first, and "Assign" offers the partners of the lead's own market.
+
+use crate::support::console::Console;
+use crate::support::TestApp;
+use serde_json::json;
+
+both_backends! {
+    async fn assign_offers_the_leads_market_and_rotations_ask_first(db) {
+        let app = TestApp::spawn(db).await;
+        let mut ids = Vec::new();
+        for (name, country) in [("Austria FX", "austria"), ("Berlin FX", "germany"), ("Munich FX", "germany")] {
+            let (s, p) = app.post("/api/admin/partners", json!({"name": name, "country": country, "niche": "forex",
+                "webhook_url": "https://fxpartners.com/api/leads"})).await;
+            assert_eq!(s, 201, "{p}");
+            ids.push(p["id"].as_i64().unwrap());
+        }
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        // Both German partners paused: the lead is held, and assignable.
+        for pid in &ids[1..] {
+            assert_eq!(app.post(&format!("/api/admin/partners/{pid}/pause"), json!({})).await.0, 200);
+        }
+        let (_, r) = app.send_lead(&token, json!({"email": "m@example.de", "country": "de", "niche": "forex"})).await;
+        let id = r["lead_id"].as_i64().unwrap();
+        app.run_until_idle().await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = c.get(&format!("/admin/leads/{id}")).await;
+        let options: Vec<String> = page.html()
+            .select(&scraper::Selector::parse("select[name=partner_id] option").unwrap())
+            .map(|o| o.text().collect())
+            .collect();
+        assert_eq!(options, vec!["Berlin FX".to_string(), "Munich FX".to_string()], "the lead's market only");
+        let partner = c.get(&format!("/admin/partners/{}", ids[1])).await;
+        for action in ["rotate-key", "rotate-secret"] {
+            let ask = partner.attr(&format!("form[action$='/{action}']"), "data-confirm");
+            assert!(ask.is_some_and(|a| a.starts_with("Rotate the") && a.contains('?')), "{action} asks first");
+        }
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn dead_ends_are_pages_with_a_way_back_and_a_refused_form_post_is_a_page_too(db) {
+        let app = TestApp::spawn(db).await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        for path in ["/admin/leads/99999", "/admin/partners/999", "/admin/anything"] {
+            let r = c.get(path).await;
+            assert_eq!(r.status, 404, "{path}");
+            assert!(r.body.starts_with("<!doctype html>"), "{path}: {}", r.body);
+            assert_eq!(r.text("h1").as_deref(), Some("Not found"), "{path}");
+            assert_eq!(r.attr("a.button", "href").as_deref(), Some("/admin"), "{path}: a way back");
+        }
+        // The JSON API keeps its JSON.
+        let (s, body) = app.get("/api/admin/leads/99999").await;
+        assert_eq!((s, body["success"].as_bool()), (404, Some(false)));
+        // A visitor's refused form post: a page naming each field and why, not JSON.
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let r = app.client.post(app.url(&format!("/api/webhook/{token}")))
+            .header("accept", "text/html,application/xhtml+xml")
+            .form(&[("email", "not-an-address"), ("country", "germany"), ("niche", "forex")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Some fields need another look") && page.contains("<strong>email</strong>"), "{page}");
+        // A script posting the same form without asking for HTML still gets the JSON shape.
+        let r = app.client.post(app.url(&format!("/api/webhook/{token}")))
+            .form(&[("email", "not-an-address"), ("country", "germany"), ("niche", "forex")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["error"]["fields"]["email"].is_string());
+        app.stop().await;
+    }
+}
