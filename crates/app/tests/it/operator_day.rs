@@ -75,3 +75,33 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn the_add_partner_form_shows_every_error_at_once_each_beside_its_field(db) {
+        let app = TestApp::spawn(db).await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let csrf = c.csrf().await;
+        // A missing name, a plain-http webhook, a bearer token left empty, and two days
+        // written wrong: one submission, every error.
+        let r = c.post("/admin/partners", &[("_csrf", csrf.as_str()), ("name", ""), ("country", "germany"),
+            ("niche", "forex"), ("daily_limit", "50"), ("premium_ratio", "70"), ("timezone", "Europe/Berlin"),
+            ("webhook_url", "http://fxpartners.com/api/leads"), ("hours_mon", "9-"), ("hours_tue", "09:00-18:00"),
+            ("hours_wed", "nine to five"), ("auth_type", "bearer"), ("auth_token", "")]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.error_beside("Partner Name").is_some(), "name: {}", r.body);
+        assert!(r.error_beside("Webhook URL").is_some_and(|e| e.contains("https")), "webhook beside its field");
+        assert!(r.body.contains("enter the token"), "the authentication error");
+        let wrong: Vec<String> = r.html().select(&scraper::Selector::parse(".hours input.wrong").unwrap())
+            .map(|i| i.value().attr("name").unwrap().to_string()).collect();
+        assert_eq!(wrong, vec!["hours_wed".to_string()], "only the day written wrong is marked");
+        // "9-" is a window with an empty end: the settings' check names Monday.
+        let summary: Vec<String> = r.html().select(&scraper::Selector::parse(".error ul.summary a").unwrap())
+            .map(|a| a.value().attr("href").unwrap().to_string()).collect();
+        for anchor in ["#name", "#webhook_url", "#auth_type", "#hours_0"] {
+            assert!(summary.iter().any(|h| h == anchor), "{anchor} in the summary: {summary:?}");
+        }
+        assert_eq!(app.get("/api/admin/partners").await.1["partners"], json!([]), "nothing saved");
+        app.stop().await;
+    }
+}

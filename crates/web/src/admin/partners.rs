@@ -87,6 +87,24 @@ pub(crate) async fn one(state: &AppState, p: &Partner) -> Result<PartnerView, Ap
     Ok(with_today(state, std::slice::from_ref(p)).await?.remove(0))
 }
 
+/// Every problem of `input` (with DNS for a new or changed webhook), without saving: for a
+/// form whose own checks already failed, so that all its errors are shown at once.
+pub(crate) async fn problems(
+    state: &AppState,
+    input: &Map<String, Value>,
+    id: Option<i64>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let base = match id {
+        Some(id) => Some(find(state, id).await?.spec),
+        None => None,
+    };
+    match validated(state, input, base.as_ref()).await {
+        Ok(_) => Ok(BTreeMap::new()),
+        Err(ApiError::Validation(e)) => Ok(e),
+        Err(e) => Err(e),
+    }
+}
+
 /// Validates input (with DNS for a new or changed webhook), reporting every bad field.
 async fn validated(
     state: &AppState,

@@ -221,8 +221,12 @@ impl PartnerForm {
             Ok(h) => {
                 input.insert("business_hours".into(), h);
             }
-            Err(e) => {
-                errors.insert("business_hours".into(), e);
+            Err(days) => {
+                let all: Vec<String> = days.iter().map(|(_, e)| e.clone()).collect();
+                errors.insert("business_hours".into(), all.join("; "));
+                for (i, e) in days {
+                    errors.insert(format!("hours_{i}"), e);
+                }
             }
         }
         let rows = |rows: &[(String, String)]| -> Map<String, Value> {
@@ -245,18 +249,24 @@ impl PartnerForm {
         (input, errors)
     }
 
-    fn business_hours(&self) -> Result<Value, String> {
+    /// The week as the API takes it, or every day that is written wrong (its index and
+    /// what is wrong), not only the first.
+    fn business_hours(&self) -> Result<Value, Vec<(usize, String)>> {
         if self.always_open {
             return Ok(Value::Null);
         }
         let mut obj = Map::new();
-        for ((_, typed), day) in self.hours.iter().zip(DAYS) {
+        let mut wrong = Vec::new();
+        for (i, ((_, typed), day)) in self.hours.iter().zip(DAYS).enumerate() {
             let mut windows = Vec::new();
             for w in typed.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-                let Some((open, close)) = w.split_once('-') else {
-                    return Err(format!("{day}: write a window as 09:00-18:00"));
-                };
-                windows.push(json!([open.trim(), close.trim()]));
+                match w.split_once('-') {
+                    Some((open, close)) => windows.push(json!([open.trim(), close.trim()])),
+                    None => {
+                        wrong.push((i, format!("{day}: write a window as 09:00-18:00")));
+                        break;
+                    }
+                }
             }
             match windows.len() {
                 0 => {}
@@ -268,7 +278,11 @@ impl PartnerForm {
                 }
             }
         }
-        Ok(Value::Object(obj))
+        if wrong.is_empty() {
+            Ok(Value::Object(obj))
+        } else {
+            Err(wrong)
+        }
     }
 
     /// The credentials to send: `None` to keep the current ones (editing, same kind, nothing

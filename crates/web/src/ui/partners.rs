@@ -146,6 +146,18 @@ impl FormPage {
         self.errors.get(field).cloned().unwrap_or_default()
     }
 
+    /// Whether the whole week is outlined: an error of the hours as a whole, not of the
+    /// days marked one by one.
+    pub fn hours_outlined(&self) -> bool {
+        self.errors.contains_key("business_hours")
+            && !self.errors.keys().any(|k| k.starts_with("hours_"))
+    }
+
+    /// The error of one day's business hours (the `i`th of the week).
+    pub fn day_error(&self, i: &usize) -> String {
+        self.error(&format!("hours_{i}"))
+    }
+
     pub fn action(&self) -> String {
         self.id.map_or_else(
             || "/admin/partners".into(),
@@ -187,8 +199,40 @@ impl FormPage {
         ];
         self.errors
             .iter()
-            .filter(|(k, _)| !SHOWN.contains(&k.as_str()))
+            .filter(|(k, _)| !SHOWN.contains(&k.as_str()) && !k.starts_with("hours_"))
             .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Every error of the submission for the summary on top: (the field's anchor, what
+    /// to read), each a link to its field.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        self.errors
+            .iter()
+            .filter(|(k, _)| !k.starts_with("hours_"))
+            .map(|(k, v)| {
+                let anchor = match k.as_str() {
+                    "auth" => "auth_type",
+                    "business_hours" => "hours_0",
+                    "field_mapping" => "mapping-rows",
+                    "default_values" => "default-rows",
+                    other => other,
+                };
+                let label = match k.as_str() {
+                    "name" => "Partner Name".to_string(),
+                    "webhook_url" => "Webhook URL".to_string(),
+                    "erasure_webhook_url" => "Erasure Webhook URL".to_string(),
+                    "auth" => "Authentication".to_string(),
+                    other => {
+                        let words = other.replace('_', " ");
+                        let mut c = words.chars();
+                        c.next()
+                            .map(|f| f.to_uppercase().chain(c).collect())
+                            .unwrap_or_default()
+                    }
+                };
+                (anchor.to_string(), format!("{label}: {v}"))
+            })
             .collect()
     }
 }
@@ -261,6 +305,10 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Result<Respons
     let form = PartnerForm::read(&fields);
     let (input, mut errors) = form.to_input(&fields, None);
     if !errors.is_empty() {
+        // Every error at once: the form's own and the settings' (never in two rounds).
+        for (k, v) in api::problems(&state, &input, None).await? {
+            errors.entry(k).or_insert(v);
+        }
         return refused(&state, &op, form, errors, None).await;
     }
     match api::create_partner(&state, &input, &op.actor()).await {
@@ -302,6 +350,9 @@ async fn update(
     let form = PartnerForm::read(&fields);
     let (input, mut errors) = form.to_input(&fields, Some(&current));
     if !errors.is_empty() {
+        for (k, v) in api::problems(&state, &input, Some(id)).await? {
+            errors.entry(k).or_insert(v);
+        }
         return refused(&state, &op, form, errors, Some(id)).await;
     }
     match api::update_partner(&state, id, &input, &op.actor(), "update").await {
