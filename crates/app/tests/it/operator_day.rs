@@ -105,3 +105,32 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_full_type_quota_shows_beside_the_count_where_counts_are_shown(db) {
+        let app = TestApp::spawn(db).await;
+        // The guide's partner: 50 a day, 70% premium: 15 raw leads a day.
+        let (_, p) = app.post("/api/admin/partners", json!({"name": "FX Trading Partners Ltd", "country": "germany",
+            "niche": "forex", "daily_limit": 50, "premium_ratio": "70%", "webhook_url": "https://fxpartners.com/api/leads"})).await;
+        let pid = p["id"].as_i64().unwrap();
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        // Leads that say no type are raw: 16 of them, the last held.
+        for i in 0..16 {
+            let (s, r) = app.send_lead(&token, json!({"email": format!("q{i}@example.de"), "country": "de", "niche": "forex"})).await;
+            assert_eq!(s, 202, "{r}");
+        }
+        app.run_until_idle().await;
+        let (_, pacing) = app.get(&format!("/api/admin/partners/{pid}/pacing")).await;
+        assert_eq!((pacing["raw"].as_i64(), pacing["quota_raw"].as_i64()), (Some(15), Some(15)), "{pacing}");
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let overview = c.get("/admin").await;
+        assert!(!overview.body.contains("No partner is near its daily limit"), "15/50 is far from the limit, but raw is full");
+        assert!(overview.body.contains("raw 15/15 (full)"), "{}", overview.body);
+        let list = c.get("/admin/partners").await;
+        assert!(list.body.contains("15 / 50") && list.body.contains("premium 0/35 · raw 15/15 (full)"), "{}", list.body);
+        let form = c.get("/admin/partners/new").await;
+        assert!(form.body.contains("Leads that arrive without a type are raw"));
+        app.stop().await;
+    }
+}

@@ -131,7 +131,7 @@ pub(super) async fn page(
     for r in rows {
         if r.h.failing_streak > 0 || r.p.status == "paused" {
             failing.push(r);
-        } else if r.p.today.total * 100 >= i64::from(r.p.daily_limit) * NEAR_CAP_PERCENT {
+        } else if r.near(NEAR_CAP_PERCENT) {
             near_cap.push(r);
         }
     }

@@ -94,6 +94,30 @@ impl PartnerRow {
     pub fn full(&self) -> bool {
         self.p.today.total >= i64::from(self.p.daily_limit)
     }
+
+    /// Today's use of each type's quota, e.g. `premium 3/35 · raw 15/15 (full)`: a partner
+    /// can be far from its limit and still take no lead of one type.
+    pub fn quota(&self) -> String {
+        let (t, q) = (&self.p.today, &self.p.quotas);
+        let one = |name: &str, n: i64, of: u32| {
+            let full = if n >= i64::from(of) { " (full)" } else { "" };
+            format!("{name} {n}/{of}{full}")
+        };
+        format!(
+            "{} · {}",
+            one("premium", t.premium, q.premium),
+            one("raw", t.raw, q.raw)
+        )
+    }
+
+    /// Whether today's use of the limit or of either type's quota is at `percent` or more.
+    pub fn near(&self, percent: i64) -> bool {
+        let (t, q) = (&self.p.today, &self.p.quotas);
+        let at = |n: i64, of: i64| of > 0 && n * 100 >= of * percent;
+        at(t.total, i64::from(self.p.daily_limit))
+            || at(t.premium, i64::from(q.premium))
+            || at(t.raw, i64::from(q.raw))
+    }
 }
 
 /// Health figures come from each partner's latest 200 attempts of the last 24 hours.
