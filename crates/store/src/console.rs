@@ -47,6 +47,8 @@ pub struct FailedDelivery {
     pub attempt_count: i64,
     pub last_error: Option<String>,
     pub completed_at: Option<EpochMillis>,
+    /// When the next try is due (deliveries waiting to retry).
+    pub next_attempt_at: Option<EpochMillis>,
 }
 
 impl Store {
@@ -160,7 +162,7 @@ impl Store {
     ) -> Result<Vec<FailedDelivery>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT d.id, d.lead_id, d.partner_id, p.name AS partner_name, l.status AS lead_status, \
-             d.attempt_count, d.last_error, d.completed_at FROM {} \
+             d.attempt_count, d.last_error, d.completed_at, d.next_attempt_at FROM {} \
              JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id \
              WHERE d.status = 'failed' AND d.id < $1 AND ($2 IS NULL OR d.partner_id = $2) \
              ORDER BY d.id DESC LIMIT $3",
@@ -171,20 +173,28 @@ impl Store {
         .bind(limit)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(FailedDelivery {
-                    id: r.try_get("id")?,
-                    lead_id: r.try_get("lead_id")?,
-                    partner_id: r.try_get("partner_id")?,
-                    partner_name: r.try_get("partner_name")?,
-                    lead_status: r.try_get("lead_status")?,
-                    attempt_count: r.try_get("attempt_count")?,
-                    last_error: r.try_get("last_error")?,
-                    completed_at: r.try_get("completed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(delivery_row).collect()
+    }
+
+    /// Deliveries waiting to try again after a failed attempt, the soonest due first,
+    /// optionally of one partner.
+    pub async fn retrying_deliveries(
+        &self,
+        partner_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.lead_id, d.partner_id, p.name AS partner_name, l.status AS lead_status, \
+             d.attempt_count, d.last_error, d.completed_at, d.next_attempt_at FROM deliveries d \
+             JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id \
+             WHERE d.status = 'pending' AND d.attempt_count > 0 \
+             AND ($1 IS NULL OR d.partner_id = $1) ORDER BY d.next_attempt_at, d.id LIMIT $2",
+        )
+        .bind(partner_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(delivery_row).collect()
     }
 
     /// The ids of every failed delivery matching the filter (for "Retry all matching").
@@ -215,4 +225,18 @@ impl Store {
         )
         .await
     }
+}
+
+fn delivery_row(r: &sqlx::any::AnyRow) -> Result<FailedDelivery, StoreError> {
+    Ok(FailedDelivery {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        partner_id: r.try_get("partner_id")?,
+        partner_name: r.try_get("partner_name")?,
+        lead_status: r.try_get("lead_status")?,
+        attempt_count: r.try_get("attempt_count")?,
+        last_error: r.try_get("last_error")?,
+        completed_at: r.try_get("completed_at")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+    })
 }

@@ -134,3 +134,26 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn deliveries_waiting_for_a_retry_are_listed_with_their_next_try(db) {
+        let app = crate::delivery::delivering(db, &[("LEADROUTER_RETRY_SCHEDULE", "1h")]).await;
+        let rx = crate::support::receiver::Receiver::start("127.0.0.1").await;
+        rx.otherwise(crate::support::receiver::Reply::Status(503));
+        crate::delivery::partner(&app, "Slow FX", &rx.url("partner.test", "/in"), json!({})).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "wait@example.de", "country": "de", "niche": "forex"})).await;
+        let id = r["lead_id"].as_i64().unwrap();
+        app.run_until_idle().await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let failed = c.get("/admin/deliveries").await;
+        assert!(failed.body.contains("No failed deliveries"), "it has not failed for good");
+        let waiting = c.get("/admin/deliveries?status=retrying").await;
+        assert_eq!(waiting.status, 200);
+        assert!(waiting.body.contains(&format!("#{id}")) && waiting.body.contains("HTTP 503"), "{}", waiting.body);
+        assert!(waiting.body.contains("Next try"));
+        assert_eq!(c.get("/admin/deliveries?status=nonsense").await.status, 422);
+        app.stop().await;
+    }
+}

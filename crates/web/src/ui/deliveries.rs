@@ -39,6 +39,8 @@ struct ListPage {
     partners: Vec<(i64, String)>,
     flash: Flash,
     next_before: Option<i64>,
+    /// The deliveries waiting to retry rather than the failed ones.
+    retrying: bool,
 }
 
 const PAGE: i64 = 100;
@@ -48,18 +50,26 @@ async fn list(
     op: Operator,
     Query(q): Query<DeliveryQuery>,
 ) -> Result<Response, ApiError> {
-    if !q.status.is_empty() && q.status != "failed" {
-        return Err(ApiError::validation_one(
-            "status",
-            "only the failed deliveries are queued here",
-        ));
-    }
+    let retrying = match q.status.as_str() {
+        "" | "failed" => false,
+        "retrying" => true,
+        _ => {
+            return Err(ApiError::validation_one(
+                "status",
+                "must be failed or retrying",
+            ))
+        }
+    };
     let partner = q.partner_id.trim().parse::<i64>().ok();
-    let rows = state
-        .store()
-        .failed_deliveries(partner, q.before, PAGE)
-        .await?;
-    let next_before = (rows.len() as i64 == PAGE)
+    let rows = if retrying {
+        state.store().retrying_deliveries(partner, PAGE).await?
+    } else {
+        state
+            .store()
+            .failed_deliveries(partner, q.before, PAGE)
+            .await?
+    };
+    let next_before = (!retrying && rows.len() as i64 == PAGE)
         .then(|| rows.last().map(|r| r.id))
         .flatten();
     let mut partners: Vec<(i64, String)> = state
@@ -72,14 +82,27 @@ async fn list(
     partners.sort_by(|a, b| a.1.cmp(&b.1));
     let tz = op.timezone.clone();
     Ok(render(&ListPage {
-        chrome: Chrome::new(&op, "deliveries", "Failed deliveries"),
+        chrome: Chrome::new(
+            &op,
+            "deliveries",
+            if retrying {
+                "Deliveries waiting to retry"
+            } else {
+                "Failed deliveries"
+            },
+        ),
         rows: rows
             .into_iter()
             .map(|r| {
-                let at = time::local_opt(r.completed_at, &tz);
+                let at = if retrying {
+                    time::local_opt(r.next_attempt_at, &tz)
+                } else {
+                    time::local_opt(r.completed_at, &tz)
+                };
                 (r, at)
             })
             .collect(),
+        retrying,
         partner_id: q.partner_id,
         partners,
         flash: state.flashes().take(&op.session_hash, "/admin/deliveries"),
