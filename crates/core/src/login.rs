@@ -8,7 +8,7 @@
 //! their e-mail, and one stranger behind the same proxy cannot lock out everybody.
 
 use crate::clock::EpochMillis;
-use crate::ssrf::AllowList;
+use crate::ssrf::{unmapped, AllowList};
 use std::net::IpAddr;
 
 /// How far back failures count.
@@ -110,13 +110,6 @@ fn parse_forwarded(entry: &str) -> Option<IpAddr> {
     }
     // "1.2.3.4:5678" and "[::1]:5678", which some proxies send.
     entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip())
-}
-
-fn unmapped(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
 }
 
 #[cfg(test)]

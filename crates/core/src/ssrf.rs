@@ -198,6 +198,15 @@ pub fn classify(ip: IpAddr) -> Option<BlockReason> {
     }
 }
 
+/// An IPv4-mapped IPv6 address (`::ffff:10.1.2.3`) as the IPv4 address it is; any other
+/// address as it is.
+pub fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
 /// Networks an operator exempted from the block (`LEADROUTER_WEBHOOK_ALLOW_CIDRS`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowList(Vec<IpNet>);
@@ -208,11 +217,7 @@ impl AllowList {
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        // An IPv4-mapped IPv6 address is the IPv4 address for this purpose.
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
+        let ip = unmapped(ip);
         self.0.iter().any(|n| n.contains(&ip))
     }
 

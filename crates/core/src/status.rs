@@ -120,14 +120,6 @@ pub fn listed<T: Copy>(all: &[T], text: impl Fn(T) -> &'static str) -> String {
     all.iter().map(|s| text(*s)).collect::<Vec<_>>().join(", ")
 }
 
-impl DeliveryStatus {
-    /// Whether a delivery in this state was the partner's try for its lead (routing never
-    /// offers the lead to that partner again).
-    pub fn is_try(self) -> bool {
-        self != DeliveryStatus::Withdrawn
-    }
-}
-
 text_enum!(
     /// How one attempt ended, as recorded.
     AttemptOutcome {

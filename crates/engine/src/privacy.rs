@@ -120,14 +120,7 @@ pub fn retention(keep: Duration) -> Job {
                     break;
                 }
             }
-            let mut cleared = 0;
-            loop {
-                let n = store.clear_old_rejections(before, 500).await?;
-                cleared += n;
-                if n < 500 {
-                    break;
-                }
-            }
+            let cleared = in_batches(500, |n| store.clear_old_rejections(before, n)).await?;
             if erased + cleared as usize > 0 {
                 store.settle_erasure().await?;
                 tracing::info!(erased, cleared, "leads past retention erased");
@@ -135,6 +128,23 @@ pub fn retention(keep: Duration) -> Job {
             Ok(())
         },
     )
+}
+
+/// Runs `batch` (which changes at most `size` rows and says how many) until a batch comes
+/// back short; returns how many rows changed in all.
+async fn in_batches<F, Fut>(size: i64, mut batch: F) -> Result<u64, StoreError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        let n = batch(size).await?;
+        total += n;
+        if n < size as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Forgets erased leads' keyed contact hashes once they are older than the dedupe window
@@ -145,14 +155,8 @@ pub fn forget_contact_hashes(dedupe_window: Duration) -> Job {
         "forget old contact hashes",
         Duration::from_secs(300),
         move |store, now| async move {
-            let mut forgotten = 0;
-            loop {
-                let n = store.forget_contact_hashes(now - window_ms, 500).await?;
-                forgotten += n;
-                if n < 500 {
-                    break;
-                }
-            }
+            let forgotten =
+                in_batches(500, |n| store.forget_contact_hashes(now - window_ms, n)).await?;
             if forgotten > 0 {
                 tracing::info!(
                     forgotten,

@@ -315,7 +315,7 @@ async fn erase_contact_transaction_ids(
     lead_id: i64,
     person: &Person<'_>,
 ) -> Result<(), StoreError> {
-    use leadrouter_core::erasure::{contact_hash, key_carries_contact};
+    use leadrouter_core::erasure::contact_hash;
     let rows =
         sqlx::query("SELECT id, external_transaction_id FROM conversions WHERE lead_id = $1")
             .bind(lead_id)
@@ -323,9 +323,9 @@ async fn erase_contact_transaction_ids(
             .await?;
     for r in rows {
         let tx_id: Option<String> = r.try_get(1)?;
-        let Some(t) = tx_id
-            .filter(|t| key_carries_contact(t, person.email, person.phone) || person.named_in(t))
-        else {
+        // (Naming the person covers a key made of the contact: the e-mail, or the phone's
+        // digits, of which the tail is a part.)
+        let Some(t) = tx_id.filter(|t| person.named_in(t)) else {
             continue;
         };
         sqlx::query("UPDATE conversions SET external_transaction_id = $1 WHERE id = $2")

@@ -179,6 +179,12 @@ async fn an_operator_runs_the_guides_setup_in_the_browser() {
         "{queue}"
     );
     b.screenshot("deliveries").await;
+    b.goto(&url("/admin/deliveries?status=retrying")).await;
+    b.screenshot("deliveries-retrying").await;
+    b.goto(&url("/admin/leads/99999")).await;
+    assert!(b.text().await.contains("Back to the console"));
+    b.screenshot("not-found").await;
+    b.goto(&url("/admin/deliveries")).await;
     failing.otherwise(Reply::Status(200));
     b.press("Retry all matching").await;
     assert!(b.text().await.contains("1 delivery retried."));

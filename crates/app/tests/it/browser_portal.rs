@@ -77,6 +77,7 @@ async fn invite_from_the_partner_page(
         "{}",
         b.text().await
     );
+    b.screenshot("partner-invited").await;
     app.run_until_idle().await;
     let invites = pm.tagged("portal_invite");
     assert_eq!(invites.len(), 1, "one invitation at the fake Postmark");

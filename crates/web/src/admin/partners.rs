@@ -92,13 +92,9 @@ pub(crate) async fn one(state: &AppState, p: &Partner) -> Result<PartnerView, Ap
 pub(crate) async fn problems(
     state: &AppState,
     input: &Map<String, Value>,
-    id: Option<i64>,
+    base: Option<&PartnerSpec>,
 ) -> Result<BTreeMap<String, String>, ApiError> {
-    let base = match id {
-        Some(id) => Some(find(state, id).await?.spec),
-        None => None,
-    };
-    match validated(state, input, base.as_ref()).await {
+    match validated(state, input, base).await {
         Ok(_) => Ok(BTreeMap::new()),
         Err(ApiError::Validation(e)) => Ok(e),
         Err(e) => Err(e),

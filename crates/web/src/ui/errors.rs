@@ -38,18 +38,23 @@ fn reader_of(req: &Request) -> Option<Reader> {
     if path.starts_with("/portal") {
         return Some(Reader::Portal);
     }
+    if req.method() != Method::POST || !path.starts_with("/api/webhook/") {
+        return None;
+    }
+    // Inbound leads pass here: looked at in place, nothing allocated.
     let header = |name| {
         req.headers()
             .get(name)
-            .and_then(|v| v.to_str().ok())
+            .map(|v| v.as_bytes())
             .unwrap_or_default()
-            .to_ascii_lowercase()
     };
-    let browser_form = req.method() == Method::POST
-        && path.starts_with("/api/webhook/")
-        && header(CONTENT_TYPE).starts_with("application/x-www-form-urlencoded")
-        && header(ACCEPT).contains("text/html");
-    browser_form.then_some(Reader::Visitor)
+    let form = header(CONTENT_TYPE)
+        .get(..33)
+        .is_some_and(|m| m.eq_ignore_ascii_case(b"application/x-www-form-urlencoded"));
+    let html = header(ACCEPT)
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"text/html"));
+    (form && html).then_some(Reader::Visitor)
 }
 
 pub(crate) async fn html_errors(req: Request, next: Next) -> Response {

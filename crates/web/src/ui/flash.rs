@@ -50,12 +50,23 @@ pub(crate) fn redirect_with_notice(
     path: &str,
     notice: impl Into<String>,
 ) -> axum::response::Response {
+    redirect_with(state, op, path, Some(notice.into()), vec![])
+}
+
+/// Sends the browser to `path`, which then shows `notice` and `secrets` once.
+pub(crate) fn redirect_with(
+    state: &crate::AppState,
+    op: &super::session::Operator,
+    path: &str,
+    notice: Option<String>,
+    secrets: Vec<(String, String)>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     state.flashes().put(
         &op.session_hash,
         Flash {
-            notice: Some(notice.into()),
-            secrets: vec![],
+            notice,
+            secrets,
             for_path: path.to_string(),
         },
     );

@@ -14,7 +14,7 @@ use crate::extract::PathId;
 use crate::views::PartnerView;
 use crate::{ApiError, AppState};
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use leadrouter_engine::actions;
 use leadrouter_store::deliveries::DeliveryRow;
 use std::collections::BTreeMap;
@@ -44,15 +44,13 @@ pub(super) fn to_partner(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" · ");
-    state.flashes().put(
-        &op.session_hash,
-        Flash {
-            notice: (!notice.is_empty()).then_some(notice),
-            secrets: secrets_of(answer),
-            for_path: path.clone(),
-        },
-    );
-    Redirect::to(&path).into_response()
+    super::flash::redirect_with(
+        state,
+        op,
+        &path,
+        (!notice.is_empty()).then_some(notice),
+        secrets_of(answer),
+    )
 }
 
 #[derive(askama::Template)]
@@ -301,15 +299,7 @@ fn invited(
             vec![],
         ),
     };
-    state.flashes().put(
-        &op.session_hash,
-        Flash {
-            notice: Some(notice),
-            secrets,
-            for_path: path.clone(),
-        },
-    );
-    Redirect::to(&path).into_response()
+    super::flash::redirect_with(state, op, &path, Some(notice), secrets)
 }
 
 /// Removes a portal user; its sessions end at once.

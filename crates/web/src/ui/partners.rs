@@ -374,7 +374,7 @@ async fn update(
     let form = PartnerForm::read(&fields);
     let (input, mut errors) = form.to_input(&fields, Some(&current));
     if !errors.is_empty() {
-        for (k, v) in api::problems(&state, &input, Some(id)).await? {
+        for (k, v) in api::problems(&state, &input, Some(&partner.spec)).await? {
             errors.entry(k).or_insert(v);
         }
         return refused(&state, &op, form, errors, Some(id)).await;
