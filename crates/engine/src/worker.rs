@@ -342,6 +342,7 @@ impl DeliveryWorker {
                 self.store
                     .schedule_retry(d, now + delay.as_millis() as i64, &error, now)
                     .await?;
+                self.withdraw_if_paused(d, now).await?;
             }
             Then::End { status, pause } => {
                 if self

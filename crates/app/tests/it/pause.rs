@@ -117,3 +117,39 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_pause_while_an_attempt_is_in_flight_holds_its_lead_once_the_attempt_fails(db) {
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+        rx.script(vec![Reply::Gate(500, gate.clone())]);
+        let p = partner(&app, "Slow FX", &rx.url("partner.test", "/in"), json!({})).await;
+        let pid = p["id"].as_i64().unwrap();
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        let (_, r) = app.send_lead(&token, json!({"email": "f@example.de", "country": "de", "niche": "forex"})).await;
+        let id = r["lead_id"].as_i64().unwrap();
+        // The attempt is at the partner when the operator pauses it: the pause leaves it be.
+        crate::support::eventually("the attempt in flight", || async {
+            (!rx.requests().is_empty()).then_some(())
+        }).await;
+        assert_eq!(app.post(&format!("/api/admin/partners/{pid}/pause"), json!({})).await.0, 200);
+        // The partner answers 500: the lead would wait for a retry at a paused partner.
+        gate.notify_one();
+        crate::support::eventually("the attempt's outcome", || async {
+            let (_, lead) = app.get(&format!("/api/admin/leads/{id}")).await;
+            (lead["deliveries"][0]["attempt_count"] == 1).then_some(())
+        }).await;
+        app.run_until_idle().await;
+        let (_, lead) = app.get(&format!("/api/admin/leads/{id}")).await;
+        assert_eq!(lead["status"], "held", "{lead}");
+        assert_eq!(lead["deliveries"][0]["status"], "withdrawn", "{lead}");
+        // Resume: the partner gets it, on the same delivery.
+        assert_eq!(app.post(&format!("/api/admin/partners/{pid}/resume"), json!({})).await.0, 200);
+        app.run_until_idle().await;
+        let (_, lead) = app.get(&format!("/api/admin/leads/{id}")).await;
+        assert_eq!(lead["status"], "delivered", "{lead}");
+        assert_eq!(lead["deliveries"].as_array().unwrap().len(), 1, "{lead}");
+        app.stop().await;
+    }
+}

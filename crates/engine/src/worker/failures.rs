@@ -54,6 +54,36 @@ impl DeliveryWorker {
         Ok(())
     }
 
+    /// A pause that came while this attempt was in flight skipped its delivery (the
+    /// pause withdraws only the waiting ones); now that it waits for its retry, it is
+    /// withdrawn like them (failed, if the partner was deleted). Read after the retry is
+    /// committed, so either the pause's own sweep saw it waiting or this read sees the
+    /// pause: no delivery waits on a paused partner.
+    pub(super) async fn withdraw_if_paused(
+        &self,
+        d: &leadrouter_store::deliveries::ClaimedDelivery,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        use leadrouter_core::status::DeliveryStatus;
+        let ended = match self.store.partner(d.partner_id).await? {
+            None => Some((DeliveryStatus::Failed, "the partner was deleted")),
+            Some(p) if p.status == leadrouter_store::partners::PartnerStatus::Paused => {
+                Some((DeliveryStatus::Withdrawn, "the partner was paused"))
+            }
+            Some(_) => None,
+        };
+        if let Some((status, why)) = ended {
+            if self
+                .store
+                .end_delivery_unsuccessfully(d.id, status, why, now)
+                .await?
+            {
+                self.signals.routing_changed();
+            }
+        }
+        Ok(())
+    }
+
     /// Pauses a partner, alerts, and sends its waiting deliveries elsewhere.
     pub(super) async fn pause(
         &self,

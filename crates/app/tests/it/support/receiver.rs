@@ -73,6 +73,8 @@ pub enum Reply {
     Slow(u16, Duration),
     /// A status with this body.
     Body(u16, String),
+    /// This status once the test opens the gate (`Notify::notify_one`).
+    Gate(u16, Arc<tokio::sync::Notify>),
 }
 
 #[derive(Clone, Debug)]
@@ -126,6 +128,10 @@ async fn answer(
         }
         Reply::Hang => std::future::pending().await,
         Reply::Body(code, body) => (StatusCode::from_u16(code).unwrap(), body).into_response(),
+        Reply::Gate(code, gate) => {
+            gate.notified().await;
+            (StatusCode::from_u16(code).unwrap(), "gated").into_response()
+        }
         Reply::Slow(code, pause) => {
             tokio::time::sleep(pause).await;
             (StatusCode::from_u16(code).unwrap(), "slow ok").into_response()
