@@ -58,6 +58,10 @@ enum AdminCommand {
         password: Option<String>,
         #[arg(long)]
         password_stdin: bool,
+        /// `admin` (everything) or `viewer` (every page and read; no change, no export of
+        /// personal data, no erasure).
+        #[arg(long, default_value = "admin", value_parser = parse_role)]
+        role: leadrouter_core::role::Role,
     },
     /// Create an admin API token; prints only the token.
     CreateToken {
@@ -131,7 +135,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             email,
             password,
             password_stdin,
-        }) => create_user(&config, email, password, password_stdin).await,
+            role,
+        }) => create_user(&config, email, password, password_stdin, role).await,
         Command::Leads(LeadsCommand::Import { file, source_id }) => {
             import(&config, file, source_id).await
         }
@@ -149,6 +154,7 @@ async fn create_user(
     email: String,
     password: Option<String>,
     password_stdin: bool,
+    role: leadrouter_core::role::Role,
 ) -> anyhow::Result<()> {
     let password = match (password, password_stdin) {
         (Some(p), false) => p,
@@ -172,12 +178,12 @@ async fn create_user(
         .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
     let store = startup::open_store(config).await?;
     let id = store
-        .create_admin_user(&email, &hash, SystemClock.now_ms(), &cli_actor())
+        .create_admin_user(&email, &hash, role, SystemClock.now_ms(), &cli_actor())
         .await
         .context("creating the admin user")?;
     store.close().await;
-    tracing::info!(user_id = id, "admin user created");
-    println_out(&format!("admin user {id} created"))
+    tracing::info!(user_id = id, role = role.as_str(), "admin user created");
+    println_out(&format!("{} user {id} created", role.as_str()))
 }
 
 async fn import(config: &Config, file: std::path::PathBuf, source_id: i64) -> anyhow::Result<()> {
@@ -347,4 +353,8 @@ fn create_private(file: &std::path::Path) -> anyhow::Result<()> {
 /// can run it can read the database anyway).
 fn cli_actor() -> leadrouter_store::audit::Actor {
     leadrouter_store::audit::Actor::system("command line")
+}
+
+fn parse_role(s: &str) -> Result<leadrouter_core::role::Role, String> {
+    leadrouter_core::role::Role::parse(s).ok_or_else(|| format!("{s:?}: must be admin or viewer"))
 }

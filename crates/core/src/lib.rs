@@ -22,6 +22,7 @@ pub mod partner;
 pub mod phone;
 pub mod retry;
 pub mod returns;
+pub mod role;
 pub mod routing;
 pub mod sealed;
 pub mod secret;

@@ -4,6 +4,7 @@ use crate::audit::{self, Actor, Change};
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::role::Role;
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -13,6 +14,7 @@ pub struct AdminUser {
     pub email: String,
     pub password_hash: String,
     pub timezone: String,
+    pub role: Role,
     pub created_at: EpochMillis,
     pub last_login_at: Option<EpochMillis>,
 }
@@ -32,7 +34,7 @@ pub struct AdminToken {
 /// cost a write.
 const TOKEN_TOUCH_INTERVAL_MS: i64 = 60_000;
 
-const USER_COLUMNS: &str = "id, email, password_hash, timezone, created_at, last_login_at";
+const USER_COLUMNS: &str = "id, email, password_hash, timezone, role, created_at, last_login_at";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<AdminUser, StoreError> {
     Ok(AdminUser {
@@ -40,6 +42,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<AdminUser, StoreError> {
         email: r.try_get("email")?,
         password_hash: r.try_get("password_hash")?,
         timezone: r.try_get("timezone")?,
+        role: role_of(&r.try_get::<String, _>("role")?)?,
         created_at: r.try_get("created_at")?,
         last_login_at: r.try_get("last_login_at")?,
     })
@@ -51,11 +54,12 @@ impl Store {
         &self,
         email: &str,
         password_hash: &str,
+        role: Role,
         now: EpochMillis,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        let id = insert_admin(&mut tx, email, password_hash, now, actor).await?;
+        let id = insert_admin(&mut tx, email, password_hash, role, now, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -87,7 +91,7 @@ impl Store {
         if claimed == 0 || existing > 0 {
             return Ok(None);
         }
-        let id = insert_admin(&mut tx, email, password_hash, now, actor).await?;
+        let id = insert_admin(&mut tx, email, password_hash, Role::Admin, now, actor).await?;
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -139,11 +143,7 @@ impl Store {
         let mut tx = self.begin(Priority::Background).await?;
         let email =
             audit::before_text(&mut tx, "SELECT email FROM admin_users WHERE id = $1", id).await?;
-        let others = sqlx::query("SELECT COUNT(*) AS n FROM admin_users WHERE id <> $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if others.try_get::<i64, _>("n")? == 0 {
+        if last_admin(&mut tx, id).await? {
             return Err(StoreError::Conflict("the last admin user".into()));
         }
         sqlx::query("DELETE FROM admin_sessions WHERE user_id = $1")
@@ -159,6 +159,37 @@ impl Store {
         }
         let change =
             Change::new("delete", "user", Some(id)).field("email", json!(email), Value::Null);
+        audit::commit_with(tx, actor, &change, now).await
+    }
+
+    /// Makes an operator an admin or a viewer. The last admin stays one: a console with
+    /// only viewers could not be run.
+    pub async fn set_admin_role(
+        &self,
+        id: i64,
+        role: Role,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let before =
+            audit::before_text(&mut tx, "SELECT role FROM admin_users WHERE id = $1", id).await?;
+        if role != Role::Admin && last_admin(&mut tx, id).await? {
+            return Err(StoreError::Conflict("the last admin user".into()));
+        }
+        let done = sqlx::query("UPDATE admin_users SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let change = Change::new("update", "user", Some(id)).field(
+            "role",
+            json!(before),
+            json!(role.as_str()),
+        );
         audit::commit_with(tx, actor, &change, now).await
     }
 
@@ -332,15 +363,17 @@ async fn insert_admin(
     tx: &mut sqlx::AnyConnection,
     email: &str,
     password_hash: &str,
+    role: Role,
     now: EpochMillis,
     actor: &Actor,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO admin_users (email, password_hash, created_at) VALUES ($1, $2, $3) \
-         RETURNING id",
+        "INSERT INTO admin_users (email, password_hash, role, created_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(email)
     .bind(password_hash)
+    .bind(role.as_str())
     .bind(now)
     .fetch_one(&mut *tx)
     .await
@@ -348,7 +381,26 @@ async fn insert_admin(
     let id: i64 = row.try_get("id")?;
     let change = Change::new("create", "user", Some(id))
         .field("email", Value::Null, json!(email))
+        .field("role", Value::Null, json!(role.as_str()))
         .secret("password");
     audit::record(tx, actor, &change, now).await?;
     Ok(id)
+}
+
+/// A stored role, parsed at the row.
+pub(crate) fn role_of(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown operator role {s:?}")))
+}
+
+/// Whether `id` is an admin and no other operator is.
+async fn last_admin(tx: &mut sqlx::AnyConnection, id: i64) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT \
+           (SELECT COUNT(*) FROM admin_users WHERE id = $1 AND role = 'admin') AS me, \
+           (SELECT COUNT(*) FROM admin_users WHERE id <> $1 AND role = 'admin') AS others",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(row.try_get::<i64, _>("me")? > 0 && row.try_get::<i64, _>("others")? == 0)
 }

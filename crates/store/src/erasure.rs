@@ -50,6 +50,29 @@ impl Store {
             .collect()
     }
 
+    /// What we hold of a person: how many leads still carry this e-mail or phone, and how
+    /// many were erased (found by the keyed hashes an erased lead keeps). What the
+    /// "Erase a person" page answers, before and after.
+    pub async fn contact_lookup(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<(usize, usize), StoreError> {
+        let live = self.leads_of_contact(email, phone).await?.len();
+        let key = self.contact_key().await?;
+        let (email_hash, phone_hash) = leadrouter_core::erasure::contact_hashes(key, email, phone);
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM leads WHERE erased_at IS NOT NULL \
+             AND niche IN (SELECT slug FROM niches) AND (email_hash = $1 OR phone_hash = $2)",
+        )
+        .bind(email_hash)
+        .bind(phone_hash)
+        .fetch_one(self.reader())
+        .await?;
+        let erased: i64 = row.try_get("n")?;
+        Ok((live, usize::try_from(erased).unwrap_or(0)))
+    }
+
     /// The partners a request carrying each lead was sent to: partner → its leads.
     pub async fn lead_recipients(
         &self,

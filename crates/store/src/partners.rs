@@ -196,6 +196,35 @@ impl Store {
             .collect()
     }
 
+    /// The names of these partners, deleted ones too (marked so): for pages that name
+    /// the partners of past deliveries, history and notices.
+    pub async fn partner_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, name, deleted_at FROM partners WHERE id IN ({})",
+            crate::many::Marks::new(self.backend()).list(ids.len())
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                let name: String = r.try_get("name")?;
+                let deleted: Option<i64> = r.try_get("deleted_at")?;
+                let name = match deleted {
+                    Some(_) => format!("{name} (deleted)"),
+                    None => name,
+                };
+                Ok((r.try_get("id")?, name))
+            })
+            .collect()
+    }
+
     /// Newest first; `before` is the id to continue after (exclusive).
     pub async fn list_partners(
         &self,

@@ -13,6 +13,7 @@ pub struct Session {
     pub user_id: i64,
     pub email: String,
     pub timezone: String,
+    pub role: leadrouter_core::role::Role,
     pub csrf_token: String,
     pub last_seen_at: EpochMillis,
 }
@@ -83,7 +84,7 @@ impl Store {
         limits: SessionLimits,
     ) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.user_id, u.email, u.timezone, s.csrf_token, s.last_seen_at \
+            "SELECT s.user_id, u.email, u.timezone, u.role, s.csrf_token, s.last_seen_at \
              FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
         )
@@ -97,6 +98,7 @@ impl Store {
             user_id: r.try_get("user_id")?,
             email: r.try_get("email")?,
             timezone: r.try_get("timezone")?,
+            role: crate::admin::role_of(&r.try_get::<String, _>("role")?)?,
             csrf_token: r.try_get("csrf_token")?,
             last_seen_at: r.try_get("last_seen_at")?,
         };

@@ -49,12 +49,24 @@ async fn scenario(db: TestDatabase) {
     assert_eq!(niches, ["forex", "recovery"]);
 
     let id = store
-        .create_admin_user("ops@example.com", "$argon2id$x", 1, &ops())
+        .create_admin_user(
+            "ops@example.com",
+            "$argon2id$x",
+            leadrouter_core::role::Role::Admin,
+            1,
+            &ops(),
+        )
         .await
         .unwrap();
     assert!(id > 0);
     let again = store
-        .create_admin_user("ops@example.com", "$argon2id$y", 2, &ops())
+        .create_admin_user(
+            "ops@example.com",
+            "$argon2id$y",
+            leadrouter_core::role::Role::Admin,
+            2,
+            &ops(),
+        )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let user = store

@@ -75,6 +75,9 @@ async fn session_auth(parts: &Parts, state: &AppState) -> Result<AdminAuth, ApiE
         .headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok());
+    if !op.role.may_change() && !crate::roles::viewer_may(&parts.method, parts.uri.path()) {
+        return Err(ApiError::Forbidden(crate::roles::VIEWER_REFUSED));
+    }
     if !safe && !op.csrf_ok(csrf) {
         return Err(ApiError::Forbidden(
             "a session's changes need its CSRF token in X-CSRF-Token",

@@ -11,6 +11,7 @@ mod ops;
 pub mod partner_api;
 pub mod password;
 mod returns;
+mod roles;
 pub mod secrets;
 mod state;
 mod trace;

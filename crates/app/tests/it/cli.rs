@@ -87,6 +87,17 @@ both_backends! {
             &process::run(&["admin", "create-user", "--email", "nobody", "--password", "a long passphrase"], &env),
             "--email",
         );
+        // A viewer, by --role; an unknown role is refused.
+        let out = process::run(&["admin", "create-user", "--email", "look@example.com", "--password", "a long passphrase", "--role", "viewer"], &env);
+        assert!(out.status.success(), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("viewer user"), "{out:?}");
+        let store = Store::connect(&db.url).await.unwrap();
+        let viewer = store.admin_user_by_email("look@example.com").await.unwrap().unwrap();
+        assert_eq!(viewer.role, leadrouter_core::role::Role::Viewer);
+        assert_eq!(store.admin_user_by_email("ops@example.com").await.unwrap().unwrap().role, leadrouter_core::role::Role::Admin, "admin by default");
+        store.close().await;
+        let out = process::run(&["admin", "create-user", "--email", "x@example.com", "--password", "a long passphrase", "--role", "root"], &env);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("must be admin or viewer"), "{out:?}");
     }
 }
 

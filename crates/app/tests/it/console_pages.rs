@@ -122,10 +122,10 @@ both_backends! {
     async fn settings_add_and_remove_operators_and_a_password_change_ends_other_sessions(db) {
         let app = TestApp::spawn(db).await;
         let (mut c, csrf) = session(&app).await;
-        let r = c.post("/admin/users", &[("_csrf", &csrf), ("email", "second@leadbiz.de"), ("password", "short")]).await;
+        let r = c.post("/admin/users", &[("_csrf", &csrf), ("email", "second@leadbiz.de"), ("password", "short"), ("role", "admin")]).await;
         assert_eq!(r.status, 422);
         assert!(r.error_beside("Password").unwrap_or_default().contains("at least 12"), "{}", r.body);
-        let r = c.post("/admin/users", &[("_csrf", &csrf), ("email", "second@leadbiz.de"), ("password", "another long password")]).await;
+        let r = c.post("/admin/users", &[("_csrf", &csrf), ("email", "second@leadbiz.de"), ("password", "another long password"), ("role", "admin")]).await;
         assert_eq!(r.status, 303);
         let mut second = Console::new(&app);
         assert_eq!(second.login("second@leadbiz.de", "another long password").await.status, 303);
@@ -144,8 +144,8 @@ both_backends! {
         assert_ne!(csrf, old_csrf, "a new CSRF token with the new session");
         assert_eq!(second.get("/admin").await.status, 200, "other operators are not affected");
         // Removing an operator ends its sessions.
-        let settings = c.get("/admin/settings").await;
-        let remove = settings.attr("form[action$='/remove']", "action").unwrap();
+        let users = c.get("/admin/users").await;
+        let remove = users.attr("form[action$='/remove']", "action").unwrap();
         assert_eq!(c.post(&remove, &[("_csrf", &csrf)]).await.status, 303);
         assert_eq!(second.get("/admin").await.status, 303);
         assert_eq!(second.login("second@leadbiz.de", "another long password").await.status, 200, "no such account now");

@@ -39,6 +39,7 @@ mod portal_secret;
 mod privacy;
 mod retention;
 mod returns;
+mod roles;
 mod routing;
 mod secrets_at_rest;
 mod security;

@@ -157,3 +157,42 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn erase_a_person_has_its_own_page_that_shows_the_result_and_checks_it_afterwards(db) {
+        let app = TestApp::spawn(db).await;
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        for (email, phone) in [("greta@example.de", "+49 151 23456789"), ("greta@example.de", "+49 151 23456789"), ("other@example.de", "+49 151 99999999")] {
+            let (s, r) = app.send_lead(&token, json!({"email": email, "phone": phone, "country": "de", "niche": "forex"})).await;
+            assert!(s == 202 || s == 200, "{r}");
+        }
+        app.run_until_idle().await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let csrf = c.csrf().await;
+        // Look up: what is held of her.
+        let page = c.get("/admin/privacy?email=Greta%40example.de").await;
+        assert_eq!(page.status, 200);
+        let found = page.text("#lookup").unwrap();
+        assert!(found.contains("lead(s)") && found.contains("still carry"), "{found}");
+        // A bad e-mail: said beside the field.
+        let page = c.get("/admin/privacy?email=not-an-email").await;
+        assert_eq!(page.status, 422);
+        assert!(page.error_beside("Email").is_some(), "{}", page.body);
+        // Erase by phone, in national spelling with the country: the result, then the check.
+        let r = c.post("/admin/privacy/erase", &[("_csrf", &csrf), ("phone", "0151 23456789"), ("country", "germany")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let done = r.text("p.notice").unwrap();
+        assert!(done.contains("Erased") && done.contains("lead(s)"), "{done}");
+        assert!(r.text("#lookup").unwrap().contains("No lead carries this e-mail or phone any more"), "{}", r.body);
+        // Afterwards, by e-mail too: erased, nothing left; the other person untouched.
+        let page = c.get("/admin/privacy?email=greta%40example.de").await;
+        assert!(page.text("#lookup").unwrap().contains("Erased."), "{}", page.body);
+        let page = c.get("/admin/privacy?email=other%40example.de").await;
+        assert!(page.text("#lookup").unwrap().contains("still carry"), "{}", page.body);
+        // Nothing given: said, nothing erased.
+        let r = c.post("/admin/privacy/erase", &[("_csrf", &csrf)]).await;
+        assert_eq!(r.status, 422);
+        app.stop().await;
+    }
+}

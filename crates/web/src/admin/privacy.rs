@@ -46,6 +46,22 @@ pub(crate) async fn erase_contact(
     Ok(done)
 }
 
+/// What an erasure did, in a sentence for the operator.
+pub(crate) fn erased_text(done: &leadrouter_engine::privacy::Erased) -> String {
+    let mut text = format!(
+        "Erased {} lead(s) of this person; {} partner(s) told.",
+        done.erased_leads, done.notified_partners
+    );
+    if done.unnotified_partners > 0 {
+        text.push_str(&format!(
+            " {} partner(s) that received them have no e-mail address or erasure webhook: \
+             tell them yourself.",
+            done.unnotified_partners
+        ));
+    }
+    text
+}
+
 async fn erase(
     auth: AdminAuth,
     State(state): State<AppState>,

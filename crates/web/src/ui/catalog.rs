@@ -69,7 +69,7 @@ async fn markets_view(
     errors: BTreeMap<String, String>,
 ) -> Result<MarketsPage, ApiError> {
     Ok(MarketsPage {
-        chrome: Chrome::new(op, "settings", "Markets and niches"),
+        chrome: Chrome::new(op, "markets", "Markets and niches"),
         markets: state.store().list_markets().await?,
         niches: state.store().list_niches().await?,
         typed,
@@ -220,7 +220,7 @@ async fn rejected(
         })
         .collect();
     Ok(render(&RejectedPage {
-        chrome: Chrome::new(&op, "settings", "Rejected submissions"),
+        chrome: Chrome::new(&op, "rejected", "Rejected submissions"),
         rows,
         next_before,
     }))

@@ -254,18 +254,7 @@ pub(super) async fn erase(
         "This lead has no e-mail or phone left to erase.".to_string()
     } else {
         let done = crate::admin::privacy::erase_contact(&state, &input, &posted.op.actor()).await?;
-        let mut notice = format!(
-            "Erased {} lead(s) of this person; {} partner(s) told.",
-            done.erased_leads, done.notified_partners
-        );
-        if done.unnotified_partners > 0 {
-            notice.push_str(&format!(
-                " {} partner(s) that received them have no e-mail address or erasure webhook: \
-                 tell them yourself.",
-                done.unnotified_partners
-            ));
-        }
-        notice
+        crate::admin::privacy::erased_text(&done)
     };
     Ok(back(&state, &posted.op, id, notice))
 }

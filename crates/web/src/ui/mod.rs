@@ -19,6 +19,7 @@ mod partner_form;
 mod partner_page;
 mod partners;
 mod portal;
+mod privacy;
 mod returns;
 pub(crate) mod session;
 mod sources;
@@ -57,6 +58,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(users::router())
         .merge(analytics::router())
+        .merge(privacy::router())
         .merge(portal::router())
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -13,6 +13,9 @@ pub(crate) struct Chrome {
     pub email: String,
     pub csrf: String,
     pub timezone: String,
+    /// Whether this operator may change things (an admin): pages hide the buttons of a
+    /// viewer, whose posts are refused anyway.
+    pub admin: bool,
 }
 
 impl Chrome {
@@ -23,6 +26,7 @@ impl Chrome {
             email: op.email.clone(),
             csrf: op.csrf.clone(),
             timezone: op.timezone.clone(),
+            admin: op.role.may_change(),
         }
     }
 
@@ -60,9 +64,13 @@ impl Chrome {
             ),
             ("Returns", "/admin/returns", "returns"),
             ("Sources", "/admin/sources", "sources"),
+            ("Rejected", "/admin/rejected", "rejected"),
+            ("Markets", "/admin/markets", "markets"),
             ("Analytics", "/admin/analytics", "analytics"),
             ("Notifications", "/admin/notifications", "notifications"),
             ("Audit", "/admin/audit", "audit"),
+            ("Privacy", "/admin/privacy", "privacy"),
+            ("Users", "/admin/users", "users"),
             ("Settings", "/admin/settings", "settings"),
         ]
     }

@@ -41,6 +41,7 @@ pub(crate) struct Operator {
     pub user_id: i64,
     pub email: String,
     pub timezone: String,
+    pub role: leadrouter_core::role::Role,
     pub csrf: String,
     pub session_hash: String,
 }
@@ -57,12 +58,21 @@ impl Operator {
     }
 }
 
-/// Not logged in: pages send the browser to the login page.
-pub(crate) struct ToLogin;
+/// Not logged in: pages send the browser to the login page. A viewer asking for a change:
+/// 403 (a page, by `errors::html_errors`).
+pub(crate) enum Refused {
+    ToLogin,
+    Viewer,
+}
 
-impl IntoResponse for ToLogin {
+impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        Redirect::to("/admin/login").into_response()
+        match self {
+            Refused::ToLogin => Redirect::to("/admin/login").into_response(),
+            Refused::Viewer => {
+                crate::ApiError::Forbidden(crate::roles::VIEWER_REFUSED).into_response()
+            }
+        }
     }
 }
 
@@ -80,12 +90,14 @@ pub(crate) async fn operator_of(parts: &Parts, state: &AppState) -> Option<Opera
             user_id,
             email,
             timezone,
+            role,
             csrf_token,
             ..
         })) => Some(Operator {
             user_id,
             email,
             timezone,
+            role,
             csrf: csrf_token,
             session_hash,
         }),
@@ -98,10 +110,14 @@ pub(crate) async fn operator_of(parts: &Parts, state: &AppState) -> Option<Opera
 }
 
 impl FromRequestParts<AppState> for Operator {
-    type Rejection = ToLogin;
+    type Rejection = Refused;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
-        operator_of(parts, state).await.ok_or(ToLogin)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
+        let op = operator_of(parts, state).await.ok_or(Refused::ToLogin)?;
+        if !op.role.may_change() && !crate::roles::viewer_may(&parts.method, parts.uri.path()) {
+            return Err(Refused::Viewer);
+        }
+        Ok(op)
     }
 }
 

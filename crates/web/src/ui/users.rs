@@ -1,5 +1,5 @@
-//! Settings: the operator's own password and timezone, the other admin users (add,
-//! remove), and links to markets, niches and rejected submissions.
+//! Settings: the operator's own password and timezone. Users: the operator accounts, each
+//! an `admin` or a `viewer` (add, change the role, remove).
 
 use super::client::ClientAddr;
 use super::form::Posted;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::SignedCookieJar;
+use leadrouter_core::role::Role;
 use leadrouter_store::admin::AdminUser;
 use std::collections::BTreeMap;
 
@@ -21,7 +22,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/settings", get(page))
         .route("/admin/settings/password", post(change_password))
         .route("/admin/settings/timezone", post(set_timezone))
-        .route("/admin/users", post(add_user))
+        .route("/admin/users", get(users_page).post(add_user))
+        .route("/admin/users/{id}/role", post(set_role))
         .route("/admin/users/{id}/remove", post(remove_user))
 }
 
@@ -49,11 +51,8 @@ pub(crate) fn password_problems(password: &str, confirm: Option<&str>) -> BTreeM
 #[template(path = "settings.html")]
 struct SettingsPage {
     chrome: Chrome,
-    users: Vec<(AdminUser, String)>,
-    me: i64,
     errors: BTreeMap<String, String>,
     notice: Option<String>,
-    new_email: String,
 }
 
 impl SettingsPage {
@@ -62,13 +61,44 @@ impl SettingsPage {
     }
 }
 
-async fn view(
-    state: &AppState,
+#[derive(askama::Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<(AdminUser, String)>,
+    me: i64,
+    may_change: bool,
+    roles: [Role; 2],
+    errors: BTreeMap<String, String>,
+    new_email: String,
+    new_role: Role,
+}
+
+impl UsersPage {
+    fn error(&self, k: &str) -> String {
+        self.errors.get(k).cloned().unwrap_or_default()
+    }
+}
+
+fn settings(
     op: &Operator,
     errors: BTreeMap<String, String>,
     notice: Option<String>,
+) -> SettingsPage {
+    SettingsPage {
+        chrome: Chrome::new(op, "settings", "Settings"),
+        errors,
+        notice,
+    }
+}
+
+async fn users_view(
+    state: &AppState,
+    op: &Operator,
+    errors: BTreeMap<String, String>,
     new_email: String,
-) -> Result<SettingsPage, ApiError> {
+    new_role: Role,
+) -> Result<UsersPage, ApiError> {
     let users = state
         .store()
         .list_admin_users()
@@ -79,30 +109,45 @@ async fn view(
             (u, seen)
         })
         .collect();
-    Ok(SettingsPage {
-        chrome: Chrome::new(op, "settings", "Settings"),
+    Ok(UsersPage {
+        chrome: Chrome::new(op, "users", "Users"),
         users,
         me: op.user_id,
+        may_change: op.role.may_change(),
+        roles: Role::ALL,
         errors,
-        notice,
         new_email,
+        new_role,
     })
 }
 
-async fn page(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn page(op: Operator) -> Response {
+    render(&settings(&op, BTreeMap::new(), None))
+}
+
+async fn users_page(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
     Ok(render(
-        &view(&state, &op, BTreeMap::new(), None, String::new()).await?,
+        &users_view(&state, &op, BTreeMap::new(), String::new(), Role::Admin).await?,
     ))
 }
 
-async fn refused(
+/// The Users page again with what was wrong (422).
+async fn users_refused(
     state: &AppState,
     op: &Operator,
     errors: BTreeMap<String, String>,
     new_email: String,
+    new_role: Role,
 ) -> Result<Response, ApiError> {
-    let page = view(state, op, errors, None, new_email).await?;
+    let page = users_view(state, op, errors, new_email, new_role).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+fn refused(op: &Operator, errors: BTreeMap<String, String>) -> Response {
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &settings(op, errors, None),
+    )
 }
 
 async fn hash(password: String) -> Result<String, ApiError> {
@@ -142,8 +187,10 @@ async fn change_password(
             errors.insert("current".into(), "is not your current password".into());
         }
         session::Quiet::Wait(ms) => {
-            let page = view(&state, &op, too_many(ms), None, String::new()).await?;
-            let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+            let mut res = render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                &settings(&op, too_many(ms), None),
+            );
             session::retry_after(&mut res, ms);
             return Ok(res);
         }
@@ -151,7 +198,7 @@ async fn change_password(
     let new = fields.get("password").unwrap_or_default().to_string();
     errors.extend(password_problems(&new, fields.get("confirm")));
     if !errors.is_empty() {
-        return refused(&state, &op, errors, String::new()).await;
+        return Ok(refused(&op, errors));
     }
     state
         .store()
@@ -159,14 +206,11 @@ async fn change_password(
         .await?;
     let (jar, op) = session::renew_session(&state, jar, &op).await?;
     tracing::info!(user_id = op.user_id, "operator changed its password");
-    let page = view(
-        &state,
+    let page = settings(
         &op,
         BTreeMap::new(),
         Some("Password changed. Your other sessions have ended.".into()),
-        String::new(),
-    )
-    .await?;
+    );
     Ok((jar, render(&page)).into_response())
 }
 
@@ -178,7 +222,7 @@ async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<R
             "timezone".to_string(),
             "must be an IANA timezone such as Europe/Berlin".to_string(),
         )]);
-        return refused(&state, &op, errors, String::new()).await;
+        return Ok(refused(&op, errors));
     }
     state
         .store()
@@ -191,6 +235,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Respo
     let Posted { op, fields } = posted;
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
+    let role = Role::parse(&fields.text("role"));
     let mut errors: BTreeMap<String, String> = password_problems(&password, None)
         .into_values()
         .map(|v| ("new_user_password".to_string(), v))
@@ -198,22 +243,37 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Respo
     if !email_address::EmailAddress::is_valid(&email) {
         errors.insert("email".into(), "must be an e-mail address".into());
     }
+    if role.is_none() {
+        errors.insert("role".into(), "must be admin or viewer".into());
+    }
+    let role = role.unwrap_or_default();
     if !errors.is_empty() {
-        return refused(&state, &op, errors, email).await;
+        return users_refused(&state, &op, errors, email, role).await;
     }
     match state
         .store()
-        .create_admin_user(&email, &hash(password).await?, state.now_ms(), &op.actor())
+        .create_admin_user(
+            &email,
+            &hash(password).await?,
+            role,
+            state.now_ms(),
+            &op.actor(),
+        )
         .await
     {
         Ok(id) => {
-            tracing::info!(user_id = id, by = op.user_id, "admin user added");
-            Ok(Redirect::to("/admin/settings").into_response())
+            tracing::info!(
+                user_id = id,
+                by = op.user_id,
+                role = role.as_str(),
+                "operator added"
+            );
+            Ok(Redirect::to("/admin/users").into_response())
         }
         Err(leadrouter_store::StoreError::Conflict(_)) => {
             let errors =
                 BTreeMap::from([("email".to_string(), "already has an account".to_string())]);
-            refused(&state, &op, errors, email).await
+            users_refused(&state, &op, errors, email, role).await
         }
         Err(e) => Err(e.into()),
     }
@@ -229,7 +289,7 @@ async fn remove_user(
             "users".to_string(),
             "you cannot remove yourself".to_string(),
         )]);
-        return refused(&state, &posted.op, errors, String::new()).await;
+        return users_refused(&state, &posted.op, errors, String::new(), Role::Admin).await;
     }
     match state
         .store()
@@ -237,8 +297,55 @@ async fn remove_user(
         .await
     {
         Ok(()) => {
-            tracing::info!(user_id = id, by = posted.op.user_id, "admin user removed");
-            Ok(Redirect::to("/admin/settings").into_response())
+            tracing::info!(user_id = id, by = posted.op.user_id, "operator removed");
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(leadrouter_store::StoreError::Conflict(_)) => {
+            let errors = last_admin_error();
+            users_refused(&state, &posted.op, errors, String::new(), Role::Admin).await
+        }
+        Err(leadrouter_store::StoreError::NotFound) => Err(ApiError::NotFound("no such user")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn last_admin_error() -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "users".to_string(),
+        "the console needs at least one admin: make another operator an admin first".to_string(),
+    )])
+}
+
+/// Makes an operator an admin or a viewer (the last admin stays one).
+async fn set_role(
+    State(state): State<AppState>,
+    crate::extract::PathId(id): crate::extract::PathId,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let Posted { op, fields } = posted;
+    let Some(role) = Role::parse(&fields.text("role")) else {
+        let errors = BTreeMap::from([(
+            "users".to_string(),
+            "the role must be admin or viewer".to_string(),
+        )]);
+        return users_refused(&state, &op, errors, String::new(), Role::Admin).await;
+    };
+    match state
+        .store()
+        .set_admin_role(id, role, state.now_ms(), &op.actor())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(
+                user_id = id,
+                by = op.user_id,
+                role = role.as_str(),
+                "operator's role changed"
+            );
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(leadrouter_store::StoreError::Conflict(_)) => {
+            users_refused(&state, &op, last_admin_error(), String::new(), Role::Admin).await
         }
         Err(leadrouter_store::StoreError::NotFound) => Err(ApiError::NotFound("no such user")),
         Err(e) => Err(e.into()),
