@@ -82,7 +82,12 @@ impl PostmarkClient {
         let status = r.status().as_u16();
         let answer: Value = r.json().await.unwrap_or(Value::Null);
         let code = answer["ErrorCode"].as_i64();
-        let message = answer["Message"].as_str().unwrap_or_default().to_string();
+        let said = answer["Message"].as_str().unwrap_or_default();
+        // The error kept says Postmark's ErrorCode, which its documentation explains.
+        let message = match code {
+            Some(c) => format!("ErrorCode {c}: {said}"),
+            None => said.to_string(),
+        };
         match status {
             200..=299 => Sent::Accepted {
                 message_id: answer["MessageID"].as_str().map(str::to_string),

@@ -59,6 +59,8 @@ pub struct NotificationRow {
     pub kind: String,
     pub partner_id: Option<i64>,
     pub to: String,
+    /// The operators' copy (`LEADROUTER_ALERT_EMAILS`), when the mail had one.
+    pub copy_to: Option<String>,
     pub subject: String,
     pub text: String,
     pub status: String,
@@ -283,7 +285,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<NotificationRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, kind, partner_id, recipient, subject, body, status, attempts, error, \
+            "SELECT id, kind, partner_id, recipient, bcc, subject, body, status, attempts, error, \
              error_code, created_at, sent_at FROM notifications \
              WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR status = $2) \
              ORDER BY id DESC LIMIT $3",
@@ -300,6 +302,7 @@ impl Store {
                     kind: r.try_get("kind")?,
                     partner_id: r.try_get("partner_id")?,
                     to: r.try_get("recipient")?,
+                    copy_to: r.try_get("bcc")?,
                     subject: r.try_get("subject")?,
                     text: r.try_get("body")?,
                     status: r.try_get("status")?,

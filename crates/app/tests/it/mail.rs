@@ -114,6 +114,13 @@ both_backends! {
         assert_eq!((failing[0]["To"].as_str(), failing[0]["Bcc"].as_str()), (Some(PARTNER_EMAIL), Some(OPS)));
         let text = failing[0]["TextBody"].as_str().unwrap();
         assert!(text.contains("HTTP 500") && text.contains("upstream database down"), "{text}");
+        // The operators' copy is listed with the mail.
+        let (_, listed) = app.get("/api/admin/notifications?kind=partner_failing").await;
+        assert_eq!(listed["notifications"][0]["copy_to"], OPS, "{listed}");
+        let mut c = crate::support::console::Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = c.get("/admin/notifications").await;
+        assert!(page.body.contains(&format!("copy to {OPS}")), "{}", page.body);
         let paused = pm.tagged("partner_paused");
         assert_eq!(paused.len(), 1);
         // The streak that paused it: 8, or one more when two failures were counted at once.
@@ -155,7 +162,8 @@ both_backends! {
         app.run_until_idle().await;
         let n = notifications(&app, "partner_welcome").await;
         assert_eq!((n[0]["status"].as_str(), n[0]["error_code"].as_i64()), (Some("failed"), Some(300)));
-        assert!(n[0]["last_error"].as_str().unwrap().contains("Invalid 'To' address"));
+        let error = n[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("Invalid 'To' address") && error.contains("ErrorCode 300"), "the code is kept in the error: {error}");
         assert_eq!(pm.requests().len(), 1, "not retried");
 
         // 406: the address is inactive; later mail to it is not even tried.

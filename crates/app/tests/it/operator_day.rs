@@ -196,3 +196,29 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn the_partner_page_shows_the_projected_total_and_when_the_cap_is_reached(db) {
+        let app = crate::delivery::delivering(db, &[]).await;
+        let rx = crate::support::receiver::Receiver::start("127.0.0.1").await;
+        let p = crate::delivery::partner(&app, "Pace FX", &rx.url("partner.test", "/in"), json!({"daily_limit": 10})).await;
+        let pid = p["id"].as_i64().unwrap();
+        let (_, token) = app.source(json!({"name": "S", "kind": "webhook"})).await;
+        for i in 0..3 {
+            app.send_lead(&token, json!({"email": format!("p{i}@example.de"), "country": "de", "niche": "forex"})).await;
+        }
+        app.run_until_idle().await;
+        let (_, pacing) = app.get(&format!("/api/admin/partners/{pid}/pacing")).await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = c.get(&format!("/admin/partners/{pid}")).await;
+        let card = page.text("#pacing").expect("a pacing card");
+        assert!(card.contains(&format!("{} / 10", pacing["projected_total"])), "the API's figure: {card} vs {pacing}");
+        let said = match pacing["cap_reached_at"].as_str() {
+            Some(_) => "the limit is reached at",
+            None => "not reached today",
+        };
+        assert!(card.contains(said), "{card} vs {pacing}");
+        app.stop().await;
+    }
+}

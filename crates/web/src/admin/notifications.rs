@@ -44,7 +44,7 @@ async fn list(
     let items: Vec<Value> = rows
         .iter()
         .map(|n| {
-            json!({"id": n.id, "kind": n.kind, "to": n.to, "subject": n.subject, "status": n.status,
+            json!({"id": n.id, "kind": n.kind, "to": n.to, "copy_to": n.copy_to, "subject": n.subject, "status": n.status,
                    "attempts": n.attempts, "last_error": n.last_error, "error_code": n.error_code,
                    "partner_id": n.partner_id, "created_at": rfc3339(n.created_at),
                    "sent_at": n.sent_at.map(rfc3339), "text": n.text})

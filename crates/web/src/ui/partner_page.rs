@@ -62,6 +62,7 @@ struct ShowPage {
     test: Option<TestAttempt>,
     deliveries: Vec<DeliveryRow>,
     users: Vec<leadrouter_store::portal::PartnerUser>,
+    pacing: leadrouter_core::pacing::Pacing,
 }
 
 impl ShowPage {
@@ -71,6 +72,31 @@ impl ShowPage {
 
     fn yours(&self, at: &i64) -> String {
         time::local(*at, &self.chrome.timezone)
+    }
+
+    /// When the daily limit will be reached at today's pace, said in the partner's time
+    /// (and the operator's, when it differs).
+    fn pace_note(&self) -> String {
+        let pc = &self.pacing;
+        let when = |at: i64| {
+            let theirs = time::local(at, &self.p.timezone);
+            if self.p.timezone == self.chrome.timezone {
+                theirs
+            } else {
+                format!("{theirs} (your time {})", self.yours(&at))
+            }
+        };
+        let mut note = if pc.cap_reached {
+            "the daily limit is reached".to_string()
+        } else if let Some(at) = pc.cap_reached_at {
+            format!("at this pace the limit is reached at {}", when(at))
+        } else {
+            "at this pace the limit is not reached today".to_string()
+        };
+        if let Some(at) = pc.next_opening {
+            note.push_str(&format!("; closed now, opens {}", when(at)));
+        }
+        note
     }
 
     fn hours(&self) -> String {
@@ -145,7 +171,15 @@ async fn show_page(
         .take(&op.session_hash, &format!("/admin/partners/{id}"));
     let deliveries = state.store().partner_deliveries(id, 20).await?;
     let users = state.store().list_partner_users(id).await?;
+    let pacing = leadrouter_core::pacing::pace(
+        partner.spec.business_hours.as_ref(),
+        &partner.spec.timezone,
+        p.today.total,
+        partner.spec.daily_limit,
+        state.now_ms(),
+    );
     Ok(render(&ShowPage {
+        pacing,
         users,
         chrome: Chrome::new(op, "partners", p.name.clone()),
         p,
@@ -187,7 +221,7 @@ pub(super) async fn pause(
         &state,
         &posted.op,
         id,
-        "Partner paused: its waiting leads go to other partners.",
+        "Partner paused: its waiting leads go to another partner that can take them, else wait (held) for Resume.",
     ))
 }
 
