@@ -22,6 +22,8 @@ pub struct Partner {
     pub status: PartnerStatus,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
+    /// Until when the API key before the last rotation still works (if it does).
+    pub previous_api_key_until: Option<EpochMillis>,
     /// The Standard Webhooks `whsec_` secret; needed in clear to sign deliveries.
     pub signing_secret: Secret,
     /// The secret before the last rotation, signing beside the current one until
@@ -279,28 +281,42 @@ impl Store {
         Ok(after)
     }
 
+    /// A new API key; with `old_until`, the key it replaces keeps working until then
+    /// (else it stops at once).
     pub async fn set_partner_api_key(
         &self,
         id: i64,
         api_key_hash: &str,
         api_key_prefix: &str,
+        old_until: Option<EpochMillis>,
         now: EpochMillis,
         actor: &Actor,
     ) -> Result<Partner, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(&format!(
-            "UPDATE partners SET api_key_hash = $1, api_key_prefix = $2, updated_at = $3 \
+            "UPDATE partners SET \
+             previous_api_key_hash = CASE WHEN $5 IS NULL THEN NULL ELSE api_key_hash END, \
+             previous_api_key_until = $5, \
+             api_key_hash = $1, api_key_prefix = $2, updated_at = $3 \
              WHERE id = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(api_key_hash)
         .bind(api_key_prefix)
         .bind(now)
         .bind(id)
+        .bind(old_until)
         .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::on_unique("partner API key"))?;
         let after = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
-        let change = Change::new("rotate_key", "partner", Some(id)).secret("api_key");
+        let mut change = Change::new("rotate_key", "partner", Some(id)).secret("api_key");
+        if let Some(until) = old_until {
+            change = change.field(
+                "previous_api_key_until",
+                serde_json::Value::Null,
+                serde_json::json!(leadrouter_core::localtime::rfc3339(until)),
+            );
+        }
         audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(after)
@@ -358,15 +374,19 @@ impl Store {
             .collect()
     }
 
-    /// The live partner whose API key hashes to `api_key_hash`.
+    /// The live partner whose API key hashes to `api_key_hash`: its current key, or the
+    /// one it replaced while that still overlaps (`now`).
     pub async fn partner_by_api_key(
         &self,
         api_key_hash: &str,
+        now: EpochMillis,
     ) -> Result<Option<Partner>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM partners WHERE api_key_hash = $1 AND deleted_at IS NULL"
+            "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL AND (api_key_hash = $1 \
+             OR (previous_api_key_hash = $1 AND previous_api_key_until > $2))"
         ))
         .bind(api_key_hash)
+        .bind(now)
         .fetch_optional(self.reader())
         .await?;
         row.as_ref()
@@ -374,14 +394,26 @@ impl Store {
             .transpose()
     }
 
-    /// The stored hash of a partner's API key.
-    pub async fn partner_key_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
-        let row =
-            sqlx::query("SELECT api_key_hash FROM partners WHERE id = $1 AND deleted_at IS NULL")
-                .bind(id)
-                .fetch_optional(self.reader())
-                .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    /// The stored hashes of a partner's API keys that work at `now`: the current one, and
+    /// the one it replaced while that overlaps.
+    pub async fn partner_key_hashes(
+        &self,
+        id: i64,
+        now: EpochMillis,
+    ) -> Result<Vec<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT api_key_hash, CASE WHEN previous_api_key_until > $2 \
+             THEN previous_api_key_hash END AS previous \
+             FROM partners WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(r) = row else { return Ok(Vec::new()) };
+        let mut out = vec![r.try_get::<String, _>("api_key_hash")?];
+        out.extend(r.try_get::<Option<String>, _>("previous")?);
+        Ok(out)
     }
 
     /// Counts for the given (partner, partner-local day) pairs; absent pairs count zero.

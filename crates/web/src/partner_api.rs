@@ -84,18 +84,18 @@ impl FromRequestParts<AppState> for PartnerKey {
                 "send your API key: Authorization: Bearer pk_... or x-api-key",
             ))?;
         let hash = hash_secret(&key);
+        let now = state.now_ms();
         let partner = state
             .store()
-            .partner_by_api_key(&hash)
+            .partner_by_api_key(&hash, now)
             .await?
             .ok_or(ApiError::Unauthorized("invalid API key"))?;
-        // The lookup was by hash; compare the stored one anyway, in constant time.
-        let stored = state
-            .store()
-            .partner_key_hash(partner.id)
-            .await?
-            .unwrap_or_default();
-        if !bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+        // The lookup was by hash; compare the stored ones anyway, in constant time.
+        let stored = state.store().partner_key_hashes(partner.id, now).await?;
+        let matches = stored.iter().fold(subtle::Choice::from(0), |m, s| {
+            m | s.as_bytes().ct_eq(hash.as_bytes())
+        });
+        if !bool::from(matches) {
             return Err(ApiError::Unauthorized("invalid API key"));
         }
         Ok(PartnerKey(partner))

@@ -263,14 +263,31 @@ both_backends! {
         let id = created["id"].as_i64().unwrap();
         let old_key = created["api_key"].as_str().unwrap().to_string();
         let old_secret = created["signing_secret"].as_str().unwrap().to_string();
-        assert!(app.store.partner_by_api_key(&hash_secret(&old_key)).await.unwrap().is_some());
+        assert!(app.store.partner_by_api_key(&hash_secret(&old_key), now_ms()).await.unwrap().is_some());
 
         let (status, rotated) = app.post(&format!("/api/admin/partners/{id}/rotate-key"), json!({})).await;
         assert_eq!(status, 200);
         let new_key = rotated["api_key"].as_str().unwrap().to_string();
         assert_ne!(new_key, old_key);
-        assert!(app.store.partner_by_api_key(&hash_secret(&old_key)).await.unwrap().is_none());
-        assert_eq!(app.store.partner_by_api_key(&hash_secret(&new_key)).await.unwrap().unwrap().id, id);
+        assert!(app.store.partner_by_api_key(&hash_secret(&old_key), now_ms()).await.unwrap().is_none());
+        assert_eq!(app.store.partner_by_api_key(&hash_secret(&new_key), now_ms()).await.unwrap().unwrap().id, id);
+
+        // A planned rotation keeps the old key working beside the new one for a while; the
+        // partner API takes both until then, and the answer says until when.
+        let (status, rotated) = app.post(&format!("/api/admin/partners/{id}/rotate-key"), json!({"keep_old_hours": 24})).await;
+        assert_eq!(status, 200, "{rotated}");
+        let newest = rotated["api_key"].as_str().unwrap().to_string();
+        assert!(rotated["old_api_key_until"].is_string(), "{rotated}");
+        for key in [&new_key, &newest] {
+            let r = reqwest::Client::new().get(format!("{}/api/analytics/cpa", app.base)).bearer_auth(key).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200, "both keys work during the overlap");
+        }
+        let later = now_ms() + 25 * 3_600_000;
+        assert!(app.store.partner_by_api_key(&hash_secret(&new_key), later).await.unwrap().is_none(), "the overlap ends");
+        assert!(app.store.partner_by_api_key(&hash_secret(&old_key), now_ms()).await.unwrap().is_none(), "two rotations ago: gone");
+        let (status, bad) = app.post(&format!("/api/admin/partners/{id}/rotate-key"), json!({"keep_old_hours": 1000})).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(bad["error"]["fields"]["keep_old_hours"].is_string(), "{bad}");
 
         let (_, rotated) = app.post(&format!("/api/admin/partners/{id}/rotate-secret"), json!({})).await;
         let new_secret = rotated["signing_secret"].as_str().unwrap().to_string();
@@ -331,4 +348,11 @@ both_backends! {
         assert_eq!(app.get("/api/admin/markets").await.1["markets"].as_array().unwrap().len(), 8);
         app.stop().await;
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }

@@ -36,6 +36,12 @@ both_backends! {
             let ask = partner.attr(&format!("form[action$='/{action}']"), "data-confirm");
             assert!(ask.is_some_and(|a| a.starts_with("Rotate the") && a.contains('?')), "{action} asks first");
         }
+        // A planned rotation keeps the old key 24 hours; the page says until when.
+        let csrf = c.csrf().await;
+        let r = c.post(&format!("/admin/partners/{}/rotate-key", ids[1]), &[("_csrf", &csrf), ("old_key", "overlap")]).await;
+        assert_eq!(r.status, 303);
+        let page = c.get(&format!("/admin/partners/{}", ids[1])).await;
+        assert!(page.body.contains("keeps working for 24 hours") && page.body.contains("the previous key works until"), "{}", page.body);
         app.stop().await;
     }
 }

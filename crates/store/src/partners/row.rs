@@ -12,7 +12,7 @@ use sqlx::Row;
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
     content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, status, paused_reason, \
-    api_key_prefix, signing_secret, previous_signing_secret, previous_secret_until, \
+    api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, created_at, updated_at";
 
 pub(crate) fn partner_from_row(
@@ -78,6 +78,7 @@ pub(crate) fn partner_from_row(
         },
         paused_reason: r.try_get("paused_reason")?,
         api_key_prefix: r.try_get("api_key_prefix")?,
+        previous_api_key_until: r.try_get("previous_api_key_until")?,
         signing_secret: Secret::new(crate::secrets::open(
             sealer,
             &r.try_get::<String, _>("signing_secret")?,

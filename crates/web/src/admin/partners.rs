@@ -320,32 +320,62 @@ async fn resume(
     Ok(reply(one(&state, &p).await?))
 }
 
+/// The longest a rotated API key may keep working beside the new one.
+pub(crate) const MAX_KEY_OVERLAP_HOURS: i64 = 7 * 24;
+
 async fn rotate_key(
     auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(rotate_partner_key(&state, id, &auth.actor()).await?))
+    // The body is optional: none (or `{}`) rotates with no overlap.
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError::validation_one("body", "must be a JSON object"))?
+    };
+    let hours = match body.get("keep_old_hours") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_i64()
+            .filter(|h| (0..=MAX_KEY_OVERLAP_HOURS).contains(h))
+            .ok_or_else(|| {
+                ApiError::validation_one(
+                    "keep_old_hours",
+                    format!("must be a whole number of hours from 0 to {MAX_KEY_OVERLAP_HOURS}"),
+                )
+            })?,
+    };
+    Ok(reply(
+        rotate_partner_key(&state, id, hours, &auth.actor()).await?,
+    ))
 }
 
-/// A new API key for the partner (the old one stops working), shown this once.
+/// A new API key for the partner, shown this once. The old one keeps working for
+/// `keep_old_hours` (0: it stops at once, as for a leaked key).
 pub(crate) async fn rotate_partner_key(
     state: &AppState,
     id: i64,
+    keep_old_hours: i64,
     actor: &Actor,
 ) -> Result<PartnerAnswer, ApiError> {
     let api_key = secrets::new_partner_key();
+    let now = state.now_ms();
+    let old_until = (keep_old_hours > 0).then(|| now + keep_old_hours * 3_600_000);
     let p = state
         .store()
         .set_partner_api_key(
             id,
             &hash_secret(&api_key),
             &display_prefix(&api_key),
-            state.now_ms(),
+            old_until,
+            now,
             actor,
         )
         .await?;
-    tracing::info!(partner_id = id, "partner API key rotated");
+    tracing::info!(partner_id = id, keep_old_hours, "partner API key rotated");
     Ok(PartnerAnswer {
         api_key: Some(api_key),
         ..one(state, &p).await?.into()

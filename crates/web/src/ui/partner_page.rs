@@ -63,6 +63,8 @@ struct ShowPage {
     deliveries: Vec<DeliveryRow>,
     users: Vec<leadrouter_store::portal::PartnerUser>,
     pacing: leadrouter_core::pacing::Pacing,
+    /// Until when the API key before the last rotation still works (when it does now).
+    old_key_until: Option<i64>,
 }
 
 impl ShowPage {
@@ -178,7 +180,11 @@ async fn show_page(
         partner.spec.daily_limit,
         state.now_ms(),
     );
+    let old_key_until = partner
+        .previous_api_key_until
+        .filter(|until| *until > state.now_ms());
     Ok(render(&ShowPage {
+        old_key_until,
         pacing,
         users,
         chrome: Chrome::new(op, "partners", p.name.clone()),
@@ -257,13 +263,18 @@ pub(super) async fn rotate_key(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let answer = api::rotate_partner_key(&state, id, &posted.op.actor()).await?;
-    Ok(to_partner(
-        &state,
-        &posted.op,
-        &answer,
-        "New API key: the old one no longer works.",
-    ))
+    // The console offers: the old key stops now (a leak) or works 24 more hours.
+    let hours = match posted.fields.text("old_key").as_str() {
+        "overlap" => 24,
+        _ => 0,
+    };
+    let answer = api::rotate_partner_key(&state, id, hours, &posted.op.actor()).await?;
+    let notice = if hours > 0 {
+        "New API key: the old one keeps working for 24 hours, then stops."
+    } else {
+        "New API key: the old one no longer works."
+    };
+    Ok(to_partner(&state, &posted.op, &answer, notice))
 }
 
 pub(super) async fn rotate_secret(

@@ -36,6 +36,8 @@ pub struct PartnerView {
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
+    /// Until when the API key before the last rotation still works, if it was kept.
+    pub old_api_key_until: Option<String>,
     pub today: TodayView,
     pub quotas: Quotas,
     pub created_at: String,
@@ -84,6 +86,9 @@ impl PartnerView {
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),
+            old_api_key_until: p
+                .previous_api_key_until
+                .map(leadrouter_core::localtime::rfc3339),
             today: TodayView {
                 total: today.total,
                 premium: today.premium,
