@@ -50,6 +50,9 @@ pub struct Config {
     pub postmark_api_url: String,
     /// `LEADROUTER_ALERT_EMAILS`: operators' addresses for alerts.
     pub alert_emails: Vec<String>,
+    /// `LEADROUTER_CURRENCY`: the ISO 4217 code of the money the console shows (prices
+    /// per lead, revenue), default `EUR`.
+    pub currency: String,
     /// `LEADROUTER_METRICS_TOKEN`: what `/metrics` wants as a bearer token.
     pub metrics_token: Option<Secret>,
     /// `LEADROUTER_METRICS_PUBLIC=1`: `/metrics` open to anyone when no token is set
@@ -131,6 +134,7 @@ impl Config {
         let postmark_api_url =
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
         let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
+        let currency = env.read("LEADROUTER_CURRENCY", "EUR", currency_code);
         let metrics_token = env.var("LEADROUTER_METRICS_TOKEN").map(Secret::new);
         let metrics_public = env.read("LEADROUTER_METRICS_PUBLIC", "0", flag);
         let secret_key = secret_key(&mut env);
@@ -169,6 +173,7 @@ impl Config {
                 postmark: postmark?,
                 postmark_api_url: postmark_api_url?,
                 alert_emails: alert_emails?,
+                currency: currency?,
                 metrics_token,
                 metrics_public: metrics_public?,
                 secret_key: secret_key?,
@@ -363,3 +368,15 @@ use values::*;
 
 #[cfg(test)]
 mod tests;
+
+/// A currency's ISO 4217 code: three letters (written upper case).
+fn currency_code(v: &str) -> Result<String, String> {
+    let code = v.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "\"{v}\" is not a currency code such as EUR, GBP or NOK"
+        ))
+    }
+}

@@ -196,6 +196,7 @@ pub async fn serve_with(
             return_window_ms: config.return_window.as_millis() as i64,
             trusted_proxies: AllowList::new(config.trusted_proxies.clone()),
             setup_token,
+            currency: config.currency.clone(),
         },
     });
     drop(engine);

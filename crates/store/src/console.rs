@@ -19,7 +19,8 @@ pub struct Overview {
     /// When the longest-waiting queued or held lead arrived.
     pub oldest_waiting: Option<EpochMillis>,
     /// Held leads by why they wait, most first.
-    pub held_by_reason: Vec<(String, i64)>,
+    /// (reason, how many); `None`: held with no reason recorded.
+    pub held_by_reason: Vec<(Option<String>, i64)>,
 }
 
 /// A partner's deliveries over a period.
@@ -99,10 +100,7 @@ impl Store {
         .await?;
         for r in &reasons {
             let reason: Option<String> = r.try_get("held_reason")?;
-            o.held_by_reason.push((
-                reason.unwrap_or_else(|| "waiting to be looked at again".into()),
-                r.try_get("n")?,
-            ));
+            o.held_by_reason.push((reason, r.try_get("n")?));
         }
         Ok(o)
     }

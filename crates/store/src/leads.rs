@@ -173,6 +173,8 @@ pub struct LeadFilter {
     pub source_id: Option<i64>,
     /// Matches e-mail, phone or name (case-insensitive, substring).
     pub q: Option<String>,
+    /// Held for this reason (as the Overview's held backlog lists it).
+    pub held_reason: Option<String>,
     /// Received at or after.
     pub from: Option<EpochMillis>,
     /// Received before.
@@ -291,6 +293,12 @@ impl Store {
         }
         if let Some(v) = &f.niche {
             w.and(&format!("{} = ?", plain("niche")), Bind::Text(v.clone()));
+        }
+        if let Some(v) = &f.held_reason {
+            w.and(
+                &format!("{} = ?", plain("held_reason")),
+                Bind::Text(v.clone()),
+            );
         }
         if let Some(v) = f.partner_id {
             w.and("partner_id = ?", Bind::Int(v));

@@ -32,6 +32,8 @@ pub struct WebSettings {
     /// What the first-run setup form wants in "Setup token" (`LEADROUTER_SETUP_TOKEN`, or
     /// one made at start and written to the log while no operator exists).
     pub setup_token: leadrouter_core::secret::Secret,
+    /// `LEADROUTER_CURRENCY`: the money shown in the console (ISO 4217, e.g. `EUR`).
+    pub currency: String,
 }
 
 impl WebSettings {

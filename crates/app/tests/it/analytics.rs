@@ -111,7 +111,12 @@ both_backends! {
         console.first_run("ops@leadbiz.de", "correct horse battery staple").await;
         let page = console.get("/admin/analytics?from=2026-10-24&to=2026-10-25&group_by=partner").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("<svg") && page.body.contains("class=\"delivered\""), "a chart");
+        // A chart drawn by the server: axes with values, the partners' whole names, each
+        // bar's value; money with its currency, percentages alike.
+        let svg = page.html().select(&scraper::Selector::parse(".chart svg").unwrap()).next().expect("a chart").html();
+        assert!(svg.contains("Berlin") && svg.contains("Toronto"), "names on the chart: {svg}");
+        assert!(page.body.contains("Success %") && page.body.contains("100.0 %"), "{}", page.body);
+        assert!(page.body.contains(" EUR"), "money with its currency");
         let rows: Vec<String> = page.html().select(&scraper::Selector::parse("tbody tr").unwrap())
             .map(|r| r.text().collect::<Vec<_>>().join("|")).collect();
         assert!(rows.iter().any(|r| r.starts_with("Berlin|2|2|")), "{rows:?}");

@@ -228,3 +228,62 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn the_walks_smaller_findings_read_as_an_operator_expects(db) {
+        let app = crate::delivery::delivering(db, &[]).await;
+        let rx = crate::support::receiver::Receiver::start("127.0.0.1").await;
+        crate::delivery::partner(&app, "FX Trading Partners Ltd", &rx.url("partner.test", "/in"), json!({"price_per_lead": "12.50"})).await;
+        let (created, token) = app.source(json!({"name": "Facebook Berlin", "kind": "webhook"})).await;
+        let sid = created;
+        // The guide's payload, with its own lead_id and timestamp.
+        let (s, r) = app.send_lead(&token, json!({"lead_id": "12345", "first_name": "John", "last_name": "Smith",
+            "email": "john.smith@email.com", "phone": "+491234567890", "country": "germany", "niche": "forex",
+            "lead_type": "premium", "source": "facebook_ads", "timestamp": "2025-09-23T22:55:00Z"})).await;
+        assert_eq!(s, 202, "{r}");
+        let id = r["lead_id"].as_i64().unwrap();
+        app.run_until_idle().await;
+        let mut c = Console::new(&app);
+        c.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+
+        // A webhook source's posting instructions, any time (not only at creation).
+        let source = c.get(&format!("/admin/sources/{sid}")).await;
+        let posting = source.text("#posting").map(|_| source.body.clone()).expect("posting instructions");
+        assert!(posting.contains("/api/webhook/") && posting.contains("curl") && posting.contains("Idempotency-Key"), "{posting}");
+
+        // The lead page: the source by name (a link), the source's own id said as such,
+        // partners by name in the history, the price with its currency on the partner.
+        let lead = c.get(&format!("/admin/leads/{id}")).await;
+        assert_eq!(lead.attr(&format!("a[href='/admin/sources/{sid}']"), "href").as_deref(), Some(&*format!("/admin/sources/{sid}")), "{}", lead.body);
+        assert!(lead.body.contains("Facebook Berlin") && lead.body.contains("lead id (lead_id)") && lead.body.contains("Sent by the source at (timestamp)"), "{}", lead.body);
+        let history: Vec<String> = lead.html().select(&scraper::Selector::parse("h2 + table tbody tr, table tbody tr").unwrap())
+            .map(|r| r.text().collect::<String>()).filter(|t| t.contains("assigned")).collect();
+        assert!(history.iter().any(|t| t.contains("FX Trading Partners Ltd")) && !history.iter().any(|t| t.contains("partner 1")), "{history:?}");
+        let pid = app.get("/api/admin/partners").await.1["partners"][0]["id"].as_i64().unwrap();
+        assert!(c.get(&format!("/admin/partners/{pid}")).await.body.contains("12.50 EUR"), "money with its currency");
+
+        // The leads list: Country and Niche are selects of the catalog.
+        let leads = c.get("/admin/leads").await;
+        for name in ["country", "niche"] {
+            assert!(leads.attr(&format!("select[name={name}] option[value='']"), "value").is_some(), "{name} is a select");
+        }
+        assert!(leads.attr("select[name=country] option[value=germany]", "value").is_some());
+
+        // Add Partner: no country chosen for the operator; placeholders say the defaults.
+        let form = c.get("/admin/partners/new").await;
+        assert!(form.attr("select[name=country] option[selected]", "value").as_deref() == Some(""), "nothing preselected");
+        assert_eq!(form.attr("input[name=daily_limit]", "placeholder").as_deref(), Some("50 (the default)"));
+        assert_eq!(form.attr("input[name=premium_ratio]", "placeholder").as_deref(), Some("50% (the default)"));
+
+        // Held backlog rows link to their leads; the oldest waiting lead is "… ago".
+        assert_eq!(app.post(&format!("/api/admin/partners/{pid}/pause"), json!({})).await.0, 200);
+        app.send_lead(&token, json!({"email": "held@example.de", "country": "de", "niche": "forex"})).await;
+        app.run_until_idle().await;
+        let overview = c.get("/admin").await;
+        let link = overview.attr("a[href*='held_reason']", "href").expect("a held-backlog row links to its leads");
+        let held = c.get(&link).await;
+        assert!(held.body.contains("held@example.de") && !held.body.contains("john.smith@email.com"), "{}", held.body);
+        assert!(overview.body.contains(" ago") || overview.body.contains("just now"), "{}", overview.body);
+        app.stop().await;
+    }
+}

@@ -109,6 +109,7 @@ pub(crate) async fn lead_filter(
         partner_id: opt_id("partner_id", q.partner_id)?,
         source_id: opt_id("source_id", q.source_id)?,
         q: opt(q.q),
+        held_reason: None,
         from: None,
         until: None,
         limit,

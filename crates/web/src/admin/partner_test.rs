@@ -35,6 +35,9 @@ pub(super) async fn send_test(
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct TestAttempt {
     pub at: String,
+    /// The same instant, for pages that say it in a person's timezone.
+    #[serde(skip)]
+    pub at_ms: i64,
     pub status_code: Option<u16>,
     pub latency_ms: u64,
     pub error: Option<String>,
@@ -87,9 +90,11 @@ pub(crate) async fn test_partner(state: &AppState, id: i64) -> Result<TestResult
         },
     };
     tracing::info!(partner_id = id, outcome, "test lead sent");
+    let now = state.now_ms();
     Ok(TestResult {
         attempt: TestAttempt {
-            at: rfc3339(state.now_ms()),
+            at: rfc3339(now),
+            at_ms: now,
             status_code: r.status_code,
             latency_ms: r.latency.as_millis() as u64,
             error: r.error,

@@ -52,9 +52,12 @@ pub(crate) async fn grouped(
             "must be an IANA timezone such as Europe/Berlin",
         ));
     }
-    let today = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.now_ms())
-        .unwrap_or_default()
-        .date_naive();
+    // "Today" is the operator's.
+    let today = chrono::NaiveDate::parse_from_str(
+        &leadrouter_core::localtime::local_date(timezone, state.now_ms()),
+        "%Y-%m-%d",
+    )
+    .unwrap_or_default();
     let to = date(to, "to")?.unwrap_or(today);
     let from = date(from, "from")?.unwrap_or(to - chrono::Duration::days(29));
     if from > to || (to - from).num_days() > 366 {
@@ -84,7 +87,10 @@ pub(crate) async fn grouped(
         .collect();
     let mut totals = row("", &all);
     totals.as_object_mut().map(|o| o.remove("key"));
-    Ok(json!({"rows": rows, "totals": totals, "group_by": group_by, "day": day}))
+    Ok(
+        json!({"rows": rows, "totals": totals, "group_by": group_by, "day": day,
+        "from": from.format("%Y-%m-%d").to_string(), "to": to.format("%Y-%m-%d").to_string()}),
+    )
 }
 
 /// The store's grouping for `group_by` and `day`; `start` gives a date's first instant in

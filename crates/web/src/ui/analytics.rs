@@ -36,26 +36,13 @@ pub(crate) struct Row {
     pub figures: Value,
 }
 
-/// A pair of bars per group, scaled to the chart's height.
-pub(crate) struct Bar {
-    pub x: i64,
-    pub b_x: i64,
-    pub w: i64,
-    pub a_y: i64,
-    pub a_h: i64,
-    pub b_y: i64,
-    pub b_h: i64,
-    pub label: String,
-    pub label_x: i64,
-    pub title: String,
-}
-
 /// One chart (two figures side by side per group) and the table of its figures under it.
 pub(crate) struct Section {
     pub title: &'static str,
     /// The two charted figures' names and CSS classes.
     pub legend: [(&'static str, &'static str); 2],
-    pub bars: Vec<Bar>,
+    /// The chart, as SVG drawn on the server.
+    pub svg: String,
     /// Every charted value is zero (the chart would be blank).
     pub blank: bool,
     /// What is said instead of a blank chart.
@@ -122,13 +109,9 @@ struct Page {
     chrome: Chrome,
     c: Controls,
     sections: Vec<Section>,
-    width: i64,
     error: Option<String>,
+    currency: String,
 }
-
-const HEIGHT: i64 = 180;
-/// The chart's width: the page's, whatever the number of groups.
-const WIDTH: i64 = 1150;
 
 fn cell(v: &Value) -> String {
     match v {
@@ -142,48 +125,68 @@ fn is_date(s: &str) -> bool {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-/// The chart's bars for the figures `a` and `b` of each row.
-fn bars(rows: &[Row], a: &str, b: &str) -> Vec<Bar> {
-    let value = |r: &Row, k: &str| r.figures[k].as_f64().unwrap_or(0.0);
-    let top = rows
+/// A figure as a person reads it: money with its currency, a percentage with one
+/// decimal, a response time in ms, a count as a whole number.
+fn shown(key: &str, v: &Value, currency: &str) -> String {
+    if v.is_null() {
+        return "—".into();
+    }
+    match key {
+        "revenue_text" | "lead_revenue_text" => format!("{} {currency}", cell(v)),
+        "success_rate" | "conversion_rate" => {
+            format!("{:.1} %", v.as_f64().unwrap_or_default())
+        }
+        _ => cell(v),
+    }
+}
+
+/// The chart of the figures `a` and `b` of each row (class names give their colours).
+fn chart(rows: &[&Row], by_day: bool, charted: &[(&str, &str, &str); 2], currency: &str) -> String {
+    let values = |k: &str| -> Vec<f64> {
+        rows.iter()
+            .map(|r| r.figures[k].as_f64().unwrap_or(0.0))
+            .collect()
+    };
+    let (va, vb) = (values(charted[0].0), values(charted[1].0));
+    // Days as MM-DD; names whole.
+    let labels: Vec<String> = rows
         .iter()
-        .map(|r| value(r, a).max(value(r, b)))
-        .fold(0.0, f64::max)
-        .max(1.0);
-    let slot = ((WIDTH - 16) / (rows.len() as i64).max(1)).clamp(10, 56);
-    let w = (slot * 2 / 5).max(3);
-    // Labels where there is room: every one on a wide slot, every few on a narrow one.
-    let every = (40 + slot - 1) / slot;
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let h = |v: f64| (v * HEIGHT as f64 / top).round() as i64;
-            let (va, vb) = (value(r, a), value(r, b));
-            let x = i as i64 * slot + 8;
-            Bar {
-                x,
-                b_x: x + w + 1,
-                w,
-                a_y: HEIGHT - h(va),
-                a_h: h(va),
-                b_y: HEIGHT - h(vb),
-                b_h: h(vb),
-                // Dates as MM-DD; other names cut to fit under their bars.
-                label: match (i as i64 % every == 0, is_date(&r.label)) {
-                    (false, _) => String::new(),
-                    (true, true) => r.label[5..].to_string(),
-                    (true, false) => r.label.chars().take(8).collect(),
-                },
-                label_x: x + w,
-                title: format!(
-                    "{}: {} {a}, {} {b}",
-                    r.label,
-                    cell(&r.figures[a]),
-                    cell(&r.figures[b])
-                ),
+        .map(|r| {
+            if is_date(&r.label) {
+                r.label[5..].to_string()
+            } else {
+                r.label.clone()
             }
         })
-        .collect()
+        .collect();
+    let money = charted[0].0 == "revenue";
+    let ms = charted[0].0.starts_with("latency");
+    let value = move |v: f64| {
+        if money {
+            format!("{v:.0} {currency}")
+        } else if ms {
+            format!("{v:.0} ms")
+        } else {
+            format!("{v:.0}")
+        }
+    };
+    super::chart::draw(
+        if by_day {
+            super::chart::Layout::Columns
+        } else {
+            super::chart::Layout::Rows
+        },
+        &labels,
+        &super::chart::Series {
+            colour: super::chart::colour(charted[0].2),
+            values: &va,
+        },
+        &super::chart::Series {
+            colour: super::chart::colour(charted[1].2),
+            values: &vb,
+        },
+        &value,
+    )
 }
 
 /// The report's rows (a partner by its name), in the order the chart shows them.
@@ -208,19 +211,33 @@ fn rows_of(v: &Value, group_by: &str, names: &HashMap<String, String>) -> Vec<Ro
         .unwrap_or_default()
 }
 
-/// Each section's chart and table; tables read newest first when they list days.
-fn sections(rows: &[Row], totals: &Value, by_day: bool) -> Vec<Section> {
+/// Each section's chart and table. Groups whose figures of a section are all zero are
+/// left out of it (days stay in the chart, so that the time reads evenly, but not in the
+/// table); tables read newest first when they list days.
+fn sections(rows: &[Row], totals: &Value, by_day: bool, currency: &str) -> Vec<Section> {
     SECTIONS
         .iter()
         .map(|l| {
+            let keys: Vec<&str> = l
+                .charted
+                .iter()
+                .map(|c| c.0)
+                .chain(l.columns.iter().map(|c| c.0.trim_end_matches("_text")))
+                .collect();
+            let quiet = |r: &Row| {
+                keys.iter()
+                    .all(|k| r.figures[*k].as_f64().unwrap_or(0.0) == 0.0)
+            };
+            let charted: Vec<&Row> = rows.iter().filter(|r| by_day || !quiet(r)).collect();
             let mut table: Vec<(String, Vec<String>)> = rows
                 .iter()
+                .filter(|r| !quiet(r))
                 .map(|r| {
                     (
                         r.label.clone(),
                         l.columns
                             .iter()
-                            .map(|(k, _)| cell(&r.figures[*k]))
+                            .map(|(k, _)| shown(k, &r.figures[*k], currency))
                             .collect(),
                     )
                 })
@@ -228,6 +245,11 @@ fn sections(rows: &[Row], totals: &Value, by_day: bool) -> Vec<Section> {
             if by_day {
                 table.reverse();
             }
+            let blank = rows.iter().all(|r| {
+                l.charted
+                    .iter()
+                    .all(|(k, _, _)| r.figures[*k].as_f64().unwrap_or(0.0) == 0.0)
+            });
             Section {
                 title: l.title,
                 empty: l.empty,
@@ -235,15 +257,19 @@ fn sections(rows: &[Row], totals: &Value, by_day: bool) -> Vec<Section> {
                     (l.charted[0].1, l.charted[0].2),
                     (l.charted[1].1, l.charted[1].2),
                 ],
-                bars: bars(rows, l.charted[0].0, l.charted[1].0),
-                blank: rows.iter().all(|r| {
-                    l.charted
-                        .iter()
-                        .all(|(k, _, _)| r.figures[*k].as_f64().unwrap_or(0.0) == 0.0)
-                }),
+                svg: if blank {
+                    String::new()
+                } else {
+                    chart(&charted, by_day, &l.charted, currency)
+                },
+                blank,
                 head: l.columns.iter().map(|(_, h)| *h).collect(),
                 rows: table,
-                totals: l.columns.iter().map(|(k, _)| cell(&totals[*k])).collect(),
+                totals: l
+                    .columns
+                    .iter()
+                    .map(|(k, _)| shown(k, &totals[*k], currency))
+                    .collect(),
             }
         })
         .collect()
@@ -280,11 +306,19 @@ async fn page(
     .await;
     let (sections, error) = match report {
         Ok(v) => {
+            // The period in use, written into the form (its default too).
+            c.from = v["from"].as_str().unwrap_or_default().to_string();
+            c.to = v["to"].as_str().unwrap_or_default().to_string();
             let rows = rows_of(&v, &c.group_by, &names);
             let sections = if rows.is_empty() {
                 Vec::new()
             } else {
-                sections(&rows, &v["totals"], c.group_by == "day")
+                sections(
+                    &rows,
+                    &v["totals"],
+                    c.group_by == "day",
+                    &state.settings().currency,
+                )
             };
             (sections, None)
         }
@@ -301,7 +335,7 @@ async fn page(
     };
     Ok(render(&Page {
         chrome: Chrome::new(&op, "analytics", "Analytics"),
-        width: WIDTH,
+        currency: state.settings().currency.clone(),
         c,
         sections,
         error,

@@ -4,7 +4,6 @@
 
 use super::flash::Flash;
 use super::form::Posted;
-use super::leads::partner_names;
 use super::page::{render, Chrome};
 use super::session::Operator;
 use super::time;
@@ -56,6 +55,8 @@ struct ShowPage {
     /// Consent evidence with its time in the operator's timezone.
     consent: Option<(leadrouter_core::consent::Consent, String)>,
     erased: String,
+    /// The source it came from: (id, name).
+    source: Option<(i64, String)>,
 }
 
 fn attempt_row(a: &Attempt, tz: &str) -> AttemptRow {
@@ -79,12 +80,49 @@ fn conversion_row(c: &ConversionRow, tz: &str) -> (String, String, String, Strin
     )
 }
 
-fn event_row(e: &LeadEvent, tz: &str) -> (String, String, String) {
+fn event_row(
+    e: &LeadEvent,
+    tz: &str,
+    names: &std::collections::HashMap<i64, String>,
+) -> (String, String, String) {
     (
         time::local(e.at, tz),
         e.status.clone(),
-        e.detail.clone().unwrap_or_default(),
+        partners_named(e.detail.as_deref().unwrap_or_default(), names),
     )
+}
+
+/// The partner ids a history line names ("partner 7"), in order.
+fn partner_ids_in(text: &str) -> Vec<i64> {
+    text.match_indices("partner ")
+        .filter_map(|(i, m)| {
+            let digits: String = text[i + m.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+/// A history line with each "partner 7" written as the partner's name.
+fn partners_named(text: &str, names: &std::collections::HashMap<i64, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("partner ") {
+        let (before, after) = rest.split_at(i + "partner ".len());
+        out.push_str(before);
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        match digits.parse::<i64>().ok().and_then(|id| names.get(&id)) {
+            Some(name) => {
+                out.push_str(name);
+                rest = &after[digits.len()..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The routing explanation as rows: (partner, eligible, reason).
@@ -105,13 +143,19 @@ fn routing_rows(view: &LeadView) -> Vec<(String, bool, String)> {
         .unwrap_or_default()
 }
 
-/// Custom fields as (name, text).
+/// Custom fields as (name, text). The guide's inbound `lead_id` and `timestamp` are the
+/// source's own id and time for the lead, and are said so (they are not our lead id).
 fn custom_rows(view: &LeadView) -> Vec<(String, String)> {
     view.custom_fields
         .iter()
         .map(|(k, v)| {
+            let name = match k.as_str() {
+                "lead_id" => "The source's lead id (lead_id)".to_string(),
+                "timestamp" => "Sent by the source at (timestamp)".to_string(),
+                _ => k.clone(),
+            };
             (
-                k.clone(),
+                name,
                 v.as_str().map_or_else(|| v.to_string(), str::to_string),
             )
         })
@@ -125,9 +169,23 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     let tz = op.timezone.clone();
     let lead = find_lead(&state, id).await?;
-    let names = partner_names(&state).await?;
+    let history = state.store().lead_events(id).await?;
+    let delivered = state.store().lead_deliveries(id).await?;
+    // Every partner the page names, deleted ones too.
+    let mut ids: Vec<i64> = delivered.iter().map(|d| d.partner_id).collect();
+    for e in &history {
+        ids.extend(partner_ids_in(e.detail.as_deref().unwrap_or_default()));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let names = state.store().partner_names(&ids).await?;
+    let source = state
+        .store()
+        .source(lead.source_id)
+        .await?
+        .map(|s| (lead.source_id, s.spec.name));
     let mut deliveries = Vec::new();
-    for d in state.store().lead_deliveries(id).await? {
+    for d in delivered {
         let attempts = state.store().delivery_attempts(d.id).await?;
         deliveries.push(DeliveryBlock {
             partner: names
@@ -141,7 +199,6 @@ pub(super) async fn show(
     }
     let conversions = state.store().lead_conversions(id).await?;
     let returns = state.store().lead_returns(id).await?;
-    let history = state.store().lead_events(id).await?;
     let consent = state.store().lead_consent(&lead).await?.map(|c| {
         let given = time::local_opt(c.given_at, &tz);
         (c, given)
@@ -181,7 +238,8 @@ pub(super) async fn show(
                 (r, at)
             })
             .collect(),
-        history: history.iter().map(|e| event_row(e, &tz)).collect(),
+        history: history.iter().map(|e| event_row(e, &tz, &names)).collect(),
+        source,
         partners,
         consent,
         erased,

@@ -51,6 +51,9 @@ pub(crate) struct Filters {
     from: String,
     #[serde(default)]
     to: String,
+    /// Held leads of one reason (the Overview's held backlog links here).
+    #[serde(default)]
+    held_reason: String,
     before: Option<i64>,
 }
 
@@ -88,6 +91,7 @@ impl Filters {
                     .ok_or_else(|| ApiError::validation_one(name, "must be a date, YYYY-MM-DD")),
             }
         };
+        f.held_reason = Self::some(&self.held_reason);
         f.from = date("from", &self.from)?;
         // "to" includes that whole day.
         f.until = date("to", &self.to)?.map(|t| t + 86_400_000);
@@ -105,6 +109,7 @@ impl Filters {
             ("source_id", &self.source_id),
             ("from", &self.from),
             ("to", &self.to),
+            ("held_reason", &self.held_reason),
         ];
         serde_urlencoded::to_string(
             pairs
@@ -142,6 +147,9 @@ struct ListPage {
     partners: Vec<(i64, String)>,
     sources: Vec<(i64, String)>,
     statuses: Vec<&'static str>,
+    /// The catalog's markets and niches: (slug, name).
+    countries: Vec<(String, String)>,
+    niches: Vec<(String, String)>,
 }
 
 const PAGE: i64 = 50;
@@ -215,7 +223,18 @@ async fn list(
         .into_iter()
         .map(|s| (s.id, s.spec.name))
         .collect();
+    let catalog = state.catalog().await?;
     Ok(render(&ListPage {
+        countries: catalog
+            .markets()
+            .iter()
+            .map(|m| (m.slug.clone(), m.name.clone()))
+            .collect(),
+        niches: catalog
+            .niches()
+            .iter()
+            .map(|n| (n.slug.clone(), n.name.clone()))
+            .collect(),
         chrome: Chrome::new(&op, "leads", "Leads"),
         filters,
         rows,

@@ -6,6 +6,7 @@ mod analytics;
 mod assets;
 pub(crate) mod audit;
 mod catalog;
+mod chart;
 pub(crate) mod client;
 mod deliveries;
 pub(crate) mod errors;

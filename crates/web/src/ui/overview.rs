@@ -22,7 +22,9 @@ const NEAR_CAP_PERCENT: i64 = 80;
 struct OverviewPage {
     chrome: Chrome,
     o: Overview,
+    /// How long ago the oldest waiting lead arrived ("4 min ago"), and when.
     oldest: String,
+    oldest_at: String,
     near_cap: Vec<PartnerRow>,
     failing: Vec<PartnerRow>,
     recent: Vec<(i64, String, String, String, String)>,
@@ -85,6 +87,12 @@ fn health_rows(
 }
 
 impl OverviewPage {
+    /// The leads list's query for the held leads of one reason.
+    fn held_query(&self, reason: &str) -> String {
+        serde_urlencoded::to_string([("status", "held"), ("held_reason", reason)])
+            .unwrap_or_default()
+    }
+
     fn today(&self, status: &str) -> i64 {
         self.o.today_by_status.get(status).copied().unwrap_or(0)
     }
@@ -155,7 +163,11 @@ pub(super) async fn page(
         .collect();
     Ok(render(&OverviewPage {
         chrome: Chrome::new(&op, "overview", "Overview"),
-        oldest: time::local_opt(o.oldest_waiting, &op.timezone),
+        oldest: o
+            .oldest_waiting
+            .map(|at| time::ago(at, state.now_ms()))
+            .unwrap_or_default(),
+        oldest_at: time::local_opt(o.oldest_waiting, &op.timezone),
         o,
         near_cap,
         failing,

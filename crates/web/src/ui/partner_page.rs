@@ -65,6 +65,8 @@ struct ShowPage {
     pacing: leadrouter_core::pacing::Pacing,
     /// Until when the API key before the last rotation still works (when it does now).
     old_key_until: Option<i64>,
+    /// Its price per lead, written with its currency (`LEADROUTER_CURRENCY`).
+    price: Option<String>,
 }
 
 impl ShowPage {
@@ -184,6 +186,14 @@ async fn show_page(
         .previous_api_key_until
         .filter(|until| *until > state.now_ms());
     Ok(render(&ShowPage {
+        price: partner.spec.price_per_lead_cents.map(|c| {
+            format!(
+                "{}.{:02} {}",
+                c / 100,
+                c.rem_euclid(100),
+                state.settings().currency
+            )
+        }),
         old_key_until,
         pacing,
         users,

@@ -163,6 +163,7 @@ pub(crate) struct FormPage {
     id: Option<i64>,
     markets: Vec<(String, String)>,
     niches: Vec<(String, String)>,
+    currency: String,
 }
 
 impl FormPage {
@@ -180,6 +181,15 @@ impl FormPage {
     /// The error of one day's business hours (the `i`th of the week).
     pub fn day_error(&self, i: &usize) -> String {
         self.error(&format!("hours_{i}"))
+    }
+
+    /// The defaults a blank Daily Limit and Premium Ratio take (said as placeholders).
+    pub fn default_limit(&self) -> u32 {
+        leadrouter_core::partner::DEFAULT_DAILY_LIMIT
+    }
+
+    pub fn default_ratio(&self) -> u8 {
+        leadrouter_core::partner::DEFAULT_PREMIUM_RATIO
     }
 
     pub fn action(&self) -> String {
@@ -299,14 +309,18 @@ async fn form_page(
         id,
         markets,
         niches,
+        currency: state.settings().currency.clone(),
     })
 }
 
 async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
     let mut form = PartnerForm::blank();
-    let (markets, niches) = options(&*state.catalog().await?);
-    form.country = markets.first().map(|m| m.0.clone()).unwrap_or_default();
-    form.niche = niches.first().map(|n| n.0.clone()).unwrap_or_default();
+    let (_, niches) = options(&*state.catalog().await?);
+    // No market is chosen for the operator (a partner saved in the wrong country would
+    // receive another country's leads); a lone niche is.
+    if let [only] = niches.as_slice() {
+        form.niche = only.0.clone();
+    }
     Ok(render(
         &form_page(&state, &op, form, BTreeMap::new(), None).await?,
     ))

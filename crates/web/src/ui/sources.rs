@@ -192,9 +192,35 @@ struct ShowPage {
     errors: BTreeMap<String, String>,
     markets: Vec<String>,
     niches: Vec<String>,
+    /// The server's public URL (the inbound URL starts with it).
+    public_url: String,
 }
 
 impl ShowPage {
+    /// The posting specification a supplier needs, any time: where, how, which fields,
+    /// and an example (the token stands as a placeholder: it is shown only when issued).
+    fn posting_example(&self) -> String {
+        let country = self
+            .s
+            .default_country
+            .clone()
+            .unwrap_or_else(|| "germany".into());
+        let niche = self
+            .s
+            .default_niche
+            .clone()
+            .unwrap_or_else(|| "forex".into());
+        format!(
+            r#"curl -X POST '{url}/api/webhook/YOUR_TOKEN' \
+  -H 'Content-Type: application/json' \
+  -H 'Idempotency-Key: your-own-id-of-this-lead' \
+  -d '{{"first_name": "John", "last_name": "Smith", "email": "john.smith@email.com",
+       "phone": "+491234567890", "country": "{country}", "niche": "{niche}",
+       "lead_type": "premium", "source": "facebook_ads"}}'"#,
+            url = self.public_url
+        )
+    }
+
     fn error(&self, k: &str) -> String {
         self.errors.get(k).cloned().unwrap_or_default()
     }
@@ -244,6 +270,7 @@ async fn show_page(
     let catalog = state.catalog().await?;
     let s = SourceView::new(source);
     Ok(ShowPage {
+        public_url: state.settings().public_url.clone(),
         chrome: Chrome::new(op, "sources", s.name.clone()),
         flash: state
             .flashes()

@@ -18,6 +18,20 @@ pub(crate) fn local(at: EpochMillis, timezone: &str) -> String {
     }
 }
 
+/// How long before `now` an instant was, as a person says it: "just now", "4 min ago",
+/// "3 h 5 min ago", "2 days ago".
+pub(crate) fn ago(at: EpochMillis, now: EpochMillis) -> String {
+    let minutes = (now - at).max(0) / 60_000;
+    match minutes {
+        0 => "just now".into(),
+        1..=59 => format!("{minutes} min ago"),
+        60..=1439 if minutes % 60 == 0 => format!("{} h ago", minutes / 60),
+        60..=1439 => format!("{} h {} min ago", minutes / 60, minutes % 60),
+        _ if minutes < 2 * 1440 => "1 day ago".into(),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
 pub(crate) fn local_opt(at: Option<EpochMillis>, timezone: &str) -> String {
     at.map_or_else(String::new, |t| local(t, timezone))
 }
@@ -60,5 +74,16 @@ mod tests {
             date_start("2026-12-01", "Europe/Berlin").unwrap()
         );
         assert_eq!(date_start("2026-12-01", "UTC"), Some(1_796_083_200_000));
+    }
+
+    #[test]
+    fn ago_reads_as_a_person_says_it() {
+        let m = 60_000;
+        assert_eq!(super::ago(0, 30_000), "just now");
+        assert_eq!(super::ago(0, 4 * m), "4 min ago");
+        assert_eq!(super::ago(0, 185 * m), "3 h 5 min ago");
+        assert_eq!(super::ago(0, 120 * m), "2 h ago");
+        assert_eq!(super::ago(0, 1500 * m), "1 day ago");
+        assert_eq!(super::ago(0, 3 * 1440 * m), "3 days ago");
     }
 }

@@ -347,6 +347,13 @@ struct TestPage {
     payload: String,
 }
 
+impl TestPage {
+    /// When the test was sent, in the partner's timezone.
+    fn when(&self, at: &i64) -> String {
+        super::super::time::local(*at, &self.chrome.timezone)
+    }
+}
+
 pub(crate) async fn test_page(
     State(state): State<AppState>,
     user: PortalUser,
