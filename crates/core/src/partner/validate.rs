@@ -26,6 +26,7 @@ const READ_ONLY: &[&str] = &[
     "quotas",
     "api_key",
     "api_key_prefix",
+    "old_api_key_until",
     "signing_secret",
     "warnings",
     "success",

@@ -30,9 +30,13 @@ pub async fn pause_partner(
     let mails: Vec<_> = mail::paused(&mailing.ctx, partner_id, &current.spec, reason, now)
         .into_iter()
         .collect();
-    let paused = store
+    let Some(paused) = store
         .pause_partner(partner_id, reason, now, &mails, mailing.sending, actor)
-        .await?;
+        .await?
+    else {
+        // Paused meanwhile by another: that pause said so and moves the waiting leads.
+        return store.partner(partner_id).await;
+    };
     tracing::warn!(partner_id, reason, "partner paused");
     signals.mail_queued();
     // Not the partner's try: the leads wait for it (held) unless another partner takes

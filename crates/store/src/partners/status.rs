@@ -42,7 +42,8 @@ impl Store {
         Ok(after)
     }
 
-    /// Pauses a partner and queues the mails that say so, in one transaction.
+    /// Pauses a partner and queues the mails that say so, in one transaction. `None` when
+    /// it was paused already (by a racing pause: that one wrote the mail and the entry).
     pub async fn pause_partner(
         &self,
         id: i64,
@@ -51,19 +52,22 @@ impl Store {
         mails: &[crate::outbox::Mail],
         sending: crate::outbox::Sending,
         actor: &Actor,
-    ) -> Result<Partner, StoreError> {
+    ) -> Result<Option<Partner>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let before = self.partner_in(&mut tx, id).await?;
         let row = sqlx::query(&format!(
             "UPDATE partners SET status = 'paused', paused_reason = $1, updated_at = $2 \
-             WHERE id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
+             WHERE id = $3 AND deleted_at IS NULL AND status <> 'paused' RETURNING {COLUMNS}"
         ))
         .bind(reason)
         .bind(now)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let partner = crate::error::found(row, |r| partner_from_row(r, self.sealer()))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let partner = partner_from_row(&row, self.sealer())?;
         crate::outbox::enqueue(&mut tx, mails, sending, self.sealer(), now).await?;
         audit::record(
             &mut tx,
@@ -73,7 +77,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(partner)
+        Ok(Some(partner))
     }
 
     /// Removes a partner from service. The row stays (its leads, deliveries and conversions
