@@ -21,6 +21,12 @@ pub enum LeadType {
     Raw,
 }
 
+impl std::fmt::Display for LeadType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl LeadType {
     pub fn as_str(self) -> &'static str {
         match self {

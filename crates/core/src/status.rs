@@ -94,6 +94,91 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// A mail in the outbox: waiting to be sent, sent, failed for good, or only recorded
+    /// (no mail service is configured).
+    MailStatus {
+        Queued => "queued",
+        Sent => "sent",
+        Failed => "failed",
+        Recorded => "recorded",
+    }
+);
+
+text_enum!(
+    /// A `lead.erased` notice to a partner's erasure webhook.
+    NoticeStatus {
+        Pending => "pending",
+        Sent => "sent",
+        Failed => "failed",
+    }
+);
+
+text_enum!(
+    /// Whether a source's token is accepted.
+    SourceStatus {
+        Active => "active",
+        Disabled => "disabled",
+    }
+);
+
+/// Every state word of every lifecycle: what a status written into SQL may be.
+pub fn every_state_word() -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = Vec::new();
+    words.extend(LeadStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(DeliveryStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(ReturnStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(PartnerStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(MailStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(NoticeStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(SourceStatus::ALL.iter().map(|s| s.as_str()));
+    words.extend(AttemptOutcome::ALL.iter().map(|s| s.as_str()));
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The lead's lifecycle: the only lists of which states allow what. Routing, the
+/// operator's actions, the SQL that guards each transition and the pages all read these.
+impl LeadStatus {
+    /// States routing picks a lead up from.
+    pub const ROUTABLE: &'static [LeadStatus] = &[LeadStatus::Queued, LeadStatus::Held];
+    /// States an operator's Retry sends back to routing.
+    pub const RETRYABLE: &'static [LeadStatus] =
+        &[LeadStatus::Held, LeadStatus::Failed, LeadStatus::Expired];
+    /// States an operator may assign a lead from (to a partner of its choice).
+    pub const ASSIGNABLE: &'static [LeadStatus] = &[
+        LeadStatus::Queued,
+        LeadStatus::Held,
+        LeadStatus::Failed,
+        LeadStatus::Expired,
+        LeadStatus::Duplicate,
+    ];
+    /// States of a lead still on its way (not yet at an end): what waits, and what an
+    /// erasure withdraws.
+    pub const ON_ITS_WAY: &'static [LeadStatus] =
+        &[LeadStatus::Queued, LeadStatus::Held, LeadStatus::Assigned];
+
+    pub fn routable(self) -> bool {
+        LeadStatus::ROUTABLE.contains(&self)
+    }
+
+    pub fn retryable(self) -> bool {
+        LeadStatus::RETRYABLE.contains(&self)
+    }
+
+    pub fn assignable(self) -> bool {
+        LeadStatus::ASSIGNABLE.contains(&self)
+    }
+}
+
+/// `('queued', 'held')`: a list of states as SQL text, for `status IN ...`. States are
+/// our own words (never input), so they are written into the statement.
+pub fn sql_list<T: Copy>(states: &[T], text: impl Fn(T) -> &'static str) -> String {
+    let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", text(*s))).collect();
+    format!("({})", quoted.join(", "))
+}
+
 impl ReturnReason {
     /// What people read for the reason (the console's queue, the portal's form and list).
     pub fn label(self) -> &'static str {
@@ -112,6 +197,13 @@ impl ReturnReason {
             Some(r) => r.label(),
             None => code,
         }
+    }
+}
+
+impl ReturnStatus {
+    /// Whether the operator has yet to decide it.
+    pub fn awaits_decision(self) -> bool {
+        self == ReturnStatus::Pending
     }
 }
 
@@ -150,5 +242,26 @@ mod tests {
             assert_eq!(PartnerStatus::parse(s.as_str()), Some(*s));
         }
         assert_eq!(LeadStatus::parse("Queued"), None);
+    }
+
+    #[test]
+    fn the_lifecycle_lists_agree_with_their_predicates() {
+        for s in LeadStatus::ALL {
+            assert_eq!(s.routable(), LeadStatus::ROUTABLE.contains(s));
+            assert_eq!(s.retryable(), LeadStatus::RETRYABLE.contains(s));
+            assert_eq!(s.assignable(), LeadStatus::ASSIGNABLE.contains(s));
+        }
+        // A delivered or returned lead is never routed, retried or reassigned.
+        for s in [
+            LeadStatus::Delivered,
+            LeadStatus::Returned,
+            LeadStatus::Assigned,
+        ] {
+            assert!(!s.routable() && !s.retryable() && !s.assignable(), "{s}");
+        }
+        assert_eq!(
+            sql_list(LeadStatus::ROUTABLE, LeadStatus::as_str),
+            "('queued', 'held')"
+        );
     }
 }

@@ -121,7 +121,7 @@ impl Router {
             let Some(pool) = pools.get_mut(&(lead.country.clone(), lead.niche.clone())) else {
                 continue;
             };
-            if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
+            if !lead.status.routable() {
                 continue;
             }
             let lead_tried = tried.get(&lead.id).map_or(&[][..], Vec::as_slice);
@@ -263,7 +263,7 @@ impl Router {
         let Some(lead) = self.store.lead(lead_id).await? else {
             return Ok(());
         };
-        if !matches!(lead.status, LeadStatus::Queued | LeadStatus::Held) {
+        if !lead.status.routable() {
             return Ok(());
         }
         let now = self.clock.now_ms();
@@ -309,7 +309,7 @@ impl Router {
                         daily_limit: c.daily_limit,
                         premium_ratio: c.premium_ratio,
                         routing: &routing,
-                        from: &[LeadStatus::Queued, LeadStatus::Held],
+                        from: LeadStatus::ROUTABLE,
                         override_cap: false,
                         counter_exists: counts.contains_key(&partner_id),
                     },

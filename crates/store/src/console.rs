@@ -4,6 +4,7 @@
 
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::status::{sql_list, LeadStatus};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -68,10 +69,11 @@ impl Store {
             o.today_by_status
                 .insert(r.try_get("status")?, r.try_get("n")?);
         }
-        let waiting = sqlx::query(
+        let waiting = sqlx::query(&format!(
             "SELECT status, COUNT(*) AS n, MIN(received_at) AS oldest FROM leads \
-             WHERE status IN ('queued', 'held') GROUP BY status",
-        )
+             WHERE status IN {} GROUP BY status",
+            sql_list(LeadStatus::ROUTABLE, LeadStatus::as_str)
+        ))
         .fetch_all(self.reader())
         .await?;
         for r in &waiting {

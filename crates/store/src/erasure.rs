@@ -405,7 +405,7 @@ async fn clear_copies(
             tx,
             Transition {
                 lead_id: *id,
-                from: &[LeadStatus::Queued, LeadStatus::Held, LeadStatus::Assigned],
+                from: LeadStatus::ON_ITS_WAY,
                 to: LeadStatus::Failed,
                 also: vec![Also::RouteAfter(None)],
                 detail: Some("the lead was erased".into()),

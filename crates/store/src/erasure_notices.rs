@@ -19,7 +19,7 @@ pub struct ErasureNotice {
 pub struct ErasureNoticeRow {
     pub id: i64,
     pub partner_id: i64,
-    pub status: String,
+    pub status: leadrouter_core::status::NoticeStatus,
     pub attempts: i64,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
@@ -115,7 +115,11 @@ impl Store {
                 Ok(ErasureNoticeRow {
                     id: r.try_get(0)?,
                     partner_id: r.try_get(1)?,
-                    status: r.try_get(2)?,
+                    status: crate::states::state(
+                        r,
+                        "status",
+                        leadrouter_core::status::NoticeStatus::parse,
+                    )?,
                     attempts: r.try_get(3)?,
                     last_status: r.try_get(4)?,
                     last_error: r.try_get(5)?,

@@ -149,7 +149,7 @@ pub struct LeadRecord {
     pub phone_valid: bool,
     pub country: String,
     pub niche: String,
-    pub lead_type: String,
+    pub lead_type: leadrouter_core::lead::LeadType,
     pub source_label: Option<String>,
     pub custom_fields: serde_json::Map<String, serde_json::Value>,
     pub partner_id: Option<i64>,
@@ -204,7 +204,7 @@ fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
         phone_valid: r.try_get::<i64, _>("phone_valid")? != 0,
         country: r.try_get("country")?,
         niche: r.try_get("niche")?,
-        lead_type: r.try_get("lead_type")?,
+        lead_type: crate::states::state(r, "lead_type", leadrouter_core::lead::LeadType::parse)?,
         source_label: r.try_get("source_label")?,
         custom_fields: crate::json::from_text("custom_fields", &custom)?,
         partner_id: r.try_get("partner_id")?,
@@ -226,8 +226,7 @@ impl LeadRecord {
     /// The lead as the routing and payload rules read it.
     pub fn facts(&self) -> leadrouter_core::routing::LeadFacts<'_> {
         leadrouter_core::routing::LeadFacts {
-            lead_type: leadrouter_core::source::LeadType::parse(&self.lead_type)
-                .unwrap_or(leadrouter_core::source::LeadType::Raw),
+            lead_type: self.lead_type,
             first_name: self.first_name.as_deref(),
             last_name: self.last_name.as_deref(),
             email: self.email.as_deref(),

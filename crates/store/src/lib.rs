@@ -39,6 +39,7 @@ pub mod secrets;
 pub mod seed;
 pub mod sessions;
 pub mod sources;
+mod states;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transition;

@@ -225,7 +225,7 @@ impl Store {
             &mut tx,
             Transition {
                 lead_id,
-                from: &[LeadStatus::Queued, LeadStatus::Held],
+                from: LeadStatus::ROUTABLE,
                 to,
                 also: vec![Also::Routing(routing.to_string()), Also::RouteAfter(None)],
                 detail: Some(detail.into()),
@@ -305,7 +305,7 @@ impl Store {
             &mut tx,
             Transition {
                 lead_id,
-                from: &[LeadStatus::Held, LeadStatus::Failed, LeadStatus::Expired],
+                from: LeadStatus::RETRYABLE,
                 to: LeadStatus::Queued,
                 also: vec![Also::RouteAfter(None), Also::ClearHeldSince],
                 detail: Some("retried by an operator".into()),

@@ -246,11 +246,15 @@ impl crate::Store {
     /// received), mails and deliveries not finished, and on PostgreSQL what each session
     /// of this database is doing.
     pub async fn work_left_for_tests(&self) -> String {
+        use leadrouter_core::status::{sql_list, LeadStatus};
         use sqlx::Row;
-        let mut parts = vec![
+        let leads_on_their_way = format!(
             "SELECT 'lead ' || id || ' ' || status || ' due ' || COALESCE(CAST(route_after AS TEXT), '-') \
-             || ' received ' || CAST(received_at AS TEXT) FROM leads \
-             WHERE status IN ('queued', 'held', 'assigned')",
+             || ' received ' || CAST(received_at AS TEXT) FROM leads WHERE status IN {}",
+            sql_list(LeadStatus::ON_ITS_WAY, LeadStatus::as_str)
+        );
+        let mut parts = vec![
+            &leads_on_their_way,
             "SELECT 'mail ' || id || ' ' || status || ' due ' || COALESCE(CAST(next_attempt_at AS TEXT), '-') \
              FROM notifications WHERE status = 'queued'",
             "SELECT 'delivery ' || id || ' ' || status FROM deliveries WHERE status = 'pending'",

@@ -95,7 +95,10 @@ async fn scenario(db: TestDatabase) {
     for d in &second {
         let rows = store.lead_deliveries(d.lead_id).await.unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].status, "delivered");
+        assert_eq!(
+            rows[0].status,
+            leadrouter_core::status::DeliveryStatus::Delivered
+        );
         assert_eq!(rows[0].attempt_count, 1, "finished once");
         // Every attempt is on record, the late one too.
         assert_eq!(store.delivery_attempts(d.id).await.unwrap().len(), 3);

@@ -133,7 +133,7 @@ both_backends! {
         );
         for id in &ids {
             let deliveries = store.lead_deliveries(id.parse().unwrap()).await.unwrap();
-            let delivered = deliveries.iter().filter(|d| d.status == "delivered").count();
+            let delivered = deliveries.iter().filter(|d| d.status == leadrouter_core::status::DeliveryStatus::Delivered).count();
             assert_eq!((deliveries.len(), delivered), (1, 1), "lead {id}: {deliveries:?}");
         }
         store.close().await;

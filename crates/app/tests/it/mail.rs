@@ -236,7 +236,7 @@ both_backends! {
         let store = leadrouter_store::Store::connect(&db.url).await.unwrap();
         eventually("queued and tried", || async {
             let n = store.list_notifications(Some("partner_welcome"), None, 5).await.unwrap();
-            (n.len() == 1 && n[0].status == "queued" && n[0].attempts >= 1).then_some(())
+            (n.len() == 1 && n[0].status == leadrouter_core::status::MailStatus::Queued && n[0].attempts >= 1).then_some(())
         }).await;
         server.kill();
         let second = env(&pm.base);
@@ -244,7 +244,7 @@ both_backends! {
         let server = Server::start(&second, dir.path());
         eventually("sent after the restart", || async {
             let n = store.list_notifications(Some("partner_welcome"), None, 5).await.unwrap();
-            (n[0].status == "sent").then_some(())
+            (n[0].status == leadrouter_core::status::MailStatus::Sent).then_some(())
         }).await;
         assert_eq!(pm.tagged("partner_welcome").len(), 1, "once");
         let (code, _) = server.terminate();

@@ -80,15 +80,6 @@ pub enum NotAssigned {
     NotAssignable,
 }
 
-/// The states an operator may assign a lead from.
-const ASSIGNABLE: &[LeadStatus] = &[
-    LeadStatus::Queued,
-    LeadStatus::Held,
-    LeadStatus::Failed,
-    LeadStatus::Expired,
-    LeadStatus::Duplicate,
-];
-
 /// Assigns a lead to the partner an operator chose, past its daily limit if need be, and
 /// wakes the worker. (Whether the partner's webhook may be reached is the caller's check.)
 pub async fn assign_lead(
@@ -110,7 +101,7 @@ pub async fn assign_lead(
                 daily_limit: partner.spec.daily_limit,
                 premium_ratio: partner.spec.premium_ratio,
                 routing: &routing,
-                from: ASSIGNABLE,
+                from: LeadStatus::ASSIGNABLE,
                 override_cap: true,
                 counter_exists: false,
             },

@@ -8,6 +8,7 @@ use crate::{Backend, Store, StoreError};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
+use leadrouter_core::status::{sql_list, LeadStatus};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -187,9 +188,10 @@ fn lead_updates(backend: Backend, batch: &[Assignment], now: EpochMillis) -> Vec
         st.sql = format!(
             "UPDATE leads SET status = 'assigned', partner_id = CASE id{partner_case} END, \
              routing = CASE id{routing_case} END, route_after = NULL, updated_at = {} \
-             WHERE id IN ({}) AND status IN ('queued', 'held')",
+             WHERE id IN ({}) AND status IN {}",
             m.next(),
-            m.list(chunk.len())
+            m.list(chunk.len()),
+            sql_list(LeadStatus::ROUTABLE, LeadStatus::as_str),
         );
         lead_updates.push(st);
     }

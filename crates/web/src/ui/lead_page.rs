@@ -217,15 +217,11 @@ pub(super) async fn show(
         .map(|p| (p.id, p.spec.name))
         .collect();
     partners.sort_by(|a, b| a.1.cmp(&b.1));
-    let status = lead.status.as_str();
     Ok(render(&ShowPage {
         chrome: Chrome::new(&op, "leads", format!("Lead #{id}")),
         received: time::local(lead.received_at, &tz),
-        can_retry: matches!(status, "held" | "failed" | "expired"),
-        can_assign: matches!(
-            status,
-            "queued" | "held" | "failed" | "expired" | "duplicate"
-        ),
+        can_retry: lead.status.retryable(),
+        can_assign: lead.status.assignable(),
         lead: view,
         custom,
         routing,

@@ -172,7 +172,7 @@ fn row(l: &LeadRecord, names: &HashMap<i64, String>, tz: &str) -> LeadRow {
         phone: l.phone.clone().unwrap_or_default(),
         country: l.country.clone(),
         niche: l.niche.clone(),
-        lead_type: l.lead_type.clone(),
+        lead_type: l.lead_type.as_str().to_string(),
         status: l.status.as_str().to_string(),
         partner: l
             .partner_id
@@ -294,7 +294,7 @@ async fn csv_export(
                     l.phone.clone().unwrap_or_default(),
                     l.country.clone(),
                     l.niche.clone(),
-                    l.lead_type.clone(),
+                    l.lead_type.as_str().to_string(),
                     l.source_label.clone().unwrap_or_default(),
                     l.partner_id
                         .and_then(|p| names.get(&p).cloned())

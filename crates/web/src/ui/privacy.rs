@@ -122,7 +122,7 @@ async fn view(
                 .get(&n.partner_id)
                 .cloned()
                 .unwrap_or_else(|| format!("partner #{}", n.partner_id)),
-            status: n.status,
+            status: n.status.as_str().to_string(),
             attempts: n.attempts,
             at: time::local(n.created_at, &op.timezone),
             error: n.last_error.unwrap_or_default(),
