@@ -4,24 +4,22 @@
 //! that move leads between them live here.
 
 pub mod actions;
+pub mod dispatch;
 pub mod facebook;
 pub mod ingest;
-mod launcher;
 pub mod mail;
 pub mod metrics;
 pub mod privacy;
 pub mod router;
 pub mod scheduler;
-pub mod settle;
 pub mod signals;
-pub mod worker;
 
+use crate::dispatch::{DeliveryWorker, WorkerSettings};
 use crate::facebook::FacebookFetcher;
 use crate::ingest::{IngestSettings, Ingestor};
 use crate::router::{Handoff, Router};
 use crate::scheduler::Scheduler;
 use crate::signals::Signals;
-use crate::worker::{DeliveryWorker, WorkerSettings};
 use leadrouter_core::clock::Clock;
 use leadrouter_delivery::client::Sender;
 use leadrouter_delivery::facebook::GraphClient;

@@ -121,9 +121,12 @@ impl Metrics {
             .inc();
     }
 
-    pub fn routed(&self, result: &'static str, n: u64) {
+    /// Leads routed to `to` (the label is the state's word).
+    pub fn routed(&self, to: leadrouter_core::status::LeadStatus, n: u64) {
         self.leads_routed
-            .get_or_create(&Routed { result })
+            .get_or_create(&Routed {
+                result: to.as_str(),
+            })
             .inc_by(n);
     }
 

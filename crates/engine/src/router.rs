@@ -6,8 +6,8 @@
 //! eligible ones, then try to reserve them in that order. The reservation is one guarded
 //! transaction, so a race lost to another lead (or another instance) just means: next.
 
+use crate::dispatch::Ready;
 use crate::signals::Signals;
-use crate::worker::Ready;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::{decide, plan, Candidate, Plan, Unrouted};
@@ -199,9 +199,10 @@ impl Router {
                     "lead assigned"
                 );
             }
-            self.signals
-                .metrics()
-                .routed("assigned", assignments.len() as u64);
+            self.signals.metrics().routed(
+                leadrouter_core::status::LeadStatus::Assigned,
+                assignments.len() as u64,
+            );
             self.hand_over(assignments, deliveries, &owner, lease, markets, leads)
                 .await;
             return Ok(());
@@ -319,7 +320,9 @@ impl Router {
             match outcome {
                 Reservation::Assigned { .. } => {
                     tracing::debug!(lead_id, partner_id, "lead assigned");
-                    self.signals.metrics().routed("assigned", 1);
+                    self.signals
+                        .metrics()
+                        .routed(leadrouter_core::status::LeadStatus::Assigned, 1);
                     self.signals.delivery_due();
                     return Ok(());
                 }
@@ -349,16 +352,22 @@ impl Router {
         match decide(decision, candidates, !tried.is_empty(), expires, now) {
             Unrouted::Fail => {
                 tracing::info!(lead_id = lead.id, "no partner left for the lead");
-                self.signals.metrics().routed("failed", 1);
+                self.signals
+                    .metrics()
+                    .routed(leadrouter_core::status::LeadStatus::Failed, 1);
                 self.store.fail_lead(lead.id, &routing, now).await
             }
             Unrouted::Expire => {
                 tracing::info!(lead_id = lead.id, "lead past its hold limit");
-                self.signals.metrics().routed("expired", 1);
+                self.signals
+                    .metrics()
+                    .routed(leadrouter_core::status::LeadStatus::Expired, 1);
                 self.store.expire_lead(lead.id, &routing, now).await
             }
             Unrouted::HoldUntil(route_after) => {
-                self.signals.metrics().routed("held", 1);
+                self.signals
+                    .metrics()
+                    .routed(leadrouter_core::status::LeadStatus::Held, 1);
                 tracing::debug!(lead_id = lead.id, route_after, "lead held");
                 self.store
                     .hold_lead(lead.id, &routing, &decision.hold_reason(), route_after, now)

@@ -50,7 +50,9 @@ pub fn expire_held(hold_max: Duration, signals: Signals) -> Job {
                 let expired = store.expire_held(now - hold_ms, now).await?;
                 if expired > 0 {
                     tracing::info!(expired, "held leads expired");
-                    signals.metrics().routed("expired", expired);
+                    signals
+                        .metrics()
+                        .routed(leadrouter_core::status::LeadStatus::Expired, expired);
                 }
                 Ok(())
             }

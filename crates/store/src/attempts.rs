@@ -1,8 +1,7 @@
 //! A delivery's attempts: written many at a time by the hot paths, read back per delivery
 //! for the console's and the portal's lead pages.
 
-use crate::deliveries::{Attempt, ClaimedDelivery};
-use crate::many::{Marks, Statement};
+use crate::deliveries::Attempt;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::AttemptOutcome;
@@ -83,28 +82,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// Records attempts: one multi-row insert.
-pub(crate) fn attempts_statement(
-    backend: crate::Backend,
-    attempts: &[(&ClaimedDelivery, &Attempt)],
-) -> Statement {
-    let mut st = Statement::new(format!(
-        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
-         outcome, error, response_excerpt, request_body) VALUES {}",
-        Marks::new(backend).tuples(attempts.len(), 9)
-    ));
-    for (d, a) in attempts {
-        st.bind(d.id)
-            .bind(a.attempt_no)
-            .bind(a.at)
-            .bind(a.status_code)
-            .bind(a.latency_ms)
-            .bind(a.outcome.as_str())
-            .bind(a.error.as_deref())
-            .bind(a.response_excerpt.as_deref())
-            .bind(a.request_body.as_deref());
-    }
-    st
 }

@@ -90,14 +90,6 @@ impl Change {
         self
     }
 
-    /// Keeps the partner's settings and status as they were, for a revert.
-    pub fn before_partner(mut self, p: &crate::partners::Partner) -> Change {
-        let mut before = leadrouter_core::audit::partner_settings(&p.spec);
-        before.insert("status".into(), Value::String(p.status.as_str().into()));
-        self.before = Some(before);
-        self
-    }
-
     /// Adds `{"field": {"changed": true}}` (a secret).
     pub fn secret(mut self, name: &str) -> Change {
         self.changes

@@ -1,7 +1,6 @@
 //! The delivery queue: claiming due deliveries with a lease, recording every attempt, and
 //! finishing deliveries exactly once even when a lease ran out and another worker took over.
 
-use crate::attempts::attempts_statement;
 use crate::many::{self, Marks, Script, Statement, CHUNK};
 use crate::Priority;
 use crate::{dialect, Store, StoreError};
@@ -356,4 +355,28 @@ impl Store {
                 .await?;
         Ok(row.try_get(0)?)
     }
+}
+
+/// Records attempts: one multi-row insert.
+pub(crate) fn attempts_statement(
+    backend: crate::Backend,
+    attempts: &[(&ClaimedDelivery, &Attempt)],
+) -> Statement {
+    let mut st = Statement::new(format!(
+        "INSERT INTO delivery_attempts (delivery_id, attempt_no, at, status_code, latency_ms, \
+         outcome, error, response_excerpt, request_body) VALUES {}",
+        Marks::new(backend).tuples(attempts.len(), 9)
+    ));
+    for (d, a) in attempts {
+        st.bind(d.id)
+            .bind(a.attempt_no)
+            .bind(a.at)
+            .bind(a.status_code)
+            .bind(a.latency_ms)
+            .bind(a.outcome.as_str())
+            .bind(a.error.as_deref())
+            .bind(a.response_excerpt.as_deref())
+            .bind(a.request_body.as_deref());
+    }
+    st
 }

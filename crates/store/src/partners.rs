@@ -449,3 +449,16 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Change {
+    /// Keeps the partner's settings and status as they were, for a revert.
+    pub fn before_partner(mut self, p: &Partner) -> Change {
+        let mut before = leadrouter_core::audit::partner_settings(&p.spec);
+        before.insert(
+            "status".into(),
+            serde_json::Value::String(p.status.as_str().into()),
+        );
+        self.before = Some(before);
+        self
+    }
+}

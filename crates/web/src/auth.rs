@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for AdminAuth {
 /// The console's session as admin API credentials: reads need only the session; anything
 /// that changes something also needs its CSRF token in `X-CSRF-Token`.
 async fn session_auth(parts: &Parts, state: &AppState) -> Result<AdminAuth, ApiError> {
-    let Some(op) = crate::ui::session::operator_of(parts, state).await else {
+    let Some(op) = crate::operator::operator_of(parts, state).await else {
         return Err(ApiError::Unauthorized(
             "admin authentication required: send Authorization: Bearer <admin token>",
         ));

@@ -24,6 +24,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// What is wrong with a new password (and its confirmation, when asked for).
+pub(crate) fn problems(
+    password: &str,
+    confirm: Option<&str>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut errors = std::collections::BTreeMap::new();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.insert(
+            "password".into(),
+            format!("must be at least {} characters", MIN_PASSWORD_CHARS),
+        );
+    }
+    if let Some(c) = confirm {
+        if c != password {
+            errors.insert("confirm".into(), "does not match the password".into());
+        }
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

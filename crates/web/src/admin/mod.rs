@@ -25,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(markets::router())
         .merge(notifications::router())
         .merge(pacing::router())
+        .merge(partner_test::router())
         .merge(partner_users::router())
         .merge(partners::router())
         .merge(privacy::router())

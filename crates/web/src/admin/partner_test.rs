@@ -7,7 +7,8 @@ use crate::auth::AdminAuth;
 use crate::extract::PathId;
 use crate::{ApiError, AppState};
 use axum::extract::State;
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::outcome::{classify, Attempted, Verdict};
 use leadrouter_core::routing::LeadFacts;
@@ -15,6 +16,10 @@ use leadrouter_core::source::LeadType;
 use leadrouter_core::transform::payload;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/admin/partners/{id}/test", post(send_test))
+}
 
 /// Sends a test lead through the same path as real deliveries (payload, signature, SSRF
 /// guard, client) and returns the attempt. Nothing is stored.

@@ -29,10 +29,6 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/api/admin/partners/{id}/pause", post(pause))
         .route("/api/admin/partners/{id}/resume", post(resume))
-        .route(
-            "/api/admin/partners/{id}/test",
-            post(super::partner_test::send_test),
-        )
         .route("/api/admin/partners/{id}/rotate-key", post(rotate_key))
         .route(
             "/api/admin/partners/{id}/rotate-secret",

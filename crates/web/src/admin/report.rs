@@ -1,7 +1,7 @@
 //! The grouped figures of `GET /api/admin/analytics` (`group_by`, `day`): the store's
 //! grouped queries, turned into rows with rates and latency percentiles.
 
-use crate::ui::time::date_start;
+use crate::time::date_start;
 use crate::{ApiError, AppState};
 use leadrouter_core::conversion::money_json;
 use leadrouter_store::analytics::{Figures, Grouping};

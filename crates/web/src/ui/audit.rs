@@ -5,9 +5,9 @@
 use super::flash::{redirect_with_notice, Flash};
 use super::form::Posted;
 use super::page::{render, Chrome};
-use super::session::Operator;
-use super::time;
 use crate::admin::audit::{revert_partner, AuditQuery};
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

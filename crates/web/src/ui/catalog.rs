@@ -3,9 +3,9 @@
 
 use super::form::{Fields, Posted};
 use super::page::{render, render_status, Chrome};
-use super::session::Operator;
-use super::time;
 use crate::admin::markets;
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -3,8 +3,8 @@
 use super::flash::Flash;
 use super::form::Posted;
 use super::page::{render, Chrome};
-use super::session::Operator;
-use super::time;
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -46,7 +46,7 @@ impl Flashes {
 /// Sends the browser to `path`, which then shows `notice` once.
 pub(crate) fn redirect_with_notice(
     state: &crate::AppState,
-    op: &super::session::Operator,
+    op: &crate::operator::Operator,
     path: &str,
     notice: impl Into<String>,
 ) -> axum::response::Response {
@@ -56,7 +56,7 @@ pub(crate) fn redirect_with_notice(
 /// Sends the browser to `path`, which then shows `notice` and `secrets` once.
 pub(crate) fn redirect_with(
     state: &crate::AppState,
-    op: &super::session::Operator,
+    op: &crate::operator::Operator,
     path: &str,
     notice: Option<String>,
     secrets: Vec<(String, String)>,

@@ -1,7 +1,7 @@
 //! Form posts: the fields of an `application/x-www-form-urlencoded` body, and [`Posted`],
 //! a form from a logged-in operator whose CSRF token matched (else 403).
 
-use super::session::Operator;
+use crate::operator::Operator;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

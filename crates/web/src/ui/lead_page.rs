@@ -5,10 +5,10 @@
 use super::flash::Flash;
 use super::form::Posted;
 use super::page::{render, Chrome};
-use super::session::Operator;
-use super::time;
 use crate::admin::leads::{assign_to, find_lead};
 use crate::extract::PathId;
+use crate::operator::Operator;
+use crate::time;
 use crate::views::LeadView;
 use crate::{ApiError, AppState};
 use axum::extract::State;

@@ -3,9 +3,9 @@
 //! conversions and history) with Retry and Assign.
 
 use super::page::{render, Chrome};
-use super::session::Operator;
-use super::time;
 use crate::admin::leads::{lead_filter, ListQuery};
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{Query, State};

@@ -24,7 +24,6 @@ mod privacy;
 mod returns;
 pub(crate) mod session;
 mod sources;
-pub(crate) mod time;
 mod users;
 
 use crate::AppState;

@@ -4,9 +4,9 @@
 
 use super::page::{render, Chrome};
 use super::partners::PartnerRow;
-use super::session::Operator;
-use super::time;
 use crate::admin::partners::with_today;
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::Response;

@@ -1,7 +1,7 @@
 //! What every console page has around its content (navigation, the operator, the CSRF
 //! token for its forms), and rendering a template into a response.
 
-use super::session::Operator;
+use crate::operator::Operator;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};

@@ -4,8 +4,8 @@
 
 use super::form::Posted;
 use super::page::{render, render_status, Chrome};
-use super::session::Operator;
-use super::time;
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -4,9 +4,9 @@
 use super::flash::{redirect_with_notice, Flash};
 use super::form::Posted;
 use super::page::{render, Chrome};
-use super::session::Operator;
-use super::time;
+use crate::operator::Operator;
 use crate::returns::{decide, status_filter};
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

@@ -1,5 +1,6 @@
 //! Operators' sessions: login (argon2id, throttled per e-mail and per client address),
-//! first-run setup, logout, and the [`Operator`] extractor every page takes.
+//! first-run setup, logout (the [`Operator`] extractor every page takes is
+//! `crate::operator`'s).
 //!
 //! The cookie carries a random session id signed with a key derived from `SESSION_SECRET`
 //! (axum-extra's signed cookie jar); the database keeps only the id's SHA-256 with the
@@ -9,117 +10,14 @@
 use super::client::{ClientAddr, DoorFields};
 use super::form::Fields;
 use super::page::{render, render_status};
+use crate::operator::{cookie_name, Operator, LIMITS};
 use crate::AppState;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use leadrouter_core::token::hash_secret;
-use leadrouter_store::sessions::{Session, SessionLimits};
 use subtle::ConstantTimeEq;
-
-/// The console's cookie; behind https `__Host-` pins it to this host, secure, path `/`
-/// (no sibling subdomain or plain-http answer can plant one).
-pub(crate) fn cookie_name(state: &AppState) -> &'static str {
-    if state.settings().https() {
-        "__Host-leadrouter_session"
-    } else {
-        "leadrouter_session"
-    }
-}
-
-/// Sessions end after 12 idle hours, and 7 days after login whatever happens.
-pub(crate) const LIMITS: SessionLimits = SessionLimits {
-    idle_ms: leadrouter_core::login::SESSION_IDLE_MS,
-    absolute_ms: leadrouter_core::login::SESSION_ABSOLUTE_MS,
-};
-
-/// A logged-in operator.
-#[derive(Debug, Clone)]
-pub(crate) struct Operator {
-    pub user_id: i64,
-    pub email: String,
-    pub timezone: String,
-    pub role: leadrouter_core::role::Role,
-    pub csrf: String,
-    pub session_hash: String,
-}
-
-impl Operator {
-    /// This operator as the audit trail names it.
-    pub fn actor(&self) -> leadrouter_store::audit::Actor {
-        leadrouter_store::audit::Actor::user(self.user_id, &self.email)
-    }
-
-    /// Whether `token` is this session's CSRF token.
-    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
-        token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())))
-    }
-}
-
-/// Not logged in: pages send the browser to the login page. A viewer asking for a change:
-/// 403 (a page, by `errors::html_errors`).
-pub(crate) enum Refused {
-    ToLogin,
-    Viewer,
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::ToLogin => Redirect::to("/admin/login").into_response(),
-            Refused::Viewer => {
-                crate::ApiError::Forbidden(crate::roles::VIEWER_REFUSED).into_response()
-            }
-        }
-    }
-}
-
-/// The operator of a request's session cookie, if it is signed with our key and live.
-pub(crate) async fn operator_of(parts: &Parts, state: &AppState) -> Option<Operator> {
-    let jar = SignedCookieJar::from_headers(&parts.headers, state.settings().session_key.clone());
-    let id = jar.get(cookie_name(state))?.value().to_string();
-    let session_hash = hash_secret(&id);
-    let found = state
-        .store()
-        .live_session(&session_hash, state.now_ms(), LIMITS)
-        .await;
-    match found {
-        Ok(Some(Session {
-            user_id,
-            email,
-            timezone,
-            role,
-            csrf_token,
-            ..
-        })) => Some(Operator {
-            user_id,
-            email,
-            timezone,
-            role,
-            csrf: csrf_token,
-            session_hash,
-        }),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "reading a session failed");
-            None
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = Refused;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
-        let op = operator_of(parts, state).await.ok_or(Refused::ToLogin)?;
-        if !op.role.may_change() && !crate::roles::viewer_may(&parts.method, parts.uri.path()) {
-            return Err(Refused::Viewer);
-        }
-        Ok(op)
-    }
-}
 
 /// Which login form: the console's or the portal's (one template, two doors).
 pub(crate) struct Door {
@@ -424,7 +322,7 @@ pub(crate) async fn setup_page(State(state): State<AppState>) -> Response {
 /// setup would belong to whoever reaches a new deploy first), the e-mail, the password.
 fn setup_problems(state: &AppState, fields: &Fields) -> std::collections::BTreeMap<String, String> {
     let password = fields.get("password").unwrap_or_default();
-    let mut errors = super::users::password_problems(password, fields.get("confirm"));
+    let mut errors = crate::password::problems(password, fields.get("confirm"));
     let token = fields.text("setup_token");
     let expected = state.settings().setup_token.expose().as_bytes();
     if !bool::from(token.as_bytes().ct_eq(expected)) {

@@ -4,10 +4,10 @@
 use super::flash::Flash;
 use super::form::{Fields, Posted};
 use super::page::{render, render_status, Chrome};
-use super::session::Operator;
-use super::time;
 use crate::admin::sources as api;
 use crate::extract::PathId;
+use crate::operator::Operator;
+use crate::time;
 use crate::views::SourceView;
 use crate::{ApiError, AppState};
 use axum::extract::State;

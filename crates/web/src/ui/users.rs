@@ -4,8 +4,9 @@
 use super::client::ClientAddr;
 use super::form::Posted;
 use super::page::{render, render_status, Chrome};
-use super::session::{self, Operator};
-use super::time;
+use super::session;
+use crate::operator::Operator;
+use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,26 +26,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(add_user))
         .route("/admin/users/{id}/role", post(set_role))
         .route("/admin/users/{id}/remove", post(remove_user))
-}
-
-/// What is wrong with a new password (and its confirmation, when asked for).
-pub(crate) fn password_problems(password: &str, confirm: Option<&str>) -> BTreeMap<String, String> {
-    let mut errors = BTreeMap::new();
-    if password.chars().count() < crate::password::MIN_PASSWORD_CHARS {
-        errors.insert(
-            "password".into(),
-            format!(
-                "must be at least {} characters",
-                crate::password::MIN_PASSWORD_CHARS
-            ),
-        );
-    }
-    if let Some(c) = confirm {
-        if c != password {
-            errors.insert("confirm".into(), "does not match the password".into());
-        }
-    }
-    errors
 }
 
 #[derive(askama::Template)]
@@ -196,7 +177,7 @@ async fn change_password(
         }
     }
     let new = fields.get("password").unwrap_or_default().to_string();
-    errors.extend(password_problems(&new, fields.get("confirm")));
+    errors.extend(crate::password::problems(&new, fields.get("confirm")));
     if !errors.is_empty() {
         return Ok(refused(&op, errors));
     }
@@ -236,7 +217,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Respo
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
     let role = Role::parse(&fields.text("role"));
-    let mut errors: BTreeMap<String, String> = password_problems(&password, None)
+    let mut errors: BTreeMap<String, String> = crate::password::problems(&password, None)
         .into_values()
         .map(|v| ("new_user_password".to_string(), v))
         .collect();

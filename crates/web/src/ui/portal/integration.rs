@@ -13,7 +13,7 @@ use leadrouter_core::signing::standard;
 
 use super::super::form::Posted;
 use super::super::page::render;
-use super::super::time;
+use crate::time;
 
 #[derive(askama::Template)]
 #[template(path = "portal_integration.html")]

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::super::form::Posted;
 use super::super::page::{render, render_status};
-use super::super::time;
+use crate::time;
 
 /// What every portal page has around its content.
 pub(crate) struct PortalChrome {
@@ -200,7 +200,7 @@ pub(crate) async fn lead(
     Ok(render(&LeadPage {
         received: time::local(lead.received_at, &tz),
         delivered: time::local_opt(lead.delivered_at, &tz),
-        can_return: lead.status == "delivered",
+        can_return: lead.status == leadrouter_core::status::LeadStatus::Delivered.as_str(),
         reasons: ReturnReason::ALL
             .iter()
             .map(|r| (r.as_str(), r.label()))
@@ -350,7 +350,7 @@ struct TestPage {
 impl TestPage {
     /// When the test was sent, in the partner's timezone.
     fn when(&self, at: &i64) -> String {
-        super::super::time::local(*at, &self.chrome.timezone)
+        crate::time::local(*at, &self.chrome.timezone)
     }
 }
 

@@ -6,8 +6,9 @@
 use super::super::client::{ClientAddr, DoorFields};
 use super::super::page::{render, render_status};
 use super::super::session::{
-    attempt, removal_cookie, session_cookie, too_many_text, Attempt, Door, LoginPage, LIMITS,
+    attempt, removal_cookie, session_cookie, too_many_text, Attempt, Door, LoginPage,
 };
+use crate::operator::LIMITS;
 use crate::AppState;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -215,7 +216,7 @@ pub(crate) async fn accept(
     DoorFields(fields): DoorFields,
 ) -> Response {
     let password = fields.get("password").unwrap_or_default().to_string();
-    let errors = super::super::users::password_problems(&password, fields.get("confirm"));
+    let errors = crate::password::problems(&password, fields.get("confirm"));
     if !errors.is_empty() {
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -3,10 +3,9 @@
 //! §5): delivered; retried on the schedule; rejected or failed, releasing the reservation
 //! so that the lead fails over; a partner paused on 410 or after too many failures in a row.
 
-use crate::launcher::Launcher;
 use crate::mail::Mailing;
-use crate::settle::Settler;
 use crate::signals::Signals;
+use launcher::Launcher;
 use leadrouter_core::clock::Clock;
 use leadrouter_core::outcome::{next_step, Step, Then};
 use leadrouter_core::status::DeliveryStatus;
@@ -16,6 +15,7 @@ use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::Partner;
 use leadrouter_store::{Store, StoreError};
+use settle::Settler;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +72,8 @@ pub struct Ready {
 }
 
 mod failures;
+mod launcher;
+pub mod settle;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 

@@ -1,5 +1,5 @@
+use super::launcher::time_to_send;
 use super::*;
-use crate::launcher::time_to_send;
 
 #[test]
 fn a_send_starts_only_if_it_ends_within_the_lease() {

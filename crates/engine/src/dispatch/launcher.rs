@@ -2,8 +2,8 @@
 //! slot before a shared one, and waits in its partner's queue (holding no shared slot)
 //! while the partner is busy, so that a slow partner never delays another's leads.
 
-use crate::settle::Settler;
-use crate::worker::{DeliveryWorker, Ready, SETTLE_MARGIN};
+use super::settle::Settler;
+use super::{DeliveryWorker, Ready, SETTLE_MARGIN};
 use leadrouter_store::deliveries::ClaimedDelivery;
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::Partner;
