@@ -40,6 +40,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum!(
     /// Where a lead is on its journey.
     LeadStatus {

@@ -85,6 +85,14 @@ pub struct AttemptResult {
     pub sent_body: Option<String>,
 }
 
+/// Where a signed call goes: the URL (checked against the SSRF rules at every call), how
+/// the body is encoded, and the receiver's own authentication.
+pub struct Destination<'a> {
+    pub url: &'a str,
+    pub content_type: leadrouter_core::partner::ContentType,
+    pub auth: Option<&'a PartnerAuth>,
+}
+
 #[derive(Clone)]
 pub struct Sender {
     http: reqwest::Client,
@@ -111,10 +119,30 @@ impl Sender {
         })
     }
 
-    /// Sends one payload to the partner: signed, with its auth, `Idempotency-Key` = `msg_id`.
+    /// Sends one payload to the partner's webhook: signed, with its auth,
+    /// `Idempotency-Key` = `msg_id`.
     pub async fn send(
         &self,
         partner: &PartnerSpec,
+        signing_secrets: &[&Secret],
+        msg_id: &str,
+        payload: &Map<String, Value>,
+    ) -> AttemptResult {
+        let to = Destination {
+            url: &partner.webhook_url,
+            content_type: partner.content_type,
+            auth: partner.auth.as_ref(),
+        };
+        self.post_signed(&to, signing_secrets, msg_id, payload)
+            .await
+    }
+
+    /// Any signed outbound call (a delivery, an erasure notice, a postback): the body
+    /// encoded as `to` wants it, signed as Standard Webhooks with `signing_secrets`, over
+    /// the pinned, SSRF-guarded client.
+    pub async fn post_signed(
+        &self,
+        to: &Destination<'_>,
         signing_secrets: &[&Secret],
         msg_id: &str,
         payload: &Map<String, Value>,
@@ -133,10 +161,10 @@ impl Sender {
         let unsendable = |why| not_sent(Attempted::Unsendable, why);
         // The static checks again at every delivery (IP-literal hosts never reach the
         // resolver, so they are judged here).
-        if let Err(problem) = parse_webhook_url(&partner.webhook_url, &self.allow) {
+        if let Err(problem) = parse_webhook_url(to.url, &self.allow) {
             return blocked(format!("webhook_url {problem}"));
         }
-        let (body, content_type) = encode(payload, partner.content_type);
+        let (body, content_type) = encode(payload, to.content_type);
         let sent_body = String::from_utf8_lossy(body.as_ref()).into_owned();
         let timestamp = chrono_now_secs();
         let secrets: Vec<&str> = signing_secrets.iter().map(|s| s.expose()).collect();
@@ -145,14 +173,14 @@ impl Sender {
         };
         let mut req = self
             .http
-            .post(&partner.webhook_url)
+            .post(to.url)
             .header("content-type", content_type)
             .header("idempotency-key", msg_id)
             .header("webhook-id", msg_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        req = match &partner.auth {
+        req = match to.auth {
             None => req,
             Some(PartnerAuth::Bearer { token }) => req.bearer_auth(token.expose()),
             Some(PartnerAuth::Basic { username, password }) => {

@@ -33,35 +33,32 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 
 impl FacebookFetcher {
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            let pass = self.signals.pass();
-            loop {
-                if shutdown.is_cancelled() {
-                    return;
+        crate::signals::run_loop(
+            &self.signals,
+            &*self.clock,
+            &shutdown,
+            IDLE_POLL,
+            || self.drain(&shutdown),
+            || self.store.next_facebook_due(),
+            || self.signals.facebook_wanted(),
+        )
+        .await;
+    }
+
+    /// Fetches every notification due now.
+    async fn drain(&self, shutdown: &CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self
+                .store
+                .claim_facebook_notification(self.clock.now_ms(), LEASE_MS)
+                .await
+            {
+                Ok(Some(n)) => self.process(n).await,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming Facebook notifications failed");
+                    break;
                 }
-                match self
-                    .store
-                    .claim_facebook_notification(self.clock.now_ms(), LEASE_MS)
-                    .await
-                {
-                    Ok(Some(n)) => self.process(n).await,
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "claiming Facebook notifications failed");
-                        break;
-                    }
-                }
-            }
-            drop(pass);
-            let pause = crate::signals::pause_until(
-                self.store.next_facebook_due().await,
-                self.clock.now_ms(),
-                IDLE_POLL,
-            );
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.signals.facebook_wanted() => {}
-                _ = tokio::time::sleep(pause) => {}
             }
         }
     }

@@ -230,14 +230,16 @@ async fn send_notice(
             )
             .await;
     };
-    let mut spec = p.spec.clone();
-    spec.webhook_url = url;
-    spec.content_type = ContentType::Json;
+    let to = leadrouter_delivery::client::Destination {
+        url: &url,
+        content_type: ContentType::Json,
+        auth: p.spec.auth.as_ref(),
+    };
     let body: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&n.body).unwrap_or_default();
     let msg_id = format!("erasure-{}", n.id);
     let result = sender
-        .send(&spec, &p.signing_secrets(now), &msg_id, &body)
+        .post_signed(&to, &p.signing_secrets(now), &msg_id, &body)
         .await;
     let status = result.status_code.map(i64::from);
     let error = result.error.clone().unwrap_or_else(|| match status {

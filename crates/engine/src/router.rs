@@ -53,23 +53,20 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 
 impl Router {
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            let pass = self.signals.pass();
-            if let Err(e) = self.pass().await {
-                tracing::warn!(error = %e, "routing pass failed; trying again shortly");
-            }
-            drop(pass);
-            let pause = crate::signals::pause_until(
-                self.store.next_route_due().await,
-                self.clock.now_ms(),
-                IDLE_POLL,
-            );
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.signals.routing_wanted() => {}
-                _ = tokio::time::sleep(pause) => {}
-            }
-        }
+        crate::signals::run_loop(
+            &self.signals,
+            &*self.clock,
+            &shutdown,
+            IDLE_POLL,
+            || async {
+                if let Err(e) = self.pass().await {
+                    tracing::warn!(error = %e, "routing pass failed; trying again shortly");
+                }
+            },
+            || self.store.next_route_due(),
+            || self.signals.routing_wanted(),
+        )
+        .await;
     }
 
     /// Routes everything due now.

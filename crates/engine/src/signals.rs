@@ -168,6 +168,42 @@ impl Signals {
     }
 }
 
+/// The life of a queue's loop: a pass of work (reported to the driver), then a sleep until
+/// its next work falls due (`next_due`, at most `idle`), until it is `wanted`, or until
+/// shutdown. The router, the mailer and the Facebook fetcher run on it; a new queue of
+/// outbound work is one `pass` and one `next_due`.
+pub(crate) async fn run_loop<P, PF, D, DF, W, WF>(
+    signals: &Signals,
+    clock: &dyn leadrouter_core::clock::Clock,
+    shutdown: &tokio_util::sync::CancellationToken,
+    idle: std::time::Duration,
+    mut pass: P,
+    next_due: D,
+    wanted: W,
+) where
+    P: FnMut() -> PF,
+    PF: std::future::Future<Output = ()>,
+    D: Fn() -> DF,
+    DF: std::future::Future<Output = Result<Option<i64>, leadrouter_store::StoreError>>,
+    W: Fn() -> WF,
+    WF: std::future::Future<Output = ()>,
+{
+    loop {
+        let marker = signals.pass();
+        pass().await;
+        drop(marker);
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let pause = pause_until(next_due().await, clock.now_ms(), idle);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = wanted() => {}
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
 /// How long a loop may sleep: until its next work falls `due` (from the store's answer),
 /// but never longer than `idle` (other instances' work, a failed read).
 pub(crate) fn pause_until<E>(

@@ -6,12 +6,13 @@
 use crate::Priority;
 use crate::{Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::notice::MailKind;
 use sqlx::{AnyConnection, Row};
 
 /// A mail to queue.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Mail {
-    pub kind: &'static str,
+    pub kind: MailKind,
     pub partner_id: Option<i64>,
     pub to: String,
     /// Operators copied without the partner seeing their addresses (comma-separated).
@@ -29,6 +30,24 @@ pub struct Mail {
     pub secret: Option<String>,
 }
 
+impl Default for Mail {
+    /// A blank mail of no particular kind: builders fill in what they say.
+    fn default() -> Mail {
+        Mail {
+            kind: MailKind::PartnerWelcome,
+            partner_id: None,
+            to: String::new(),
+            bcc: None,
+            subject: String::new(),
+            text: String::new(),
+            html: String::new(),
+            dedupe_key: None,
+            lead_id: None,
+            secret: None,
+        }
+    }
+}
+
 /// Where a mail's secret goes in its text: what lists and pages show instead of it.
 pub const SECRET_MARK: &str = "[link hidden]";
 
@@ -43,7 +62,7 @@ pub enum Sending {
 #[derive(Debug, Clone)]
 pub struct OutboxMail {
     pub id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     pub to: String,
     pub bcc: Option<String>,
     pub subject: String,
@@ -56,7 +75,7 @@ pub struct OutboxMail {
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     pub partner_id: Option<i64>,
     pub to: String,
     /// The operators' copy (`LEADROUTER_ALERT_EMAILS`), when the mail had one.
@@ -107,7 +126,7 @@ pub(crate) async fn enqueue(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) \
              ON CONFLICT DO NOTHING",
         )
-        .bind(m.kind)
+        .bind(m.kind.as_str())
         .bind(m.partner_id)
         .bind(&m.to)
         .bind(&m.bcc)
@@ -173,7 +192,7 @@ impl Store {
             };
             Ok(OutboxMail {
                 id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
+                kind: crate::states::state(&r, "kind", MailKind::parse)?,
                 to: r.try_get("recipient")?,
                 bcc: r.try_get("bcc")?,
                 subject: r.try_get("subject")?,
@@ -299,7 +318,7 @@ impl Store {
             .map(|r| {
                 Ok(NotificationRow {
                     id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
+                    kind: crate::states::state(r, "kind", MailKind::parse)?,
                     partner_id: r.try_get("partner_id")?,
                     to: r.try_get("recipient")?,
                     copy_to: r.try_get("bcc")?,

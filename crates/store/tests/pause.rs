@@ -9,7 +9,7 @@ use leadrouter_store::testing::TestDatabase;
 
 fn mail(partner_id: i64, at: i64) -> Mail {
     Mail {
-        kind: "partner_paused",
+        kind: leadrouter_core::notice::MailKind::PartnerPaused,
         partner_id: Some(partner_id),
         to: "ops@partner.example".into(),
         bcc: None,

@@ -8,6 +8,7 @@ pub use sender::{Mailer, MailerSettings};
 
 use askama::Template;
 use leadrouter_core::lead::LeadType;
+use leadrouter_core::notice::MailKind;
 use leadrouter_core::partner::PartnerSpec;
 use leadrouter_core::routing::LeadFacts;
 use leadrouter_core::transform::{encode, payload};
@@ -124,14 +125,14 @@ pub fn welcome(ctx: &MailContext, partner_id: i64, spec: &PartnerSpec) -> Option
             .map_or_else(|| "any time".to_string(), |h| h.to_json().to_string()),
     };
     Some(Mail {
-        kind: "partner_welcome",
+        kind: MailKind::PartnerWelcome,
         partner_id: Some(partner_id),
         to,
         bcc: None,
         subject: format!("Your lead integration with us is ready: {}", spec.name),
         text: render(&text),
         html: render(&WelcomeHtml { t: &text }),
-        dedupe_key: Some(format!("partner_welcome:{partner_id}")),
+        dedupe_key: Some(MailKind::PartnerWelcome.key(&[&partner_id])),
         ..Mail::default()
     })
 }
@@ -171,7 +172,7 @@ pub fn failing(
         streak,
     });
     Some(Mail {
-        kind: "partner_failing",
+        kind: MailKind::PartnerFailing,
         partner_id: Some(partner_id),
         to,
         bcc,
@@ -202,14 +203,14 @@ pub fn paused(
     let (to, bcc) = ctx.to_partner_and_operators(spec)?;
     let text = render(&PausedText { p: spec, reason });
     Some(Mail {
-        kind: "partner_paused",
+        kind: MailKind::PartnerPaused,
         partner_id: Some(partner_id),
         to,
         bcc,
         subject: format!("Deliveries to {} are paused", spec.name),
         html: render(&SimpleHtml { text: &text }),
         text,
-        dedupe_key: Some(format!("partner_paused:{partner_id}:{now}")),
+        dedupe_key: Some(MailKind::PartnerPaused.key(&[&partner_id, &now])),
         ..Mail::default()
     })
 }
@@ -237,24 +238,25 @@ pub fn erasure_notice(
         webhook: spec.erasure_webhook_url.is_some(),
     });
     Some(Mail {
-        kind: "erasure_notice",
+        kind: MailKind::ErasureNotice,
         partner_id: Some(partner_id),
         to,
         bcc: None,
         subject: format!("Please erase {} lead(s) we sent you", lead_ids.len()),
         html: render(&SimpleHtml { text: &text }),
         text,
-        dedupe_key: Some(format!(
-            "erasure_notice:{partner_id}:{now}:{}",
-            lead_ids.first().copied().unwrap_or_default()
-        )),
+        dedupe_key: Some(MailKind::ErasureNotice.key(&[
+            &partner_id,
+            &now,
+            &lead_ids.first().copied().unwrap_or_default(),
+        ])),
         ..Mail::default()
     })
 }
 
-/// A short mail: `kind`, a subject and its text (operators' alerts, summaries).
-pub fn simple(
-    kind: &'static str,
+/// A mail whose HTML is its text (alerts, summaries, invitations).
+fn plain(
+    kind: MailKind,
     partner_id: Option<i64>,
     to: String,
     subject: String,
@@ -271,6 +273,129 @@ pub fn simple(
         text,
         dedupe_key: Some(dedupe_key),
         ..Mail::default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/daily_summary.txt")]
+struct SummaryText<'a> {
+    p: &'a PartnerSpec,
+    yesterday: &'a str,
+    total: i64,
+    premium: i64,
+    raw: i64,
+}
+
+/// `daily_summary`: yesterday's count, at 08:00 in the partner's morning (`today` is its
+/// day now: one summary a day). `None` when the partner has no address.
+pub fn daily_summary(
+    partner_id: i64,
+    spec: &PartnerSpec,
+    today: &str,
+    yesterday: &str,
+    (total, premium, raw): (i64, i64, i64),
+) -> Option<Mail> {
+    let to = spec.email.clone()?;
+    let text = render(&SummaryText {
+        p: spec,
+        yesterday,
+        total,
+        premium,
+        raw,
+    });
+    Some(plain(
+        MailKind::DailySummary,
+        Some(partner_id),
+        to,
+        format!("Your leads yesterday, {yesterday}: {total}"),
+        text,
+        MailKind::DailySummary.key(&[&partner_id, &today]),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "mail/daily_limit_reached.txt")]
+struct LimitText<'a> {
+    p: &'a PartnerSpec,
+    day: &'a str,
+    total: i64,
+}
+
+/// `daily_limit_reached`: to the operators, once a partner's day.
+pub fn daily_limit_reached(
+    operators: String,
+    partner_id: i64,
+    spec: &PartnerSpec,
+    day: &str,
+    total: i64,
+) -> Mail {
+    plain(
+        MailKind::DailyLimitReached,
+        Some(partner_id),
+        operators,
+        format!(
+            "{} reached its daily limit ({total}/{})",
+            spec.name, spec.daily_limit
+        ),
+        render(&LimitText {
+            p: spec,
+            day,
+            total,
+        }),
+        MailKind::DailyLimitReached.key(&[&partner_id, &day]),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "mail/held_backlog.txt")]
+struct BacklogText {
+    held: i64,
+}
+
+/// `held_backlog`: to the operators, once a day, when many leads wait for a partner.
+pub fn held_backlog(operators: String, held: i64, day: &str) -> Mail {
+    plain(
+        MailKind::HeldBacklog,
+        None,
+        operators,
+        format!("{held} leads are waiting for a partner"),
+        render(&BacklogText { held }),
+        MailKind::HeldBacklog.key(&[&day]),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "mail/portal_invite.txt")]
+struct InviteText<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+/// `portal_invite`: the invitation to a partner's portal. Its stored text holds only
+/// [`SECRET_MARK`](leadrouter_store::outbox::SECRET_MARK) where the link goes; the link
+/// travels as the mail's secret. `link_key` makes each link its own mail.
+pub fn portal_invite(
+    partner_id: i64,
+    partner_name: &str,
+    to: String,
+    user_id: i64,
+    link_key: &str,
+    link: String,
+) -> Mail {
+    let text = render(&InviteText {
+        name: partner_name,
+        link: leadrouter_store::outbox::SECRET_MARK,
+    });
+    Mail {
+        secret: Some(link),
+        ..plain(
+            MailKind::PortalInvite,
+            Some(partner_id),
+            to,
+            format!("Your access to the {partner_name} lead portal"),
+            text,
+            MailKind::PortalInvite.key(&[&user_id, &link_key]),
+        )
     }
 }
 

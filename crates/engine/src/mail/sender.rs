@@ -32,40 +32,37 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 
 impl Mailer {
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            let pass = self.signals.pass();
-            loop {
-                if shutdown.is_cancelled() {
-                    return;
-                }
-                let now = self.clock.now_ms();
-                match self
-                    .store
-                    .claim_mail(now, self.settings.lease.as_millis() as i64)
-                    .await
-                {
-                    Ok(Some(m)) => {
-                        if let Err(e) = self.send(&m).await {
-                            tracing::warn!(notification = m.id, error = %e, "recording a mail's outcome failed; its lease brings it back");
-                        }
+        crate::signals::run_loop(
+            &self.signals,
+            &*self.clock,
+            &shutdown,
+            IDLE_POLL,
+            || self.drain(&shutdown),
+            || self.store.next_mail_due(),
+            || self.signals.mail_wanted(),
+        )
+        .await;
+    }
+
+    /// Sends every mail due now.
+    async fn drain(&self, shutdown: &CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now_ms();
+            match self
+                .store
+                .claim_mail(now, self.settings.lease.as_millis() as i64)
+                .await
+            {
+                Ok(Some(m)) => {
+                    if let Err(e) = self.send(&m).await {
+                        tracing::warn!(notification = m.id, error = %e, "recording a mail's outcome failed; its lease brings it back");
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "claiming mail failed");
-                        break;
-                    }
                 }
-            }
-            drop(pass);
-            let pause = crate::signals::pause_until(
-                self.store.next_mail_due().await,
-                self.clock.now_ms(),
-                IDLE_POLL,
-            );
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.signals.mail_wanted() => {}
-                _ = tokio::time::sleep(pause) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming mail failed");
+                    break;
+                }
             }
         }
     }
@@ -75,7 +72,7 @@ impl Mailer {
             .postmark
             .send(&Email {
                 notification_id: m.id,
-                tag: &m.kind,
+                tag: m.kind.as_str(),
                 to: &m.to,
                 bcc: m.bcc.as_deref(),
                 subject: &m.subject,

@@ -14,7 +14,7 @@ use axum::routing::{delete, post};
 use axum::{Json, Router};
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::token::hash_secret;
-use leadrouter_store::outbox::{Mail, Sending, SECRET_MARK};
+use leadrouter_store::outbox::{Mail, Sending};
 use leadrouter_store::portal::{Invitation, NotInvited, PartnerUser, Reinvitation};
 use serde_json::{json, Value};
 
@@ -61,20 +61,14 @@ impl Link {
         let (to, name, url) = (to.to_string(), name.to_string(), self.url.clone());
         // Each link its own mail (an invitation sent again is a new one).
         let n = hash_secret(&self.token)[..16].to_string();
-        move |user_id: i64| Mail {
-            secret: Some(url.clone()),
-            ..leadrouter_engine::mail::simple(
-                "portal_invite",
-                Some(partner_id),
+        move |user_id: i64| {
+            leadrouter_engine::mail::portal_invite(
+                partner_id,
+                &name,
                 to.clone(),
-                format!("Your access to the {name} lead portal"),
-                format!(
-                    "You have been invited to the partner portal of {name}: your leads, every \
-                     delivery attempt, returns and conversions.\n\nSet your password here (the \
-                     link works once, for 72 hours):\n{SECRET_MARK}\n\nIf you did not expect \
-                     this, ignore this message."
-                ),
-                format!("portal_invite:{user_id}:{n}"),
+                user_id,
+                &n,
+                url.clone(),
             )
         }
     }
