@@ -216,9 +216,18 @@ impl Engine {
             store: store.clone(),
             clock: Arc::clone(&clock),
             signals: signals.clone(),
-            jobs: jobs(settings, &signals, &sender),
+            jobs: jobs(settings, &signals),
         };
         tasks.watch("the scheduler", scheduler.run(tasks.cancel.clone()));
+        let notices = privacy::NoticeSender {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            sender: sender.clone(),
+            schedule: settings.retry_schedule.clone(),
+            signals: signals.clone(),
+            lease: settings.delivery_timeout + Duration::from_secs(20),
+        };
+        tasks.watch("the erasure notice sender", notices.run(tasks.cancel.clone()));
         if let Some(postmark) = postmark {
             let mailer = mail::Mailer {
                 store: store.clone(),
@@ -291,17 +300,12 @@ impl Driver {
 }
 
 /// The scheduler's timed jobs.
-fn jobs(settings: &EngineSettings, signals: &Signals, sender: &Sender) -> Vec<scheduler::Job> {
+fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
     let mut jobs = vec![
         scheduler::expire_held(settings.hold_max, signals.clone()),
         scheduler::roll_figures(),
         scheduler::purge_logins(),
         privacy::forget_contact_hashes(settings.dedupe_window),
-        privacy::send_erasure_notices(
-            sender.clone(),
-            settings.retry_schedule.clone(),
-            signals.clone(),
-        ),
         mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
         mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
     ];

@@ -16,7 +16,6 @@ use leadrouter_store::erasure::{Notices, ERASE_BATCH};
 use leadrouter_store::erasure_notices::{ErasureNotice, NoticeOutcome};
 use leadrouter_store::{Store, StoreError};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,6 +86,7 @@ pub async fn erase_person(
         "a person's leads were erased"
     );
     signals.mail_queued();
+    signals.notices_queued();
     signals.routing_changed();
     Ok(done)
 }
@@ -168,42 +168,61 @@ pub fn forget_contact_hashes(dedupe_window: Duration) -> Job {
     )
 }
 
-/// Sends due `lead.erased` notices to partners' erasure webhooks. The sending runs beside
-/// the scheduler (a slow partner must not hold up expiry and the other jobs), one run at a
-/// time, as a pass of its own (so that idle waits for it).
-pub fn send_erasure_notices(sender: Sender, schedule: Vec<Duration>, signals: Signals) -> Job {
-    let busy = Arc::new(AtomicBool::new(false));
-    Job::new(
-        "send erasure notices",
-        Duration::from_secs(5),
-        move |store, now| {
-            let (sender, schedule, busy) = (sender.clone(), schedule.clone(), Arc::clone(&busy));
-            let pass = signals.pass();
-            async move {
-                if busy.swap(true, Ordering::SeqCst) {
-                    return Ok(());
-                }
-                tokio::spawn(async move {
-                    let _pass = pass;
-                    // Until none is due (each sent or retried later; a store error stops).
-                    while let Ok(due) = store.due_erasure_notices(now, 50).await {
-                        if due.is_empty() {
-                            break;
-                        }
-                        for n in &due {
-                            if let Err(e) = send_notice(&store, &sender, &schedule, n, now).await {
-                                tracing::warn!(notice = n.id, error = %e, "recording an erasure notice failed");
-                                busy.store(false, Ordering::SeqCst);
-                                return;
-                            }
-                        }
+/// Sends due `lead.erased` notices to partners' erasure webhooks, on the queues' one loop
+/// ([`crate::signals::run_loop`]): each claimed with a lease (so instances sharing a
+/// database do not both send it), sent signed over the guarded client, retried on the
+/// delivery schedule.
+pub struct NoticeSender {
+    pub store: Store,
+    pub clock: Arc<dyn leadrouter_core::clock::Clock>,
+    pub sender: Sender,
+    pub schedule: Vec<Duration>,
+    pub signals: Signals,
+    /// How long a claimed notice is this sender's (longer than a send can take).
+    pub lease: Duration,
+}
+
+/// Polling fallback when nothing wakes the sender (another instance's erasure).
+const NOTICE_POLL: Duration = Duration::from_secs(5);
+
+impl NoticeSender {
+    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken) {
+        crate::signals::run_loop(
+            &self.signals,
+            &*self.clock,
+            &shutdown,
+            NOTICE_POLL,
+            || self.drain(&shutdown),
+            || self.store.next_erasure_notice_due(),
+            || self.signals.notices_wanted(),
+        )
+        .await;
+    }
+
+    /// Sends every notice due now.
+    async fn drain(&self, shutdown: &tokio_util::sync::CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now_ms();
+            match self
+                .store
+                .claim_erasure_notice(now, self.lease.as_millis() as i64)
+                .await
+            {
+                Ok(Some(n)) => {
+                    if let Err(e) =
+                        send_notice(&self.store, &self.sender, &self.schedule, &n, now).await
+                    {
+                        tracing::warn!(notice = n.id, error = %e, "recording an erasure notice failed; its lease brings it back");
                     }
-                    busy.store(false, Ordering::SeqCst);
-                });
-                Ok(())
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming erasure notices failed");
+                    break;
+                }
             }
-        },
-    )
+        }
+    }
 }
 
 async fn send_notice(

@@ -17,6 +17,7 @@ pub struct Signals {
     facebook: Arc<Notify>,
     schedule: Arc<Notify>,
     mail: Arc<Notify>,
+    notices: Arc<Notify>,
     activity: Arc<Activity>,
     metrics: Arc<crate::metrics::Metrics>,
 }
@@ -105,6 +106,15 @@ impl Signals {
         self.mail.notified().await;
     }
 
+    /// Erasure notices were queued for partners' erasure webhooks.
+    pub fn notices_queued(&self) {
+        self.notices.notify_one();
+    }
+
+    pub(crate) async fn notices_wanted(&self) {
+        self.notices.notified().await;
+    }
+
     pub(crate) async fn schedule_wanted(&self) {
         self.schedule.notified().await;
     }
@@ -131,6 +141,7 @@ impl Signals {
     /// Every loop but the scheduler takes a look now.
     pub(crate) fn everyone_look(&self) {
         self.mail_queued();
+        self.notices_queued();
         self.leads_queued();
         self.delivery_due();
         self.facebook_pending();

@@ -44,30 +44,42 @@ pub enum NoticeOutcome<'a> {
 }
 
 impl Store {
-    /// Pending notices due at `now`, oldest first.
-    pub async fn due_erasure_notices(
+    /// The oldest pending notice due at `now`, taken for `lease_ms` (its next attempt is
+    /// moved past the lease, so another sender leaves it alone meanwhile).
+    pub async fn claim_erasure_notice(
         &self,
         now: EpochMillis,
-        limit: i64,
-    ) -> Result<Vec<ErasureNotice>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, partner_id, body, attempts FROM erasure_notices \
-             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+        lease_ms: i64,
+    ) -> Result<Option<ErasureNotice>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE erasure_notices SET next_attempt_at = $1 WHERE id = (SELECT id \
+             FROM erasure_notices WHERE status = 'pending' AND next_attempt_at <= $2 \
+             ORDER BY id LIMIT 1) AND status = 'pending' AND next_attempt_at <= $2 \
+             RETURNING id, partner_id, body, attempts",
         )
+        .bind(now + lease_ms)
         .bind(now)
-        .bind(limit)
-        .fetch_all(self.reader())
+        .fetch_optional(self.write(Priority::Background).await.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ErasureNotice {
-                    id: r.try_get(0)?,
-                    partner_id: r.try_get(1)?,
-                    body: r.try_get(2)?,
-                    attempts: r.try_get(3)?,
-                })
+        row.map(|r| {
+            Ok(ErasureNotice {
+                id: r.try_get(0)?,
+                partner_id: r.try_get(1)?,
+                body: r.try_get(2)?,
+                attempts: r.try_get(3)?,
             })
-            .collect()
+        })
+        .transpose()
+    }
+
+    /// When the next pending notice falls due (for the sender's sleep).
+    pub async fn next_erasure_notice_due(&self) -> Result<Option<EpochMillis>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(next_attempt_at) AS due FROM erasure_notices WHERE status = 'pending'",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get("due")?)
     }
 
     pub async fn record_erasure_notice(
