@@ -374,6 +374,7 @@ pub fn decide(
     Unrouted::HoldUntil(plan.reconsider_at.map_or(expires, |t| t.min(expires)))
 }
 
+pub mod batch;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]

@@ -227,7 +227,10 @@ impl Engine {
             signals: signals.clone(),
             lease: settings.delivery_timeout + Duration::from_secs(20),
         };
-        tasks.watch("the erasure notice sender", notices.run(tasks.cancel.clone()));
+        tasks.watch(
+            "the erasure notice sender",
+            notices.run(tasks.cancel.clone()),
+        );
         if let Some(postmark) = postmark {
             let mailer = mail::Mailer {
                 store: store.clone(),

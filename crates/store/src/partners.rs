@@ -354,24 +354,36 @@ impl Store {
         Ok(after)
     }
 
-    /// Live partners of a market and niche (paused ones too: they are part of a routing
-    /// explanation), in one query.
-    pub async fn partners_for(
+    /// Live partners of several markets, (country, niche) each, in one query (paused ones
+    /// too: they are part of a routing explanation): every market asked for is in the
+    /// answer (with no partner, an empty list).
+    pub async fn partners_for_markets(
         &self,
-        country: &str,
-        niche: &str,
-    ) -> Result<Vec<Partner>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM partners WHERE country = $1 AND niche = $2 \
-             AND deleted_at IS NULL ORDER BY id"
-        ))
-        .bind(country)
-        .bind(niche)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| partner_from_row(r, self.sealer()))
-            .collect()
+        markets: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Vec<Partner>>, StoreError> {
+        let mut out: HashMap<(String, String), Vec<Partner>> =
+            markets.iter().map(|m| (m.clone(), Vec::new())).collect();
+        if markets.is_empty() {
+            return Ok(out);
+        }
+        let list = crate::many::Marks::new(self.backend()).tuples(markets.len(), 2);
+        // `(country, niche) IN ((..), ..)`: a row value list both backends take.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL \
+             AND (country, niche) IN ({list}) ORDER BY id"
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (country, niche) in markets {
+            q = q.bind(country.as_str()).bind(niche.as_str());
+        }
+        for r in q.fetch_all(self.reader()).await? {
+            let p = partner_from_row(&r, self.sealer())?;
+            let key = (p.spec.country.clone(), p.spec.niche.clone());
+            if let Some(list) = out.get_mut(&key) {
+                list.push(p);
+            }
+        }
+        Ok(out)
     }
 
     /// The live partner whose API key hashes to `api_key_hash`: its current key, or the
