@@ -47,20 +47,16 @@ impl FacebookFetcher {
 
     /// Fetches every notification due now.
     async fn drain(&self, shutdown: &CancellationToken) {
-        while !shutdown.is_cancelled() {
-            match self
-                .store
-                .claim_facebook_notification(self.clock.now_ms(), LEASE_MS)
-                .await
-            {
-                Ok(Some(n)) => self.process(n).await,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming Facebook notifications failed");
-                    break;
-                }
-            }
-        }
+        crate::signals::drain_each(
+            shutdown,
+            "Facebook notifications",
+            || {
+                self.store
+                    .claim_facebook_notification(self.clock.now_ms(), LEASE_MS)
+            },
+            |n| self.process(n),
+        )
+        .await;
     }
 
     async fn process(&self, n: FacebookNotification) {

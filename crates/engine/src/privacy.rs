@@ -201,27 +201,25 @@ impl NoticeSender {
 
     /// Sends every notice due now.
     async fn drain(&self, shutdown: &tokio_util::sync::CancellationToken) {
-        while !shutdown.is_cancelled() {
-            let now = self.clock.now_ms();
-            match self
-                .store
-                .claim_erasure_notice(now, self.lease.as_millis() as i64)
-                .await
-            {
-                Ok(Some(n)) => {
-                    if let Err(e) =
-                        send_notice(&self.store, &self.sender, &self.schedule, &n, now).await
-                    {
-                        tracing::warn!(notice = n.id, error = %e, "recording an erasure notice failed; its lease brings it back");
-                    }
+        crate::signals::drain_each(
+            shutdown,
+            "erasure notices",
+            || {
+                self.store.claim_erasure_notice(
+                    self.clock.now_ms(),
+                    self.lease.as_millis() as i64,
+                )
+            },
+            |n| async move {
+                let now = self.clock.now_ms();
+                if let Err(e) =
+                    send_notice(&self.store, &self.sender, &self.schedule, &n, now).await
+                {
+                    tracing::warn!(notice = n.id, error = %e, "recording an erasure notice failed; its lease brings it back");
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming erasure notices failed");
-                    break;
-                }
-            }
-        }
+            },
+        )
+        .await;
     }
 }
 

@@ -215,6 +215,32 @@ pub(crate) async fn run_loop<P, PF, D, DF, W, WF>(
     }
 }
 
+/// A queue's pass: claims one item after another (`claim`, which takes it with a lease)
+/// and hands each to `handle`, until none is due, shutdown, or a claim fails (said as
+/// `what`; the next pass tries again).
+pub(crate) async fn drain_each<T, C, CF, H, HF>(
+    shutdown: &tokio_util::sync::CancellationToken,
+    what: &str,
+    claim: C,
+    mut handle: H,
+) where
+    C: Fn() -> CF,
+    CF: std::future::Future<Output = Result<Option<T>, leadrouter_store::StoreError>>,
+    H: FnMut(T) -> HF,
+    HF: std::future::Future<Output = ()>,
+{
+    while !shutdown.is_cancelled() {
+        match claim().await {
+            Ok(Some(item)) => handle(item).await,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming {what} failed");
+                break;
+            }
+        }
+    }
+}
+
 /// How long a loop may sleep: until its next work falls `due` (from the store's answer),
 /// but never longer than `idle` (other instances' work, a failed read).
 pub(crate) fn pause_until<E>(

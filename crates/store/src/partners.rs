@@ -178,20 +178,30 @@ impl Store {
             .transpose()
     }
 
-    /// Live partners by id, in one query (absent ids are left out).
-    pub async fn partners_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Partner>, StoreError> {
+    /// The partner rows of these ids that `filter` keeps, reading `columns`, in one query.
+    async fn partner_rows(
+        &self,
+        columns: &str,
+        filter: &str,
+        ids: &[i64],
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
         if ids.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT {COLUMNS} FROM partners WHERE deleted_at IS NULL AND id IN ({})",
+            "SELECT {columns} FROM partners WHERE {filter} id IN ({})",
             crate::many::Marks::new(self.backend()).list(ids.len())
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for id in ids {
             q = q.bind(*id);
         }
-        q.fetch_all(self.reader())
+        Ok(q.fetch_all(self.reader()).await?)
+    }
+
+    /// Live partners by id, in one query (absent ids are left out).
+    pub async fn partners_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Partner>, StoreError> {
+        self.partner_rows(COLUMNS, "deleted_at IS NULL AND", ids)
             .await?
             .iter()
             .map(|r| partner_from_row(r, self.sealer()).map(|p| (p.id, p)))
@@ -201,18 +211,7 @@ impl Store {
     /// The names of these partners, deleted ones too (marked so): for pages that name
     /// the partners of past deliveries, history and notices.
     pub async fn partner_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT id, name, deleted_at FROM partners WHERE id IN ({})",
-            crate::many::Marks::new(self.backend()).list(ids.len())
-        );
-        let mut q = sqlx::query(&sql).persistent(false);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(self.reader())
+        self.partner_rows("id, name, deleted_at", "", ids)
             .await?
             .iter()
             .map(|r| {

@@ -46,25 +46,21 @@ impl Mailer {
 
     /// Sends every mail due now.
     async fn drain(&self, shutdown: &CancellationToken) {
-        while !shutdown.is_cancelled() {
-            let now = self.clock.now_ms();
-            match self
-                .store
-                .claim_mail(now, self.settings.lease.as_millis() as i64)
-                .await
-            {
-                Ok(Some(m)) => {
-                    if let Err(e) = self.send(&m).await {
-                        tracing::warn!(notification = m.id, error = %e, "recording a mail's outcome failed; its lease brings it back");
-                    }
+        crate::signals::drain_each(
+            shutdown,
+            "mail",
+            || {
+                let now = self.clock.now_ms();
+                self.store
+                    .claim_mail(now, self.settings.lease.as_millis() as i64)
+            },
+            |m| async move {
+                if let Err(e) = self.send(&m).await {
+                    tracing::warn!(notification = m.id, error = %e, "recording a mail's outcome failed; its lease brings it back");
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming mail failed");
-                    break;
-                }
-            }
-        }
+            },
+        )
+        .await;
     }
 
     async fn send(&self, m: &OutboxMail) -> Result<(), StoreError> {
