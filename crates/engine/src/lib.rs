@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod router;
 pub mod scheduler;
+pub mod secrets;
 pub mod signals;
 
 use crate::dispatch::{DeliveryWorker, WorkerSettings};

@@ -68,6 +68,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<leadrouter_engine::actions::ActionError> for ApiError {
+    fn from(e: leadrouter_engine::actions::ActionError) -> Self {
+        use leadrouter_engine::actions::ActionError as A;
+        match e {
+            A::NotFound(what) => ApiError::NotFound(what),
+            A::Invalid(fields) => ApiError::Validation(fields),
+            A::Conflict(what) => ApiError::Conflict(what),
+            A::Store(e) => ApiError::from(e),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

@@ -10,6 +10,7 @@ mod inbound;
 mod operator;
 mod ops;
 pub mod partner_api;
+pub(crate) mod partners;
 pub mod password;
 mod returns;
 mod roles;

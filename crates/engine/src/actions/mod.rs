@@ -1,9 +1,16 @@
 //! What operators and the loops both do to partners and leads, in one place each.
 
+mod error;
 mod leads;
+mod partner_settings;
 mod partners;
 
+pub use error::ActionError;
 pub use leads::{assign_lead, retry_delivery, retry_lead, Assigned, NotAssigned};
+pub use partner_settings::{
+    create_partner, rotate_partner_key, rotate_partner_secret, update_partner, Issued,
+    MAX_KEY_OVERLAP_HOURS, SECRET_OVERLAP_MS,
+};
 pub use partners::{
     delete_partner, fail_over_pending, partner_changed, pause_partner, recheck_held, resume_partner,
 };

@@ -1,9 +1,9 @@
 //! The audit trail in the admin API: `GET /api/admin/audit` and
 //! `POST /api/admin/partners/{id}/revert`.
 
-use super::partners::{one, update_partner, PartnerAnswer};
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, PathId};
+use crate::partners::{one, update_partner, PartnerAnswer};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -123,7 +123,7 @@ pub(crate) async fn revert_partner(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let mut answer = if patch.is_empty() {
-        one(state, &super::partners::find(state, id).await?)
+        one(state, &crate::partners::find(state, id).await?)
             .await?
             .into()
     } else {
@@ -135,7 +135,7 @@ pub(crate) async fn revert_partner(
         .then(|| before.get("status").and_then(Value::as_str))
         .flatten();
     let (signals, now) = (state.signals(), state.now_ms());
-    let current = super::partners::find(state, id).await?;
+    let current = crate::partners::find(state, id).await?;
     let partner = match (status_before, current.status) {
         (Some("paused"), PartnerStatus::Active) => {
             let reason = "reverted to before an audit entry";

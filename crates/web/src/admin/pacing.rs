@@ -1,9 +1,9 @@
 //! `GET /api/admin/partners/{id}/pacing`: today's count and quotas in the partner's own day,
 //! the projected total at the pace so far, when the cap will be reached, the next opening.
 
-use super::partners::find;
 use crate::auth::AdminAuth;
 use crate::extract::PathId;
+use crate::partners::find;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::routing::get;

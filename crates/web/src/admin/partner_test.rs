@@ -2,9 +2,9 @@
 //! deliveries (payload, signature, SSRF guard, client), and the attempt it made. Nothing is
 //! stored.
 
-use super::partners::find;
 use crate::auth::AdminAuth;
 use crate::extract::PathId;
+use crate::partners::find;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::routing::post;

@@ -4,8 +4,8 @@
 
 use super::page::{render, Chrome};
 use super::partners::PartnerRow;
-use crate::admin::partners::with_today;
 use crate::operator::Operator;
+use crate::partners::with_today;
 use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::State;

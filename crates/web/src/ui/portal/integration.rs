@@ -86,7 +86,7 @@ pub(crate) async fn rotate(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    let answer = crate::admin::partners::rotate_partner_secret(
+    let answer = crate::partners::rotate_partner_secret(
         &state,
         user.partner_id,
         &leadrouter_store::audit::Actor::partner_user(user.user_id, &user.email),
