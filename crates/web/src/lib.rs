@@ -15,6 +15,7 @@ pub mod password;
 mod returns;
 mod roles;
 pub mod secrets;
+pub(crate) mod sources;
 mod state;
 pub(crate) mod time;
 mod trace;

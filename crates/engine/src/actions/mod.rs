@@ -4,6 +4,7 @@ mod error;
 mod leads;
 mod partner_settings;
 mod partners;
+mod sources;
 
 pub use error::ActionError;
 pub use leads::{assign_lead, retry_delivery, retry_lead, Assigned, NotAssigned};
@@ -14,3 +15,4 @@ pub use partner_settings::{
 pub use partners::{
     delete_partner, fail_over_pending, partner_changed, pause_partner, recheck_held, resume_partner,
 };
+pub use sources::{create_source, rotate_source_token, update_source};

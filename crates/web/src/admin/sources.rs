@@ -3,15 +3,13 @@
 use super::reply;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
+use crate::sources::{create_source, find, inbound_url, rotate_source_token, update_source};
 use crate::views::SourceView;
-use crate::{secrets, ApiError, AppState};
+use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::source::validate_source;
-use leadrouter_core::token::{display_prefix, hash_secret};
-use leadrouter_store::audit::Actor;
 use leadrouter_store::sources::Source;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -52,42 +50,6 @@ async fn create(
     Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
 }
 
-/// The URL a source posts to, with its token (shown only when the token is new).
-pub(crate) fn inbound_url(state: &AppState, s: &Source, token: &str) -> String {
-    format!(
-        "{}{}",
-        state.settings().public_url,
-        s.spec.kind.inbound_path(token)
-    )
-}
-
-/// Creates a source from operator input; returns it with its token, shown this once.
-pub(crate) async fn create_source(
-    state: &AppState,
-    input: &serde_json::Map<String, Value>,
-    actor: &Actor,
-) -> Result<(Source, String), ApiError> {
-    let catalog = state.catalog().await?;
-    let spec = validate_source(input, None, &catalog).map_err(ApiError::Validation)?;
-    let token = secrets::new_source_token();
-    let source = state
-        .store()
-        .create_source(
-            &spec,
-            &hash_secret(&token),
-            &display_prefix(&token),
-            state.now_ms(),
-            actor,
-        )
-        .await?;
-    tracing::info!(
-        source_id = source.id,
-        kind = spec.kind.as_str(),
-        "source created"
-    );
-    Ok((source, token))
-}
-
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -99,14 +61,6 @@ async fn list(
     Ok(Json(
         json!({"success": true, "sources": items, "next_before": next}),
     ))
-}
-
-pub(crate) async fn find(state: &AppState, id: i64) -> Result<Source, ApiError> {
-    state
-        .store()
-        .source(id)
-        .await?
-        .ok_or(ApiError::NotFound("no such source"))
 }
 
 async fn show(
@@ -126,26 +80,6 @@ async fn update(
     Ok(reply(SourceView::new(
         &update_source(&state, id, &input, &auth.actor()).await?,
     )))
-}
-
-/// Changes a source's settings: absent fields keep their values.
-pub(crate) async fn update_source(
-    state: &AppState,
-    id: i64,
-    input: &serde_json::Map<String, Value>,
-    actor: &Actor,
-) -> Result<Source, ApiError> {
-    let current = find(state, id).await?;
-    let catalog = state.catalog().await?;
-    let spec =
-        validate_source(input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
-    let source = state
-        .store()
-        .update_source(id, &spec, state.now_ms(), actor)
-        .await?;
-    state.sources_changed();
-    tracing::info!(source_id = id, "source updated");
-    Ok(source)
 }
 
 async fn remove(
@@ -169,26 +103,4 @@ async fn rotate_token(
 ) -> Result<Json<Value>, ApiError> {
     let (source, token) = rotate_source_token(&state, id, &auth.actor()).await?;
     Ok(with_token(&state, &source, &token))
-}
-
-/// A new token for the source (the old one stops working at once), shown this once.
-pub(crate) async fn rotate_source_token(
-    state: &AppState,
-    id: i64,
-    actor: &Actor,
-) -> Result<(Source, String), ApiError> {
-    let token = secrets::new_source_token();
-    let source = state
-        .store()
-        .set_source_token(
-            id,
-            &hash_secret(&token),
-            &display_prefix(&token),
-            state.now_ms(),
-            actor,
-        )
-        .await?;
-    state.sources_changed();
-    tracing::info!(source_id = id, "source token rotated");
-    Ok((source, token))
 }

@@ -4,9 +4,9 @@
 use super::flash::Flash;
 use super::form::{Fields, Posted};
 use super::page::{render, render_status, Chrome};
-use crate::admin::sources as api;
 use crate::extract::PathId;
 use crate::operator::Operator;
+use crate::sources as api;
 use crate::time;
 use crate::views::SourceView;
 use crate::{ApiError, AppState};
