@@ -37,6 +37,7 @@ pub async fn erase_person(
     mailing: &Mailing,
     who: &Erasure,
     now: EpochMillis,
+    actor: &leadrouter_store::audit::Actor,
 ) -> Result<Erased, StoreError> {
     let ids = store
         .leads_of_contact(who.email.as_deref(), who.phone.as_deref())
@@ -88,6 +89,19 @@ pub async fn erase_person(
     signals.mail_queued();
     signals.notices_queued();
     signals.routing_changed();
+    // The entry names how many leads, never the person (that would keep what was erased).
+    let change = leadrouter_store::audit::Change::new("erase", "lead", None)
+        .field(
+            "erased_leads",
+            serde_json::Value::Null,
+            serde_json::json!(done.erased_leads),
+        )
+        .field(
+            "notified_partners",
+            serde_json::Value::Null,
+            serde_json::json!(done.notified_partners),
+        );
+    store.record_audit(actor, &change, now).await?;
     Ok(done)
 }
 

@@ -5,6 +5,7 @@ mod leads;
 mod partner_settings;
 mod partners;
 mod sources;
+mod test_lead;
 
 pub use error::ActionError;
 pub use leads::{assign_lead, retry_delivery, retry_lead, Assigned, NotAssigned};
@@ -16,3 +17,4 @@ pub use partners::{
     delete_partner, fail_over_pending, partner_changed, pause_partner, recheck_held, resume_partner,
 };
 pub use sources::{create_source, rotate_source_token, update_source};
+pub use test_lead::{send_test_lead, TestLead};

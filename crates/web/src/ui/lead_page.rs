@@ -307,8 +307,8 @@ pub(super) async fn erase(
     let notice = if input.is_empty() {
         "This lead has no e-mail or phone left to erase.".to_string()
     } else {
-        let done = crate::admin::privacy::erase_contact(&state, &input, &posted.op.actor()).await?;
-        crate::admin::privacy::erased_text(&done)
+        let done = crate::privacy::erase_contact(&state, &input, &posted.op.actor()).await?;
+        crate::privacy::erased_text(&done)
     };
     Ok(back(&state, &posted.op, id, notice))
 }
@@ -319,5 +319,5 @@ pub(super) async fn evidence(
     _: Operator,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    crate::admin::privacy::evidence_download(&state, id).await
+    crate::privacy::evidence_download(&state, id).await
 }

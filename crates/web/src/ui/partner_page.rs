@@ -6,10 +6,10 @@ use super::flash::Flash;
 use super::form::Posted;
 use super::page::{render, Chrome};
 use super::partner_form::PartnerForm;
-use crate::admin::partner_test::TestAttempt;
 use crate::extract::PathId;
 use crate::operator::Operator;
 use crate::partners::{self as api, PartnerAnswer};
+use crate::test_lead::TestAttempt;
 use crate::time;
 use crate::views::PartnerView;
 use crate::{ApiError, AppState};
@@ -264,7 +264,7 @@ pub(super) async fn test(
     PathId(id): PathId,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let result = crate::admin::partner_test::test_partner(&state, id).await?;
+    let result = crate::test_lead::test_partner(&state, id).await?;
     show_page(&state, &posted.op, id, Some(result.attempt)).await
 }
 

@@ -181,14 +181,13 @@ async fn erase(State(state): State<AppState>, posted: Posted) -> Result<Response
         );
         return Ok(answer((page, true)));
     }
-    let done =
-        match crate::admin::privacy::erase_contact(&state, &person.input(), &op.actor()).await {
-            Ok(done) => crate::admin::privacy::erased_text(&done),
-            Err(ApiError::Validation(_)) => {
-                // The look-up below says which field is wrong.
-                return Ok(answer(view(&state, &op, person, None).await?));
-            }
-            Err(e) => return Err(e),
-        };
+    let done = match crate::privacy::erase_contact(&state, &person.input(), &op.actor()).await {
+        Ok(done) => crate::privacy::erased_text(&done),
+        Err(ApiError::Validation(_)) => {
+            // The look-up below says which field is wrong.
+            return Ok(answer(view(&state, &op, person, None).await?));
+        }
+        Err(e) => return Err(e),
+    };
     Ok(answer(view(&state, &op, person, Some(done)).await?))
 }

@@ -343,7 +343,7 @@ pub(crate) async fn conversions(
 #[template(path = "portal_test.html")]
 struct TestPage {
     chrome: PortalChrome,
-    result: Option<crate::admin::partner_test::TestResult>,
+    result: Option<crate::test_lead::TestResult>,
     payload: String,
 }
 
@@ -370,7 +370,7 @@ pub(crate) async fn send_test(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, ApiError> {
-    let result = crate::admin::partner_test::test_partner(&state, user.partner_id).await?;
+    let result = crate::test_lead::test_partner(&state, user.partner_id).await?;
     tracing::info!(
         partner_id = user.partner_id,
         user_id = user.user_id,
