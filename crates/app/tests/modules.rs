@@ -357,3 +357,25 @@ fn the_check_finds_a_ring_and_reads_use_groups() {
     ]);
     assert_eq!(rings(&edges).len(), 1);
 }
+
+/// The console's pages (`web/src/ui`) and the JSON API (`web/src/admin`) are two
+/// presenters over the same actions: neither names the other.
+#[test]
+fn the_console_and_the_api_do_not_import_each_other() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src");
+    let mut wrong = Vec::new();
+    for (dir, other) in [("ui", "admin"), ("admin", "ui")] {
+        let mut files = Vec::new();
+        rust_files(&web.join(dir), &mut files);
+        assert!(!files.is_empty(), "read {dir}");
+        for f in files {
+            let code = code_only(&std::fs::read_to_string(&f).unwrap());
+            for path in named_paths(&code) {
+                if path.len() > 1 && path[0] == "crate" && path[1] == other {
+                    wrong.push(format!("{} names {}", f.display(), path.join("::")));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

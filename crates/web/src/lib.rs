@@ -2,17 +2,22 @@
 //! Handlers stay thin: they parse, call the store or a core rule, and shape the answer.
 
 mod admin;
+pub(crate) mod audit_query;
 pub mod auth;
 mod error;
 pub mod extract;
 mod facebook;
 mod inbound;
+pub(crate) mod invitations;
+pub(crate) mod leads;
+pub(crate) mod markets;
 mod operator;
 mod ops;
 pub mod partner_api;
 pub(crate) mod partners;
 pub mod password;
 pub(crate) mod privacy;
+pub(crate) mod report;
 mod returns;
 mod roles;
 pub mod secrets;

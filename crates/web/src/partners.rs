@@ -10,7 +10,7 @@ use leadrouter_core::localtime::local_date;
 use leadrouter_core::partner::{validate_partner, PartnerSpec};
 use leadrouter_engine::actions::{self, Issued};
 use leadrouter_store::audit::Actor;
-use leadrouter_store::partners::Partner;
+use leadrouter_store::partners::{Partner, PartnerStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -209,4 +209,80 @@ pub(crate) async fn rotate_partner_secret(
     let (partner, issued) =
         actions::rotate_partner_secret(state.store(), id, state.now_ms(), actor).await?;
     PartnerAnswer::issued(state, &partner, issued).await
+}
+
+/// Undoes the changes of entry `audit_id` and nothing else: the fields it changed go back
+/// to their values before it (through the same validation as an edit), and a pause or
+/// resume it made is undone; a later edit of other fields, pause or resume stands. Its
+/// credentials stay as they are now (the trail never holds them).
+pub(crate) async fn revert_partner(
+    state: &AppState,
+    id: i64,
+    audit_id: i64,
+    actor: &Actor,
+) -> Result<PartnerAnswer, ApiError> {
+    let entry = state
+        .store()
+        .audit_entry(audit_id)
+        .await?
+        .filter(|e| e.entity == "partner" && e.entity_id == Some(id))
+        .ok_or(ApiError::NotFound("no such audit entry for this partner"))?;
+    let Some(Value::Object(before)) = entry.before else {
+        return Err(ApiError::validation_one(
+            "audit_id",
+            match entry.action.as_str() {
+                "create" => "the partner did not exist before this entry",
+                _ => "this entry changed a secret, which cannot be brought back: rotate it again",
+            },
+        ));
+    };
+    let changed: Vec<String> = entry
+        .changes
+        .as_object()
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    let patch: serde_json::Map<String, Value> = before
+        .iter()
+        .filter(|(k, _)| k.as_str() != "status" && changed.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut answer = if patch.is_empty() {
+        one(state, &find(state, id).await?).await?.into()
+    } else {
+        update_partner(state, id, &patch, actor, "revert").await?
+    };
+    let status_before = changed
+        .iter()
+        .any(|k| k == "status")
+        .then(|| before.get("status").and_then(Value::as_str))
+        .flatten();
+    let (signals, now) = (state.signals(), state.now_ms());
+    let current = find(state, id).await?;
+    let partner = match (status_before, current.status) {
+        (Some("paused"), PartnerStatus::Active) => {
+            let reason = "reverted to before an audit entry";
+            actions::pause_partner(
+                state.store(),
+                signals,
+                state.mailing(),
+                id,
+                reason,
+                now,
+                actor,
+            )
+            .await?
+        }
+        (Some("active"), PartnerStatus::Paused) => {
+            Some(actions::resume_partner(state.store(), signals, id, now, actor).await?)
+        }
+        _ => None,
+    };
+    if let Some(p) = partner {
+        answer = PartnerAnswer {
+            warnings: answer.warnings,
+            ..one(state, &p).await?.into()
+        };
+    }
+    tracing::info!(partner_id = id, audit_id, "partner reverted");
+    Ok(answer)
 }

@@ -32,7 +32,7 @@ async fn analytics(
     Query(q): Query<Q>,
 ) -> Result<Json<Value>, ApiError> {
     let mut body = figures(&state, q.from.as_deref(), q.to.as_deref()).await?;
-    let report = super::report::grouped(
+    let report = crate::report::grouped(
         &state,
         q.from.as_deref(),
         q.to.as_deref(),

@@ -2,12 +2,12 @@
 
 use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
+use crate::markets::{add_market, add_niche};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use leadrouter_core::market::{validate_market, validate_niche};
 use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -50,36 +50,4 @@ async fn create_niche(
         StatusCode::CREATED,
         Json(json!({"success": true, "slug": niche.slug, "name": niche.name})),
     ))
-}
-
-/// Adds a market from operator input (API and console).
-pub(crate) async fn add_market(
-    state: &AppState,
-    input: &serde_json::Map<String, Value>,
-    actor: &leadrouter_store::audit::Actor,
-) -> Result<leadrouter_core::market::Market, ApiError> {
-    let market = validate_market(input).map_err(ApiError::Validation)?;
-    state
-        .store()
-        .create_market(&market, state.now_ms(), actor)
-        .await?;
-    state.catalog_changed().await;
-    tracing::info!(market = %market.slug, "market added");
-    Ok(market)
-}
-
-/// Adds a niche from operator input (API and console).
-pub(crate) async fn add_niche(
-    state: &AppState,
-    input: &serde_json::Map<String, Value>,
-    actor: &leadrouter_store::audit::Actor,
-) -> Result<leadrouter_core::market::Niche, ApiError> {
-    let niche = validate_niche(input).map_err(ApiError::Validation)?;
-    state
-        .store()
-        .create_niche(&niche, state.now_ms(), actor)
-        .await?;
-    state.catalog_changed().await;
-    tracing::info!(niche = %niche.slug, "niche added");
-    Ok(niche)
 }

@@ -10,7 +10,6 @@ pub(crate) mod partner_test;
 pub(crate) mod partner_users;
 pub(crate) mod partners;
 pub(crate) mod privacy;
-pub(crate) mod report;
 pub(crate) mod sources;
 
 use crate::AppState;

@@ -3,8 +3,8 @@
 //! conversions and revenue), for a period, a grouping and whose days.
 
 use super::page::{render, Chrome};
-use crate::admin::report::grouped;
 use crate::operator::Operator;
+use crate::report::grouped;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::response::Response;

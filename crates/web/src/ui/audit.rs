@@ -5,8 +5,9 @@
 use super::flash::{redirect_with_notice, Flash};
 use super::form::Posted;
 use super::page::{render, Chrome};
-use crate::admin::audit::{revert_partner, AuditQuery};
+use crate::audit_query::AuditQuery;
 use crate::operator::Operator;
+use crate::partners::revert_partner;
 use crate::time;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};

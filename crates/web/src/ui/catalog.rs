@@ -3,7 +3,7 @@
 
 use super::form::{Fields, Posted};
 use super::page::{render, render_status, Chrome};
-use crate::admin::markets;
+use crate::markets;
 use crate::operator::Operator;
 use crate::time;
 use crate::{ApiError, AppState};

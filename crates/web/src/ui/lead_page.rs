@@ -5,8 +5,8 @@
 use super::flash::Flash;
 use super::form::Posted;
 use super::page::{render, Chrome};
-use crate::admin::leads::{assign_to, find_lead};
 use crate::extract::PathId;
+use crate::leads::{assign_to, find_lead};
 use crate::operator::Operator;
 use crate::time;
 use crate::views::LeadView;

@@ -3,7 +3,7 @@
 //! conversions and history) with Retry and Assign.
 
 use super::page::{render, Chrome};
-use crate::admin::leads::{lead_filter, ListQuery};
+use crate::leads::{lead_filter, ListQuery};
 use crate::operator::Operator;
 use crate::time;
 use crate::{ApiError, AppState};

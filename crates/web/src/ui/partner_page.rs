@@ -309,7 +309,7 @@ pub(super) async fn invite_user(
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let email = posted.fields.text("email");
-    let answer = crate::admin::partner_users::invite(&state, id, &email, &posted.op.actor()).await;
+    let answer = crate::invitations::invite(&state, id, &email, &posted.op.actor()).await;
     let notice = match answer {
         Ok((u, link)) => return Ok(invited(&state, &posted.op, id, &u.email, link)),
         Err(ApiError::Validation(e)) => format!(
@@ -329,8 +329,7 @@ pub(super) async fn reinvite_user(
     axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
     posted: Posted,
 ) -> Result<Response, ApiError> {
-    let (u, link) =
-        crate::admin::partner_users::reinvite(&state, id, user_id, &posted.op.actor()).await?;
+    let (u, link) = crate::invitations::reinvite(&state, id, user_id, &posted.op.actor()).await?;
     Ok(invited(&state, &posted.op, id, &u.email, link))
 }
 
