@@ -13,12 +13,8 @@ pub(crate) async fn add_market(
     actor: &leadrouter_store::audit::Actor,
 ) -> Result<leadrouter_core::market::Market, ApiError> {
     let market = validate_market(input).map_err(ApiError::Validation)?;
-    state
-        .store()
-        .create_market(&market, state.now_ms(), actor)
-        .await?;
+    leadrouter_engine::actions::add_market(state.store(), &market, state.now_ms(), actor).await?;
     state.catalog_changed().await;
-    tracing::info!(market = %market.slug, "market added");
     Ok(market)
 }
 
@@ -29,11 +25,7 @@ pub(crate) async fn add_niche(
     actor: &leadrouter_store::audit::Actor,
 ) -> Result<leadrouter_core::market::Niche, ApiError> {
     let niche = validate_niche(input).map_err(ApiError::Validation)?;
-    state
-        .store()
-        .create_niche(&niche, state.now_ms(), actor)
-        .await?;
+    leadrouter_engine::actions::add_niche(state.store(), &niche, state.now_ms(), actor).await?;
     state.catalog_changed().await;
-    tracing::info!(niche = %niche.slug, "niche added");
     Ok(niche)
 }

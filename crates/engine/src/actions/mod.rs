@@ -1,13 +1,17 @@
 //! What operators and the loops both do to partners and leads, in one place each.
 
+mod catalog;
 mod error;
+mod invitations;
 mod leads;
 mod partner_settings;
 mod partners;
 mod sources;
 mod test_lead;
 
+pub use catalog::{add_market, add_niche};
 pub use error::ActionError;
+pub use invitations::{invite_partner_user, reinvite_partner_user, INVITE_MS};
 pub use leads::{assign_lead, retry_delivery, retry_lead, Assigned, NotAssigned};
 pub use partner_settings::{
     create_partner, rotate_partner_key, rotate_partner_secret, update_partner, Issued,
