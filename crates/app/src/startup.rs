@@ -157,6 +157,8 @@ pub async fn serve_with(
     let store = open_store(&config).await?;
     let (sender, graph, postmark) = outbound_clients(&config, Arc::clone(&resolver))?;
     let mailing = mailing(&config, postmark.is_some());
+    // What the store queues is sent, or only recorded, as the installation says.
+    let store = store.with_mail(mailing.sending);
     let (engine, mut tasks) = Engine::start(
         EngineParts {
             store: store.clone(),

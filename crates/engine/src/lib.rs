@@ -310,7 +310,7 @@ fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
         scheduler::roll_figures(),
         scheduler::purge_logins(),
         privacy::forget_contact_hashes(settings.dedupe_window),
-        mail::jobs::daily_summaries(settings.mailing.clone(), signals.clone()),
+        mail::jobs::daily_summaries(signals.clone()),
         mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
     ];
     if !settings.retention.is_zero() {

@@ -4,7 +4,7 @@
 //! are sent by a timed job through the same SSRF-guarded client as deliveries, with the
 //! same retry schedule.
 
-use crate::mail::{self, Mailing};
+use crate::mail::{self};
 use crate::scheduler::Job;
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
@@ -34,7 +34,6 @@ pub struct Erased {
 pub async fn erase_person(
     store: &Store,
     signals: &Signals,
-    mailing: &Mailing,
     who: &Erasure,
     now: EpochMillis,
     actor: &leadrouter_store::audit::Actor,
@@ -71,9 +70,7 @@ pub async fn erase_person(
                 untold.insert(*partner_id);
             }
         }
-        done.erased_leads += store
-            .erase_leads(batch, &notices, mailing.sending, now)
-            .await?;
+        done.erased_leads += store.erase_leads(batch, &notices, now).await?;
     }
     store
         .erase_contact_texts(who.email.as_deref(), who.phone.as_deref())
@@ -119,14 +116,7 @@ pub fn retention(keep: Duration) -> Job {
                 let (ids, last) = store
                     .leads_past_retention(before, ERASE_BATCH as i64)
                     .await?;
-                erased += store
-                    .erase_leads(
-                        &ids,
-                        &Notices::default(),
-                        leadrouter_store::outbox::Sending::Off,
-                        now,
-                    )
-                    .await?;
+                erased += store.erase_leads(&ids, &Notices::default(), now).await?;
                 if let Some(at) = last {
                     store.set_retention_cursor(at).await?;
                 }

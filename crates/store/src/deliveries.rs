@@ -299,7 +299,6 @@ impl Store {
         now: EpochMillis,
         alert_after: i64,
         alert: &(dyn Fn() -> Vec<crate::outbox::Mail> + Send + Sync),
-        sending: crate::outbox::Sending,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
@@ -323,7 +322,8 @@ impl Store {
                     ..m
                 })
                 .collect();
-            crate::outbox::enqueue(&mut tx, &keyed, sending, self.sealer(), now).await?;
+            crate::outbox::enqueue(&mut tx, &keyed, self.mail_sending(), self.sealer(), now)
+                .await?;
         }
         tx.commit().await?;
         Ok(streak)

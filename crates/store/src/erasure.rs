@@ -7,7 +7,7 @@
 //! transaction, so none is lost.
 
 use crate::many::Marks;
-use crate::outbox::{Mail, Sending};
+use crate::outbox::Mail;
 use crate::transition::{transition, Also, Transition};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -103,7 +103,6 @@ impl Store {
         &self,
         lead_ids: &[i64],
         notices: &Notices,
-        sending: Sending,
         now: EpochMillis,
     ) -> Result<usize, StoreError> {
         if lead_ids.is_empty() {
@@ -128,7 +127,14 @@ impl Store {
         if !erased.is_empty() {
             clear_copies(&mut tx, self.backend(), &erased, now).await?;
         }
-        crate::outbox::enqueue(&mut tx, &notices.mails, sending, self.sealer(), now).await?;
+        crate::outbox::enqueue(
+            &mut tx,
+            &notices.mails,
+            self.mail_sending(),
+            self.sealer(),
+            now,
+        )
+        .await?;
         for (partner_id, body) in &notices.webhooks {
             sqlx::query(
                 "INSERT INTO erasure_notices (partner_id, body, next_attempt_at, created_at) \

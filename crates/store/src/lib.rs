@@ -70,6 +70,9 @@ pub struct Store {
     gate: std::sync::Arc<gate::WriteGate>,
     /// Seals stored credentials (`LEADROUTER_SECRET_KEY`), when set.
     sealer: Option<std::sync::Arc<leadrouter_core::sealed::Sealer>>,
+    /// Whether queued mail is sent or only recorded: the installation's (a mail service is
+    /// configured or not), the same for every mail an event queues.
+    sending: outbox::Sending,
     /// The key of erased leads' contact hashes, read (or made) on first use.
     contact_key: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -103,6 +106,7 @@ impl Store {
             backend: url.backend(),
             gate: Default::default(),
             sealer: None,
+            sending: outbox::Sending::Off,
             contact_key: Default::default(),
         })
     }
@@ -111,6 +115,16 @@ impl Store {
     pub fn with_sealer(mut self, sealer: Option<leadrouter_core::sealed::Sealer>) -> Store {
         self.sealer = sealer.map(std::sync::Arc::new);
         self
+    }
+
+    /// This store with queued mail sent (a mail service is configured) or only recorded.
+    pub fn with_mail(mut self, sending: outbox::Sending) -> Store {
+        self.sending = sending;
+        self
+    }
+
+    pub(crate) fn mail_sending(&self) -> outbox::Sending {
+        self.sending
     }
 
     pub(crate) fn sealer(&self) -> Option<&leadrouter_core::sealed::Sealer> {

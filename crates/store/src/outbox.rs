@@ -149,17 +149,12 @@ pub(crate) async fn enqueue(
 impl Store {
     /// Queues mails in a transaction of their own (for events that have none, such as
     /// the scheduler's).
-    pub async fn enqueue_mails(
-        &self,
-        mails: &[Mail],
-        sending: Sending,
-        now: EpochMillis,
-    ) -> Result<u64, StoreError> {
+    pub async fn enqueue_mails(&self, mails: &[Mail], now: EpochMillis) -> Result<u64, StoreError> {
         if mails.is_empty() {
             return Ok(0);
         }
         let mut tx = self.begin(Priority::Background).await?;
-        let n = enqueue(&mut tx, mails, sending, self.sealer(), now).await?;
+        let n = enqueue(&mut tx, mails, self.mail_sending(), self.sealer(), now).await?;
         tx.commit().await?;
         Ok(n)
     }

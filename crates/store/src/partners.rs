@@ -116,7 +116,6 @@ impl Store {
         secrets: &NewPartnerSecrets<'_>,
         now: EpochMillis,
         welcome: &(dyn Fn(i64) -> Vec<crate::outbox::Mail> + Send + Sync),
-        sending: crate::outbox::Sending,
         actor: &Actor,
     ) -> Result<Partner, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
@@ -141,7 +140,14 @@ impl Store {
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
         let partner = partner_from_row(&row, self.sealer())?;
-        crate::outbox::enqueue(&mut tx, &welcome(partner.id), sending, self.sealer(), now).await?;
+        crate::outbox::enqueue(
+            &mut tx,
+            &welcome(partner.id),
+            self.mail_sending(),
+            self.sealer(),
+            now,
+        )
+        .await?;
         let change = Change::new("create", "partner", Some(partner.id))
             .with(leadrouter_core::audit::partner_changes(None, Some(spec)))
             .secret("api_key")

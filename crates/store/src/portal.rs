@@ -3,7 +3,7 @@
 //! link sets its password, and its sessions carry the partner so that every portal query
 //! is scoped by it. Removing a user ends its sessions in the same transaction.
 
-use crate::outbox::{enqueue, Mail, Sending};
+use crate::outbox::{enqueue, Mail};
 use crate::sessions::{Realm, SessionLimits};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -85,7 +85,6 @@ impl Store {
         &self,
         inv: Invitation<'_>,
         invite: &(dyn Fn(i64) -> Mail + Send + Sync),
-        sending: Sending,
         now: EpochMillis,
         actor: &crate::audit::Actor,
     ) -> Result<Result<PartnerUser, NotInvited>, StoreError> {
@@ -113,7 +112,14 @@ impl Store {
             return Ok(Err(NotInvited::EmailTaken));
         };
         let u = user(&row)?;
-        enqueue(&mut tx, &[invite(u.id)], sending, self.sealer(), now).await?;
+        enqueue(
+            &mut tx,
+            &[invite(u.id)],
+            self.mail_sending(),
+            self.sealer(),
+            now,
+        )
+        .await?;
         let change = crate::audit::Change::new("create", "partner_user", Some(u.id))
             .field("partner_id", serde_json::Value::Null, inv.partner_id.into())
             .field("email", serde_json::Value::Null, inv.email.into());
@@ -129,7 +135,6 @@ impl Store {
         &self,
         again: Reinvitation<'_>,
         invite: &(dyn Fn(i64) -> Mail + Send + Sync),
-        sending: Sending,
         now: EpochMillis,
         actor: &crate::audit::Actor,
     ) -> Result<Option<PartnerUser>, StoreError> {
@@ -148,7 +153,14 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let u = user(&row)?;
-        enqueue(&mut tx, &[invite(u.id)], sending, self.sealer(), now).await?;
+        enqueue(
+            &mut tx,
+            &[invite(u.id)],
+            self.mail_sending(),
+            self.sealer(),
+            now,
+        )
+        .await?;
         let change =
             crate::audit::Change::new("reinvite", "partner_user", Some(u.id)).secret("invitation");
         crate::audit::record(&mut tx, actor, &change, now).await?;

@@ -44,13 +44,7 @@ async fn an_arriving_lead_waits_for_one_background_write_at_most_while_a_partner
                 .unwrap();
             done.lock().unwrap().push(format!("retry {i}"));
             store
-                .count_partner_failure(
-                    partner_id,
-                    0,
-                    3,
-                    &Vec::new,
-                    leadrouter_store::outbox::Sending::Off,
-                )
+                .count_partner_failure(partner_id, 0, 3, &Vec::new)
                 .await
                 .unwrap();
             done.lock().unwrap().push(format!("failure {i}"));

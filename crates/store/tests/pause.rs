@@ -4,7 +4,7 @@
 mod common;
 
 use common::{fixture, NOW};
-use leadrouter_store::outbox::{Mail, Sending};
+use leadrouter_store::outbox::Mail;
 use leadrouter_store::testing::TestDatabase;
 
 fn mail(partner_id: i64, at: i64) -> Mail {
@@ -30,14 +30,7 @@ async fn scenario(db: TestDatabase) {
         let (store, actor, id) = (f.store.clone(), actor.clone(), f.partner_id);
         tasks.push(tokio::spawn(async move {
             store
-                .pause_partner(
-                    id,
-                    "failures",
-                    NOW + i,
-                    &[mail(id, NOW + i)],
-                    Sending::Off,
-                    &actor,
-                )
+                .pause_partner(id, "failures", NOW + i, &[mail(id, NOW + i)], &actor)
                 .await
                 .unwrap()
                 .is_some()

@@ -21,15 +21,7 @@ pub(crate) async fn erase_contact(
     let catalog = state.catalog().await?;
     let who = read_erasure(input, &catalog).map_err(ApiError::Validation)?;
     let now = state.now_ms();
-    Ok(erase_person(
-        state.store(),
-        state.signals(),
-        state.mailing(),
-        &who,
-        now,
-        actor,
-    )
-    .await?)
+    Ok(erase_person(state.store(), state.signals(), &who, now, actor).await?)
 }
 
 /// What an erasure did, in a sentence for the operator.

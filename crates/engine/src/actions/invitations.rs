@@ -71,7 +71,6 @@ pub async fn invite_partner_user(
                 expires_at: now + INVITE_MS,
             },
             &link.mail(partner_id, email, &partner.spec.name),
-            mailing.sending,
             now,
             actor,
         )
@@ -120,7 +119,6 @@ pub async fn reinvite_partner_user(
                 expires_at: now + INVITE_MS,
             },
             &link.mail(partner_id, &invited.email, &partner.spec.name),
-            mailing.sending,
             now,
             actor,
         )

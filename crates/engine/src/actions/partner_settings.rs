@@ -51,7 +51,6 @@ pub async fn create_partner(
             },
             now,
             &|id| mail::welcome(&mailing.ctx, id, spec).into_iter().collect(),
-            mailing.sending,
             actor,
         )
         .await?;

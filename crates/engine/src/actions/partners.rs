@@ -31,7 +31,7 @@ pub async fn pause_partner(
         .into_iter()
         .collect();
     let Some(paused) = store
-        .pause_partner(partner_id, reason, now, &mails, mailing.sending, actor)
+        .pause_partner(partner_id, reason, now, &mails, actor)
         .await?
     else {
         // Paused meanwhile by another: that pause said so and moves the waiting leads.

@@ -21,24 +21,18 @@ impl DeliveryWorker {
         let alert_after = FAILING_ALERT_AFTER.min(self.settings.pause_after_failures);
         let streak = self
             .store
-            .count_partner_failure(
-                partner.id,
-                now,
-                alert_after,
-                &|| {
-                    mail::failing(
-                        &self.mailing.ctx,
-                        partner.id,
-                        &partner.spec,
-                        what,
-                        excerpt.map(|e| (lead_id, e)),
-                        alert_after,
-                    )
-                    .into_iter()
-                    .collect()
-                },
-                self.mailing.sending,
-            )
+            .count_partner_failure(partner.id, now, alert_after, &|| {
+                mail::failing(
+                    &self.mailing.ctx,
+                    partner.id,
+                    &partner.spec,
+                    what,
+                    excerpt.map(|e| (lead_id, e)),
+                    alert_after,
+                )
+                .into_iter()
+                .collect()
+            })
             .await?;
         if streak >= alert_after {
             self.signals.mail_queued();

@@ -13,12 +13,12 @@ use std::time::Duration;
 /// Held leads that make a backlog worth an operator's look.
 const HELD_BACKLOG: i64 = 100;
 
-pub fn daily_summaries(mailing: Mailing, signals: Signals) -> Job {
+pub fn daily_summaries(signals: Signals) -> Job {
     Job::new(
         "daily summaries",
         Duration::from_secs(60),
         move |store, now| {
-            let (mailing, signals) = (mailing.clone(), signals.clone());
+            let signals = signals.clone();
             async move {
                 let partners = store.list_partners(1000, None).await?;
                 let mut mails: Vec<Mail> = Vec::new();
@@ -40,7 +40,7 @@ pub fn daily_summaries(mailing: Mailing, signals: Signals) -> Job {
                         (c.total, c.premium, c.raw),
                     ));
                 }
-                if store.enqueue_mails(&mails, mailing.sending, now).await? > 0 {
+                if store.enqueue_mails(&mails, now).await? > 0 {
                     signals.mail_queued();
                 }
                 Ok(())
@@ -88,7 +88,7 @@ pub fn operator_alerts(mailing: Mailing, signals: Signals) -> Job {
                     let day = local_date("UTC", now);
                     mails.push(super::held_backlog(ops.clone(), held, &day));
                 }
-                if store.enqueue_mails(&mails, mailing.sending, now).await? > 0 {
+                if store.enqueue_mails(&mails, now).await? > 0 {
                     signals.mail_queued();
                 }
                 Ok(())

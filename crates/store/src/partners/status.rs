@@ -50,7 +50,6 @@ impl Store {
         reason: &str,
         now: EpochMillis,
         mails: &[crate::outbox::Mail],
-        sending: crate::outbox::Sending,
         actor: &Actor,
     ) -> Result<Option<Partner>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
@@ -68,7 +67,7 @@ impl Store {
             return Ok(None);
         };
         let partner = partner_from_row(&row, self.sealer())?;
-        crate::outbox::enqueue(&mut tx, mails, sending, self.sealer(), now).await?;
+        crate::outbox::enqueue(&mut tx, mails, self.mail_sending(), self.sealer(), now).await?;
         audit::record(
             &mut tx,
             actor,

@@ -45,7 +45,6 @@ pub async fn fixture(db: &TestDatabase, daily_limit: u32) -> Fixture {
             },
             NOW,
             &|_| vec![],
-            leadrouter_store::outbox::Sending::Off,
             &leadrouter_store::audit::Actor::system("test"),
         )
         .await
