@@ -243,19 +243,6 @@ impl Consent {
         })
     }
 
-    /// The evidence as the API shows it (`given_at` in RFC 3339).
-    pub fn api_json(&self) -> Value {
-        json!({
-            "text": self.text,
-            "text_sha256": self.text_sha256,
-            "version": self.version,
-            "given_at": self.given_at.map(crate::localtime::rfc3339),
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "page_url": self.page_url,
-        })
-    }
-
     /// A stored row back (`stored` from [`Consent::stored_json`], the text from its table).
     pub fn from_stored(stored: &Value, text: String) -> Consent {
         let s = |k: &str| stored.get(k).and_then(Value::as_str).map(str::to_string);

@@ -73,7 +73,7 @@ async fn evidence_document(state: &AppState, id: i64) -> Result<Value, ApiError>
         "success": true,
         "exported_at": rfc3339(state.now_ms()),
         "lead": LeadView::new(&lead).with_consent(consent.as_ref()),
-        "consent": consent.as_ref().map(|c| c.api_json()),
+        "consent": consent.as_ref().map(crate::views::ConsentView::whole),
         "deliveries": deliveries,
         "history": history,
     }))

@@ -35,7 +35,7 @@ pub struct LeadView {
     pub routing: Value,
     /// Consent evidence (`{"text", "text_sha256", "version", "given_at", "ip",
     /// "user_agent", "page_url"}`) or null; lists leave out the text (by its hash only).
-    pub consent: Value,
+    pub consent: Option<super::ConsentView>,
     pub erased_at: Option<String>,
 }
 
@@ -62,13 +62,11 @@ impl LeadView {
             partner_id: l.partner_id,
             duplicate_of: l.duplicate_of,
             routing: l.routing.clone().unwrap_or_else(|| Value::Array(vec![])),
-            consent: l.consent.as_ref().map_or(Value::Null, |stored| {
-                let mut c = leadrouter_core::consent::Consent::from_stored(stored, String::new())
-                    .api_json();
-                if let Some(o) = c.as_object_mut() {
-                    o.remove("text");
-                }
-                c
+            consent: l.consent.as_ref().map(|stored| {
+                super::ConsentView::without_text(&leadrouter_core::consent::Consent::from_stored(
+                    stored,
+                    String::new(),
+                ))
             }),
             erased_at: l.erased_at.map(rfc3339),
         }
@@ -76,7 +74,7 @@ impl LeadView {
 
     /// With the consent's text (one lead's page and API answer).
     pub fn with_consent(mut self, consent: Option<&leadrouter_core::consent::Consent>) -> Self {
-        self.consent = consent.map_or(Value::Null, |c| c.api_json());
+        self.consent = consent.map(super::ConsentView::whole);
         self
     }
 }

@@ -1,10 +1,12 @@
 //! What the API answers and the console shows, one typed struct per thing: built from the
 //! stored records, serialized for JSON, rendered by templates. No answer is a hand-built map.
 
+mod consent;
 mod lead;
 mod partner;
 mod source;
 
+pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
 pub use partner::{PartnerView, TodayView};
 pub use source::SourceView;
