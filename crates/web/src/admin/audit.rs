@@ -5,31 +5,17 @@ use crate::audit_query::AuditQuery;
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, PathId};
 use crate::partners::revert_partner;
+use crate::views::AuditEntryView;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
-use leadrouter_store::audit::AuditEntry;
 use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/audit", get(list))
         .route("/api/admin/partners/{id}/revert", post(revert))
-}
-
-/// An entry as the API shows it.
-pub(crate) fn entry_json(e: &AuditEntry) -> Value {
-    json!({
-        "id": e.id,
-        "at": rfc3339(e.at),
-        "actor": {"kind": e.actor.kind, "id": e.actor.id, "name": e.actor.name},
-        "action": e.action,
-        "entity": e.entity,
-        "entity_id": e.entity_id,
-        "changes": e.changes,
-    })
 }
 
 async fn list(
@@ -40,7 +26,7 @@ async fn list(
     let entries = state.store().audit_entries(&q.filter()?).await?;
     Ok(Json(json!({
         "success": true,
-        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "entries": entries.iter().map(AuditEntryView::new).collect::<Vec<_>>(),
     })))
 }
 

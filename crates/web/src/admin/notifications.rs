@@ -3,11 +3,11 @@
 
 use crate::auth::AdminAuth;
 use crate::extract::Page;
+use crate::views::NotificationView;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -41,14 +41,6 @@ async fn list(
             page.limit,
         )
         .await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|n| {
-            json!({"id": n.id, "kind": n.kind, "to": n.to, "copy_to": n.copy_to, "subject": n.subject, "status": n.status,
-                   "attempts": n.attempts, "last_error": n.last_error, "error_code": n.error_code,
-                   "partner_id": n.partner_id, "created_at": rfc3339(n.created_at),
-                   "sent_at": n.sent_at.map(rfc3339), "text": n.text})
-        })
-        .collect();
+    let items: Vec<NotificationView> = rows.iter().map(NotificationView::new).collect();
     Ok(Json(json!({"success": true, "notifications": items})))
 }

@@ -8,12 +8,12 @@
 use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
 use crate::invitations::{invite, reinvite};
+use crate::views::PartnerUserView;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
 use leadrouter_store::portal::PartnerUser;
 use serde_json::{json, Value};
 
@@ -30,15 +30,8 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-pub(crate) fn user_json(u: &PartnerUser) -> Value {
-    json!({"id": u.id, "partner_id": u.partner_id, "email": u.email,
-           "status": if u.accepted_at.is_some() { "active" } else { "invited" },
-           "invite_expires_at": u.invite_expires_at.map(rfc3339),
-           "last_login_at": u.last_login_at.map(rfc3339)})
-}
-
 fn invited_json(u: &PartnerUser, link: Option<String>) -> Value {
-    let mut answer = json!({"success": true, "user": user_json(u)});
+    let mut answer = json!({"success": true, "user": PartnerUserView::new(u)});
     if let Some(url) = link {
         answer["invite_url"] = json!(url);
     }
@@ -75,7 +68,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let users = state.store().list_partner_users(id).await?;
     Ok(Json(
-        json!({"success": true, "users": users.iter().map(user_json).collect::<Vec<_>>()}),
+        json!({"success": true, "users": users.iter().map(PartnerUserView::new).collect::<Vec<_>>()}),
     ))
 }
 

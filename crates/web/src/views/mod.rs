@@ -4,11 +4,13 @@
 mod consent;
 mod lead;
 mod partner;
+mod records;
 mod source;
 
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
 pub use partner::{PartnerView, TodayView};
+pub use records::{AuditEntryView, NotificationView, PartnerUserView};
 pub use source::SourceView;
 
 use serde::Serialize;

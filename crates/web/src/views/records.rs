@@ -1,0 +1,116 @@
+//! The operator's records as the admin API answers them: mails in the outbox, audit
+//! entries, a partner's portal users.
+
+use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::notice::MailKind;
+use leadrouter_core::status::MailStatus;
+use leadrouter_store::audit::AuditEntry;
+use leadrouter_store::outbox::NotificationRow;
+use leadrouter_store::portal::PartnerUser;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A mail (`GET /api/admin/notifications`).
+#[derive(Debug, Serialize)]
+pub struct NotificationView {
+    pub id: i64,
+    pub kind: MailKind,
+    pub to: String,
+    /// The operators' copy, when the mail had one.
+    pub copy_to: Option<String>,
+    pub subject: String,
+    pub status: MailStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub error_code: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub text: String,
+}
+
+impl NotificationView {
+    pub fn new(n: &NotificationRow) -> NotificationView {
+        NotificationView {
+            id: n.id,
+            kind: n.kind,
+            to: n.to.clone(),
+            copy_to: n.copy_to.clone(),
+            subject: n.subject.clone(),
+            status: n.status,
+            attempts: n.attempts,
+            last_error: n.last_error.clone(),
+            error_code: n.error_code,
+            partner_id: n.partner_id,
+            created_at: rfc3339(n.created_at),
+            sent_at: n.sent_at.map(rfc3339),
+            text: n.text.clone(),
+        }
+    }
+}
+
+/// Who made a change.
+#[derive(Debug, Serialize)]
+pub struct ActorView {
+    pub kind: &'static str,
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// An audit entry (`GET /api/admin/audit`): a secret field reads `{"changed": true}`.
+#[derive(Debug, Serialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: String,
+    pub actor: ActorView,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub changes: Value,
+}
+
+impl AuditEntryView {
+    pub fn new(e: &AuditEntry) -> AuditEntryView {
+        AuditEntryView {
+            id: e.id,
+            at: rfc3339(e.at),
+            actor: ActorView {
+                kind: e.actor.kind,
+                id: e.actor.id,
+                name: e.actor.name.clone(),
+            },
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id,
+            changes: e.changes.clone(),
+        }
+    }
+}
+
+/// A partner's portal user: `active` once it set its password, else `invited`.
+#[derive(Debug, Serialize)]
+pub struct PartnerUserView {
+    pub id: i64,
+    pub partner_id: i64,
+    pub email: String,
+    pub status: &'static str,
+    pub invite_expires_at: Option<String>,
+    pub last_login_at: Option<String>,
+}
+
+impl PartnerUserView {
+    pub fn new(u: &PartnerUser) -> PartnerUserView {
+        PartnerUserView {
+            id: u.id,
+            partner_id: u.partner_id,
+            email: u.email.clone(),
+            status: if u.accepted_at.is_some() {
+                "active"
+            } else {
+                "invited"
+            },
+            invite_expires_at: u.invite_expires_at.map(rfc3339),
+            last_login_at: u.last_login_at.map(rfc3339),
+        }
+    }
+}
