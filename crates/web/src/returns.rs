@@ -6,12 +6,12 @@
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page};
 use crate::partner_api::{own_path, PartnerKey};
+use crate::views::ReturnView;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
 use leadrouter_core::returns::validate_return;
 use leadrouter_core::status::ReturnStatus;
 use leadrouter_store::returns::{NotReturnable, ReturnRow};
@@ -26,13 +26,6 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/api/admin/returns", get(list))
         .route("/api/admin/returns/{id}/{decision}", post(decide_one))
-}
-
-pub(crate) fn return_json(r: &ReturnRow) -> Value {
-    json!({"id": r.id, "lead_id": r.lead_id, "partner_id": r.partner_id,
-           "partner_name": r.partner_name, "reason": r.reason, "note": r.note,
-           "status": r.status, "remark": r.remark, "created_at": rfc3339(r.created_at),
-           "decided_at": r.decided_at.map(rfc3339)})
 }
 
 /// A partner returns a lead delivered to it.
@@ -100,7 +93,7 @@ async fn partner_returns(
         .list_returns(None, Some(partner.id), page.before, page.limit)
         .await?;
     Ok(Json(
-        json!({"success": true, "returns": rows.iter().map(return_json).collect::<Vec<_>>()}),
+        json!({"success": true, "returns": rows.iter().map(ReturnView::new).collect::<Vec<_>>()}),
     ))
 }
 
@@ -135,7 +128,7 @@ async fn list(
         )
         .await?;
     Ok(Json(
-        json!({"success": true, "returns": rows.iter().map(return_json).collect::<Vec<_>>()}),
+        json!({"success": true, "returns": rows.iter().map(ReturnView::new).collect::<Vec<_>>()}),
     ))
 }
 
@@ -222,5 +215,7 @@ async fn decide_one(
     };
     let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
     let r = decide(&state, id, approve, remark.as_deref(), &actor(&auth)).await?;
-    Ok(Json(json!({"success": true, "return": return_json(&r)})))
+    Ok(Json(
+        json!({"success": true, "return": ReturnView::new(&r)}),
+    ))
 }

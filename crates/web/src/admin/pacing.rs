@@ -4,6 +4,7 @@
 use crate::auth::AdminAuth;
 use crate::extract::PathId;
 use crate::partners::find;
+use crate::views::Success;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::routing::get;
@@ -11,7 +12,6 @@ use axum::{Json, Router};
 use leadrouter_core::capacity::quotas;
 use leadrouter_core::localtime::{local_date, rfc3339};
 use leadrouter_core::pacing::pace;
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/partners/{id}/pacing", get(pacing))
@@ -21,7 +21,7 @@ async fn pacing(
     _: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<PacingView>>, ApiError> {
     let p = find(&state, id).await?;
     let now = state.now_ms();
     let day = local_date(&p.spec.timezone, now);
@@ -40,20 +40,38 @@ async fn pacing(
         p.spec.daily_limit,
         now,
     );
-    Ok(Json(json!({
-        "success": true,
-        "partner_id": p.id,
-        "date": day,
-        "timezone": p.spec.timezone,
-        "total": c.total,
-        "limit": p.spec.daily_limit,
-        "premium": c.premium,
-        "raw": c.raw,
-        "quota_premium": q.premium,
-        "quota_raw": q.raw,
-        "projected_total": pacing.projected_total,
-        "cap_reached": pacing.cap_reached,
-        "cap_reached_at": pacing.cap_reached_at.map(rfc3339),
-        "next_opening": pacing.next_opening.map(rfc3339),
+    Ok(Json(Success::of(PacingView {
+        partner_id: p.id,
+        date: day,
+        timezone: p.spec.timezone.clone(),
+        total: c.total,
+        limit: p.spec.daily_limit,
+        premium: c.premium,
+        raw: c.raw,
+        quota_premium: q.premium,
+        quota_raw: q.raw,
+        projected_total: pacing.projected_total,
+        cap_reached: pacing.cap_reached,
+        cap_reached_at: pacing.cap_reached_at.map(rfc3339),
+        next_opening: pacing.next_opening.map(rfc3339),
     })))
+}
+
+/// A partner's day so far and at this pace (`GET /api/admin/partners/{id}/pacing`).
+#[derive(serde::Serialize)]
+struct PacingView {
+    partner_id: i64,
+    /// The partner-local date.
+    date: String,
+    timezone: String,
+    total: i64,
+    limit: u32,
+    premium: i64,
+    raw: i64,
+    quota_premium: u32,
+    quota_raw: u32,
+    projected_total: i64,
+    cap_reached: bool,
+    cap_reached_at: Option<String>,
+    next_opening: Option<String>,
 }

@@ -10,7 +10,7 @@ mod source;
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
 pub use partner::{PartnerView, TodayView};
-pub use records::{AuditEntryView, NotificationView, PartnerUserView};
+pub use records::{AuditEntryView, NotificationView, PartnerUserView, ReturnView};
 pub use source::SourceView;
 
 use serde::Serialize;

@@ -7,6 +7,7 @@ use leadrouter_core::status::MailStatus;
 use leadrouter_store::audit::AuditEntry;
 use leadrouter_store::outbox::NotificationRow;
 use leadrouter_store::portal::PartnerUser;
+use leadrouter_store::returns::ReturnRow;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -111,6 +112,38 @@ impl PartnerUserView {
             },
             invite_expires_at: u.invite_expires_at.map(rfc3339),
             last_login_at: u.last_login_at.map(rfc3339),
+        }
+    }
+}
+
+/// A return (`/api/return/{partner_id}`, `/api/admin/returns`).
+#[derive(Debug, Serialize)]
+pub struct ReturnView {
+    pub id: i64,
+    pub lead_id: i64,
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub reason: String,
+    pub note: Option<String>,
+    pub status: leadrouter_core::status::ReturnStatus,
+    pub remark: Option<String>,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+}
+
+impl ReturnView {
+    pub fn new(r: &ReturnRow) -> ReturnView {
+        ReturnView {
+            id: r.id,
+            lead_id: r.lead_id,
+            partner_id: r.partner_id,
+            partner_name: r.partner_name.clone(),
+            reason: r.reason.clone(),
+            note: r.note.clone(),
+            status: r.status,
+            remark: r.remark.clone(),
+            created_at: rfc3339(r.created_at),
+            decided_at: r.decided_at.map(rfc3339),
         }
     }
 }
