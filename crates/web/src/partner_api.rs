@@ -2,6 +2,10 @@
 //! leads and figures, with their `pk_` key. A partner only ever sees its own leads.
 
 use crate::extract::JsonObject;
+use crate::views::{
+    ConversionRecordedView, PartnerConversionView, PartnerHistoryView, PartnerLeadAnswer,
+    PartnerLeadView, Success,
+};
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -120,7 +124,7 @@ async fn record(
     state: &AppState,
     partner: &Partner,
     report: ConversionReport,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     if !state
         .store()
         .delivered_to(report.lead_id, partner.id)
@@ -149,12 +153,15 @@ async fn record(
         .filter(|c| c.partner_id == partner.id)
         .map(|c| c.value_cents)
         .sum();
-    Ok(Json(json!({
-        "success": true,
-        "message": if new { "Conversion recorded successfully" } else { "Conversion already recorded (idempotent)" },
-        "lead_id": report.lead_id,
-        "conversion_type": report.conversion_type.as_str(),
-        "total_value": money_json(total),
+    Ok(Json(Success::of(ConversionRecordedView {
+        message: if new {
+            "Conversion recorded successfully"
+        } else {
+            "Conversion already recorded (idempotent)"
+        },
+        lead_id: report.lead_id,
+        conversion_type: report.conversion_type.as_str(),
+        total_value: money_json(total),
     })))
 }
 
@@ -163,7 +170,7 @@ async fn conversion(
     PartnerKey(partner): PartnerKey,
     Path(partner_id): Path<String>,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     own_path(&partner, &partner_id)?;
     limit(&state.partner_limits().conversions, partner.id)?;
     let report = validate_conversion(&body).map_err(ApiError::Validation)?;
@@ -175,7 +182,7 @@ async fn postback(
     PartnerKey(partner): PartnerKey,
     Path(partner_id): Path<String>,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     own_path(&partner, &partner_id)?;
     limit(&state.partner_limits().conversions, partner.id)?;
     let report = validate_postback(&body).map_err(ApiError::Validation)?;
@@ -186,7 +193,7 @@ async fn lead_status(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
     Path(lead_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<PartnerLeadAnswer>>, ApiError> {
     limit(&state.partner_limits().status, partner.id)?;
     let not_yours = ApiError::NotFound("no lead with this id was delivered to you");
     let Ok(lead_id) = lead_id.trim().parse::<i64>() else {
@@ -206,17 +213,15 @@ async fn lead_status(
     let total: i64 = conversions.iter().map(|c| c.value_cents).sum();
     // Only what happened between this partner and the lead: other partners' outcomes are
     // theirs, and free-text details may name them.
-    let history: Vec<Value> = state
+    let status_history: Vec<PartnerHistoryView> = state
         .store()
         .partner_lead_history(lead_id, partner.id)
         .await?
         .into_iter()
-        .map(|(status, at, code)| {
-            let mut e = json!({"status": status, "at": rfc3339(at)});
-            if let Some(code) = code {
-                e["status_code"] = json!(code);
-            }
-            e
+        .map(|(status, at, status_code)| PartnerHistoryView {
+            status,
+            at: rfc3339(at),
+            status_code,
         })
         .collect();
     let status = if conversions.is_empty() {
@@ -224,26 +229,19 @@ async fn lead_status(
     } else {
         "converted"
     };
-    Ok(Json(json!({
-        "success": true,
-        "lead": {
-            "id": lead.id,
-            "email": lead.email,
-            "status": status,
-            "quality_score": quality_score(conversions.iter().map(|c| c.conversion_type.as_str())),
-            "conversion_value": money_json(total),
-            "converted_at": conversions.first().map(|c| rfc3339(c.created_at)),
-            "partner_name": partner.spec.name,
-            "status_history": history,
-            "conversions": conversions.iter().map(|c| json!({
-                "conversion_type": c.conversion_type,
-                "conversion_value": money_json(c.value_cents),
-                "external_transaction_id": c.external_transaction_id,
-                "metadata": c.metadata,
-                "created_at": rfc3339(c.created_at),
-            })).collect::<Vec<_>>(),
-            "conversion_count": conversions.len(),
-        }
+    Ok(Json(Success::of(PartnerLeadAnswer {
+        lead: PartnerLeadView {
+            id: lead.id,
+            email: lead.email.clone(),
+            status: status.to_string(),
+            quality_score: quality_score(conversions.iter().map(|c| c.conversion_type.as_str())),
+            conversion_value: money_json(total),
+            converted_at: conversions.first().map(|c| rfc3339(c.created_at)),
+            partner_name: partner.spec.name.clone(),
+            status_history,
+            conversion_count: conversions.len(),
+            conversions: conversions.iter().map(PartnerConversionView::new).collect(),
+        },
     })))
 }
 

@@ -4,12 +4,17 @@
 mod consent;
 mod lead;
 mod partner;
+mod partner_lead;
 mod records;
 mod source;
 
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
 pub use partner::{PartnerView, TodayView};
+pub use partner_lead::{
+    ConversionRecordedView, PartnerConversionView, PartnerHistoryView, PartnerLeadAnswer,
+    PartnerLeadView,
+};
 pub use records::{AuditEntryView, NotificationView, PartnerUserView, ReturnView};
 pub use source::SourceView;
 
