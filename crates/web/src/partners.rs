@@ -256,26 +256,20 @@ pub(crate) async fn revert_partner(
         .any(|k| k == "status")
         .then(|| before.get("status").and_then(Value::as_str))
         .flatten();
-    let (signals, now) = (state.signals(), state.now_ms());
-    let current = find(state, id).await?;
-    let partner = match (status_before, current.status) {
-        (Some("paused"), PartnerStatus::Active) => {
-            let reason = "reverted to before an audit entry";
-            actions::pause_partner(
+    let partner = match status_before.and_then(PartnerStatus::parse) {
+        Some(before) => {
+            actions::restore_status(
                 state.store(),
-                signals,
+                state.signals(),
                 state.mailing(),
                 id,
-                reason,
-                now,
+                before,
+                state.now_ms(),
                 actor,
             )
             .await?
         }
-        (Some("active"), PartnerStatus::Paused) => {
-            Some(actions::resume_partner(state.store(), signals, id, now, actor).await?)
-        }
-        _ => None,
+        None => None,
     };
     if let Some(p) = partner {
         answer = PartnerAnswer {

@@ -18,7 +18,8 @@ pub use partner_settings::{
     MAX_KEY_OVERLAP_HOURS, SECRET_OVERLAP_MS,
 };
 pub use partners::{
-    delete_partner, fail_over_pending, partner_changed, pause_partner, recheck_held, resume_partner,
+    delete_partner, fail_over_pending, partner_changed, pause_partner, recheck_held,
+    restore_status, resume_partner,
 };
 pub use sources::{create_source, rotate_source_token, update_source};
 pub use test_lead::{send_test_lead, TestLead};

@@ -140,3 +140,31 @@ pub async fn fail_over_pending(
     }
     Ok(moved)
 }
+
+/// A revert's status part: puts a partner back to `before` (paused or active) if it is not
+/// there now, with the same consequences as an operator's Pause or Resume (the mail, the
+/// waiting leads elsewhere or held; the held leads looked at again). `None` if nothing
+/// changed.
+pub async fn restore_status(
+    store: &Store,
+    signals: &Signals,
+    mailing: &Mailing,
+    partner_id: i64,
+    before: PartnerStatus,
+    now: EpochMillis,
+    actor: &Actor,
+) -> Result<Option<Partner>, StoreError> {
+    let Some(current) = store.partner(partner_id).await? else {
+        return Ok(None);
+    };
+    match (before, current.status) {
+        (PartnerStatus::Paused, PartnerStatus::Active) => {
+            let reason = "reverted to before an audit entry";
+            pause_partner(store, signals, mailing, partner_id, reason, now, actor).await
+        }
+        (PartnerStatus::Active, PartnerStatus::Paused) => Ok(Some(
+            resume_partner(store, signals, partner_id, now, actor).await?,
+        )),
+        _ => Ok(None),
+    }
+}
