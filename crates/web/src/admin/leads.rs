@@ -7,11 +7,11 @@ use crate::extract::JsonObject;
 use crate::extract::{Page, PathId};
 use crate::leads::{assign_to, find_lead, lead_filter, ListQuery};
 use crate::views::{ConversionView, DeliveryView, LeadView};
+use crate::views::{LeadList, RejectedList, RejectedSubmissionView};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
 use leadrouter_engine::actions::{self};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -44,9 +44,10 @@ async fn list(
     let leads = state.store().list_leads(&filter).await?;
     let next = page.next_before(leads.iter().map(|l| l.id));
     let items: Vec<LeadView> = leads.iter().map(LeadView::new).collect();
-    Ok(Json(
-        json!({"success": true, "leads": items, "next_before": next}),
-    ))
+    Ok(super::reply(LeadList {
+        leads: items,
+        next_before: next,
+    }))
 }
 
 async fn show(
@@ -84,16 +85,10 @@ async fn rejections(
         .list_rejections(page.limit, page.before)
         .await?;
     let next = page.next_before(items.iter().map(|r| r.id));
-    let items: Vec<Value> = items
-        .iter()
-        .map(|r| {
-            json!({"id": r.id, "source_id": r.source_id, "received_at": rfc3339(r.received_at),
-                   "reason": r.reason, "content_type": r.content_type, "body": r.body})
-        })
-        .collect();
-    Ok(Json(
-        json!({"success": true, "rejected_submissions": items, "next_before": next}),
-    ))
+    Ok(super::reply(RejectedList {
+        rejected_submissions: items.iter().map(RejectedSubmissionView::new).collect(),
+        next_before: next,
+    }))
 }
 
 async fn retry(

@@ -3,12 +3,13 @@
 use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
 use crate::markets::{add_market, add_niche};
+use crate::views::{MarketList, NicheList};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -21,7 +22,7 @@ async fn list_markets(
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
     let markets = state.store().list_markets().await?;
-    Ok(Json(json!({ "success": true, "markets": markets })))
+    Ok(super::reply(MarketList { markets }))
 }
 
 async fn create_market(
@@ -30,14 +31,12 @@ async fn create_market(
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let market = add_market(&state, &input, &auth.actor()).await?;
-    let mut body = serde_json::to_value(&market).map_err(|e| ApiError::internal("market", e))?;
-    body["success"] = json!(true);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok((StatusCode::CREATED, super::reply(market)))
 }
 
 async fn list_niches(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let niches = state.store().list_niches().await?;
-    Ok(Json(json!({ "success": true, "niches": niches })))
+    Ok(super::reply(NicheList { niches }))
 }
 
 async fn create_niche(
@@ -46,8 +45,5 @@ async fn create_niche(
     JsonObject(input): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let niche = add_niche(&state, &input, &auth.actor()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"success": true, "slug": niche.slug, "name": niche.name})),
-    ))
+    Ok((StatusCode::CREATED, super::reply(niche)))
 }

@@ -7,13 +7,14 @@ use crate::partners::{
     create_partner, find, one, rotate_partner_key, rotate_partner_secret, update_partner,
     with_today,
 };
+use crate::views::{Deleted, PartnerList};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_engine::actions;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -48,9 +49,10 @@ async fn list(
     let partners = state.store().list_partners(page.limit, page.before).await?;
     let next = page.next_before(partners.iter().map(|p| p.id));
     let items = with_today(&state, &partners).await?;
-    Ok(Json(
-        json!({"success": true, "partners": items, "next_before": next}),
-    ))
+    Ok(super::reply(PartnerList {
+        partners: items,
+        next_before: next,
+    }))
 }
 
 async fn show(
@@ -87,7 +89,7 @@ async fn remove(
         &auth.actor(),
     )
     .await?;
-    Ok(Json(json!({"success": true, "id": id, "deleted": true})))
+    Ok(super::reply(Deleted::of(id)))
 }
 
 async fn pause(

@@ -5,6 +5,7 @@ use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page, PathId};
 use crate::sources::{create_source, find, inbound_url, rotate_source_token, update_source};
 use crate::views::SourceView;
+use crate::views::{Deleted, SourceList};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_store::sources::Source;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -58,9 +59,10 @@ async fn list(
     let sources = state.store().list_sources(page.limit, page.before).await?;
     let next = page.next_before(sources.iter().map(|s| s.id));
     let items: Vec<SourceView> = sources.iter().map(SourceView::new).collect();
-    Ok(Json(
-        json!({"success": true, "sources": items, "next_before": next}),
-    ))
+    Ok(super::reply(SourceList {
+        sources: items,
+        next_before: next,
+    }))
 }
 
 async fn show(
@@ -93,7 +95,7 @@ async fn remove(
         .await?;
     state.sources_changed();
     tracing::info!(source_id = id, "source deleted");
-    Ok(Json(json!({"success": true, "id": id, "deleted": true})))
+    Ok(super::reply(Deleted::of(id)))
 }
 
 async fn rotate_token(

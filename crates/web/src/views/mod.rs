@@ -3,6 +3,7 @@
 
 mod consent;
 mod lead;
+mod lists;
 mod partner;
 mod partner_lead;
 mod records;
@@ -10,6 +11,10 @@ mod source;
 
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
+pub use lists::{
+    Deleted, LeadList, MarketList, NicheList, PartnerList, RejectedList, RejectedSubmissionView,
+    SourceList,
+};
 pub use partner::{PartnerView, TodayView};
 pub use partner_lead::{
     ConversionRecordedView, PartnerConversionView, PartnerHistoryView, PartnerLeadAnswer,
