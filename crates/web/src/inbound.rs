@@ -1,6 +1,7 @@
 //! `POST /api/webhook/{token}`: leads from sources, as JSON or as a plain HTML form post.
 
 use crate::extract::{body_bytes, is_json};
+use crate::views::{LeadReceivedView, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -192,26 +193,43 @@ async fn receive(
 
 fn answer(outcome: Ingested) -> Response {
     match outcome {
-        Ingested::New { id, status: LeadStatus::Duplicate, duplicate_of } => (
+        Ingested::New {
+            id,
+            status: LeadStatus::Duplicate,
+            duplicate_of,
+        } => (
             StatusCode::OK,
-            Json(json!({"success": true, "lead_id": id, "status": "duplicate",
-                "duplicate_of": duplicate_of,
-                "message": "Lead received; it duplicates an earlier lead and will not be distributed"})),
+            Json(Success::of(LeadReceivedView {
+                lead_id: id,
+                status: LeadStatus::Duplicate,
+                duplicate_of,
+                message: "Lead received; it duplicates an earlier lead and will not be distributed",
+            })),
         )
             .into_response(),
         Ingested::New { id, status, .. } => (
             StatusCode::ACCEPTED,
-            Json(json!({"success": true, "lead_id": id, "status": status.as_str(),
-                "message": "Lead received and queued for distribution"})),
+            Json(Success::of(LeadReceivedView {
+                lead_id: id,
+                status,
+                duplicate_of: None,
+                message: "Lead received and queued for distribution",
+            })),
         )
             .into_response(),
-        Ingested::Repeat { id, status, duplicate_of } => {
-            let mut body = json!({"success": true, "lead_id": id, "status": status.as_str(),
-                "message": "Lead already received (idempotent repeat); nothing new was created"});
-            if let Some(d) = duplicate_of {
-                body["duplicate_of"] = json!(d);
-            }
-            (StatusCode::OK, Json(body)).into_response()
-        }
+        Ingested::Repeat {
+            id,
+            status,
+            duplicate_of,
+        } => (
+            StatusCode::OK,
+            Json(Success::of(LeadReceivedView {
+                lead_id: id,
+                status,
+                duplicate_of,
+                message: "Lead already received (idempotent repeat); nothing new was created",
+            })),
+        )
+            .into_response(),
     }
 }

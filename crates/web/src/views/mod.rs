@@ -20,7 +20,9 @@ pub use partner_lead::{
     ConversionRecordedView, PartnerConversionView, PartnerHistoryView, PartnerLeadAnswer,
     PartnerLeadView,
 };
-pub use records::{AuditEntryView, NotificationView, PartnerUserView, ReturnView};
+pub use records::{
+    AuditEntryView, LeadReceivedView, NotificationView, PartnerUserView, ReturnView,
+};
 pub use source::SourceView;
 
 use serde::Serialize;

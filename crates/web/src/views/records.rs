@@ -147,3 +147,14 @@ impl ReturnView {
         }
     }
 }
+
+/// What a source is answered for a lead (`POST /api/webhook/{token}`): its id, its state,
+/// the lead it repeats when it is a duplicate, and a sentence.
+#[derive(Debug, Serialize)]
+pub struct LeadReceivedView {
+    pub lead_id: i64,
+    pub status: leadrouter_core::status::LeadStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<i64>,
+    pub message: &'static str,
+}
