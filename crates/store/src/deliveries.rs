@@ -322,8 +322,7 @@ impl Store {
                     ..m
                 })
                 .collect();
-            crate::outbox::enqueue(&mut tx, &keyed, self.mail_sending(), self.sealer(), now)
-                .await?;
+            self.queue_mails(&mut tx, &keyed, now).await?;
         }
         tx.commit().await?;
         Ok(streak)

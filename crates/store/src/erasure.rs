@@ -127,14 +127,7 @@ impl Store {
         if !erased.is_empty() {
             clear_copies(&mut tx, self.backend(), &erased, now).await?;
         }
-        crate::outbox::enqueue(
-            &mut tx,
-            &notices.mails,
-            self.mail_sending(),
-            self.sealer(),
-            now,
-        )
-        .await?;
+        self.queue_mails(&mut tx, &notices.mails, now).await?;
         for (partner_id, body) in &notices.webhooks {
             sqlx::query(
                 "INSERT INTO erasure_notices (partner_id, body, next_attempt_at, created_at) \

@@ -123,10 +123,6 @@ impl Store {
         self
     }
 
-    pub(crate) fn mail_sending(&self) -> outbox::Sending {
-        self.sending
-    }
-
     pub(crate) fn sealer(&self) -> Option<&leadrouter_core::sealed::Sealer> {
         self.sealer.as_deref()
     }

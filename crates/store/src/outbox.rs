@@ -90,37 +90,39 @@ pub struct NotificationRow {
     pub sent_at: Option<EpochMillis>,
 }
 
-/// Queues `mails` on `conn` (the event's transaction); a mail whose key exists is skipped,
-/// one to a suppressed address is `failed` at once. Returns how many were new.
-pub(crate) async fn enqueue(
-    conn: &mut AnyConnection,
-    mails: &[Mail],
-    sending: Sending,
-    sealer: Option<&leadrouter_core::sealed::Sealer>,
-    now: EpochMillis,
-) -> Result<u64, StoreError> {
-    let mut added = 0;
-    for m in mails {
-        let suppressed = sqlx::query("SELECT reason FROM suppressed_recipients WHERE email = $1")
-            .bind(m.to.to_lowercase())
-            .fetch_optional(&mut *conn)
-            .await?;
-        let (status, error) = match (&suppressed, sending) {
-            (Some(r), _) => (
-                "failed",
-                Some(format!(
-                    "address suppressed: {}",
-                    r.try_get::<String, _>("reason")?
-                )),
-            ),
-            (None, Sending::On) => ("queued", None),
-            (None, Sending::Off) => ("recorded", None),
-        };
-        let secret = match (status, &m.secret) {
-            ("queued", Some(s)) => Some(leadrouter_core::sealed::store(sealer, s)),
-            _ => None,
-        };
-        let done = sqlx::query(
+impl Store {
+    /// Queues `mails` on `conn` (the event's transaction), sent or only recorded as the
+    /// installation says; a mail whose key exists is skipped, one to a suppressed address
+    /// is `failed` at once. Returns how many were new.
+    pub(crate) async fn queue_mails(
+        &self,
+        conn: &mut AnyConnection,
+        mails: &[Mail],
+        now: EpochMillis,
+    ) -> Result<u64, StoreError> {
+        let mut added = 0;
+        for m in mails {
+            let suppressed =
+                sqlx::query("SELECT reason FROM suppressed_recipients WHERE email = $1")
+                    .bind(m.to.to_lowercase())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let (status, error) = match (&suppressed, self.sending) {
+                (Some(r), _) => (
+                    "failed",
+                    Some(format!(
+                        "address suppressed: {}",
+                        r.try_get::<String, _>("reason")?
+                    )),
+                ),
+                (None, Sending::On) => ("queued", None),
+                (None, Sending::Off) => ("recorded", None),
+            };
+            let secret = match (status, &m.secret) {
+                ("queued", Some(s)) => Some(leadrouter_core::sealed::store(self.sealer(), s)),
+                _ => None,
+            };
+            let done = sqlx::query(
             "INSERT INTO notifications (kind, partner_id, recipient, bcc, subject, body, html_body, \
              status, error, dedupe_key, next_attempt_at, created_at, lead_id, secret) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) \
@@ -141,9 +143,10 @@ pub(crate) async fn enqueue(
         .bind(secret)
         .execute(&mut *conn)
         .await?;
-        added += done.rows_affected();
+            added += done.rows_affected();
+        }
+        Ok(added)
     }
-    Ok(added)
 }
 
 impl Store {
@@ -154,7 +157,7 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.begin(Priority::Background).await?;
-        let n = enqueue(&mut tx, mails, self.mail_sending(), self.sealer(), now).await?;
+        let n = self.queue_mails(&mut tx, mails, now).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -140,14 +140,7 @@ impl Store {
             .await
             .map_err(StoreError::on_unique("partner API key"))?;
         let partner = partner_from_row(&row, self.sealer())?;
-        crate::outbox::enqueue(
-            &mut tx,
-            &welcome(partner.id),
-            self.mail_sending(),
-            self.sealer(),
-            now,
-        )
-        .await?;
+        self.queue_mails(&mut tx, &welcome(partner.id), now).await?;
         let change = Change::new("create", "partner", Some(partner.id))
             .with(leadrouter_core::audit::partner_changes(None, Some(spec)))
             .secret("api_key")

@@ -3,7 +3,7 @@
 //! link sets its password, and its sessions carry the partner so that every portal query
 //! is scoped by it. Removing a user ends its sessions in the same transaction.
 
-use crate::outbox::{enqueue, Mail};
+use crate::outbox::Mail;
 use crate::sessions::{Realm, SessionLimits};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
@@ -112,14 +112,7 @@ impl Store {
             return Ok(Err(NotInvited::EmailTaken));
         };
         let u = user(&row)?;
-        enqueue(
-            &mut tx,
-            &[invite(u.id)],
-            self.mail_sending(),
-            self.sealer(),
-            now,
-        )
-        .await?;
+        self.queue_mails(&mut tx, &[invite(u.id)], now).await?;
         let change = crate::audit::Change::new("create", "partner_user", Some(u.id))
             .field("partner_id", serde_json::Value::Null, inv.partner_id.into())
             .field("email", serde_json::Value::Null, inv.email.into());
@@ -153,14 +146,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let u = user(&row)?;
-        enqueue(
-            &mut tx,
-            &[invite(u.id)],
-            self.mail_sending(),
-            self.sealer(),
-            now,
-        )
-        .await?;
+        self.queue_mails(&mut tx, &[invite(u.id)], now).await?;
         let change =
             crate::audit::Change::new("reinvite", "partner_user", Some(u.id)).secret("invitation");
         crate::audit::record(&mut tx, actor, &change, now).await?;

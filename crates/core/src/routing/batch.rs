@@ -106,23 +106,14 @@ pub fn decide_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routing::tests::{facts, partner};
     use serde_json::Map;
 
     fn candidate(id: i64, limit: u32) -> Candidate {
         Candidate {
-            id,
-            name: format!("P{id}"),
-            active: true,
-            required_fields: vec![],
-            valid_phone_only: false,
-            business_hours: None,
-            timezone: "Europe/Berlin".into(),
             daily_limit: limit,
             premium_ratio: 100,
-            total: 0,
-            premium: 0,
-            raw: 0,
-            tried: false,
+            ..partner(id, 0)
         }
     }
 
@@ -130,16 +121,8 @@ mod tests {
     fn a_batch_spreads_leads_lowest_count_first_and_holds_what_no_one_can_take() {
         let custom = Map::new();
         let facts = |niche: &'static str| LeadFacts {
-            lead_type: LeadType::Premium,
-            first_name: None,
-            last_name: None,
-            email: Some("a@b.de"),
-            phone: None,
-            phone_valid: false,
-            country: "germany",
             niche,
-            source_label: None,
-            custom_fields: &custom,
+            ..facts(&custom, LeadType::Premium)
         };
         let leads: Vec<BatchLead> = (0..5)
             .map(|i| BatchLead {

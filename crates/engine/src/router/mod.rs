@@ -134,6 +134,7 @@ impl Router {
             })
             .collect();
         let decisions = decide_batch(&batch, &mut pools, now, rand::random::<f64>);
+        let by_id: HashMap<i64, &Partner> = markets.values().flatten().map(|p| (p.id, p)).collect();
         let decisions = self.stages(decisions, &leads).await?;
         let mut assignments = Vec::new();
         for decision in decisions {
@@ -144,11 +145,7 @@ impl Router {
                 Decision::Chosen {
                     plan, lead_type, ..
                 } => {
-                    let Some(partner) = plan
-                        .order
-                        .first()
-                        .and_then(|id| markets.values().flatten().find(|p| p.id == *id))
-                    else {
+                    let Some(partner) = plan.order.first().and_then(|id| by_id.get(id)) else {
                         continue;
                     };
                     assignments.push(Assignment {

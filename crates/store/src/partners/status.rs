@@ -67,7 +67,7 @@ impl Store {
             return Ok(None);
         };
         let partner = partner_from_row(&row, self.sealer())?;
-        crate::outbox::enqueue(&mut tx, mails, self.mail_sending(), self.sealer(), now).await?;
+        self.queue_mails(&mut tx, mails, now).await?;
         audit::record(
             &mut tx,
             actor,
