@@ -2,7 +2,6 @@
 //! `{"changed": true}`; and a partner's settings as a snapshot (in the API's input shape,
 //! never a secret) that a revert sends back through the same validation as an edit.
 
-use crate::hours::BusinessHours;
 use crate::partner::PartnerSpec;
 use serde_json::{json, Map, Value};
 
@@ -37,7 +36,7 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "daily_limit": spec.daily_limit,
         "premium_ratio": spec.premium_ratio,
         "timezone": spec.timezone,
-        "business_hours": spec.business_hours.as_ref().map_or(Value::Null, BusinessHours::to_json),
+        "business_hours": spec.business_hours,
         "webhook_url": spec.webhook_url,
         "phone_format": spec.phone_format.as_str(),
         "required_fields": spec.required_fields,
@@ -46,7 +45,7 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "content_type": spec.content_type.as_str(),
         "valid_phone_only": spec.valid_phone_only,
         "daily_summary": spec.daily_summary,
-        "price_per_lead": spec.price_per_lead_cents.map_or(Value::Null, crate::conversion::money_json),
+        "price_per_lead": spec.price_per_lead_cents.map(crate::money::Money),
         "erasure_webhook_url": spec.erasure_webhook_url,
     });
     match v {

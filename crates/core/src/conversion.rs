@@ -85,12 +85,6 @@ pub fn parse_money(v: &Value) -> Result<i64, String> {
     Ok(cents)
 }
 
-/// Cents as a JSON number with the decimal point in place (19999 → 199.99).
-pub fn money_json(cents: i64) -> Value {
-    let text = format!("{}.{:02}", cents / 100, cents % 100);
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 /// A validated conversion report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversionReport {
@@ -269,12 +263,6 @@ mod tests {
         ] {
             assert!(parse_money(&v).is_err(), "{v}");
         }
-        assert_eq!(money_json(19999), json!(199.99));
-        assert_eq!(money_json(5), json!(0.05));
-        assert_eq!(
-            money_json(25000).to_string(),
-            "250.00".parse::<Value>().unwrap().to_string()
-        );
     }
 
     #[test]

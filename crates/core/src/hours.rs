@@ -1,7 +1,9 @@
 //! Business hours: per weekday, zero or more `[open, close)` windows in the partner's local
 //! time. No schedule at all means always open; a day left out means closed that day.
 
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use std::fmt;
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -37,7 +39,8 @@ fn parse_time(s: &str) -> Option<Minute> {
     }
 }
 
-fn format_time(m: Minute) -> String {
+/// `09:00`, `24:00`.
+pub fn format_time(m: Minute) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
 }
 
@@ -99,27 +102,6 @@ impl BusinessHours {
         Ok(hours)
     }
 
-    /// The shape it was given in: one window as a pair, several as a list of pairs.
-    pub fn to_json(&self) -> Value {
-        let mut obj = Map::new();
-        for (i, windows) in self.days.iter().enumerate() {
-            let pairs: Vec<Value> = windows
-                .iter()
-                .map(|&(o, c)| json!([format_time(o), format_time(c)]))
-                .collect();
-            match pairs.len() {
-                0 => {}
-                1 => {
-                    obj.insert(DAYS[i].into(), pairs[0].clone());
-                }
-                _ => {
-                    obj.insert(DAYS[i].into(), Value::Array(pairs));
-                }
-            }
-        }
-        Value::Object(obj)
-    }
-
     pub fn is_never_open(&self) -> bool {
         self.days.iter().all(Vec::is_empty)
     }
@@ -132,21 +114,44 @@ impl BusinessHours {
     }
 }
 
+/// The shape it was given in: one window as a pair, several as a list of pairs; days
+/// without a window left out.
+impl Serialize for BusinessHours {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let open = self.days.iter().filter(|w| !w.is_empty()).count();
+        let mut map = s.serialize_map(Some(open))?;
+        for (i, windows) in self.days.iter().enumerate() {
+            let pairs: Vec<[String; 2]> = windows
+                .iter()
+                .map(|&(o, c)| [format_time(o), format_time(c)])
+                .collect();
+            match pairs.as_slice() {
+                [] => {}
+                [one] => map.serialize_entry(DAYS[i], one)?,
+                _ => map.serialize_entry(DAYS[i], &pairs)?,
+            }
+        }
+        map.end()
+    }
+}
+
 impl fmt::Display for BusinessHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_json())
+        let json = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&json)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn guide_shape_round_trips() {
         let v = json!({"mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"]});
         let h = BusinessHours::from_json(&v).unwrap();
-        assert_eq!(h.to_json(), v);
+        assert_eq!(json!(h), v);
         assert!(h.is_open(0, 9 * 60));
         assert!(h.is_open(0, 18 * 60 - 1));
         assert!(!h.is_open(0, 18 * 60), "close is exclusive");
@@ -161,7 +166,7 @@ mod tests {
         assert_eq!(h.days[5], vec![(600, 720), (840, 960)]);
         assert!(h.is_open(6, 0) && h.is_open(6, 1439));
         assert_eq!(
-            h.to_json(),
+            json!(h),
             json!({"sat": [["10:00", "12:00"], ["14:00", "16:00"]], "sun": ["00:00", "24:00"]})
         );
     }

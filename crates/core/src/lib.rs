@@ -16,6 +16,7 @@ pub mod lead;
 pub mod localtime;
 pub mod login;
 pub mod market;
+pub mod money;
 pub mod notice;
 pub mod outcome;
 pub mod pacing;

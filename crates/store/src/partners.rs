@@ -47,9 +47,7 @@ mod row;
 pub(crate) use row::{partner_from_row, COLUMNS};
 
 fn hours_text(spec: &PartnerSpec) -> Option<String> {
-    spec.business_hours
-        .as_ref()
-        .map(|h| h.to_json().to_string())
+    spec.business_hours.as_ref().map(|h| h.to_string())
 }
 
 /// Secrets issued to a new partner, stored as given (the key already hashed).

@@ -2,6 +2,7 @@
 //! (signature checked over the raw body, stored before Facebook gets its 200).
 
 use crate::extract::body_bytes;
+use crate::views::{FacebookReceived, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -66,7 +67,7 @@ async fn notify(
     Path(token): Path<String>,
     headers: HeaderMap,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<FacebookReceived>>, ApiError> {
     let received_at = state.now_ms();
     let source = state.source_by_token_hash(&hash_secret(&token)).await?;
     let Some((source, fb)) = source
@@ -133,5 +134,7 @@ async fn notify(
         new,
         "Facebook notification stored"
     );
-    Ok(Json(json!({"success": true, "received": changes.len()})))
+    Ok(Json(Success::of(FacebookReceived {
+        received: changes.len(),
+    })))
 }

@@ -1,5 +1,6 @@
 //! Operations endpoints: liveness, readiness, and `/metrics` for Prometheus.
 
+use crate::views::Health;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -7,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -57,19 +57,31 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
 }
 
 /// The process is up and serving HTTP.
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        reason: None,
+    })
 }
 
 /// The process can do its work: the database answers.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                reason: None,
+            }),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "database" })),
+                Json(Health {
+                    status: "unavailable",
+                    reason: Some("database"),
+                }),
             )
         }
     }

@@ -3,8 +3,8 @@
 
 use crate::extract::JsonObject;
 use crate::views::{
-    ConversionRecordedView, PartnerConversionView, PartnerHistoryView, PartnerLeadAnswer,
-    PartnerLeadView, Success,
+    ConversionRecordedView, CpaSummary, CpaView, PartnerAnalytics, PartnerConversionView,
+    PartnerCpaView, PartnerHistoryView, PartnerLeadAnswer, PartnerLeadView, Success,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -16,14 +16,13 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::conversion::{
-    money_json, quality_score, validate_conversion, validate_postback, ConversionReport,
+    quality_score, validate_conversion, validate_postback, ConversionReport,
 };
 use leadrouter_core::localtime::{day_start_utc, rfc3339};
+use leadrouter_core::money::Money;
 use leadrouter_core::token::hash_secret;
-use leadrouter_store::conversions::Cpa;
 use leadrouter_store::partners::Partner;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use subtle::ConstantTimeEq;
@@ -161,7 +160,7 @@ async fn record(
         },
         lead_id: report.lead_id,
         conversion_type: report.conversion_type.as_str(),
-        total_value: money_json(total),
+        total_value: Money(total),
     })))
 }
 
@@ -235,7 +234,7 @@ async fn lead_status(
             email: lead.email.clone(),
             status: status.to_string(),
             quality_score: quality_score(conversions.iter().map(|c| c.conversion_type.as_str())),
-            conversion_value: money_json(total),
+            conversion_value: Money(total),
             converted_at: conversions.first().map(|c| rfc3339(c.created_at)),
             partner_name: partner.spec.name.clone(),
             status_history,
@@ -284,51 +283,11 @@ pub(crate) fn period(
     Ok((start, end))
 }
 
-/// The figures of a period in the API's shape (conversions = leads converted).
-pub(crate) fn cpa_figures(c: &Cpa) -> Map<String, Value> {
-    let ratio = |num: i64, den: i64, scale: f64| {
-        if den == 0 {
-            0.0
-        } else {
-            ((num as f64 * scale / den as f64) * 100.0).round() / 100.0
-        }
-    };
-    let avg_value = if c.converted_leads == 0 {
-        0
-    } else {
-        c.revenue_cents / c.converted_leads
-    };
-    let mut m = Map::new();
-    m.insert("total_leads".into(), json!(c.total_leads));
-    m.insert("conversions".into(), json!(c.converted_leads));
-    m.insert("conversion_events".into(), json!(c.conversion_events));
-    m.insert("revenue".into(), money_json(c.revenue_cents));
-    m.insert(
-        "avg_quality_score".into(),
-        json!(ratio(c.quality_sum, c.converted_leads, 1.0)),
-    );
-    m.insert(
-        "conversion_rate".into(),
-        json!(ratio(c.converted_leads, c.total_leads, 100.0)),
-    );
-    m.insert("avg_conversion_value".into(), money_json(avg_value));
-    m
-}
-
-/// One partner's figures, named.
-pub(crate) fn cpa_row(partner: &Partner, c: &Cpa) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("partner_id".into(), json!(partner.id));
-    m.insert("partner_name".into(), json!(partner.spec.name));
-    m.extend(cpa_figures(c));
-    m
-}
-
 async fn cpa(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
     Query(q): Query<Period>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<PartnerAnalytics>>, ApiError> {
     limit(&state.partner_limits().analytics, partner.id)?;
     let (from, to) = period(
         q.date_from.as_deref().or(q.from.as_deref()),
@@ -336,11 +295,12 @@ async fn cpa(
         state.now_ms(),
     )?;
     let figures = state.store().partner_cpa(partner.id, from, to).await?;
-    let row = cpa_row(&partner, &figures);
-    let mut summary = cpa_figures(&figures);
-    summary.insert("date_from".into(), json!(rfc3339(from)[..10]));
-    summary.insert("date_to".into(), json!(rfc3339(to - 1)[..10]));
-    Ok(Json(
-        json!({"success": true, "analytics": [row], "summary": summary}),
-    ))
+    Ok(Json(Success::of(PartnerAnalytics {
+        analytics: vec![PartnerCpaView::new(&partner, &figures)],
+        summary: CpaSummary {
+            figures: CpaView::new(&figures),
+            date_from: rfc3339(from)[..10].to_string(),
+            date_to: rfc3339(to - 1)[..10].to_string(),
+        },
+    })))
 }

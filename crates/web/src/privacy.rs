@@ -2,6 +2,7 @@
 //! `engine::privacy`, which also tells the partners and writes the audit entry), said in a
 //! sentence, and a lead's evidence as one document to download.
 
+use crate::views::{ConsentView, Evidence, EvidenceDelivery, LeadEventView, Success};
 use crate::views::{DeliveryView, LeadView};
 use crate::{ApiError, AppState};
 use axum::http::header;
@@ -10,7 +11,7 @@ use axum::Json;
 use leadrouter_core::erasure::read_erasure;
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_engine::privacy::erase_person;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Erases every lead of the person with this e-mail and/or phone.
 pub(crate) async fn erase_contact(
@@ -42,7 +43,7 @@ pub(crate) fn erased_text(done: &leadrouter_engine::privacy::Erased) -> String {
 
 /// The lead, its consent with the text agreed to, and where and when it was delivered
 /// (each attempt), as one document to hand to an authority or a disputing partner.
-async fn evidence_document(state: &AppState, id: i64) -> Result<Value, ApiError> {
+async fn evidence_document(state: &AppState, id: i64) -> Result<Evidence, ApiError> {
     let store = state.store();
     let lead = store
         .lead(id)
@@ -55,28 +56,21 @@ async fn evidence_document(state: &AppState, id: i64) -> Result<Value, ApiError>
     let mut deliveries = Vec::new();
     for d in &ds {
         let attempts = store.delivery_attempts(d.id).await?;
-        let mut v = serde_json::to_value(DeliveryView::new(d, &attempts))
-            .map_err(|e| ApiError::internal("evidence", e))?;
-        if let Some(p) = partners.get(&d.partner_id) {
-            v["partner_name"] = json!(p.spec.name);
-            v["webhook_url"] = json!(p.spec.webhook_url);
-        }
-        deliveries.push(v);
+        let partner = partners.get(&d.partner_id);
+        deliveries.push(EvidenceDelivery {
+            delivery: DeliveryView::new(d, &attempts),
+            partner_name: partner.map(|p| p.spec.name.clone()),
+            webhook_url: partner.map(|p| p.spec.webhook_url.clone()),
+        });
     }
-    let history: Vec<Value> = store
-        .lead_events(id)
-        .await?
-        .iter()
-        .map(|e| json!({"status": e.status, "detail": e.detail, "at": rfc3339(e.at)}))
-        .collect();
-    Ok(json!({
-        "success": true,
-        "exported_at": rfc3339(state.now_ms()),
-        "lead": LeadView::new(&lead).with_consent(consent.as_ref()),
-        "consent": consent.as_ref().map(crate::views::ConsentView::whole),
-        "deliveries": deliveries,
-        "history": history,
-    }))
+    let history = store.lead_events(id).await?;
+    Ok(Evidence {
+        exported_at: rfc3339(state.now_ms()),
+        lead: LeadView::new(&lead).with_consent(consent.as_ref()),
+        consent: consent.as_ref().map(ConsentView::whole),
+        deliveries,
+        history: history.iter().map(LeadEventView::new).collect(),
+    })
 }
 
 /// The evidence document as a file to save (`lead-<id>-evidence.json`): the admin API's
@@ -88,7 +82,7 @@ pub(crate) async fn evidence_download(state: &AppState, id: i64) -> Result<Respo
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"lead-{id}-evidence.json\""),
         )],
-        Json(doc),
+        Json(Success::of(doc)),
     )
         .into_response())
 }

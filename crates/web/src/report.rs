@@ -2,31 +2,9 @@
 //! grouped queries, turned into rows with rates and latency percentiles.
 
 use crate::time::date_start;
+use crate::views::{FiguresView, Report, ReportRow};
 use crate::{ApiError, AppState};
-use leadrouter_core::conversion::money_json;
 use leadrouter_store::analytics::{Figures, Grouping};
-use serde_json::{json, Value};
-
-fn row(key: &str, f: &Figures) -> Value {
-    let ended = f.delivered + f.rejected;
-    json!({
-        "key": key,
-        "received": f.received,
-        "delivered": f.delivered,
-        "rejected": f.rejected,
-        "failed": f.failed,
-        "returned": f.returned,
-        "conversions": f.conversions,
-        "revenue": money_json(f.revenue_cents),
-        "revenue_text": format!("{}.{:02}", f.revenue_cents / 100, f.revenue_cents.rem_euclid(100)),
-        "lead_revenue": money_json(f.lead_revenue_cents),
-        "lead_revenue_text": format!("{}.{:02}", f.lead_revenue_cents / 100, f.lead_revenue_cents.rem_euclid(100)),
-        "conversion_rate": if f.delivered == 0 { Value::Null } else { json!(((f.conversions as f64 / f.delivered as f64) * 10_000.0).round() / 100.0) },
-        "success_rate": if ended == 0 { Value::Null } else { json!(((f.delivered as f64 / ended as f64) * 10_000.0).round() / 100.0) },
-        "latency_p50_ms": f.latency_percentile(0.50),
-        "latency_p95_ms": f.latency_percentile(0.95),
-    })
-}
 
 fn date(s: Option<&str>, name: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
@@ -45,7 +23,7 @@ pub(crate) async fn grouped(
     group_by: &str,
     day: &str,
     timezone: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Report, ApiError> {
     if timezone.parse::<chrono_tz::Tz>().is_err() {
         return Err(ApiError::validation_one(
             "timezone",
@@ -78,19 +56,24 @@ pub(crate) async fn grouped(
         }
     }
     let mut all = Figures::default();
-    let rows: Vec<Value> = figures
+    let rows = figures
         .iter()
         .map(|(k, f)| {
             all.add(f);
-            row(k, f)
+            ReportRow {
+                key: k.clone(),
+                figures: FiguresView::new(f),
+            }
         })
         .collect();
-    let mut totals = row("", &all);
-    totals.as_object_mut().map(|o| o.remove("key"));
-    Ok(
-        json!({"rows": rows, "totals": totals, "group_by": group_by, "day": day,
-        "from": from.format("%Y-%m-%d").to_string(), "to": to.format("%Y-%m-%d").to_string()}),
-    )
+    Ok(Report {
+        rows,
+        totals: FiguresView::new(&all),
+        group_by: group_by.to_string(),
+        day: day.to_string(),
+        from: from.format("%Y-%m-%d").to_string(),
+        to: to.format("%Y-%m-%d").to_string(),
+    })
 }
 
 /// The store's grouping for `group_by` and `day`; `start` gives a date's first instant in

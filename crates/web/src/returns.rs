@@ -7,6 +7,7 @@ use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, Page};
 use crate::partner_api::{own_path, PartnerKey};
 use crate::views::ReturnView;
+use crate::views::{ReturnDecided, ReturnList, ReturnRequested, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,7 +17,6 @@ use leadrouter_core::returns::validate_return;
 use leadrouter_core::status::ReturnStatus;
 use leadrouter_store::returns::{NotReturnable, ReturnRow};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -34,7 +34,7 @@ async fn request(
     PartnerKey(partner): PartnerKey,
     Path(partner_id): Path<String>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Success<ReturnRequested>>), ApiError> {
     own_path(&partner, &partner_id)?;
     let req = validate_return(&body).map_err(ApiError::Validation)?;
     let window = state.settings().return_window_ms;
@@ -52,7 +52,10 @@ async fn request(
             );
             Ok((
                 StatusCode::CREATED,
-                Json(json!({"success": true, "return_id": id, "status": "pending"})),
+                Json(Success::of(ReturnRequested {
+                    return_id: id,
+                    status: ReturnStatus::Pending.as_str(),
+                })),
             ))
         }
         Err(NotReturnable::NotDelivered) => Err(ApiError::NotFound(
@@ -86,15 +89,15 @@ async fn partner_returns(
     PartnerKey(partner): PartnerKey,
     Path(partner_id): Path<String>,
     page: Page,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ReturnList>>, ApiError> {
     own_path(&partner, &partner_id)?;
     let rows = state
         .store()
         .list_returns(None, Some(partner.id), page.before, page.limit)
         .await?;
-    Ok(Json(
-        json!({"success": true, "returns": rows.iter().map(ReturnView::new).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Success::of(ReturnList {
+        returns: rows.iter().map(ReturnView::new).collect(),
+    })))
 }
 
 #[derive(Deserialize)]
@@ -117,7 +120,7 @@ async fn list(
     State(state): State<AppState>,
     page: Page,
     Query(q): Query<Q>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ReturnList>>, ApiError> {
     let rows = state
         .store()
         .list_returns(
@@ -127,9 +130,9 @@ async fn list(
             page.limit,
         )
         .await?;
-    Ok(Json(
-        json!({"success": true, "returns": rows.iter().map(ReturnView::new).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Success::of(ReturnList {
+        returns: rows.iter().map(ReturnView::new).collect(),
+    })))
 }
 
 /// Who decided, as recorded with the decision.
@@ -207,7 +210,7 @@ async fn decide_one(
     State(state): State<AppState>,
     Path((id, decision)): Path<(i64, String)>,
     body: Option<Json<Remark>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ReturnDecided>>, ApiError> {
     let approve = match decision.as_str() {
         "approve" => true,
         "decline" => false,
@@ -215,7 +218,7 @@ async fn decide_one(
     };
     let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
     let r = decide(&state, id, approve, remark.as_deref(), &actor(&auth)).await?;
-    Ok(Json(
-        json!({"success": true, "return": ReturnView::new(&r)}),
-    ))
+    Ok(Json(Success::of(ReturnDecided {
+        decided: ReturnView::new(&r),
+    })))
 }

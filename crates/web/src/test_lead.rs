@@ -20,6 +20,7 @@ pub(crate) struct TestAttempt {
     pub response_excerpt: Option<String>,
 }
 
+#[derive(Debug, Serialize)]
 pub(crate) struct TestResult {
     pub attempt: TestAttempt,
     pub payload: Value,

@@ -122,7 +122,7 @@ pub fn welcome(ctx: &MailContext, partner_id: i64, spec: &PartnerSpec) -> Option
         hours: spec
             .business_hours
             .as_ref()
-            .map_or_else(|| "any time".to_string(), |h| h.to_json().to_string()),
+            .map_or_else(|| "any time".to_string(), |h| h.to_string()),
     };
     Some(Mail {
         kind: MailKind::PartnerWelcome,

@@ -2,7 +2,8 @@
 //! delivered in the period, their conversions, the conversion rate and the revenue.
 
 use crate::auth::AdminAuth;
-use crate::partner_api::{cpa_figures, cpa_row, period};
+use crate::partner_api::period;
+use crate::views::{AdminAnalytics, CpaView, PartnerCpaView, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -10,7 +11,6 @@ use axum::{Json, Router};
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_store::conversions::Cpa;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/analytics", get(analytics))
@@ -30,8 +30,9 @@ async fn analytics(
     _: AdminAuth,
     State(state): State<AppState>,
     Query(q): Query<Q>,
-) -> Result<Json<Value>, ApiError> {
-    let mut body = figures(&state, q.from.as_deref(), q.to.as_deref()).await?;
+) -> Result<Json<Success<AdminAnalytics>>, ApiError> {
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), state.now_ms())?;
+    let (partners, partner_totals) = figures(&state, from, to).await?;
     let report = crate::report::grouped(
         &state,
         q.from.as_deref(),
@@ -41,18 +42,22 @@ async fn analytics(
         q.timezone.as_deref().unwrap_or("UTC"),
     )
     .await?;
-    body["rows"] = report["rows"].clone();
-    body["totals"] = report["totals"].clone();
-    Ok(Json(body))
+    Ok(Json(Success::of(AdminAnalytics {
+        from: rfc3339(from)[..10].to_string(),
+        to: rfc3339(to - 1)[..10].to_string(),
+        partners,
+        partner_totals,
+        rows: report.rows,
+        totals: report.totals,
+    })))
 }
 
-/// Per partner and in total, for a period of UTC days (default: the last 30).
-pub(crate) async fn figures(
+/// Per partner and in total, for a period of UTC days `from..to` (milliseconds).
+async fn figures(
     state: &AppState,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<Value, ApiError> {
-    let (from, to) = period(from, to, state.now_ms())?;
+    from: i64,
+    to: i64,
+) -> Result<(Vec<PartnerCpaView>, CpaView), ApiError> {
     let mut rows = Vec::new();
     let mut all = Cpa::default();
     let mut before = None;
@@ -66,18 +71,12 @@ pub(crate) async fn figures(
             all.conversion_events += c.conversion_events;
             all.revenue_cents += c.revenue_cents;
             all.quality_sum += c.quality_sum;
-            rows.push(Value::Object(cpa_row(p, &c)));
+            rows.push(PartnerCpaView::new(p, &c));
         }
         match page.last() {
             Some(last) if page.len() == 200 => before = Some(last.id),
             _ => break,
         }
     }
-    Ok(json!({
-        "success": true,
-        "from": rfc3339(from)[..10],
-        "to": rfc3339(to - 1)[..10],
-        "partners": rows,
-        "partner_totals": cpa_figures(&all),
-    }))
+    Ok((rows, CpaView::new(&all)))
 }

@@ -6,11 +6,12 @@ use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, PathId};
 use crate::partners::revert_partner;
 use crate::views::AuditEntryView;
+use crate::views::{AuditList, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -22,11 +23,10 @@ async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<AuditList>>, ApiError> {
     let entries = state.store().audit_entries(&q.filter()?).await?;
-    Ok(Json(json!({
-        "success": true,
-        "entries": entries.iter().map(AuditEntryView::new).collect::<Vec<_>>(),
+    Ok(Json(Success::of(AuditList {
+        entries: entries.iter().map(AuditEntryView::new).collect(),
     })))
 }
 

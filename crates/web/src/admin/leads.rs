@@ -7,14 +7,16 @@ use crate::extract::JsonObject;
 use crate::extract::{Page, PathId};
 use crate::leads::{assign_to, find_lead, lead_filter, ListQuery};
 use crate::views::{ConversionView, DeliveryView, LeadView};
+use crate::views::{LeadAssigned, LeadQueued, Success};
 use crate::views::{LeadList, RejectedList, RejectedSubmissionView};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use leadrouter_core::status::LeadStatus;
 use leadrouter_engine::actions::{self};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -95,7 +97,7 @@ async fn retry(
     _: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<LeadQueued>>, ApiError> {
     let lead = find_lead(&state, id).await?;
     if !actions::retry_lead(state.store(), state.signals(), id, state.now_ms()).await? {
         return Err(ApiError::Conflict(format!(
@@ -103,9 +105,10 @@ async fn retry(
             lead.status.as_str()
         )));
     }
-    Ok(Json(
-        json!({"success": true, "lead_id": id, "status": "queued"}),
-    ))
+    Ok(Json(Success::of(LeadQueued {
+        lead_id: id,
+        status: LeadStatus::Queued.as_str(),
+    })))
 }
 
 /// Assigns a lead to a partner an operator chose. The SSRF guard still applies; the daily
@@ -115,7 +118,7 @@ async fn assign(
     State(state): State<AppState>,
     PathId(id): PathId,
     JsonObject(input): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<LeadAssigned>>, ApiError> {
     let lead = find_lead(&state, id).await?;
     let partner_id = input
         .get("partner_id")
@@ -125,9 +128,12 @@ async fn assign(
         })
         .ok_or_else(|| ApiError::validation_one("partner_id", "is required (a partner id)"))?;
     let (assigned, warnings) = assign_to(&state, &lead, partner_id).await?;
-    Ok(Json(
-        json!({"success": true, "lead_id": id, "partner_id": partner_id,
-        "delivery_id": assigned.delivery_id, "status": "assigned",
-        "over_cap": assigned.over_cap.is_some(), "warnings": warnings}),
-    ))
+    Ok(Json(Success::of(LeadAssigned {
+        lead_id: id,
+        partner_id,
+        delivery_id: assigned.delivery_id,
+        status: LeadStatus::Assigned.as_str(),
+        over_cap: assigned.over_cap.is_some(),
+        warnings,
+    })))
 }

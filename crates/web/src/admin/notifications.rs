@@ -4,12 +4,12 @@
 use crate::auth::AdminAuth;
 use crate::extract::Page;
 use crate::views::NotificationView;
+use crate::views::{NotificationList, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/notifications", get(list))
@@ -26,7 +26,7 @@ async fn list(
     State(state): State<AppState>,
     page: Page,
     Query(q): Query<Q>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<NotificationList>>, ApiError> {
     let some = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -42,5 +42,7 @@ async fn list(
         )
         .await?;
     let items: Vec<NotificationView> = rows.iter().map(NotificationView::new).collect();
-    Ok(Json(json!({"success": true, "notifications": items})))
+    Ok(Json(Success::of(NotificationList {
+        notifications: items,
+    })))
 }

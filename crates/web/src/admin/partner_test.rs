@@ -5,11 +5,12 @@
 use crate::auth::AdminAuth;
 use crate::extract::PathId;
 use crate::test_lead::test_partner;
+use crate::test_lead::TestResult;
+use crate::views::Success;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/partners/{id}/test", post(send_test))
@@ -21,11 +22,6 @@ pub(super) async fn send_test(
     _: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
-    let test = test_partner(&state, id).await?;
-    Ok(Json(json!({
-        "success": true,
-        "attempt": test.attempt,
-        "payload": test.payload,
-    })))
+) -> Result<Json<Success<TestResult>>, ApiError> {
+    Ok(Json(Success::of(test_partner(&state, id).await?)))
 }

@@ -9,13 +9,14 @@ use crate::auth::AdminAuth;
 use crate::extract::JsonObject;
 use crate::invitations::{invite, reinvite};
 use crate::views::PartnerUserView;
+use crate::views::{Done, PartnerUserInvited, PartnerUserList, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use leadrouter_store::portal::PartnerUser;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -30,12 +31,11 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-fn invited_json(u: &PartnerUser, link: Option<String>) -> Value {
-    let mut answer = json!({"success": true, "user": PartnerUserView::new(u)});
-    if let Some(url) = link {
-        answer["invite_url"] = json!(url);
-    }
-    answer
+fn invited(u: &PartnerUser, invite_url: Option<String>) -> Json<Success<PartnerUserInvited>> {
+    Json(Success::of(PartnerUserInvited {
+        user: PartnerUserView::new(u),
+        invite_url,
+    }))
 }
 
 async fn invite_one(
@@ -43,40 +43,40 @@ async fn invite_one(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Success<PartnerUserInvited>>), ApiError> {
     let email = body
         .get("email")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let (u, link) = invite(&state, id, email, &auth.actor()).await?;
-    Ok((StatusCode::CREATED, Json(invited_json(&u, link))))
+    Ok((StatusCode::CREATED, invited(&u, link)))
 }
 
 async fn reinvite_one(
     auth: AdminAuth,
     State(state): State<AppState>,
     Path((id, user_id)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<PartnerUserInvited>>, ApiError> {
     let (u, link) = reinvite(&state, id, user_id, &auth.actor()).await?;
-    Ok(Json(invited_json(&u, link)))
+    Ok(invited(&u, link))
 }
 
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<PartnerUserList>>, ApiError> {
     let users = state.store().list_partner_users(id).await?;
-    Ok(Json(
-        json!({"success": true, "users": users.iter().map(PartnerUserView::new).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Success::of(PartnerUserList {
+        users: users.iter().map(PartnerUserView::new).collect(),
+    })))
 }
 
 async fn remove_one(
     auth: AdminAuth,
     State(state): State<AppState>,
     Path((id, user_id)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<Done>>, ApiError> {
     if !state
         .store()
         .remove_partner_user(id, user_id, state.now_ms(), &auth.actor())
@@ -85,5 +85,5 @@ async fn remove_one(
         return Err(ApiError::NotFound("no such user of this partner"));
     }
     tracing::info!(partner_id = id, user_id, "partner user removed");
-    Ok(Json(json!({"success": true})))
+    Ok(Json(Success::of(Done {})))
 }

@@ -5,13 +5,12 @@
 use crate::auth::AdminAuth;
 use crate::extract::{JsonObject, PathId};
 use crate::privacy::{erase_contact, evidence_download};
+use crate::views::{ErasedView, ErasureNoticeView, NoticeList, Success};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leadrouter_core::localtime::rfc3339;
-use serde_json::{json, Value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -24,34 +23,23 @@ async fn erase(
     auth: AdminAuth,
     State(state): State<AppState>,
     JsonObject(input): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success<ErasedView>>, ApiError> {
     let done = erase_contact(&state, &input, &auth.actor()).await?;
-    Ok(Json(json!({
-        "success": true,
-        "erased_leads": done.erased_leads,
-        "notified_partners": done.notified_partners,
-        "unnotified_partners": done.unnotified_partners,
+    Ok(Json(Success::of(ErasedView {
+        erased_leads: done.erased_leads,
+        notified_partners: done.notified_partners,
+        unnotified_partners: done.unnotified_partners,
     })))
 }
 
-async fn notices(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn notices(
+    _: AdminAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Success<NoticeList>>, ApiError> {
     let rows = state.store().list_erasure_notices(200).await?;
-    let notices: Vec<Value> = rows
-        .iter()
-        .map(|n| {
-            json!({
-                "id": n.id,
-                "partner_id": n.partner_id,
-                "status": n.status,
-                "attempts": n.attempts,
-                "last_status": n.last_status,
-                "last_error": n.last_error,
-                "created_at": rfc3339(n.created_at),
-                "sent_at": n.sent_at.map(rfc3339),
-            })
-        })
-        .collect();
-    Ok(Json(json!({"success": true, "notices": notices})))
+    Ok(Json(Success::of(NoticeList {
+        notices: rows.iter().map(ErasureNoticeView::new).collect(),
+    })))
 }
 
 async fn evidence(

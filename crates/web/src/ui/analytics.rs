@@ -5,13 +5,14 @@
 use super::page::{render, Chrome};
 use crate::operator::Operator;
 use crate::report::grouped;
+use crate::views::Report;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -190,25 +191,18 @@ fn chart(rows: &[&Row], by_day: bool, charted: &[(&str, &str, &str); 2], currenc
 }
 
 /// The report's rows (a partner by its name), in the order the chart shows them.
-fn rows_of(v: &Value, group_by: &str, names: &HashMap<String, String>) -> Vec<Row> {
-    v["rows"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| {
-                    let key = r["key"].as_str().unwrap_or_default().to_string();
-                    Row {
-                        label: if group_by == "partner" {
-                            names.get(&key).cloned().unwrap_or(key)
-                        } else {
-                            key
-                        },
-                        figures: r.clone(),
-                    }
-                })
-                .collect()
+fn rows_of(report: &Report, names: &HashMap<String, String>) -> Vec<Row> {
+    report
+        .rows
+        .iter()
+        .map(|r| Row {
+            label: match names.get(&r.key) {
+                Some(name) if report.group_by == "partner" => name.clone(),
+                _ => r.key.clone(),
+            },
+            figures: json!(r.figures),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Each section's chart and table. Groups whose figures of a section are all zero are
@@ -305,17 +299,17 @@ async fn page(
     )
     .await;
     let (sections, error) = match report {
-        Ok(v) => {
+        Ok(report) => {
             // The period in use, written into the form (its default too).
-            c.from = v["from"].as_str().unwrap_or_default().to_string();
-            c.to = v["to"].as_str().unwrap_or_default().to_string();
-            let rows = rows_of(&v, &c.group_by, &names);
+            c.from = report.from.clone();
+            c.to = report.to.clone();
+            let rows = rows_of(&report, &names);
             let sections = if rows.is_empty() {
                 Vec::new()
             } else {
                 sections(
                     &rows,
-                    &v["totals"],
+                    &json!(report.totals),
                     c.group_by == "day",
                     &state.settings().currency,
                 )

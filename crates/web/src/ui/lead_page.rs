@@ -75,7 +75,7 @@ fn conversion_row(c: &ConversionRow, tz: &str) -> (String, String, String, Strin
     (
         time::local(c.created_at, tz),
         c.conversion_type.clone(),
-        leadrouter_core::conversion::money_json(c.value_cents).to_string(),
+        leadrouter_core::money::Money(c.value_cents).to_string(),
         c.external_transaction_id.clone(),
     )
 }

@@ -4,7 +4,7 @@
 
 use super::form::Fields;
 use crate::views::PartnerView;
-use leadrouter_core::hours::DAYS;
+use leadrouter_core::hours::{format_time, DAYS};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -62,22 +62,13 @@ impl PartnerForm {
     /// The form filled with a partner's settings (secrets are never shown).
     pub fn of(p: &PartnerView) -> PartnerForm {
         let hours_of = |day: &str| -> String {
-            let windows = match p.business_hours.get(day) {
-                Some(Value::Array(a)) if a.first().is_some_and(Value::is_string) => vec![a.clone()],
-                Some(Value::Array(a)) => a.iter().filter_map(|w| w.as_array().cloned()).collect(),
-                _ => vec![],
+            let Some(hours) = &p.business_hours else {
+                return String::new();
             };
-            windows
+            let i = DAYS.iter().position(|d| *d == day).unwrap_or_default();
+            hours.days[i]
                 .iter()
-                .map(|w| {
-                    let t = |i: usize| {
-                        w.get(i)
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    format!("{}-{}", t(0), t(1))
-                })
+                .map(|&(open, close)| format!("{}-{}", format_time(open), format_time(close)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -109,7 +100,7 @@ impl PartnerForm {
             webhook_url: p.webhook_url.clone(),
             phone_format: p.phone_format.to_string(),
             required_fields: p.required_fields.join(","),
-            always_open: p.business_hours.is_null(),
+            always_open: p.business_hours.is_none(),
             hours: DAY_LABELS
                 .iter()
                 .zip(DAYS)
@@ -124,8 +115,8 @@ impl PartnerForm {
             valid_phone_only: p.valid_phone_only,
             daily_summary: p.daily_summary,
             price_per_lead: match &p.price_per_lead {
-                Value::Null => String::new(),
-                v => v.to_string(),
+                None => String::new(),
+                Some(v) => v.to_string(),
             },
             erasure_webhook_url: p.erasure_webhook_url.clone().unwrap_or_default(),
         }

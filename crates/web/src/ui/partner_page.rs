@@ -104,7 +104,7 @@ impl ShowPage {
     }
 
     fn hours(&self) -> String {
-        if self.p.business_hours.is_null() {
+        if self.p.business_hours.is_none() {
             return "always open".into();
         }
         let form = PartnerForm::of(&self.p);

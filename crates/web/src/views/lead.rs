@@ -1,6 +1,6 @@
-use leadrouter_core::conversion::money_json;
 use leadrouter_core::lead::full_name;
 use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::money::Money;
 use leadrouter_core::status::{AttemptOutcome, LeadStatus};
 use leadrouter_store::conversions::ConversionRow;
 use leadrouter_store::deliveries::{Attempt, DeliveryRow};
@@ -147,7 +147,7 @@ impl AttemptView {
 pub struct ConversionView {
     pub partner_id: i64,
     pub conversion_type: String,
-    pub conversion_value: Value,
+    pub conversion_value: Money,
     pub external_transaction_id: String,
     pub metadata: Option<Value>,
     pub created_at: String,
@@ -158,7 +158,7 @@ impl ConversionView {
         ConversionView {
             partner_id: c.partner_id,
             conversion_type: c.conversion_type.clone(),
-            conversion_value: money_json(c.value_cents),
+            conversion_value: Money(c.value_cents),
             external_transaction_id: c.external_transaction_id.clone(),
             metadata: c.metadata.clone(),
             created_at: rfc3339(c.created_at),

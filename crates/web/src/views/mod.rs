@@ -1,14 +1,21 @@
 //! What the API answers and the console shows, one typed struct per thing: built from the
 //! stored records, serialized for JSON, rendered by templates. No answer is a hand-built map.
 
+mod answers;
 mod consent;
 mod lead;
 mod lists;
 mod partner;
 mod partner_lead;
 mod records;
+mod reports;
 mod source;
 
+pub use answers::{
+    AuditList, Done, ErasedView, ErasureNoticeView, Evidence, EvidenceDelivery, FacebookReceived,
+    Health, LeadAssigned, LeadEventView, LeadQueued, NoticeList, NotificationList,
+    PartnerUserInvited, PartnerUserList, ReturnDecided, ReturnList, ReturnRequested,
+};
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
 pub use lists::{
@@ -22,6 +29,10 @@ pub use partner_lead::{
 };
 pub use records::{
     AuditEntryView, LeadReceivedView, NotificationView, PartnerUserView, ReturnView,
+};
+pub use reports::{
+    AdminAnalytics, CpaSummary, CpaView, FiguresView, PartnerAnalytics, PartnerCpaView, Report,
+    ReportRow,
 };
 pub use source::SourceView;
 

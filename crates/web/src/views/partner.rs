@@ -1,6 +1,7 @@
 use leadrouter_core::capacity::{quotas, Quotas};
 use leadrouter_core::hours::BusinessHours;
 use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::money::Money;
 use leadrouter_core::partner::PartnerAuth;
 use leadrouter_store::partners::{DayCount, Partner};
 use serde::Serialize;
@@ -19,7 +20,7 @@ pub struct PartnerView {
     pub daily_limit: u32,
     pub premium_ratio: u8,
     pub timezone: String,
-    pub business_hours: Value,
+    pub business_hours: Option<BusinessHours>,
     pub webhook_url: String,
     pub phone_format: &'static str,
     pub required_fields: Vec<String>,
@@ -31,7 +32,7 @@ pub struct PartnerView {
     pub valid_phone_only: bool,
     pub daily_summary: bool,
     /// What it pays per delivered lead (a decimal number), or null.
-    pub price_per_lead: Value,
+    pub price_per_lead: Option<Money>,
     pub erasure_webhook_url: Option<String>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
@@ -66,10 +67,7 @@ impl PartnerView {
             daily_limit: s.daily_limit,
             premium_ratio: s.premium_ratio,
             timezone: s.timezone.clone(),
-            business_hours: s
-                .business_hours
-                .as_ref()
-                .map_or(Value::Null, BusinessHours::to_json),
+            business_hours: s.business_hours.clone(),
             webhook_url: s.webhook_url.clone(),
             phone_format: s.phone_format.as_str(),
             required_fields: s.required_fields.clone(),
@@ -79,9 +77,7 @@ impl PartnerView {
             auth: s.auth.as_ref().map_or(Value::Null, PartnerAuth::redacted),
             valid_phone_only: s.valid_phone_only,
             daily_summary: s.daily_summary,
-            price_per_lead: s
-                .price_per_lead_cents
-                .map_or(Value::Null, leadrouter_core::conversion::money_json),
+            price_per_lead: s.price_per_lead_cents.map(Money),
             erasure_webhook_url: s.erasure_webhook_url.clone(),
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),

@@ -2,8 +2,8 @@
 //! a lead's status as the guide's "Lead Status" shows it (only what happened between this
 //! partner and the lead).
 
-use leadrouter_core::conversion::money_json;
 use leadrouter_core::localtime::rfc3339;
+use leadrouter_core::money::Money;
 use leadrouter_store::conversions::ConversionRow;
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +15,7 @@ pub struct ConversionRecordedView {
     pub lead_id: i64,
     pub conversion_type: &'static str,
     /// The partner's conversions of the lead so far, in money.
-    pub total_value: Value,
+    pub total_value: Money,
 }
 
 /// One step of the lead's history with this partner.
@@ -31,7 +31,7 @@ pub struct PartnerHistoryView {
 #[derive(Debug, Serialize)]
 pub struct PartnerConversionView {
     pub conversion_type: String,
-    pub conversion_value: Value,
+    pub conversion_value: Money,
     pub external_transaction_id: String,
     pub metadata: Option<Value>,
     pub created_at: String,
@@ -41,7 +41,7 @@ impl PartnerConversionView {
     pub fn new(c: &ConversionRow) -> PartnerConversionView {
         PartnerConversionView {
             conversion_type: c.conversion_type.clone(),
-            conversion_value: money_json(c.value_cents),
+            conversion_value: Money(c.value_cents),
             external_transaction_id: c.external_transaction_id.clone(),
             metadata: c.metadata.clone(),
             created_at: rfc3339(c.created_at),
@@ -57,7 +57,7 @@ pub struct PartnerLeadView {
     /// The lead's state, or `converted` once the partner reported a conversion.
     pub status: String,
     pub quality_score: i64,
-    pub conversion_value: Value,
+    pub conversion_value: Money,
     pub converted_at: Option<String>,
     pub partner_name: String,
     pub status_history: Vec<PartnerHistoryView>,

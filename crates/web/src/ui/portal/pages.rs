@@ -328,7 +328,7 @@ pub(crate) async fn conversions(
         .into_iter()
         .map(|c| {
             let at = time::local(c.created_at, &tz);
-            let value = leadrouter_core::conversion::money_json(c.value_cents).to_string();
+            let value = leadrouter_core::money::Money(c.value_cents).to_string();
             (c, at, value)
         })
         .collect();
