@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leadrouter_store::StoreError;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -80,28 +80,68 @@ impl From<leadrouter_engine::actions::ActionError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+/// The `error` of a failed answer: a code, a sentence, and per field what is wrong.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// `{"success": false, "error": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Failure {
+    pub success: bool,
+    pub error: ErrorBody,
+}
+
+impl ApiError {
+    /// The status and the body a client is told; an internal error is logged here with
+    /// its detail, which the client never sees.
+    pub(crate) fn described(&self) -> (StatusCode, ErrorBody) {
         let (status, code) = self.status_and_code();
-        let mut error = json!({ "code": code, "message": self.to_string() });
-        match &self {
+        let mut body = ErrorBody {
+            code: code.to_string(),
+            message: self.to_string(),
+            fields: None,
+        };
+        match self {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
-                error["message"] = json!("internal server error");
+                body.message = "internal server error".into();
             }
             ApiError::Validation(fields) => {
                 let list: Vec<&str> = fields.keys().map(String::as_str).collect();
-                error["message"] = json!(format!("invalid fields: {}", list.join(", ")));
-                error["fields"] = json!(fields);
+                body.message = format!("invalid fields: {}", list.join(", "));
+                body.fields = Some(fields.clone());
             }
             _ => {}
         }
-        let mut response =
-            (status, Json(json!({ "success": false, "error": error }))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
+        (status, body)
+    }
+
+    /// `Retry-After` for a throttled request.
+    pub(crate) fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                HeaderValue::from_str(&(*retry_after_secs).max(1).to_string()).ok()
             }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.described();
+        let failure = Failure {
+            success: false,
+            error,
+        };
+        let mut response = (status, Json(failure)).into_response();
+        if let Some(v) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -136,7 +136,14 @@ both_backends! {
             assert!(rows(&me.get(&format!("/portal?q={q}")).await).is_empty(), "search {q}");
         }
         assert_eq!(rows(&me.get(&format!("/portal?q={}", f.my_lead)).await).len(), 1);
-        assert_eq!(me.get(&format!("/portal/leads/{}", f.their_lead)).await.status, 404);
+        let theirs = me.get(&format!("/portal/leads/{}", f.their_lead)).await;
+        assert_eq!(theirs.status, 404);
+        // A page in the portal's chrome, with the way back to the partner's own leads.
+        assert_eq!(theirs.text("h1").as_deref(), Some("No such lead"), "{}", theirs.body);
+        assert_eq!(theirs.attr("p.empty a", "href").as_deref(), Some("/portal"));
+        let nowhere = me.get("/portal/leads/not-a-number").await;
+        assert_eq!(nowhere.status, 404, "{}", nowhere.body);
+        assert!(nowhere.body.contains("href=\"/portal\"") && !nowhere.body.contains("/admin\""), "{}", nowhere.body);
         let page = me.get(&format!("/portal/leads/{}", f.my_lead)).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("Attempt 1") && page.body.contains("HTTP 200"), "{}", page.body);

@@ -71,6 +71,8 @@ both_backends! {
         let r = viewer.post(&format!("/admin/partners/{pid}/pause"), &[("_csrf", &csrf)]).await;
         assert_eq!(r.status, 403);
         assert!(r.body.contains("viewer"), "the page says why: {}", r.body);
+        assert_eq!(r.text("h1").as_deref(), Some("Not allowed"), "a page in the console's chrome");
+        assert_eq!(r.attr("a.button", "href").as_deref(), Some("/admin"));
         assert_eq!(app.get(&format!("/api/admin/partners/{pid}")).await.1["status"], "active");
         assert_eq!(viewer.get("/admin/leads.csv").await.status, 403);
         assert_eq!(viewer.get(&format!("/admin/leads/{lead}/evidence.json")).await.status, 403);

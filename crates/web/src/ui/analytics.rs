@@ -5,6 +5,7 @@
 use super::page::{render, Chrome};
 use crate::operator::Operator;
 use crate::report::grouped;
+use crate::ui::PageError;
 use crate::views::Report;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
@@ -273,7 +274,7 @@ async fn page(
     State(state): State<AppState>,
     op: Operator,
     Query(mut c): Query<Controls>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if c.group_by.is_empty() {
         c.group_by = "day".into();
     }
@@ -325,7 +326,7 @@ async fn page(
                     .join("; "),
             ),
         ),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(render(&Page {
         chrome: Chrome::new(&op, "analytics", "Analytics"),

@@ -9,6 +9,7 @@ use crate::audit_query::AuditQuery;
 use crate::operator::Operator;
 use crate::partners::revert_partner;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -122,7 +123,7 @@ async fn list(
     State(state): State<AppState>,
     op: Operator,
     Query(q): Query<AuditQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let mut filter = q.filter()?;
     filter.limit = PAGE;
     let entries = state.store().audit_entries(&filter).await?;
@@ -146,7 +147,7 @@ async fn revert(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let op = posted.op;
     let entry = state
         .store()
@@ -169,7 +170,7 @@ async fn revert(
                 e.values().cloned().collect::<Vec<_>>().join("; ")
             ),
         ),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(redirect_with_notice(&state, &op, &path, notice))
 }

@@ -6,6 +6,7 @@ use super::page::{render, render_status, Chrome};
 use crate::markets;
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -67,7 +68,7 @@ async fn markets_view(
     op: &Operator,
     typed: BTreeMap<String, String>,
     errors: BTreeMap<String, String>,
-) -> Result<MarketsPage, ApiError> {
+) -> Result<MarketsPage, PageError> {
     Ok(MarketsPage {
         chrome: Chrome::new(op, "markets", "Markets and niches"),
         markets: state.store().list_markets().await?,
@@ -77,7 +78,7 @@ async fn markets_view(
     })
 }
 
-async fn markets_page(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn markets_page(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     Ok(render(
         &markets_view(&state, &op, BTreeMap::new(), BTreeMap::new()).await?,
     ))
@@ -107,7 +108,7 @@ fn typed(f: &Fields, keys: &[&str]) -> (BTreeMap<String, String>, Map<String, Va
     (typed, input)
 }
 
-async fn add_market(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn add_market(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let keys = [
         "slug",
         "iso_code",
@@ -129,11 +130,11 @@ async fn add_market(State(state): State<AppState>, posted: Posted) -> Result<Res
             let page = markets_view(&state, &posted.op, typed, errors).await?;
             Ok(render_status(StatusCode::CONFLICT, &page))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn add_niche(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn add_niche(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let (typed, input) = typed(&posted.fields, &["slug", "name"]);
     let typed: BTreeMap<String, String> = typed
         .into_iter()
@@ -145,7 +146,7 @@ async fn add_niche(State(state): State<AppState>, posted: Posted) -> Result<Resp
         Err(ApiError::Conflict(_)) => {
             BTreeMap::from([("slug".to_string(), "this niche exists already".to_string())])
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     {
         {
@@ -180,7 +181,7 @@ async fn rejected(
     State(state): State<AppState>,
     op: Operator,
     Query(q): Query<Before>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     const PAGE: i64 = 50;
     let items = state.store().list_rejections(PAGE, q.before).await?;
     let next_before = (items.len() as i64 == PAGE)
@@ -233,7 +234,7 @@ struct NotificationsPage {
     rows: Vec<(NotificationRow, String)>,
 }
 
-async fn notifications(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn notifications(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let rows = state
         .store()
         .list_notifications(None, None, 200)

@@ -5,6 +5,7 @@ use super::form::Posted;
 use super::page::{render, Chrome};
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -49,16 +50,11 @@ async fn list(
     State(state): State<AppState>,
     op: Operator,
     Query(q): Query<DeliveryQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let retrying = match q.status.as_str() {
         "" | "failed" => false,
         "retrying" => true,
-        _ => {
-            return Err(ApiError::validation_one(
-                "status",
-                "must be failed or retrying",
-            ))
-        }
+        _ => return Err(ApiError::validation_one("status", "must be failed or retrying").into()),
     };
     let partner = q.partner_id.trim().parse::<i64>().ok();
     let rows = if retrying {
@@ -112,7 +108,7 @@ async fn list(
 
 /// `delivery_id` (one or several, from the row buttons or the checkboxes), or
 /// `all=1` with the list's filter.
-async fn retry(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn retry(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let partner = fields.text("partner_id").parse::<i64>().ok();
     let ids: Vec<i64> = if let Ok(one) = fields.text("one").parse::<i64>() {

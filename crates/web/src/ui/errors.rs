@@ -1,16 +1,85 @@
-//! Pages for pages: an error answered to a browser on the console or the portal (a lead or
-//! partner that does not exist, a path that does not), and to a visitor whose landing-page
-//! form was refused, is an HTML page that says what went wrong and offers a way back,
-//! never the JSON body the API gives scripts. The JSON API keeps its shape.
+//! Errors answered to a browser: on the console and the portal a lead or partner that does
+//! not exist, a refused change, a throttled login, is an HTML page in that site's chrome that
+//! says what went wrong and offers a way back, never the JSON body the API gives scripts.
+//!
+//! Page handlers return [`PageError`] (the console's) or [`PortalError`]. Errors raised
+//! before a handler runs (an extractor shared with the JSON API, an unknown path) and the
+//! answer to a visitor whose landing-page form was refused pass through [`html_errors`],
+//! which renders them with the same page.
 
 use super::page::render_status;
+use crate::error::{ErrorBody, Failure};
+use crate::ApiError;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
-use axum::http::Method;
+use axum::http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
-use serde_json::Value;
+use axum::response::{IntoResponse, Response};
+use std::marker::PhantomData;
+
+/// Which site's page an error is shown in: where its way back leads.
+pub(crate) trait Site {
+    const BACK: Option<(&'static str, &'static str)>;
+}
+
+/// The operators' console.
+pub(crate) enum Console {}
+/// The partners' portal.
+pub(crate) enum Portal {}
+/// A landing page's visitor: no site of ours to go back to.
+enum Visitor {}
+
+impl Site for Console {
+    const BACK: Option<(&'static str, &'static str)> = Some(("/admin", "Back to the console"));
+}
+impl Site for Portal {
+    const BACK: Option<(&'static str, &'static str)> = Some(("/portal", "Back to your leads"));
+}
+impl Site for Visitor {
+    const BACK: Option<(&'static str, &'static str)> = None;
+}
+
+/// What went wrong in a page handler, answered as a page of site `S`.
+pub(crate) struct PageError<S: Site = Console> {
+    error: ApiError,
+    site: PhantomData<S>,
+}
+
+/// What went wrong in a portal page.
+pub(crate) type PortalError = PageError<Portal>;
+
+impl<S: Site> From<ApiError> for PageError<S> {
+    fn from(error: ApiError) -> Self {
+        PageError {
+            error,
+            site: PhantomData,
+        }
+    }
+}
+
+impl<S: Site> From<leadrouter_store::StoreError> for PageError<S> {
+    fn from(e: leadrouter_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl<S: Site> From<leadrouter_engine::actions::ActionError> for PageError<S> {
+    fn from(e: leadrouter_engine::actions::ActionError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl<S: Site> IntoResponse for PageError<S> {
+    fn into_response(self) -> Response {
+        let (status, body) = self.error.described();
+        let mut page = error_page::<S>(status, &body);
+        if let Some(v) = self.error.retry_after() {
+            page.headers_mut().insert(RETRY_AFTER, v);
+        }
+        page
+    }
+}
 
 #[derive(askama::Template)]
 #[template(path = "error_page.html")]
@@ -26,7 +95,6 @@ struct ErrorPage {
 enum Reader {
     Console,
     Portal,
-    /// A person who sent a landing page's form from a browser.
     Visitor,
 }
 
@@ -71,19 +139,29 @@ pub(crate) async fn html_errors(req: Request, next: Next) -> Response {
     }
     let status = res.status();
     let (mut parts, body) = res.into_parts();
-    let body: Value = match to_bytes(body, 64 * 1024).await {
-        Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-        Err(_) => Value::Null,
+    let body = match to_bytes(body, 64 * 1024).await {
+        Ok(b) => serde_json::from_slice::<Failure>(&b).ok(),
+        Err(_) => None,
     };
-    let error = &body["error"];
-    let fields: Vec<(String, String)> = error["fields"]
-        .as_object()
-        .map(|f| {
-            f.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let body = body.map(|f| f.error).unwrap_or_else(|| ErrorBody {
+        code: String::new(),
+        message: String::new(),
+        fields: None,
+    });
+    let html = match reader {
+        Reader::Console => error_page::<Console>(status, &body),
+        Reader::Portal => error_page::<Portal>(status, &body),
+        Reader::Visitor => error_page::<Visitor>(status, &body),
+    };
+    // Keep what the answer said beside its body (Retry-After, Allow).
+    let (new_parts, new_body) = html.into_parts();
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.extend(new_parts.headers);
+    Response::from_parts(parts, Body::new(new_body))
+}
+
+/// The page for an error of `status` described by `body`, in site `S`.
+fn error_page<S: Site>(status: StatusCode, body: &ErrorBody) -> Response {
     let heading = match status.as_u16() {
         404 => "Not found",
         422 => "Some fields need another look",
@@ -92,27 +170,22 @@ pub(crate) async fn html_errors(req: Request, next: Next) -> Response {
         s if s >= 500 => "Something went wrong on our side",
         _ => "This did not work",
     };
-    let message = match error["message"].as_str() {
-        Some("no such endpoint") => "There is no page at this address.",
-        Some(m) => m,
-        None => "",
+    let message = match body.message.as_str() {
+        "no such endpoint" => "There is no page at this address.",
+        m => m,
     };
     let page = ErrorPage {
         heading: heading.to_string(),
         message: sentence(message),
-        fields,
-        back: match reader {
-            Reader::Console => Some(("/admin", "Back to the console")),
-            Reader::Portal => Some(("/portal", "Back to your leads")),
-            Reader::Visitor => None,
-        },
+        fields: body
+            .fields
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        back: S::BACK,
     };
-    let html = render_status(status, &page);
-    // Keep what the answer said beside its body (Retry-After, Allow).
-    let (new_parts, new_body) = html.into_parts();
-    parts.headers.remove(CONTENT_TYPE);
-    parts.headers.extend(new_parts.headers);
-    Response::from_parts(parts, Body::new(new_body))
+    render_status(status, &page)
 }
 
 /// A message as a sentence: a capital first letter and a full stop.

@@ -9,6 +9,7 @@ use crate::extract::PathId;
 use crate::leads::{assign_to, find_lead};
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::views::LeadView;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -166,7 +167,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     op: Operator,
     PathId(id): PathId,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let tz = op.timezone.clone();
     let lead = find_lead(&state, id).await?;
     let history = state.store().lead_events(id).await?;
@@ -253,7 +254,7 @@ pub(super) async fn retry(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let lead = find_lead(&state, id).await?;
     let notice = if actions::retry_lead(state.store(), state.signals(), id, state.now_ms()).await? {
         "The lead is back in routing.".to_string()
@@ -270,7 +271,7 @@ pub(super) async fn assign(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let lead = find_lead(&state, id).await?;
     let notice = match posted.fields.text("partner_id").parse::<i64>() {
         Err(_) => "Choose a partner to assign the lead to.".to_string(),
@@ -284,7 +285,7 @@ pub(super) async fn assign(
                 "Not assigned: {}.",
                 e.values().cloned().collect::<Vec<_>>().join("; ")
             ),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         },
     };
     Ok(back(&state, &posted.op, id, notice))
@@ -296,7 +297,7 @@ pub(super) async fn erase(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let lead = find_lead(&state, id).await?;
     let mut input = serde_json::Map::new();
     for (k, v) in [("email", &lead.email), ("phone", &lead.phone)] {
@@ -318,6 +319,6 @@ pub(super) async fn evidence(
     State(state): State<AppState>,
     _: Operator,
     PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    crate::privacy::evidence_download(&state, id).await
+) -> Result<Response, PageError> {
+    Ok(crate::privacy::evidence_download(&state, id).await?)
 }

@@ -6,6 +6,7 @@ use super::page::{render, Chrome};
 use crate::leads::{lead_filter, ListQuery};
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -154,7 +155,7 @@ struct ListPage {
 
 const PAGE: i64 = 50;
 
-pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<i64, String>, PageError> {
     Ok(state
         .store()
         .list_partners(1000, None)
@@ -188,7 +189,7 @@ async fn list(
     State(state): State<AppState>,
     op: Operator,
     Query(filters): Query<Filters>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let names = partner_names(&state).await?;
     let mut partners: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
     partners.sort_by(|a, b| a.1.cmp(&b.1));
@@ -214,7 +215,7 @@ async fn list(
                     .join("; "),
             ),
         ),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let sources = state
         .store()
@@ -255,7 +256,7 @@ async fn csv_export(
     State(state): State<AppState>,
     op: Operator,
     Query(filters): Query<Filters>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     const CHUNK: i64 = 1000;
     let first = filters.to_filter(&state, &op.timezone, CHUNK).await?;
     let names = partner_names(&state).await?;

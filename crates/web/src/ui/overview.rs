@@ -7,7 +7,8 @@ use super::partners::PartnerRow;
 use crate::operator::Operator;
 use crate::partners::with_today;
 use crate::time;
-use crate::{ApiError, AppState};
+use crate::ui::PageError;
+use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use leadrouter_store::analytics::{Figures, Grouping, BUCKET_MS};
@@ -105,7 +106,7 @@ impl OverviewPage {
 pub(super) async fn page(
     State(state): State<AppState>,
     op: Operator,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let now = state.now_ms();
     let o = state
         .store()

@@ -11,6 +11,7 @@ use crate::operator::Operator;
 use crate::partners::{self as api, PartnerAnswer};
 use crate::test_lead::TestAttempt;
 use crate::time;
+use crate::ui::PageError;
 use crate::views::PartnerView;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -167,7 +168,7 @@ async fn show_page(
     op: &Operator,
     id: i64,
     test: Option<TestAttempt>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let partner = api::find(state, id).await?;
     let p = api::one(state, &partner).await?;
     let flash = state
@@ -209,7 +210,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     op: Operator,
     PathId(id): PathId,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     show_page(&state, &op, id, None).await
 }
 
@@ -221,7 +222,7 @@ pub(super) async fn pause(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     actions::pause_partner(
         state.store(),
         state.signals(),
@@ -245,7 +246,7 @@ pub(super) async fn resume(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     actions::resume_partner(
         state.store(),
         state.signals(),
@@ -263,7 +264,7 @@ pub(super) async fn test(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let result = crate::test_lead::test_partner(&state, id).await?;
     show_page(&state, &posted.op, id, Some(result.attempt)).await
 }
@@ -272,7 +273,7 @@ pub(super) async fn rotate_key(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     // The console offers: the old key stops now (a leak) or works 24 more hours.
     let hours = match posted.fields.text("old_key").as_str() {
         "overlap" => 24,
@@ -291,7 +292,7 @@ pub(super) async fn rotate_secret(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let answer = api::rotate_partner_secret(&state, id, &posted.op.actor()).await?;
     Ok(to_partner(
         &state,
@@ -307,7 +308,7 @@ pub(super) async fn invite_user(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let email = posted.fields.text("email");
     let answer = crate::invitations::invite(&state, id, &email, &posted.op.actor()).await;
     let notice = match answer {
@@ -317,7 +318,7 @@ pub(super) async fn invite_user(
             e.values().cloned().collect::<Vec<_>>().join("; ")
         ),
         Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(back(&state, &posted.op, id, &notice))
 }
@@ -328,7 +329,7 @@ pub(super) async fn reinvite_user(
     State(state): State<AppState>,
     axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (u, link) = crate::invitations::reinvite(&state, id, user_id, &posted.op.actor()).await?;
     Ok(invited(&state, &posted.op, id, &u.email, link))
 }
@@ -361,7 +362,7 @@ pub(super) async fn remove_user(
     State(state): State<AppState>,
     axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let notice = if state
         .store()
         .remove_partner_user(id, user_id, state.now_ms(), &posted.op.actor())

@@ -8,6 +8,7 @@ use super::partner_page as page;
 use crate::extract::PathId;
 use crate::operator::Operator;
 use crate::partners as api;
+use crate::ui::PageError;
 use crate::views::PartnerView;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -130,7 +131,7 @@ struct ListPage {
     rows: Vec<PartnerRow>,
 }
 
-async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let partners = state.store().list_partners(500, None).await?;
     let views = api::with_today(&state, &partners).await?;
     let health = state
@@ -295,7 +296,7 @@ async fn form_page(
     form: PartnerForm,
     errors: BTreeMap<String, String>,
     id: Option<i64>,
-) -> Result<FormPage, ApiError> {
+) -> Result<FormPage, PageError> {
     let (markets, niches) = options(&*state.catalog().await?);
     let title = if id.is_some() {
         format!("Edit {}", form.name)
@@ -313,7 +314,7 @@ async fn form_page(
     })
 }
 
-async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let mut form = PartnerForm::blank();
     let (_, niches) = options(&*state.catalog().await?);
     // No market is chosen for the operator (a partner saved in the wrong country would
@@ -333,12 +334,12 @@ async fn refused(
     form: PartnerForm,
     errors: BTreeMap<String, String>,
     id: Option<i64>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let page = form_page(state, op, form, errors, id).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
-async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let form = PartnerForm::read(&fields);
     let (input, mut errors) = form.to_input(&fields, None);
@@ -355,7 +356,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Result<Respons
             errors.extend(e);
             refused(&state, &op, form, errors, None).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -363,7 +364,7 @@ async fn edit(
     State(state): State<AppState>,
     op: Operator,
     PathId(id): PathId,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let partner = api::find(&state, id).await?;
     let view = api::one(&state, &partner).await?;
     let page = form_page(
@@ -381,7 +382,7 @@ async fn update(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let partner = api::find(&state, id).await?;
     let current = api::one(&state, &partner).await?;
@@ -399,6 +400,6 @@ async fn update(
             errors.extend(e);
             refused(&state, &op, form, errors, Some(id)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

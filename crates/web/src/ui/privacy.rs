@@ -6,6 +6,7 @@ use super::form::Posted;
 use super::page::{render, render_status, Chrome};
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -95,7 +96,7 @@ async fn view(
     op: &Operator,
     person: Person,
     done: Option<String>,
-) -> Result<(PrivacyPage, bool), ApiError> {
+) -> Result<(PrivacyPage, bool), PageError> {
     let catalog = state.catalog().await?;
     let mut errors = BTreeMap::new();
     let mut found = None;
@@ -161,12 +162,12 @@ async fn page(
     State(state): State<AppState>,
     op: Operator,
     Query(person): Query<Person>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     Ok(answer(view(&state, &op, person, None).await?))
 }
 
 /// Erases every lead of the person, then shows what was done and looks again.
-async fn erase(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn erase(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let person = Person {
         email: fields.text("email"),
@@ -187,7 +188,7 @@ async fn erase(State(state): State<AppState>, posted: Posted) -> Result<Response
             // The look-up below says which field is wrong.
             return Ok(answer(view(&state, &op, person, None).await?));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(answer(view(&state, &op, person, Some(done)).await?))
 }

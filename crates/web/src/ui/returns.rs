@@ -7,6 +7,7 @@ use super::page::{render, Chrome};
 use crate::operator::Operator;
 use crate::returns::{decide, status_filter};
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -50,7 +51,7 @@ async fn list(
     State(state): State<AppState>,
     op: Operator,
     Query(q): Query<ReturnsQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     // Pending by default: the queue; `status=` (empty) lists every return.
     let status = q.status.unwrap_or_else(|| "pending".into());
     let rows = state
@@ -84,12 +85,12 @@ async fn decide_one(
     State(state): State<AppState>,
     Path((id, decision)): Path<(i64, String)>,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let approve = match decision.as_str() {
         "approve" => true,
         "decline" => false,
-        _ => return Err(ApiError::NotFound("no such action")),
+        _ => return Err(ApiError::NotFound("no such action").into()),
     };
     let remark = fields.text("remark");
     let notice = match decide(
@@ -103,7 +104,7 @@ async fn decide_one(
     {
         Ok(r) => format!("Return #{} of lead #{} {}.", r.id, r.lead_id, r.status),
         Err(ApiError::Conflict(m)) => format!("Return #{id}: {m}."),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(redirect_with_notice(&state, &op, "/admin/returns", notice))
 }

@@ -8,6 +8,7 @@ use crate::extract::PathId;
 use crate::operator::Operator;
 use crate::sources as api;
 use crate::time;
+use crate::ui::PageError;
 use crate::views::SourceView;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -35,7 +36,7 @@ struct ListPage {
     rows: Vec<(SourceView, String)>,
 }
 
-async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let sources = state.store().list_sources(500, None).await?;
     let rows = sources
         .iter()
@@ -133,7 +134,7 @@ async fn form_page(
     op: &Operator,
     form: SourceForm,
     errors: BTreeMap<String, String>,
-) -> Result<FormPage, ApiError> {
+) -> Result<FormPage, PageError> {
     let catalog = state.catalog().await?;
     Ok(FormPage {
         chrome: Chrome::new(op, "sources", "New source"),
@@ -144,7 +145,7 @@ async fn form_page(
     })
 }
 
-async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let form = SourceForm {
         kind: "webhook".into(),
         ..Default::default()
@@ -171,7 +172,7 @@ fn to_source(state: &AppState, op: &Operator, s: &Source, token: &str, notice: &
     Redirect::to(&path).into_response()
 }
 
-async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     match api::create_source(&state, &input_of(&fields, false), &op.actor()).await {
         Ok((source, token)) => Ok(to_source(&state, &op, &source, &token, "Source created.")),
@@ -179,7 +180,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Result<Respons
             let page = form_page(&state, &op, SourceForm::read(&fields), errors).await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -266,7 +267,7 @@ async fn show_page(
     op: &Operator,
     source: &Source,
     errors: BTreeMap<String, String>,
-) -> Result<ShowPage, ApiError> {
+) -> Result<ShowPage, PageError> {
     let catalog = state.catalog().await?;
     let s = SourceView::new(source);
     Ok(ShowPage {
@@ -286,7 +287,7 @@ async fn show(
     State(state): State<AppState>,
     op: Operator,
     PathId(id): PathId,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let source = api::find(&state, id).await?;
     Ok(render(
         &show_page(&state, &op, &source, BTreeMap::new()).await?,
@@ -297,7 +298,7 @@ async fn update(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     match api::update_source(&state, id, &input_of(&fields, true), &op.actor()).await {
         Ok(_) => Ok(super::flash::redirect_with_notice(
@@ -311,7 +312,7 @@ async fn update(
             let page = show_page(&state, &op, &source, errors).await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -319,7 +320,7 @@ async fn rotate(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (source, token) = api::rotate_source_token(&state, id, &posted.op.actor()).await?;
     Ok(to_source(
         &state,
@@ -334,7 +335,7 @@ async fn set_status(
     State(state): State<AppState>,
     PathId(id): PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let status = if posted.fields.text("status") == "active" {
         "active"
     } else {

@@ -7,6 +7,7 @@ use super::page::{render, render_status, Chrome};
 use super::session;
 use crate::operator::Operator;
 use crate::time;
+use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -79,7 +80,7 @@ async fn users_view(
     errors: BTreeMap<String, String>,
     new_email: String,
     new_role: Role,
-) -> Result<UsersPage, ApiError> {
+) -> Result<UsersPage, PageError> {
     let users = state
         .store()
         .list_admin_users()
@@ -106,7 +107,7 @@ async fn page(op: Operator) -> Response {
     render(&settings(&op, BTreeMap::new(), None))
 }
 
-async fn users_page(State(state): State<AppState>, op: Operator) -> Result<Response, ApiError> {
+async fn users_page(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     Ok(render(
         &users_view(&state, &op, BTreeMap::new(), String::new(), Role::Admin).await?,
     ))
@@ -119,7 +120,7 @@ async fn users_refused(
     errors: BTreeMap<String, String>,
     new_email: String,
     new_role: Role,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let page = users_view(state, op, errors, new_email, new_role).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
@@ -145,7 +146,7 @@ async fn change_password(
     ClientAddr(client): ClientAddr,
     jar: SignedCookieJar,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let user = state
         .store()
@@ -195,7 +196,10 @@ async fn change_password(
     Ok((jar, render(&page)).into_response())
 }
 
-async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn set_timezone(
+    State(state): State<AppState>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let tz = fields.text("timezone");
     if tz.parse::<chrono_tz::Tz>().is_err() {
@@ -212,7 +216,7 @@ async fn set_timezone(State(state): State<AppState>, posted: Posted) -> Result<R
     Ok(Redirect::to("/admin/settings").into_response())
 }
 
-async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Response, ApiError> {
+async fn add_user(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
@@ -264,7 +268,7 @@ async fn remove_user(
     State(state): State<AppState>,
     crate::extract::PathId(id): crate::extract::PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if id == posted.op.user_id {
         let errors = BTreeMap::from([(
             "users".to_string(),
@@ -285,7 +289,9 @@ async fn remove_user(
             let errors = last_admin_error();
             users_refused(&state, &posted.op, errors, String::new(), Role::Admin).await
         }
-        Err(leadrouter_store::StoreError::NotFound) => Err(ApiError::NotFound("no such user")),
+        Err(leadrouter_store::StoreError::NotFound) => {
+            Err(ApiError::NotFound("no such user").into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -302,7 +308,7 @@ async fn set_role(
     State(state): State<AppState>,
     crate::extract::PathId(id): crate::extract::PathId,
     posted: Posted,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;
     let Some(role) = Role::parse(&fields.text("role")) else {
         let errors = BTreeMap::from([(
@@ -328,7 +334,9 @@ async fn set_role(
         Err(leadrouter_store::StoreError::Conflict(_)) => {
             users_refused(&state, &op, last_admin_error(), String::new(), Role::Admin).await
         }
-        Err(leadrouter_store::StoreError::NotFound) => Err(ApiError::NotFound("no such user")),
+        Err(leadrouter_store::StoreError::NotFound) => {
+            Err(ApiError::NotFound("no such user").into())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -5,6 +5,7 @@
 
 use super::pages::{chrome, PortalChrome};
 use super::session::PortalUser;
+use crate::ui::PortalError;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -42,7 +43,7 @@ async fn page(
     user: &PortalUser,
     check: Option<Check>,
     form: (String, String, String, String),
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let partner = state
         .store()
         .partner(user.partner_id)
@@ -77,7 +78,7 @@ async fn page(
 pub(crate) async fn show(
     State(state): State<AppState>,
     user: PortalUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     page(&state, &user, None, Default::default()).await
 }
 
@@ -85,7 +86,7 @@ pub(crate) async fn show(
 pub(crate) async fn rotate(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let answer = crate::partners::rotate_partner_secret(
         &state,
         user.partner_id,
@@ -117,7 +118,7 @@ pub(crate) async fn rotate(
 pub(crate) async fn check(
     State(state): State<AppState>,
     Posted { op: user, fields }: Posted<PortalUser>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let form = (
         fields.get("body").unwrap_or_default().to_string(),
         fields.text("webhook_id"),

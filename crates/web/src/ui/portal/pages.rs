@@ -4,6 +4,7 @@
 //! partner's own.
 
 use super::session::PortalUser;
+use crate::ui::PortalError;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -69,7 +70,7 @@ pub(super) async fn chrome(
     user: &PortalUser,
     section: &'static str,
     title: &str,
-) -> Result<PortalChrome, ApiError> {
+) -> Result<PortalChrome, PortalError> {
     let p = state
         .store()
         .partner(user.partner_id)
@@ -108,7 +109,7 @@ pub(crate) async fn leads(
     State(state): State<AppState>,
     user: PortalUser,
     Query(q): Query<LeadsQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let chrome = chrome(&state, &user, "leads", "Leads").await?;
     let rows = state
         .store()
@@ -170,7 +171,7 @@ pub(crate) async fn lead(
     State(state): State<AppState>,
     user: PortalUser,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let found = match id.trim().parse::<i64>() {
         Ok(id) => state.store().portal_lead(user.partner_id, id).await?,
         Err(_) => None,
@@ -228,7 +229,7 @@ impl ReturnsPage {
 pub(crate) async fn returns(
     State(state): State<AppState>,
     user: PortalUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let chrome = chrome(&state, &user, "returns", "Returns").await?;
     let rows = state
         .store()
@@ -268,7 +269,7 @@ pub(super) fn back_to(state: &AppState, user: &PortalUser, path: &str, notice: S
 pub(crate) async fn request_return(
     State(state): State<AppState>,
     Posted { op: user, fields }: Posted<PortalUser>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let mut body = Map::new();
     for k in ["lead_id", "reason", "note"] {
         body.insert(k.into(), Value::String(fields.text(k)));
@@ -318,7 +319,7 @@ struct ConversionsPage {
 pub(crate) async fn conversions(
     State(state): State<AppState>,
     user: PortalUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let chrome = chrome(&state, &user, "conversions", "Conversions").await?;
     let tz = chrome.timezone.clone();
     let rows = state
@@ -357,7 +358,7 @@ impl TestPage {
 pub(crate) async fn test_page(
     State(state): State<AppState>,
     user: PortalUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     Ok(render(&TestPage {
         chrome: chrome(&state, &user, "test", "Send test lead").await?,
         result: None,
@@ -369,7 +370,7 @@ pub(crate) async fn test_page(
 pub(crate) async fn send_test(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PortalError> {
     let result = crate::test_lead::test_partner(&state, user.partner_id).await?;
     tracing::info!(
         partner_id = user.partner_id,
