@@ -47,6 +47,7 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "daily_summary": spec.daily_summary,
         "price_per_lead": spec.price_per_lead_cents.map(crate::money::Money),
         "erasure_webhook_url": spec.erasure_webhook_url,
+        "response": spec.response,
     });
     match v {
         Value::Object(m) => m,

@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod pacing;
 pub mod partner;
 pub mod phone;
+pub mod reply;
 pub mod retry;
 pub mod returns;
 pub mod role;

@@ -1,5 +1,6 @@
 //! How a delivery attempt ended, and what follows from it (PRODUCT.md §5).
 
+use crate::reply::{Reading, Reply, ResponseRules};
 use crate::retry::next_delay;
 use crate::status::{AttemptOutcome, DeliveryStatus};
 use std::time::Duration;
@@ -11,6 +12,9 @@ pub enum Response {
     Timeout,
     /// Connection refused or reset, DNS failure, TLS failure.
     Transport,
+    /// An answer the partner's `response` rules read: the rule's reading decides, whatever
+    /// the status code.
+    Read(Reading),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +26,9 @@ pub enum Verdict {
     Rejected,
     /// 410 Gone: rejected, and the partner is paused.
     RejectedAndPause,
+    /// The partner already has this person: no retry, the lead fails over, and the
+    /// partner is not offered this person again.
+    Duplicate,
 }
 
 pub fn classify(r: Response) -> Verdict {
@@ -32,6 +39,10 @@ pub fn classify(r: Response) -> Verdict {
         Response::Status(s) if s >= 500 => Verdict::Retry,
         Response::Status(_) => Verdict::Rejected,
         Response::Timeout | Response::Transport => Verdict::Retry,
+        Response::Read(Reading::Delivered) => Verdict::Delivered,
+        Response::Read(Reading::Rejected) => Verdict::Rejected,
+        Response::Read(Reading::Duplicate) => Verdict::Duplicate,
+        Response::Read(Reading::Retry) => Verdict::Retry,
     }
 }
 
@@ -67,6 +78,27 @@ pub enum Attempted {
     Blocked,
     /// The request could not be made from the partner's settings: never retried.
     Unsendable,
+}
+
+/// What an answer means for a partner, and what it said: its `response` rules read the
+/// body first (any status); when none matches, or it has none, the status code decides.
+/// No answer (a timeout, a refused connection) is judged as before.
+pub fn judge(
+    attempted: Attempted,
+    rules: Option<&ResponseRules>,
+    body: Option<&str>,
+) -> (Attempted, Reply) {
+    match (attempted, rules) {
+        (Attempted::Answer(Response::Status(status)), Some(rules)) => {
+            let reply = rules.read(status, body.unwrap_or_default());
+            let judged = match reply.reading {
+                Some(reading) => Attempted::Answer(Response::Read(reading)),
+                None => attempted,
+            };
+            (judged, reply)
+        }
+        _ => (attempted, Reply::default()),
+    }
 }
 
 /// The step after attempt number `attempt_no` (1 for the first), given the retry
@@ -121,6 +153,12 @@ pub fn next_step(
         Verdict::Rejected => end(
             AttemptOutcome::Rejected,
             DeliveryStatus::Rejected,
+            false,
+            None,
+        ),
+        Verdict::Duplicate => end(
+            AttemptOutcome::Duplicate,
+            DeliveryStatus::Duplicate,
             false,
             None,
         ),
@@ -211,6 +249,33 @@ mod tests {
         ));
         let unsendable = step(Attempted::Unsendable, 1);
         assert_eq!(unsendable.outcome, AttemptOutcome::Rejected);
+    }
+
+    #[test]
+    fn a_read_answer_decides_whatever_its_status() {
+        let dup = step(Attempted::Answer(Response::Read(Reading::Duplicate)), 1);
+        assert_eq!(
+            (dup.outcome, dup.then, dup.failure),
+            (
+                AttemptOutcome::Duplicate,
+                Then::End {
+                    status: DeliveryStatus::Duplicate,
+                    pause: None
+                },
+                false
+            )
+        );
+        let no = step(Attempted::Answer(Response::Read(Reading::Rejected)), 1);
+        assert_eq!(no.outcome, AttemptOutcome::Rejected);
+        let again = step(Attempted::Answer(Response::Read(Reading::Retry)), 1);
+        assert_eq!(
+            (again.then, again.failure),
+            (Then::RetryIn(Duration::from_secs(10)), true)
+        );
+        let spent = step(Attempted::Answer(Response::Read(Reading::Retry)), 3);
+        assert_eq!(spent.outcome, AttemptOutcome::Failed);
+        let ok = step(Attempted::Answer(Response::Read(Reading::Delivered)), 1);
+        assert_eq!(ok.then, Then::Delivered);
     }
 
     proptest::proptest! {

@@ -226,6 +226,8 @@ pub struct PartnerSpec {
     pub price_per_lead_cents: Option<i64>,
     /// Where it is told (a signed `lead.erased` POST) that leads it received were erased.
     pub erasure_webhook_url: Option<String>,
+    /// How its answers are read when the verdict is in the body (none: by status code).
+    pub response: Option<crate::reply::ResponseRules>,
 }
 
 /// The outcome of checking operator input.

@@ -87,12 +87,14 @@ text_enum!(
 text_enum!(
     /// One lead's delivery to one partner. `withdrawn`: ended because the partner was
     /// paused, which is not the partner's try (after Resume the lead may go back to it).
+    /// `duplicate`: the partner already has this person (it said so in its answer).
     DeliveryStatus {
         Pending => "pending",
         Delivered => "delivered",
         Rejected => "rejected",
         Failed => "failed",
         Withdrawn => "withdrawn",
+        Duplicate => "duplicate",
     }
 );
 
@@ -222,6 +224,7 @@ text_enum!(
         Rejected => "rejected",
         Failed => "failed",
         Blocked => "blocked",
+        Duplicate => "duplicate",
     }
 );
 

@@ -21,6 +21,7 @@ use crate::outbound::{describe, Outbound};
 
 /// Most of a partner's answer we keep, for the attempt record.
 pub const EXCERPT_BYTES: usize = 1024;
+use leadrouter_core::reply::BODY_READ_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{host} resolves to {ip}, {reason}; refused by the SSRF guard")]
@@ -79,7 +80,10 @@ pub struct AttemptResult {
     pub status_code: Option<u16>,
     pub latency: Duration,
     pub error: Option<String>,
+    /// The first KiB of the answer, as kept with the attempt.
     pub excerpt: Option<String>,
+    /// The answer as read to judge it (up to `reply::BODY_READ_BYTES`).
+    pub body: Option<String>,
     pub retry_after: Option<Duration>,
     /// The request body as sent (none when no request was made).
     pub sent_body: Option<String>,
@@ -154,6 +158,7 @@ impl Sender {
             latency: Duration::ZERO,
             error: Some(why),
             excerpt: None,
+            body: None,
             retry_after: None,
             sent_body: None,
         };
@@ -211,6 +216,7 @@ impl Sender {
                     latency: started.elapsed(),
                     error: Some(describe(&e)),
                     excerpt: None,
+                    body: None,
                     retry_after: None,
                     sent_body: None,
                 }
@@ -221,7 +227,8 @@ impl Sender {
     }
 }
 
-/// What the partner answered: status, `Retry-After`, and the first KiB of the body.
+/// What the partner answered: status, `Retry-After`, and its body: up to 64 KiB read to
+/// judge it, the first KiB kept.
 async fn read_answer(mut response: reqwest::Response, started: Instant) -> AttemptResult {
     let status = response.status().as_u16();
     let retry_after = response
@@ -229,21 +236,23 @@ async fn read_answer(mut response: reqwest::Response, started: Instant) -> Attem
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(leadrouter_core::retry::parse_retry_after);
-    let mut excerpt = Vec::new();
-    // Read at most 1 KiB; the rest of a large answer is not our business.
-    while excerpt.len() < EXCERPT_BYTES {
+    let mut body = Vec::new();
+    // The rest of a large answer is not our business.
+    while body.len() < BODY_READ_BYTES {
         match response.chunk().await {
-            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             _ => break,
         }
     }
-    excerpt.truncate(EXCERPT_BYTES);
+    body.truncate(BODY_READ_BYTES);
+    let excerpt = &body[..body.len().min(EXCERPT_BYTES)];
     AttemptResult {
         attempted: Attempted::Answer(Answer::Status(status)),
         status_code: Some(status),
         latency: started.elapsed(),
         error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
-        excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
+        excerpt: Some(String::from_utf8_lossy(excerpt).into_owned()),
+        body: Some(String::from_utf8_lossy(&body).into_owned()),
         retry_after,
         sent_body: None,
     }

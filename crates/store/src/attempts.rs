@@ -78,6 +78,7 @@ impl Store {
                     error: r.try_get("error")?,
                     response_excerpt: r.try_get("response_excerpt")?,
                     request_body: r.try_get("request_body")?,
+                    said: Default::default(),
                 })
             })
             .collect()

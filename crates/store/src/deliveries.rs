@@ -36,6 +36,23 @@ pub struct DeliveryRow {
     pub created_at: EpochMillis,
     pub completed_at: Option<EpochMillis>,
     pub last_error: Option<String>,
+    /// What the partner's answer said (by its `response` setting).
+    pub said: Said,
+}
+
+/// What a partner's answer said, kept on the delivery: its own id for the lead, an
+/// autologin URL for the person's first visit, and its reason for a refusal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Said {
+    pub partner_lead_id: Option<String>,
+    pub redirect_url: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Said {
+    pub fn is_empty(&self) -> bool {
+        self.partner_lead_id.is_none() && self.redirect_url.is_none() && self.reason.is_none()
+    }
 }
 
 /// One attempt, as recorded.
@@ -50,6 +67,9 @@ pub struct Attempt {
     pub response_excerpt: Option<String>,
     /// The body sent to the partner, as sent.
     pub request_body: Option<String>,
+    /// What the answer said, written onto the delivery with the attempt (not a column of
+    /// the attempt: read back empty).
+    pub said: Said,
 }
 
 impl Store {
@@ -67,7 +87,8 @@ impl Store {
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT id, lead_id, partner_id, status, counted_day, lead_type, over_cap, \
-             attempt_count, created_at, completed_at, last_error FROM deliveries WHERE {clause}"
+             attempt_count, created_at, completed_at, last_error, partner_lead_id, redirect_url, \
+             reason FROM deliveries WHERE {clause}"
         ))
         .bind(id)
         .bind(limit)
@@ -92,6 +113,11 @@ impl Store {
                     )?,
                     over_cap: r.try_get::<i64, _>("over_cap")? != 0,
                     attempt_count: r.try_get("attempt_count")?,
+                    said: Said {
+                        partner_lead_id: r.try_get("partner_lead_id")?,
+                        redirect_url: r.try_get("redirect_url")?,
+                        reason: r.try_get("reason")?,
+                    },
                     created_at: r.try_get("created_at")?,
                     completed_at: r.try_get("completed_at")?,
                     last_error: r.try_get("last_error")?,
@@ -148,12 +174,9 @@ impl Store {
     /// Records an attempt (whatever its outcome) under the current claim.
     pub async fn record_attempt(&self, d: &ClaimedDelivery, a: &Attempt) -> Result<(), StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
-        many::run(
-            &mut tx,
-            self.backend(),
-            &[attempts_statement(self.backend(), &[(d, a)])],
-        )
-        .await?;
+        let mut statements = vec![attempts_statement(self.backend(), &[(d, a)])];
+        statements.extend(said_statement(self.backend(), d, a));
+        many::run(&mut tx, self.backend(), &statements).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -183,6 +206,11 @@ impl Store {
         let mut ended = Vec::new();
         for chunk in done.chunks(CHUNK) {
             script.add(attempts_statement(backend, chunk));
+            for (d, a) in chunk {
+                if let Some(st) = said_statement(backend, d, a) {
+                    script.add(st);
+                }
+            }
             // The deliveries this claim still holds, as a condition on `deliveries`; each
             // statement below repeats it, and the last one ends them.
             let held = |m: &mut Marks, st: &mut Statement| {
@@ -357,6 +385,31 @@ impl Store {
 }
 
 /// Records attempts: one multi-row insert.
+/// Writes what the answer said onto the delivery this claim still holds (nothing when it
+/// said nothing: partners without a `response` setting cost no statement).
+fn said_statement(backend: crate::Backend, d: &ClaimedDelivery, a: &Attempt) -> Option<Statement> {
+    if a.said.is_empty() {
+        return None;
+    }
+    let mut m = Marks::new(backend);
+    let mut st = Statement::new(format!(
+        "UPDATE deliveries SET partner_lead_id = COALESCE({}, partner_lead_id), \
+         redirect_url = COALESCE({}, redirect_url), reason = {} \
+         WHERE id = {} AND status = 'pending' AND lease_owner = {}",
+        m.next(),
+        m.next(),
+        m.next(),
+        m.next(),
+        m.next()
+    ));
+    st.bind(a.said.partner_lead_id.as_deref())
+        .bind(a.said.redirect_url.as_deref())
+        .bind(a.said.reason.as_deref())
+        .bind(d.id)
+        .bind(d.claim.as_str());
+    Some(st)
+}
+
 pub(crate) fn attempts_statement(
     backend: crate::Backend,
     attempts: &[(&ClaimedDelivery, &Attempt)],

@@ -22,6 +22,7 @@ fn attempt(at: i64) -> Attempt {
         error: None,
         response_excerpt: Some("ok".into()),
         request_body: Some("{\"lead_id\":\"1\"}".into()),
+        said: Default::default(),
     }
 }
 

@@ -18,6 +18,10 @@ pub(crate) struct TestAttempt {
     pub error: Option<String>,
     pub outcome: &'static str,
     pub response_excerpt: Option<String>,
+    /// What the partner's `response` rules took from the answer.
+    pub partner_lead_id: Option<String>,
+    pub redirect_url: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,6 +44,9 @@ pub(crate) async fn test_partner(state: &AppState, id: i64) -> Result<TestResult
             error: t.result.error,
             outcome: t.outcome,
             response_excerpt: t.result.excerpt,
+            partner_lead_id: t.reply.partner_lead_id,
+            redirect_url: t.reply.redirect_url,
+            reason: t.reply.reason,
         },
         payload: Value::Object(t.payload),
     })

@@ -38,6 +38,7 @@ mod pause;
 mod portal;
 mod portal_secret;
 mod privacy;
+mod replies;
 mod retention;
 mod returns;
 mod roles;

@@ -9,6 +9,7 @@ use super::{
 use crate::catalog::Catalog;
 use crate::hours::BusinessHours;
 use crate::input::{Given, Input, Keys};
+use crate::reply::ResponseRules;
 use crate::ssrf::AllowList;
 use crate::webhook_url::{parse_webhook_url, WebhookUrl};
 use serde_json::{Map, Value};
@@ -52,6 +53,7 @@ const FIELDS: &[&str] = &[
     "daily_summary",
     "price_per_lead",
     "erasure_webhook_url",
+    "response",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -110,6 +112,7 @@ pub fn validate_partner(
         |_| Some(base.and_then(|b| b.price_per_lead_cents)),
     );
     let erasure_webhook_url = erasure_webhook(&mut f, base, allow);
+    let response = response(&mut f, base);
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -136,6 +139,7 @@ pub fn validate_partner(
             daily_summary: daily_summary?,
             price_per_lead_cents: price_per_lead_cents?,
             erasure_webhook_url: erasure_webhook_url?,
+            response: response?,
         })
     })();
     PartnerValidation {
@@ -274,6 +278,24 @@ fn business_hours(
             }
             Err(e) => {
                 f.error("business_hours", e);
+                None
+            }
+        },
+    }
+}
+
+/// `response`: the rules that read the partner's answers; each problem named by where it
+/// is (`response.rules[1].if`).
+fn response(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Option<Option<ResponseRules>> {
+    match f.given("response") {
+        Given::Absent => Some(base.and_then(|b| b.response.clone())),
+        Given::Null => Some(None),
+        Given::Value(v) => match ResponseRules::parse(v) {
+            Ok(rules) => Some(rules.filter(|r| *r != ResponseRules::default())),
+            Err(problems) => {
+                for (k, why) in problems {
+                    f.error(&k, why);
+                }
                 None
             }
         },

@@ -2,7 +2,8 @@
 //! signature, SSRF guard, client), stored nowhere, and what its answer would mean.
 
 use leadrouter_core::clock::EpochMillis;
-use leadrouter_core::outcome::{classify, Attempted, Verdict};
+use leadrouter_core::outcome::{classify, judge, Attempted, Verdict};
+use leadrouter_core::reply::Reply;
 use leadrouter_core::routing::LeadFacts;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::transform::payload;
@@ -11,11 +12,13 @@ use leadrouter_store::partners::Partner;
 use serde_json::{json, Map, Value};
 
 /// What a test lead did: the body sent, the attempt, and what a real delivery would make
-/// of the answer (`delivered`, `would retry`, `rejected`, `blocked`).
+/// of the answer (`delivered`, `would retry`, `rejected`, `duplicate`, `blocked`), read by
+/// the partner's `response` rules as a real answer would be, with what they took from it.
 pub struct TestLead {
     pub payload: Map<String, Value>,
     pub result: AttemptResult,
     pub outcome: &'static str,
+    pub reply: Reply,
 }
 
 /// Sends the test lead (the partner's required fields filled with "test").
@@ -41,13 +44,19 @@ pub async fn send_test_lead(sender: &Sender, partner: &Partner, now: EpochMillis
     let result = sender
         .send(&partner.spec, &partner.signing_secrets(now), &msg_id, &body)
         .await;
-    let outcome = match result.attempted {
+    let (attempted, reply) = judge(
+        result.attempted,
+        partner.spec.response.as_ref(),
+        result.body.as_deref(),
+    );
+    let outcome = match attempted {
         Attempted::Blocked => "blocked",
         Attempted::Unsendable => "rejected",
         Attempted::Answer(answer) => match classify(answer) {
             Verdict::Delivered => "delivered",
             Verdict::Retry => "would retry",
             Verdict::Rejected | Verdict::RejectedAndPause => "rejected",
+            Verdict::Duplicate => "duplicate",
         },
     };
     tracing::info!(partner_id = partner.id, outcome, "test lead sent");
@@ -55,5 +64,6 @@ pub async fn send_test_lead(sender: &Sender, partner: &Partner, now: EpochMillis
         payload: body,
         result,
         outcome,
+        reply,
     }
 }

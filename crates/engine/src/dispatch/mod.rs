@@ -7,11 +7,12 @@ use crate::mail::Mailing;
 use crate::signals::Signals;
 use launcher::Launcher;
 use leadrouter_core::clock::Clock;
-use leadrouter_core::outcome::{next_step, Step, Then};
+use leadrouter_core::outcome::{judge, next_step, Attempted, Response, Step, Then};
+use leadrouter_core::reply::{Reading, Reply};
 use leadrouter_core::status::DeliveryStatus;
 use leadrouter_core::transform::payload;
 use leadrouter_delivery::client::{AttemptResult, Sender};
-use leadrouter_store::deliveries::{Attempt, ClaimedDelivery};
+use leadrouter_store::deliveries::{Attempt, ClaimedDelivery, Said};
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::Partner;
 use leadrouter_store::{Store, StoreError};
@@ -307,19 +308,24 @@ impl DeliveryWorker {
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let attempt_no = d.attempt_count + 1;
-        let step = next_step(
+        let (attempted, reply) = judge(
             r.attempted,
+            partner.spec.response.as_ref(),
+            r.body.as_deref(),
+        );
+        let step = next_step(
+            attempted,
             usize::try_from(attempt_no).unwrap_or(usize::MAX),
             &self.settings.retry_schedule,
             r.retry_after,
             self.settings.retry_after_cap,
             rand::random::<f64>(),
         );
-        let attempt = attempt_of(attempt_no, now, &r, step.outcome);
+        let attempt = attempt_of(attempt_no, now, &r, step.outcome, attempted, reply);
         if step.then != Then::Delivered {
             self.store.record_attempt(d, &attempt).await?;
         }
-        let error = r.error.clone().unwrap_or_default();
+        let error = attempt.error.clone().unwrap_or_default();
         tracing::info!(
             delivery_id = d.id,
             lead_id = d.lead_id,
@@ -375,22 +381,39 @@ impl DeliveryWorker {
 #[cfg(test)]
 mod tests;
 
-/// The attempt as recorded: what the partner answered (or why nothing was sent) and the
-/// body exactly as sent.
+/// The attempt as recorded: what the partner answered (or why nothing was sent), the
+/// body exactly as sent, and what the answer said by the partner's `response` rules (its
+/// reason is the attempt's error when a rule refused the lead or asked for a retry).
 fn attempt_of(
     attempt_no: i64,
     now: i64,
     r: &AttemptResult,
     outcome: leadrouter_core::status::AttemptOutcome,
+    attempted: Attempted,
+    reply: Reply,
 ) -> Attempt {
+    let error = match attempted {
+        Attempted::Answer(Response::Read(Reading::Delivered)) => None,
+        Attempted::Answer(Response::Read(reading)) => {
+            Some(reply.reason.clone().unwrap_or_else(|| {
+                format!("the partner's answer reads {reading} (its response rules)")
+            }))
+        }
+        _ => r.error.clone(),
+    };
     Attempt {
         attempt_no,
         at: now,
         status_code: r.status_code.map(i64::from),
         latency_ms: r.latency.as_millis() as i64,
         outcome,
-        error: r.error.clone(),
+        error,
         response_excerpt: r.excerpt.clone(),
         request_body: r.sent_body.clone(),
+        said: Said {
+            partner_lead_id: reply.partner_lead_id,
+            redirect_url: reply.redirect_url,
+            reason: reply.reason,
+        },
     }
 }

@@ -5,13 +5,14 @@ use crate::json::from_text;
 use crate::StoreError;
 use leadrouter_core::hours::BusinessHours;
 use leadrouter_core::partner::{ContentType, PartnerSpec, PhoneFormat};
+use leadrouter_core::reply::ResponseRules;
 use leadrouter_core::secret::Secret;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, status, paused_reason, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, created_at, updated_at";
 
@@ -70,6 +71,14 @@ pub(crate) fn partner_from_row(
             daily_summary: r.try_get::<i64, _>("daily_summary")? != 0,
             price_per_lead_cents: r.try_get("price_per_lead_cents")?,
             erasure_webhook_url: r.try_get("erasure_webhook_url")?,
+            response: match r.try_get::<Option<String>, _>("response")? {
+                None => None,
+                Some(text) => {
+                    let v: serde_json::Value = from_text("response", &text)?;
+                    ResponseRules::parse(&v)
+                        .map_err(|e| StoreError::Corrupt(format!("response: {e:?}")))?
+                }
+            },
         },
         status: if status == "paused" {
             PartnerStatus::Paused

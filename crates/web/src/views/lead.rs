@@ -92,6 +92,12 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
     pub created_at: String,
     pub completed_at: Option<String>,
+    /// The partner's own id for the lead, from its answer.
+    pub partner_lead_id: Option<String>,
+    /// The autologin URL its answer gave for the person's first visit.
+    pub redirect_url: Option<String>,
+    /// Its reason, when it refused the lead or already had the person.
+    pub reason: Option<String>,
     pub attempts: Vec<AttemptView>,
 }
 
@@ -108,6 +114,9 @@ impl DeliveryView {
             last_error: d.last_error.clone(),
             created_at: rfc3339(d.created_at),
             completed_at: d.completed_at.map(rfc3339),
+            partner_lead_id: d.said.partner_lead_id.clone(),
+            redirect_url: d.said.redirect_url.clone(),
+            reason: d.said.reason.clone(),
             attempts: attempts.iter().map(AttemptView::new).collect(),
         }
     }

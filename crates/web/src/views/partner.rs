@@ -34,6 +34,8 @@ pub struct PartnerView {
     /// What it pays per delivered lead (a decimal number), or null.
     pub price_per_lead: Option<Money>,
     pub erasure_webhook_url: Option<String>,
+    /// How its answers are read (API.md "Partner replies"), or null.
+    pub response: Option<leadrouter_core::reply::ResponseRules>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -79,6 +81,7 @@ impl PartnerView {
             daily_summary: s.daily_summary,
             price_per_lead: s.price_per_lead_cents.map(Money),
             erasure_webhook_url: s.erasure_webhook_url.clone(),
+            response: s.response.clone(),
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),

@@ -1,0 +1,181 @@
+//! Partner replies (API.md "Partner replies — the `response` setting"): a broker CRM that
+//! answers `200` with its verdict in the body is read by its rules, on both backends.
+
+use crate::delivery::{delivering, lead_in, partner};
+use crate::support::receiver::{Receiver, Reply};
+use crate::support::TestApp;
+use serde_json::{json, Value};
+
+/// The rules of API.md's example.
+fn broker_rules() -> Value {
+    json!({
+        "rules": [
+            {"if": {"path": "success", "equals": false}, "then": "rejected"},
+            {"if": {"path": "error", "contains": "exist"}, "then": "duplicate"},
+            {"if": {"status": [409]}, "then": "duplicate"},
+            {"if": {"body_contains": "try later"}, "then": "retry"}
+        ],
+        "partner_lead_id": "data.id",
+        "redirect_url": "data.autologin_url",
+        "reason": "message"
+    })
+}
+
+/// A person of their own: the e-mail given, a phone number made from it (leads of one
+/// person would be held as duplicates of each other).
+fn person(email: &str) -> Value {
+    let n: u32 = email.bytes().map(u32::from).sum();
+    json!({"name": "Anna Berg", "email": email, "phone": format!("+49 1512 34{:05}", n),
+           "country": "germany", "niche": "forex"})
+}
+
+async fn send(app: &TestApp, token: &str, lead: Value) -> Value {
+    let (status, r) = app.send_lead(token, lead).await;
+    assert_eq!(status, 202, "{r}");
+    r["lead_id"].clone()
+}
+
+/// A partner that takes everything, already given one lead, so that a partner added after
+/// it (with a count of 0) is offered the next lead first.
+async fn fallback_with_one_lead(app: &TestApp, token: &str) -> (Receiver, Value) {
+    let rx = Receiver::start("127.0.0.1").await;
+    rx.otherwise(Reply::Status(200));
+    let p = partner(app, "Fallback", &rx.url("partner.test", "/in"), json!({})).await;
+    let first = send(app, token, person("first@example.de")).await;
+    lead_in(app, &first, "delivered").await;
+    (rx, p)
+}
+
+fn delivery_to<'a>(lead: &'a Value, partner: &Value) -> &'a Value {
+    lead["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["partner_id"] == partner["id"])
+        .unwrap_or_else(|| panic!("no delivery to partner {}: {lead}", partner["id"]))
+}
+
+both_backends! {
+    async fn a_200_that_says_no_fails_over_with_the_partners_reason(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (fallback_rx, fallback) = fallback_with_one_lead(&app, &token).await;
+        let broker_rx = Receiver::start("127.0.0.1").await;
+        broker_rx.otherwise(Reply::Body(200, r#"{"success": false, "message": "country not allowed"}"#.into()));
+        let broker = partner(&app, "Broker CRM", &broker_rx.url("second.test", "/api"),
+            json!({"response": broker_rules()})).await;
+        assert_eq!(broker["response"], broker_rules(), "the setting reads back as written");
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead["partner_id"], fallback["id"], "it failed over: {lead}");
+        assert_eq!(broker_rx.requests().len(), 1, "no retry of a refusal");
+        assert_eq!(fallback_rx.requests().len(), 2);
+        let refused = delivery_to(&lead, &broker);
+        assert_eq!(refused["status"], "rejected");
+        assert_eq!(refused["reason"], "country not allowed");
+        let attempt = &refused["attempts"][0];
+        assert_eq!((attempt["status_code"].as_i64(), attempt["outcome"].as_str()), (Some(200), Some("rejected")));
+        assert_eq!(attempt["error"], "country not allowed", "the reason is the attempt's");
+        // Its slot is given back.
+        let (_, b) = app.get(&format!("/api/admin/partners/{}", broker["id"])).await;
+        assert_eq!(b["today"]["total"], 0, "{b}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_duplicate_answer_gives_the_slot_back_and_fails_over(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (_, fallback) = fallback_with_one_lead(&app, &token).await;
+        let broker_rx = Receiver::start("127.0.0.1").await;
+        broker_rx.otherwise(Reply::Body(200, r#"{"success": true, "error": "Email already EXISTS", "message": "known client"}"#.into()));
+        let broker = partner(&app, "Broker CRM", &broker_rx.url("second.test", "/api"),
+            json!({"response": {"rules": [{"if": {"path": "error", "contains": "exist"}, "then": "duplicate"}],
+                   "reason": "message"}})).await;
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead["partner_id"], fallback["id"]);
+        let dup = delivery_to(&lead, &broker);
+        assert_eq!((dup["status"].as_str(), dup["reason"].as_str()), (Some("duplicate"), Some("known client")));
+        assert_eq!(dup["attempts"][0]["outcome"], "duplicate");
+        let (_, b) = app.get(&format!("/api/admin/partners/{}", broker["id"])).await;
+        assert_eq!(b["today"]["total"], 0, "a duplicate does not count against the cap: {b}");
+        // A 409 read by a status rule is a duplicate too.
+        broker_rx.otherwise(Reply::Status(409));
+        let (s, _) = app.patch(&format!("/api/admin/partners/{}", broker["id"]),
+            json!({"response": {"rules": [{"if": {"status": [409]}, "then": "duplicate"}]}})).await;
+        assert_eq!(s, 200);
+        let id = send(&app, &token, person("otto@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(delivery_to(&lead, &broker)["status"], "duplicate", "{lead}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_200_asking_to_try_later_is_retried_and_the_accepting_answer_gives_its_id_and_autologin(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.script(vec![
+            Reply::Body(200, "Queue full, please try later".into()),
+            Reply::Body(200, json!({"success": true, "data": {"id": 4711, "autologin_url": "https://crm.example.com/autologin?t=abc"}}).to_string()),
+        ]);
+        let broker = partner(&app, "Broker CRM", &rx.url("second.test", "/api"),
+            json!({"response": broker_rules()})).await;
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        let d = delivery_to(&lead, &broker);
+        let outcomes: Vec<&str> = d["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["retry", "delivered"], "{d}");
+        assert!(d["attempts"][0]["error"].as_str().unwrap().contains("retry"), "{d}");
+        assert_eq!(d["partner_lead_id"], "4711", "a numeric id kept as text");
+        assert_eq!(d["redirect_url"], "https://crm.example.com/autologin?t=abc");
+        // The evidence export carries them too.
+        let (_, evidence) = app.get(&format!("/api/admin/leads/{id}/evidence")).await;
+        assert_eq!(evidence["deliveries"][0]["partner_lead_id"], "4711", "{evidence}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn an_autologin_that_is_not_https_is_not_kept_and_no_rule_leaves_it_to_the_status(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Body(201, json!({"success": true, "data": {"id": "B-9", "autologin_url": "http://crm.example.com/al"}}).to_string()));
+        let broker = partner(&app, "Broker CRM", &rx.url("second.test", "/api"),
+            json!({"response": broker_rules()})).await;
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        let d = delivery_to(&lead, &broker);
+        assert_eq!(d["partner_lead_id"], "B-9");
+        assert_eq!(d["redirect_url"], Value::Null, "an http:// autologin is not kept: {d}");
+        assert_eq!(d["attempts"][0]["error"], Value::Null);
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn invalid_response_rules_are_refused_naming_each_rule(db) {
+        let app = TestApp::spawn(db).await;
+        let (s, body) = app.post("/api/admin/partners", json!({"name": "Broker", "country": "germany",
+            "niche": "forex", "webhook_url": "https://broker.example.com/api",
+            "response": {"rules": [
+                {"if": {"status": [409]}, "then": "duplicate"},
+                {"if": {"path": "success", "equals": false, "contains": "x"}, "then": "rejected"},
+                {"if": {"path": "ok", "equals": true}, "then": "accepted"}
+            ], "partner_lead_id": "data..id"}})).await;
+        assert_eq!(s, 422, "{body}");
+        let fields = &body["error"]["fields"];
+        assert!(fields["response.rules[1].if"].as_str().unwrap().contains("equals and contains"), "{body}");
+        assert!(fields["response.rules[2].then"].as_str().unwrap().contains("delivered, rejected, duplicate or retry"), "{body}");
+        assert!(fields["response.partner_lead_id"].is_string(), "{body}");
+        assert!(fields.get("response.rules[0].if").is_none());
+        // Nothing was created.
+        let (_, list) = app.get("/api/admin/partners").await;
+        assert_eq!(list["partners"].as_array().map(Vec::len), Some(0), "{list}");
+        app.stop().await;
+    }
+}

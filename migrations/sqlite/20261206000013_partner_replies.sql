@@ -1,0 +1,16 @@
+-- Partner replies (API.md "Partner replies"): how a partner's answers are read, what a
+-- delivery's answer said (the partner's own lead id, an autologin URL, the reason), and the
+-- people a partner already has, kept only as keyed hashes.
+ALTER TABLE partners ADD COLUMN response TEXT;
+ALTER TABLE deliveries ADD COLUMN partner_lead_id TEXT;
+ALTER TABLE deliveries ADD COLUMN redirect_url TEXT;
+ALTER TABLE deliveries ADD COLUMN reason TEXT;
+CREATE INDEX deliveries_partner_lead_id ON deliveries (partner_id, partner_lead_id)
+    WHERE partner_lead_id IS NOT NULL;
+CREATE TABLE known_contacts (
+    partner_id BIGINT NOT NULL REFERENCES partners (id),
+    hash       TEXT NOT NULL,
+    learned_at BIGINT NOT NULL,
+    PRIMARY KEY (partner_id, hash)
+);
+CREATE INDEX known_contacts_hash ON known_contacts (hash);
