@@ -2,6 +2,8 @@
 -- delivery's answer said (the partner's own lead id, an autologin URL, the reason), and the
 -- people a partner already has, kept only as keyed hashes.
 ALTER TABLE partners ADD COLUMN response TEXT;
+-- Whether the partner has any known contact: routing looks them up only for those that do.
+ALTER TABLE partners ADD COLUMN knows_contacts SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN partner_lead_id TEXT;
 ALTER TABLE deliveries ADD COLUMN redirect_url TEXT;
 ALTER TABLE deliveries ADD COLUMN reason TEXT;
@@ -14,3 +16,5 @@ CREATE TABLE known_contacts (
     PRIMARY KEY (partner_id, hash)
 );
 CREATE INDEX known_contacts_hash ON known_contacts (hash);
+-- Seconds a source's inbound request waits for its lead's first outcome (autologin).
+ALTER TABLE sources ADD COLUMN wait_for_delivery BIGINT NOT NULL DEFAULT 0;

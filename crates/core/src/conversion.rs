@@ -113,7 +113,8 @@ pub(crate) fn required_lead_id(
     if id.is_none() {
         errors.insert(
             "lead_id".into(),
-            "is required (the lead_id we sent you)".into(),
+            "is required (the lead_id we sent you, or your own id for it as partner_lead_id)"
+                .into(),
         );
     }
     id

@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod facebook;
 pub mod hours;
 pub mod input;
+pub mod known;
 pub mod lead;
 pub mod localtime;
 pub mod login;

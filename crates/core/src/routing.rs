@@ -30,6 +30,8 @@ pub struct Candidate {
     pub raw: i64,
     /// Already tried for this lead (a delivery exists).
     pub tried: bool,
+    /// Already has this lead's person (by its known contacts).
+    pub known: bool,
 }
 
 pub use crate::lead::LeadFacts;
@@ -38,6 +40,7 @@ pub use crate::lead::LeadFacts;
 pub enum Ineligible {
     Paused,
     AlreadyTried,
+    AlreadyKnown,
     MissingFields(Vec<String>),
     PhoneNotValid,
     /// Closed now; `opens` is the next opening in the partner's time, if any within a week.
@@ -60,6 +63,7 @@ impl Ineligible {
         match self {
             Ineligible::Paused => "paused".into(),
             Ineligible::AlreadyTried => "already tried for this lead".into(),
+            Ineligible::AlreadyKnown => "already known to the partner".into(),
             Ineligible::MissingFields(f) => format!("lead lacks required fields: {}", f.join(", ")),
             Ineligible::PhoneNotValid => "phone number not valid".into(),
             Ineligible::Closed { opens: Some(o) } => {
@@ -80,6 +84,7 @@ impl Ineligible {
         match self {
             Ineligible::Paused => "paused",
             Ineligible::AlreadyTried => "already tried",
+            Ineligible::AlreadyKnown => "already known",
             Ineligible::MissingFields(_) => "lacks required fields",
             Ineligible::PhoneNotValid => "phone not valid",
             Ineligible::Closed { .. } => "outside business hours",
@@ -157,6 +162,9 @@ pub fn eligibility(c: &Candidate, lead: &LeadFacts<'_>, at: EpochMillis) -> Resu
     }
     if c.tried {
         return Err(Ineligible::AlreadyTried);
+    }
+    if c.known {
+        return Err(Ineligible::AlreadyKnown);
     }
     let missing: Vec<String> = c
         .required_fields
@@ -249,7 +257,7 @@ impl Plan {
             .blocked_by
             .iter()
             .copied()
-            .filter(|k| *k != "already tried")
+            .filter(|k| *k != "already tried" && *k != "already known")
             .collect();
         if open.is_empty() {
             "tried by every partner".into()
@@ -364,8 +372,10 @@ pub fn decide(
     expires: EpochMillis,
     now: EpochMillis,
 ) -> Unrouted {
-    let untried = candidates.iter().any(|c| !c.tried);
-    if tried_any && !untried {
+    // A partner that has the person will not take it later either.
+    let untried = candidates.iter().any(|c| !c.tried && !c.known);
+    let known_any = candidates.iter().any(|c| c.known);
+    if (tried_any || known_any) && !untried {
         return Unrouted::Fail;
     }
     if expires <= now {

@@ -69,7 +69,12 @@ pub struct SourceSpec {
     pub redirect_url: Option<String>,
     pub facebook: Option<FacebookSettings>,
     pub active: bool,
+    /// Seconds an inbound request waits for the lead's first outcome (0: answers at once).
+    pub wait_for_delivery: u8,
 }
+
+/// The longest an inbound request may wait for its lead's outcome.
+pub const MAX_WAIT_FOR_DELIVERY: u8 = 25;
 
 impl SourceSpec {
     /// What this source supplies to its leads; `fallback_label` names the source in a lead
@@ -107,6 +112,7 @@ const FIELDS: &[&str] = &[
     "redirect_url",
     "facebook",
     "status",
+    "wait_for_delivery",
 ];
 
 fn opt_text(v: &Value) -> Result<Option<String>, String> {
@@ -200,6 +206,21 @@ pub fn validate_source(
     }
     let facebook = facebook(&mut f, base, kind);
     let active = status(&mut f, base);
+    let wait_for_delivery = f.take(
+        "wait_for_delivery",
+        |v| match v {
+            Value::Null => Ok(0),
+            v => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .filter(|n| *n <= u64::from(MAX_WAIT_FOR_DELIVERY))
+                .map(|n| n as u8)
+                .ok_or_else(|| {
+                    format!("must be a number of seconds from 0 to {MAX_WAIT_FOR_DELIVERY}")
+                }),
+        },
+        |_| Some(base.map_or(0, |b| b.wait_for_delivery)),
+    );
     let spec = (|| {
         Some(SourceSpec {
             name: name?,
@@ -211,6 +232,7 @@ pub fn validate_source(
             redirect_url,
             facebook,
             active,
+            wait_for_delivery: wait_for_delivery?,
         })
     })();
     f.finish(spec)

@@ -73,6 +73,24 @@ pub struct Attempt {
 }
 
 impl Store {
+    /// The lead the partner knows by its own id (from its answer), when one was delivered
+    /// to it (the latest, should it have given one id twice).
+    pub async fn lead_of_partner_lead_id(
+        &self,
+        partner_id: i64,
+        partner_lead_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT lead_id FROM deliveries WHERE partner_id = $1 AND partner_lead_id = $2 \
+             AND status = 'delivered' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(partner_id)
+        .bind(partner_lead_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.map(|r| r.try_get("lead_id")).transpose()?)
+    }
+
     pub async fn lead_deliveries(&self, lead_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
         self.deliveries_where("lead_id = $1 ORDER BY id LIMIT $2", lead_id, 1000)
             .await

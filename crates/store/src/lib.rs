@@ -24,6 +24,7 @@ mod error;
 pub mod facebook;
 mod intake;
 mod json;
+pub mod known_contacts;
 pub mod leads;
 pub mod markets;
 pub mod outbox;

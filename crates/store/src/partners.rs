@@ -31,6 +31,8 @@ pub struct Partner {
     pub previous_signing_secret: Option<Secret>,
     pub previous_secret_until: Option<EpochMillis>,
     pub consecutive_failures: i64,
+    /// Whether it has told us of people it already has (or answered a duplicate).
+    pub knows_contacts: bool,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
 }

@@ -19,7 +19,8 @@ pub struct Source {
 }
 
 const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
-    default_lead_type, source_label, redirect_url, facebook, status, created_at, updated_at";
+    default_lead_type, source_label, redirect_url, facebook, status, wait_for_delivery, created_at, \
+    updated_at";
 
 fn source_from_row(
     r: &AnyRow,
@@ -44,6 +45,8 @@ fn source_from_row(
                 .map(|f| from_text("facebook", &crate::secrets::open(sealer, &f)?))
                 .transpose()?,
             active: status == "active",
+            wait_for_delivery: u8::try_from(r.try_get::<i64, _>("wait_for_delivery")?)
+                .map_err(|_| StoreError::Corrupt("wait_for_delivery".into()))?,
         },
         token_prefix: r.try_get("token_prefix")?,
         created_at: r.try_get("created_at")?,
@@ -73,6 +76,7 @@ fn settings(spec: Option<&SourceSpec>) -> serde_json::Map<String, serde_json::Va
         "source_label": s.source_label,
         "redirect_url": s.redirect_url,
         "status": status_text(s),
+        "wait_for_delivery": s.wait_for_delivery,
     });
     v.as_object().cloned().unwrap_or_default()
 }
@@ -106,8 +110,8 @@ impl Store {
         let row = sqlx::query(&format!(
             "INSERT INTO sources (name, kind, token_hash, token_prefix, default_country, \
              default_niche, default_lead_type, source_label, redirect_url, facebook, status, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+             wait_for_delivery, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
         .bind(spec.kind.as_str())
@@ -124,6 +128,7 @@ impl Store {
                 .map(|f| leadrouter_core::sealed::store(self.sealer(), &to_text(f))),
         )
         .bind(status_text(spec))
+        .bind(i64::from(spec.wait_for_delivery))
         .bind(now)
         .fetch_one(&mut *tx)
         .await
@@ -201,7 +206,8 @@ impl Store {
         let row = sqlx::query(&format!(
             "UPDATE sources SET name = $1, kind = $2, default_country = $3, default_niche = $4, \
              default_lead_type = $5, source_label = $6, redirect_url = $7, facebook = $8, \
-             status = $9, updated_at = $10 WHERE id = $11 AND deleted_at IS NULL RETURNING {COLUMNS}"
+             status = $9, wait_for_delivery = $10, updated_at = $11 WHERE id = $12 \
+             AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
         .bind(spec.kind.as_str())
@@ -216,6 +222,7 @@ impl Store {
                 .map(|f| leadrouter_core::sealed::store(self.sealer(), &to_text(f))),
         )
         .bind(status_text(spec))
+        .bind(i64::from(spec.wait_for_delivery))
         .bind(now)
         .bind(id)
         .fetch_optional(&mut *tx)

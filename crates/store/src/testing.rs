@@ -116,6 +116,7 @@ pub fn webhook_source(name: &str) -> leadrouter_core::source::SourceSpec {
         redirect_url: None,
         facebook: None,
         active: true,
+        wait_for_delivery: 0,
     }
 }
 

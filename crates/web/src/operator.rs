@@ -52,7 +52,7 @@ impl Operator {
 }
 
 /// Not logged in: pages send the browser to the login page. A viewer asking for a change:
-/// 403, a page.
+/// 403 (a page, by `ui::errors::html_errors`).
 pub(crate) enum Refused {
     ToLogin,
     Viewer,
@@ -62,10 +62,10 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::ToLogin => Redirect::to("/admin/login").into_response(),
-            Refused::Viewer => crate::ui::PageError::<crate::ui::Console>::from(
-                crate::ApiError::Forbidden(crate::roles::VIEWER_REFUSED),
-            )
-            .into_response(),
+            // A rejection before any handler: `ui::errors::html_errors` makes it the page.
+            Refused::Viewer => {
+                crate::ApiError::Forbidden(crate::roles::VIEWER_REFUSED).into_response()
+            }
         }
     }
 }

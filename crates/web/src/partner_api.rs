@@ -23,6 +23,7 @@ use leadrouter_core::money::Money;
 use leadrouter_core::token::hash_secret;
 use leadrouter_store::partners::Partner;
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use subtle::ConstantTimeEq;
@@ -168,10 +169,28 @@ async fn conversion(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
     Path(partner_id): Path<String>,
-    JsonObject(body): JsonObject,
+    JsonObject(mut body): JsonObject,
 ) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     own_path(&partner, &partner_id)?;
     limit(&state.partner_limits().conversions, partner.id)?;
+    // Brokers report by their own id: `partner_lead_id` in place of our lead id.
+    if body.get("lead_id").is_none_or(Value::is_null) {
+        let theirs = body.get("partner_lead_id").and_then(|v| match v {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        if let Some(theirs) = theirs.filter(|s| !s.is_empty()) {
+            let lead = state
+                .store()
+                .lead_of_partner_lead_id(partner.id, &theirs)
+                .await?
+                .ok_or(ApiError::NotFound(
+                    "no lead delivered to you has this partner_lead_id",
+                ))?;
+            body.insert("lead_id".into(), Value::from(lead));
+        }
+    }
     let report = validate_conversion(&body).map_err(ApiError::Validation)?;
     record(&state, &partner, report).await
 }

@@ -135,6 +135,26 @@ both_backends! {
         // The evidence export carries them too.
         let (_, evidence) = app.get(&format!("/api/admin/leads/{id}/evidence")).await;
         assert_eq!(evidence["deliveries"][0]["partner_lead_id"], "4711", "{evidence}");
+        // The broker reports a conversion by its own id.
+        let convert = |body: Value| {
+            let req = app.client.post(app.url(&format!("/api/conversion/{}", broker["id"])))
+                .header("x-api-key", broker["api_key"].as_str().unwrap()).json(&body);
+            async move {
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (s, r) = convert(json!({"partner_lead_id": 4711, "conversion_type": "deposit",
+            "conversion_value": 250, "external_transaction_id": "T-1"})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["lead_id"], id, "{r}");
+        let (s, r) = convert(json!({"partner_lead_id": "4712", "conversion_type": "deposit",
+            "conversion_value": 250, "external_transaction_id": "T-2"})).await;
+        assert_eq!(s, 404, "an id it never gave: {r}");
+        let (s, r) = convert(json!({"conversion_type": "deposit", "conversion_value": 250,
+            "external_transaction_id": "T-3"})).await;
+        assert_eq!(s, 422, "{r}");
+        assert!(r["error"]["fields"]["lead_id"].as_str().unwrap().contains("partner_lead_id"), "{r}");
         app.stop().await;
     }
 }
@@ -176,6 +196,110 @@ both_backends! {
         // Nothing was created.
         let (_, list) = app.get("/api/admin/partners").await;
         assert_eq!(list["partners"].as_array().map(Vec::len), Some(0), "{list}");
+        app.stop().await;
+    }
+}
+
+/// Sends a raw upload to a partner's known contacts.
+async fn upload(app: &TestApp, partner: &Value, content_type: &str, body: String) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/admin/partners/{}/known-contacts",
+            partner["id"]
+        )))
+        .header("authorization", format!("Bearer {}", app.admin_token))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+both_backends! {
+    async fn a_partner_that_has_the_person_is_not_offered_the_lead_and_keeps_no_contact_in_clear(db) {
+        let url = db.url.clone();
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (_, fallback) = fallback_with_one_lead(&app, &token).await;
+        let broker_rx = Receiver::start("127.0.0.1").await;
+        broker_rx.otherwise(Reply::Status(200));
+        let broker = partner(&app, "Broker CRM", &broker_rx.url("second.test", "/api"), json!({})).await;
+        // Its clients: a CSV in clear, and JSON hashes (one of a phone in national format).
+        let csv = "Name,EMAIL,Phone\nAnna,anna@example.de,\nKarl,,0151 99887766\nBad,not-an-address,\n";
+        let (s, added) = upload(&app, &broker, "text/csv", csv.into()).await;
+        assert_eq!(s, 200, "{added}");
+        assert_eq!((added["added"].as_i64(), added["total"].as_i64(), added["skipped"].as_i64()), (Some(2), Some(2), Some(1)), "{added}");
+        assert!(added["problems"][0].as_str().unwrap().contains("email[4]"), "{added}");
+        let hashed = |v: &str| leadrouter_core::known::sha256_hex(v);
+        let (s, added) = upload(&app, &broker, "application/json", json!({
+            "email_sha256": [hashed("client.one@broker.example").to_uppercase(), hashed("anna@example.de")],
+            "phone_sha256": [hashed("+4917012345678")]}).to_string()).await;
+        assert_eq!(s, 200, "{added}");
+        assert_eq!((added["added"].as_i64(), added["total"].as_i64()), (Some(2), Some(4)), "one was known already: {added}");
+        assert_eq!(app.get(&format!("/api/admin/partners/{}/known-contacts", broker["id"])).await.1["total"], 4);
+        let (s, bad) = upload(&app, &broker, "application/json", json!({"emails": ["nobody"]}).to_string()).await;
+        assert_eq!(s, 422, "{bad}");
+
+        // Broker has the lowest count, but it has Anna: her lead goes to the fallback.
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead["partner_id"], fallback["id"], "{lead}");
+        assert!(lead["routing"].to_string().contains("already known to the partner"), "{}", lead["routing"]);
+        // And a lead with a known phone (in another form) likewise; an unknown person goes to it.
+        let karl = json!({"name": "Karl", "email": "karl@example.de", "phone": "+49 151 99887766", "country": "germany", "niche": "forex"});
+        let id = send(&app, &token, karl).await;
+        assert_eq!(lead_in(&app, &id, "delivered").await["partner_id"], fallback["id"]);
+        let id = send(&app, &token, person("new.person@example.de")).await;
+        assert_eq!(lead_in(&app, &id, "delivered").await["partner_id"], broker["id"]);
+
+        // Nothing of the uploaded contacts is stored in clear, nor as a bare SHA-256.
+        for needle in ["client.one@broker.example".to_string(), hashed("client.one@broker.example"), "99887766".into()] {
+            let found = app.store.text_containing_for_tests(&needle).await;
+            assert!(found.iter().all(|c| !c.starts_with("known_contacts")), "{needle} in {found:?}");
+        }
+        assert!(app.store.text_containing_for_tests("client.one@broker.example").await.is_empty());
+        if url.expose().starts_with("sqlite") {
+            app.store.checkpoint_for_tests().await;
+            let path = url.expose().trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in ["client.one@broker.example".to_string(), hashed("client.one@broker.example")] {
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} is in the database file");
+            }
+        }
+        // Emptied: nothing of the broker's is known any more.
+        let r = app.client.delete(app.url(&format!("/api/admin/partners/{}/known-contacts", broker["id"])))
+            .header("authorization", format!("Bearer {}", app.admin_token)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(app.get(&format!("/api/admin/partners/{}/known-contacts", broker["id"])).await.1["total"], 0);
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_duplicate_answer_teaches_that_the_partner_has_the_person(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (_, fallback) = fallback_with_one_lead(&app, &token).await;
+        let broker_rx = Receiver::start("127.0.0.1").await;
+        broker_rx.script(vec![Reply::Body(200, r#"{"error": "Email already exists"}"#.into())]);
+        broker_rx.otherwise(Reply::Status(200));
+        let broker = partner(&app, "Broker CRM", &broker_rx.url("second.test", "/api"),
+            json!({"response": broker_rules()})).await;
+        let id = send(&app, &token, person("anna@example.de")).await;
+        lead_in(&app, &id, "delivered").await;
+        let (_, known) = app.get(&format!("/api/admin/partners/{}/known-contacts", broker["id"])).await;
+        assert_eq!(known["total"], 2, "her e-mail and phone: {known}");
+        // What it learned is her: her e-mail and phone uploaded again are nothing new (and a
+        // lead of hers is then kept from it, as the upload test shows).
+        let (s, again) = upload(&app, &broker, "application/json",
+            json!({"emails": ["Anna@Example.de"], "phones": [person("anna@example.de")["phone"]]}).to_string()).await;
+        assert_eq!(s, 200, "{again}");
+        assert_eq!((again["added"].as_i64(), again["total"].as_i64()), (Some(0), Some(2)), "{again}");
+        assert_eq!(lead_in(&app, &id, "delivered").await["partner_id"], fallback["id"]);
+        assert_eq!(broker_rx.requests().len(), 1, "the broker was asked once");
         app.stop().await;
     }
 }

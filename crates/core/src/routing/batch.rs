@@ -18,6 +18,8 @@ pub struct BatchLead<'a> {
     pub facts: LeadFacts<'a>,
     /// Partners that already had it (a failed or rejected delivery).
     pub tried: &'a [i64],
+    /// Partners that already have its person (their known contacts).
+    pub known: &'a [i64],
     /// When it stops waiting for a partner (its hold limit).
     pub expires: EpochMillis,
 }
@@ -76,6 +78,7 @@ pub fn decide_one(
 ) -> Decision {
     for c in pool.iter_mut() {
         c.tried = lead.tried.contains(&c.id);
+        c.known = lead.known.contains(&c.id);
     }
     let mut decision = plan(pool, &lead.facts, now, &mut *unit_random);
     let chosen = decision
@@ -129,6 +132,7 @@ mod tests {
                 id: i,
                 facts: facts("forex"),
                 tried: &[],
+                known: &[],
                 expires: i64::MAX,
             })
             .collect();
@@ -160,6 +164,7 @@ mod tests {
             id: 9,
             facts: facts("crypto"),
             tried: &[],
+            known: &[],
             expires: i64::MAX,
         }];
         assert!(decide_batch(&other, &mut pools, now, || 0.5).is_empty());

@@ -50,6 +50,7 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 premium,
                 raw,
                 tried,
+                known: false,
             },
         )
 }

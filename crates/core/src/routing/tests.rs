@@ -21,6 +21,7 @@ pub(super) fn partner(id: i64, total: i64) -> Candidate {
         premium: 0,
         raw: 0,
         tried: false,
+        known: false,
     }
 }
 

@@ -115,6 +115,7 @@ impl Router {
             .collect();
         let day_keys: Vec<(i64, String)> = days.iter().map(|(id, d)| (*id, d.clone())).collect();
         let counts = self.store.day_counts(&day_keys).await?;
+        let known = self.known(&leads, markets.values().flatten()).await?;
         // Each market's candidates, built once: the chosen partner's count goes up as the
         // batch is decided, so later leads see it.
         let mut pools: HashMap<(String, String), Vec<Candidate>> = markets
@@ -130,6 +131,7 @@ impl Router {
                 id: l.id,
                 facts: l.facts(),
                 tried: tried.get(&l.id).map_or(&[][..], Vec::as_slice),
+                known: known.get(&l.id).map_or(&[][..], Vec::as_slice),
                 expires: expires(l),
             })
             .collect();
@@ -169,6 +171,29 @@ impl Router {
     }
 }
 
+impl Router {
+    /// Which of `partners` already have each lead's person: looked up only for partners
+    /// that have any known contact (none have, most of the time: no query then).
+    pub(super) async fn known<'a>(
+        &self,
+        leads: &HashMap<i64, LeadRecord>,
+        partners: impl Iterator<Item = &'a Partner>,
+    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+        let knowing: Vec<i64> = partners
+            .filter(|p| p.knows_contacts)
+            .map(|p| p.id)
+            .collect();
+        if knowing.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let contacts: Vec<(i64, Option<&str>, Option<&str>)> = leads
+            .values()
+            .map(|l| (l.id, l.email.as_deref(), l.phone.as_deref()))
+            .collect();
+        self.store.partners_knowing(&contacts, &knowing).await
+    }
+}
+
 /// The market's partners as the routing rules see them, with today's counts.
 fn candidates(
     partners: &[Partner],
@@ -193,6 +218,7 @@ fn candidates(
                 premium: c.premium,
                 raw: c.raw,
                 tried: tried.contains(&p.id),
+                known: false,
             }
         })
         .collect()

@@ -142,10 +142,17 @@ impl Router {
             .collect();
         let counts = self.store.day_counts(&days).await?;
         let mut pool = candidates(partners, &counts, &tried);
+        let this = HashMap::from([(lead.id, lead.clone())]);
+        let known = self
+            .known(&this, partners.iter())
+            .await?
+            .remove(&lead.id)
+            .unwrap_or_default();
         let one = BatchLead {
             id: lead.id,
             facts: lead.facts(),
             tried: &tried,
+            known: &known,
             expires: lead.received_at + self.hold_max.as_millis() as i64,
         };
         let (mut decision, lead_type) =

@@ -14,7 +14,7 @@ pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, 
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
     content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
-    consecutive_failures, created_at, updated_at";
+    consecutive_failures, knows_contacts, created_at, updated_at";
 
 pub(crate) fn partner_from_row(
     r: &AnyRow,
@@ -98,6 +98,7 @@ pub(crate) fn partner_from_row(
             .transpose()?,
         previous_secret_until: r.try_get("previous_secret_until")?,
         consecutive_failures: r.try_get("consecutive_failures")?,
+        knows_contacts: r.try_get::<i64, _>("knows_contacts")? != 0,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })

@@ -32,6 +32,12 @@ impl Store {
         error: &str,
         now: EpochMillis,
     ) -> Result<bool, StoreError> {
+        // A duplicate teaches us the partner has this person (the key read first: reading
+        // it may write).
+        let key = match status {
+            DeliveryStatus::Duplicate => Some(self.contact_key().await?.to_vec()),
+            _ => None,
+        };
         let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
             "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
@@ -53,6 +59,17 @@ impl Store {
         let day: Option<String> = row.try_get("counted_day")?;
         let lead_type: String = row.try_get("lead_type")?;
         let is_premium = i64::from(lead_type == "premium");
+        if let Some(key) = &key {
+            crate::known_contacts::learn_from_lead(
+                &mut tx,
+                self.backend(),
+                key,
+                partner_id,
+                lead_id,
+                now,
+            )
+            .await?;
+        }
         if let Some(day) = day {
             sqlx::query(
                 "UPDATE partner_daily_counts SET total = total - 1, premium = premium - $3, \

@@ -2,6 +2,7 @@
 
 pub(crate) mod analytics;
 pub(crate) mod audit;
+mod known_contacts;
 pub(crate) mod leads;
 pub(crate) mod markets;
 mod notifications;
@@ -20,6 +21,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(analytics::router())
         .merge(audit::router())
+        .merge(known_contacts::router())
         .merge(leads::router())
         .merge(markets::router())
         .merge(notifications::router())

@@ -10,7 +10,7 @@ mod chart;
 pub(crate) mod client;
 mod deliveries;
 pub(crate) mod errors;
-pub(crate) use errors::{Console, PageError, PortalError};
+pub(crate) use errors::{PageError, PortalError};
 pub(crate) mod flash;
 mod form;
 mod lead_page;

@@ -168,3 +168,20 @@ pub struct Health {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
 }
+
+/// A partner's known contacts after an upload.
+#[derive(Debug, Serialize)]
+pub struct KnownContactsAdded {
+    pub added: i64,
+    pub total: i64,
+    /// Values that were no e-mail address, phone number or SHA-256.
+    pub skipped: usize,
+    /// The first of them, where and why (`emails[3] is not an e-mail address`).
+    pub problems: Vec<String>,
+}
+
+/// How many contacts a partner has.
+#[derive(Debug, Serialize)]
+pub struct KnownContactsTotal {
+    pub total: i64,
+}

@@ -13,8 +13,9 @@ mod source;
 
 pub use answers::{
     AuditList, Done, ErasedView, ErasureNoticeView, Evidence, EvidenceDelivery, FacebookReceived,
-    Health, LeadAssigned, LeadEventView, LeadQueued, NoticeList, NotificationList,
-    PartnerUserInvited, PartnerUserList, ReturnDecided, ReturnList, ReturnRequested,
+    Health, KnownContactsAdded, KnownContactsTotal, LeadAssigned, LeadEventView, LeadQueued,
+    NoticeList, NotificationList, PartnerUserInvited, PartnerUserList, ReturnDecided, ReturnList,
+    ReturnRequested,
 };
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};

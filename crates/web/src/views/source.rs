@@ -13,6 +13,8 @@ pub struct SourceView {
     pub default_lead_type: Option<&'static str>,
     pub source_label: Option<String>,
     pub redirect_url: Option<String>,
+    /// Seconds an inbound request waits for its lead's first outcome (0: none).
+    pub wait_for_delivery: u8,
     /// `{"configured": true}` when Facebook credentials are set; never the credentials.
     pub facebook: Option<FacebookConfigured>,
     /// `active` or `disabled`.
@@ -39,6 +41,7 @@ impl SourceView {
             default_lead_type: spec.default_lead_type.map(|t| t.as_str()),
             source_label: spec.source_label.clone(),
             redirect_url: spec.redirect_url.clone(),
+            wait_for_delivery: spec.wait_for_delivery,
             facebook: spec
                 .facebook
                 .as_ref()
