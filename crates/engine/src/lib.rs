@@ -9,6 +9,7 @@ pub mod facebook;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;
+pub mod outcomes;
 pub mod privacy;
 pub mod router;
 pub mod scheduler;

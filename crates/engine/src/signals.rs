@@ -20,6 +20,7 @@ pub struct Signals {
     notices: Arc<Notify>,
     activity: Arc<Activity>,
     metrics: Arc<crate::metrics::Metrics>,
+    outcomes: Arc<crate::outcomes::Outcomes>,
 }
 
 /// Which loops are in a pass, and how many passes have begun. Atomics, not a lock: every
@@ -62,6 +63,16 @@ impl Signals {
     /// The figures every part counts into (for `/metrics`).
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.metrics
+    }
+
+    /// Waits for a lead's outcome (an inbound request of a source that waits).
+    pub fn wait_for_outcome(&self, lead_id: i64) -> crate::outcomes::OutcomeWait {
+        self.outcomes.wait(lead_id)
+    }
+
+    /// The lead was delivered, held, failed or expired: whoever waits for it looks again.
+    pub fn lead_settled(&self, lead_id: i64) {
+        self.outcomes.reached(lead_id);
     }
 
     /// New leads were committed as `queued`.

@@ -1,7 +1,7 @@
 //! `POST /api/webhook/{token}`: leads from sources, as JSON or as a plain HTML form post.
 
 use crate::extract::{body_bytes, is_json};
-use crate::views::{LeadReceivedView, Success};
+use crate::views::{LeadOutcomeView, LeadReceivedView, Success};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -182,13 +182,41 @@ async fn receive(
         })
         .await?;
     tracing::debug!(source_id = source.id, lead_id = outcome.id(), "lead stored");
-
-    if let (BodyKind::Form, Some(url), SourceKind::LandingPage) =
-        (&kind, &source.spec.redirect_url, source.spec.kind)
-    {
-        return Ok((StatusCode::SEE_OTHER, [(LOCATION, url.clone())]).into_response());
+    // A source that waits: for a new lead's first outcome, then its autologin.
+    let waited = match outcome {
+        Ingested::New {
+            id,
+            status: LeadStatus::Queued,
+            ..
+        } if source.spec.wait_for_delivery > 0 => {
+            crate::waiting::wait_for_outcome(&state, id, source.spec.wait_for_delivery).await?
+        }
+        _ => None,
+    };
+    if let (BodyKind::Form, SourceKind::LandingPage) = (&kind, source.spec.kind) {
+        let autologin = waited.as_ref().and_then(|w| w.redirect_url.clone());
+        if let Some(url) = autologin.or_else(|| source.spec.redirect_url.clone()) {
+            return Ok((StatusCode::SEE_OTHER, [(LOCATION, url)]).into_response());
+        }
     }
-    Ok(answer(outcome))
+    Ok(match waited {
+        Some(w) => (
+            StatusCode::OK,
+            Json(Success::of(LeadOutcomeView {
+                lead_id: outcome.id(),
+                status: w.status,
+                partner_lead_id: w.partner_lead_id,
+                redirect_url: w.redirect_url,
+                message: match w.status {
+                    LeadStatus::Delivered => "Lead received and delivered",
+                    LeadStatus::Held => "Lead received; it waits for a partner",
+                    _ => "Lead received; no partner took it",
+                },
+            })),
+        )
+            .into_response(),
+        None => answer(outcome),
+    })
 }
 
 fn answer(outcome: Ingested) -> Response {

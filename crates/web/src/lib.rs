@@ -28,6 +28,7 @@ pub(crate) mod time;
 mod trace;
 mod ui;
 pub mod views;
+mod waiting;
 mod webhook_dns;
 
 use axum::extract::DefaultBodyLimit;

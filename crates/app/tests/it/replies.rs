@@ -303,3 +303,64 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_waiting_source_is_answered_the_partners_autologin_as_json_and_as_a_redirect(db) {
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let autologin = |n: u32| json!({"success": true, "data": {"id": format!("CRM-{n}"),
+            "autologin_url": format!("https://crm.example.com/autologin?t={n}")}}).to_string();
+        rx.script(vec![Reply::Body(200, autologin(1)), Reply::Body(200, autologin(2)), Reply::Status(200)]);
+        partner(&app, "Broker CRM", &rx.url("second.test", "/api"), json!({"response": broker_rules()})).await;
+        // A script's source: the JSON answer carries the autologin.
+        let (_, api) = app.source(json!({"name": "API", "kind": "webhook", "wait_for_delivery": 10})).await;
+        let (s, r) = app.send_lead(&api, person("anna@example.de")).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!((r["status"].as_str(), r["partner_lead_id"].as_str(), r["redirect_url"].as_str()),
+            (Some("delivered"), Some("CRM-1"), Some("https://crm.example.com/autologin?t=1")), "{r}");
+        let (_, source) = app.get("/api/admin/sources").await;
+        assert!(source["sources"].as_array().unwrap().iter().any(|s| s["wait_for_delivery"] == 10), "{source}");
+        // A landing page's visitor is sent on to it (303); without an autologin, to the
+        // source's own thank-you page.
+        let (_, landing) = app.source(json!({"name": "LP", "kind": "landing_page", "wait_for_delivery": 10,
+            "redirect_url": "https://example.de/danke"})).await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let post = |email: &'static str| client.post(app.url(&format!("/api/webhook/{landing}")))
+            .form(&[("email", email), ("phone", "+49 1512 7654321"), ("country", "germany"), ("niche", "forex")])
+            .send();
+        let r = post("otto@example.de").await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "https://crm.example.com/autologin?t=2");
+        let r = client.post(app.url(&format!("/api/webhook/{landing}")))
+            .form(&[("email", "eva@example.de"), ("phone", "+49 1512 1111111"), ("country", "germany"), ("niche", "forex")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "https://example.de/danke");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_partner_slower_than_the_wait_leaves_the_answer_as_before(db) {
+        let app = delivering(db, &[("LEADROUTER_DELIVERY_TIMEOUT", "10s")]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+        rx.otherwise(Reply::Gate(200, gate.clone()));
+        partner(&app, "Slow CRM", &rx.url("second.test", "/api"), json!({"response": broker_rules()})).await;
+        let (_, api) = app.source(json!({"name": "API", "kind": "webhook", "wait_for_delivery": 1})).await;
+        let (s, r) = app.send_lead(&api, person("anna@example.de")).await;
+        assert_eq!(s, 202, "the time ran out: {r}");
+        assert_eq!(r["status"], "queued");
+        gate.notify_one();
+        lead_in(&app, &r["lead_id"], "delivered").await;
+        // A lead no partner can take comes back at once as held, well before its wait.
+        let (_, wait_long) = app.source(json!({"name": "Other", "kind": "webhook", "wait_for_delivery": 25})).await;
+        let (s, r) = app.send_lead(&wait_long, json!({"email": "x@example.at", "country": "austria", "niche": "forex"})).await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("held")), "{r}");
+        // At most 25 seconds.
+        let (s, r) = app.post("/api/admin/sources", json!({"name": "Too patient", "kind": "webhook", "wait_for_delivery": 26})).await;
+        assert_eq!(s, 422, "{r}");
+        assert!(r["error"]["fields"]["wait_for_delivery"].as_str().unwrap().contains("0 to 25"), "{r}");
+        app.stop().await;
+    }
+}

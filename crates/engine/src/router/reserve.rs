@@ -227,20 +227,22 @@ impl Router {
             Unrouted::Fail => {
                 tracing::info!(lead_id = lead.id, "no partner left for the lead");
                 self.signals.metrics().routed(LeadStatus::Failed, 1);
-                self.store.fail_lead(lead.id, &routing, now).await
+                self.store.fail_lead(lead.id, &routing, now).await?;
             }
             Unrouted::Expire => {
                 tracing::info!(lead_id = lead.id, "lead past its hold limit");
                 self.signals.metrics().routed(LeadStatus::Expired, 1);
-                self.store.expire_lead(lead.id, &routing, now).await
+                self.store.expire_lead(lead.id, &routing, now).await?;
             }
             Unrouted::HoldUntil(route_after) => {
                 self.signals.metrics().routed(LeadStatus::Held, 1);
                 tracing::debug!(lead_id = lead.id, route_after, "lead held");
                 self.store
                     .hold_lead(lead.id, &routing, &decision.hold_reason(), route_after, now)
-                    .await
+                    .await?;
             }
         }
+        self.signals.lead_settled(lead.id);
+        Ok(())
     }
 }

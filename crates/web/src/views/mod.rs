@@ -29,7 +29,8 @@ pub use partner_lead::{
     PartnerLeadView,
 };
 pub use records::{
-    AuditEntryView, LeadReceivedView, NotificationView, PartnerUserView, ReturnView,
+    AuditEntryView, LeadOutcomeView, LeadReceivedView, NotificationView, PartnerUserView,
+    ReturnView,
 };
 pub use reports::{
     AdminAnalytics, CpaSummary, CpaView, FiguresView, PartnerAnalytics, PartnerCpaView, Report,

@@ -148,6 +148,19 @@ impl ReturnView {
     }
 }
 
+/// What a waiting source is answered for a lead (`wait_for_delivery`): its id, where it
+/// came to rest, and what the partner's answer gave.
+#[derive(Debug, Serialize)]
+pub struct LeadOutcomeView {
+    pub lead_id: i64,
+    pub status: leadrouter_core::status::LeadStatus,
+    /// The partner's own id for the lead, when it gave one.
+    pub partner_lead_id: Option<String>,
+    /// Where to send the person for their first visit (the partner's autologin).
+    pub redirect_url: Option<String>,
+    pub message: &'static str,
+}
+
 /// What a source is answered for a lead (`POST /api/webhook/{token}`): its id, its state,
 /// the lead it repeats when it is a duplicate, and a sentence.
 #[derive(Debug, Serialize)]

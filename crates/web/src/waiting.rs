@@ -1,0 +1,70 @@
+//! A source's `wait_for_delivery`: the inbound request waits for its lead's first outcome
+//! (delivered, held, failed, expired) up to the source's seconds, woken by the lead's own
+//! notification, and answers what came of it: the partner's lead id and its autologin URL
+//! when delivered.
+
+use crate::{ApiError, AppState};
+use leadrouter_core::status::{DeliveryStatus, LeadStatus};
+use std::time::Duration;
+use tokio::time::{timeout_at, Instant};
+
+/// What came of a lead the request waited for.
+pub(crate) struct Outcome {
+    pub status: LeadStatus,
+    pub partner_lead_id: Option<String>,
+    pub redirect_url: Option<String>,
+}
+
+/// Waits up to `seconds` for lead `id` to come to rest; none when the time ran out first.
+pub(crate) async fn wait_for_outcome(
+    state: &AppState,
+    id: i64,
+    seconds: u8,
+) -> Result<Option<Outcome>, ApiError> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
+    let wait = state.signals().wait_for_outcome(id);
+    loop {
+        // The wake-up is taken before the look, so an outcome between them is not missed.
+        let woken = wait.next();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if let Some(done) = outcome(state, id).await? {
+            return Ok(Some(done));
+        }
+        if timeout_at(deadline, woken).await.is_err() {
+            // Another instance may have delivered it: one last look.
+            return outcome(state, id).await;
+        }
+    }
+}
+
+/// The lead's outcome, if it has come to rest.
+async fn outcome(state: &AppState, id: i64) -> Result<Option<Outcome>, ApiError> {
+    let Some(lead) = state.store().lead(id).await? else {
+        return Ok(None);
+    };
+    let status = lead.status;
+    if !matches!(
+        status,
+        LeadStatus::Delivered | LeadStatus::Held | LeadStatus::Failed | LeadStatus::Expired
+    ) {
+        return Ok(None);
+    }
+    let mut done = Outcome {
+        status,
+        partner_lead_id: None,
+        redirect_url: None,
+    };
+    if status == LeadStatus::Delivered {
+        let deliveries = state.store().lead_deliveries(id).await?;
+        if let Some(d) = deliveries
+            .iter()
+            .rev()
+            .find(|d| d.status == DeliveryStatus::Delivered)
+        {
+            done.partner_lead_id = d.said.partner_lead_id.clone();
+            done.redirect_url = d.said.redirect_url.clone();
+        }
+    }
+    Ok(Some(done))
+}
