@@ -101,6 +101,36 @@ pub fn judge(
     }
 }
 
+/// What an answer of `status` with `body` means under `rules`, as a word: `delivered`,
+/// `rejected`, `duplicate` or `retry` (what the response preview compares).
+pub fn verdict_word(status: u16, rules: Option<&ResponseRules>, body: &str) -> &'static str {
+    let (attempted, _) = judge(
+        Attempted::Answer(Response::Status(status)),
+        rules,
+        Some(body),
+    );
+    match attempted {
+        Attempted::Answer(r) => match classify(r) {
+            Verdict::Delivered => "delivered",
+            Verdict::Retry => "retry",
+            Verdict::Rejected | Verdict::RejectedAndPause => "rejected",
+            Verdict::Duplicate => "duplicate",
+        },
+        Attempted::Blocked | Attempted::Unsendable => "rejected",
+    }
+}
+
+/// A recorded attempt's outcome as the same word (a retry and the failure that ended the
+/// retries both read `retry`: the answer asked for another try).
+pub fn recorded_word(outcome: AttemptOutcome) -> &'static str {
+    match outcome {
+        AttemptOutcome::Delivered => "delivered",
+        AttemptOutcome::Retry | AttemptOutcome::Failed => "retry",
+        AttemptOutcome::Rejected | AttemptOutcome::Blocked => "rejected",
+        AttemptOutcome::Duplicate => "duplicate",
+    }
+}
+
 /// The step after attempt number `attempt_no` (1 for the first), given the retry
 /// `schedule`, the partner's `Retry-After` (honoured up to `cap`) and a random `unit` in
 /// `[0, 1)` for the jitter.

@@ -10,6 +10,16 @@ use sqlx::Row;
 /// Attempts whose bodies are cleared per transaction (the writer is never held long).
 const CLEAR_BATCH: i64 = 500;
 
+/// A partner's answer as recorded: its status and the first KiB of its body.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub attempt_id: i64,
+    pub lead_id: i64,
+    pub status_code: i64,
+    pub excerpt: String,
+    pub outcome: AttemptOutcome,
+}
+
 impl Store {
     /// Clears the response excerpt and the body sent of attempts made before `before`,
     /// oldest first from `from` (where the last pass ended), a batch per transaction.
@@ -53,6 +63,37 @@ impl Store {
                 return Ok((at, cleared));
             }
         }
+    }
+
+    /// The partner's latest answers (attempts that got one), newest first.
+    pub async fn partner_answers(
+        &self,
+        partner_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredAnswer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, d.lead_id, a.status_code, a.response_excerpt, a.outcome \
+             FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id \
+             WHERE d.partner_id = $1 AND a.status_code IS NOT NULL \
+             ORDER BY d.id DESC, a.id DESC LIMIT $2",
+        )
+        .bind(partner_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAnswer {
+                    attempt_id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    status_code: r.try_get("status_code")?,
+                    excerpt: r
+                        .try_get::<Option<String>, _>("response_excerpt")?
+                        .unwrap_or_default(),
+                    outcome: crate::states::state(r, "outcome", AttemptOutcome::parse)?,
+                })
+            })
+            .collect()
     }
 
     pub async fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {

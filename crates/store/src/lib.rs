@@ -8,7 +8,7 @@
 
 pub mod admin;
 pub mod analytics;
-mod attempts;
+pub mod attempts;
 pub mod audit;
 mod backend;
 mod backup;

@@ -17,6 +17,7 @@ pub mod partner_api;
 pub(crate) mod partners;
 pub mod password;
 pub(crate) mod privacy;
+pub(crate) mod replies;
 pub(crate) mod report;
 mod returns;
 mod roles;

@@ -364,3 +364,42 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn the_preview_shows_which_past_answers_the_rules_would_change_and_changes_nothing(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.script(vec![
+            Reply::Body(200, r#"{"success": true, "id": 1}"#.into()),
+            Reply::Body(200, r#"{"success": false, "message": "Email already exists"}"#.into()),
+        ]);
+        let broker = partner(&app, "Broker CRM", &rx.url("second.test", "/api"), json!({})).await;
+        let first = send(&app, &token, person("anna@example.de")).await;
+        lead_in(&app, &first, "delivered").await;
+        let second = send(&app, &token, person("otto@example.de")).await;
+        lead_in(&app, &second, "delivered").await;
+        let path = format!("/api/admin/partners/{}/response/preview", broker["id"]);
+        let (s, p) = app.post(&path, json!({"response": {"rules": [
+            {"if": {"path": "message", "contains": "exists"}, "then": "duplicate"}], "reason": "message"}})).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!((p["checked"].as_i64(), p["changed"].as_i64()), (Some(2), Some(1)), "{p}");
+        let changed = &p["samples"][0];
+        assert_eq!((changed["lead_id"].as_i64(), changed["was"].as_str(), changed["would_be"].as_str()),
+            (second.as_i64(), Some("delivered"), Some("duplicate")), "{p}");
+        assert_eq!(changed["reason"], "Email already exists");
+        assert_eq!((p["samples"][1]["was"].as_str(), p["samples"][1]["would_be"].as_str()), (Some("delivered"), Some("delivered")));
+        // Nothing was saved or changed.
+        assert_eq!(app.get(&format!("/api/admin/partners/{}", broker["id"])).await.1["response"], Value::Null);
+        assert_eq!(lead_in(&app, &second, "delivered").await["partner_id"], broker["id"]);
+        // A bad setting is refused as at save; a limit is bounded.
+        let (s, e) = app.post(&path, json!({"response": {"rules": [{"if": {"status": [409]}, "then": "maybe"}]}})).await;
+        assert_eq!(s, 422);
+        assert!(e["error"]["fields"]["response.rules[0].then"].is_string(), "{e}");
+        let (s, e) = app.post(&path, json!({"response": null, "limit": 0})).await;
+        assert_eq!(s, 422, "{e}");
+        let (s, p) = app.post(&path, json!({"response": null, "limit": 1})).await;
+        assert_eq!((s, p["checked"].as_i64(), p["changed"].as_i64()), (200, Some(1), Some(0)), "{p}");
+        app.stop().await;
+    }
+}

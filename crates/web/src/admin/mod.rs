@@ -11,6 +11,7 @@ pub(crate) mod partner_test;
 pub(crate) mod partner_users;
 pub(crate) mod partners;
 pub(crate) mod privacy;
+mod response_preview;
 pub(crate) mod sources;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(partner_users::router())
         .merge(partners::router())
         .merge(privacy::router())
+        .merge(response_preview::router())
         .merge(sources::router())
 }
 

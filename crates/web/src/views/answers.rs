@@ -185,3 +185,23 @@ pub struct KnownContactsAdded {
 pub struct KnownContactsTotal {
     pub total: i64,
 }
+
+/// One recorded answer, as it was judged and as a candidate `response` setting would.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseSample {
+    pub attempt_id: i64,
+    pub lead_id: i64,
+    pub status_code: i64,
+    pub excerpt: String,
+    pub was: &'static str,
+    pub would_be: &'static str,
+    pub reason: Option<String>,
+}
+
+/// What a candidate `response` setting would change.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponsePreview {
+    pub checked: usize,
+    pub changed: usize,
+    pub samples: Vec<ResponseSample>,
+}

@@ -14,8 +14,8 @@ mod source;
 pub use answers::{
     AuditList, Done, ErasedView, ErasureNoticeView, Evidence, EvidenceDelivery, FacebookReceived,
     Health, KnownContactsAdded, KnownContactsTotal, LeadAssigned, LeadEventView, LeadQueued,
-    NoticeList, NotificationList, PartnerUserInvited, PartnerUserList, ReturnDecided, ReturnList,
-    ReturnRequested,
+    NoticeList, NotificationList, PartnerUserInvited, PartnerUserList, ResponsePreview,
+    ResponseSample, ReturnDecided, ReturnList, ReturnRequested,
 };
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
