@@ -18,3 +18,5 @@ CREATE TABLE known_contacts (
 CREATE INDEX known_contacts_hash ON known_contacts (hash);
 -- Seconds a source's inbound request waits for its lead's first outcome (autologin).
 ALTER TABLE sources ADD COLUMN wait_for_delivery BIGINT NOT NULL DEFAULT 0;
+-- Duplicate answers are counted apart in the rolled-up figures.
+ALTER TABLE figures ADD COLUMN duplicates BIGINT NOT NULL DEFAULT 0;

@@ -85,7 +85,7 @@ both_backends! {
 
 both_backends! {
     async fn a_duplicate_answer_gives_the_slot_back_and_fails_over(db) {
-        let app = delivering(db, &[]).await;
+        let app = delivering(db, &[("LEADROUTER_METRICS_PUBLIC", "1")]).await;
         let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
         let (_, fallback) = fallback_with_one_lead(&app, &token).await;
         let broker_rx = Receiver::start("127.0.0.1").await;
@@ -109,6 +109,15 @@ both_backends! {
         let id = send(&app, &token, person("otto@example.de")).await;
         let lead = lead_in(&app, &id, "delivered").await;
         assert_eq!(delivery_to(&lead, &broker)["status"], "duplicate", "{lead}");
+        // Counted apart: in analytics per partner, and in /metrics.
+        let (_, a) = app.get("/api/admin/analytics?group_by=partner").await;
+        let row = a["rows"].as_array().unwrap().iter().find(|r| r["key"].as_str() == Some(broker["id"].to_string().as_str())).expect("the broker's row");
+        assert_eq!((row["duplicates"].as_i64(), row["rejected"].as_i64(), row["delivered"].as_i64()), (Some(2), Some(0), Some(0)), "{row}");
+        assert_eq!(a["totals"]["duplicates"], 2);
+        let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+        assert!(metrics.lines().any(|l| l.starts_with("leadrouter_delivery_attempts_total")
+            && l.contains("outcome=\"duplicate\"") && l.contains(&format!("partner_id=\"{}\"", broker["id"])) && l.ends_with(" 2")),
+            "{metrics}");
         app.stop().await;
     }
 }

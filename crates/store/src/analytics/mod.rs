@@ -53,6 +53,9 @@ pub struct Figures {
     pub received: i64,
     pub delivered: i64,
     pub rejected: i64,
+    /// Deliveries the partner answered it already had the person (counted apart from
+    /// rejections).
+    pub duplicates: i64,
     pub failed: i64,
     pub returned: i64,
     /// Leads with a conversion reported in the period.
@@ -72,6 +75,7 @@ impl Figures {
         self.received += other.received;
         self.delivered += other.delivered;
         self.rejected += other.rejected;
+        self.duplicates += other.duplicates;
         self.failed += other.failed;
         self.returned += other.returned;
         self.conversions += other.conversions;

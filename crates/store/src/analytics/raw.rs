@@ -174,6 +174,7 @@ const DELIVERIES: Family = Family {
     via_delivery: "",
     select: "SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
         SUM(CASE WHEN d.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
+        SUM(CASE WHEN d.status = 'duplicate' THEN 1 ELSE 0 END) AS duplicates, \
         CAST(SUM(CASE WHEN d.status = 'delivered' THEN d.price_cents ELSE 0 END) AS BIGINT) AS price",
     only: "AND d.completed_at IS NOT NULL",
     per: None,
@@ -181,6 +182,7 @@ const DELIVERIES: Family = Family {
         Ok(Figures {
             delivered: sum(r, "delivered")?,
             rejected: sum(r, "rejected")?,
+            duplicates: sum(r, "duplicates")?,
             lead_revenue_cents: sum(r, "price")?,
             ..Figures::default()
         })

@@ -191,6 +191,7 @@ impl Store {
                     .bind(f.received)
                     .bind(f.delivered)
                     .bind(f.rejected)
+                    .bind(f.duplicates)
                     .bind(f.failed)
                     .bind(f.returned)
                     .bind(f.conversions)
@@ -199,9 +200,10 @@ impl Store {
                     .bind(encode(&f.latencies_ms));
             }
             st.sql = format!(
-                "INSERT INTO figures (kind, bucket, key, received, delivered, rejected, failed, \
-                 returned, conversions, revenue_cents, lead_revenue_cents, latencies) VALUES {}",
-                m.tuples(chunk.len(), 12)
+                "INSERT INTO figures (kind, bucket, key, received, delivered, rejected, duplicates, \
+                 failed, returned, conversions, revenue_cents, lead_revenue_cents, latencies) \
+                 VALUES {}",
+                m.tuples(chunk.len(), 13)
             );
             statements.push(st);
         }
@@ -250,6 +252,7 @@ impl Store {
         let sql = format!(
             "SELECT {key} AS k, CAST(SUM(received) AS BIGINT) AS received, \
              CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(rejected) AS BIGINT) AS rejected, \
+             CAST(SUM(duplicates) AS BIGINT) AS duplicates, \
              CAST(SUM(failed) AS BIGINT) AS failed, CAST(SUM(returned) AS BIGINT) AS returned, \
              CAST(SUM(conversions) AS BIGINT) AS conversions, \
              CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents, \
@@ -270,6 +273,7 @@ impl Store {
                     received: r.try_get("received")?,
                     delivered: r.try_get("delivered")?,
                     rejected: r.try_get("rejected")?,
+                    duplicates: r.try_get("duplicates")?,
                     failed: r.try_get("failed")?,
                     returned: r.try_get("returned")?,
                     conversions: r.try_get("conversions")?,

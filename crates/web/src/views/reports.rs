@@ -23,6 +23,8 @@ pub struct FiguresView {
     pub received: i64,
     pub delivered: i64,
     pub rejected: i64,
+    /// Deliveries answered as a person the partner already had.
+    pub duplicates: i64,
     pub failed: i64,
     pub returned: i64,
     pub conversions: i64,
@@ -42,6 +44,7 @@ impl FiguresView {
             received: f.received,
             delivered: f.delivered,
             rejected: f.rejected,
+            duplicates: f.duplicates,
             failed: f.failed,
             returned: f.returned,
             conversions: f.conversions,
