@@ -147,10 +147,16 @@ fn text_of(v: &Value) -> Option<String> {
     }
 }
 
+/// Whether a value in an answer is the one a rule names: strings regardless of case,
+/// numbers by value, and a string against a number or a boolean by its text (`"0"` is
+/// `0`, `"false"` is `false`: CRMs are not consistent about quotes).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => x.to_lowercase() == y.to_lowercase(),
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::String(_), Value::String(_) | Value::Number(_) | Value::Bool(_))
+        | (Value::Number(_) | Value::Bool(_), Value::String(_)) => text_of(a)
+            .zip(text_of(b))
+            .is_some_and(|(x, y)| x.to_lowercase() == y.to_lowercase()),
         _ => a == b,
     }
 }

@@ -14,6 +14,7 @@ mod backup;
 mod browser;
 mod browser_portal;
 mod browser_privacy;
+mod browser_replies;
 mod browser_walk;
 mod cli;
 mod console;

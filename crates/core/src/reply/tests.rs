@@ -97,8 +97,13 @@ fn conditions_compare_as_the_contract_says() {
         "numbers by value"
     );
     assert!(
-        !holds(json!({"path": "code", "equals": "0"})),
-        "a string is not a number"
+        holds(json!({"path": "code", "equals": "0"})),
+        "a number by its text"
+    );
+    assert!(!holds(json!({"path": "code", "equals": "1"})));
+    assert!(
+        !holds(json!({"path": "errors", "equals": "DUP"})),
+        "a list is no text"
     );
     assert!(holds(json!({"path": "errors[0].code", "equals": "dup"})));
     assert!(holds(json!({"path": "status", "not_equals": "accepted"})));

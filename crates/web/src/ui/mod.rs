@@ -22,6 +22,7 @@ mod partner_page;
 mod partners;
 mod portal;
 mod privacy;
+mod reply_rules;
 mod returns;
 pub(crate) mod session;
 mod sources;

@@ -3,6 +3,7 @@
 //! the API's messages beside their fields when something is wrong.
 
 use super::form::Fields;
+use super::reply_rules::ReplyForm;
 use crate::views::PartnerView;
 use leadrouter_core::hours::{format_time, DAYS};
 use serde_json::{json, Map, Value};
@@ -35,6 +36,8 @@ pub(crate) struct PartnerForm {
     /// What the partner pays per delivered lead, e.g. `12.50`; empty = not set.
     pub price_per_lead: String,
     pub erasure_webhook_url: String,
+    /// How the partner's answers are read.
+    pub replies: ReplyForm,
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -55,6 +58,7 @@ impl PartnerForm {
             phone_format: "international".into(),
             content_type: "json".into(),
             auth_type: "none".into(),
+            replies: ReplyForm::blank(),
             ..Default::default()
         }
     }
@@ -119,6 +123,7 @@ impl PartnerForm {
                 Some(v) => v.to_string(),
             },
             erasure_webhook_url: p.erasure_webhook_url.clone().unwrap_or_default(),
+            replies: ReplyForm::of(p.response.as_ref()),
         }
     }
 
@@ -162,6 +167,7 @@ impl PartnerForm {
             daily_summary: f.checked("daily_summary"),
             price_per_lead: f.text("price_per_lead"),
             erasure_webhook_url: f.text("erasure_webhook_url"),
+            replies: ReplyForm::read(f),
         }
     }
 
@@ -228,6 +234,9 @@ impl PartnerForm {
         };
         input.insert("field_mapping".into(), Value::Object(rows(&self.mapping)));
         input.insert("default_values".into(), Value::Object(rows(&self.defaults)));
+        if let Some(response) = self.replies.to_input(editing.is_some()) {
+            input.insert("response".into(), response);
+        }
         match self.auth(f, editing) {
             Ok(Some(auth)) => {
                 input.insert("auth".into(), auth);

@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use leadrouter_core::catalog::Catalog;
+use leadrouter_core::reply::ResponseRules;
 use leadrouter_store::console::PartnerHealth;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/partners/new", get(new))
         .route("/admin/partners/{id}", get(page::show).post(update))
         .route("/admin/partners/{id}/edit", get(edit))
+        .route("/admin/partners/{id}/response/preview", post(check_replies))
         .route("/admin/partners/{id}/pause", post(page::pause))
         .route("/admin/partners/{id}/resume", post(page::resume))
         .route("/admin/partners/{id}/test", post(page::test))
@@ -165,6 +167,8 @@ pub(crate) struct FormPage {
     markets: Vec<(String, String)>,
     niches: Vec<(String, String)>,
     currency: String,
+    /// "Check against past answers": how the rules as typed read the latest answers.
+    preview: Option<crate::views::ResponsePreview>,
 }
 
 impl FormPage {
@@ -177,6 +181,26 @@ impl FormPage {
     pub fn hours_outlined(&self) -> bool {
         self.errors.contains_key("business_hours")
             && !self.errors.keys().any(|k| k.starts_with("hours_"))
+    }
+
+    /// The error of the `i`th reply rule (any part of it).
+    pub fn rule_error(&self, i: &usize) -> String {
+        let prefix = format!("response.rules[{i}]");
+        self.errors
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The conditions and outcomes a reply rule may have.
+    pub fn conditions(&self) -> &'static [(&'static str, &'static str)] {
+        &super::reply_rules::CONDITIONS
+    }
+
+    pub fn outcomes(&self) -> &'static [&'static str] {
+        &super::reply_rules::OUTCOMES
     }
 
     /// The error of one day's business hours (the `i`th of the week).
@@ -234,7 +258,11 @@ impl FormPage {
         ];
         self.errors
             .iter()
-            .filter(|(k, _)| !SHOWN.contains(&k.as_str()) && !k.starts_with("hours_"))
+            .filter(|(k, _)| {
+                !SHOWN.contains(&k.as_str())
+                    && !k.starts_with("hours_")
+                    && !k.starts_with("response")
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
@@ -246,8 +274,24 @@ impl FormPage {
             .iter()
             .filter(|(k, _)| !k.starts_with("hours_"))
             .map(|(k, v)| {
+                if let Some(rest) = k.strip_prefix("response.rules[") {
+                    // `response.rules[2].if` → "Rule 3", at the rules.
+                    let n: usize = rest
+                        .split(']')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_default();
+                    return (
+                        "replies".to_string(),
+                        format!("Partner replies, rule {}: {v}", n + 1),
+                    );
+                }
                 let anchor = match k.as_str() {
                     "auth" => "auth_type",
+                    "response" => "replies",
+                    "response.partner_lead_id" => "response_partner_lead_id",
+                    "response.redirect_url" => "response_redirect_url",
+                    "response.reason" => "response_reason",
                     "business_hours" => "hours_0",
                     "field_mapping" => "mapping-rows",
                     "default_values" => "default-rows",
@@ -258,6 +302,10 @@ impl FormPage {
                     "webhook_url" => "Webhook URL".to_string(),
                     "erasure_webhook_url" => "Erasure Webhook URL".to_string(),
                     "auth" => "Authentication".to_string(),
+                    "response" => "Partner replies".to_string(),
+                    "response.partner_lead_id" => "Partner lead id at".to_string(),
+                    "response.redirect_url" => "Autologin URL at".to_string(),
+                    "response.reason" => "Reason at".to_string(),
                     other => {
                         let words = other.replace('_', " ");
                         let mut c = words.chars();
@@ -311,6 +359,7 @@ async fn form_page(
         markets,
         niches,
         currency: state.settings().currency.clone(),
+        preview: None,
     })
 }
 
@@ -376,6 +425,42 @@ async fn edit(
     )
     .await?;
     Ok(render(&page))
+}
+
+/// "Check against past answers": the Edit form as typed, with how its reply rules would
+/// read the partner's latest answers. Nothing is saved.
+async fn check_replies(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { op, fields } = posted;
+    let partner = api::find(&state, id).await?;
+    let form = PartnerForm::read(&fields);
+    let candidate = form.replies.to_input(true).unwrap_or_default();
+    let (preview, errors) = match ResponseRules::parse(&candidate) {
+        Ok(rules) => (
+            Some(
+                crate::replies::preview(
+                    &state,
+                    partner.id,
+                    rules.as_ref(),
+                    crate::replies::DEFAULT_CHECKED,
+                )
+                .await?,
+            ),
+            BTreeMap::new(),
+        ),
+        Err(errors) => (None, errors),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut page = form_page(&state, &op, form, errors, Some(id)).await?;
+    page.preview = preview;
+    Ok(render_status(status, &page))
 }
 
 async fn update(

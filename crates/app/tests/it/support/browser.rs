@@ -131,6 +131,33 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{label}: {option}: {e}"));
     }
 
+    /// Types into the `n`th (from 0) input named `name` (rows of repeated inputs).
+    pub async fn fill_nth(&self, name: &str, n: usize, text: &str) {
+        let all = self
+            .c
+            .find_all(Locator::Css(&format!("[name='{name}']")))
+            .await
+            .unwrap();
+        let f = all.get(n).unwrap_or_else(|| panic!("no {name} #{n}"));
+        f.clear().await.unwrap();
+        f.send_keys(text).await.unwrap();
+    }
+
+    /// Picks `option` in the `n`th (from 0) select named `name`.
+    pub async fn choose_nth(&self, name: &str, n: usize, option: &str) {
+        let all = self
+            .c
+            .find_all(Locator::Css(&format!("select[name='{name}']")))
+            .await
+            .unwrap();
+        all.get(n)
+            .unwrap_or_else(|| panic!("no {name} #{n}"))
+            .clone()
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("{name} #{n}: {option}: {e}"));
+    }
+
     pub async fn value(&self, label: &str) -> String {
         self.field(label)
             .await
