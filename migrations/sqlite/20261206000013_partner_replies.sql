@@ -7,7 +7,7 @@ ALTER TABLE partners ADD COLUMN knows_contacts SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN partner_lead_id TEXT;
 ALTER TABLE deliveries ADD COLUMN redirect_url TEXT;
 ALTER TABLE deliveries ADD COLUMN reason TEXT;
-CREATE INDEX deliveries_partner_lead_id ON deliveries (partner_id, partner_lead_id)
+CREATE INDEX deliveries_partner_lead_id ON deliveries (partner_lead_id)
     WHERE partner_lead_id IS NOT NULL;
 CREATE TABLE known_contacts (
     partner_id BIGINT NOT NULL REFERENCES partners (id),

@@ -278,7 +278,7 @@ impl Store {
     /// lead has reads them all, a few milliseconds for 100,000). The
     /// search `q` is an exact e-mail when it is a whole address (indexed); a short number
     /// is a lead id or part of a phone number, a long one part of a phone number; anything
-    /// else part of a name, e-mail or phone. Those partial matches read the leads newest
+    /// else part of a name, e-mail or phone; and any of them a partner's own lead id. Those partial matches read the leads newest
     /// first until the page is full.
     pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRecord>, StoreError> {
         let mut w = Where::default();
@@ -355,6 +355,18 @@ impl Where {
 impl Store {
     /// The search's condition (see [`Store::list_leads`]).
     async fn search(&self, w: &mut Where, q: &str) -> Result<(), StoreError> {
+        self.search_fields(w, q).await?;
+        // Or the partner's own id for a lead (from its answer), exactly as it gave it.
+        w.binds.push(Bind::Text(q.trim().to_string()));
+        let n = w.binds.len();
+        let last = w.conds.pop().unwrap_or_default();
+        w.conds.push(format!(
+            "({last} OR id IN (SELECT lead_id FROM deliveries WHERE partner_lead_id = ${n}))"
+        ));
+        Ok(())
+    }
+
+    async fn search_fields(&self, w: &mut Where, q: &str) -> Result<(), StoreError> {
         let q = q.to_lowercase();
         let digits = q.trim_start_matches(['#', '+']);
         let whole_address = q

@@ -18,6 +18,8 @@ pub struct PortalLead {
     /// withdrawn (a pause ended it), or returned (delivered, then returned by the partner).
     pub status: String,
     pub delivered_at: Option<EpochMillis>,
+    /// The partner's own id for the lead, from its answer.
+    pub partner_lead_id: Option<String>,
 }
 
 /// A conversion the partner reported.
@@ -40,12 +42,13 @@ fn lead_row(r: &sqlx::any::AnyRow) -> Result<PortalLead, StoreError> {
         email: r.try_get("email")?,
         delivered_at: completed.filter(|_| matches!(status.as_str(), "delivered" | "returned")),
         status,
+        partner_lead_id: r.try_get("partner_lead_id")?,
     })
 }
 
 impl Store {
     /// The partner's leads, newest delivery first, before the delivery id `before`;
-    /// `search` is a lead id or a whole e-mail address.
+    /// `search` is a lead id, a whole e-mail address, or the partner's own id for a lead.
     pub async fn portal_leads(
         &self,
         partner_id: i64,
@@ -57,12 +60,12 @@ impl Store {
         let id = search.and_then(|s| s.trim_start_matches('#').parse::<i64>().ok());
         let filter = match (search, id) {
             (None, _) => "",
-            (Some(_), Some(_)) => "AND l.id = $4",
-            (Some(_), None) => "AND l.email = $4",
+            (Some(_), Some(_)) => "AND (l.id = $4 OR d.partner_lead_id = $5)",
+            (Some(_), None) => "AND (l.email = $4 OR d.partner_lead_id = $5)",
         };
         let sql = format!(
             "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, {PORTAL_STATUS}, \
-             d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
+             d.completed_at, d.partner_lead_id FROM deliveries d JOIN leads l ON l.id = d.lead_id \
              WHERE d.partner_id = $1 AND d.id < $2 {filter} ORDER BY d.id DESC LIMIT $3"
         );
         let q = sqlx::query(&sql)
@@ -71,8 +74,8 @@ impl Store {
             .bind(limit);
         let q = match (search, id) {
             (None, _) => q,
-            (Some(_), Some(id)) => q.bind(id),
-            (Some(s), None) => q.bind(s.to_lowercase()),
+            (Some(s), Some(id)) => q.bind(id).bind(s),
+            (Some(s), None) => q.bind(s.to_lowercase()).bind(s),
         };
         let rows = q.fetch_all(self.reader()).await?;
         rows.iter().map(lead_row).collect()
@@ -86,7 +89,7 @@ impl Store {
     ) -> Result<Option<PortalLead>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT d.id AS delivery_id, l.id AS lead_id, l.received_at, l.email, {PORTAL_STATUS}, \
-             d.completed_at FROM deliveries d JOIN leads l ON l.id = d.lead_id \
+             d.completed_at, d.partner_lead_id FROM deliveries d JOIN leads l ON l.id = d.lead_id \
              WHERE d.partner_id = $1 AND d.lead_id = $2"
         ))
         .bind(partner_id)

@@ -181,6 +181,12 @@ both_backends! {
         let d = delivery_to(&lead, &broker);
         assert_eq!(d["partner_lead_id"], "B-9");
         assert_eq!(d["redirect_url"], Value::Null, "an http:// autologin is not kept: {d}");
+        // The explorer finds the lead by the partner's id.
+        let (_, found) = app.get("/api/admin/leads?q=B-9").await;
+        let ids: Vec<&Value> = found["leads"].as_array().unwrap().iter().map(|l| &l["id"]).collect();
+        assert_eq!(ids, [&id], "{found}");
+        let (_, none) = app.get("/api/admin/leads?q=B-10").await;
+        assert_eq!(none["leads"].as_array().map(Vec::len), Some(0));
         assert_eq!(d["attempts"][0]["error"], Value::Null);
         app.stop().await;
     }
