@@ -52,6 +52,24 @@ impl Store {
         Ok(KnownAdded { added, total })
     }
 
+    /// How many deliveries to the partner ended as duplicates since `since` (its answers
+    /// saying it already had the person).
+    pub async fn partner_duplicates_since(
+        &self,
+        partner_id: i64,
+        since: EpochMillis,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE partner_id = $1 AND status = 'duplicate' \
+             AND completed_at >= $2",
+        )
+        .bind(partner_id)
+        .bind(since)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// How many contacts the partner has.
     pub async fn known_contacts_total(&self, partner_id: i64) -> Result<i64, StoreError> {
         let mut conn = self.reader().acquire().await?;

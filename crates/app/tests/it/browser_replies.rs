@@ -136,5 +136,26 @@ async fn an_operator_writes_reply_rules_checks_them_and_sees_the_partners_verdic
         .await;
     assert!(b.text().await.contains("their lead id CRM-4"));
     b.screenshot("lead-with-partner-lead-id").await;
+    // A duplicate answer: counted on the partner's page, with what it taught us.
+    rx.otherwise(Reply::Body(
+        200,
+        r#"{"success": true, "message": "Email already exists"}"#.into(),
+    ));
+    let (_, r) = app
+        .send_lead(
+            &token,
+            json!({"email": "jan@example.de", "phone": "+49 151 22334455",
+        "country": "germany", "niche": "forex"}),
+        )
+        .await;
+    lead_in(&app, &r["lead_id"], "failed").await;
+    b.goto(&url(&format!("/admin/partners/{id}"))).await;
+    let text = b.text().await;
+    assert!(
+        text.contains("1 in the last 30 days · 2 known contacts"),
+        "{text}"
+    );
+    assert!(text.contains("3 rules"), "{text}");
+    b.screenshot("partner-duplicates").await;
     app.stop().await;
 }

@@ -68,6 +68,10 @@ struct ShowPage {
     old_key_until: Option<i64>,
     /// Its price per lead, written with its currency (`LEADROUTER_CURRENCY`).
     price: Option<String>,
+    /// Deliveries it answered as people it already had, in the last 30 days.
+    duplicates: i64,
+    /// People it has told us it has (or answered a duplicate for).
+    known_contacts: i64,
 }
 
 impl ShowPage {
@@ -186,7 +190,14 @@ async fn show_page(
     let old_key_until = partner
         .previous_api_key_until
         .filter(|until| *until > state.now_ms());
+    let month_ago = state.now_ms() - 30 * 86_400_000;
+    let (duplicates, known_contacts) = tokio::try_join!(
+        state.store().partner_duplicates_since(id, month_ago),
+        state.store().known_contacts_total(id),
+    )?;
     Ok(render(&ShowPage {
+        duplicates,
+        known_contacts,
         price: partner.spec.price_per_lead_cents.map(|c| {
             format!(
                 "{}.{:02} {}",
