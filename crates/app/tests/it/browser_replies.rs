@@ -157,5 +157,10 @@ async fn an_operator_writes_reply_rules_checks_them_and_sees_the_partners_verdic
     );
     assert!(text.contains("3 rules"), "{text}");
     b.screenshot("partner-duplicates").await;
+    // Analytics count them apart, per partner.
+    b.goto(&url("/admin/analytics?group_by=partner")).await;
+    let text = b.text().await;
+    assert!(text.contains("Duplicates"), "{text}");
+    b.screenshot("analytics-duplicates").await;
     app.stop().await;
 }

@@ -79,6 +79,11 @@ both_backends! {
         // Its slot is given back.
         let (_, b) = app.get(&format!("/api/admin/partners/{}", broker["id"])).await;
         assert_eq!(b["today"]["total"], 0, "{b}");
+        // A test lead says what its answer means under the rules.
+        let (s, t) = app.post(&format!("/api/admin/partners/{}/test", broker["id"]), json!({})).await;
+        assert_eq!(s, 200, "{t}");
+        assert_eq!((t["attempt"]["outcome"].as_str(), t["attempt"]["reason"].as_str()),
+            (Some("rejected"), Some("country not allowed")), "{t}");
         app.stop().await;
     }
 }

@@ -75,6 +75,7 @@ const SECTIONS: [Layout; 3] = [
             ("received", "Received"),
             ("delivered", "Delivered"),
             ("rejected", "Rejected"),
+            ("duplicates", "Duplicates"),
             ("failed", "Failed"),
             ("returned", "Returned"),
             ("success_rate", "Success %"),
