@@ -65,6 +65,11 @@ struct Args {
     /// Days the seeded history spreads over, ending now.
     #[arg(long, default_value_t = 365)]
     seed_days: i64,
+    /// The source waits this many seconds for each lead's delivery (autologin): each
+    /// request is answered once its lead reached the partner, and the report says how long
+    /// after the partner's receipt the answer came (`wait_overhead_ms`).
+    #[arg(long, default_value_t = 0)]
+    wait_for_delivery: u8,
 }
 
 struct Server {
@@ -329,8 +334,15 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
 
-    let inbound =
-        setup::partners_and_source(&client, &server.base, &token, sink.port, args.partners).await?;
+    let inbound = setup::partners_and_source(
+        &client,
+        &server.base,
+        &token,
+        sink.port,
+        args.partners,
+        args.wait_for_delivery,
+    )
+    .await?;
 
     let ceiling_rps = ceiling(&client, &args).await?;
     let (took, results) = fire(
@@ -342,7 +354,11 @@ async fn main() -> anyhow::Result<()> {
         lead_body,
     )
     .await;
-    let accepted: Vec<_> = results.iter().filter(|r| r.3 == 202).collect();
+    // 202: queued; 200: delivered within a waiting source's wait.
+    let accepted: Vec<_> = results
+        .iter()
+        .filter(|r| matches!(r.3, 200 | 202))
+        .collect();
     let errors = results.len() - accepted.len() + (args.leads - results.len());
     let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
     let ingest_ms = sorted_ms(accepted.iter().map(|r| r.2));
@@ -355,12 +371,24 @@ async fn main() -> anyhow::Result<()> {
         duplicates,
         wanted,
     } = arrived;
+    let wait_overhead_ms = (args.wait_for_delivery > 0).then(|| {
+        let arrivals = sink.arrivals.lock().expect("arrivals");
+        let after_receipt = accepted.iter().filter(|r| r.3 == 200).filter_map(|r| {
+            let (at, _) = arrivals.leads.get(&r.4["lead_id"].as_i64()?)?;
+            (r.1 + r.2).checked_duration_since(*at)
+        });
+        let ms = sorted_ms(after_receipt);
+        json!({"answered": ms.len(), "p50": percentile(&ms, 0.50), "p99": percentile(&ms, 0.99),
+               "max": percentile(&ms, 1.0)})
+    });
     let pages = if args.pages {
         Some(pages::measure(&server.base).await?)
     } else {
         None
     };
     let report = json!({
+        "wait_for_delivery": args.wait_for_delivery,
+        "wait_overhead_ms": wait_overhead_ms,
         "console_pages": pages,
         "seeded": seeded,
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS},

@@ -73,6 +73,7 @@ pub async fn partners_and_source(
     token: &str,
     sink_port: u16,
     partners: usize,
+    wait_for_delivery: u8,
 ) -> anyhow::Result<String> {
     for p in 0..partners {
         let r: Value = client
@@ -94,7 +95,7 @@ pub async fn partners_and_source(
     let source: Value = client
         .post(format!("{}/api/admin/sources", base))
         .bearer_auth(token)
-        .json(&json!({"name": "bench", "kind": "webhook"}))
+        .json(&json!({"name": "bench", "kind": "webhook", "wait_for_delivery": wait_for_delivery}))
         .send()
         .await?
         .json()
