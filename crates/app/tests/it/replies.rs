@@ -300,7 +300,8 @@ both_backends! {
 
 both_backends! {
     async fn a_duplicate_answer_teaches_that_the_partner_has_the_person(db) {
-        let app = delivering(db, &[]).await;
+        // Dedupe off, so that the same person's next lead is routed at all.
+        let app = delivering(db, &[("LEADROUTER_DEDUPE_WINDOW", "0")]).await;
         let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
         let (_, fallback) = fallback_with_one_lead(&app, &token).await;
         let broker_rx = Receiver::start("127.0.0.1").await;
@@ -309,17 +310,18 @@ both_backends! {
         let broker = partner(&app, "Broker CRM", &broker_rx.url("second.test", "/api"),
             json!({"response": broker_rules()})).await;
         let id = send(&app, &token, person("anna@example.de")).await;
-        lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead_in(&app, &id, "delivered").await["partner_id"], fallback["id"]);
         let (_, known) = app.get(&format!("/api/admin/partners/{}/known-contacts", broker["id"])).await;
         assert_eq!(known["total"], 2, "her e-mail and phone: {known}");
-        // What it learned is her: her e-mail and phone uploaded again are nothing new (and a
-        // lead of hers is then kept from it, as the upload test shows).
-        let (s, again) = upload(&app, &broker, "application/json",
-            json!({"emails": ["Anna@Example.de"], "phones": [person("anna@example.de")["phone"]]}).to_string()).await;
-        assert_eq!(s, 200, "{again}");
-        assert_eq!((again["added"].as_i64(), again["total"].as_i64()), (Some(0), Some(2)), "{again}");
-        assert_eq!(lead_in(&app, &id, "delivered").await["partner_id"], fallback["id"]);
+        // Her next lead is not offered to the broker, though its count is the lowest (0 to 2).
+        let again = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &again, "delivered").await;
+        assert_eq!(lead["partner_id"], fallback["id"], "{lead}");
+        assert!(lead["routing"].to_string().contains("already known to the partner"), "{}", lead["routing"]);
         assert_eq!(broker_rx.requests().len(), 1, "the broker was asked once");
+        // Another person goes to it.
+        let other = send(&app, &token, person("otto@example.de")).await;
+        assert_eq!(lead_in(&app, &other, "delivered").await["partner_id"], broker["id"]);
         app.stop().await;
     }
 }
@@ -420,6 +422,26 @@ both_backends! {
         assert_eq!(s, 422, "{e}");
         let (s, p) = app.post(&path, json!({"response": null, "limit": 1})).await;
         assert_eq!((s, p["checked"].as_i64(), p["changed"].as_i64()), (200, Some(1), Some(0)), "{p}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_verdict_past_the_first_kib_is_read_and_only_a_kib_is_kept(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let (_, fallback) = fallback_with_one_lead(&app, &token).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let long = json!({"notes": "x".repeat(40 * 1024), "success": false, "message": "blacklisted"}).to_string();
+        rx.otherwise(Reply::Body(200, long));
+        let broker = partner(&app, "Broker CRM", &rx.url("second.test", "/api"), json!({"response": broker_rules()})).await;
+        let id = send(&app, &token, person("anna@example.de")).await;
+        let lead = lead_in(&app, &id, "delivered").await;
+        assert_eq!(lead["partner_id"], fallback["id"]);
+        let refused = delivery_to(&lead, &broker);
+        assert_eq!((refused["status"].as_str(), refused["reason"].as_str()), (Some("rejected"), Some("blacklisted")));
+        let kept = refused["attempts"][0]["response_excerpt"].as_str().unwrap();
+        assert_eq!(kept.len(), 1024, "a KiB of the answer is kept");
         app.stop().await;
     }
 }
