@@ -3,6 +3,7 @@
 //! woken when the lead is delivered, held, failed or expired on this instance, never by
 //! polling the database. Nobody waiting costs the hot path one atomic load.
 
+use leadrouter_store::deliveries::Said;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,19 +13,28 @@ use tokio::sync::Notify;
 #[derive(Default)]
 pub(crate) struct Outcomes {
     waiting: AtomicUsize,
-    /// Per lead: its notification and how many requests wait on it.
-    leads: Mutex<HashMap<i64, (Arc<Notify>, usize)>>,
+    /// Per lead: its notification, how many requests wait on it, and what its partner
+    /// answered once it took the lead.
+    leads: Mutex<HashMap<i64, Waited>>,
+}
+
+struct Waited {
+    notify: Arc<Notify>,
+    requests: usize,
+    delivered: Option<Said>,
 }
 
 impl Outcomes {
     pub(crate) fn wait(self: &Arc<Self>, lead_id: i64) -> OutcomeWait {
         let notify = {
             let mut leads = self.leads.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = leads
-                .entry(lead_id)
-                .or_insert_with(|| (Arc::new(Notify::new()), 0));
-            entry.1 += 1;
-            entry.0.clone()
+            let entry = leads.entry(lead_id).or_insert_with(|| Waited {
+                notify: Arc::new(Notify::new()),
+                requests: 0,
+                delivered: None,
+            });
+            entry.requests += 1;
+            entry.notify.clone()
         };
         self.waiting.fetch_add(1, Ordering::SeqCst);
         OutcomeWait {
@@ -40,8 +50,21 @@ impl Outcomes {
             return;
         }
         let leads = self.leads.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((notify, _)) = leads.get(&lead_id) {
-            notify.notify_waiters();
+        if let Some(w) = leads.get(&lead_id) {
+            w.notify.notify_waiters();
+        }
+    }
+
+    /// The lead's partner took it and said this: its waiters can answer at once, without
+    /// waiting for the outcome's commit or reading it back.
+    pub(crate) fn delivered(&self, lead_id: i64, said: &Said) {
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut leads = self.leads.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = leads.get_mut(&lead_id) {
+            w.delivered = Some(said.clone());
+            w.notify.notify_waiters();
         }
     }
 }
@@ -59,6 +82,16 @@ impl OutcomeWait {
     pub fn next(&self) -> Notified<'_> {
         self.notify.notified()
     }
+
+    /// What the partner said when it took the lead, if it has.
+    pub fn delivered(&self) -> Option<Said> {
+        let leads = self
+            .outcomes
+            .leads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        leads.get(&self.lead_id).and_then(|w| w.delivered.clone())
+    }
 }
 
 impl Drop for OutcomeWait {
@@ -69,8 +102,8 @@ impl Drop for OutcomeWait {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = leads.get_mut(&self.lead_id) {
-            entry.1 -= 1;
-            if entry.1 == 0 {
+            entry.requests -= 1;
+            if entry.requests == 0 {
                 leads.remove(&self.lead_id);
             }
         }
@@ -94,8 +127,14 @@ mod tests {
             let theirs = other.next();
             tokio::pin!(theirs);
             theirs.as_mut().enable();
-            outcomes.reached(7);
+            let said = Said {
+                redirect_url: Some("https://crm.example.com/al".into()),
+                ..Said::default()
+            };
+            outcomes.delivered(7, &said);
             mine.await;
+            assert_eq!(wait.delivered(), Some(said));
+            assert_eq!(other.delivered(), None);
             assert!(
                 futures_poll_once(theirs.as_mut()).is_none(),
                 "lead 8 was not woken"

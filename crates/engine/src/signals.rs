@@ -70,9 +70,15 @@ impl Signals {
         self.outcomes.wait(lead_id)
     }
 
-    /// The lead was delivered, held, failed or expired: whoever waits for it looks again.
+    /// The lead was held, failed or expired: whoever waits for it looks again.
     pub fn lead_settled(&self, lead_id: i64) {
         self.outcomes.reached(lead_id);
+    }
+
+    /// The lead's partner took it, saying this (before the outcome is committed: the
+    /// partner has the lead either way, and a visitor waits for its autologin).
+    pub fn lead_delivered(&self, lead_id: i64, said: &leadrouter_store::deliveries::Said) {
+        self.outcomes.delivered(lead_id, said);
     }
 
     /// New leads were committed as `queued`.

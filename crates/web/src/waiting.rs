@@ -28,6 +28,14 @@ pub(crate) async fn wait_for_outcome(
         let woken = wait.next();
         tokio::pin!(woken);
         woken.as_mut().enable();
+        // The partner took it: answered from what it said, not read back.
+        if let Some(said) = wait.delivered() {
+            return Ok(Some(Outcome {
+                status: LeadStatus::Delivered,
+                partner_lead_id: said.partner_lead_id,
+                redirect_url: said.redirect_url,
+            }));
+        }
         if let Some(done) = outcome(state, id).await? {
             return Ok(Some(done));
         }

@@ -339,9 +339,8 @@ impl DeliveryWorker {
         self.count_attempt(partner.id, &step, &r, (now - received_at).max(0));
         match step.then {
             Then::Delivered => {
-                if settler.delivered(d.clone(), attempt, now).await? {
-                    self.signals.lead_settled(d.lead_id);
-                } else {
+                self.signals.lead_delivered(d.lead_id, &attempt.said);
+                if !settler.delivered(d.clone(), attempt, now).await? {
                     tracing::warn!(
                         delivery_id = d.id,
                         "delivered, but another worker had taken the delivery over"
