@@ -4,6 +4,16 @@
 
 use serde_json::Value;
 
+/// Writes a value as its JSON text (for `Display` of types shown the way the API writes
+/// them: money, business hours).
+pub fn write_json(
+    f: &mut std::fmt::Formatter<'_>,
+    value: &impl serde::Serialize,
+) -> std::fmt::Result {
+    let json = serde_json::to_string(value).map_err(|_| std::fmt::Error)?;
+    f.write_str(&json)
+}
+
 /// Why `s` is not acceptable text, if it is not: a C0 control character (U+0000..U+001F)
 /// or DEL, except tab, line feed and carriage return where `multiline` allows them.
 pub fn control_problem(s: &str, multiline: bool) -> Option<String> {
