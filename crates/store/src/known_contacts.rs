@@ -2,10 +2,12 @@
 //! or learned from a `duplicate` answer. A partner's row says whether it has any, so that
 //! routing looks them up only for partners that do.
 
+use crate::audit::{self, Actor, Change};
 use crate::many::{Marks, CHUNK};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::known::{known_hash, lead_hashes, ContactKind};
+use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -26,6 +28,7 @@ impl Store {
         partner_id: i64,
         contacts: &[(ContactKind, String)],
         now: EpochMillis,
+        actor: &Actor,
     ) -> Result<KnownAdded, StoreError> {
         let key = self.contact_key().await?.to_vec();
         let mut hashes: Vec<String> = contacts
@@ -48,6 +51,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let total = count(&mut tx, partner_id).await?;
+        let change = Change::new("known_contacts", "partner", Some(partner_id)).field(
+            "known_contacts",
+            json!(total - added),
+            json!(total),
+        );
+        audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(KnownAdded { added, total })
     }
@@ -77,7 +86,12 @@ impl Store {
     }
 
     /// Forgets every contact the partner has; returns how many there were.
-    pub async fn clear_known_contacts(&self, partner_id: i64) -> Result<i64, StoreError> {
+    pub async fn clear_known_contacts(
+        &self,
+        partner_id: i64,
+        now: EpochMillis,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let done = sqlx::query("DELETE FROM known_contacts WHERE partner_id = $1")
             .bind(partner_id)
@@ -87,8 +101,15 @@ impl Store {
             .bind(partner_id)
             .execute(&mut *tx)
             .await?;
+        let removed = done.rows_affected() as i64;
+        let change = Change::new("known_contacts", "partner", Some(partner_id)).field(
+            "known_contacts",
+            json!(removed),
+            json!(0),
+        );
+        audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() as i64)
+        Ok(removed)
     }
 
     /// Of `partners` (those that have any known contact), which know each lead's person:

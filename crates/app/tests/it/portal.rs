@@ -113,7 +113,7 @@ pub(crate) async fn logged_in(app: &TestApp, partner: i64, email: &str) -> (Cons
     (c, u["user"]["id"].as_i64().unwrap())
 }
 
-fn rows(page: &Page) -> Vec<String> {
+pub(crate) fn rows(page: &Page) -> Vec<String> {
     let row = scraper::Selector::parse("tbody tr").unwrap();
     page.html()
         .select(&row)

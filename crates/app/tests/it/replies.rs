@@ -294,6 +294,12 @@ both_backends! {
             .header("authorization", format!("Bearer {}", app.admin_token)).send().await.unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(app.get(&format!("/api/admin/partners/{}/known-contacts", broker["id"])).await.1["total"], 0);
+        // Each upload and the emptying are in the audit trail, with the counts only.
+        let (_, audit) = app.get("/api/admin/audit").await;
+        let counts: Vec<Value> = audit["entries"].as_array().unwrap().iter()
+            .filter(|e| e["action"] == "known_contacts" && e["entity_id"] == broker["id"])
+            .map(|e| e["changes"]["known_contacts"].clone()).collect();
+        assert_eq!(counts, [json!({"before": 4, "after": 0}), json!({"before": 2, "after": 4}), json!({"before": 0, "after": 2})], "{audit}");
         app.stop().await;
     }
 }
@@ -442,6 +448,35 @@ both_backends! {
         assert_eq!((refused["status"].as_str(), refused["reason"].as_str()), (Some("rejected"), Some("blacklisted")));
         let kept = refused["attempts"][0]["response_excerpt"].as_str().unwrap();
         assert_eq!(kept.len(), 1024, "a KiB of the answer is kept");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_partner_finds_its_leads_by_its_own_id_in_the_portal_and_never_another_partners(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        // Two partners whose CRMs happen to give the same id.
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Body(200, r#"{"data": {"id": "CRM-77"}}"#.into()));
+        let rules = json!({"response": {"partner_lead_id": "data.id"}});
+        let berlin = partner(&app, "Berlin CRM", &rx.url("partner.test", "/b"), rules.clone()).await;
+        let first = send(&app, &token, person("anna@example.de")).await;
+        assert_eq!(lead_in(&app, &first, "delivered").await["partner_id"], berlin["id"]);
+        // Berlin paused, the next lead goes to the other partner.
+        let (s, _) = app.post(&format!("/api/admin/partners/{}/pause", berlin["id"]), json!({})).await;
+        assert_eq!(s, 200);
+        let vienna = partner(&app, "Other CRM", &rx.url("second.test", "/v"), rules).await;
+        let second = send(&app, &token, person("otto@example.de")).await;
+        assert_eq!(lead_in(&app, &second, "delivered").await["partner_id"], vienna["id"]);
+
+        let (mut me, _) = crate::portal::logged_in(&app, berlin["id"].as_i64().unwrap(), "buyer@berlin.example").await;
+        let found = crate::portal::rows(&me.get("/portal?q=CRM-77").await);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains(&format!("#{first}")), "{found:?}");
+        let page = me.get(&format!("/portal/leads/{first}")).await;
+        assert!(page.body.contains("Your lead id") && page.body.contains("CRM-77"), "{}", page.body);
+        assert_eq!(me.get(&format!("/portal/leads/{second}")).await.status, 404);
         app.stop().await;
     }
 }

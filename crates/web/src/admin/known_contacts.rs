@@ -32,7 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn upload(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
     headers: HeaderMap,
@@ -63,7 +63,7 @@ async fn upload(
     }
     let done = state
         .store()
-        .add_known_contacts(partner.id, &read.contacts, state.now_ms())
+        .add_known_contacts(partner.id, &read.contacts, state.now_ms(), &auth.actor())
         .await?;
     tracing::info!(
         partner_id = partner.id,
@@ -91,12 +91,15 @@ async fn total(
 }
 
 async fn clear(
-    _: AdminAuth,
+    auth: AdminAuth,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> Result<Json<Success<KnownContactsTotal>>, ApiError> {
     let partner = find(&state, id).await?;
-    state.store().clear_known_contacts(partner.id).await?;
+    state
+        .store()
+        .clear_known_contacts(partner.id, state.now_ms(), &auth.actor())
+        .await?;
     state.signals().routing_changed();
     Ok(Json(Success::of(KnownContactsTotal { total: 0 })))
 }
