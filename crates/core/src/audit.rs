@@ -48,6 +48,7 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "price_per_lead": spec.price_per_lead_cents.map(crate::money::Money),
         "erasure_webhook_url": spec.erasure_webhook_url,
         "response": spec.response,
+        "filters": crate::filters::filters_json(&spec.filters),
     });
     match v {
         Value::Object(m) => m,

@@ -57,6 +57,8 @@ pub struct LeadFacts<'a> {
     pub country: &'a str,
     pub niche: &'a str,
     pub source_label: Option<&'a str>,
+    /// The source it came from (none for a lead made up, such as a test lead).
+    pub source_id: Option<i64>,
     pub custom_fields: &'a Map<String, Value>,
 }
 

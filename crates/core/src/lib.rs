@@ -10,6 +10,7 @@ pub mod consent;
 pub mod conversion;
 pub mod erasure;
 pub mod facebook;
+pub mod filters;
 pub mod hours;
 pub mod input;
 pub mod known;

@@ -228,6 +228,8 @@ pub struct PartnerSpec {
     pub erasure_webhook_url: Option<String>,
     /// How its answers are read when the verdict is in the body (none: by status code).
     pub response: Option<crate::reply::ResponseRules>,
+    /// Conditions every lead offered to it must meet (API.md "Partner rules").
+    pub filters: Vec<crate::filters::Filter>,
 }
 
 /// The outcome of checking operator input.

@@ -77,6 +77,23 @@ fn possible_length(number: &PhoneNumber) -> bool {
     })
 }
 
+/// What a number is, by libphonenumber's metadata: `mobile`, `fixed_line`, `voip` or
+/// `unknown` (numbers that may be either, as in the USA, read as `mobile`), and the
+/// ISO 3166 alpha-2 code of its country (`DE`).
+pub fn kind_and_country(e164: &str) -> (&'static str, Option<String>) {
+    let Ok(number) = phonenumber::parse(None, e164) else {
+        return ("unknown", None);
+    };
+    let kind = match number.number_type(&DATABASE) {
+        phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => "mobile",
+        phonenumber::Type::FixedLine => "fixed_line",
+        phonenumber::Type::Voip => "voip",
+        _ => "unknown",
+    };
+    let country = number.country().id().map(|id| id.as_ref().to_string());
+    (kind, country)
+}
+
 /// E.164, e.g. `+4915112345678`, for a number [`parse`] keeps.
 pub fn to_e164(input: &str, region: Option<&str>) -> Option<String> {
     parse(input, region).map(|p| p.e164)

@@ -32,6 +32,8 @@ pub struct Candidate {
     pub tried: bool,
     /// Already has this lead's person (by its known contacts).
     pub known: bool,
+    /// Conditions the lead must meet.
+    pub filters: Vec<crate::filters::Filter>,
 }
 
 pub use crate::lead::LeadFacts;
@@ -43,6 +45,8 @@ pub enum Ineligible {
     AlreadyKnown,
     MissingFields(Vec<String>),
     PhoneNotValid,
+    /// A filter the lead does not meet, as its reason.
+    Filter(String),
     /// Closed now; `opens` is the next opening in the partner's time, if any within a week.
     Closed {
         opens: Option<String>,
@@ -66,6 +70,7 @@ impl Ineligible {
             Ineligible::AlreadyKnown => "already known to the partner".into(),
             Ineligible::MissingFields(f) => format!("lead lacks required fields: {}", f.join(", ")),
             Ineligible::PhoneNotValid => "phone number not valid".into(),
+            Ineligible::Filter(why) => why.clone(),
             Ineligible::Closed { opens: Some(o) } => {
                 format!("outside business hours, opens {o} {timezone}")
             }
@@ -87,6 +92,7 @@ impl Ineligible {
             Ineligible::AlreadyKnown => "already known",
             Ineligible::MissingFields(_) => "lacks required fields",
             Ineligible::PhoneNotValid => "phone not valid",
+            Ineligible::Filter(_) => "filter",
             Ineligible::Closed { .. } => "outside business hours",
             Ineligible::DailyLimit { .. } => "daily limit reached",
             Ineligible::Quota { .. } => "quota reached",
@@ -177,6 +183,9 @@ pub fn eligibility(c: &Candidate, lead: &LeadFacts<'_>, at: EpochMillis) -> Resu
     }
     if c.valid_phone_only && !lead.phone_valid {
         return Err(Ineligible::PhoneNotValid);
+    }
+    if let Some(why) = crate::filters::unmet(&c.filters, lead) {
+        return Err(Ineligible::Filter(why));
     }
     let tz = parse_tz(&c.timezone).unwrap_or(Tz::UTC);
     if let Some(hours) = &c.business_hours {

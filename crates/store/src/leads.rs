@@ -235,6 +235,7 @@ impl LeadRecord {
             country: &self.country,
             niche: &self.niche,
             source_label: self.source_label.as_deref(),
+            source_id: Some(self.source_id),
             custom_fields: &self.custom_fields,
         }
     }

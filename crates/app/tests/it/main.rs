@@ -35,6 +35,7 @@ mod operator_actions;
 mod operator_day;
 mod overview;
 mod partner_api;
+mod partner_rules;
 mod pause;
 mod portal;
 mod portal_secret;

@@ -7,6 +7,7 @@ use super::{
     DEFAULT_DAILY_LIMIT, DEFAULT_PREMIUM_RATIO,
 };
 use crate::catalog::Catalog;
+use crate::filters::{parse_filters, Filter};
 use crate::hours::BusinessHours;
 use crate::input::{Given, Input, Keys};
 use crate::reply::ResponseRules;
@@ -54,6 +55,7 @@ const FIELDS: &[&str] = &[
     "price_per_lead",
     "erasure_webhook_url",
     "response",
+    "filters",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -113,6 +115,7 @@ pub fn validate_partner(
     );
     let erasure_webhook_url = erasure_webhook(&mut f, base, allow);
     let response = response(&mut f, base);
+    let filters = filters(&mut f, base);
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -140,6 +143,7 @@ pub fn validate_partner(
             price_per_lead_cents: price_per_lead_cents?,
             erasure_webhook_url: erasure_webhook_url?,
             response: response?,
+            filters: filters?,
         })
     })();
     PartnerValidation {
@@ -278,6 +282,24 @@ fn business_hours(
             }
             Err(e) => {
                 f.error("business_hours", e);
+                None
+            }
+        },
+    }
+}
+
+/// `filters`: conditions on the lead; each problem named by where it is
+/// (`filters[0].op`).
+fn filters(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Option<Vec<Filter>> {
+    match f.given("filters") {
+        Given::Absent => Some(base.map(|b| b.filters.clone()).unwrap_or_default()),
+        Given::Null => Some(Vec::new()),
+        Given::Value(v) => match parse_filters(v) {
+            Ok(filters) => Some(filters),
+            Err(problems) => {
+                for (k, why) in problems {
+                    f.error(&k, why);
+                }
                 None
             }
         },

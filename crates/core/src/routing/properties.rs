@@ -51,6 +51,7 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 raw,
                 tried,
                 known: false,
+                filters: Vec::new(),
             },
         )
 }

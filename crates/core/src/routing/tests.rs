@@ -22,6 +22,7 @@ pub(super) fn partner(id: i64, total: i64) -> Candidate {
         raw: 0,
         tried: false,
         known: false,
+        filters: Vec::new(),
     }
 }
 
@@ -36,6 +37,7 @@ pub(super) fn facts<'a>(custom: &'a Map<String, Value>, lead_type: LeadType) -> 
         country: "germany",
         niche: "forex",
         source_label: Some("facebook_ads"),
+        source_id: None,
         custom_fields: custom,
     }
 }

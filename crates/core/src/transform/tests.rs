@@ -27,6 +27,7 @@ fn john(custom: &Map<String, Value>) -> LeadFacts<'_> {
         country: "germany",
         niche: "forex",
         source_label: Some("facebook_ads"),
+        source_id: None,
         custom_fields: custom,
     }
 }

@@ -37,6 +37,7 @@ pub async fn send_test_lead(sender: &Sender, partner: &Partner, now: EpochMillis
         country: &partner.spec.country,
         niche: &partner.spec.niche,
         source_label: Some("leadrouter_test"),
+        source_id: None,
         custom_fields: &custom,
     };
     let msg_id = format!("test-{now}");

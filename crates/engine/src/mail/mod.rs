@@ -96,6 +96,7 @@ pub fn example(spec: &PartnerSpec) -> (String, &'static str) {
         country: &spec.country,
         niche: &spec.niche,
         source_label: Some("facebook_ads"),
+        source_id: None,
         custom_fields: &custom,
     };
     let body = payload("12345", &facts, 1_758_668_113_207, spec);

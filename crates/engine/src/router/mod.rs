@@ -219,6 +219,7 @@ fn candidates(
                 raw: c.raw,
                 tried: tried.contains(&p.id),
                 known: false,
+                filters: p.spec.filters.clone(),
             }
         })
         .collect()

@@ -12,7 +12,7 @@ use sqlx::Row;
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, status, paused_reason, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, knows_contacts, created_at, updated_at";
 
@@ -78,6 +78,12 @@ pub(crate) fn partner_from_row(
                     ResponseRules::parse(&v)
                         .map_err(|e| StoreError::Corrupt(format!("response: {e:?}")))?
                 }
+            },
+            filters: {
+                let v: serde_json::Value =
+                    from_text("filters", &r.try_get::<String, _>("filters")?)?;
+                leadrouter_core::filters::parse_filters(&v)
+                    .map_err(|e| StoreError::Corrupt(format!("filters: {e:?}")))?
             },
         },
         status: if status == "paused" {

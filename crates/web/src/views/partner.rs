@@ -36,6 +36,8 @@ pub struct PartnerView {
     pub erasure_webhook_url: Option<String>,
     /// How its answers are read (API.md "Partner replies"), or null.
     pub response: Option<leadrouter_core::reply::ResponseRules>,
+    /// Conditions every lead offered to it must meet.
+    pub filters: Vec<leadrouter_core::filters::Filter>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -82,6 +84,7 @@ impl PartnerView {
             price_per_lead: s.price_per_lead_cents.map(Money),
             erasure_webhook_url: s.erasure_webhook_url.clone(),
             response: s.response.clone(),
+            filters: s.filters.clone(),
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),
