@@ -17,39 +17,8 @@ pub const DEFAULT_DAILY_LIMIT: u32 = 50;
 pub const DEFAULT_PREMIUM_RATIO: u8 = 50;
 pub const MAX_DAILY_LIMIT: u32 = 1_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PhoneFormat {
-    International,
-    National,
-    Local,
-}
-
-impl PhoneFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PhoneFormat::International => "international",
-            PhoneFormat::National => "national",
-            PhoneFormat::Local => "local",
-        }
-    }
-
-    /// `international`, `National`, or the guide's labels (`International (+1234567890)`).
-    pub fn parse(s: &str) -> Option<Self> {
-        let word: String = s
-            .trim()
-            .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        match word.as_str() {
-            "international" | "e164" => Some(PhoneFormat::International),
-            "national" => Some(PhoneFormat::National),
-            "local" => Some(PhoneFormat::Local),
-            _ => None,
-        }
-    }
-}
+/// How a partner wants phone numbers written (kept with the phone numbers themselves).
+pub use crate::phone::PhoneFormat;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

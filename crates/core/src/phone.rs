@@ -1,10 +1,45 @@
 //! Phone numbers: parsed with libphonenumber's metadata (the `phonenumber` crate), stored
 //! in E.164, and written out in the formats partners ask for.
 
-use crate::partner::PhoneFormat;
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
 use phonenumber::{Mode, PhoneNumber};
+use serde::{Deserialize, Serialize};
+
+/// How a partner wants phone numbers written: the guide's three formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhoneFormat {
+    International,
+    National,
+    Local,
+}
+
+impl PhoneFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneFormat::International => "international",
+            PhoneFormat::National => "national",
+            PhoneFormat::Local => "local",
+        }
+    }
+
+    /// `international`, `National`, or the guide's labels (`International (+1234567890)`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let word: String = s
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match word.as_str() {
+            "international" | "e164" => Some(PhoneFormat::International),
+            "national" => Some(PhoneFormat::National),
+            "local" => Some(PhoneFormat::Local),
+            _ => None,
+        }
+    }
+}
 
 /// A phone number we keep: E.164, and whether libphonenumber knows its range.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,7 @@ mod browser;
 mod browser_portal;
 mod browser_privacy;
 mod browser_replies;
+mod browser_rules;
 mod browser_walk;
 mod cli;
 mod console;

@@ -11,6 +11,7 @@ pub(crate) mod client;
 mod deliveries;
 pub(crate) mod errors;
 pub(crate) use errors::{PageError, PortalError};
+mod filter_rows;
 pub(crate) mod flash;
 mod form;
 mod lead_page;

@@ -2,6 +2,7 @@
 //! takes (so the form and the API make the same partner), and back into the form with
 //! the API's messages beside their fields when something is wrong.
 
+use super::filter_rows::FiltersForm;
 use super::form::Fields;
 use super::reply_rules::ReplyForm;
 use crate::views::PartnerView;
@@ -38,6 +39,8 @@ pub(crate) struct PartnerForm {
     pub erasure_webhook_url: String,
     /// How the partner's answers are read.
     pub replies: ReplyForm,
+    /// The conditions a lead must meet to be offered to it.
+    pub filters: FiltersForm,
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -59,6 +62,7 @@ impl PartnerForm {
             content_type: "json".into(),
             auth_type: "none".into(),
             replies: ReplyForm::blank(),
+            filters: FiltersForm::blank(),
             ..Default::default()
         }
     }
@@ -124,6 +128,7 @@ impl PartnerForm {
             },
             erasure_webhook_url: p.erasure_webhook_url.clone().unwrap_or_default(),
             replies: ReplyForm::of(p.response.as_ref()),
+            filters: FiltersForm::of(&p.filters),
         }
     }
 
@@ -168,6 +173,7 @@ impl PartnerForm {
             price_per_lead: f.text("price_per_lead"),
             erasure_webhook_url: f.text("erasure_webhook_url"),
             replies: ReplyForm::read(f),
+            filters: FiltersForm::read(f),
         }
     }
 
@@ -234,6 +240,7 @@ impl PartnerForm {
         };
         input.insert("field_mapping".into(), Value::Object(rows(&self.mapping)));
         input.insert("default_values".into(), Value::Object(rows(&self.defaults)));
+        input.insert("filters".into(), self.filters.to_input());
         if let Some(response) = self.replies.to_input(editing.is_some()) {
             input.insert("response".into(), response);
         }

@@ -151,6 +151,33 @@ impl ShowPage {
             .join(", ")
     }
 
+    /// Its filters in words: `amount_lost gte 1000 · fraud_type in crypto, forex`.
+    fn filters_text(&self) -> String {
+        self.p
+            .filters
+            .iter()
+            .map(|f| {
+                let value = match &f.value {
+                    None => String::new(),
+                    Some(serde_json::Value::Array(items)) => format!(
+                        " {}",
+                        items
+                            .iter()
+                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Some(v) => format!(
+                        " {}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    ),
+                };
+                format!("{} {}{value}", f.field, f.op)
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     fn auth(&self) -> String {
         match self.p.auth["type"].as_str() {
             None => "none".into(),

@@ -194,6 +194,22 @@ impl FormPage {
             .join("; ")
     }
 
+    /// The error of the `i`th filter (any part of it).
+    pub fn filter_error(&self, i: &usize) -> String {
+        let prefix = format!("filters[{i}]");
+        self.errors
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The operators a filter may have.
+    pub fn operators(&self) -> &'static [(&'static str, &'static str)] {
+        &super::filter_rows::OPERATORS
+    }
+
     /// The conditions and outcomes a reply rule may have.
     pub fn conditions(&self) -> &'static [(&'static str, &'static str)] {
         &super::reply_rules::CONDITIONS
@@ -262,6 +278,7 @@ impl FormPage {
                 !SHOWN.contains(&k.as_str())
                     && !k.starts_with("hours_")
                     && !k.starts_with("response")
+                    && !k.starts_with("filters")
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
@@ -274,6 +291,17 @@ impl FormPage {
             .iter()
             .filter(|(k, _)| !k.starts_with("hours_"))
             .map(|(k, v)| {
+                if let Some(rest) = k.strip_prefix("filters[") {
+                    let n: usize = rest
+                        .split(']')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_default();
+                    return (
+                        "filters".to_string(),
+                        format!("Filters, filter {}: {v}", n + 1),
+                    );
+                }
                 if let Some(rest) = k.strip_prefix("response.rules[") {
                     // `response.rules[2].if` → "Rule 3", at the rules.
                     let n: usize = rest

@@ -1,0 +1,83 @@
+//! Partner filters in a real headless Chromium: an operator writes a recovery firm's
+//! filters as rows on its Edit page, sees a wrong one refused beside its row, saves, and
+//! reads them on the partner's page; a lead they keep out shows why on its page.
+//! Screenshots in `target/screenshots/`.
+
+use crate::delivery::{delivering, lead_in};
+use crate::support::browser::Browser;
+use crate::support::receiver::{Receiver, Reply};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_writes_a_partners_filters_in_rows_and_sees_why_a_lead_was_kept_out() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = delivering(leadrouter_store::testing::TestDatabase::sqlite(), &[]).await;
+    let url = |p: &str| format!("{}{p}", app.base);
+    let rx = Receiver::start("127.0.0.1").await;
+    rx.otherwise(Reply::Status(200));
+    let (s, p) = app
+        .post(
+            "/api/admin/partners",
+            json!({"name": "Recovery Specialists Spain",
+        "country": "spain", "niche": "recovery", "webhook_url": rx.url("partner.test", "/in")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_i64().unwrap();
+
+    b.first_admin(&app.base, "ops@leadbiz.de", "correct horse battery staple")
+        .await;
+    b.goto(&url(&format!("/admin/partners/{id}/edit#filters")))
+        .await;
+    b.fill_nth("filter_field", 0, "amount_lost").await;
+    b.choose_nth("filter_op", 0, "≥").await;
+    b.fill_nth("filter_value", 0, "lots").await;
+    b.fill_nth("filter_field", 1, "fraud_type").await;
+    b.choose_nth("filter_op", 1, "is one of").await;
+    b.fill_nth("filter_value", 1, "crypto, forex").await;
+    b.press("Save Partner").await;
+    let text = b.text().await;
+    assert!(text.contains("Filter 1: must be a number"), "{text}");
+    assert!(
+        text.contains("Filters, filter 1: must be a number"),
+        "the summary: {text}"
+    );
+    b.screenshot("partner-filters-refused").await;
+    b.fill_nth("filter_value", 0, "1000").await;
+    b.press("Save Partner").await;
+    assert_eq!(b.path().await, format!("/admin/partners/{id}"));
+    let text = b.text().await;
+    assert!(
+        text.contains("amount_lost gte 1000 · fraud_type in crypto, forex"),
+        "{text}"
+    );
+    b.screenshot("partner-filters").await;
+    let (_, saved) = app.get(&format!("/api/admin/partners/{id}")).await;
+    assert_eq!(
+        saved["filters"],
+        json!([{"field": "amount_lost", "op": "gte", "value": "1000"},
+        {"field": "fraud_type", "op": "in", "value": ["crypto", "forex"]}])
+    );
+
+    // A lead below the amount is held, and its page says why.
+    let (_, token) = app.source(json!({"name": "ES", "kind": "webhook"})).await;
+    let (_, r) = app
+        .send_lead(
+            &token,
+            json!({"email": "m@g.es", "country": "spain", "niche": "recovery",
+        "amount_lost": "500", "fraud_type": "crypto"}),
+        )
+        .await;
+    lead_in(&app, &r["lead_id"], "held").await;
+    b.goto(&url(&format!("/admin/leads/{}", r["lead_id"])))
+        .await;
+    let text = b.text().await;
+    assert!(
+        text.contains("filter: amount_lost gte 1000 (lead has 500)"),
+        "{text}"
+    );
+    b.screenshot("lead-kept-out-by-a-filter").await;
+    app.stop().await;
+}
