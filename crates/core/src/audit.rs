@@ -49,6 +49,8 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "erasure_webhook_url": spec.erasure_webhook_url,
         "response": spec.response,
         "filters": crate::filters::filters_json(&spec.filters),
+        "weight": spec.weight,
+        "priority": spec.priority,
     });
     match v {
         Value::Object(m) => m,

@@ -199,6 +199,10 @@ pub struct PartnerSpec {
     pub response: Option<crate::reply::ResponseRules>,
     /// Conditions every lead offered to it must meet (API.md "Partner rules").
     pub filters: Vec<crate::filters::Filter>,
+    /// Its share against the others of its tier (1–1000, default 100).
+    pub weight: u32,
+    /// Its tier: lower tiers are offered leads first (default 0).
+    pub priority: i32,
 }
 
 /// The outcome of checking operator input.

@@ -34,7 +34,14 @@ pub struct Candidate {
     pub known: bool,
     /// Conditions the lead must meet.
     pub filters: Vec<crate::filters::Filter>,
+    /// Its share against the others of its tier: the lowest `count / weight` wins.
+    pub weight: u32,
+    /// Its tier: only the lowest tier among the eligible competes (a waterfall).
+    pub priority: i32,
 }
+
+/// A partner's weight and priority when none is set: the guide's rule (lowest count first).
+pub const DEFAULT_WEIGHT: u32 = 100;
 
 pub use crate::lead::LeadFacts;
 
@@ -279,8 +286,14 @@ impl Plan {
     pub fn mark_chosen(&mut self, c: &Candidate) {
         for entry in &mut self.explanation {
             if entry.partner_id == c.id {
-                entry.reason =
-                    format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit);
+                entry.reason = if c.weight == DEFAULT_WEIGHT && c.priority == 0 {
+                    format!("chosen: lowest count today ({}/{})", c.total, c.daily_limit)
+                } else {
+                    format!(
+                        "chosen: lowest count for its weight in the first tier ({}/{}, weight {}, priority {})",
+                        c.total, c.daily_limit, c.weight, c.priority
+                    )
+                };
             }
         }
     }
@@ -318,14 +331,15 @@ pub fn plan(
     at: EpochMillis,
     mut unit_random: impl FnMut() -> f64,
 ) -> Plan {
-    let mut eligible: Vec<(i64, i64, f64)> = Vec::new();
+    // (priority, count, weight, id, random tie-break)
+    let mut eligible: Vec<(i32, i64, u32, i64, f64)> = Vec::new();
     let mut explanation = Vec::with_capacity(candidates.len());
     let mut reconsider: Option<EpochMillis> = None;
     let mut blocked_by = std::collections::BTreeSet::new();
     for c in candidates {
         match eligibility(c, lead, at) {
             Ok(()) => {
-                eligible.push((c.total, c.id, unit_random()));
+                eligible.push((c.priority, c.total, c.weight.max(1), c.id, unit_random()));
                 explanation.push(Considered {
                     partner_id: c.id,
                     partner_name: c.name.clone(),
@@ -347,10 +361,16 @@ pub fn plan(
             }
         }
     }
-    // Lowest count first; among equal counts a random key orders them uniformly.
-    eligible.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+    // The lowest tier first; in it the lowest count for its weight (compared exactly, as
+    // count × the other's weight); among equals a random key orders them uniformly. With
+    // every weight and priority at its default this is the guide's lowest count first.
+    eligible.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then((i128::from(a.1) * i128::from(b.2)).cmp(&(i128::from(b.1) * i128::from(a.2))))
+            .then(a.4.total_cmp(&b.4))
+    });
     Plan {
-        order: eligible.into_iter().map(|(_, id, _)| id).collect(),
+        order: eligible.into_iter().map(|(_, _, _, id, _)| id).collect(),
         explanation,
         reconsider_at: reconsider,
         blocked_by,

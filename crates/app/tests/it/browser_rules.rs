@@ -34,6 +34,8 @@ async fn an_operator_writes_a_partners_filters_in_rows_and_sees_why_a_lead_was_k
     b.fill_nth("filter_field", 0, "amount_lost").await;
     b.choose_nth("filter_op", 0, "≥").await;
     b.fill_nth("filter_value", 0, "lots").await;
+    b.fill("Weight", "70").await;
+    b.fill("Priority", "1").await;
     b.fill_nth("filter_field", 1, "fraud_type").await;
     b.choose_nth("filter_op", 1, "is one of").await;
     b.fill_nth("filter_value", 1, "crypto, forex").await;

@@ -61,3 +61,48 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn weights_split_a_market_seventy_thirty_and_priorities_fill_one_partner_first(db) {
+        let app = delivering(db, &[]).await;
+        let (_, token) = app.source(json!({"name": "LP", "kind": "webhook"})).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Status(200));
+        let big = partner(&app, "Seventy", &rx.url("partner.test", "/70"),
+            json!({"weight": 70, "daily_limit": 1000, "premium_ratio": 0})).await;
+        let small = partner(&app, "Thirty", &rx.url("partner.test", "/30"),
+            json!({"weight": "30", "daily_limit": 1000, "premium_ratio": 0})).await;
+        assert_eq!((big["weight"].as_i64(), small["weight"].as_i64(), big["priority"].as_i64()), (Some(70), Some(30), Some(0)));
+        for i in 0..100 {
+            let (s, r) = app.send_lead(&token, json!({"email": format!("w{i}@example.de"), "country": "germany", "niche": "forex"})).await;
+            assert_eq!(s, 202, "{r}");
+        }
+        app.run_until_idle().await;
+        let to = |path: &str| rx.requests().iter().filter(|r| r.path == path).count();
+        assert!((68..=72).contains(&to("/70")), "{} / {}", to("/70"), to("/30"));
+        assert_eq!(to("/70") + to("/30"), 100);
+
+        // A waterfall: the best payer (priority 0) takes leads until its daily limit, then
+        // the next tier does.
+        let (_, fx) = app.source(json!({"name": "AT", "kind": "webhook"})).await;
+        let first = partner(&app, "Best payer", &rx.url("partner.test", "/first"),
+            json!({"country": "austria", "priority": 0, "daily_limit": 3, "premium_ratio": 0})).await;
+        let second = partner(&app, "Next", &rx.url("partner.test", "/second"),
+            json!({"country": "austria", "priority": 1, "daily_limit": 100, "premium_ratio": 0})).await;
+        for i in 0..5 {
+            let (s, r) = app.send_lead(&fx, json!({"email": format!("a{i}@example.at"), "country": "austria", "niche": "forex"})).await;
+            assert_eq!(s, 202, "{r}");
+        }
+        app.run_until_idle().await;
+        assert_eq!((to("/first"), to("/second")), (3, 2));
+        let (_, p) = app.get(&format!("/api/admin/partners/{}", first["id"])).await;
+        assert_eq!(p["today"]["total"], 3);
+        assert_eq!(second["priority"], 1);
+        // Out of range: named.
+        let (s, e) = app.patch(&format!("/api/admin/partners/{}", first["id"]), json!({"weight": 0, "priority": "first"})).await;
+        assert_eq!(s, 422, "{e}");
+        assert!(e["error"]["fields"]["weight"].as_str().unwrap().contains("1 to 1000"), "{e}");
+        assert!(e["error"]["fields"]["priority"].is_string(), "{e}");
+        app.stop().await;
+    }
+}

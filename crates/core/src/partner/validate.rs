@@ -56,6 +56,8 @@ const FIELDS: &[&str] = &[
     "erasure_webhook_url",
     "response",
     "filters",
+    "weight",
+    "priority",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -116,6 +118,28 @@ pub fn validate_partner(
     let erasure_webhook_url = erasure_webhook(&mut f, base, allow);
     let response = response(&mut f, base);
     let filters = filters(&mut f, base);
+    let weight = f.take(
+        "weight",
+        |v| {
+            whole(v)
+                .filter(|n| (1..=1000).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| "must be a whole number from 1 to 1000".to_string())
+        },
+        |_| Some(base.map_or(crate::routing::DEFAULT_WEIGHT, |b| b.weight)),
+    );
+    let priority = f.take(
+        "priority",
+        |v| {
+            whole(v)
+                .filter(|n| (-1000..=1000).contains(n))
+                .map(|n| n as i32)
+                .ok_or_else(|| {
+                    "must be a whole number from -1000 to 1000 (lower goes first)".to_string()
+                })
+        },
+        |_| Some(base.map_or(0, |b| b.priority)),
+    );
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -144,6 +168,8 @@ pub fn validate_partner(
             erasure_webhook_url: erasure_webhook_url?,
             response: response?,
             filters: filters?,
+            weight: weight?,
+            priority: priority?,
         })
     })();
     PartnerValidation {
@@ -286,6 +312,12 @@ fn business_hours(
             }
         },
     }
+}
+
+/// A whole number, given as a number or as its text (`"70"`).
+fn whole(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 /// `filters`: conditions on the lead; each problem named by where it is

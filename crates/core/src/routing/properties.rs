@@ -52,6 +52,8 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 tried,
                 known: false,
                 filters: Vec::new(),
+                weight: DEFAULT_WEIGHT,
+                priority: 0,
             },
         )
 }

@@ -23,6 +23,8 @@ pub(super) fn partner(id: i64, total: i64) -> Candidate {
         tried: false,
         known: false,
         filters: Vec::new(),
+        weight: DEFAULT_WEIGHT,
+        priority: 0,
     }
 }
 
@@ -397,4 +399,103 @@ fn a_lead_nobody_took_waits_unless_every_partner_has_had_it() {
         decide(&plan_at(None), &[], false, 100, 250),
         Unrouted::Expire
     );
+}
+
+/// Gives `n` leads one after another to the best of `pool`, as a batch does.
+fn give(pool: &mut [Candidate], n: usize, seed: u64) {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Premium);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for _ in 0..n {
+        let p = plan(pool, &lead, 0, || rng.gen::<f64>());
+        let Some(first) = p.order.first().copied() else {
+            break;
+        };
+        pool.iter_mut()
+            .find(|c| c.id == first)
+            .expect("a candidate")
+            .count(LeadType::Premium);
+    }
+}
+
+#[test]
+fn weights_split_a_market_seventy_thirty() {
+    for seed in 0..20 {
+        let mut pool = vec![
+            Candidate {
+                weight: 70,
+                daily_limit: 1000,
+                premium_ratio: 100,
+                ..partner(1, 0)
+            },
+            Candidate {
+                weight: 30,
+                daily_limit: 1000,
+                premium_ratio: 100,
+                ..partner(2, 0)
+            },
+        ];
+        give(&mut pool, 100, seed);
+        assert!(
+            (68..=72).contains(&pool[0].total),
+            "seed {seed}: {} / {}",
+            pool[0].total,
+            pool[1].total
+        );
+        assert_eq!(pool[0].total + pool[1].total, 100);
+    }
+}
+
+#[test]
+fn a_lower_priority_is_offered_leads_only_when_the_first_tier_is_full() {
+    let mut pool = vec![
+        Candidate {
+            priority: 1,
+            daily_limit: 1000,
+            premium_ratio: 100,
+            ..partner(1, 0)
+        },
+        Candidate {
+            priority: 0,
+            daily_limit: 3,
+            premium_ratio: 100,
+            ..partner(2, 0)
+        },
+        Candidate {
+            priority: 0,
+            daily_limit: 2,
+            premium_ratio: 100,
+            ..partner(3, 0)
+        },
+    ];
+    give(&mut pool, 8, 1);
+    assert_eq!(
+        (pool[1].total, pool[2].total, pool[0].total),
+        (3, 2, 3),
+        "the first tier fills, then the next"
+    );
+}
+
+#[test]
+fn with_the_default_weight_and_priority_the_lowest_count_goes_first() {
+    let custom = Map::new();
+    let lead = facts(&custom, LeadType::Premium);
+    for seed in 0..50u64 {
+        let pool: Vec<Candidate> = (1..=5)
+            .map(|id| Candidate {
+                daily_limit: 1000,
+                premium_ratio: 100,
+                ..partner(id, (id * 7 + seed as i64) % 11)
+            })
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let order = plan(&pool, &lead, 0, || rng.gen::<f64>()).order;
+        let counts: Vec<i64> = order
+            .iter()
+            .map(|id| pool.iter().find(|c| c.id == *id).unwrap().total)
+            .collect();
+        let mut sorted = counts.clone();
+        sorted.sort();
+        assert_eq!(counts, sorted, "seed {seed}: the guide's rule");
+    }
 }

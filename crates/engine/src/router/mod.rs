@@ -220,6 +220,8 @@ fn candidates(
                 tried: tried.contains(&p.id),
                 known: false,
                 filters: p.spec.filters.clone(),
+                weight: p.spec.weight,
+                priority: p.spec.priority,
             }
         })
         .collect()

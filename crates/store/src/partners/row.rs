@@ -12,7 +12,7 @@ use sqlx::Row;
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, status, paused_reason, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, knows_contacts, created_at, updated_at";
 
@@ -85,6 +85,10 @@ pub(crate) fn partner_from_row(
                 leadrouter_core::filters::parse_filters(&v)
                     .map_err(|e| StoreError::Corrupt(format!("filters: {e:?}")))?
             },
+            weight: u32::try_from(r.try_get::<i64, _>("weight")?)
+                .map_err(|_| StoreError::Corrupt("weight".into()))?,
+            priority: i32::try_from(r.try_get::<i64, _>("priority")?)
+                .map_err(|_| StoreError::Corrupt("priority".into()))?,
         },
         status: if status == "paused" {
             PartnerStatus::Paused

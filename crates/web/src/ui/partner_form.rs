@@ -19,6 +19,10 @@ pub(crate) struct PartnerForm {
     pub niche: String,
     pub daily_limit: String,
     pub premium_ratio: String,
+    /// Its share against the others of its tier (empty: 100).
+    pub weight: String,
+    /// Its tier (empty: 0; lower goes first).
+    pub priority: String,
     pub timezone: String,
     pub webhook_url: String,
     pub phone_format: String,
@@ -104,6 +108,8 @@ impl PartnerForm {
             niche: p.niche.clone(),
             daily_limit: p.daily_limit.to_string(),
             premium_ratio: format!("{}%", p.premium_ratio),
+            weight: p.weight.to_string(),
+            priority: p.priority.to_string(),
             timezone: p.timezone.clone(),
             webhook_url: p.webhook_url.clone(),
             phone_format: p.phone_format.to_string(),
@@ -152,6 +158,8 @@ impl PartnerForm {
             niche: f.text("niche"),
             daily_limit: f.text("daily_limit"),
             premium_ratio: f.text("premium_ratio"),
+            weight: f.text("weight"),
+            priority: f.text("priority"),
             timezone: f.text("timezone"),
             webhook_url: f.text("webhook_url"),
             phone_format: f.text("phone_format"),
@@ -209,6 +217,16 @@ impl PartnerForm {
         text("niche", &self.niche, &mut input);
         text("daily_limit", &self.daily_limit, &mut input);
         text("premium_ratio", &self.premium_ratio, &mut input);
+        // Emptied: back to the defaults (the guide's lowest count first).
+        let or_default = |v: &str, default: &str| {
+            if v.is_empty() {
+                default.to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        input.insert("weight".into(), json!(or_default(&self.weight, "100")));
+        input.insert("priority".into(), json!(or_default(&self.priority, "0")));
         text("webhook_url", &self.webhook_url, &mut input);
         text("phone_format", &self.phone_format, &mut input);
         text("content_type", &self.content_type, &mut input);

@@ -38,6 +38,10 @@ pub struct PartnerView {
     pub response: Option<leadrouter_core::reply::ResponseRules>,
     /// Conditions every lead offered to it must meet.
     pub filters: Vec<leadrouter_core::filters::Filter>,
+    /// Its share against the others of its tier.
+    pub weight: u32,
+    /// Its tier (lower goes first).
+    pub priority: i32,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -85,6 +89,8 @@ impl PartnerView {
             erasure_webhook_url: s.erasure_webhook_url.clone(),
             response: s.response.clone(),
             filters: s.filters.clone(),
+            weight: s.weight,
+            priority: s.priority,
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),
