@@ -185,21 +185,19 @@ impl FormPage {
 
     /// The error of the `i`th reply rule (any part of it).
     pub fn rule_error(&self, i: &usize) -> String {
-        let prefix = format!("response.rules[{i}]");
-        self.errors
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.row_error(&format!("response.rules[{i}]"))
     }
 
     /// The error of the `i`th filter (any part of it).
     pub fn filter_error(&self, i: &usize) -> String {
-        let prefix = format!("filters[{i}]");
+        self.row_error(&format!("filters[{i}]"))
+    }
+
+    /// Every error of one row of a list setting (`filters[2]`: its field, op and value).
+    fn row_error(&self, prefix: &str) -> String {
         self.errors
             .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.starts_with(prefix))
             .map(|(_, v)| v.clone())
             .collect::<Vec<_>>()
             .join("; ")
@@ -291,28 +289,19 @@ impl FormPage {
             .iter()
             .filter(|(k, _)| !k.starts_with("hours_"))
             .map(|(k, v)| {
-                if let Some(rest) = k.strip_prefix("filters[") {
-                    let n: usize = rest
-                        .split(']')
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or_default();
-                    return (
-                        "filters".to_string(),
-                        format!("Filters, filter {}: {v}", n + 1),
-                    );
-                }
-                if let Some(rest) = k.strip_prefix("response.rules[") {
-                    // `response.rules[2].if` → "Rule 3", at the rules.
-                    let n: usize = rest
-                        .split(']')
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or_default();
-                    return (
-                        "replies".to_string(),
-                        format!("Partner replies, rule {}: {v}", n + 1),
-                    );
+                // `filters[2].op` → "Filters, filter 3", at the filters; rules alike.
+                for (prefix, anchor, what) in [
+                    ("filters[", "filters", "Filters, filter"),
+                    ("response.rules[", "replies", "Partner replies, rule"),
+                ] {
+                    if let Some(rest) = k.strip_prefix(prefix) {
+                        let n: usize = rest
+                            .split(']')
+                            .next()
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or_default();
+                        return (anchor.to_string(), format!("{what} {}: {v}", n + 1));
+                    }
                 }
                 let anchor = match k.as_str() {
                     "auth" => "auth_type",
