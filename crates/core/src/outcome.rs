@@ -86,11 +86,12 @@ pub enum Attempted {
 pub fn judge(
     attempted: Attempted,
     rules: Option<&ResponseRules>,
-    body: Option<&str>,
+    body: Option<&[u8]>,
 ) -> (Attempted, Reply) {
     match (attempted, rules) {
         (Attempted::Answer(Response::Status(status)), Some(rules)) => {
-            let reply = rules.read(status, body.unwrap_or_default());
+            let text = String::from_utf8_lossy(body.unwrap_or_default());
+            let reply = rules.read(status, &text);
             let judged = match reply.reading {
                 Some(reading) => Attempted::Answer(Response::Read(reading)),
                 None => attempted,
@@ -107,7 +108,7 @@ pub fn verdict_word(status: u16, rules: Option<&ResponseRules>, body: &str) -> &
     let (attempted, _) = judge(
         Attempted::Answer(Response::Status(status)),
         rules,
-        Some(body),
+        Some(body.as_bytes()),
     );
     match attempted {
         Attempted::Answer(r) => match classify(r) {

@@ -5,6 +5,7 @@
 use crate::dns::Resolve;
 use leadrouter_core::outcome::{Attempted, Response as Answer};
 use leadrouter_core::partner::{PartnerAuth, PartnerSpec};
+use leadrouter_core::reply::BODY_READ_BYTES;
 use leadrouter_core::secret::Secret;
 use leadrouter_core::signing::standard;
 use leadrouter_core::ssrf::{check_ip, AllowList, BlockReason};
@@ -21,7 +22,6 @@ use crate::outbound::{describe, Outbound};
 
 /// Most of a partner's answer we keep, for the attempt record.
 pub const EXCERPT_BYTES: usize = 1024;
-use leadrouter_core::reply::BODY_READ_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{host} resolves to {ip}, {reason}; refused by the SSRF guard")]
@@ -82,8 +82,9 @@ pub struct AttemptResult {
     pub error: Option<String>,
     /// The first KiB of the answer, as kept with the attempt.
     pub excerpt: Option<String>,
-    /// The answer as read to judge it (up to `reply::BODY_READ_BYTES`).
-    pub body: Option<String>,
+    /// The answer's bytes as read to judge it (up to `reply::BODY_READ_BYTES`); decoded
+    /// only for a partner whose `response` rules read it.
+    pub body: Option<Vec<u8>>,
     pub retry_after: Option<Duration>,
     /// The request body as sent (none when no request was made).
     pub sent_body: Option<String>,
@@ -252,7 +253,7 @@ async fn read_answer(mut response: reqwest::Response, started: Instant) -> Attem
         latency: started.elapsed(),
         error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
         excerpt: Some(String::from_utf8_lossy(excerpt).into_owned()),
-        body: Some(String::from_utf8_lossy(&body).into_owned()),
+        body: Some(body),
         retry_after,
         sent_body: None,
     }

@@ -48,6 +48,9 @@ pub struct Handoff {
     pub lease: Duration,
 }
 
+/// A lead's id, e-mail and phone: what its person is known by.
+pub(super) type Contact<'a> = (i64, Option<&'a str>, Option<&'a str>);
+
 /// Each market's partners, by (country, niche).
 type Markets = HashMap<(String, String), Vec<Partner>>;
 
@@ -115,7 +118,16 @@ impl Router {
             .collect();
         let day_keys: Vec<(i64, String)> = days.iter().map(|(id, d)| (*id, d.clone())).collect();
         let counts = self.store.day_counts(&day_keys).await?;
-        let known = self.known(&leads, markets.values().flatten()).await?;
+        // (The leads' contacts are gathered only when some partner has known contacts.)
+        let known = if markets.values().flatten().any(|p| p.knows_contacts) {
+            let contacts: Vec<Contact> = leads
+                .values()
+                .map(|l| (l.id, l.email.as_deref(), l.phone.as_deref()))
+                .collect();
+            self.known(&contacts, markets.values().flatten()).await?
+        } else {
+            HashMap::new()
+        };
         // Each market's candidates, built once: the chosen partner's count goes up as the
         // batch is decided, so later leads see it.
         let mut pools: HashMap<(String, String), Vec<Candidate>> = markets
@@ -176,7 +188,7 @@ impl Router {
     /// that have any known contact (none have, most of the time: no query then).
     pub(super) async fn known<'a>(
         &self,
-        leads: &HashMap<i64, LeadRecord>,
+        leads: &[Contact<'_>],
         partners: impl Iterator<Item = &'a Partner>,
     ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
         let knowing: Vec<i64> = partners
@@ -186,11 +198,7 @@ impl Router {
         if knowing.is_empty() {
             return Ok(HashMap::new());
         }
-        let contacts: Vec<(i64, Option<&str>, Option<&str>)> = leads
-            .values()
-            .map(|l| (l.id, l.email.as_deref(), l.phone.as_deref()))
-            .collect();
-        self.store.partners_knowing(&contacts, &knowing).await
+        self.store.partners_knowing(leads, &knowing).await
     }
 }
 

@@ -142,7 +142,7 @@ impl Router {
             .collect();
         let counts = self.store.day_counts(&days).await?;
         let mut pool = candidates(partners, &counts, &tried);
-        let this = HashMap::from([(lead.id, lead.clone())]);
+        let this = [(lead.id, lead.email.as_deref(), lead.phone.as_deref())];
         let known = self
             .known(&this, partners.iter())
             .await?
