@@ -51,6 +51,8 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "filters": crate::filters::filters_json(&spec.filters),
         "weight": spec.weight,
         "priority": spec.priority,
+        "caps": spec.caps.to_json(),
+        "budget": spec.budget.to_json(),
     });
     match v {
         Value::Object(m) => m,

@@ -39,3 +39,4 @@ pub mod text;
 pub mod token;
 pub mod transform;
 pub mod webhook_url;
+pub mod windows;

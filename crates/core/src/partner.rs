@@ -203,6 +203,20 @@ pub struct PartnerSpec {
     pub weight: u32,
     /// Its tier: lower tiers are offered leads first (default 0).
     pub priority: i32,
+    /// Caps beside the daily limit, each in the partner's own clock.
+    pub caps: crate::windows::Caps,
+    /// Money it may be charged per day and per month (needs `price_per_lead`).
+    pub budget: crate::windows::Budget,
+}
+
+impl PartnerSpec {
+    /// Its caps and budgets together.
+    pub fn limits(&self) -> crate::windows::Limits {
+        crate::windows::Limits {
+            caps: self.caps,
+            budget: self.budget,
+        }
+    }
 }
 
 /// The outcome of checking operator input.

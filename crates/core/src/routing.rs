@@ -7,6 +7,7 @@ use crate::hours::{BusinessHours, DAYS};
 use crate::lead::lead_has_field;
 use crate::lead::LeadType;
 use crate::localtime::{local_moment, parse_tz};
+use crate::windows::{first_limit, Limits, Reached, Used, Window};
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,12 @@ pub struct Candidate {
     pub weight: u32,
     /// Its tier: only the lowest tier among the eligible competes (a waterfall).
     pub priority: i32,
+    /// Its caps beside the daily limit and its budgets.
+    pub limits: Limits,
+    /// What each window of its clock has taken so far.
+    pub used: Used,
+    /// What one lead costs it, in cents (what its budgets count).
+    pub price_cents: i64,
 }
 
 /// A partner's weight and priority when none is set: the guide's rule (lowest count first).
@@ -67,6 +74,8 @@ pub enum Ineligible {
         count: i64,
         quota: u32,
     },
+    /// A cap beside the daily limit, or a budget, is full.
+    Limit(Reached),
 }
 
 impl Ineligible {
@@ -88,6 +97,7 @@ impl Ineligible {
             Ineligible::Quota { kind, count, quota } => {
                 format!("{} quota reached {count}/{quota}", kind.as_str())
             }
+            Ineligible::Limit(r) => r.reason(),
         }
     }
 
@@ -103,15 +113,19 @@ impl Ineligible {
             Ineligible::Closed { .. } => "outside business hours",
             Ineligible::DailyLimit { .. } => "daily limit reached",
             Ineligible::Quota { .. } => "quota reached",
+            Ineligible::Limit(r) => r.kind(),
         }
     }
 
     /// Whether time alone (an opening, a new day) can lift this.
     pub fn lifts_with_time(&self) -> bool {
-        matches!(
-            self,
-            Ineligible::Closed { .. } | Ineligible::DailyLimit { .. } | Ineligible::Quota { .. }
-        )
+        match self {
+            Ineligible::Closed { .. }
+            | Ineligible::DailyLimit { .. }
+            | Ineligible::Quota { .. } => true,
+            Ineligible::Limit(r) => r.window() != Window::Total,
+            _ => false,
+        }
     }
 }
 
@@ -221,6 +235,9 @@ pub fn eligibility(c: &Candidate, lead: &LeadFacts<'_>, at: EpochMillis) -> Resu
             quota,
         });
     }
+    if let Some(reached) = first_limit(&c.limits, &c.used, c.price_cents) {
+        return Err(Ineligible::Limit(reached));
+    }
     Ok(())
 }
 
@@ -236,6 +253,7 @@ pub fn reconsider_at(c: &Candidate, why: &Ineligible, at: EpochMillis) -> Option
         Ineligible::DailyLimit { .. } | Ineligible::Quota { .. } => {
             Some(next_local_midnight(&c.timezone, at))
         }
+        Ineligible::Limit(r) => r.window().end(&c.timezone, at),
         _ => None,
     }
 }
@@ -308,8 +326,13 @@ impl Plan {
             }
         }
         self.blocked_by.insert("daily limit reached");
-        let midnight = next_local_midnight(&c.timezone, now);
-        self.reconsider_at = Some(self.reconsider_at.map_or(midnight, |r| r.min(midnight)));
+        // Whichever of its windows was filled, the first to end may free a slot.
+        let soonest = c
+            .limits
+            .windows()
+            .filter_map(|w| w.end(&c.timezone, now))
+            .fold(next_local_midnight(&c.timezone, now), i64::min);
+        self.reconsider_at = Some(self.reconsider_at.map_or(soonest, |r| r.min(soonest)));
     }
 }
 
@@ -317,6 +340,7 @@ impl Candidate {
     /// Counts a lead given to this partner, so that later leads of a batch see it.
     pub fn count(&mut self, lead_type: LeadType) {
         self.total += 1;
+        self.used.count(self.price_cents);
         match lead_type {
             LeadType::Premium => self.premium += 1,
             LeadType::Raw => self.raw += 1,

@@ -59,7 +59,7 @@ pub struct NewPartnerSecrets<'a> {
     pub signing_secret: &'a str,
 }
 
-/// Binds a partner's settings as `$1`..`$23`, the order in which both the INSERT and the
+/// Binds a partner's settings as `$1`..`$29`, the order in which both the INSERT and the
 /// UPDATE list them.
 fn bind_spec<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -93,6 +93,12 @@ fn bind_spec<'q>(
         .bind(leadrouter_core::filters::filters_json(&spec.filters).to_string())
         .bind(i64::from(spec.weight))
         .bind(i64::from(spec.priority))
+        .bind(spec.caps.hourly.map(i64::from))
+        .bind(spec.caps.weekly.map(i64::from))
+        .bind(spec.caps.monthly.map(i64::from))
+        .bind(spec.caps.total.map(i64::from))
+        .bind(spec.budget.daily)
+        .bind(spec.budget.monthly)
 }
 
 impl Partner {
@@ -127,10 +133,13 @@ impl Store {
             "INSERT INTO partners (name, email, country, niche, daily_limit, premium_ratio, \
              timezone, business_hours, webhook_url, phone_format, required_fields, field_mapping, \
              default_values, content_type, auth, valid_phone_only, daily_summary, \
-             price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, status, \
+             price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, \
+             cap_hourly, cap_weekly, cap_monthly, cap_total, budget_daily_cents, \
+             budget_monthly_cents, status, \
              api_key_hash, api_key_prefix, signing_secret, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22, $23, 'active', $24, $25, $26, $27, $27) RETURNING {COLUMNS}"
+             $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 'active', $30, $31, $32, \
+             $33, $33) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(secrets.api_key_hash)
@@ -266,8 +275,10 @@ impl Store {
              webhook_url = $9, phone_format = $10, required_fields = $11, field_mapping = $12, \
              default_values = $13, content_type = $14, auth = $15, valid_phone_only = $16, \
              daily_summary = $17, price_per_lead_cents = $18, erasure_webhook_url = $19, \
-             response = $20, filters = $21, weight = $22, priority = $23, updated_at = $24 \
-             WHERE id = $25 AND deleted_at IS NULL \
+             response = $20, filters = $21, weight = $22, priority = $23, cap_hourly = $24, \
+             cap_weekly = $25, cap_monthly = $26, cap_total = $27, budget_daily_cents = $28, \
+             budget_monthly_cents = $29, updated_at = $30 \
+             WHERE id = $31 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())

@@ -42,18 +42,21 @@ impl Store {
         &self,
         delivery_id: i64,
         day: &str,
+        windows: &[leadrouter_core::windows::Charge],
         routing: &serde_json::Value,
         now: EpochMillis,
     ) -> Result<Result<i64, NotRetried>, StoreError> {
         let mut tx = self.begin(Priority::Background).await?;
         let row = sqlx::query(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, updated_at = $1, \
-             lease_until = NULL, lease_owner = NULL, completed_at = NULL, counted_day = $2 \
+             lease_until = NULL, lease_owner = NULL, completed_at = NULL, counted_day = $2, \
+             counted_windows = $4 \
              WHERE id = $3 AND status = 'failed' RETURNING lead_id, partner_id, lead_type",
         )
         .bind(now)
         .bind(day)
         .bind(delivery_id)
+        .bind(crate::routing::windows::keys_text(windows))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -61,6 +64,8 @@ impl Store {
         };
         let lead_id: i64 = row.try_get("lead_id")?;
         let partner_id: i64 = row.try_get("partner_id")?;
+        let charges: Vec<_> = windows.iter().map(|c| (partner_id, c, 1)).collect();
+        crate::routing::windows::charge(&mut tx, self.backend(), &charges, true).await?;
         let premium = i64::from(row.try_get::<String, _>("lead_type")? == "premium");
         sqlx::query(
             "INSERT INTO partner_daily_counts (partner_id, day, total, premium, raw) \

@@ -212,7 +212,8 @@ impl Store {
                 },
             )
             .await?;
-            slot_given_back = give_slot_back(&mut tx, d.try_get("delivery_id")?, now).await?;
+            slot_given_back =
+                give_slot_back(&mut tx, self.backend(), d.try_get("delivery_id")?, now).await?;
         }
         tx.commit().await?;
         Ok(Some(Decided {
@@ -224,23 +225,37 @@ impl Store {
 }
 
 /// Takes a returned lead off its partner's count when it was counted on the partner's
-/// local today (an earlier day is over: nothing to give back).
+/// local today (an earlier day is over: nothing to give back), and off the windows of its
+/// caps and budgets. Whether a slot was given back.
 async fn give_slot_back(
     conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
     delivery_id: i64,
     now: EpochMillis,
 ) -> Result<bool, StoreError> {
     let r = sqlx::query(
-        "SELECT d.partner_id, d.counted_day, d.lead_type, p.timezone FROM deliveries d \
-         JOIN partners p ON p.id = d.partner_id WHERE d.id = $1",
+        "SELECT d.partner_id, d.counted_day, d.lead_type, d.counted_windows, d.price_cents, \
+         p.timezone FROM deliveries d JOIN partners p ON p.id = d.partner_id WHERE d.id = $1",
     )
     .bind(delivery_id)
     .fetch_one(&mut *conn)
     .await?;
+    // Its caps' and budgets' windows get it back (a window already over is never looked
+    // at again: only one still open gains a slot).
+    let windows: String = r.try_get("counted_windows")?;
+    crate::routing::windows::give_back(
+        &mut *conn,
+        backend,
+        r.try_get("partner_id")?,
+        &windows,
+        r.try_get("price_cents")?,
+    )
+    .await?;
+    let windows_back = !windows.trim().is_empty();
     let day: Option<String> = r.try_get("counted_day")?;
     let timezone: String = r.try_get("timezone")?;
     if day.as_deref() != Some(local_date(&timezone, now).as_str()) {
-        return Ok(false);
+        return Ok(windows_back);
     }
     let premium = i64::from(r.try_get::<String, _>("lead_type")? == "premium");
     let done = sqlx::query(
@@ -253,5 +268,5 @@ async fn give_slot_back(
     .bind(1 - premium)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected() == 1 || windows_back)
 }

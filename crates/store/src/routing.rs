@@ -10,6 +10,7 @@ use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::status::DeliveryStatus;
+use leadrouter_core::windows::Charge;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -43,10 +44,13 @@ pub struct Reserve<'a> {
     pub override_cap: bool,
     /// The day's counter row is known to exist (saves creating it).
     pub counter_exists: bool,
+    /// The windows of its caps and budgets it counts in (none without any).
+    pub windows: &'a [Charge],
 }
 
 mod batch;
 mod release;
+pub(crate) mod windows;
 pub use batch::{Assignment, Lease};
 
 impl Store {
@@ -102,6 +106,12 @@ impl Store {
         let Some(total) = count_one(&mut tx, r).await? else {
             return Ok(Reservation::NoCapacity);
         };
+        let charges: Vec<(i64, &Charge, i64)> =
+            r.windows.iter().map(|c| (r.partner_id, c, 1)).collect();
+        if !windows::charge(&mut tx, self.backend(), &charges, r.override_cap).await? {
+            // A cap or budget filled first: nothing of this transaction is kept.
+            return Ok(Reservation::NoCapacity);
+        }
         let over_cap = total > i64::from(r.daily_limit);
         let Some(delivery_id) = new_delivery(&mut tx, r, over_cap, now).await? else {
             return Ok(Reservation::AlreadyTried);
@@ -363,8 +373,9 @@ async fn new_delivery(
 ) -> Result<Option<i64>, StoreError> {
     let delivery = sqlx::query(&format!(
         "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
-         over_cap, attempt_count, next_attempt_at, created_at, updated_at, price_cents) \
-         SELECT $1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6, price_per_lead_cents \
+         over_cap, attempt_count, next_attempt_at, created_at, updated_at, price_cents, \
+         counted_windows) \
+         SELECT $1, $2, 'pending', $3, $4, $5, 0, $6, $6, $6, price_per_lead_cents, $7 \
          FROM partners WHERE id = $2 \
          ON CONFLICT (lead_id, partner_id) DO UPDATE SET {REVIVE} RETURNING id"
     ))
@@ -374,6 +385,7 @@ async fn new_delivery(
     .bind(r.lead_type.as_str())
     .bind(i16::from(over_cap))
     .bind(now)
+    .bind(windows::keys_text(r.windows))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(delivery.map(|row| row.try_get("id")).transpose()?)
@@ -386,5 +398,6 @@ pub(crate) const REVIVE: &str = "status = 'pending', counted_day = excluded.coun
      lead_type = excluded.lead_type, over_cap = excluded.over_cap, \
      next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, \
      completed_at = NULL, last_error = NULL, lease_until = excluded.lease_until, \
-     lease_owner = excluded.lease_owner, price_cents = excluded.price_cents \
+     lease_owner = excluded.lease_owner, price_cents = excluded.price_cents, \
+     counted_windows = excluded.counted_windows \
      WHERE deliveries.status = 'withdrawn'";

@@ -24,6 +24,7 @@ fn assignments(partner_id: i64, lead_ids: &[i64], lead_type: LeadType) -> Vec<As
             premium_ratio: 50,
             routing: json!([{"partner_id": partner_id, "reason": "chosen"}]),
             counter_exists: false,
+            windows: Default::default(),
         })
         .collect()
 }

@@ -48,6 +48,7 @@ async fn scenario(db: TestDatabase) {
                     from: &[LeadStatus::Queued],
                     override_cap: false,
                     counter_exists: false,
+                    windows: &[],
                 },
                 NOW,
             )

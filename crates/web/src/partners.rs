@@ -48,12 +48,27 @@ pub(crate) async fn with_today(
         .iter()
         .map(|p| (p.id, local_date(&p.spec.timezone, now)))
         .collect();
-    let counts = state.store().day_counts(&keys).await?;
+    let (counts, used) = tokio::try_join!(
+        state.store().day_counts(&keys),
+        leadrouter_engine::router::window_use(state.store(), partners.iter(), now)
+    )?;
     Ok(partners
         .iter()
         .zip(&keys)
         .map(|(p, (_, day))| {
-            PartnerView::new(p, counts.get(&p.id).copied().unwrap_or_default(), day)
+            let lines = leadrouter_core::windows::lines(
+                &p.spec.limits(),
+                &used.get(&p.id).copied().unwrap_or_default(),
+                p.spec.price_per_lead_cents.unwrap_or(0),
+                &p.spec.timezone,
+                now,
+            );
+            PartnerView::new(
+                p,
+                counts.get(&p.id).copied().unwrap_or_default(),
+                day,
+                lines,
+            )
         })
         .collect())
 }

@@ -36,6 +36,7 @@ mod operator_actions;
 mod operator_day;
 mod overview;
 mod partner_api;
+mod partner_caps;
 mod partner_rules;
 mod pause;
 mod portal;

@@ -397,3 +397,57 @@ fn valid_phone_only_is_a_setting_that_defaults_to_off() {
     let e = errors(minimal(json!({"valid_phone_only": "maybe"})));
     assert_eq!(e["valid_phone_only"], "must be true or false");
 }
+
+#[test]
+fn caps_and_budgets_are_read_and_each_problem_is_named_by_its_place() {
+    let base = json!({
+        "name": "Desk", "country": "germany", "niche": "forex",
+        "webhook_url": "https://desk.example.com/leads", "daily_limit": 100,
+    });
+    let with = |extra: Value| {
+        let mut v = base.clone();
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
+    };
+    let spec = create(with(json!({
+        "price_per_lead": "25.00",
+        "caps": {"hourly": 20, "weekly": "300", "monthly": 400, "total": null},
+        "budget": {"daily": 500, "monthly": "3000.50"}
+    })))
+    .result
+    .unwrap();
+    assert_eq!(
+        spec.caps,
+        crate::windows::Caps {
+            hourly: Some(20),
+            weekly: Some(300),
+            monthly: Some(400),
+            total: None
+        }
+    );
+    assert_eq!(spec.budget.daily, Some(50_000));
+    assert_eq!(spec.budget.monthly, Some(300_050));
+    let e = errors(with(json!({
+        "caps": {"hourly": 0, "weekly": "lots", "daily": 5},
+        "budget": {"daily": 500, "monthly": -1}
+    })));
+    assert_eq!(e["caps.hourly"], "must be a whole number of at least 1");
+    assert!(e["caps.weekly"].contains("whole number"), "{e:?}");
+    assert!(e["caps.daily"].starts_with("unknown"), "{e:?}");
+    assert!(e["budget.daily"].contains("needs price_per_lead"), "{e:?}");
+    assert!(e["budget.monthly"].contains("negative"), "{e:?}");
+    assert!(errors(with(json!({"caps": 5})))["caps"].contains("object"));
+    // Without rules, nothing is limited.
+    let plain = create(base.clone()).result.unwrap();
+    assert!(plain.limits().is_empty());
+    // A budget kept while the price is cleared would count nothing: refused.
+    let kept = validate_partner(
+        &obj(json!({"price_per_lead": null})),
+        Some(&spec),
+        &guide_catalog(),
+        &AllowList::default(),
+    );
+    assert!(kept.result.unwrap_err()["price_per_lead"].contains("budget"));
+}

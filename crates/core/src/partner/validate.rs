@@ -13,6 +13,7 @@ use crate::input::{Given, Input, Keys};
 use crate::reply::ResponseRules;
 use crate::ssrf::AllowList;
 use crate::webhook_url::{parse_webhook_url, WebhookUrl};
+use crate::windows::{Budget, Caps};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
     "today",
     "quotas",
+    "limits",
     "api_key",
     "api_key_prefix",
     "old_api_key_until",
@@ -58,6 +60,8 @@ const FIELDS: &[&str] = &[
     "filters",
     "weight",
     "priority",
+    "caps",
+    "budget",
 ];
 
 const KEYS: Keys<'static> = Keys {
@@ -140,6 +144,16 @@ pub fn validate_partner(
         },
         |_| Some(base.map_or(0, |b| b.priority)),
     );
+    let caps = caps(&mut f, base);
+    let budget = budget(&mut f, base, price_per_lead_cents.flatten().is_some());
+    if let (Some(b), Some(None)) = (&budget, &price_per_lead_cents) {
+        if *b != Budget::default() && f.raw("budget").is_none() {
+            f.error(
+                "price_per_lead",
+                "a budget is set, and it counts what each lead costs: keep a price or clear the budget",
+            );
+        }
+    }
     if let (Some(m), Some(r), Some(d)) = (&field_mapping, &required_fields, &default_values) {
         if let Some(problem) = mapping_collision(m, r, d) {
             f.error("field_mapping", problem);
@@ -170,6 +184,8 @@ pub fn validate_partner(
             filters: filters?,
             weight: weight?,
             priority: priority?,
+            caps: caps?,
+            budget: budget?,
         })
     })();
     PartnerValidation {
@@ -430,4 +446,90 @@ fn content_type(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Option<Content
             None
         }),
     }
+}
+
+/// The members of `key` (an object of optional members, or `null` for none), each read by
+/// `read`; problems named `key.member`, unknown members refused.
+fn members<T: Default>(
+    f: &mut Input<'_>,
+    key: &str,
+    names: &[&str],
+    kept: Option<T>,
+    mut read: impl FnMut(&mut T, &str, &Value) -> Result<(), String>,
+) -> Option<T> {
+    let v = match f.given(key) {
+        Given::Absent => return Some(kept.unwrap_or_default()),
+        Given::Null => return Some(T::default()),
+        Given::Value(v) => v,
+    };
+    let Some(obj) = v.as_object() else {
+        f.error(
+            key,
+            format!("must be an object with any of: {}", names.join(", ")),
+        );
+        return None;
+    };
+    let mut out = T::default();
+    let mut ok = true;
+    for (k, v) in obj {
+        let name = super::snake_case(k);
+        let problem = if !names.contains(&name.as_str()) {
+            Err(format!("unknown; one of: {}", names.join(", ")))
+        } else if v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()) {
+            Ok(())
+        } else {
+            read(&mut out, &name, v)
+        };
+        if let Err(why) = problem {
+            f.error(&format!("{key}.{name}"), why);
+            ok = false;
+        }
+    }
+    ok.then_some(out)
+}
+
+/// `caps`: hourly, weekly, monthly and total caps, each a whole number of at least 1.
+fn caps(f: &mut Input<'_>, base: Option<&PartnerSpec>) -> Option<Caps> {
+    members(
+        f,
+        "caps",
+        &["hourly", "weekly", "monthly", "total"],
+        base.map(|b| b.caps),
+        |caps, name, v| {
+            let n = whole(v)
+                .filter(|n| (1..=i64::from(super::MAX_DAILY_LIMIT) * 1000).contains(n))
+                .ok_or("must be a whole number of at least 1")? as u32;
+            match name {
+                "hourly" => caps.hourly = Some(n),
+                "weekly" => caps.weekly = Some(n),
+                "monthly" => caps.monthly = Some(n),
+                _ => caps.total = Some(n),
+            }
+            Ok(())
+        },
+    )
+}
+
+/// `budget`: daily and monthly amounts of money; they count `price_per_lead`, so need it.
+fn budget(f: &mut Input<'_>, base: Option<&PartnerSpec>, priced: bool) -> Option<Budget> {
+    members(
+        f,
+        "budget",
+        &["daily", "monthly"],
+        base.map(|b| b.budget),
+        |budget, name, v| {
+            let cents = crate::conversion::parse_money(v)?;
+            if cents <= 0 {
+                return Err("must be more than 0".into());
+            }
+            if !priced {
+                return Err("needs price_per_lead: a budget counts what each lead costs".into());
+            }
+            match name {
+                "daily" => budget.daily = Some(cents),
+                _ => budget.monthly = Some(cents),
+            }
+            Ok(())
+        },
+    )
 }

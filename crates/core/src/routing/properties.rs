@@ -54,6 +54,9 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 filters: Vec::new(),
                 weight: DEFAULT_WEIGHT,
                 priority: 0,
+                limits: Limits::default(),
+                used: Used::default(),
+                price_cents: 0,
             },
         )
 }

@@ -25,6 +25,9 @@ pub(super) fn partner(id: i64, total: i64) -> Candidate {
         filters: Vec::new(),
         weight: DEFAULT_WEIGHT,
         priority: 0,
+        limits: Limits::default(),
+        used: Used::default(),
+        price_cents: 0,
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::localtime::local_date;
+use leadrouter_core::windows::charges;
 use leadrouter_store::leads::{LeadRecord, LeadStatus};
 use leadrouter_store::partners::Partner;
 use leadrouter_store::redelivery::NotRetried;
@@ -50,8 +51,10 @@ pub async fn retry_delivery(
         &partner,
         "its failed delivery retried by an operator"
     ));
+    // An operator's retry counts in the partner's windows as it does in its day, unguarded.
+    let windows = charges(&partner.spec.limits(), &partner.spec.timezone, now);
     let retried = store
-        .retry_delivery(delivery_id, &day, &routing, now)
+        .retry_delivery(delivery_id, &day, &windows, &routing, now)
         .await?;
     if let Ok(lead_id) = retried {
         tracing::info!(
@@ -104,6 +107,7 @@ pub async fn assign_lead(
                 from: LeadStatus::ASSIGNABLE,
                 override_cap: true,
                 counter_exists: false,
+                windows: &charges(&partner.spec.limits(), &partner.spec.timezone, now),
             },
             now,
         )

@@ -18,6 +18,7 @@ use leadrouter_core::clock::Clock;
 use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::batch::{decide_batch, BatchLead, Decision};
 use leadrouter_core::routing::Candidate;
+use leadrouter_core::windows::{charges, Used};
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::{DayCount, Partner, PartnerStatus};
 use leadrouter_store::routing::Assignment;
@@ -117,7 +118,10 @@ impl Router {
             .map(|p| (p.id, local_date(&p.spec.timezone, now)))
             .collect();
         let day_keys: Vec<(i64, String)> = days.iter().map(|(id, d)| (*id, d.clone())).collect();
-        let counts = self.store.day_counts(&day_keys).await?;
+        let (counts, used) = tokio::try_join!(
+            self.store.day_counts(&day_keys),
+            window_use(&self.store, markets.values().flatten(), now)
+        )?;
         // (The leads' contacts are gathered only when some partner has known contacts.)
         let known = if markets.values().flatten().any(|p| p.knows_contacts) {
             let contacts: Vec<Contact> = leads
@@ -132,7 +136,7 @@ impl Router {
         // batch is decided, so later leads see it.
         let mut pools: HashMap<(String, String), Vec<Candidate>> = markets
             .iter()
-            .map(|(key, partners)| (key.clone(), candidates(partners, &counts, &[])))
+            .map(|(key, partners)| (key.clone(), candidates(partners, &counts, &used, &[])))
             .collect();
         let expires = |l: &LeadRecord| l.received_at + self.hold_max.as_millis() as i64;
         let batch: Vec<BatchLead> = ids
@@ -171,6 +175,7 @@ impl Router {
                         premium_ratio: partner.spec.premium_ratio,
                         routing: json!(plan.explanation),
                         counter_exists: counts.contains_key(&partner.id),
+                        windows: charges(&partner.spec.limits(), &partner.spec.timezone, now),
                     });
                 }
                 Decision::Unrouted { plan, what, .. } => {
@@ -202,10 +207,35 @@ impl Router {
     }
 }
 
-/// The market's partners as the routing rules see them, with today's counts.
+/// What the windows of the caps and budgets of `partners` have taken at `now` (asked only
+/// for partners that have any: none, most of the time, and then no query).
+pub async fn window_use<'a>(
+    store: &Store,
+    partners: impl Iterator<Item = &'a Partner>,
+    now: i64,
+) -> Result<HashMap<i64, Used>, StoreError> {
+    let keys: Vec<(i64, Vec<String>)> = partners
+        .filter(|p| !p.spec.limits().is_empty())
+        .map(|p| {
+            let keys = charges(&p.spec.limits(), &p.spec.timezone, now)
+                .into_iter()
+                .map(|c| c.key)
+                .collect();
+            (p.id, keys)
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    store.window_use(&keys).await
+}
+
+/// The market's partners as the routing rules see them, with today's counts and what
+/// their caps' and budgets' windows have taken.
 fn candidates(
     partners: &[Partner],
     counts: &HashMap<i64, DayCount>,
+    used: &HashMap<i64, Used>,
     tried: &[i64],
 ) -> Vec<Candidate> {
     partners
@@ -230,6 +260,9 @@ fn candidates(
                 filters: p.spec.filters.clone(),
                 weight: p.spec.weight,
                 priority: p.spec.priority,
+                limits: p.spec.limits(),
+                used: used.get(&p.id).copied().unwrap_or_default(),
+                price_cents: p.spec.price_per_lead_cents.unwrap_or(0),
             }
         })
         .collect()

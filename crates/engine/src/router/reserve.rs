@@ -9,6 +9,7 @@ use leadrouter_core::localtime::local_date;
 use leadrouter_core::routing::batch::{decide_one, BatchLead, Decision};
 use leadrouter_core::routing::{decide, Plan, Unrouted};
 use leadrouter_core::status::LeadStatus;
+use leadrouter_core::windows::charges;
 use leadrouter_store::deliveries::ClaimedDelivery;
 use leadrouter_store::leads::LeadRecord;
 use leadrouter_store::partners::Partner;
@@ -140,8 +141,11 @@ impl Router {
             .iter()
             .map(|p| (p.id, local_date(&p.spec.timezone, now)))
             .collect();
-        let counts = self.store.day_counts(&days).await?;
-        let mut pool = candidates(partners, &counts, &tried);
+        let (counts, used) = tokio::try_join!(
+            self.store.day_counts(&days),
+            super::window_use(&self.store, partners.iter(), now)
+        )?;
+        let mut pool = candidates(partners, &counts, &used, &tried);
         let this = [(lead.id, lead.email.as_deref(), lead.phone.as_deref())];
         let known = self
             .known(&this, partners.iter())
@@ -165,7 +169,7 @@ impl Router {
                 }
             };
         // The pool counted the first choice; reservations read the counts as loaded.
-        let loaded = candidates(partners, &counts, &tried);
+        let loaded = candidates(partners, &counts, &used, &tried);
         for partner_id in decision.order.clone() {
             let Some(c) = loaded.iter().find(|c| c.id == partner_id) else {
                 continue;
@@ -191,6 +195,7 @@ impl Router {
                         from: LeadStatus::ROUTABLE,
                         override_cap: false,
                         counter_exists: counts.contains_key(&partner_id),
+                        windows: &charges(&c.limits, &c.timezone, now),
                     },
                     now,
                 )

@@ -12,7 +12,8 @@ use sqlx::Row;
 
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
-    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, status, paused_reason, \
+    content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, \
+    cap_hourly, cap_weekly, cap_monthly, cap_total, budget_daily_cents, budget_monthly_cents, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, knows_contacts, created_at, updated_at";
 
@@ -89,6 +90,16 @@ pub(crate) fn partner_from_row(
                 .map_err(|_| StoreError::Corrupt("weight".into()))?,
             priority: i32::try_from(r.try_get::<i64, _>("priority")?)
                 .map_err(|_| StoreError::Corrupt("priority".into()))?,
+            caps: leadrouter_core::windows::Caps {
+                hourly: cap(r, "cap_hourly")?,
+                weekly: cap(r, "cap_weekly")?,
+                monthly: cap(r, "cap_monthly")?,
+                total: cap(r, "cap_total")?,
+            },
+            budget: leadrouter_core::windows::Budget {
+                daily: r.try_get("budget_daily_cents")?,
+                monthly: r.try_get("budget_monthly_cents")?,
+            },
         },
         status: if status == "paused" {
             PartnerStatus::Paused
@@ -112,4 +123,10 @@ pub(crate) fn partner_from_row(
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+fn cap(r: &AnyRow, column: &str) -> Result<Option<u32>, StoreError> {
+    r.try_get::<Option<i64>, _>(column)?
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(column.into())))
+        .transpose()
 }

@@ -9,6 +9,7 @@ use leadrouter_core::capacity::quotas;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::source::LeadType;
 use leadrouter_core::status::{sql_list, LeadStatus};
+use leadrouter_core::windows::Charge;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,6 +34,8 @@ pub struct Assignment {
     pub routing: serde_json::Value,
     /// The day's counter row is known to exist.
     pub counter_exists: bool,
+    /// The windows of its caps and budgets it counts in (none without any).
+    pub windows: Vec<Charge>,
 }
 
 impl Store {
@@ -58,6 +61,17 @@ impl Store {
         script.add_all(counter_rows(backend, batch));
         let (charge, charged) = charges(backend, batch);
         let counts = script.add(charge);
+        // Caps beside the daily limit and budgets: one guarded update for all their windows.
+        let window_charges: Vec<(i64, &Charge, i64)> = batch
+            .iter()
+            .flat_map(|a| a.windows.iter().map(move |c| (a.partner_id, c, 1)))
+            .collect();
+        let windows = (!window_charges.is_empty()).then(|| {
+            let (create, update, expected) =
+                super::windows::charge_statements(backend, &window_charges, false);
+            script.add_all(create);
+            (script.add(update), expected)
+        });
         let leads = script.add_all(lead_updates(backend, batch, now));
         let created = script.add_all(delivery_inserts(backend, batch, now, lease));
         let events: Vec<_> = batch
@@ -87,7 +101,9 @@ impl Store {
                 deliveries.insert(r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(0)?);
             }
         }
+        let windows_fit = windows.is_none_or(|(part, n)| done.one(part).affected == n as u64);
         if done.one(counts).affected != charged as u64
+            || !windows_fit
             || moved != batch.len() as u64
             || deliveries.len() != batch.len()
         {
@@ -219,14 +235,15 @@ fn delivery_inserts(
             st.bind(a.lead_id)
                 .bind(a.partner_id)
                 .bind(a.day.as_str())
-                .bind(a.lead_type.as_str());
+                .bind(a.lead_type.as_str())
+                .bind(super::windows::keys_text(&a.windows));
         }
         st.sql = format!(
             "INSERT INTO deliveries (lead_id, partner_id, status, counted_day, lead_type, \
              over_cap, attempt_count, next_attempt_at, created_at, updated_at, lease_until, \
-             lease_owner, price_cents) \
+             lease_owner, price_cents, counted_windows) \
              SELECT column1, column2, 'pending', column3, column4, 0, 0, {}, {}, {}, {}, {}, \
-             (SELECT price_per_lead_cents FROM partners WHERE id = column2) \
+             (SELECT price_per_lead_cents FROM partners WHERE id = column2), column5 \
              FROM (VALUES {}) AS v WHERE TRUE ON CONFLICT (lead_id, partner_id) \
              DO UPDATE SET {} RETURNING id, lead_id",
             m.next(),
@@ -234,7 +251,7 @@ fn delivery_inserts(
             m.next(),
             m.next(),
             m.next(),
-            m.tuples(chunk.len(), 4),
+            m.tuples(chunk.len(), 5),
             crate::routing::REVIVE
         );
         inserts.push(st);

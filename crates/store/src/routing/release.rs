@@ -43,7 +43,7 @@ impl Store {
             "UPDATE deliveries SET status = $1, last_error = $2, completed_at = $3, updated_at = $3, \
              lease_until = NULL, attempt_count = attempt_count + $5 \
              WHERE id = $4 AND status = 'pending' AND ($6 IS NULL OR lease_owner = $6) \
-             RETURNING lead_id, partner_id, counted_day, lead_type",
+             RETURNING lead_id, partner_id, counted_day, lead_type, counted_windows, price_cents",
         )
         .bind(status.as_str())
         .bind(error)
@@ -70,6 +70,14 @@ impl Store {
             )
             .await?;
         }
+        super::windows::give_back(
+            &mut tx,
+            self.backend(),
+            partner_id,
+            &row.try_get::<String, _>("counted_windows")?,
+            row.try_get("price_cents")?,
+        )
+        .await?;
         if let Some(day) = day {
             sqlx::query(
                 "UPDATE partner_daily_counts SET total = total - 1, premium = premium - $3, \

@@ -42,6 +42,12 @@ pub struct PartnerView {
     pub weight: u32,
     /// Its tier (lower goes first).
     pub priority: i32,
+    /// Caps beside the daily limit (`{"hourly": 20}`).
+    pub caps: Value,
+    /// Budgets (`{"daily": 500.0}`).
+    pub budget: Value,
+    /// Each cap's and budget's use now (empty without any).
+    pub limits: Vec<leadrouter_core::windows::Line>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
     pub api_key_prefix: String,
@@ -64,7 +70,12 @@ pub struct TodayView {
 }
 
 impl PartnerView {
-    pub fn new(p: &Partner, today: DayCount, date: &str) -> Self {
+    pub fn new(
+        p: &Partner,
+        today: DayCount,
+        date: &str,
+        limits: Vec<leadrouter_core::windows::Line>,
+    ) -> Self {
         let s = &p.spec;
         PartnerView {
             id: p.id,
@@ -91,6 +102,9 @@ impl PartnerView {
             filters: s.filters.clone(),
             weight: s.weight,
             priority: s.priority,
+            caps: s.caps.to_json(),
+            budget: s.budget.to_json(),
+            limits,
             status: p.status.as_str(),
             paused_reason: p.paused_reason.clone(),
             api_key_prefix: p.api_key_prefix.clone(),
