@@ -199,6 +199,7 @@ pub async fn serve_with(
             trusted_proxies: AllowList::new(config.trusted_proxies.clone()),
             setup_token,
             currency: config.currency.clone(),
+            hold_max: config.hold_max,
         },
     });
     drop(engine);

@@ -88,6 +88,23 @@ pub struct NewLead {
 }
 
 impl NewLead {
+    /// The lead as routing reads it, as if sent by source `source_id`.
+    pub fn facts(&self, source_id: Option<i64>) -> LeadFacts<'_> {
+        LeadFacts {
+            lead_type: self.lead_type,
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            email: self.email.as_deref(),
+            phone: self.phone.as_deref(),
+            phone_valid: self.phone.is_some() && self.phone_valid,
+            country: &self.country,
+            niche: &self.niche,
+            source_label: self.source_label.as_deref(),
+            source_id,
+            custom_fields: &self.custom_fields,
+        }
+    }
+
     /// "First Last", or whichever part is known.
     pub fn full_name(&self) -> Option<String> {
         full_name(self.first_name.as_deref(), self.last_name.as_deref())

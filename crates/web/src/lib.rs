@@ -22,6 +22,7 @@ pub(crate) mod report;
 mod returns;
 mod roles;
 pub mod secrets;
+pub(crate) mod simulation;
 pub(crate) mod sources;
 mod state;
 pub(crate) mod test_lead;

@@ -34,6 +34,9 @@ pub struct WebSettings {
     pub setup_token: leadrouter_core::secret::Secret,
     /// `LEADROUTER_CURRENCY`: the money shown in the console (ISO 4217, e.g. `EUR`).
     pub currency: String,
+    /// `LEADROUTER_HOLD_MAX`: how long a lead waits for a partner (what the simulator
+    /// holds a lead until at most).
+    pub hold_max: std::time::Duration,
 }
 
 impl WebSettings {

@@ -49,4 +49,5 @@ mod roles;
 mod routing;
 mod secrets_at_rest;
 mod security;
+mod simulator;
 mod slow_clients;

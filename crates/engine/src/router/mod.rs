@@ -31,7 +31,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod reserve;
+mod simulate;
 mod stage;
+pub use simulate::{simulate, Simulation};
 
 pub struct Router {
     pub store: Store,
@@ -128,7 +130,7 @@ impl Router {
                 .values()
                 .map(|l| (l.id, l.email.as_deref(), l.phone.as_deref()))
                 .collect();
-            self.known(&contacts, markets.values().flatten()).await?
+            known(&self.store, &contacts, markets.values().flatten()).await?
         } else {
             HashMap::new()
         };
@@ -188,23 +190,21 @@ impl Router {
     }
 }
 
-impl Router {
-    /// Which of `partners` already have each lead's person: looked up only for partners
-    /// that have any known contact (none have, most of the time: no query then).
-    pub(super) async fn known<'a>(
-        &self,
-        leads: &[Contact<'_>],
-        partners: impl Iterator<Item = &'a Partner>,
-    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
-        let knowing: Vec<i64> = partners
-            .filter(|p| p.knows_contacts)
-            .map(|p| p.id)
-            .collect();
-        if knowing.is_empty() {
-            return Ok(HashMap::new());
-        }
-        self.store.partners_knowing(leads, &knowing).await
+/// Which of `partners` already have each lead's person: looked up only for partners that
+/// have any known contact (none have, most of the time: no query then).
+pub(super) async fn known<'a>(
+    store: &Store,
+    leads: &[Contact<'_>],
+    partners: impl Iterator<Item = &'a Partner>,
+) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    let knowing: Vec<i64> = partners
+        .filter(|p| p.knows_contacts)
+        .map(|p| p.id)
+        .collect();
+    if knowing.is_empty() {
+        return Ok(HashMap::new());
     }
+    store.partners_knowing(leads, &knowing).await
 }
 
 /// What the windows of the caps and budgets of `partners` have taken at `now` (asked only

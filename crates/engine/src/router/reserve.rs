@@ -147,8 +147,7 @@ impl Router {
         )?;
         let mut pool = candidates(partners, &counts, &used, &tried);
         let this = [(lead.id, lead.email.as_deref(), lead.phone.as_deref())];
-        let known = self
-            .known(&this, partners.iter())
+        let known = super::known(&self.store, &this, partners.iter())
             .await?
             .remove(&lead.id)
             .unwrap_or_default();

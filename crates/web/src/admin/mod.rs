@@ -12,6 +12,7 @@ pub(crate) mod partner_users;
 pub(crate) mod partners;
 pub(crate) mod privacy;
 mod response_preview;
+mod simulate;
 pub(crate) mod sources;
 
 use crate::AppState;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(partners::router())
         .merge(privacy::router())
         .merge(response_preview::router())
+        .merge(simulate::router())
         .merge(sources::router())
 }
 
