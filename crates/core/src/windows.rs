@@ -361,12 +361,22 @@ pub struct Line {
     pub limit: serde_json::Value,
     /// Whether no further lead fits.
     pub reached: bool,
-    /// When the window starts afresh (none for the total).
-    #[serde(skip)]
+    /// When the window starts afresh (none for the total), RFC 3339.
+    #[serde(serialize_with = "moment")]
     pub resets_at: Option<EpochMillis>,
     /// `3/10`, `125.00 of 500.00`.
     #[serde(skip)]
     pub text: String,
+    /// `10`, `500.00`.
+    #[serde(skip)]
+    pub limit_text: String,
+}
+
+fn moment<S: serde::Serializer>(at: &Option<EpochMillis>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(t) => s.serialize_str(&crate::localtime::rfc3339(*t)),
+        None => s.serialize_none(),
+    }
 }
 
 impl Line {
@@ -400,6 +410,7 @@ pub fn lines(
                 reached: u >= i64::from(cap),
                 resets_at: w.end(timezone, at),
                 text: format!("{u}/{cap}"),
+                limit_text: cap.to_string(),
             });
         }
     }
@@ -414,6 +425,7 @@ pub fn lines(
                 reached: u + price_cents > budget,
                 resets_at: w.end(timezone, at),
                 text: format!("{} of {}", amount(u), amount(budget)),
+                limit_text: amount(budget),
             });
         }
     }

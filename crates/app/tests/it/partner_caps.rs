@@ -65,7 +65,10 @@ both_backends! {
         assert_eq!(s, "held");
         assert!(why.contains("hourly cap reached (3/3)"), "{why}");
         let l = limits(&app, id).await;
-        assert_eq!(l[0], json!({"window": "hourly", "kind": "cap", "used": 3, "limit": 3, "reached": true}), "{l:?}");
+        assert_eq!(l[0], json!({"window": "hourly", "kind": "cap", "used": 3, "limit": 3, "reached": true,
+            "resets_at": "2026-11-29T20:00:00.000Z"}), "{l:?}");
+        let (_, pacing) = app.get(&format!("/api/admin/partners/{id}/pacing")).await;
+        assert_eq!(pacing["limits"], json!(l), "pacing shows the same use");
         assert_eq!(l[1]["used"], 3);
 
         // Not a second early; at 21:00 Berlin a new hour opens and the lead goes.
@@ -143,7 +146,8 @@ both_backends! {
         assert_eq!(s, "held");
         assert!(why.contains("daily budget reached (50.00 spent of 50.00)"), "{why}");
         let l = limits(&app, id).await;
-        assert_eq!(l[0], json!({"window": "daily", "kind": "budget", "used": 50.0, "limit": 50.0, "reached": true}), "{l:?}");
+        assert_eq!(l[0], json!({"window": "daily", "kind": "budget", "used": 50.0, "limit": 50.0, "reached": true,
+            "resets_at": "2026-11-29T23:00:00.000Z"}), "{l:?}");
         // The next day in Berlin it goes; then the month's 75.00 is spent.
         clock.set(at("2026-11-29T23:00:00Z"));
         assigned_when_due(&app, &ids[2]).await;

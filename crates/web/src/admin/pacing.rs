@@ -33,6 +33,17 @@ async fn pacing(
         .copied()
         .unwrap_or_default();
     let q = quotas(p.spec.daily_limit, p.spec.premium_ratio);
+    let used = leadrouter_engine::router::window_use(state.store(), std::iter::once(&p), now)
+        .await?
+        .remove(&p.id)
+        .unwrap_or_default();
+    let limits = leadrouter_core::windows::lines(
+        &p.spec.limits(),
+        &used,
+        p.spec.price_per_lead_cents.unwrap_or(0),
+        &p.spec.timezone,
+        now,
+    );
     let pacing = pace(
         p.spec.business_hours.as_ref(),
         &p.spec.timezone,
@@ -54,6 +65,7 @@ async fn pacing(
         cap_reached: pacing.cap_reached,
         cap_reached_at: pacing.cap_reached_at.map(rfc3339),
         next_opening: pacing.next_opening.map(rfc3339),
+        limits,
     })))
 }
 
@@ -74,4 +86,6 @@ struct PacingView {
     cap_reached: bool,
     cap_reached_at: Option<String>,
     next_opening: Option<String>,
+    /// Each cap's and budget's use (API.md "Partner rules").
+    limits: Vec<leadrouter_core::windows::Line>,
 }

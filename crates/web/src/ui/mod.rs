@@ -26,6 +26,7 @@ mod privacy;
 mod reply_rules;
 mod returns;
 pub(crate) mod session;
+mod simulate;
 mod sources;
 mod users;
 
@@ -62,6 +63,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(analytics::router())
         .merge(privacy::router())
+        .merge(simulate::router())
         .merge(portal::router())
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -66,6 +66,7 @@ impl Chrome {
             ("Sources", "/admin/sources", "sources"),
             ("Rejected", "/admin/rejected", "rejected"),
             ("Markets", "/admin/markets", "markets"),
+            ("Simulate", "/admin/simulate", "simulate"),
             ("Analytics", "/admin/analytics", "analytics"),
             ("Notifications", "/admin/notifications", "notifications"),
             ("Audit", "/admin/audit", "audit"),

@@ -23,6 +23,10 @@ pub(crate) struct PartnerForm {
     pub weight: String,
     /// Its tier (empty: 0; lower goes first).
     pub priority: String,
+    /// Caps beside the daily limit: hourly, weekly, monthly, total (empty: none).
+    pub caps: [String; 4],
+    /// Budgets: daily, monthly (empty: none).
+    pub budget: [String; 2],
     pub timezone: String,
     pub webhook_url: String,
     pub phone_format: String,
@@ -45,6 +49,15 @@ pub(crate) struct PartnerForm {
     pub replies: ReplyForm,
     /// The conditions a lead must meet to be offered to it.
     pub filters: FiltersForm,
+}
+
+/// The caps and budgets, as the API names them.
+pub(crate) const CAPS: [&str; 4] = ["hourly", "weekly", "monthly", "total"];
+pub(crate) const BUDGETS: [&str; 2] = ["daily", "monthly"];
+
+/// An amount as typed: `500.00`.
+fn money_text(v: f64) -> String {
+    format!("{v:.2}")
 }
 
 const DAY_LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -110,6 +123,13 @@ impl PartnerForm {
             premium_ratio: format!("{}%", p.premium_ratio),
             weight: p.weight.to_string(),
             priority: p.priority.to_string(),
+            caps: CAPS.map(|k| {
+                p.caps[k]
+                    .as_u64()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            }),
+            budget: BUDGETS.map(|k| p.budget[k].as_f64().map(money_text).unwrap_or_default()),
             timezone: p.timezone.clone(),
             webhook_url: p.webhook_url.clone(),
             phone_format: p.phone_format.to_string(),
@@ -160,6 +180,8 @@ impl PartnerForm {
             premium_ratio: f.text("premium_ratio"),
             weight: f.text("weight"),
             priority: f.text("priority"),
+            caps: CAPS.map(|k| f.text(&format!("cap_{k}"))),
+            budget: BUDGETS.map(|k| f.text(&format!("budget_{k}"))),
             timezone: f.text("timezone"),
             webhook_url: f.text("webhook_url"),
             phone_format: f.text("phone_format"),
@@ -227,6 +249,27 @@ impl PartnerForm {
         };
         input.insert("weight".into(), json!(or_default(&self.weight, "100")));
         input.insert("priority".into(), json!(or_default(&self.priority, "0")));
+        // Caps and budgets: each empty one is none; all empty on a new partner: left out.
+        let members = |names: &[&str], values: &[String]| -> Option<Value> {
+            let m: Map<String, Value> = names
+                .iter()
+                .zip(values)
+                .map(|(k, v)| {
+                    let v = v.trim();
+                    (
+                        k.to_string(),
+                        if v.is_empty() { Value::Null } else { json!(v) },
+                    )
+                })
+                .collect();
+            (editing.is_some() || m.values().any(|v| !v.is_null())).then(|| Value::Object(m))
+        };
+        if let Some(caps) = members(&CAPS, &self.caps) {
+            input.insert("caps".into(), caps);
+        }
+        if let Some(budget) = members(&BUDGETS, &self.budget) {
+            input.insert("budget".into(), budget);
+        }
         text("webhook_url", &self.webhook_url, &mut input);
         text("phone_format", &self.phone_format, &mut input);
         text("content_type", &self.content_type, &mut input);

@@ -79,6 +79,24 @@ impl ShowPage {
         time::local(*at, &self.p.timezone)
     }
 
+    /// When a cap's or budget's window starts afresh, in the partner's clock.
+    fn afresh(&self, l: &leadrouter_core::windows::Line) -> String {
+        match l.resets_at {
+            Some(t) => format!("afresh {}", self.local(&t)),
+            None => "for ever".into(),
+        }
+    }
+
+    /// The caps and budgets as set: `hourly cap 20, daily budget 500.00`.
+    fn limits_text(&self) -> String {
+        self.p
+            .limits
+            .iter()
+            .map(|l| format!("{} {} {}", l.window, l.kind, l.limit_text))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn yours(&self, at: &i64) -> String {
         time::local(*at, &self.chrome.timezone)
     }

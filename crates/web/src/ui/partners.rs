@@ -96,6 +96,7 @@ impl PartnerRow {
 
     pub fn full(&self) -> bool {
         self.p.today.total >= i64::from(self.p.daily_limit)
+            || self.p.limits.iter().any(|l| l.reached)
     }
 
     /// Today's use of each type's quota, e.g. `premium 3/35 · raw 15/15 (full)`: a partner
@@ -106,11 +107,17 @@ impl PartnerRow {
             let full = if n >= i64::from(of) { " (full)" } else { "" };
             format!("{name} {n}/{of}{full}")
         };
-        format!(
+        let mut out = format!(
             "{} · {}",
             one("premium", t.premium, q.premium),
             one("raw", t.raw, q.raw)
-        )
+        );
+        // Caps and budgets near or at their end, e.g. `hourly cap 10/10 (full)`.
+        for l in self.p.limits.iter().filter(|l| l.reached || l.near()) {
+            let full = if l.reached { " (full)" } else { "" };
+            out.push_str(&format!(" · {} {} {}{full}", l.window, l.kind, l.text));
+        }
+        out
     }
 
     /// Whether today's use of the limit or of either type's quota is at `percent` or more.
@@ -120,6 +127,7 @@ impl PartnerRow {
         at(t.total, i64::from(self.p.daily_limit))
             || at(t.premium, i64::from(q.premium))
             || at(t.raw, i64::from(q.raw))
+            || self.p.limits.iter().any(|l| l.reached || l.near())
     }
 }
 
@@ -222,6 +230,23 @@ impl FormPage {
         self.error(&format!("hours_{i}"))
     }
 
+    /// The caps beside the daily limit and the budgets, as the API names them.
+    pub fn caps_names(&self) -> &'static [&'static str] {
+        &super::partner_form::CAPS
+    }
+
+    pub fn budget_names(&self) -> &'static [&'static str] {
+        &super::partner_form::BUDGETS
+    }
+
+    /// `hourly` → `Hourly`.
+    pub fn cap_label(&self, k: &str) -> String {
+        let mut c = k.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
+    }
+
     /// The defaults a blank Daily Limit and Premium Ratio take (said as placeholders).
     pub fn default_limit(&self) -> u32 {
         leadrouter_core::partner::DEFAULT_DAILY_LIMIT
@@ -277,6 +302,8 @@ impl FormPage {
                     && !k.starts_with("hours_")
                     && !k.starts_with("response")
                     && !k.starts_with("filters")
+                    && !k.starts_with("caps.")
+                    && !k.starts_with("budget.")
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
@@ -301,6 +328,17 @@ impl FormPage {
                             .and_then(|n| n.parse().ok())
                             .unwrap_or_default();
                         return (anchor.to_string(), format!("{what} {}: {v}", n + 1));
+                    }
+                }
+                // `caps.hourly` → "Hourly cap", at its input; budgets alike.
+                for (prefix, input, what) in
+                    [("caps.", "cap_", "cap"), ("budget.", "budget_", "budget")]
+                {
+                    if let Some(window) = k.strip_prefix(prefix) {
+                        return (
+                            format!("{input}{window}"),
+                            format!("{} {what}: {v}", self.cap_label(window)),
+                        );
                     }
                 }
                 let anchor = match k.as_str() {
