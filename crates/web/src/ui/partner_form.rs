@@ -262,7 +262,7 @@ impl PartnerForm {
                     )
                 })
                 .collect();
-            (editing.is_some() || m.values().any(|v| !v.is_null())).then(|| Value::Object(m))
+            (editing.is_some() || m.values().any(|v| !v.is_null())).then_some(Value::Object(m))
         };
         if let Some(caps) = members(&CAPS, &self.caps) {
             input.insert("caps".into(), caps);
