@@ -70,6 +70,11 @@ struct Args {
     /// after the partner's receipt the answer came (`wait_overhead_ms`).
     #[arg(long, default_value_t = 0)]
     wait_for_delivery: u8,
+    /// Every partner buys by rules its leads all meet: 3 filters, an hourly cap and a daily
+    /// budget (API.md "Partner rules"), so that the run measures what checking and counting
+    /// them costs.
+    #[arg(long)]
+    rules: bool,
 }
 
 struct Server {
@@ -341,6 +346,7 @@ async fn main() -> anyhow::Result<()> {
         sink.port,
         args.partners,
         args.wait_for_delivery,
+        args.rules,
     )
     .await?;
 

@@ -74,16 +74,27 @@ pub async fn partners_and_source(
     sink_port: u16,
     partners: usize,
     wait_for_delivery: u8,
+    rules: bool,
 ) -> anyhow::Result<String> {
     for p in 0..partners {
+        let mut partner = json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
+            "daily_limit": 1_000_000, "premium_ratio": 50,
+            "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink_port)});
+        if rules {
+            // Rules every bench lead meets, so that they are checked and counted, never bind.
+            partner["filters"] = json!([
+                {"field": "email_domain", "op": "not_in", "value": ["blocked.example", "spam.example"]},
+                {"field": "lead_type", "op": "in", "value": ["premium", "raw"]},
+                {"field": "last_name", "op": "starts_with", "value": "lead"}
+            ]);
+            partner["caps"] = json!({"hourly": 100_000_000});
+            partner["price_per_lead"] = json!("1.50");
+            partner["budget"] = json!({"daily": 100_000_000});
+        }
         let r: Value = client
             .post(format!("{}/api/admin/partners", base))
             .bearer_auth(token)
-            .json(
-                &json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
-                "daily_limit": 1_000_000, "premium_ratio": 50,
-                "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink_port)}),
-            )
+            .json(&partner)
             .send()
             .await?
             .json()

@@ -251,3 +251,58 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn every_filter_operator_and_derived_field_lets_in_the_lead_it_should_and_names_the_one_it_keeps_out(db) {
+        let app = TestApp::spawn(db).await;
+        // (field, op, value, a lead's fields that meet it, fields that do not, the reason)
+        let base = json!({"country": "de", "niche": "forex"});
+        let cases = [
+            ("fraud_type", "eq", json!("crypto"), json!({"fraud_type": "Crypto"}), json!({"fraud_type": "romance"}), "filter: fraud_type eq crypto (lead has romance)"),
+            ("fraud_type", "ne", json!("crypto"), json!({"fraud_type": "forex"}), json!({"fraud_type": "crypto"}), "filter: fraud_type ne crypto (lead has crypto)"),
+            ("fraud_type", "in", json!(["crypto", "forex"]), json!({"fraud_type": "forex"}), json!({"fraud_type": "romance"}), "filter: fraud_type in crypto, forex (lead has romance)"),
+            ("fraud_type", "not_in", json!(["romance"]), json!({"fraud_type": "forex"}), json!({"fraud_type": "romance"}), "filter: fraud_type not_in romance (lead has romance)"),
+            ("amount_lost", "gt", json!(1000), json!({"amount_lost": "1000.5"}), json!({"amount_lost": 1000}), "filter: amount_lost gt 1000 (lead has 1000)"),
+            ("amount_lost", "gte", json!(1000), json!({"amount_lost": 1000}), json!({"amount_lost": "lots"}), "filter: amount_lost gte 1000 (lead has lots)"),
+            ("amount_lost", "lt", json!(1000), json!({"amount_lost": 999}), json!({"amount_lost": 1000}), "filter: amount_lost lt 1000 (lead has 1000)"),
+            ("amount_lost", "lte", json!(1000), json!({"amount_lost": 1000}), json!({"amount_lost": 1001}), "filter: amount_lost lte 1000 (lead has 1001)"),
+            ("first_name", "contains", json!("ann"), json!({"first_name": "Joanna"}), json!({"first_name": "Maria"}), "filter: first_name contains ann (lead has Maria)"),
+            ("first_name", "not_contains", json!("test"), json!({"first_name": "Maria"}), json!({"first_name": "TestUser"}), "filter: first_name not_contains test (lead has TestUser)"),
+            ("last_name", "starts_with", json!("mc"), json!({"last_name": "McAllister"}), json!({"last_name": "Smith"}), "filter: last_name starts_with mc (lead has Smith)"),
+            ("email", "ends_with", json!(".de"), json!({"email": "a@web.de"}), json!({"email": "a@web.at"}), "filter: email ends_with .de (lead has a@web.at)"),
+            ("phone", "exists", Value::Null, json!({"phone": "+49 151 12345678"}), json!({}), "filter: phone exists (lead has none)"),
+            ("amount_lost", "not_exists", Value::Null, json!({}), json!({"amount_lost": 10}), "filter: amount_lost not_exists (lead has 10)"),
+            ("email_domain", "in", json!(["web.de", "gmx.de"]), json!({"email": "x@GMX.de"}), json!({"email": "x@yahoo.com"}), "filter: email_domain in web.de, gmx.de (lead has yahoo.com)"),
+            ("phone_type", "eq", json!("mobile"), json!({"phone": "+49 151 12345678"}), json!({"phone": "+49 30 1234567"}), "filter: phone_type eq mobile (lead has fixed_line)"),
+            ("phone_country", "eq", json!("AT"), json!({"phone": "+43 664 1234567"}), json!({"phone": "+49 151 12345678"}), "filter: phone_country eq AT (lead has DE)"),
+            ("source", "eq", json!("facebook_ads"), json!({"source": "facebook_ads"}), json!({"source": "google"}), "filter: source eq facebook_ads (lead has google)"),
+        ];
+        let mut previous: Option<i64> = None;
+        for (field, op, value, meets, fails, reason) in cases {
+            if let Some(p) = previous {
+                app.post(&format!("/api/admin/partners/{p}/pause"), json!({})).await;
+            }
+            let mut filter = json!({"field": field, "op": op});
+            if !value.is_null() {
+                filter["value"] = value;
+            }
+            let id = partner(&app, &format!("{field} {op}"), json!({"daily_limit": 100, "filters": [filter]})).await;
+            previous = Some(id);
+            let lead = |extra: &Value| {
+                let mut l = base.clone();
+                l["email"] = json!("someone@example.org");
+                for (k, v) in extra.as_object().unwrap() {
+                    l[k] = v.clone();
+                }
+                json!({"lead": l})
+            };
+            let r = simulate(&app, lead(&meets)).await;
+            assert_eq!((r["decision"].as_str(), r["partner_id"].as_i64()), (Some("assign"), Some(id)), "{field} {op}: {r}");
+            let r = simulate(&app, lead(&fails)).await;
+            assert_eq!(r["decision"], "hold", "{field} {op}: {r}");
+            let mine = r["routing"].as_array().unwrap().iter().find(|e| e["partner_id"] == id).unwrap().clone();
+            assert_eq!(mine["reason"], reason, "{field} {op}");
+        }
+        app.stop().await;
+    }
+}
