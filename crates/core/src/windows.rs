@@ -205,11 +205,18 @@ pub struct Charge {
     pub key: String,
     pub cap: Option<u32>,
     pub budget_cents: Option<i64>,
+    /// The window's row is known to exist (saves making it).
+    pub stored: bool,
 }
 
 /// The windows a lead given to a partner with `limits` at `at` counts in (none without
-/// caps or budgets).
-pub fn charges(limits: &Limits, timezone: &str, at: EpochMillis) -> Vec<Charge> {
+/// caps or budgets); `used`, when read at `at`, says which rows exist already.
+pub fn charges(
+    limits: &Limits,
+    timezone: &str,
+    at: EpochMillis,
+    used: Option<&Used>,
+) -> Vec<Charge> {
     limits
         .windows()
         .map(|w| Charge {
@@ -217,6 +224,7 @@ pub fn charges(limits: &Limits, timezone: &str, at: EpochMillis) -> Vec<Charge> 
             key: w.key(timezone, at),
             cap: limits.cap(w),
             budget_cents: limits.budget(w),
+            stored: used.is_some_and(|u| u.get(w).stored),
         })
         .collect()
 }
@@ -238,6 +246,9 @@ pub fn window_of_key(key: &str) -> Option<Window> {
 pub struct Use {
     pub leads: i64,
     pub spent_cents: i64,
+    /// Its row exists in storage (then a reservation need not make it).
+    #[serde(skip)]
+    pub stored: bool,
 }
 
 /// A partner's use of each of its windows at one instant.

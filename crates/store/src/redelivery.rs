@@ -36,8 +36,9 @@ impl Store {
     }
 
     /// Makes a failed delivery pending again, due now, counted on `day` (the partner's
-    /// local today), and assigns its lead to that partner again, with `routing` as its
-    /// explanation.
+    /// local today) and in `windows` (its caps' and budgets', unguarded: an operator's
+    /// choice, like the day), at the partner's price now, and assigns its lead to that
+    /// partner again, with `routing` as its explanation.
     pub async fn retry_delivery(
         &self,
         delivery_id: i64,
@@ -50,7 +51,8 @@ impl Store {
         let row = sqlx::query(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, updated_at = $1, \
              lease_until = NULL, lease_owner = NULL, completed_at = NULL, counted_day = $2, \
-             counted_windows = $4 \
+             counted_windows = $4, price_cents = (SELECT price_per_lead_cents FROM partners \
+             WHERE partners.id = deliveries.partner_id) \
              WHERE id = $3 AND status = 'failed' RETURNING lead_id, partner_id, lead_type",
         )
         .bind(now)

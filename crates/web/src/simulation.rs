@@ -44,9 +44,10 @@ pub(crate) async fn simulate(
 ) -> Result<SimulationView, ApiError> {
     let (defaults, source_id) = match source_id {
         Some(id) => {
-            let source = crate::sources::find(state, id)
-                .await
-                .map_err(|_| ApiError::validation_one("source_id", "no such source"))?;
+            let source = crate::sources::find(state, id).await.map_err(|e| match e {
+                ApiError::NotFound(_) => ApiError::validation_one("source_id", "no such source"),
+                other => other,
+            })?;
             (
                 source.spec.lead_defaults(source.spec.kind.as_str()),
                 Some(source.id),

@@ -52,7 +52,7 @@ pub async fn retry_delivery(
         "its failed delivery retried by an operator"
     ));
     // An operator's retry counts in the partner's windows as it does in its day, unguarded.
-    let windows = charges(&partner.spec.limits(), &partner.spec.timezone, now);
+    let windows = charges(&partner.spec.limits(), &partner.spec.timezone, now, None);
     let retried = store
         .retry_delivery(delivery_id, &day, &windows, &routing, now)
         .await?;
@@ -107,7 +107,7 @@ pub async fn assign_lead(
                 from: LeadStatus::ASSIGNABLE,
                 override_cap: true,
                 counter_exists: false,
-                windows: &charges(&partner.spec.limits(), &partner.spec.timezone, now),
+                windows: &charges(&partner.spec.limits(), &partner.spec.timezone, now, None),
             },
             now,
         )

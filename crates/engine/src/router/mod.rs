@@ -177,7 +177,12 @@ impl Router {
                         premium_ratio: partner.spec.premium_ratio,
                         routing: json!(plan.explanation),
                         counter_exists: counts.contains_key(&partner.id),
-                        windows: charges(&partner.spec.limits(), &partner.spec.timezone, now),
+                        windows: charges(
+                            &partner.spec.limits(),
+                            &partner.spec.timezone,
+                            now,
+                            used.get(&partner.id),
+                        ),
                     });
                 }
                 Decision::Unrouted { plan, what, .. } => {
@@ -217,7 +222,7 @@ pub async fn window_use<'a>(
     let keys: Vec<(i64, Vec<String>)> = partners
         .filter(|p| !p.spec.limits().is_empty())
         .map(|p| {
-            let keys = charges(&p.spec.limits(), &p.spec.timezone, now)
+            let keys = charges(&p.spec.limits(), &p.spec.timezone, now, None)
                 .into_iter()
                 .map(|c| c.key)
                 .collect();

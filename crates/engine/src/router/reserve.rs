@@ -194,7 +194,7 @@ impl Router {
                         from: LeadStatus::ROUTABLE,
                         override_cap: false,
                         counter_exists: counts.contains_key(&partner_id),
-                        windows: &charges(&c.limits, &c.timezone, now),
+                        windows: &charges(&c.limits, &c.timezone, now, Some(&c.used)),
                     },
                     now,
                 )

@@ -27,7 +27,12 @@ pub(crate) fn charge_statements(
             .or_insert((0, charge))
             .0 += leads;
     }
-    let keys: Vec<(i64, &str)> = rows.keys().copied().collect();
+    // Rows not known to exist are made first (an hour's first lead, say).
+    let keys: Vec<(i64, &str)> = rows
+        .iter()
+        .filter(|(_, (_, c))| !c.stored)
+        .map(|(k, _)| *k)
+        .collect();
     let create = keys
         .chunks(CHUNK)
         .map(|chunk| {
@@ -162,6 +167,7 @@ impl Store {
                     Use {
                         leads: r.try_get("leads")?,
                         spent_cents: r.try_get("spent_cents")?,
+                        stored: true,
                     },
                 );
             }
