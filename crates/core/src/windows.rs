@@ -532,7 +532,7 @@ mod tests {
             Window::Hour,
             Use {
                 leads: 9,
-                spent_cents: 0,
+                ..Use::default()
             },
         );
         used.set(
@@ -540,6 +540,7 @@ mod tests {
             Use {
                 leads: 9,
                 spent_cents: 47_500,
+                stored: true,
             },
         );
         assert_eq!(first_limit(&limits, &used, 2_500), None);
