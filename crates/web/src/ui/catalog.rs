@@ -250,3 +250,22 @@ async fn notifications(State(state): State<AppState>, op: Operator) -> Result<Re
         rows,
     }))
 }
+
+/// (value, label) pairs of a `<select>`.
+pub(crate) type Options = Vec<(String, String)>;
+
+/// The markets and the niches, as (slug, name) options of `<select>`s.
+pub(crate) fn options(catalog: &leadrouter_core::catalog::Catalog) -> (Options, Options) {
+    (
+        catalog
+            .markets()
+            .iter()
+            .map(|m| (m.slug.clone(), m.name.clone()))
+            .collect(),
+        catalog
+            .niches()
+            .iter()
+            .map(|n| (n.slug.clone(), n.name.clone()))
+            .collect(),
+    )
+}

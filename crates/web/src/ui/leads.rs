@@ -224,18 +224,10 @@ async fn list(
         .into_iter()
         .map(|s| (s.id, s.spec.name))
         .collect();
-    let catalog = state.catalog().await?;
+    let (countries, niches) = super::catalog::options(&*state.catalog().await?);
     Ok(render(&ListPage {
-        countries: catalog
-            .markets()
-            .iter()
-            .map(|m| (m.slug.clone(), m.name.clone()))
-            .collect(),
-        niches: catalog
-            .niches()
-            .iter()
-            .map(|n| (n.slug.clone(), n.name.clone()))
-            .collect(),
+        countries,
+        niches,
         chrome: Chrome::new(&op, "leads", "Leads"),
         filters,
         rows,

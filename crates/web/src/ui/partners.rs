@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use leadrouter_core::catalog::Catalog;
 use leadrouter_core::reply::ResponseRules;
 use leadrouter_store::console::PartnerHealth;
 use std::collections::BTreeMap;
@@ -375,24 +374,6 @@ impl FormPage {
     }
 }
 
-/// (value, label) pairs of a `<select>`.
-type Options = Vec<(String, String)>;
-
-fn options(catalog: &Catalog) -> (Options, Options) {
-    (
-        catalog
-            .markets()
-            .iter()
-            .map(|m| (m.slug.clone(), m.name.clone()))
-            .collect(),
-        catalog
-            .niches()
-            .iter()
-            .map(|n| (n.slug.clone(), n.name.clone()))
-            .collect(),
-    )
-}
-
 async fn form_page(
     state: &AppState,
     op: &Operator,
@@ -400,7 +381,7 @@ async fn form_page(
     errors: BTreeMap<String, String>,
     id: Option<i64>,
 ) -> Result<FormPage, PageError> {
-    let (markets, niches) = options(&*state.catalog().await?);
+    let (markets, niches) = super::catalog::options(&*state.catalog().await?);
     let title = if id.is_some() {
         format!("Edit {}", form.name)
     } else {
@@ -420,7 +401,7 @@ async fn form_page(
 
 async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let mut form = PartnerForm::blank();
-    let (_, niches) = options(&*state.catalog().await?);
+    let (_, niches) = super::catalog::options(&*state.catalog().await?);
     // No market is chosen for the operator (a partner saved in the wrong country would
     // receive another country's leads); a lone niche is.
     if let [only] = niches.as_slice() {

@@ -156,18 +156,11 @@ async fn view(
             .map(|t| time::local(t.timestamp_millis(), &op.timezone))
             .unwrap_or_default()
     };
+    let (markets, niches) = super::catalog::options(&catalog);
     Ok(SimulatePage {
         chrome: Chrome::new(op, "simulate", "Simulate"),
-        markets: catalog
-            .markets()
-            .iter()
-            .map(|m| (m.slug.clone(), m.name.clone()))
-            .collect(),
-        niches: catalog
-            .niches()
-            .iter()
-            .map(|n| (n.slug.clone(), n.name.clone()))
-            .collect(),
+        markets,
+        niches,
         sources,
         at: local(&answer.as_ref().map(|a| a.at.clone())),
         held_until: local(&answer.as_ref().and_then(|a| a.held_until.clone())),
