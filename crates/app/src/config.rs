@@ -53,6 +53,9 @@ pub struct Config {
     /// `LEADROUTER_CURRENCY`: the ISO 4217 code of the money the console shows (prices
     /// per lead, revenue), default `EUR`.
     pub currency: String,
+    /// `LEADROUTER_TIMEZONE`: the operator's own timezone, whose days a source's
+    /// `daily_cap` counts in (IANA name), default `UTC`.
+    pub timezone: String,
     /// `LEADROUTER_METRICS_TOKEN`: what `/metrics` wants as a bearer token.
     pub metrics_token: Option<Secret>,
     /// `LEADROUTER_METRICS_PUBLIC=1`: `/metrics` open to anyone when no token is set
@@ -135,6 +138,11 @@ impl Config {
             env.read("POSTMARK_API_URL", "https://api.postmarkapp.com", http_url);
         let alert_emails = env.read("LEADROUTER_ALERT_EMAILS", "", email_list);
         let currency = env.read("LEADROUTER_CURRENCY", "EUR", currency_code);
+        let timezone = env.read("LEADROUTER_TIMEZONE", "UTC", |v| {
+            leadrouter_core::localtime::parse_tz(v.trim())
+                .map(|_| v.trim().to_string())
+                .ok_or_else(|| format!("\"{v}\" is not a timezone such as Europe/Berlin"))
+        });
         let metrics_token = env.var("LEADROUTER_METRICS_TOKEN").map(Secret::new);
         let metrics_public = env.read("LEADROUTER_METRICS_PUBLIC", "0", flag);
         let secret_key = secret_key(&mut env);
@@ -174,6 +182,7 @@ impl Config {
                 postmark_api_url: postmark_api_url?,
                 alert_emails: alert_emails?,
                 currency: currency?,
+                timezone: timezone?,
                 metrics_token,
                 metrics_public: metrics_public?,
                 secret_key: secret_key?,

@@ -200,6 +200,7 @@ pub async fn serve_with(
             setup_token,
             currency: config.currency.clone(),
             hold_max: config.hold_max,
+            timezone: config.timezone.clone(),
         },
     });
     drop(engine);

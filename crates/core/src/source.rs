@@ -69,6 +69,10 @@ pub struct SourceSpec {
     pub redirect_url: Option<String>,
     pub facebook: Option<FacebookSettings>,
     pub active: bool,
+    /// What the operator pays the supplier for each of its leads delivered, in cents.
+    pub cost_per_lead_cents: Option<i64>,
+    /// Leads accepted per operator day; past it the inbound answers 429.
+    pub daily_cap: Option<u32>,
     /// Seconds an inbound request waits for the lead's first outcome (0: answers at once).
     pub wait_for_delivery: u8,
 }
@@ -113,6 +117,8 @@ const FIELDS: &[&str] = &[
     "facebook",
     "status",
     "wait_for_delivery",
+    "cost_per_lead",
+    "daily_cap",
 ];
 
 fn opt_text(v: &Value) -> Result<Option<String>, String> {
@@ -221,6 +227,29 @@ pub fn validate_source(
         },
         |_| Some(base.map_or(0, |b| b.wait_for_delivery)),
     );
+    let cost_per_lead_cents = f.take(
+        "cost_per_lead",
+        |v| match v {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            v => crate::conversion::parse_money(v).map(Some),
+        },
+        |_| Some(base.and_then(|b| b.cost_per_lead_cents)),
+    );
+    let daily_cap = f.take(
+        "daily_cap",
+        |v| match v {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            v => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .filter(|n| (1..=u64::from(crate::partner::MAX_DAILY_LIMIT)).contains(n))
+                .map(|n| Some(n as u32))
+                .ok_or_else(|| "must be a whole number of leads a day, at least 1".to_string()),
+        },
+        |_| Some(base.and_then(|b| b.daily_cap)),
+    );
     let spec = (|| {
         Some(SourceSpec {
             name: name?,
@@ -233,6 +262,8 @@ pub fn validate_source(
             facebook,
             active,
             wait_for_delivery: wait_for_delivery?,
+            cost_per_lead_cents: cost_per_lead_cents?,
+            daily_cap: daily_cap?,
         })
     })();
     f.finish(spec)

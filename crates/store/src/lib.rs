@@ -41,6 +41,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sources;
 mod states;
+mod supplier_caps;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transition;

@@ -19,8 +19,8 @@ pub struct Source {
 }
 
 const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
-    default_lead_type, source_label, redirect_url, facebook, status, wait_for_delivery, created_at, \
-    updated_at";
+    default_lead_type, source_label, redirect_url, facebook, status, wait_for_delivery, \
+    cost_per_lead_cents, daily_cap, created_at, updated_at";
 
 fn source_from_row(
     r: &AnyRow,
@@ -47,6 +47,11 @@ fn source_from_row(
             active: status == "active",
             wait_for_delivery: u8::try_from(r.try_get::<i64, _>("wait_for_delivery")?)
                 .map_err(|_| StoreError::Corrupt("wait_for_delivery".into()))?,
+            cost_per_lead_cents: r.try_get("cost_per_lead_cents")?,
+            daily_cap: r
+                .try_get::<Option<i64>, _>("daily_cap")?
+                .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt("daily_cap".into())))
+                .transpose()?,
         },
         token_prefix: r.try_get("token_prefix")?,
         created_at: r.try_get("created_at")?,
@@ -77,6 +82,8 @@ fn settings(spec: Option<&SourceSpec>) -> serde_json::Map<String, serde_json::Va
         "redirect_url": s.redirect_url,
         "status": status_text(s),
         "wait_for_delivery": s.wait_for_delivery,
+        "cost_per_lead": s.cost_per_lead_cents.map(leadrouter_core::money::Money),
+        "daily_cap": s.daily_cap,
     });
     v.as_object().cloned().unwrap_or_default()
 }
@@ -110,8 +117,9 @@ impl Store {
         let row = sqlx::query(&format!(
             "INSERT INTO sources (name, kind, token_hash, token_prefix, default_country, \
              default_niche, default_lead_type, source_label, redirect_url, facebook, status, \
-             wait_for_delivery, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING {COLUMNS}"
+             wait_for_delivery, cost_per_lead_cents, daily_cap, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $13, $13) \
+             RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
         .bind(spec.kind.as_str())
@@ -130,6 +138,8 @@ impl Store {
         .bind(status_text(spec))
         .bind(i64::from(spec.wait_for_delivery))
         .bind(now)
+        .bind(spec.cost_per_lead_cents)
+        .bind(spec.daily_cap.map(i64::from))
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::on_unique("source token"))?;
@@ -206,8 +216,8 @@ impl Store {
         let row = sqlx::query(&format!(
             "UPDATE sources SET name = $1, kind = $2, default_country = $3, default_niche = $4, \
              default_lead_type = $5, source_label = $6, redirect_url = $7, facebook = $8, \
-             status = $9, wait_for_delivery = $10, updated_at = $11 WHERE id = $12 \
-             AND deleted_at IS NULL RETURNING {COLUMNS}"
+             status = $9, wait_for_delivery = $10, updated_at = $11, cost_per_lead_cents = $13, \
+             daily_cap = $14 WHERE id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
         .bind(spec.kind.as_str())
@@ -225,6 +235,8 @@ impl Store {
         .bind(i64::from(spec.wait_for_delivery))
         .bind(now)
         .bind(id)
+        .bind(spec.cost_per_lead_cents)
+        .bind(spec.daily_cap.map(i64::from))
         .fetch_optional(&mut *tx)
         .await?;
         let after = crate::error::found(row, |r| source_from_row(r, self.sealer()))?;

@@ -117,6 +117,8 @@ pub fn webhook_source(name: &str) -> leadrouter_core::source::SourceSpec {
         facebook: None,
         active: true,
         wait_for_delivery: 0,
+        cost_per_lead_cents: None,
+        daily_cap: None,
     }
 }
 

@@ -27,6 +27,12 @@ pub enum ApiError {
     Validation(BTreeMap<String, String>),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// A limit of the caller's reached (a source's daily cap): 429 with its own words.
+    #[error("{message}")]
+    LimitReached {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Logged with its context; the client sees only a bare 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,7 +58,9 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::RateLimited { .. } | ApiError::LimitReached { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -124,9 +132,10 @@ impl ApiError {
     /// `Retry-After` for a throttled request.
     pub(crate) fn retry_after(&self) -> Option<HeaderValue> {
         match self {
-            ApiError::RateLimited { retry_after_secs } => {
-                HeaderValue::from_str(&(*retry_after_secs).max(1).to_string()).ok()
-            }
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::LimitReached {
+                retry_after_secs, ..
+            } => HeaderValue::from_str(&(*retry_after_secs).max(1).to_string()).ok(),
             _ => None,
         }
     }

@@ -172,7 +172,48 @@ async fn receive(
             return intake.refuse(reason, &bytes, e).await;
         }
     };
-    let outcome = state
+    // A supplier's daily cap: a slot of its operator day, given back when the submission
+    // makes no new lead.
+    let slot = match source.spec.daily_cap {
+        Some(cap) => {
+            let day =
+                leadrouter_core::localtime::local_date(&state.settings().timezone, received_at);
+            if !state.store().take_source_slot(source.id, &day, cap).await? {
+                // A repeat of a lead it already sent is answered as ever.
+                if let Some(repeat) = state
+                    .store()
+                    .repeat_of(
+                        source.id,
+                        lead.external_id.as_deref(),
+                        idempotency_key.as_deref(),
+                    )
+                    .await?
+                {
+                    return Ok(answer(repeat));
+                }
+                let next = leadrouter_core::routing::next_local_midnight(
+                    &state.settings().timezone,
+                    received_at,
+                );
+                let message = format!("daily cap of {cap} leads reached for this source");
+                tracing::info!(
+                    source_id = source.id,
+                    cap,
+                    "lead refused: the source's daily cap is reached"
+                );
+                let e = ApiError::LimitReached {
+                    message: message.clone(),
+                    retry_after_secs: ((next - received_at) as u64).div_ceil(1000),
+                };
+                return intake
+                    .refuse(json!({"daily_cap": message}), &bytes, e)
+                    .await;
+            }
+            Some(day)
+        }
+        None => None,
+    };
+    let submitted = state
         .ingestor()
         .submit(Submission {
             source_id: source.id,
@@ -180,7 +221,13 @@ async fn receive(
             idempotency_key,
             received_at,
         })
-        .await?;
+        .await;
+    if let Some(day) = &slot {
+        if !matches!(submitted, Ok(Ingested::New { .. })) {
+            state.store().give_back_source_slot(source.id, day).await?;
+        }
+    }
+    let outcome = submitted?;
     tracing::debug!(source_id = source.id, lead_id = outcome.id(), "lead stored");
     // A source that waits: for a new lead's first outcome, then its autologin.
     let waited = match outcome {

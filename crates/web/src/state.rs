@@ -37,6 +37,8 @@ pub struct WebSettings {
     /// `LEADROUTER_HOLD_MAX`: how long a lead waits for a partner (what the simulator
     /// holds a lead until at most).
     pub hold_max: std::time::Duration,
+    /// `LEADROUTER_TIMEZONE`: the operator's days (a source's `daily_cap` counts in them).
+    pub timezone: String,
 }
 
 impl WebSettings {

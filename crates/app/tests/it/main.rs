@@ -51,3 +51,4 @@ mod secrets_at_rest;
 mod security;
 mod simulator;
 mod slow_clients;
+mod suppliers;

@@ -17,6 +17,10 @@ pub struct SourceView {
     pub wait_for_delivery: u8,
     /// `{"configured": true}` when Facebook credentials are set; never the credentials.
     pub facebook: Option<FacebookConfigured>,
+    /// What the operator pays per delivered lead of this supplier, or null.
+    pub cost_per_lead: Option<leadrouter_core::money::Money>,
+    /// Leads accepted per operator day, or null (no cap).
+    pub daily_cap: Option<u32>,
     /// `active` or `disabled`.
     pub status: &'static str,
     pub token_prefix: String,
@@ -46,6 +50,8 @@ impl SourceView {
                 .facebook
                 .as_ref()
                 .map(|_| FacebookConfigured { configured: true }),
+            cost_per_lead: spec.cost_per_lead_cents.map(leadrouter_core::money::Money),
+            daily_cap: spec.daily_cap,
             status: if spec.active { "active" } else { "disabled" },
             token_prefix: s.token_prefix.clone(),
             created_at: rfc3339(s.created_at),
