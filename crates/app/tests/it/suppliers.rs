@@ -2,6 +2,7 @@
 //! and its daily cap in the operator's day, on both backends.
 
 use crate::routing::at;
+use crate::support::console::Console;
 use crate::support::TestApp;
 use leadrouter_core::clock::ManualClock;
 use serde_json::{json, Value};
@@ -51,6 +52,36 @@ both_backends! {
         let (s, e) = app.patch(&format!("/api/admin/sources/{capped}"), json!({"daily_cap": 0, "cost_per_lead": "cheap"})).await;
         assert_eq!(s, 422, "{e}");
         assert!(e["error"]["fields"]["daily_cap"].is_string() && e["error"]["fields"]["cost_per_lead"].is_string(), "{e}");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn an_operator_sets_a_suppliers_cost_and_cap_on_its_page(db) {
+        let app = TestApp::spawn(db).await;
+        let (id, _) = app.source(json!({"name": "Affiliate 9", "kind": "webhook"})).await;
+        let mut console = Console::new(&app);
+        console.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = console.get(&format!("/admin/sources/{id}")).await;
+        let csrf = page.csrf();
+        let form = |cap: &'static str| vec![("_csrf", csrf.clone()), ("name", "Affiliate 9".to_string()),
+            ("cost_per_lead", "4.20".to_string()), ("daily_cap", cap.to_string())];
+        let bad: Vec<(&str, String)> = form("none");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = console.post(&format!("/admin/sources/{id}"), &bad).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("must be a whole number of leads a day"), "{}", refused.body);
+        let good: Vec<(&str, String)> = form("500");
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(console.post(&format!("/admin/sources/{id}"), &good).await.status, 303);
+        let (_, s) = app.get(&format!("/api/admin/sources/{id}")).await;
+        assert_eq!((s["daily_cap"].as_i64(), s["cost_per_lead"].as_f64()), (Some(500), Some(4.2)), "{s}");
+        // Emptied: no cap, no cost.
+        let cleared: Vec<(&str, String)> = vec![("_csrf", csrf.clone()), ("name", "Affiliate 9".into()), ("cost_per_lead", String::new()), ("daily_cap", String::new())];
+        let cleared: Vec<(&str, &str)> = cleared.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(console.post(&format!("/admin/sources/{id}"), &cleared).await.status, 303);
+        let (_, s) = app.get(&format!("/api/admin/sources/{id}")).await;
+        assert_eq!((s["daily_cap"].clone(), s["cost_per_lead"].clone()), (Value::Null, Value::Null), "{s}");
         app.stop().await;
     }
 }

@@ -58,6 +58,8 @@ pub(crate) struct SourceForm {
     pub default_lead_type: String,
     pub source_label: String,
     pub redirect_url: String,
+    pub cost_per_lead: String,
+    pub daily_cap: String,
 }
 
 impl SourceForm {
@@ -70,6 +72,8 @@ impl SourceForm {
             default_lead_type: f.text("default_lead_type"),
             source_label: f.text("source_label"),
             redirect_url: f.text("redirect_url"),
+            cost_per_lead: f.text("cost_per_lead"),
+            daily_cap: f.text("daily_cap"),
         }
     }
 }
@@ -86,6 +90,8 @@ fn input_of(f: &Fields, editing: bool) -> Map<String, Value> {
         "default_lead_type",
         "source_label",
         "redirect_url",
+        "cost_per_lead",
+        "daily_cap",
     ] {
         if editing && k == "kind" {
             continue;
