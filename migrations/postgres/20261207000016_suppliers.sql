@@ -9,3 +9,7 @@ CREATE TABLE source_daily_counts (
     accepted BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (source_id, day)
 );
+-- What the operator pays the supplier for the lead if it is delivered (the source's cost
+-- per lead when it arrived), and the cost in the figures' roll-up.
+ALTER TABLE leads ADD COLUMN cost_cents BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE figures ADD COLUMN cost_cents BIGINT NOT NULL DEFAULT 0;

@@ -61,6 +61,7 @@ pub async fn import_csv(
         store,
         source_id: source.id,
         defaults: source.spec.lead_defaults("csv_import"),
+        cost_cents: source.spec.cost_per_lead_cents.unwrap_or(0),
         catalog: store.catalog().await?,
         dedupe_window_ms,
         now: SystemClock.now_ms(),
@@ -124,6 +125,8 @@ struct Import<'a> {
     store: &'a Store,
     source_id: i64,
     defaults: SourceDefaults,
+    /// The source's cost per lead now, recorded on each lead.
+    cost_cents: i64,
     catalog: Catalog,
     dedupe_window_ms: i64,
     now: EpochMillis,
@@ -150,6 +153,7 @@ impl Import<'_> {
                 lead,
                 idempotency_key: None,
                 received_at: self.now,
+                cost_cents: self.cost_cents,
             }),
             Err(fields) => {
                 self.store

@@ -19,6 +19,16 @@ impl Money {
     }
 }
 
+/// Cents as a decimal amount with two places: `50000` → `500.00`, `-50` → `-0.50`.
+pub fn two_places(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:02}",
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    )
+}
+
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.as_f64())

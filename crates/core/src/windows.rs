@@ -443,11 +443,7 @@ pub fn lines(
     out
 }
 
-/// Cents as a decimal amount with two places: `50000` → `500.00`.
-pub fn amount(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
+pub use crate::money::two_places as amount;
 
 #[cfg(test)]
 mod tests {

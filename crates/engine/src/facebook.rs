@@ -149,6 +149,7 @@ impl FacebookFetcher {
                         lead: new_lead,
                         idempotency_key: None,
                         received_at: now,
+                        cost_cents: source.spec.cost_per_lead_cents.unwrap_or(0),
                     })
                     .await?;
                 tracing::info!(

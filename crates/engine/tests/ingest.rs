@@ -31,6 +31,7 @@ async fn scenario(db: TestDatabase) {
             lead: numbered_lead(i),
             idempotency_key: None,
             received_at: 1_000,
+            cost_cents: 0,
         })
     });
     let results = futures::future::join_all(submissions).await;
@@ -56,6 +57,7 @@ async fn scenario(db: TestDatabase) {
             lead: numbered_lead(100 + i),
             idempotency_key: None,
             received_at: 2_000,
+            cost_cents: 0,
         })
     });
     let results = futures::future::join_all(mixed).await;

@@ -15,6 +15,9 @@ pub struct Submission {
     /// The `Idempotency-Key` header, if the source sent one.
     pub idempotency_key: Option<String>,
     pub received_at: EpochMillis,
+    /// What the operator pays its supplier for it if it is delivered (the source's
+    /// `cost_per_lead` when it arrived), in cents; 0 for none.
+    pub cost_cents: i64,
 }
 
 pub use leadrouter_core::status::LeadStatus;

@@ -214,6 +214,8 @@ impl Store {
             .await?;
             slot_given_back =
                 give_slot_back(&mut tx, self.backend(), d.try_get("delivery_id")?, now).await?;
+            // Its cost leaves the figures of the half hour it was delivered in.
+            crate::analytics::mark_delivery_stale(&mut tx, d.try_get("delivery_id")?, now).await?;
         }
         tx.commit().await?;
         Ok(Some(Decided {

@@ -94,6 +94,7 @@ async fn stored_in(db: &TestDatabase, batches: &[usize]) -> Vec<String> {
             lead,
             idempotency_key: key,
             received_at,
+            cost_cents: 0,
         })
         .collect();
     let window_ms = 20_000;

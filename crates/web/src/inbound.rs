@@ -220,6 +220,7 @@ async fn receive(
             lead,
             idempotency_key,
             received_at,
+            cost_cents: source.spec.cost_per_lead_cents.unwrap_or(0),
         })
         .await;
     if let Some(day) = &slot {

@@ -85,3 +85,110 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn cost_and_profit_are_what_each_delivered_lead_cost_at_its_suppliers_price_less_the_returned(db) {
+        use crate::support::receiver::{tls, Receiver};
+        let clock = Arc::new(ManualClock::at(at("2026-12-01T09:00:00Z")));
+        let ca = tls().ca_file.to_str().unwrap().to_string();
+        let app = TestApp::spawn_at(db, &[("LEADROUTER_DELIVERY", "on"), ("LEADROUTER_EXTRA_ROOT_CERTS", ca.as_str()),
+            ("LEADROUTER_WEBHOOK_ALLOW_CIDRS", "127.0.0.1/32")], clock.clone()).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        let (s, p) = app.post("/api/admin/partners", json!({"name": "Broker", "country": "germany", "niche": "forex",
+            "webhook_url": rx.url("partner.test", "/in"), "price_per_lead": "10.00", "daily_limit": 100})).await;
+        assert_eq!(s, 201, "{p}");
+        let partner_id = p["id"].as_i64().unwrap();
+        let key = app.post(&format!("/api/admin/partners/{partner_id}/rotate-key"), json!({})).await.1["api_key"]
+            .as_str().unwrap().to_string();
+        let (a, a_token) = app.source(json!({"name": "Affiliate A", "kind": "webhook", "cost_per_lead": "3.00"})).await;
+        let (b, b_token) = app.source(json!({"name": "Affiliate B", "kind": "webhook", "cost_per_lead": 4.5})).await;
+        let (c, c_token) = app.source(json!({"name": "Own site", "kind": "webhook"})).await;
+        let send = |token: String, i: usize| {
+            let app = &app;
+            async move {
+                let (s, r) = app.send_lead(&token, lead(i)).await;
+                assert_eq!(s, 202, "{r}");
+                app.run_until_idle().await;
+                r["lead_id"].as_i64().unwrap()
+            }
+        };
+        let first = send(a_token.clone(), 0).await;
+        send(a_token.clone(), 1).await;
+        send(b_token.clone(), 2).await;
+        send(c_token.clone(), 3).await;
+        // A's price goes up: later leads of A cost the new price, earlier ones keep theirs.
+        assert_eq!(app.patch(&format!("/api/admin/sources/{a}"), json!({"cost_per_lead": "3.50"})).await.0, 200);
+        send(a_token.clone(), 4).await;
+        assert_eq!(rx.requests().len(), 5);
+        // The partner returns A's first lead; approved, it costs nothing.
+        let r = app.client.post(app.url(&format!("/api/return/{partner_id}"))).bearer_auth(&key)
+            .json(&json!({"lead_id": first, "reason": "invalid_contact"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let return_id = r.json::<Value>().await.unwrap()["return_id"].as_i64().unwrap();
+        assert_eq!(app.post(&format!("/api/admin/returns/{return_id}/approve"), json!({})).await.0, 200);
+
+        // Independently: A 3.00 (returned: 0) + 3.00 + 3.50, B 4.50, the own site 0; the
+        // partner pays 10.00 for each of the 5 delivered.
+        let check = |body: Value, a_cost: f64, revenue: f64| {
+            let expected_cost = [(a, a_cost), (b, 4.5), (c, 0.0)];
+            let total = a_cost + 4.5;
+            let t = &body["totals"];
+            assert_eq!(t["cost"], json!(total), "{body}");
+            assert_eq!(t["lead_revenue"], json!(revenue), "{body}");
+            assert_eq!(t["profit"], json!(revenue - total), "{body}");
+            assert_eq!(t["profit_text"], format!("{:.2}", revenue - total), "{body}");
+            for (id, cost) in expected_cost {
+                let row = body["rows"].as_array().unwrap().iter().find(|r| r["key"] == id.to_string()).cloned()
+                    .unwrap_or_else(|| panic!("source {id}: {body}"));
+                assert_eq!(row["cost"], json!(cost), "source {id}: {row}");
+                assert_eq!(row["profit"], json!(row["lead_revenue"].as_f64().unwrap() - cost), "source {id}: {row}");
+            }
+        };
+        let q = "/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=source";
+        check(app.get(q).await.1, 6.5, 50.0);
+        // A lead of A waits for a partner that opens at 11:00 in Vienna (10:00 UTC): it is
+        // received in one half hour and delivered in another.
+        let (s, vienna) = app.post("/api/admin/partners", json!({"name": "Vienna desk", "country": "austria",
+            "niche": "forex", "webhook_url": rx.url("partner.test", "/at"), "price_per_lead": "10.00",
+            "timezone": "Europe/Vienna", "business_hours": {"tue": ["11:00", "18:00"]}})).await;
+        assert_eq!(s, 201, "{vienna}");
+        let vienna_id = vienna["id"].as_i64().unwrap();
+        let vienna_key = app.post(&format!("/api/admin/partners/{vienna_id}/rotate-key"), json!({})).await.1["api_key"]
+            .as_str().unwrap().to_string();
+        let (s, r) = app.send_lead(&a_token, json!({"email": "late@example.at", "country": "at", "niche": "forex"})).await;
+        assert_eq!(s, 202, "{r}");
+        let late = r["lead_id"].as_i64().unwrap();
+        app.run_until_idle().await;
+        clock.set(at("2026-12-01T10:00:00Z"));
+        app.run_until_idle().await;
+        assert_eq!(app.get(&format!("/api/admin/leads/{late}")).await.1["status"], "delivered");
+        check(app.get(q).await.1, 10.0, 60.0);
+        // The same once the half hours are rolled up.
+        clock.set(at("2026-12-02T09:00:00Z"));
+        app.run_until_idle().await;
+        app.run_until_idle().await;
+        let (rows, stale, _) = app.store.figures_state_for_tests().await;
+        assert!(rows > 0 && stale == 0, "{rows} {stale}");
+        check(app.get(q).await.1, 10.0, 60.0);
+        // A return approved a day later takes the late lead's cost off the half hour it was
+        // delivered in (not the one it arrived in), read from the leads at once, then
+        // rolled again.
+        let r = app.client.post(app.url(&format!("/api/return/{vienna_id}"))).bearer_auth(&vienna_key)
+            .json(&json!({"lead_id": late, "reason": "duplicate"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let return_id = r.json::<Value>().await.unwrap()["return_id"].as_i64().unwrap();
+        assert_eq!(app.post(&format!("/api/admin/returns/{return_id}/approve"), json!({})).await.0, 200);
+        check(app.get(q).await.1, 6.5, 60.0);
+        app.run_until_idle().await;
+        assert_eq!(app.store.figures_state_for_tests().await.1, 0, "rolled again");
+        check(app.get(q).await.1, 6.5, 60.0);
+
+        // By partner and by day the totals agree.
+        let (_, by_partner) = app.get("/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=partner").await;
+        let broker = by_partner["rows"].as_array().unwrap().iter().find(|r| r["key"] == partner_id.to_string()).cloned().unwrap();
+        assert_eq!(broker["cost"], json!(11.0), "{by_partner}");
+        let (_, by_day) = app.get("/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=day").await;
+        assert_eq!(by_day["totals"]["profit"], json!(49.0), "{by_day}");
+        app.stop().await;
+    }
+}

@@ -16,7 +16,7 @@ use raw::{Key, Part, Shape};
 use std::collections::BTreeMap;
 
 pub use rollup::Rolled;
-pub(crate) use rollup::{mark_lead_stale, mark_stale};
+pub(crate) use rollup::{mark_delivery_stale, mark_lead_stale, mark_stale};
 
 /// The roll-up's half hour: every timezone the users work in (Newfoundland's too) starts
 /// its days on one.
@@ -65,6 +65,9 @@ pub struct Figures {
     /// What the partners pay for the leads delivered (each delivery at the partner's
     /// `price_per_lead` when it was assigned).
     pub lead_revenue_cents: i64,
+    /// What the operator pays the suppliers for the leads delivered (each lead at its
+    /// source's `cost_per_lead` when it arrived; a returned lead costs nothing).
+    pub cost_cents: i64,
     /// Attempts' latencies as (milliseconds, how many), for exact percentiles.
     pub latencies_ms: Vec<(i64, i64)>,
 }
@@ -81,6 +84,7 @@ impl Figures {
         self.conversions += other.conversions;
         self.revenue_cents += other.revenue_cents;
         self.lead_revenue_cents += other.lead_revenue_cents;
+        self.cost_cents += other.cost_cents;
         self.latencies_ms.extend_from_slice(&other.latencies_ms);
     }
 

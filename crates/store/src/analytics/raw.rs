@@ -165,9 +165,10 @@ const LEADS: Family = Family {
     },
 };
 
-/// Deliveries ended in the period, and what the delivered ones are paid.
+/// Deliveries ended in the period, what the delivered ones are paid and what they cost
+/// (their lead's cost, unless the lead was returned).
 const DELIVERIES: Family = Family {
-    base: "deliveries d",
+    base: "deliveries d JOIN leads l ON l.id = d.lead_id",
     base_with_lead: "deliveries d JOIN leads l ON l.id = d.lead_id",
     base_with_delivery: None,
     at: "d.completed_at",
@@ -175,7 +176,9 @@ const DELIVERIES: Family = Family {
     select: "SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
         SUM(CASE WHEN d.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
         SUM(CASE WHEN d.status = 'duplicate' THEN 1 ELSE 0 END) AS duplicates, \
-        CAST(SUM(CASE WHEN d.status = 'delivered' THEN d.price_cents ELSE 0 END) AS BIGINT) AS price",
+        CAST(SUM(CASE WHEN d.status = 'delivered' THEN d.price_cents ELSE 0 END) AS BIGINT) AS price, \
+        CAST(SUM(CASE WHEN d.status = 'delivered' AND l.status <> 'returned' THEN l.cost_cents \
+        ELSE 0 END) AS BIGINT) AS cost",
     only: "AND d.completed_at IS NOT NULL",
     per: None,
     read: |r| {
@@ -184,6 +187,7 @@ const DELIVERIES: Family = Family {
             rejected: sum(r, "rejected")?,
             duplicates: sum(r, "duplicates")?,
             lead_revenue_cents: sum(r, "price")?,
+            cost_cents: sum(r, "cost")?,
             ..Figures::default()
         })
     },

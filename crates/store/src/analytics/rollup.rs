@@ -197,13 +197,14 @@ impl Store {
                     .bind(f.conversions)
                     .bind(f.revenue_cents)
                     .bind(f.lead_revenue_cents)
+                    .bind(f.cost_cents)
                     .bind(encode(&f.latencies_ms));
             }
             st.sql = format!(
                 "INSERT INTO figures (kind, bucket, key, received, delivered, rejected, duplicates, \
-                 failed, returned, conversions, revenue_cents, lead_revenue_cents, latencies) \
-                 VALUES {}",
-                m.tuples(chunk.len(), 13)
+                 failed, returned, conversions, revenue_cents, lead_revenue_cents, cost_cents, \
+                 latencies) VALUES {}",
+                m.tuples(chunk.len(), 14)
             );
             statements.push(st);
         }
@@ -257,6 +258,7 @@ impl Store {
              CAST(SUM(conversions) AS BIGINT) AS conversions, \
              CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents, \
              CAST(SUM(lead_revenue_cents) AS BIGINT) AS lead_revenue_cents, \
+             CAST(SUM(cost_cents) AS BIGINT) AS cost_cents, \
              {latencies} AS latencies FROM figures \
              WHERE kind = $1 AND bucket >= $2 AND bucket < $3 AND key >= $4 AND key <= $5 {except} \
              {group}"
@@ -279,6 +281,7 @@ impl Store {
                     conversions: r.try_get("conversions")?,
                     revenue_cents: r.try_get("revenue_cents")?,
                     lead_revenue_cents: r.try_get("lead_revenue_cents")?,
+                    cost_cents: r.try_get("cost_cents")?,
                     latencies_ms: decode(
                         &r.try_get::<Option<String>, _>("latencies")?
                             .unwrap_or_default(),
@@ -323,6 +326,26 @@ pub(crate) async fn mark_lead_stale(
          ON CONFLICT (bucket) DO UPDATE SET version = figures_stale.version + 1"
     ))
     .bind(lead_id)
+    .bind(closed_before(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the half hour a delivery ended in for a new roll-up (a return approved later takes
+/// its lead's cost off the figures of that half hour).
+pub(crate) async fn mark_delivery_stale(
+    conn: &mut sqlx::AnyConnection,
+    delivery_id: i64,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO figures_stale (bucket, version) \
+         SELECT completed_at - completed_at % {BUCKET_MS}, 1 FROM deliveries \
+         WHERE id = $1 AND completed_at IS NOT NULL AND completed_at < $2 \
+         ON CONFLICT (bucket) DO UPDATE SET version = figures_stale.version + 1"
+    ))
+    .bind(delivery_id)
     .bind(closed_before(now))
     .execute(&mut *conn)
     .await?;

@@ -168,13 +168,14 @@ pub(super) fn insert_statements(
     submissions: &[Submission],
     rows: &[(usize, i64, LeadStatus, Option<i64>)],
 ) -> Vec<Statement> {
-    const COLS: usize = 19;
+    const COLS: usize = 20;
     rows.chunks(CHUNK)
         .map(|chunk| {
             let mut st = Statement::new(format!(
                 "INSERT INTO leads (id, source_id, external_id, idempotency_key, status, \
                  first_name, last_name, email, phone, phone_valid, country, niche, lead_type, \
-                 source_label, custom_fields, duplicate_of, received_at, updated_at, consent) VALUES {} \
+                 source_label, custom_fields, duplicate_of, received_at, updated_at, consent, cost_cents) \
+                 VALUES {} \
                  ON CONFLICT DO NOTHING RETURNING id",
                 Marks::new(backend).tuples(chunk.len(), COLS)
             ));
@@ -199,7 +200,8 @@ pub(super) fn insert_statements(
                     .bind(duplicate_of)
                     .bind(s.received_at)
                     .bind(s.received_at)
-                    .bind(lead.consent.as_ref().map(|c| to_text(&c.stored_json())));
+                    .bind(lead.consent.as_ref().map(|c| to_text(&c.stored_json())))
+                    .bind(s.cost_cents);
             }
             st
         })

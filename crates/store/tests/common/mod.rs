@@ -87,6 +87,7 @@ pub fn submissions(source_id: i64, n: usize, lead_type: LeadType) -> Vec<Submiss
             },
             idempotency_key: None,
             received_at: NOW,
+            cost_cents: 0,
         })
         .collect()
 }

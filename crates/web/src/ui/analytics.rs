@@ -102,6 +102,8 @@ const SECTIONS: [Layout; 3] = [
             ("conversion_rate", "Conversion %"),
             ("revenue_text", "Revenue"),
             ("lead_revenue_text", "Paid for leads"),
+            ("cost_text", "Cost"),
+            ("profit_text", "Profit"),
         ],
     },
 ];
@@ -135,7 +137,9 @@ fn shown(key: &str, v: &Value, currency: &str) -> String {
         return "—".into();
     }
     match key {
-        "revenue_text" | "lead_revenue_text" => format!("{} {currency}", cell(v)),
+        "revenue_text" | "lead_revenue_text" | "cost_text" | "profit_text" => {
+            format!("{} {currency}", cell(v))
+        }
         "success_rate" | "conversion_rate" => {
             format!("{:.1} %", v.as_f64().unwrap_or_default())
         }

@@ -14,7 +14,7 @@ fn percent(num: i64, den: i64) -> Option<f64> {
 
 /// A money amount as text with two decimals (for tables that keep `10.50`).
 fn money_text(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents.rem_euclid(100))
+    leadrouter_core::money::two_places(cents)
 }
 
 /// One group's figures (or the period's totals).
@@ -32,6 +32,12 @@ pub struct FiguresView {
     pub revenue_text: String,
     pub lead_revenue: Money,
     pub lead_revenue_text: String,
+    /// What the suppliers are paid for the leads delivered (returned ones cost nothing).
+    pub cost: Money,
+    pub cost_text: String,
+    /// `lead_revenue − cost`.
+    pub profit: Money,
+    pub profit_text: String,
     pub conversion_rate: Option<f64>,
     pub success_rate: Option<f64>,
     pub latency_p50_ms: Option<i64>,
@@ -52,6 +58,10 @@ impl FiguresView {
             revenue_text: money_text(f.revenue_cents),
             lead_revenue: Money(f.lead_revenue_cents),
             lead_revenue_text: money_text(f.lead_revenue_cents),
+            cost: Money(f.cost_cents),
+            cost_text: money_text(f.cost_cents),
+            profit: Money(f.lead_revenue_cents - f.cost_cents),
+            profit_text: money_text(f.lead_revenue_cents - f.cost_cents),
             conversion_rate: percent(f.conversions, f.delivered),
             success_rate: percent(f.delivered, f.delivered + f.rejected),
             latency_p50_ms: f.latency_percentile(0.50),
