@@ -138,7 +138,7 @@ both_backends! {
             assert_eq!(t["profit"], json!(revenue - total), "{body}");
             assert_eq!(t["profit_text"], format!("{:.2}", revenue - total), "{body}");
             for (id, cost) in expected_cost {
-                let row = body["rows"].as_array().unwrap().iter().find(|r| r["key"] == id.to_string()).cloned()
+                let row = body["rows"].as_array().unwrap().iter().find(|r| r["key"].as_str() == Some(id.to_string().as_str())).cloned()
                     .unwrap_or_else(|| panic!("source {id}: {body}"));
                 assert_eq!(row["cost"], json!(cost), "source {id}: {row}");
                 assert_eq!(row["profit"], json!(row["lead_revenue"].as_f64().unwrap() - cost), "source {id}: {row}");
@@ -185,7 +185,7 @@ both_backends! {
 
         // By partner and by day the totals agree.
         let (_, by_partner) = app.get("/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=partner").await;
-        let broker = by_partner["rows"].as_array().unwrap().iter().find(|r| r["key"] == partner_id.to_string()).cloned().unwrap();
+        let broker = by_partner["rows"].as_array().unwrap().iter().find(|r| r["key"].as_str() == Some(partner_id.to_string().as_str())).cloned().unwrap();
         assert_eq!(broker["cost"], json!(11.0), "{by_partner}");
         let (_, by_day) = app.get("/api/admin/analytics?from=2026-12-01&to=2026-12-01&group_by=day").await;
         assert_eq!(by_day["totals"]["profit"], json!(49.0), "{by_day}");
