@@ -24,6 +24,7 @@ pub mod outcome;
 pub mod pacing;
 pub mod partner;
 pub mod phone;
+pub mod postback;
 pub mod reply;
 pub mod retry;
 pub mod returns;

@@ -73,6 +73,10 @@ pub struct SourceSpec {
     pub cost_per_lead_cents: Option<i64>,
     /// Leads accepted per operator day; past it the inbound answers 429.
     pub daily_cap: Option<u32>,
+    /// Where its tracker hears of its leads (API.md "Suppliers").
+    pub postback_url: Option<crate::postback::PostbackTemplate>,
+    /// The events it hears of (default all four).
+    pub postback_events: Vec<String>,
     /// Seconds an inbound request waits for the lead's first outcome (0: answers at once).
     pub wait_for_delivery: u8,
 }
@@ -119,6 +123,8 @@ const FIELDS: &[&str] = &[
     "wait_for_delivery",
     "cost_per_lead",
     "daily_cap",
+    "postback_url",
+    "postback_events",
 ];
 
 fn opt_text(v: &Value) -> Result<Option<String>, String> {
@@ -172,6 +178,7 @@ pub fn validate_source(
     input: &Map<String, Value>,
     base: Option<&SourceSpec>,
     catalog: &Catalog,
+    allow: &crate::ssrf::AllowList,
 ) -> Result<SourceSpec, BTreeMap<String, String>> {
     let mut f = Input::read(input, &KEYS);
     let name = name(&mut f, base);
@@ -250,6 +257,20 @@ pub fn validate_source(
         },
         |_| Some(base.and_then(|b| b.daily_cap)),
     );
+    let postback_url = optional(&mut f, "postback_url", base.map(|b| &b.postback_url), |u| {
+        crate::postback::PostbackTemplate::parse(&u, allow)
+    });
+    let postback_events = f.take("postback_events", crate::postback::parse_events, |_| {
+        Some(base.map_or_else(
+            || {
+                crate::postback::EVENTS
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect()
+            },
+            |b| b.postback_events.clone(),
+        ))
+    });
     let spec = (|| {
         Some(SourceSpec {
             name: name?,
@@ -264,6 +285,8 @@ pub fn validate_source(
             wait_for_delivery: wait_for_delivery?,
             cost_per_lead_cents: cost_per_lead_cents?,
             daily_cap: daily_cap?,
+            postback_url,
+            postback_events: postback_events?,
         })
     })();
     f.finish(spec)

@@ -20,7 +20,7 @@ pub struct Source {
 
 const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
     default_lead_type, source_label, redirect_url, facebook, status, wait_for_delivery, \
-    cost_per_lead_cents, daily_cap, created_at, updated_at";
+    cost_per_lead_cents, daily_cap, postback_url, postback_events, created_at, updated_at";
 
 fn source_from_row(
     r: &AnyRow,
@@ -52,6 +52,13 @@ fn source_from_row(
                 .try_get::<Option<i64>, _>("daily_cap")?
                 .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt("daily_cap".into())))
                 .transpose()?,
+            postback_url: r
+                .try_get::<Option<String>, _>("postback_url")?
+                .map(leadrouter_core::postback::PostbackTemplate::stored),
+            postback_events: from_text(
+                "postback_events",
+                &r.try_get::<String, _>("postback_events")?,
+            )?,
         },
         token_prefix: r.try_get("token_prefix")?,
         created_at: r.try_get("created_at")?,
@@ -84,6 +91,8 @@ fn settings(spec: Option<&SourceSpec>) -> serde_json::Map<String, serde_json::Va
         "wait_for_delivery": s.wait_for_delivery,
         "cost_per_lead": s.cost_per_lead_cents.map(leadrouter_core::money::Money),
         "daily_cap": s.daily_cap,
+        "postback_url": s.postback_url.as_ref().map(|p| p.as_str()),
+        "postback_events": s.postback_events,
     });
     v.as_object().cloned().unwrap_or_default()
 }
@@ -117,8 +126,9 @@ impl Store {
         let row = sqlx::query(&format!(
             "INSERT INTO sources (name, kind, token_hash, token_prefix, default_country, \
              default_niche, default_lead_type, source_label, redirect_url, facebook, status, \
-             wait_for_delivery, cost_per_lead_cents, daily_cap, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $13, $13) \
+             wait_for_delivery, cost_per_lead_cents, daily_cap, postback_url, postback_events, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17, $13, $13) \
              RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
@@ -140,6 +150,8 @@ impl Store {
         .bind(now)
         .bind(spec.cost_per_lead_cents)
         .bind(spec.daily_cap.map(i64::from))
+        .bind(spec.postback_url.as_ref().map(|p| p.as_str().to_string()))
+        .bind(to_text(&spec.postback_events))
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::on_unique("source token"))?;
@@ -217,7 +229,8 @@ impl Store {
             "UPDATE sources SET name = $1, kind = $2, default_country = $3, default_niche = $4, \
              default_lead_type = $5, source_label = $6, redirect_url = $7, facebook = $8, \
              status = $9, wait_for_delivery = $10, updated_at = $11, cost_per_lead_cents = $13, \
-             daily_cap = $14 WHERE id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
+             daily_cap = $14, postback_url = $15, postback_events = $16 \
+             WHERE id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(&spec.name)
         .bind(spec.kind.as_str())
@@ -237,6 +250,8 @@ impl Store {
         .bind(id)
         .bind(spec.cost_per_lead_cents)
         .bind(spec.daily_cap.map(i64::from))
+        .bind(spec.postback_url.as_ref().map(|p| p.as_str().to_string()))
+        .bind(to_text(&spec.postback_events))
         .fetch_optional(&mut *tx)
         .await?;
         let after = crate::error::found(row, |r| source_from_row(r, self.sealer()))?;

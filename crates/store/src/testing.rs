@@ -119,6 +119,8 @@ pub fn webhook_source(name: &str) -> leadrouter_core::source::SourceSpec {
         wait_for_delivery: 0,
         cost_per_lead_cents: None,
         daily_cap: None,
+        postback_url: None,
+        postback_events: Vec::new(),
     }
 }
 

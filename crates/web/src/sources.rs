@@ -25,7 +25,9 @@ pub(crate) async fn create_source(
     actor: &Actor,
 ) -> Result<(Source, String), ApiError> {
     let catalog = state.catalog().await?;
-    let spec = validate_source(input, None, &catalog).map_err(ApiError::Validation)?;
+    let spec = validate_source(input, None, &catalog, &state.settings().allow)
+        .map_err(ApiError::Validation)?;
+    check_postback_host(state, &spec, None).await?;
     Ok(actions::create_source(state.store(), &spec, state.now_ms(), actor).await?)
 }
 
@@ -46,8 +48,14 @@ pub(crate) async fn update_source(
 ) -> Result<Source, ApiError> {
     let current = find(state, id).await?;
     let catalog = state.catalog().await?;
-    let spec =
-        validate_source(input, Some(&current.spec), &catalog).map_err(ApiError::Validation)?;
+    let spec = validate_source(
+        input,
+        Some(&current.spec),
+        &catalog,
+        &state.settings().allow,
+    )
+    .map_err(ApiError::Validation)?;
+    check_postback_host(state, &spec, Some(&current.spec)).await?;
     let source = actions::update_source(state.store(), id, &spec, state.now_ms(), actor).await?;
     state.sources_changed();
     Ok(source)
@@ -62,4 +70,30 @@ pub(crate) async fn rotate_source_token(
     let made = actions::rotate_source_token(state.store(), id, state.now_ms(), actor).await?;
     state.sources_changed();
     Ok(made)
+}
+
+/// A new or changed postback URL's host, resolved: a name that points at a forbidden
+/// address is refused (one that does not resolve yet is checked before every postback).
+async fn check_postback_host(
+    state: &AppState,
+    spec: &leadrouter_core::source::SourceSpec,
+    base: Option<&leadrouter_core::source::SourceSpec>,
+) -> Result<(), ApiError> {
+    let Some(template) = &spec.postback_url else {
+        return Ok(());
+    };
+    if base.is_some_and(|b| b.postback_url.as_ref() == Some(template)) {
+        return Ok(());
+    }
+    let filled = template.fill(|_| Some("x".into()));
+    let Ok(url) = leadrouter_core::webhook_url::parse_webhook_url(&filled, &state.settings().allow)
+    else {
+        return Ok(()); // validation already said why
+    };
+    match crate::webhook_dns::check_webhook_host(state, &url).await {
+        crate::webhook_dns::DnsVerdict::Blocked(problem) => {
+            Err(ApiError::validation_one("postback_url", problem))
+        }
+        _ => Ok(()),
+    }
 }

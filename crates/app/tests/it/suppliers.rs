@@ -192,3 +192,42 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_postback_url_is_held_to_the_webhooks_rules_when_it_is_saved(db) {
+        let app = TestApp::spawn(db).await;
+        let (id, _) = app.source(json!({"name": "Affiliate P", "kind": "webhook",
+            "postback_url": "https://tracker.example.com/pb?cid={click_id}&s={status}&p={payout}",
+            "postback_events": ["delivered", "returned"]})).await;
+        let (_, s) = app.get(&format!("/api/admin/sources/{id}")).await;
+        assert_eq!(s["postback_url"], "https://tracker.example.com/pb?cid={click_id}&s={status}&p={payout}");
+        assert_eq!(s["postback_events"], json!(["delivered", "returned"]));
+        // Without events given: all four.
+        let (other, _) = app.source(json!({"name": "Affiliate Q", "kind": "webhook",
+            "postback_url": "https://tracker.example.com/pb/{lead_id}"})).await;
+        let (_, s) = app.get(&format!("/api/admin/sources/{other}")).await;
+        assert_eq!(s["postback_events"], json!(["delivered", "rejected", "converted", "returned"]));
+        for (url, says) in [
+            ("http://tracker.example.com/pb?cid={click_id}", "https"),
+            ("https://127.0.0.1/pb", "127.0.0.1"),
+            ("https://user:secret@tracker.example.com/pb", "credentials"),
+            ("https://{click_id}.tracker.example.com/pb", "path and the query"),
+            // A name that resolves to a loopback address.
+            ("https://partner.test/pb?cid={click_id}", "127.0.0.1"),
+        ] {
+            let (s, e) = app.patch(&format!("/api/admin/sources/{id}"), json!({"postback_url": url})).await;
+            assert_eq!(s, 422, "{url}: {e}");
+            let why = e["error"]["fields"]["postback_url"].as_str().unwrap_or_default();
+            assert!(why.contains(says), "{url}: {e}");
+        }
+        let (s, e) = app.patch(&format!("/api/admin/sources/{id}"), json!({"postback_events": ["sold"]})).await;
+        assert_eq!(s, 422, "{e}");
+        assert!(e["error"]["fields"]["postback_events"].as_str().unwrap().contains("sold"), "{e}");
+        // Nothing was changed by the refusals; null clears the postback.
+        let (_, s) = app.get(&format!("/api/admin/sources/{id}")).await;
+        assert_eq!(s["postback_events"], json!(["delivered", "returned"]));
+        assert_eq!(app.patch(&format!("/api/admin/sources/{id}"), json!({"postback_url": null})).await.0, 200);
+        assert_eq!(app.get(&format!("/api/admin/sources/{id}")).await.1["postback_url"], Value::Null);
+        app.stop().await;
+    }
+}

@@ -3,7 +3,12 @@ use crate::catalog::tests::guide_catalog;
 use serde_json::json;
 
 fn check(v: Value) -> Result<SourceSpec, BTreeMap<String, String>> {
-    validate_source(v.as_object().unwrap(), None, &guide_catalog())
+    validate_source(
+        v.as_object().unwrap(),
+        None,
+        &guide_catalog(),
+        &crate::ssrf::AllowList::default(),
+    )
 }
 
 #[test]

@@ -21,6 +21,10 @@ pub struct SourceView {
     pub cost_per_lead: Option<leadrouter_core::money::Money>,
     /// Leads accepted per operator day, or null (no cap).
     pub daily_cap: Option<u32>,
+    /// The URL template its tracker receives, or null.
+    pub postback_url: Option<String>,
+    /// The events it hears of.
+    pub postback_events: Vec<String>,
     /// `active` or `disabled`.
     pub status: &'static str,
     pub token_prefix: String,
@@ -52,6 +56,8 @@ impl SourceView {
                 .map(|_| FacebookConfigured { configured: true }),
             cost_per_lead: spec.cost_per_lead_cents.map(leadrouter_core::money::Money),
             daily_cap: spec.daily_cap,
+            postback_url: spec.postback_url.as_ref().map(|p| p.as_str().to_string()),
+            postback_events: spec.postback_events.clone(),
             status: if spec.active { "active" } else { "disabled" },
             token_prefix: s.token_prefix.clone(),
             created_at: rfc3339(s.created_at),
