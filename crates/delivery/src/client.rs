@@ -228,6 +228,71 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// A signed GET to `url` (a supplier's postback): the same guards as a delivery (the
+    /// URL's rules again, the pinned resolver), Standard Webhooks headers signed over an
+    /// empty body with `signing_secret`.
+    pub async fn get_signed(
+        &self,
+        url: &str,
+        signing_secret: &Secret,
+        msg_id: &str,
+    ) -> AttemptResult {
+        let started = Instant::now();
+        let not_sent = |attempted, why: String| AttemptResult {
+            attempted,
+            status_code: None,
+            latency: Duration::ZERO,
+            error: Some(why),
+            excerpt: None,
+            body: None,
+            retry_after: None,
+            sent_body: None,
+        };
+        if let Err(problem) = parse_webhook_url(url, &self.allow) {
+            return not_sent(Attempted::Blocked, format!("postback_url {problem}"));
+        }
+        let timestamp = chrono_now_secs();
+        let Some(signature) =
+            standard::sign_all(&[signing_secret.expose()], msg_id, timestamp, b"")
+        else {
+            return not_sent(
+                Attempted::Unsendable,
+                "the source's signing secret is malformed".into(),
+            );
+        };
+        let req = self
+            .http
+            .get(url)
+            .header("webhook-id", msg_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature);
+        match req.send().await {
+            Ok(response) => read_answer(response, started).await,
+            Err(e) => {
+                if let Some(b) = find_blocked(&e) {
+                    return not_sent(Attempted::Blocked, b);
+                }
+                let answer = if e.is_timeout() {
+                    Answer::Timeout
+                } else {
+                    Answer::Transport
+                };
+                AttemptResult {
+                    attempted: Attempted::Answer(answer),
+                    status_code: None,
+                    latency: started.elapsed(),
+                    error: Some(describe(&e)),
+                    excerpt: None,
+                    body: None,
+                    retry_after: None,
+                    sent_body: None,
+                }
+            }
+        }
+    }
+}
+
 /// What the partner answered: status, `Retry-After`, and its body: up to 64 KiB read to
 /// judge it, the first KiB kept.
 async fn read_answer(mut response: reqwest::Response, started: Instant) -> AttemptResult {

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod mail;
 pub mod metrics;
 pub mod outcomes;
+pub mod postbacks;
 pub mod privacy;
 pub mod router;
 pub mod scheduler;
@@ -311,6 +312,7 @@ fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
         scheduler::roll_figures(),
         scheduler::purge_logins(),
         privacy::forget_contact_hashes(settings.dedupe_window),
+        postbacks::feed(signals.clone()),
         mail::jobs::daily_summaries(signals.clone()),
         mail::jobs::operator_alerts(settings.mailing.clone(), signals.clone()),
     ];

@@ -172,7 +172,8 @@ pub fn forget_contact_hashes(dedupe_window: Duration) -> Job {
     )
 }
 
-/// Sends due `lead.erased` notices to partners' erasure webhooks, on the queues' one loop
+/// The outbox runner: sends due `lead.erased` notices to partners' erasure webhooks and
+/// due postbacks to suppliers' trackers ([`crate::postbacks`]), on the queues' one loop
 /// ([`crate::signals::run_loop`]): each claimed with a lease (so instances sharing a
 /// database do not both send it), sent signed over the guarded client, retried on the
 /// delivery schedule.
@@ -197,14 +198,33 @@ impl NoticeSender {
             &shutdown,
             NOTICE_POLL,
             || self.drain(&shutdown),
-            || self.store.next_erasure_notice_due(),
+            || async {
+                // The sooner of the next erasure notice and the next postback.
+                let (a, b) = tokio::try_join!(
+                    self.store.next_erasure_notice_due(),
+                    self.store.next_postback_due()
+                )?;
+                Ok(a.into_iter().chain(b).min())
+            },
             || self.signals.notices_wanted(),
         )
         .await;
     }
 
-    /// Sends every notice due now.
+    /// Sends every notice and every postback due now.
     async fn drain(&self, shutdown: &tokio_util::sync::CancellationToken) {
+        self.drain_notices(shutdown).await;
+        let runner = crate::postbacks::Runner {
+            store: &self.store,
+            clock: &*self.clock,
+            sender: &self.sender,
+            schedule: &self.schedule,
+            lease: self.lease,
+        };
+        crate::postbacks::drain(&runner, shutdown).await;
+    }
+
+    async fn drain_notices(&self, shutdown: &tokio_util::sync::CancellationToken) {
         crate::signals::drain_each(
             shutdown,
             "erasure notices",

@@ -155,6 +155,8 @@ pub struct LeadRecord {
     pub lead_type: leadrouter_core::lead::LeadType,
     pub source_label: Option<String>,
     pub custom_fields: serde_json::Map<String, serde_json::Value>,
+    /// What its supplier is paid for it if delivered (its source's price when it arrived).
+    pub cost_cents: i64,
     pub partner_id: Option<i64>,
     pub routing: Option<serde_json::Value>,
     pub duplicate_of: Option<i64>,
@@ -188,13 +190,14 @@ pub struct LeadFilter {
 
 const LEAD_COLUMNS: &str = "id, source_id, external_id, status, first_name, last_name, email, \
     phone, phone_valid, country, niche, lead_type, source_label, custom_fields, partner_id, routing, \
-    duplicate_of, received_at, updated_at, consent, erased_at";
+    duplicate_of, received_at, updated_at, consent, erased_at, cost_cents";
 
 fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
     let status: String = r.try_get("status")?;
     let custom: String = r.try_get("custom_fields")?;
     let routing: Option<String> = r.try_get("routing")?;
     Ok(LeadRecord {
+        cost_cents: r.try_get("cost_cents")?,
         id: r.try_get("id")?,
         source_id: r.try_get("source_id")?,
         external_id: r.try_get("external_id")?,

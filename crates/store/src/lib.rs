@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod partners;
 pub mod portal;
 pub mod portal_reads;
+pub mod postbacks;
 pub mod redelivery;
 pub mod retention;
 pub mod returns;

@@ -14,13 +14,17 @@ pub struct Source {
     pub id: i64,
     pub spec: SourceSpec,
     pub token_prefix: String,
+    /// What its postbacks are signed with (made at creation, or when a postback URL is
+    /// first set on an older source); shown only when made.
+    pub signing_secret: Option<leadrouter_core::secret::Secret>,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
 }
 
 const COLUMNS: &str = "id, name, kind, token_prefix, default_country, default_niche, \
     default_lead_type, source_label, redirect_url, facebook, status, wait_for_delivery, \
-    cost_per_lead_cents, daily_cap, postback_url, postback_events, created_at, updated_at";
+    cost_per_lead_cents, daily_cap, postback_url, postback_events, signing_secret, created_at, \
+    updated_at";
 
 fn source_from_row(
     r: &AnyRow,
@@ -61,6 +65,10 @@ fn source_from_row(
             )?,
         },
         token_prefix: r.try_get("token_prefix")?,
+        signing_secret: r
+            .try_get::<Option<String>, _>("signing_secret")?
+            .map(|v| crate::secrets::open(sealer, &v).map(leadrouter_core::secret::Secret::new))
+            .transpose()?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -259,6 +267,22 @@ impl Store {
         audit::record(&mut tx, actor, &change, now).await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Gives a source its postbacks' signing secret, unless it has one.
+    pub async fn set_source_signing_secret(
+        &self,
+        id: i64,
+        secret: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sources SET signing_secret = $1 WHERE id = $2 AND signing_secret IS NULL",
+        )
+        .bind(leadrouter_core::sealed::store(self.sealer(), secret))
+        .bind(id)
+        .execute(self.write(Priority::Background).await.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_source_token(

@@ -17,7 +17,8 @@ pub struct WorkQuery {
 impl Store {
     /// `true` while anything is due now or in progress: a lead queued (or being routed), a
     /// held lead due for a look or past its hold limit, a Facebook notification due, a
-    /// delivery due to an active partner or leased to a worker, an erasure notice due.
+    /// delivery due to an active partner or leased to a worker, an erasure notice or a
+    /// postback due.
     pub async fn work_due(&self, q: &WorkQuery) -> Result<bool, StoreError> {
         let deliveries = if q.deliveries {
             " UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM deliveries d \
@@ -37,7 +38,9 @@ impl Store {
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM notifications \
              WHERE status = 'queued' AND next_attempt_at <= $1 LIMIT 1) AS mailing \
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM erasure_notices \
-             WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS telling\
+             WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS telling \
+             UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM postbacks \
+             WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS posting_back\
              {deliveries}) AS work"
         );
         let row = sqlx::query(&sql)

@@ -231,3 +231,94 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn each_chosen_event_reaches_the_suppliers_tracker_once_signed_with_its_placeholders_filled(db) {
+        use crate::delivery::{delivering, lead_in, partner};
+        use crate::support::eventually;
+        use crate::support::receiver::{Receiver, Reply};
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Status(200));
+        let tracker = Receiver::start("127.0.0.1").await;
+        // The tracker's first answer is a 500: that postback is sent again.
+        tracker.script(vec![Reply::Status(500)]);
+        tracker.otherwise(Reply::Status(200));
+        let broker = partner(&app, "Broker", &rx.url("partner.test", "/in"), json!({})).await;
+        let broker_id = broker["id"].as_i64().unwrap();
+        let key = app.post(&format!("/api/admin/partners/{broker_id}/rotate-key"), json!({})).await.1["api_key"]
+            .as_str().unwrap().to_string();
+        let picky = Receiver::start("127.0.0.1").await;
+        picky.otherwise(Reply::Status(400));
+        partner(&app, "Vienna", &picky.url("second.test", "/at"), json!({"country": "austria"})).await;
+        let template = format!("{}?cid={{click_id}}&e={{event}}&s={{status}}&p={{payout}}&ext={{external_id}}&r={{reason}}",
+            tracker.url("partner.test", "/pb"));
+        let (s, created) = app.post("/api/admin/sources", json!({"name": "Affiliate S", "kind": "webhook",
+            "cost_per_lead": "2.50", "postback_url": template})).await;
+        assert_eq!(s, 201, "{created}");
+        let secret = created["signing_secret"].as_str().expect("shown once at creation").to_string();
+        let (source_id, token) = (created["id"].as_i64().unwrap(), created["token"].as_str().unwrap().to_string());
+        assert!(app.get(&format!("/api/admin/sources/{source_id}")).await.1.get("signing_secret").is_none(), "never again");
+        let (_, only_converted) = app.post("/api/admin/sources", json!({"name": "Affiliate T", "kind": "webhook",
+            "postback_url": tracker.url("partner.test", "/t"), "postback_events": ["converted"]})).await;
+        let t_token = only_converted["token"].as_str().unwrap().to_string();
+
+        let send = |token: String, body: Value| {
+            let app = &app;
+            async move {
+                let (s, r) = app.send_lead(&token, body).await;
+                assert_eq!(s, 202, "{r}");
+                r["lead_id"].as_i64().unwrap()
+            }
+        };
+        let a = send(token.clone(), json!({"email": "a@example.de", "country": "de", "niche": "forex",
+            "external_id": "ext 1", "click_id": "c-1&x"})).await;
+        lead_in(&app, &json!(a), "delivered").await;
+        let b = send(token.clone(), json!({"email": "b@example.at", "country": "at", "niche": "forex", "click_id": "c-2"})).await;
+        lead_in(&app, &json!(b), "failed").await;
+        let c = send(t_token.clone(), json!({"email": "c@example.de", "country": "de", "niche": "forex"})).await;
+        lead_in(&app, &json!(c), "delivered").await;
+        let r = app.client.post(app.url(&format!("/api/conversion/{broker_id}"))).bearer_auth(&key)
+            .json(&json!({"lead_id": a, "conversion_type": "deposit", "conversion_value": 250, "external_transaction_id": "tx-1"}))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = app.client.post(app.url(&format!("/api/return/{broker_id}"))).bearer_auth(&key)
+            .json(&json!({"lead_id": a, "reason": "invalid_contact"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let return_id = r.json::<Value>().await.unwrap()["return_id"].as_i64().unwrap();
+        assert_eq!(app.post(&format!("/api/admin/returns/{return_id}/approve"), json!({})).await.0, 200);
+
+        // Every chosen event sent, the 500 one again after its retry.
+        let listed = eventually("every postback sent", || async {
+            app.run_until_idle().await;
+            let (_, l) = app.get(&format!("/api/admin/sources/{source_id}/postbacks")).await;
+            let rows = l["postbacks"].as_array().cloned().unwrap_or_default();
+            (rows.len() == 4 && rows.iter().all(|p| p["status"] == "sent")).then_some(rows)
+        }).await;
+        let mut events: Vec<(&str, i64)> = listed.iter().map(|p| (p["event"].as_str().unwrap(), p["lead_id"].as_i64().unwrap())).collect();
+        events.sort();
+        assert_eq!(events, vec![("converted", a), ("delivered", a), ("rejected", b), ("returned", a)]);
+        assert_eq!(listed.iter().map(|p| p["attempts"].as_i64().unwrap()).sum::<i64>(), 5, "one retried after its 500: {listed:?}");
+        let got = tracker.requests();
+        let to_s: Vec<_> = got.iter().filter(|r| r.path == "/pb").collect();
+        assert_eq!(to_s.len(), 5, "four events, one of them twice");
+        let mut ids: Vec<&str> = to_s.iter().map(|r| r.headers["webhook-id"].to_str().unwrap()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "a retry carries the same webhook-id");
+        let hook = standardwebhooks::Webhook::new(&secret).unwrap();
+        for r in &to_s {
+            hook.verify(b"", &r.headers).expect("signed with the source's secret");
+            assert!(r.headers["webhook-id"].to_str().unwrap().starts_with("postback-"));
+        }
+        let query = |e: &str| to_s.iter().rev().map(|r| r.query.clone().unwrap_or_default())
+            .find(|q| q.contains(&format!("e={e}&"))).unwrap_or_else(|| panic!("no {e}"));
+        assert_eq!(query("delivered"), "cid=c-1%26x&e=delivered&s=delivered&p=2.50&ext=ext+1&r=");
+        assert_eq!(query("rejected"), "cid=c-2&e=rejected&s=failed&p=2.50&ext=&r=failed");
+        assert_eq!(query("converted"), "cid=c-1%26x&e=converted&s=converted&p=2.50&ext=ext+1&r=");
+        assert_eq!(query("returned"), "cid=c-1%26x&e=returned&s=returned&p=2.50&ext=ext+1&r=returned");
+        // The source that chose only conversions heard nothing of its delivered lead.
+        assert!(got.iter().all(|r| r.path != "/t"), "no postback for an event not chosen");
+        app.stop().await;
+    }
+}

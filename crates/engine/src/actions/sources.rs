@@ -19,7 +19,7 @@ pub async fn create_source(
     actor: &Actor,
 ) -> Result<(Source, String), ActionError> {
     let token = secrets::new_source_token();
-    let source = store
+    let mut source = store
         .create_source(
             spec,
             &hash_secret(&token),
@@ -28,6 +28,10 @@ pub async fn create_source(
             actor,
         )
         .await?;
+    // Its postbacks' signing secret, shown with the token this once.
+    let secret = secrets::new_signing_secret();
+    store.set_source_signing_secret(source.id, &secret).await?;
+    source.signing_secret = Some(leadrouter_core::secret::Secret::new(secret));
     tracing::info!(
         source_id = source.id,
         kind = spec.kind.as_str(),
@@ -44,7 +48,18 @@ pub async fn update_source(
     now: EpochMillis,
     actor: &Actor,
 ) -> Result<Source, ActionError> {
-    let source = store.update_source(id, spec, now, actor).await?;
+    let mut source = store.update_source(id, spec, now, actor).await?;
+    // An older source that gets a postback URL gets its signing secret now (shown once).
+    let made = if spec.postback_url.is_some() && source.signing_secret.is_none() {
+        let secret = secrets::new_signing_secret();
+        store
+            .set_source_signing_secret(id, &secret)
+            .await?
+            .then_some(secret)
+    } else {
+        None
+    };
+    source.signing_secret = made.map(leadrouter_core::secret::Secret::new);
     tracing::info!(source_id = id, "source updated");
     Ok(source)
 }

@@ -23,6 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(show).patch(update).delete(remove),
         )
         .route("/api/admin/sources/{id}/rotate-token", post(rotate_token))
+        .route("/api/admin/sources/{id}/postbacks", get(postbacks))
 }
 
 /// A source with its freshly issued token: the only time it and its URL are shown.
@@ -32,6 +33,8 @@ struct WithToken {
     source: SourceView,
     token: String,
     inbound_url: String,
+    /// What its postbacks are signed with: shown this once.
+    signing_secret: Option<String>,
 }
 
 fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
@@ -39,6 +42,7 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
         source: SourceView::new(s),
         token: token.to_string(),
         inbound_url: inbound_url(state, s, token),
+        signing_secret: s.signing_secret.as_ref().map(|k| k.expose().to_string()),
     })
 }
 
@@ -79,9 +83,24 @@ async fn update(
     PathId(id): PathId,
     JsonObject(input): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(reply(SourceView::new(
-        &update_source(&state, id, &input, &auth.actor()).await?,
-    )))
+    let source = update_source(&state, id, &input, &auth.actor()).await?;
+    Ok(reply(Updated {
+        source: SourceView::new(&source),
+        signing_secret: source
+            .signing_secret
+            .as_ref()
+            .map(|k| k.expose().to_string()),
+    }))
+}
+
+/// A changed source; with its postbacks' signing secret when it was made by this change
+/// (a postback URL set on a source that had none), this once.
+#[derive(serde::Serialize)]
+struct Updated {
+    #[serde(flatten)]
+    source: SourceView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<String>,
 }
 
 async fn remove(
@@ -105,4 +124,54 @@ async fn rotate_token(
 ) -> Result<Json<Value>, ApiError> {
     let (source, token) = rotate_source_token(&state, id, &auth.actor()).await?;
     Ok(with_token(&state, &source, &token))
+}
+
+/// One postback as listed.
+#[derive(Serialize)]
+struct PostbackView {
+    id: i64,
+    lead_id: i64,
+    event: String,
+    /// `pending`, `sent` or `failed`.
+    status: String,
+    attempts: i64,
+    /// The URL as last sent (placeholders filled).
+    url: Option<String>,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PostbackList {
+    postbacks: Vec<PostbackView>,
+}
+
+/// `GET /api/admin/sources/{id}/postbacks`: its latest 200 postbacks, newest first.
+async fn postbacks(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let source = find(&state, id).await?;
+    let rows = state.store().list_postbacks(source.id, 200).await?;
+    let rfc = leadrouter_core::localtime::rfc3339;
+    Ok(reply(PostbackList {
+        postbacks: rows
+            .into_iter()
+            .map(|r| PostbackView {
+                id: r.id,
+                lead_id: r.lead_id,
+                event: r.event,
+                status: r.status,
+                attempts: r.attempts,
+                url: r.url,
+                last_status: r.last_status,
+                last_error: r.last_error,
+                created_at: rfc(r.created_at),
+                sent_at: r.sent_at.map(rfc),
+            })
+            .collect(),
+    }))
 }

@@ -80,6 +80,8 @@ pub enum Reply {
 #[derive(Clone, Debug)]
 pub struct Received {
     pub path: String,
+    /// The query string, if any (a postback's placeholders travel in it).
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
@@ -108,6 +110,7 @@ async fn answer(
         let mut s = inner.lock().unwrap();
         s.requests.push(Received {
             path: uri.path().to_string(),
+            query: uri.query().map(str::to_string),
             headers,
             body,
             at: Instant::now(),

@@ -1,0 +1,135 @@
+//! Postbacks to suppliers' trackers (API.md "Suppliers"): fed every second from the leads'
+//! history and the conversions (a timed job), sent by the outbox runner
+//! ([`crate::privacy::NoticeSender`]) as signed GETs over the guarded client, each event
+//! once (`webhook-id: postback-<n>`), retried on the delivery schedule.
+
+use crate::scheduler::Job;
+use crate::signals::Signals;
+use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::outcome::{next_step, Then};
+use leadrouter_delivery::client::Sender;
+use leadrouter_store::postbacks::{PostbackDue, PostbackOutcome};
+use leadrouter_store::{Store, StoreError};
+use std::time::Duration;
+
+/// Queues the postbacks of what happened since the last look, and wakes the runner.
+pub fn feed(signals: Signals) -> Job {
+    Job::new(
+        "feed postbacks",
+        Duration::from_secs(1),
+        move |store, now| {
+            let signals = signals.clone();
+            async move {
+                if store.feed_postbacks(now).await? > 0 {
+                    signals.notices_queued();
+                }
+                Ok(())
+            }
+        },
+    )
+}
+
+/// What sends postbacks: the outbox runner's store, clock, client, retry schedule and
+/// lease.
+pub(crate) struct Runner<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn leadrouter_core::clock::Clock,
+    pub sender: &'a Sender,
+    pub schedule: &'a [Duration],
+    pub lease: Duration,
+}
+
+/// Sends every postback due now.
+pub(crate) async fn drain(runner: &Runner<'_>, shutdown: &tokio_util::sync::CancellationToken) {
+    crate::signals::drain_each(
+        shutdown,
+        "postbacks",
+        || {
+            runner
+                .store
+                .claim_postback(runner.clock.now_ms(), runner.lease.as_millis() as i64)
+        },
+        |p| async move {
+            let now = runner.clock.now_ms();
+            if let Err(e) = send(runner.store, runner.sender, runner.schedule, &p, now).await {
+                tracing::warn!(postback = p.id, error = %e, "recording a postback failed; its lease brings it back");
+            }
+        },
+    )
+    .await;
+}
+
+async fn send(
+    store: &Store,
+    sender: &Sender,
+    schedule: &[Duration],
+    p: &PostbackDue,
+    now: EpochMillis,
+) -> Result<(), StoreError> {
+    let (source, lead) = tokio::try_join!(store.source(p.source_id), store.lead(p.lead_id))?;
+    let ready = source.and_then(|s| {
+        let template = s.spec.postback_url.clone()?;
+        let secret = s.signing_secret.clone()?;
+        Some((template, secret))
+    });
+    let (Some((template, secret)), Some(lead)) = (ready, lead) else {
+        let why = "the source has no postback URL or signing secret now, or the lead is gone";
+        return store
+            .record_postback(
+                p.id,
+                None,
+                PostbackOutcome::Failed {
+                    status: None,
+                    error: why,
+                },
+                now,
+            )
+            .await;
+    };
+    let url = template.fill(|name| match name {
+        "lead_id" => Some(lead.id.to_string()),
+        "event" => Some(p.event.clone()),
+        "status" => Some(p.lead_status.clone()),
+        "external_id" => lead.external_id.clone(),
+        "payout" => Some(leadrouter_core::money::two_places(lead.cost_cents)),
+        "reason" => (p.event == "rejected" || p.event == "returned").then(|| p.lead_status.clone()),
+        custom => lead.custom_fields.get(custom).map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+    });
+    let result = sender
+        .get_signed(&url, &secret, &format!("postback-{}", p.id))
+        .await;
+    let status = result.status_code.map(i64::from);
+    let error = result.error.clone().unwrap_or_else(|| match status {
+        Some(s) => format!("HTTP {s}"),
+        None => "no answer".into(),
+    });
+    let step = next_step(
+        result.attempted,
+        p.attempts as usize + 1,
+        schedule,
+        result.retry_after,
+        Duration::from_secs(3600),
+        rand::random::<f64>(),
+    );
+    let outcome = match step.then {
+        Then::Delivered => PostbackOutcome::Sent {
+            status: status.unwrap_or(200),
+        },
+        Then::RetryIn(d) => PostbackOutcome::Retry {
+            status,
+            error: &error,
+            at: now + d.as_millis() as i64,
+        },
+        Then::End { .. } => PostbackOutcome::Failed {
+            status,
+            error: &error,
+        },
+    };
+    if !matches!(outcome, PostbackOutcome::Sent { .. }) {
+        tracing::warn!(postback = p.id, source_id = p.source_id, %error, "a postback was not taken");
+    }
+    store.record_postback(p.id, Some(&url), outcome, now).await
+}

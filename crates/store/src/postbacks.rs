@@ -1,0 +1,246 @@
+//! Postbacks to suppliers' trackers (API.md "Suppliers"): fed from the leads' history and
+//! the conversions (a cursor over each, so that the paths that deliver, fail, return and
+//! convert leads write nothing more), one row per lead and event, claimed with a lease by
+//! the notice runner, sent with retries and recorded.
+
+use crate::{Priority, Store, StoreError};
+use leadrouter_core::clock::EpochMillis;
+use sqlx::Row;
+
+/// Events of the leads' history read per feed.
+const FEED_BATCH: i64 = 2_000;
+
+/// A postback due to be sent.
+#[derive(Debug, Clone)]
+pub struct PostbackDue {
+    pub id: i64,
+    pub source_id: i64,
+    pub lead_id: i64,
+    pub event: String,
+    /// The lead's status the event left it in (`delivered`, `failed`, `converted`, …).
+    pub lead_status: String,
+    pub attempts: i64,
+}
+
+/// A postback as listed (`GET /api/admin/sources/{id}/postbacks`).
+#[derive(Debug, Clone)]
+pub struct PostbackRow {
+    pub id: i64,
+    pub lead_id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub url: Option<String>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: EpochMillis,
+    pub sent_at: Option<EpochMillis>,
+}
+
+/// What came of one attempt.
+pub enum PostbackOutcome<'a> {
+    Sent {
+        status: i64,
+    },
+    Retry {
+        status: Option<i64>,
+        error: &'a str,
+        at: EpochMillis,
+    },
+    Failed {
+        status: Option<i64>,
+        error: &'a str,
+    },
+}
+
+impl Store {
+    /// Reads the leads' history and the conversions past the feed's cursor and queues a
+    /// postback for each event a source with a postback URL chose (each lead and event
+    /// once). Returns how many were queued.
+    pub async fn feed_postbacks(&self, now: EpochMillis) -> Result<u64, StoreError> {
+        let mut tx = self.begin(Priority::Background).await?;
+        let cursor = sqlx::query(
+            "SELECT lead_events_after, conversions_after FROM postback_feed WHERE id = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let (events_after, conversions_after): (i64, i64) =
+            (cursor.try_get(0)?, cursor.try_get(1)?);
+        let events_upto: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM lead_events WHERE id > $1 \
+             ORDER BY id LIMIT $2) AS next_events",
+        )
+        .bind(events_after)
+        .bind(FEED_BATCH)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let conversions_upto: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM conversions WHERE id > $1 \
+             ORDER BY id LIMIT $2) AS next_conversions",
+        )
+        .bind(conversions_after)
+        .bind(FEED_BATCH)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if events_upto == events_after && conversions_upto == conversions_after {
+            return Ok(0);
+        }
+        let from_history = sqlx::query(
+            "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
+             next_attempt_at, created_at) \
+             SELECT l.source_id, e.lead_id, CASE WHEN e.status IN ('delivered', 'returned') \
+             THEN e.status ELSE 'rejected' END, e.status, 'pending', $3, $3 \
+             FROM lead_events e JOIN leads l ON l.id = e.lead_id \
+             JOIN sources s ON s.id = l.source_id \
+             WHERE e.id > $1 AND e.id <= $2 AND s.postback_url IS NOT NULL \
+             AND ((e.status = 'delivered' AND s.postback_events LIKE '%\"delivered\"%') \
+             OR (e.status = 'returned' AND s.postback_events LIKE '%\"returned\"%') \
+             OR (e.status IN ('failed', 'expired', 'duplicate') \
+             AND s.postback_events LIKE '%\"rejected\"%')) \
+             ORDER BY e.id ON CONFLICT DO NOTHING",
+        )
+        .bind(events_after)
+        .bind(events_upto)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let from_conversions = sqlx::query(
+            "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
+             next_attempt_at, created_at) \
+             SELECT l.source_id, c.lead_id, 'converted', 'converted', 'pending', $3, $3 \
+             FROM conversions c JOIN leads l ON l.id = c.lead_id \
+             JOIN sources s ON s.id = l.source_id \
+             WHERE c.id > $1 AND c.id <= $2 AND s.postback_url IS NOT NULL \
+             AND s.postback_events LIKE '%\"converted\"%' \
+             ORDER BY c.id ON CONFLICT DO NOTHING",
+        )
+        .bind(conversions_after)
+        .bind(conversions_upto)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Another instance that read the same stretch first wins; ours is then dropped.
+        let moved = sqlx::query(
+            "UPDATE postback_feed SET lead_events_after = $1, conversions_after = $2 \
+             WHERE id = 1 AND lead_events_after = $3 AND conversions_after = $4",
+        )
+        .bind(events_upto)
+        .bind(conversions_upto)
+        .bind(events_after)
+        .bind(conversions_after)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Ok(0);
+        }
+        tx.commit().await?;
+        Ok(from_history + from_conversions)
+    }
+
+    /// The oldest pending postback due at `now`, taken for `lease_ms`.
+    pub async fn claim_postback(
+        &self,
+        now: EpochMillis,
+        lease_ms: i64,
+    ) -> Result<Option<PostbackDue>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE postbacks SET next_attempt_at = $1 WHERE id = (SELECT id FROM postbacks \
+             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY id LIMIT 1) \
+             AND status = 'pending' AND next_attempt_at <= $2 \
+             RETURNING id, source_id, lead_id, event, lead_status, attempts",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(self.write(Priority::Background).await.pool())
+        .await?;
+        row.map(|r| {
+            Ok(PostbackDue {
+                id: r.try_get(0)?,
+                source_id: r.try_get(1)?,
+                lead_id: r.try_get(2)?,
+                event: r.try_get(3)?,
+                lead_status: r.try_get(4)?,
+                attempts: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// When the next pending postback falls due.
+    pub async fn next_postback_due(&self) -> Result<Option<EpochMillis>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(next_attempt_at) AS due FROM postbacks WHERE status = 'pending'",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok(row.try_get("due")?)
+    }
+
+    /// What came of an attempt at postback `id`, sent to `url`.
+    pub async fn record_postback(
+        &self,
+        id: i64,
+        url: Option<&str>,
+        outcome: PostbackOutcome<'_>,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let (status, code, error, next, sent) = match outcome {
+            PostbackOutcome::Sent { status } => ("sent", Some(status), None, now, Some(now)),
+            PostbackOutcome::Retry { status, error, at } => {
+                ("pending", status, Some(error), at, None)
+            }
+            PostbackOutcome::Failed { status, error } => ("failed", status, Some(error), now, None),
+        };
+        sqlx::query(
+            "UPDATE postbacks SET status = $1, last_status = $2, last_error = $3, \
+             next_attempt_at = $4, sent_at = $5, attempts = attempts + 1, url = $7 WHERE id = $6",
+        )
+        .bind(status)
+        .bind(code)
+        .bind(error)
+        .bind(next)
+        .bind(sent)
+        .bind(id)
+        .bind(url)
+        .execute(self.write(Priority::Background).await.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A source's postbacks, newest first.
+    pub async fn list_postbacks(
+        &self,
+        source_id: i64,
+        limit: i64,
+    ) -> Result<Vec<PostbackRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, lead_id, event, status, attempts, url, last_status, last_error, \
+             created_at, sent_at FROM postbacks WHERE source_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(source_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostbackRow {
+                    id: r.try_get("id")?,
+                    lead_id: r.try_get("lead_id")?,
+                    event: r.try_get("event")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                    url: r.try_get("url")?,
+                    last_status: r.try_get("last_status")?,
+                    last_error: r.try_get("last_error")?,
+                    created_at: r.try_get("created_at")?,
+                    sent_at: r.try_get("sent_at")?,
+                })
+            })
+            .collect()
+    }
+}
