@@ -20,7 +20,16 @@ pub fn feed(signals: Signals) -> Job {
         move |store, now| {
             let signals = signals.clone();
             async move {
-                if store.feed_postbacks(now).await? > 0 {
+                // Until the history is read to its end (a busy second has more than a batch).
+                let mut queued = 0;
+                for _ in 0..100 {
+                    let fed = store.feed_postbacks(now).await?;
+                    queued += fed.queued;
+                    if !fed.more {
+                        break;
+                    }
+                }
+                if queued > 0 {
                     signals.notices_queued();
                 }
                 Ok(())

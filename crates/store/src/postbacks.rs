@@ -10,6 +10,13 @@ use sqlx::Row;
 /// Events of the leads' history read per feed.
 const FEED_BATCH: i64 = 2_000;
 
+/// What one feed did: postbacks queued, and whether more history waits to be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fed {
+    pub queued: u64,
+    pub more: bool,
+}
+
 /// A postback due to be sent.
 #[derive(Debug, Clone)]
 pub struct PostbackDue {
@@ -57,7 +64,22 @@ impl Store {
     /// Reads the leads' history and the conversions past the feed's cursor and queues a
     /// postback for each event a source with a postback URL chose (each lead and event
     /// once). Returns how many were queued.
-    pub async fn feed_postbacks(&self, now: EpochMillis) -> Result<u64, StoreError> {
+    pub async fn feed_postbacks(&self, now: EpochMillis) -> Result<Fed, StoreError> {
+        // No source wants postbacks: the cursor simply moves to the end (one cheap look).
+        let wanted = sqlx::query("SELECT 1 FROM sources WHERE postback_url IS NOT NULL LIMIT 1")
+            .fetch_optional(self.reader())
+            .await?
+            .is_some();
+        if !wanted {
+            sqlx::query(
+                "UPDATE postback_feed SET \
+                 lead_events_after = (SELECT COALESCE(MAX(id), 0) FROM lead_events), \
+                 conversions_after = (SELECT COALESCE(MAX(id), 0) FROM conversions) WHERE id = 1",
+            )
+            .execute(self.write(Priority::Background).await.pool())
+            .await?;
+            return Ok(Fed::default());
+        }
         let mut tx = self.begin(Priority::Background).await?;
         let cursor = sqlx::query(
             "SELECT lead_events_after, conversions_after FROM postback_feed WHERE id = 1",
@@ -85,7 +107,7 @@ impl Store {
         .await?
         .try_get(0)?;
         if events_upto == events_after && conversions_upto == conversions_after {
-            return Ok(0);
+            return Ok(Fed::default());
         }
         let from_history = sqlx::query(
             "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
@@ -136,10 +158,14 @@ impl Store {
         .await?
         .rows_affected();
         if moved != 1 {
-            return Ok(0);
+            return Ok(Fed::default());
         }
         tx.commit().await?;
-        Ok(from_history + from_conversions)
+        Ok(Fed {
+            queued: from_history + from_conversions,
+            more: events_upto - events_after >= FEED_BATCH
+                || conversions_upto - conversions_after >= FEED_BATCH,
+        })
     }
 
     /// The oldest pending postback due at `now`, taken for `lease_ms`.
