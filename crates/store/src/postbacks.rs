@@ -238,6 +238,26 @@ impl Store {
         Ok(())
     }
 
+    /// Sends a failed postback of `source_id` again, now (an operator's retry); false when
+    /// there is no such failed postback.
+    pub async fn retry_postback(
+        &self,
+        source_id: i64,
+        id: i64,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE postbacks SET status = 'pending', next_attempt_at = $1 \
+             WHERE id = $2 AND source_id = $3 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(source_id)
+        .execute(self.write(Priority::Background).await.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A source's postbacks, newest first.
     pub async fn list_postbacks(
         &self,

@@ -322,3 +322,47 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_failed_postback_is_listed_on_the_sources_page_and_sent_again_by_retry(db) {
+        use crate::delivery::{delivering, lead_in, partner};
+        use crate::support::eventually;
+        use crate::support::receiver::{Receiver, Reply};
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Status(200));
+        partner(&app, "Broker", &rx.url("partner.test", "/in"), json!({})).await;
+        let tracker = Receiver::start("127.0.0.1").await;
+        // A 400 is final: the postback fails at once.
+        tracker.script(vec![Reply::Status(400)]);
+        tracker.otherwise(Reply::Status(200));
+        let (s, created) = app.post("/api/admin/sources", json!({"name": "Affiliate R", "kind": "webhook",
+            "postback_url": format!("{}?l={{lead_id}}", tracker.url("partner.test", "/pb")), "postback_events": "delivered"})).await;
+        assert_eq!(s, 201, "{created}");
+        let (id, token) = (created["id"].as_i64().unwrap(), created["token"].as_str().unwrap().to_string());
+        let (_, r) = app.send_lead(&token, json!({"email": "r@example.de", "country": "de", "niche": "forex"})).await;
+        lead_in(&app, &r["lead_id"], "delivered").await;
+        let failed = eventually("the postback failed", || async {
+            app.run_until_idle().await;
+            let (_, l) = app.get(&format!("/api/admin/sources/{id}/postbacks")).await;
+            l["postbacks"].as_array().and_then(|p| p.first().cloned()).filter(|p| p["status"] == "failed")
+        }).await;
+        assert_eq!((failed["last_status"].as_i64(), failed["last_error"].as_str()), (Some(400), Some("HTTP 400")), "{failed}");
+        let mut console = Console::new(&app);
+        console.first_run("ops@leadbiz.de", "correct horse battery staple").await;
+        let page = console.get(&format!("/admin/sources/{id}")).await;
+        assert!(page.body.contains("HTTP 400") && page.body.contains(">Retry</button>"), "{}", page.body);
+        let csrf = page.csrf();
+        let done = console.post(&format!("/admin/sources/{id}/postbacks/{}/retry", failed["id"]), &[("_csrf", csrf.as_str())]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        eventually("sent again", || async {
+            app.run_until_idle().await;
+            let (_, l) = app.get(&format!("/api/admin/sources/{id}/postbacks")).await;
+            l["postbacks"].as_array().and_then(|p| p.first().cloned()).filter(|p| p["status"] == "sent")
+        }).await;
+        assert_eq!(tracker.requests().len(), 2);
+        let page = console.get(&format!("/admin/sources/{id}")).await;
+        assert!(page.body.contains(&format!("Postback #{} is sent again.", failed["id"])), "{}", page.body);
+        app.stop().await;
+    }
+}

@@ -27,6 +27,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/sources/{id}", get(show).post(update))
         .route("/admin/sources/{id}/rotate-token", post(rotate))
         .route("/admin/sources/{id}/status", post(set_status))
+        .route(
+            "/admin/sources/{id}/postbacks/{postback_id}/retry",
+            post(retry_postback),
+        )
 }
 
 #[derive(askama::Template)]
@@ -92,6 +96,7 @@ fn input_of(f: &Fields, editing: bool) -> Map<String, Value> {
         "redirect_url",
         "cost_per_lead",
         "daily_cap",
+        "postback_url",
     ] {
         if editing && k == "kind" {
             continue;
@@ -151,6 +156,32 @@ async fn form_page(
     })
 }
 
+/// "Retry" of a failed postback: it is sent again now.
+async fn retry_postback(
+    State(state): State<AppState>,
+    axum::extract::Path((id, postback_id)): axum::extract::Path<(i64, i64)>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { op, .. } = posted;
+    let source = api::find(&state, id).await?;
+    let notice = if state
+        .store()
+        .retry_postback(source.id, postback_id, state.now_ms())
+        .await?
+    {
+        state.signals().notices_queued();
+        format!("Postback #{postback_id} is sent again.")
+    } else {
+        format!("Postback #{postback_id} has not failed: nothing to retry.")
+    };
+    Ok(super::flash::redirect_with_notice(
+        &state,
+        &op,
+        &format!("/admin/sources/{id}"),
+        &notice,
+    ))
+}
+
 async fn new(State(state): State<AppState>, op: Operator) -> Result<Response, PageError> {
     let form = SourceForm {
         kind: "webhook".into(),
@@ -201,9 +232,16 @@ struct ShowPage {
     niches: Vec<String>,
     /// The server's public URL (the inbound URL starts with it).
     public_url: String,
+    /// Its latest postbacks: (id, lead, event, status, attempts, last error, when).
+    postbacks: Vec<leadrouter_store::postbacks::PostbackRow>,
+    timezone: String,
 }
 
 impl ShowPage {
+    fn when(&self, at: &i64) -> String {
+        crate::time::local(*at, &self.timezone)
+    }
+
     /// The posting specification a supplier needs, any time: where, how, which fields,
     /// and an example (the token stands as a placeholder: it is shown only when issued).
     fn posting_example(&self) -> String {
@@ -286,6 +324,8 @@ async fn show_page(
         errors,
         markets: catalog.markets().iter().map(|m| m.slug.clone()).collect(),
         niches: catalog.niches().iter().map(|n| n.slug.clone()).collect(),
+        postbacks: state.store().list_postbacks(source.id, 50).await?,
+        timezone: op.timezone.clone(),
     })
 }
 
