@@ -75,6 +75,10 @@ struct Args {
     /// them costs.
     #[arg(long)]
     rules: bool,
+    /// The source has a postback URL (at the sink) for delivered leads: every lead makes
+    /// a postback, and the report says how many arrived and how late.
+    #[arg(long)]
+    postbacks: bool,
 }
 
 struct Server {
@@ -347,6 +351,7 @@ async fn main() -> anyhow::Result<()> {
         args.partners,
         args.wait_for_delivery,
         args.rules,
+        args.postbacks,
     )
     .await?;
 
@@ -387,12 +392,35 @@ async fn main() -> anyhow::Result<()> {
         json!({"answered": ms.len(), "p50": percentile(&ms, 0.50), "p99": percentile(&ms, 0.99),
                "max": percentile(&ms, 1.0)})
     });
+    // Postbacks: wait for one per delivered lead (up to the drain time), then say how many
+    // came and how long after the last lead reached the partner the last one did.
+    let postbacks = if args.postbacks {
+        let deadline = Instant::now() + Duration::from_secs(args.drain_seconds);
+        loop {
+            let got = sink.arrivals.lock().expect("arrivals").postbacks.len();
+            if got >= wanted - missing || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let a = sink.arrivals.lock().expect("arrivals");
+        let last_lead = a.leads.values().map(|(at, _)| *at).max();
+        let last_postback = a.postbacks.values().copied().max();
+        let lag = match (last_lead, last_postback) {
+            (Some(l), Some(p)) => p.checked_duration_since(l).map(|d| d.as_secs_f64()),
+            _ => None,
+        };
+        Some(json!({"received": a.postbacks.len(), "after_last_lead_s": lag}))
+    } else {
+        None
+    };
     let pages = if args.pages {
         Some(pages::measure(&server.base).await?)
     } else {
         None
     };
     let report = json!({
+        "postbacks": postbacks,
         "wait_for_delivery": args.wait_for_delivery,
         "wait_overhead_ms": wait_overhead_ms,
         "console_pages": pages,

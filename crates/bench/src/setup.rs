@@ -75,6 +75,7 @@ pub async fn partners_and_source(
     partners: usize,
     wait_for_delivery: u8,
     rules: bool,
+    postbacks: bool,
 ) -> anyhow::Result<String> {
     for p in 0..partners {
         let mut partner = json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
@@ -103,15 +104,23 @@ pub async fn partners_and_source(
             bail!("creating a partner failed: {r}");
         }
     }
+    let mut source = if wait_for_delivery > 0 {
+        json!({"name": "bench", "kind": "webhook", "wait_for_delivery": wait_for_delivery})
+    } else {
+        // (Servers before the setting refuse it: a plain source runs against them too.)
+        json!({"name": "bench", "kind": "webhook"})
+    };
+    if postbacks {
+        source["postback_url"] = json!(format!(
+            "https://127.0.0.1:{sink_port}/postback?lead={{lead_id}}&event={{event}}&payout={{payout}}"
+        ));
+        source["postback_events"] = json!(["delivered"]);
+        source["cost_per_lead"] = json!("2.00");
+    }
     let source: Value = client
         .post(format!("{}/api/admin/sources", base))
         .bearer_auth(token)
-        .json(&if wait_for_delivery > 0 {
-            json!({"name": "bench", "kind": "webhook", "wait_for_delivery": wait_for_delivery})
-        } else {
-            // (Servers before the setting refuse it: a plain source runs against them too.)
-            json!({"name": "bench", "kind": "webhook"})
-        })
+        .json(&source)
         .send()
         .await?
         .json()

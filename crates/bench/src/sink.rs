@@ -12,6 +12,8 @@ use std::time::Instant;
 pub struct Arrivals {
     /// lead id → (first arrival, times received)
     pub leads: HashMap<i64, (Instant, u32)>,
+    /// Postbacks (`webhook-id: postback-<n>`) → when first received.
+    pub postbacks: HashMap<String, Instant>,
 }
 
 pub struct Sink {
@@ -21,6 +23,15 @@ pub struct Sink {
 
 async fn receive(State(arrivals): State<Arc<Mutex<Arrivals>>>, headers: HeaderMap) -> &'static str {
     let now = Instant::now();
+    if let Some(id) = headers
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("postback-"))
+    {
+        let mut a = arrivals.lock().expect("arrivals");
+        a.postbacks.entry(id.to_string()).or_insert(now);
+        return "ok";
+    }
     if let Some(id) = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -5,6 +5,7 @@
 
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::status::{sql_list, LeadStatus};
 use sqlx::Row;
 
 /// Events of the leads' history read per feed.
@@ -109,20 +110,32 @@ impl Store {
         if events_upto == events_after && conversions_upto == conversions_after {
             return Ok(Fed::default());
         }
-        let from_history = sqlx::query(
+        let told = sql_list(
+            &[LeadStatus::Delivered, LeadStatus::Returned],
+            LeadStatus::as_str,
+        );
+        let rejected = sql_list(
+            &[
+                LeadStatus::Failed,
+                LeadStatus::Expired,
+                LeadStatus::Duplicate,
+            ],
+            LeadStatus::as_str,
+        );
+        let from_history = sqlx::query(&format!(
             "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
              next_attempt_at, created_at) \
-             SELECT l.source_id, e.lead_id, CASE WHEN e.status IN ('delivered', 'returned') \
+             SELECT l.source_id, e.lead_id, CASE WHEN e.status IN {told} \
              THEN e.status ELSE 'rejected' END, e.status, 'pending', $3, $3 \
              FROM lead_events e JOIN leads l ON l.id = e.lead_id \
              JOIN sources s ON s.id = l.source_id \
              WHERE e.id > $1 AND e.id <= $2 AND s.postback_url IS NOT NULL \
              AND ((e.status = 'delivered' AND s.postback_events LIKE '%\"delivered\"%') \
              OR (e.status = 'returned' AND s.postback_events LIKE '%\"returned\"%') \
-             OR (e.status IN ('failed', 'expired', 'duplicate') \
+             OR (e.status IN {rejected} \
              AND s.postback_events LIKE '%\"rejected\"%')) \
-             ORDER BY e.id ON CONFLICT DO NOTHING",
-        )
+             ORDER BY e.id ON CONFLICT DO NOTHING"
+        ))
         .bind(events_after)
         .bind(events_upto)
         .bind(now)
