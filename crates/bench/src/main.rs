@@ -348,10 +348,12 @@ async fn main() -> anyhow::Result<()> {
         &server.base,
         &token,
         sink.port,
-        args.partners,
-        args.wait_for_delivery,
-        args.rules,
-        args.postbacks,
+        &setup::Stage {
+            partners: args.partners,
+            wait_for_delivery: args.wait_for_delivery,
+            rules: args.rules,
+            postbacks: args.postbacks,
+        },
     )
     .await?;
 

@@ -67,16 +67,28 @@ pub fn admin_token(binary: &Path, env: &[(String, String)], dir: &Path) -> anyho
 
 /// `partners` partners (no cap to speak of) sending to the sink, and a webhook source;
 /// returns the source's inbound URL.
+/// What the bench's partners and source are set up with.
+#[derive(Clone, Copy)]
+pub struct Stage {
+    pub partners: usize,
+    pub wait_for_delivery: u8,
+    pub rules: bool,
+    pub postbacks: bool,
+}
+
 pub async fn partners_and_source(
     client: &reqwest::Client,
     base: &str,
     token: &str,
     sink_port: u16,
-    partners: usize,
-    wait_for_delivery: u8,
-    rules: bool,
-    postbacks: bool,
+    stage: &Stage,
 ) -> anyhow::Result<String> {
+    let Stage {
+        partners,
+        wait_for_delivery,
+        rules,
+        postbacks,
+    } = *stage;
     for p in 0..partners {
         let mut partner = json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
             "daily_limit": 1_000_000, "premium_ratio": 50,
