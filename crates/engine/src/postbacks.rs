@@ -48,24 +48,37 @@ pub(crate) struct Runner<'a> {
     pub lease: Duration,
 }
 
-/// Sends every postback due now.
+/// Postbacks sent at once (each tracker is a different supplier's; a claim of this many
+/// is sent concurrently, then the next).
+const AT_ONCE: usize = 32;
+
+/// Sends every postback due now, a claimed batch at a time, concurrently.
 pub(crate) async fn drain(runner: &Runner<'_>, shutdown: &tokio_util::sync::CancellationToken) {
-    crate::signals::drain_each(
-        shutdown,
-        "postbacks",
-        || {
-            runner
-                .store
-                .claim_postback(runner.clock.now_ms(), runner.lease.as_millis() as i64)
-        },
-        |p| async move {
+    while !shutdown.is_cancelled() {
+        let claimed = runner
+            .store
+            .claim_postbacks(
+                runner.clock.now_ms(),
+                runner.lease.as_millis() as i64,
+                AT_ONCE as i64,
+            )
+            .await;
+        let batch = match claimed {
+            Ok(batch) if !batch.is_empty() => batch,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming postbacks failed");
+                break;
+            }
+        };
+        futures::future::join_all(batch.iter().map(|p| async move {
             let now = runner.clock.now_ms();
-            if let Err(e) = send(runner.store, runner.sender, runner.schedule, &p, now).await {
+            if let Err(e) = send(runner.store, runner.sender, runner.schedule, p, now).await {
                 tracing::warn!(postback = p.id, error = %e, "recording a postback failed; its lease brings it back");
             }
-        },
-    )
-    .await;
+        }))
+        .await;
+    }
 }
 
 async fn send(

@@ -181,33 +181,37 @@ impl Store {
         })
     }
 
-    /// The oldest pending postback due at `now`, taken for `lease_ms`.
-    pub async fn claim_postback(
+    /// Up to `limit` of the oldest pending postbacks due at `now`, taken for `lease_ms`
+    /// (their next attempt is moved past the lease, so another sender leaves them alone).
+    pub async fn claim_postbacks(
         &self,
         now: EpochMillis,
         lease_ms: i64,
-    ) -> Result<Option<PostbackDue>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE postbacks SET next_attempt_at = $1 WHERE id = (SELECT id FROM postbacks \
-             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY id LIMIT 1) \
+        limit: i64,
+    ) -> Result<Vec<PostbackDue>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE postbacks SET next_attempt_at = $1 WHERE id IN (SELECT id FROM postbacks \
+             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY id LIMIT $3) \
              AND status = 'pending' AND next_attempt_at <= $2 \
              RETURNING id, source_id, lead_id, event, lead_status, attempts",
         )
         .bind(now + lease_ms)
         .bind(now)
-        .fetch_optional(self.write(Priority::Background).await.pool())
+        .bind(limit)
+        .fetch_all(self.write(Priority::Background).await.pool())
         .await?;
-        row.map(|r| {
-            Ok(PostbackDue {
-                id: r.try_get(0)?,
-                source_id: r.try_get(1)?,
-                lead_id: r.try_get(2)?,
-                event: r.try_get(3)?,
-                lead_status: r.try_get(4)?,
-                attempts: r.try_get(5)?,
+        rows.iter()
+            .map(|r| {
+                Ok(PostbackDue {
+                    id: r.try_get(0)?,
+                    source_id: r.try_get(1)?,
+                    lead_id: r.try_get(2)?,
+                    event: r.try_get(3)?,
+                    lead_status: r.try_get(4)?,
+                    attempts: r.try_get(5)?,
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 
     /// When the next pending postback falls due.
