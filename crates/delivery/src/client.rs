@@ -206,21 +206,7 @@ impl Sender {
                         describe(&e)
                     ));
                 }
-                let answer = if e.is_timeout() {
-                    Answer::Timeout
-                } else {
-                    Answer::Transport
-                };
-                AttemptResult {
-                    attempted: Attempted::Answer(answer),
-                    status_code: None,
-                    latency: started.elapsed(),
-                    error: Some(describe(&e)),
-                    excerpt: None,
-                    body: None,
-                    retry_after: None,
-                    sent_body: None,
-                }
+                no_answer(&e, started)
             }
         };
         result.sent_body = Some(sent_body);
@@ -273,21 +259,7 @@ impl Sender {
                 if let Some(b) = find_blocked(&e) {
                     return not_sent(Attempted::Blocked, b);
                 }
-                let answer = if e.is_timeout() {
-                    Answer::Timeout
-                } else {
-                    Answer::Transport
-                };
-                AttemptResult {
-                    attempted: Attempted::Answer(answer),
-                    status_code: None,
-                    latency: started.elapsed(),
-                    error: Some(describe(&e)),
-                    excerpt: None,
-                    body: None,
-                    retry_after: None,
-                    sent_body: None,
-                }
+                no_answer(&e, started)
             }
         }
     }
@@ -320,6 +292,25 @@ async fn read_answer(mut response: reqwest::Response, started: Instant) -> Attem
         excerpt: Some(String::from_utf8_lossy(excerpt).into_owned()),
         body: Some(body),
         retry_after,
+        sent_body: None,
+    }
+}
+
+/// A request that got no answer: timed out, or the connection failed.
+fn no_answer(e: &reqwest::Error, started: Instant) -> AttemptResult {
+    let answer = if e.is_timeout() {
+        Answer::Timeout
+    } else {
+        Answer::Transport
+    };
+    AttemptResult {
+        attempted: Attempted::Answer(answer),
+        status_code: None,
+        latency: started.elapsed(),
+        error: Some(describe(e)),
+        excerpt: None,
+        body: None,
+        retry_after: None,
         sent_body: None,
     }
 }

@@ -9,6 +9,7 @@ pub mod facebook;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;
+pub mod outbox;
 pub mod outcomes;
 pub mod postbacks;
 pub mod privacy;

@@ -6,7 +6,6 @@
 use crate::scheduler::Job;
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
-use leadrouter_core::outcome::{next_step, Then};
 use leadrouter_delivery::client::Sender;
 use leadrouter_store::postbacks::{PostbackDue, PostbackOutcome};
 use leadrouter_store::{Store, StoreError};
@@ -123,35 +122,10 @@ async fn send(
     let result = sender
         .get_signed(&url, &secret, &format!("postback-{}", p.id))
         .await;
-    let status = result.status_code.map(i64::from);
-    let error = result.error.clone().unwrap_or_else(|| match status {
-        Some(s) => format!("HTTP {s}"),
-        None => "no answer".into(),
-    });
-    let step = next_step(
-        result.attempted,
-        p.attempts as usize + 1,
-        schedule,
-        result.retry_after,
-        Duration::from_secs(3600),
-        rand::random::<f64>(),
-    );
-    let outcome = match step.then {
-        Then::Delivered => PostbackOutcome::Sent {
-            status: status.unwrap_or(200),
-        },
-        Then::RetryIn(d) => PostbackOutcome::Retry {
-            status,
-            error: &error,
-            at: now + d.as_millis() as i64,
-        },
-        Then::End { .. } => PostbackOutcome::Failed {
-            status,
-            error: &error,
-        },
-    };
+    let judged = crate::outbox::Judged::of(&result, p.attempts, schedule, now);
+    let outcome = judged.outcome();
     if !matches!(outcome, PostbackOutcome::Sent { .. }) {
-        tracing::warn!(postback = p.id, source_id = p.source_id, %error, "a postback was not taken");
+        tracing::warn!(postback = p.id, source_id = p.source_id, error = %judged.error, "a postback was not taken");
     }
     store.record_postback(p.id, Some(&url), outcome, now).await
 }

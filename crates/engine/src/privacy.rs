@@ -9,7 +9,6 @@ use crate::scheduler::Job;
 use crate::signals::Signals;
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::erasure::{erased_notice_body, Erasure};
-use leadrouter_core::outcome::{next_step, Then};
 use leadrouter_core::partner::ContentType;
 use leadrouter_delivery::client::Sender;
 use leadrouter_store::erasure::{Notices, ERASE_BATCH};
@@ -282,35 +281,10 @@ async fn send_notice(
     let result = sender
         .post_signed(&to, &p.signing_secrets(now), &msg_id, &body)
         .await;
-    let status = result.status_code.map(i64::from);
-    let error = result.error.clone().unwrap_or_else(|| match status {
-        Some(s) => format!("HTTP {s}"),
-        None => "no answer".into(),
-    });
-    let step = next_step(
-        result.attempted,
-        n.attempts as usize + 1,
-        schedule,
-        result.retry_after,
-        Duration::from_secs(3600),
-        rand::random::<f64>(),
-    );
-    let outcome = match step.then {
-        Then::Delivered => NoticeOutcome::Sent {
-            status: status.unwrap_or(200),
-        },
-        Then::RetryIn(d) => NoticeOutcome::Retry {
-            status,
-            error: &error,
-            at: now + d.as_millis() as i64,
-        },
-        Then::End { .. } => NoticeOutcome::Failed {
-            status,
-            error: &error,
-        },
-    };
+    let judged = crate::outbox::Judged::of(&result, n.attempts, schedule, now);
+    let outcome = judged.outcome();
     if !matches!(outcome, NoticeOutcome::Sent { .. }) {
-        tracing::warn!(notice = n.id, partner_id = n.partner_id, %error, "an erasure notice was not taken");
+        tracing::warn!(notice = n.id, partner_id = n.partner_id, error = %judged.error, "an erasure notice was not taken");
     }
     store.record_erasure_notice(n.id, outcome, now).await
 }

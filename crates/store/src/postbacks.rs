@@ -45,21 +45,8 @@ pub struct PostbackRow {
     pub sent_at: Option<EpochMillis>,
 }
 
-/// What came of one attempt.
-pub enum PostbackOutcome<'a> {
-    Sent {
-        status: i64,
-    },
-    Retry {
-        status: Option<i64>,
-        error: &'a str,
-        at: EpochMillis,
-    },
-    Failed {
-        status: Option<i64>,
-        error: &'a str,
-    },
-}
+/// What came of one attempt: the erasure notices' outcome, one type for the outbox.
+pub use crate::erasure_notices::NoticeOutcome as PostbackOutcome;
 
 impl Store {
     /// Reads the leads' history and the conversions past the feed's cursor and queues a
