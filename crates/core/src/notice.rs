@@ -12,6 +12,7 @@ text_enum!(
         PartnerPaused => "partner_paused",
         ErasureNotice => "erasure_notice",
         PortalInvite => "portal_invite",
+        SupplierInvite => "supplier_invite",
         DailySummary => "daily_summary",
         DailyLimitReached => "daily_limit_reached",
         HeldBacklog => "held_backlog",

@@ -6,11 +6,30 @@
 //! so that a lead's values can never choose where a request goes.
 
 use crate::ssrf::AllowList;
+use crate::status::LeadStatus;
 use crate::webhook_url::parse_webhook_url;
 use serde_json::Value;
 
 /// The events a supplier may hear of.
 pub const EVENTS: [&str; 4] = ["delivered", "rejected", "converted", "returned"];
+
+/// The lead states a supplier hears of as `rejected` (no partner took the lead).
+pub const REJECTED: [LeadStatus; 3] = [
+    LeadStatus::Failed,
+    LeadStatus::Expired,
+    LeadStatus::Duplicate,
+];
+
+/// A lead's status in its supplier's words, as its postbacks say it: `delivered`,
+/// `returned`, `rejected`, or `pending` while it is still on its way.
+pub fn supplier_status(s: LeadStatus) -> &'static str {
+    match s {
+        LeadStatus::Delivered => "delivered",
+        LeadStatus::Returned => "returned",
+        s if REJECTED.contains(&s) => "rejected",
+        _ => "pending",
+    }
+}
 
 /// A checked postback URL template.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,7 @@ pub mod sessions;
 pub mod sources;
 mod states;
 mod supplier_caps;
+pub mod supplier_reads;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transition;

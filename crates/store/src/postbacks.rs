@@ -101,14 +101,7 @@ impl Store {
             &[LeadStatus::Delivered, LeadStatus::Returned],
             LeadStatus::as_str,
         );
-        let rejected = sql_list(
-            &[
-                LeadStatus::Failed,
-                LeadStatus::Expired,
-                LeadStatus::Duplicate,
-            ],
-            LeadStatus::as_str,
-        );
+        let rejected = sql_list(&leadrouter_core::postback::REJECTED, LeadStatus::as_str);
         let from_history = sqlx::query(&format!(
             "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
              next_attempt_at, created_at) \
@@ -268,14 +261,31 @@ impl Store {
         source_id: i64,
         limit: i64,
     ) -> Result<Vec<PostbackRow>, StoreError> {
-        let rows = sqlx::query(
+        self.postbacks_where(source_id, None, limit).await
+    }
+
+    /// A source's postbacks (of one lead, if given), newest first.
+    pub(crate) async fn postbacks_where(
+        &self,
+        source_id: i64,
+        lead_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<PostbackRow>, StoreError> {
+        let one_lead = if lead_id.is_some() {
+            "AND lead_id = $3"
+        } else {
+            ""
+        };
+        let q = format!(
             "SELECT id, lead_id, event, status, attempts, url, last_status, last_error, \
-             created_at, sent_at FROM postbacks WHERE source_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(source_id)
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?;
+             created_at, sent_at FROM postbacks WHERE source_id = $1 {one_lead} \
+             ORDER BY id DESC LIMIT $2"
+        );
+        let mut q = sqlx::query(&q).bind(source_id).bind(limit);
+        if let Some(id) = lead_id {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(self.reader()).await?;
         rows.iter()
             .map(|r| {
                 Ok(PostbackRow {

@@ -25,19 +25,23 @@ pub struct SessionLimits {
     pub absolute_ms: i64,
 }
 
-/// Whose sessions: the console's operators or the portal's partner users (each its own
-/// table, so a session of one can never pass for the other).
+/// Whose sessions: the console's operators, the portal's partner users or the supplier
+/// portal's users (each its own table, so a session of one can never pass for another).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Realm {
     Console,
     Portal,
+    Supplier,
 }
 
 impl Realm {
-    fn table(self) -> &'static str {
+    pub(crate) const ALL: [Realm; 3] = [Realm::Console, Realm::Portal, Realm::Supplier];
+
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Realm::Console => "admin_sessions",
             Realm::Portal => "partner_sessions",
+            Realm::Supplier => "supplier_sessions",
         }
     }
 }
@@ -226,7 +230,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        for table in ["admin_sessions", "partner_sessions"] {
+        for table in Realm::ALL.map(Realm::table) {
             gone += sqlx::query(&format!(
                 "DELETE FROM {table} WHERE expires_at <= $1 OR last_seen_at < $2"
             ))

@@ -1,19 +1,20 @@
-//! Inviting a partner's people to its portal, from the JSON API and the console alike: the
-//! address read, the engine's action called (the link, the mail, the answer's link when no
-//! mail service sends it).
+//! Inviting people to a portal — a partner's or a supplier's — from the JSON API and the
+//! console alike: the address read, the engine's action called (the link, the mail, the
+//! answer's link when no mail service sends it).
 
 use crate::{ApiError, AppState};
 use leadrouter_engine::actions;
-use leadrouter_store::portal::PartnerUser;
+use leadrouter_store::portal::{Member, Portal};
 
-/// Invites `email` to the partner's portal; the link comes back when the operator must
-/// hand it over (no mail service).
+/// Invites `email` to the portal of the partner or source `owner_id`; the link comes back
+/// when the operator must hand it over (no mail service).
 pub(crate) async fn invite(
     state: &AppState,
-    partner_id: i64,
+    portal: Portal,
+    owner_id: i64,
     email: &str,
     actor: &leadrouter_store::audit::Actor,
-) -> Result<(PartnerUser, Option<String>), ApiError> {
+) -> Result<(Member, Option<String>), ApiError> {
     let email = email.trim().to_lowercase();
     if !email_address::EmailAddress::is_valid(&email) {
         return Err(ApiError::validation_one(
@@ -21,11 +22,12 @@ pub(crate) async fn invite(
             "must be an e-mail address",
         ));
     }
-    Ok(actions::invite_partner_user(
+    Ok(actions::invite_member(
         state.store(),
         state.signals(),
         state.mailing(),
-        partner_id,
+        portal,
+        owner_id,
         &email,
         state.now_ms(),
         actor,
@@ -37,15 +39,17 @@ pub(crate) async fn invite(
 /// working.
 pub(crate) async fn reinvite(
     state: &AppState,
-    partner_id: i64,
+    portal: Portal,
+    owner_id: i64,
     user_id: i64,
     actor: &leadrouter_store::audit::Actor,
-) -> Result<(PartnerUser, Option<String>), ApiError> {
-    Ok(actions::reinvite_partner_user(
+) -> Result<(Member, Option<String>), ApiError> {
+    Ok(actions::reinvite_member(
         state.store(),
         state.signals(),
         state.mailing(),
-        partner_id,
+        portal,
+        owner_id,
         user_id,
         state.now_ms(),
         actor,

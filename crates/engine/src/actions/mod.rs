@@ -11,7 +11,7 @@ mod test_lead;
 
 pub use catalog::{add_market, add_niche};
 pub use error::ActionError;
-pub use invitations::{invite_partner_user, reinvite_partner_user, INVITE_MS};
+pub use invitations::{invite_member, reinvite_member, INVITE_MS};
 pub use leads::{assign_lead, retry_delivery, retry_lead, Assigned, NotAssigned};
 pub use partner_settings::{
     create_partner, rotate_partner_key, rotate_partner_secret, update_partner, Issued,

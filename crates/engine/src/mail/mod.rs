@@ -372,30 +372,53 @@ struct InviteText<'a> {
     link: &'a str,
 }
 
-/// `portal_invite`: the invitation to a partner's portal. Its stored text holds only
+#[derive(Template)]
+#[template(path = "mail/supplier_invite.txt")]
+struct SupplierInviteText<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+/// `portal_invite` (to a partner's portal, `partner_id` set) or `supplier_invite` (to a
+/// source's): the invitation. Its stored text holds only
 /// [`SECRET_MARK`](leadrouter_store::outbox::SECRET_MARK) where the link goes; the link
 /// travels as the mail's secret. `link_key` makes each link its own mail.
-pub fn portal_invite(
-    partner_id: i64,
-    partner_name: &str,
+pub fn invitation(
+    kind: MailKind,
+    partner_id: Option<i64>,
+    owner_name: &str,
     to: String,
     user_id: i64,
     link_key: &str,
     link: String,
 ) -> Mail {
-    let text = render(&InviteText {
-        name: partner_name,
-        link: leadrouter_store::outbox::SECRET_MARK,
-    });
+    let mark = leadrouter_store::outbox::SECRET_MARK;
+    let (text, subject) = if kind == MailKind::SupplierInvite {
+        (
+            render(&SupplierInviteText {
+                name: owner_name,
+                link: mark,
+            }),
+            format!("Your access to the {owner_name} supplier portal"),
+        )
+    } else {
+        (
+            render(&InviteText {
+                name: owner_name,
+                link: mark,
+            }),
+            format!("Your access to the {owner_name} lead portal"),
+        )
+    };
     Mail {
         secret: Some(link),
         ..plain(
-            MailKind::PortalInvite,
-            Some(partner_id),
+            kind,
+            partner_id,
             to,
-            format!("Your access to the {partner_name} lead portal"),
+            subject,
             text,
-            MailKind::PortalInvite.key(&[&user_id, &link_key]),
+            kind.key(&[&user_id, &link_key]),
         )
     }
 }

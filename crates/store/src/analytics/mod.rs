@@ -7,7 +7,7 @@
 //! deliveries, conversions and attempts themselves ([`raw`]). Both are computed by the same
 //! grouped queries, so they agree to the lead.
 
-mod raw;
+pub(crate) mod raw;
 mod rollup;
 
 use crate::{Store, StoreError};

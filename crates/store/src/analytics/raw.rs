@@ -277,7 +277,7 @@ impl Store {
     }
 }
 
-pub(super) fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     s.len() == 10
         && s.chars().enumerate().all(|(i, c)| {
             if i == 4 || i == 7 {

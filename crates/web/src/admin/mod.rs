@@ -8,8 +8,8 @@ pub(crate) mod markets;
 mod notifications;
 mod pacing;
 pub(crate) mod partner_test;
-pub(crate) mod partner_users;
 pub(crate) mod partners;
+pub(crate) mod portal_users;
 pub(crate) mod privacy;
 mod response_preview;
 mod simulate;
@@ -29,7 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(pacing::router())
         .merge(partner_test::router())
-        .merge(partner_users::router())
+        .merge(portal_users::router())
         .merge(partners::router())
         .merge(privacy::router())
         .merge(response_preview::router())

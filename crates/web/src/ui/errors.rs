@@ -2,7 +2,7 @@
 //! not exist, a refused change, a throttled login, is an HTML page in that site's chrome that
 //! says what went wrong and offers a way back, never the JSON body the API gives scripts.
 //!
-//! Page handlers return [`PageError`] (the console's) or [`PortalError`]. Errors raised
+//! Page handlers return [`PageError`] (the console's), [`PortalError`] or [`SupplierError`]. Errors raised
 //! before a handler runs (an extractor shared with the JSON API, an unknown path) and the
 //! answer to a visitor whose landing-page form was refused pass through [`html_errors`],
 //! which renders them with the same page.
@@ -27,6 +27,8 @@ pub(crate) trait Site {
 pub(crate) enum Console {}
 /// The partners' portal.
 pub(crate) enum Portal {}
+/// The suppliers' portal.
+pub(crate) enum Supplier {}
 /// A landing page's visitor: no site of ours to go back to.
 enum Visitor {}
 
@@ -35,6 +37,9 @@ impl Site for Console {
 }
 impl Site for Portal {
     const BACK: Option<(&'static str, &'static str)> = Some(("/portal", "Back to your leads"));
+}
+impl Site for Supplier {
+    const BACK: Option<(&'static str, &'static str)> = Some(("/supplier", "Back to your leads"));
 }
 impl Site for Visitor {
     const BACK: Option<(&'static str, &'static str)> = None;
@@ -48,6 +53,9 @@ pub(crate) struct PageError<S: Site = Console> {
 
 /// What went wrong in a portal page.
 pub(crate) type PortalError = PageError<Portal>;
+
+/// What went wrong in a supplier-portal page.
+pub(crate) type SupplierError = PageError<Supplier>;
 
 impl<S: Site> From<ApiError> for PageError<S> {
     fn from(error: ApiError) -> Self {
@@ -95,6 +103,7 @@ struct ErrorPage {
 enum Reader {
     Console,
     Portal,
+    Supplier,
     Visitor,
 }
 
@@ -105,6 +114,9 @@ fn reader_of(req: &Request) -> Option<Reader> {
     }
     if path.starts_with("/portal") {
         return Some(Reader::Portal);
+    }
+    if path.starts_with("/supplier") {
+        return Some(Reader::Supplier);
     }
     if req.method() != Method::POST || !path.starts_with("/api/webhook/") {
         return None;
@@ -151,6 +163,7 @@ pub(crate) async fn html_errors(req: Request, next: Next) -> Response {
     let html = match reader {
         Reader::Console => error_page::<Console>(status, &body),
         Reader::Portal => error_page::<Portal>(status, &body),
+        Reader::Supplier => error_page::<Supplier>(status, &body),
         Reader::Visitor => error_page::<Visitor>(status, &body),
     };
     // Keep what the answer said beside its body (Retry-After, Allow).

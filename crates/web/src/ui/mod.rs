@@ -10,12 +10,13 @@ mod chart;
 pub(crate) mod client;
 mod deliveries;
 pub(crate) mod errors;
-pub(crate) use errors::{PageError, PortalError};
+pub(crate) use errors::{PageError, PortalError, SupplierError};
 mod filter_rows;
 pub(crate) mod flash;
 mod form;
 mod lead_page;
 mod leads;
+mod members;
 mod overview;
 mod page;
 mod partner_form;
@@ -25,9 +26,11 @@ mod portal;
 mod privacy;
 mod reply_rules;
 mod returns;
+mod seats;
 pub(crate) mod session;
 mod simulate;
 mod sources;
+mod supplier;
 mod users;
 
 use crate::AppState;
@@ -54,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(overview::page))
         .route("/admin/", get(overview::page))
         .merge(partners::router())
+        .merge(members::router())
         .merge(leads::router())
         .merge(deliveries::router())
         .merge(returns::router())
@@ -65,6 +69,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(privacy::router())
         .merge(simulate::router())
         .merge(portal::router())
+        .merge(supplier::router())
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -62,7 +62,7 @@ struct ShowPage {
     flash: Flash,
     test: Option<TestAttempt>,
     deliveries: Vec<DeliveryRow>,
-    users: Vec<leadrouter_store::portal::PartnerUser>,
+    users: Vec<leadrouter_store::portal::Member>,
     pacing: leadrouter_core::pacing::Pacing,
     /// Until when the API key before the last rotation still works (when it does now).
     old_key_until: Option<i64>,
@@ -99,6 +99,18 @@ impl ShowPage {
 
     fn yours(&self, at: &i64) -> String {
         time::local(*at, &self.chrome.timezone)
+    }
+
+    fn members_base(&self) -> String {
+        format!("/admin/partners/{}/users", self.p.id)
+    }
+
+    fn members_empty(&self) -> &'static str {
+        "Nobody of this partner has portal access yet."
+    }
+
+    fn members_placeholder(&self) -> &'static str {
+        "someone@partner.com"
     }
 
     /// When the daily limit will be reached at today's pace, said in the partner's time
@@ -224,7 +236,10 @@ async fn show_page(
         .flashes()
         .take(&op.session_hash, &format!("/admin/partners/{id}"));
     let deliveries = state.store().partner_deliveries(id, 20).await?;
-    let users = state.store().list_partner_users(id).await?;
+    let users = state
+        .store()
+        .list_members(leadrouter_store::portal::Portal::Partner, id)
+        .await?;
     let pacing = leadrouter_core::pacing::pace(
         partner.spec.business_hours.as_ref(),
         &partner.spec.timezone,
@@ -356,77 +371,4 @@ pub(super) async fn rotate_secret(
         &answer,
         "New signing secret: deliveries are signed with it from now on.",
     ))
-}
-
-/// "Invite user": a portal user for this partner, invited by e-mail (without a mail
-/// service, the link is shown this once, to hand over).
-pub(super) async fn invite_user(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    posted: Posted,
-) -> Result<Response, PageError> {
-    let email = posted.fields.text("email");
-    let answer = crate::invitations::invite(&state, id, &email, &posted.op.actor()).await;
-    let notice = match answer {
-        Ok((u, link)) => return Ok(invited(&state, &posted.op, id, &u.email, link)),
-        Err(ApiError::Validation(e)) => format!(
-            "Not invited: email {}.",
-            e.values().cloned().collect::<Vec<_>>().join("; ")
-        ),
-        Err(ApiError::Conflict(m)) => format!("Not invited: {m}."),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(back(&state, &posted.op, id, &notice))
-}
-
-/// "Re-send invitation": a new link for a user who has not set a password; the old one
-/// stops working.
-pub(super) async fn reinvite_user(
-    State(state): State<AppState>,
-    axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
-    posted: Posted,
-) -> Result<Response, PageError> {
-    let (u, link) = crate::invitations::reinvite(&state, id, user_id, &posted.op.actor()).await?;
-    Ok(invited(&state, &posted.op, id, &u.email, link))
-}
-
-/// Back to the partner's page after an invitation: the link, when the operator must hand
-/// it over, shown once like a secret.
-fn invited(
-    state: &AppState,
-    op: &Operator,
-    id: i64,
-    email: &str,
-    link: Option<String>,
-) -> Response {
-    let path = format!("/admin/partners/{id}");
-    let (notice, secrets) = match link {
-        Some(url) => (
-            format!("{email} invited. No mail service is set up: give them this link yourself (it works once, for 72 hours, and is not shown again)."),
-            vec![("Invitation link".to_string(), url)],
-        ),
-        None => (
-            format!("{email} invited: the link to set a password is on its way."),
-            vec![],
-        ),
-    };
-    super::flash::redirect_with(state, op, &path, Some(notice), secrets)
-}
-
-/// Removes a portal user; its sessions end at once.
-pub(super) async fn remove_user(
-    State(state): State<AppState>,
-    axum::extract::Path((id, user_id)): axum::extract::Path<(i64, i64)>,
-    posted: Posted,
-) -> Result<Response, PageError> {
-    let notice = if state
-        .store()
-        .remove_partner_user(id, user_id, state.now_ms(), &posted.op.actor())
-        .await?
-    {
-        "Portal user removed: its sessions have ended."
-    } else {
-        "No such portal user."
-    };
-    Ok(back(&state, &posted.op, id, notice))
 }

@@ -35,15 +35,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/admin/partners/{id}/rotate-secret",
             post(page::rotate_secret),
         )
-        .route("/admin/partners/{id}/users", post(page::invite_user))
-        .route(
-            "/admin/partners/{id}/users/{user_id}/reinvite",
-            post(page::reinvite_user),
-        )
-        .route(
-            "/admin/partners/{id}/users/{user_id}/remove",
-            post(page::remove_user),
-        )
 }
 
 /// One row of the partners list.

@@ -234,6 +234,8 @@ struct ShowPage {
     public_url: String,
     /// Its latest postbacks: (id, lead, event, status, attempts, last error, when).
     postbacks: Vec<leadrouter_store::postbacks::PostbackRow>,
+    /// Its people with access to the supplier portal.
+    users: Vec<leadrouter_store::portal::Member>,
     timezone: String,
 }
 
@@ -242,28 +244,24 @@ impl ShowPage {
         crate::time::local(*at, &self.timezone)
     }
 
-    /// The posting specification a supplier needs, any time: where, how, which fields,
-    /// and an example (the token stands as a placeholder: it is shown only when issued).
     fn posting_example(&self) -> String {
-        let country = self
-            .s
-            .default_country
-            .clone()
-            .unwrap_or_else(|| "germany".into());
-        let niche = self
-            .s
-            .default_niche
-            .clone()
-            .unwrap_or_else(|| "forex".into());
-        format!(
-            r#"curl -X POST '{url}/api/webhook/YOUR_TOKEN' \
-  -H 'Content-Type: application/json' \
-  -H 'Idempotency-Key: your-own-id-of-this-lead' \
-  -d '{{"first_name": "John", "last_name": "Smith", "email": "john.smith@email.com",
-       "phone": "+491234567890", "country": "{country}", "niche": "{niche}",
-       "lead_type": "premium", "source": "facebook_ads"}}'"#,
-            url = self.public_url
-        )
+        posting_example(&self.s, &self.public_url)
+    }
+
+    fn members_base(&self) -> String {
+        format!("/admin/sources/{}/users", self.s.id)
+    }
+
+    fn members_empty(&self) -> &'static str {
+        "Nobody of this supplier has access to the supplier portal yet."
+    }
+
+    fn members_placeholder(&self) -> &'static str {
+        "someone@supplier.com"
+    }
+
+    fn yours(&self, at: &i64) -> String {
+        self.when(at)
     }
 
     fn error(&self, k: &str) -> String {
@@ -306,6 +304,21 @@ impl ShowPage {
     }
 }
 
+/// The posting specification a supplier needs, any time: where, how, which fields, and
+/// an example (the token stands as a placeholder: it is shown only when issued).
+pub(crate) fn posting_example(s: &SourceView, public_url: &str) -> String {
+    let country = s.default_country.as_deref().unwrap_or("germany");
+    let niche = s.default_niche.as_deref().unwrap_or("forex");
+    format!(
+        r#"curl -X POST '{public_url}/api/webhook/YOUR_TOKEN' \
+  -H 'Content-Type: application/json' \
+  -H 'Idempotency-Key: your-own-id-of-this-lead' \
+  -d '{{"first_name": "John", "last_name": "Smith", "email": "john.smith@email.com",
+       "phone": "+491234567890", "country": "{country}", "niche": "{niche}",
+       "lead_type": "premium", "source": "facebook_ads"}}'"#
+    )
+}
+
 async fn show_page(
     state: &AppState,
     op: &Operator,
@@ -325,6 +338,10 @@ async fn show_page(
         markets: catalog.markets().iter().map(|m| m.slug.clone()).collect(),
         niches: catalog.niches().iter().map(|n| n.slug.clone()).collect(),
         postbacks: state.store().list_postbacks(source.id, 50).await?,
+        users: state
+            .store()
+            .list_members(leadrouter_store::portal::Portal::Supplier, source.id)
+            .await?,
         timezone: op.timezone.clone(),
     })
 }

@@ -2,8 +2,7 @@
 //! the lists that are only a name around other views.
 
 use super::{
-    AuditEntryView, ConsentView, DeliveryView, LeadView, NotificationView, PartnerUserView,
-    ReturnView,
+    AuditEntryView, ConsentView, DeliveryView, LeadView, MemberView, NotificationView, ReturnView,
 };
 use leadrouter_core::localtime::rfc3339;
 use leadrouter_store::conversions::LeadEvent;
@@ -25,14 +24,14 @@ pub struct AuditList {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PartnerUserList {
-    pub users: Vec<PartnerUserView>,
+pub struct MemberList {
+    pub users: Vec<MemberView>,
 }
 
-/// A partner user invited (again); the link only when no e-mail carries it.
+/// A portal user invited (again); the link only when no e-mail carries it.
 #[derive(Debug, Serialize)]
-pub struct PartnerUserInvited {
-    pub user: PartnerUserView,
+pub struct MemberInvited {
+    pub user: MemberView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invite_url: Option<String>,
 }

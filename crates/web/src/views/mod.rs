@@ -14,8 +14,8 @@ mod source;
 pub use answers::{
     AuditList, Done, ErasedView, ErasureNoticeView, Evidence, EvidenceDelivery, FacebookReceived,
     Health, KnownContactsAdded, KnownContactsTotal, LeadAssigned, LeadEventView, LeadQueued,
-    NoticeList, NotificationList, PartnerUserInvited, PartnerUserList, ResponsePreview,
-    ResponseSample, ReturnDecided, ReturnList, ReturnRequested,
+    MemberInvited, MemberList, NoticeList, NotificationList, ResponsePreview, ResponseSample,
+    ReturnDecided, ReturnList, ReturnRequested,
 };
 pub use consent::ConsentView;
 pub use lead::{AttemptView, ConversionView, DeliveryView, LeadView};
@@ -29,8 +29,7 @@ pub use partner_lead::{
     PartnerLeadView,
 };
 pub use records::{
-    AuditEntryView, LeadOutcomeView, LeadReceivedView, NotificationView, PartnerUserView,
-    ReturnView,
+    AuditEntryView, LeadOutcomeView, LeadReceivedView, MemberView, NotificationView, ReturnView,
 };
 pub use reports::{
     AdminAnalytics, CpaSummary, CpaView, FiguresView, PartnerAnalytics, PartnerCpaView, Report,

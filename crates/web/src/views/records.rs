@@ -6,7 +6,7 @@ use leadrouter_core::notice::MailKind;
 use leadrouter_core::status::MailStatus;
 use leadrouter_store::audit::AuditEntry;
 use leadrouter_store::outbox::NotificationRow;
-use leadrouter_store::portal::PartnerUser;
+use leadrouter_store::portal::{Member, Portal};
 use leadrouter_store::returns::ReturnRow;
 use serde::Serialize;
 use serde_json::Value;
@@ -88,22 +88,36 @@ impl AuditEntryView {
     }
 }
 
-/// A partner's portal user: `active` once it set its password, else `invited`.
+/// Whose user: a partner's (`partner_id`) or a source's (`source_id`).
 #[derive(Debug, Serialize)]
-pub struct PartnerUserView {
+pub enum MemberOwner {
+    #[serde(rename = "partner_id")]
+    Partner(i64),
+    #[serde(rename = "source_id")]
+    Source(i64),
+}
+
+/// A portal user (a partner's or a supplier's): `active` once it set its password, else
+/// `invited`.
+#[derive(Debug, Serialize)]
+pub struct MemberView {
     pub id: i64,
-    pub partner_id: i64,
+    #[serde(flatten)]
+    pub owner: MemberOwner,
     pub email: String,
     pub status: &'static str,
     pub invite_expires_at: Option<String>,
     pub last_login_at: Option<String>,
 }
 
-impl PartnerUserView {
-    pub fn new(u: &PartnerUser) -> PartnerUserView {
-        PartnerUserView {
+impl MemberView {
+    pub fn new(portal: Portal, u: &Member) -> MemberView {
+        MemberView {
             id: u.id,
-            partner_id: u.partner_id,
+            owner: match portal {
+                Portal::Partner => MemberOwner::Partner(u.owner_id),
+                Portal::Supplier => MemberOwner::Source(u.owner_id),
+            },
             email: u.email.clone(),
             status: if u.accepted_at.is_some() {
                 "active"

@@ -3,8 +3,9 @@
 //! new one for 24 hours) and a checker that verifies a pasted body and headers against the
 //! partner's secrets with the Standard Webhooks library.
 
-use super::pages::{chrome, PortalChrome};
-use super::session::PortalUser;
+use super::super::seats::PortalChrome;
+use super::super::seats::PortalUser;
+use super::pages::chrome;
 use crate::ui::PortalError;
 use crate::{ApiError, AppState};
 use axum::extract::State;

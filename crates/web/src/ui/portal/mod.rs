@@ -3,23 +3,15 @@
 
 mod integration;
 mod pages;
-mod session;
 
+use super::seats::{PortalUser, PARTNER_SEAT};
 use crate::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/portal/login",
-            get(session::login_page).post(session::login),
-        )
-        .route("/portal/logout", post(session::logout))
-        .route(
-            "/portal/accept/{token}",
-            get(session::accept_page).post(session::accept),
-        )
+    PARTNER_SEAT
+        .routes::<PortalUser>()
         .route("/portal", get(pages::leads))
         .route("/portal/", get(pages::leads))
         .route("/portal/leads/{id}", get(pages::lead))

@@ -3,7 +3,7 @@
 //! a test lead. Every read goes through the session's partner in SQL; times are the
 //! partner's own.
 
-use super::session::PortalUser;
+use super::super::seats::PortalUser;
 use crate::ui::PortalError;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
@@ -18,51 +18,17 @@ use serde_json::{Map, Value};
 
 use super::super::form::Posted;
 use super::super::page::{render, render_status};
+use super::super::seats::{PortalChrome, PARTNER_SEAT};
 use crate::time;
 
-/// What every portal page has around its content.
-pub(crate) struct PortalChrome {
-    pub title: String,
-    pub section: &'static str,
-    pub partner: String,
-    pub email: String,
-    pub csrf: String,
-    pub timezone: String,
-}
-
-/// The portal's answers to what the shared layout (`layout.html`) asks of its frame: the
-/// partner's name as the brand, its own home and logout, no console scripts.
-impl PortalChrome {
-    pub fn console(&self) -> bool {
-        false
-    }
-
-    pub fn brand(&self) -> &str {
-        &self.partner
-    }
-
-    pub fn home(&self) -> &'static str {
-        "/portal"
-    }
-
-    pub fn logout(&self) -> &'static str {
-        "/portal/logout"
-    }
-
-    pub fn page_title(&self) -> String {
-        format!("{} · {}", self.title, self.partner)
-    }
-
-    pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
-        &[
-            ("Leads", "/portal", "leads"),
-            ("Test lead", "/portal/test", "test"),
-            ("Integration", "/portal/integration", "integration"),
-            ("Returns", "/portal/returns", "returns"),
-            ("Conversions", "/portal/conversions", "conversions"),
-        ]
-    }
-}
+/// The partner portal's sections.
+const PARTNER_NAV: &[(&str, &str, &str)] = &[
+    ("Leads", "/portal", "leads"),
+    ("Test lead", "/portal/test", "test"),
+    ("Integration", "/portal/integration", "integration"),
+    ("Returns", "/portal/returns", "returns"),
+    ("Conversions", "/portal/conversions", "conversions"),
+];
 
 /// The chrome of `user`'s partner.
 pub(super) async fn chrome(
@@ -79,10 +45,12 @@ pub(super) async fn chrome(
     Ok(PortalChrome {
         title: title.to_string(),
         section,
-        partner: p.spec.name,
+        owner: p.spec.name,
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         timezone: p.spec.timezone,
+        seat: &PARTNER_SEAT,
+        nav: PARTNER_NAV,
     })
 }
 
