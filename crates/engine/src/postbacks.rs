@@ -5,10 +5,12 @@
 
 use crate::scheduler::Job;
 use crate::signals::Signals;
-use leadrouter_core::clock::EpochMillis;
+use leadrouter_core::postback::PostbackTemplate;
+use leadrouter_core::secret::Secret;
 use leadrouter_delivery::client::Sender;
-use leadrouter_store::postbacks::{PostbackDue, PostbackOutcome};
+use leadrouter_store::postbacks::{PostbackAttempt, PostbackDue, PostbackOutcome};
 use leadrouter_store::{Store, StoreError};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Queues the postbacks of what happened since the last look, and wakes the runner.
@@ -47,9 +49,9 @@ pub(crate) struct Runner<'a> {
     pub lease: Duration,
 }
 
-/// Postbacks sent at once (each tracker is a different supplier's; a claim of this many
-/// is sent concurrently, then the next).
-const AT_ONCE: usize = 32;
+/// Postbacks claimed and sent at once (each tracker is a different supplier's): a claim
+/// of this many is sent concurrently and its outcomes recorded in one write, then the next.
+const AT_ONCE: usize = 64;
 
 /// Sends every postback due now, a claimed batch at a time, concurrently.
 pub(crate) async fn drain(runner: &Runner<'_>, shutdown: &tokio_util::sync::CancellationToken) {
@@ -70,45 +72,74 @@ pub(crate) async fn drain(runner: &Runner<'_>, shutdown: &tokio_util::sync::Canc
                 break;
             }
         };
-        futures::future::join_all(batch.iter().map(|p| async move {
-            let now = runner.clock.now_ms();
-            if let Err(e) = send(runner.store, runner.sender, runner.schedule, p, now).await {
-                tracing::warn!(postback = p.id, error = %e, "recording a postback failed; its lease brings it back");
-            }
-        }))
-        .await;
+        if let Err(e) = send_batch(runner, &batch).await {
+            tracing::warn!(error = %e, "recording postbacks failed; their lease brings them back");
+            break;
+        }
     }
 }
 
-async fn send(
-    store: &Store,
-    sender: &Sender,
-    schedule: &[Duration],
-    p: &PostbackDue,
-    now: EpochMillis,
-) -> Result<(), StoreError> {
-    let (source, lead) = tokio::try_join!(store.source(p.source_id), store.lead(p.lead_id))?;
-    let ready = source.and_then(|s| {
-        let template = s.spec.postback_url.clone()?;
-        let secret = s.signing_secret.clone()?;
-        Some((template, secret))
-    });
-    let (Some((template, secret)), Some(lead)) = (ready, lead) else {
-        let why = "the source has no postback URL or signing secret now, or the lead is gone";
-        return store
-            .record_postback(
-                p.id,
-                None,
-                PostbackOutcome::Failed {
+/// What came of sending one postback: where it went, and how it was judged (or why it
+/// could not be sent).
+struct Sent {
+    url: Option<String>,
+    judged: Result<crate::outbox::Judged, &'static str>,
+}
+
+/// Sends a claimed batch concurrently, then records every outcome in one write.
+async fn send_batch(runner: &Runner<'_>, batch: &[PostbackDue]) -> Result<(), StoreError> {
+    // Each source read once for the batch (usually a handful of suppliers).
+    let mut ids: Vec<i64> = batch.iter().map(|p| p.source_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut sources = HashMap::new();
+    for id in ids {
+        let ready = runner.store.source(id).await?.and_then(|s| {
+            let template = s.spec.postback_url.clone()?;
+            let secret = s.signing_secret.clone()?;
+            Some((template, secret))
+        });
+        sources.insert(id, ready);
+    }
+    let sent = futures::future::join_all(batch.iter().map(|p| {
+        let ready = sources.get(&p.source_id).and_then(Option::as_ref);
+        send(runner, p, ready)
+    }))
+    .await;
+    let now = runner.clock.now_ms();
+    let attempts: Vec<PostbackAttempt<'_>> = batch
+        .iter()
+        .zip(&sent)
+        .map(|(p, s)| PostbackAttempt {
+            id: p.id,
+            url: s.url.clone(),
+            outcome: match &s.judged {
+                Ok(j) => j.outcome(),
+                Err(why) => PostbackOutcome::Failed {
                     status: None,
                     error: why,
                 },
-                now,
-            )
-            .await;
+            },
+        })
+        .collect();
+    runner.store.record_postbacks(&attempts, now).await
+}
+
+async fn send(
+    runner: &Runner<'_>,
+    p: &PostbackDue,
+    ready: Option<&(PostbackTemplate, Secret)>,
+) -> Sent {
+    let (Some((template, secret)), Some(lead)) = (ready, p.lead.as_ref()) else {
+        return Sent {
+            url: None,
+            judged: Err(
+                "the source has no postback URL or signing secret now, or the lead is gone",
+            ),
+        };
     };
     let url = template.fill(|name| match name {
-        "lead_id" => Some(lead.id.to_string()),
+        "lead_id" => Some(p.lead_id.to_string()),
         "event" => Some(p.event.clone()),
         "status" => Some(p.lead_status.clone()),
         "external_id" => lead.external_id.clone(),
@@ -119,13 +150,17 @@ async fn send(
             other => other.to_string(),
         }),
     });
-    let result = sender
-        .get_signed(&url, &secret, &format!("postback-{}", p.id))
+    let result = runner
+        .sender
+        .get_signed(&url, secret, &format!("postback-{}", p.id))
         .await;
-    let judged = crate::outbox::Judged::of(&result, p.attempts, schedule, now);
-    let outcome = judged.outcome();
-    if !matches!(outcome, PostbackOutcome::Sent { .. }) {
+    let judged =
+        crate::outbox::Judged::of(&result, p.attempts, runner.schedule, runner.clock.now_ms());
+    if !matches!(judged.outcome(), PostbackOutcome::Sent { .. }) {
         tracing::warn!(postback = p.id, source_id = p.source_id, error = %judged.error, "a postback was not taken");
     }
-    store.record_postback(p.id, Some(&url), outcome, now).await
+    Sent {
+        url: Some(url),
+        judged: Ok(judged),
+    }
 }

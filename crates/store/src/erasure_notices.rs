@@ -28,6 +28,7 @@ pub struct ErasureNoticeRow {
 }
 
 /// What came of one attempt.
+#[derive(Debug, Clone, Copy)]
 pub enum NoticeOutcome<'a> {
     Sent {
         status: i64,

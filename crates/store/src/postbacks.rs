@@ -3,6 +3,7 @@
 //! convert leads write nothing more), one row per lead and event, claimed with a lease by
 //! the notice runner, sent with retries and recorded.
 
+use crate::many::{Marks, Statement, CHUNK};
 use crate::{Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::{sql_list, LeadStatus};
@@ -18,7 +19,7 @@ pub struct Fed {
     pub more: bool,
 }
 
-/// A postback due to be sent.
+/// A postback due to be sent, with what its URL's placeholders take from its lead.
 #[derive(Debug, Clone)]
 pub struct PostbackDue {
     pub id: i64,
@@ -28,6 +29,25 @@ pub struct PostbackDue {
     /// The lead's status the event left it in (`delivered`, `failed`, `converted`, …).
     pub lead_status: String,
     pub attempts: i64,
+    /// The lead's values (`None`: the lead is gone).
+    pub lead: Option<PostbackLead>,
+}
+
+/// What a postback's placeholders take from its lead.
+#[derive(Debug, Clone)]
+pub struct PostbackLead {
+    pub external_id: Option<String>,
+    pub cost_cents: i64,
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What came of one attempt at a postback, to record.
+#[derive(Debug, Clone)]
+pub struct PostbackAttempt<'a> {
+    pub id: i64,
+    /// The URL it was sent to (none when it could not be made).
+    pub url: Option<String>,
+    pub outcome: PostbackOutcome<'a>,
 }
 
 /// A postback as listed (`GET /api/admin/sources/{id}/postbacks`).
@@ -180,7 +200,8 @@ impl Store {
         .bind(limit)
         .fetch_all(self.write(Priority::Background).await.pool())
         .await?;
-        rows.iter()
+        let mut due = rows
+            .iter()
             .map(|r| {
                 Ok(PostbackDue {
                     id: r.try_get(0)?,
@@ -189,9 +210,41 @@ impl Store {
                     event: r.try_get(3)?,
                     lead_status: r.try_get(4)?,
                     attempts: r.try_get(5)?,
+                    lead: None,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        due.sort_by_key(|p| p.id);
+        // Their leads' values, in one read.
+        let mut ids: Vec<i64> = due.iter().map(|p| p.lead_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut leads = std::collections::HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, external_id, cost_cents, custom_fields FROM leads WHERE id IN ({})",
+                Marks::new(self.backend()).list(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                let custom: String = r.try_get("custom_fields")?;
+                leads.insert(
+                    r.try_get::<i64, _>("id")?,
+                    PostbackLead {
+                        external_id: r.try_get("external_id")?,
+                        cost_cents: r.try_get("cost_cents")?,
+                        custom_fields: crate::json::from_text("custom_fields", &custom)?,
+                    },
+                );
+            }
+        }
+        for p in &mut due {
+            p.lead = leads.get(&p.lead_id).cloned();
+        }
+        Ok(due)
     }
 
     /// When the next pending postback falls due.
@@ -204,34 +257,53 @@ impl Store {
         Ok(row.try_get("due")?)
     }
 
-    /// What came of an attempt at postback `id`, sent to `url`.
-    pub async fn record_postback(
+    /// What came of attempts at postbacks, recorded in one statement per
+    /// [`CHUNK`] (one write for a whole batch sent at once).
+    pub async fn record_postbacks(
         &self,
-        id: i64,
-        url: Option<&str>,
-        outcome: PostbackOutcome<'_>,
+        attempts: &[PostbackAttempt<'_>],
         now: EpochMillis,
     ) -> Result<(), StoreError> {
-        let (status, code, error, next, sent) = match outcome {
-            PostbackOutcome::Sent { status } => ("sent", Some(status), None, now, Some(now)),
-            PostbackOutcome::Retry { status, error, at } => {
-                ("pending", status, Some(error), at, None)
-            }
-            PostbackOutcome::Failed { status, error } => ("failed", status, Some(error), now, None),
-        };
-        sqlx::query(
-            "UPDATE postbacks SET status = $1, last_status = $2, last_error = $3, \
-             next_attempt_at = $4, sent_at = $5, attempts = attempts + 1, url = $7 WHERE id = $6",
-        )
-        .bind(status)
-        .bind(code)
-        .bind(error)
-        .bind(next)
-        .bind(sent)
-        .bind(id)
-        .bind(url)
-        .execute(self.write(Priority::Background).await.pool())
-        .await?;
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let backend = self.backend();
+        let statements: Vec<Statement> = attempts
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut st = Statement::new(format!(
+                    "UPDATE postbacks SET status = v.column2, last_status = v.column3, \
+                     last_error = v.column4, next_attempt_at = v.column5, sent_at = v.column6, \
+                     url = v.column7, attempts = attempts + 1 FROM (VALUES {}) AS v \
+                     WHERE postbacks.id = v.column1",
+                    Marks::new(backend).tuples(chunk.len(), 7)
+                ));
+                for a in chunk {
+                    let (status, code, error, next, sent) = match a.outcome {
+                        PostbackOutcome::Sent { status } => {
+                            ("sent", Some(status), None, now, Some(now))
+                        }
+                        PostbackOutcome::Retry { status, error, at } => {
+                            ("pending", status, Some(error), at, None)
+                        }
+                        PostbackOutcome::Failed { status, error } => {
+                            ("failed", status, Some(error), now, None)
+                        }
+                    };
+                    st.bind(a.id)
+                        .bind(status.to_string())
+                        .bind(code)
+                        .bind(error.map(str::to_string))
+                        .bind(next)
+                        .bind(sent)
+                        .bind(a.url.clone());
+                }
+                st
+            })
+            .collect();
+        let mut tx = self.begin(Priority::Background).await?;
+        crate::many::run(&mut tx, backend, &statements).await?;
+        tx.commit().await?;
         Ok(())
     }
 
