@@ -4,7 +4,7 @@
 //! the notice runner, sent with retries and recorded.
 
 use crate::many::{Marks, Statement, CHUNK};
-use crate::{Priority, Store, StoreError};
+use crate::{Backend, Priority, Store, StoreError};
 use leadrouter_core::clock::EpochMillis;
 use leadrouter_core::status::{sql_list, LeadStatus};
 use sqlx::Row;
@@ -68,53 +68,139 @@ pub struct PostbackRow {
 /// What came of one attempt: the erasure notices' outcome, one type for the outbox.
 pub use crate::erasure_notices::NoticeOutcome as PostbackOutcome;
 
+/// Where the feed has read a stream to: the transaction part (0 on SQLite, where rows
+/// become visible in id order) and the id.
+type Mark = (i64, i64);
+
+/// One stream the feed reads: the leads' history or the conversions.
+struct Stream {
+    table: &'static str,
+    /// The cursor's columns in `postback_feed`: (transaction, id).
+    cursor: (&'static str, &'static str),
+}
+
+const EVENTS: Stream = Stream {
+    table: "lead_events",
+    cursor: ("lead_events_xid", "lead_events_after"),
+};
+const CONVERSIONS: Stream = Stream {
+    table: "conversions",
+    cursor: ("conversions_xid", "conversions_after"),
+};
+
+impl Stream {
+    /// The condition "row `alias` lies after `from` and at or before `to`" with its four
+    /// values bound from `$n` on: on PostgreSQL by (transaction, id), on SQLite by id.
+    fn between(&self, backend: Backend, alias: &str, n: usize) -> String {
+        match backend {
+            Backend::Postgres => format!(
+                "({alias}.xid, {alias}.id) > (${a}, ${b}) AND ({alias}.xid, {alias}.id) <= (${c}, ${d})",
+                a = n,
+                b = n + 1,
+                c = n + 2,
+                d = n + 3
+            ),
+            // The transaction parts are 0; bound anyway, so both read the same values.
+            Backend::Sqlite => format!(
+                "${a} = ${a} AND {alias}.id > ${b} AND ${c} = ${c} AND {alias}.id <= ${d}",
+                a = n,
+                b = n + 1,
+                c = n + 2,
+                d = n + 3
+            ),
+        }
+    }
+
+    /// How far the feed may read now: up to `FEED_BATCH` rows past `from` whose
+    /// transactions ended before every transaction still running began (`horizon`), so
+    /// that no row can later appear behind the cursor.
+    async fn upto(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        backend: Backend,
+        from: Mark,
+        horizon: i64,
+    ) -> Result<(Mark, bool), StoreError> {
+        let sql = match backend {
+            Backend::Postgres => format!(
+                "SELECT xid, id FROM {t} WHERE (xid, id) > ($1, $2) AND xid < $3 \
+                 ORDER BY xid, id LIMIT $4",
+                t = self.table
+            ),
+            Backend::Sqlite => format!(
+                "SELECT 0 AS xid, id FROM {t} WHERE $1 = $1 AND id > $2 AND $3 = $3 \
+                 ORDER BY id LIMIT $4",
+                t = self.table
+            ),
+        };
+        let rows = sqlx::query(&sql)
+            .bind(from.0)
+            .bind(from.1)
+            .bind(horizon)
+            .bind(FEED_BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+        let full = rows.len() as i64 >= FEED_BATCH;
+        match rows.last() {
+            Some(r) => Ok(((r.try_get(0)?, r.try_get(1)?), full)),
+            None => Ok((from, false)),
+        }
+    }
+}
+
 impl Store {
     /// Reads the leads' history and the conversions past the feed's cursor and queues a
     /// postback for each event a source with a postback URL chose (each lead and event
     /// once). Returns how many were queued.
     pub async fn feed_postbacks(&self, now: EpochMillis) -> Result<Fed, StoreError> {
+        let backend = self.backend();
         // No source wants postbacks: the cursor simply moves to the end (one cheap look).
         let wanted = sqlx::query("SELECT 1 FROM sources WHERE postback_url IS NOT NULL LIMIT 1")
             .fetch_optional(self.reader())
             .await?
             .is_some();
         if !wanted {
-            sqlx::query(
-                "UPDATE postback_feed SET \
-                 lead_events_after = (SELECT COALESCE(MAX(id), 0) FROM lead_events), \
-                 conversions_after = (SELECT COALESCE(MAX(id), 0) FROM conversions) WHERE id = 1",
-            )
+            let last = |t: &str, col: &str| match backend {
+                Backend::Postgres => {
+                    format!("(SELECT COALESCE(MAX({col}), 0) FROM {t})")
+                }
+                Backend::Sqlite if col == "xid" => "0".to_string(),
+                Backend::Sqlite => format!("(SELECT COALESCE(MAX({col}), 0) FROM {t})"),
+            };
+            sqlx::query(&format!(
+                "UPDATE postback_feed SET lead_events_xid = {}, lead_events_after = {}, \
+                 conversions_xid = {}, conversions_after = {} WHERE id = 1",
+                last("lead_events", "xid"),
+                last("lead_events", "id"),
+                last("conversions", "xid"),
+                last("conversions", "id"),
+            ))
             .execute(self.write(Priority::Background).await.pool())
             .await?;
             return Ok(Fed::default());
         }
         let mut tx = self.begin(Priority::Background).await?;
         let cursor = sqlx::query(
-            "SELECT lead_events_after, conversions_after FROM postback_feed WHERE id = 1",
+            "SELECT lead_events_xid, lead_events_after, conversions_xid, conversions_after \
+             FROM postback_feed WHERE id = 1",
         )
         .fetch_one(&mut *tx)
         .await?;
-        let (events_after, conversions_after): (i64, i64) =
-            (cursor.try_get(0)?, cursor.try_get(1)?);
-        let events_upto: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM lead_events WHERE id > $1 \
-             ORDER BY id LIMIT $2) AS next_events",
-        )
-        .bind(events_after)
-        .bind(FEED_BATCH)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        let conversions_upto: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM conversions WHERE id > $1 \
-             ORDER BY id LIMIT $2) AS next_conversions",
-        )
-        .bind(conversions_after)
-        .bind(FEED_BATCH)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        if events_upto == events_after && conversions_upto == conversions_after {
+        let events_from: Mark = (cursor.try_get(0)?, cursor.try_get(1)?);
+        let conversions_from: Mark = (cursor.try_get(2)?, cursor.try_get(3)?);
+        // The oldest transaction still running: rows of older ones are all visible now.
+        let horizon: i64 = match backend {
+            Backend::Postgres => sqlx::query("SELECT txid_snapshot_xmin(txid_current_snapshot())")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?,
+            Backend::Sqlite => i64::MAX,
+        };
+        let (events_to, more_events) = EVENTS.upto(&mut tx, backend, events_from, horizon).await?;
+        let (conversions_to, more_conversions) = CONVERSIONS
+            .upto(&mut tx, backend, conversions_from, horizon)
+            .await?;
+        if events_to == events_from && conversions_to == conversions_from {
             return Ok(Fed::default());
         }
         let told = sql_list(
@@ -126,47 +212,61 @@ impl Store {
             "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
              next_attempt_at, created_at) \
              SELECT l.source_id, e.lead_id, CASE WHEN e.status IN {told} \
-             THEN e.status ELSE 'rejected' END, e.status, 'pending', $3, $3 \
+             THEN e.status ELSE 'rejected' END, e.status, 'pending', $1, $1 \
              FROM lead_events e JOIN leads l ON l.id = e.lead_id \
              JOIN sources s ON s.id = l.source_id \
-             WHERE e.id > $1 AND e.id <= $2 AND s.postback_url IS NOT NULL \
+             WHERE {} AND s.postback_url IS NOT NULL \
              AND ((e.status = 'delivered' AND s.postback_events LIKE '%\"delivered\"%') \
              OR (e.status = 'returned' AND s.postback_events LIKE '%\"returned\"%') \
              OR (e.status IN {rejected} \
              AND s.postback_events LIKE '%\"rejected\"%')) \
-             ORDER BY e.id ON CONFLICT DO NOTHING"
+             ORDER BY e.id ON CONFLICT DO NOTHING",
+            EVENTS.between(backend, "e", 2)
         ))
-        .bind(events_after)
-        .bind(events_upto)
         .bind(now)
+        .bind(events_from.0)
+        .bind(events_from.1)
+        .bind(events_to.0)
+        .bind(events_to.1)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let from_conversions = sqlx::query(
+        let from_conversions = sqlx::query(&format!(
             "INSERT INTO postbacks (source_id, lead_id, event, lead_status, status, \
              next_attempt_at, created_at) \
-             SELECT l.source_id, c.lead_id, 'converted', 'converted', 'pending', $3, $3 \
+             SELECT l.source_id, c.lead_id, 'converted', 'converted', 'pending', $1, $1 \
              FROM conversions c JOIN leads l ON l.id = c.lead_id \
              JOIN sources s ON s.id = l.source_id \
-             WHERE c.id > $1 AND c.id <= $2 AND s.postback_url IS NOT NULL \
+             WHERE {} AND s.postback_url IS NOT NULL \
              AND s.postback_events LIKE '%\"converted\"%' \
              ORDER BY c.id ON CONFLICT DO NOTHING",
-        )
-        .bind(conversions_after)
-        .bind(conversions_upto)
+            CONVERSIONS.between(backend, "c", 2)
+        ))
         .bind(now)
+        .bind(conversions_from.0)
+        .bind(conversions_from.1)
+        .bind(conversions_to.0)
+        .bind(conversions_to.1)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         // Another instance that read the same stretch first wins; ours is then dropped.
-        let moved = sqlx::query(
-            "UPDATE postback_feed SET lead_events_after = $1, conversions_after = $2 \
-             WHERE id = 1 AND lead_events_after = $3 AND conversions_after = $4",
-        )
-        .bind(events_upto)
-        .bind(conversions_upto)
-        .bind(events_after)
-        .bind(conversions_after)
+        let moved = sqlx::query(&format!(
+            "UPDATE postback_feed SET {ex} = $1, {ei} = $2, {cx} = $3, {ci} = $4 \
+             WHERE id = 1 AND {ex} = $5 AND {ei} = $6 AND {cx} = $7 AND {ci} = $8",
+            ex = EVENTS.cursor.0,
+            ei = EVENTS.cursor.1,
+            cx = CONVERSIONS.cursor.0,
+            ci = CONVERSIONS.cursor.1,
+        ))
+        .bind(events_to.0)
+        .bind(events_to.1)
+        .bind(conversions_to.0)
+        .bind(conversions_to.1)
+        .bind(events_from.0)
+        .bind(events_from.1)
+        .bind(conversions_from.0)
+        .bind(conversions_from.1)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -176,8 +276,7 @@ impl Store {
         tx.commit().await?;
         Ok(Fed {
             queued: from_history + from_conversions,
-            more: events_upto - events_after >= FEED_BATCH
-                || conversions_upto - conversions_after >= FEED_BATCH,
+            more: more_events || more_conversions,
         })
     }
 

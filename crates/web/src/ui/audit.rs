@@ -62,6 +62,7 @@ pub(crate) const ENTITIES: &[&str] = &[
     "user",
     "token",
     "partner_user",
+    "supplier_user",
     "lead",
 ];
 pub(crate) const ACTIONS: &[&str] = &[
