@@ -37,6 +37,18 @@ pub struct SupplierDay {
     pub earned_cents: i64,
 }
 
+impl SupplierDay {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &SupplierDay) {
+        self.received += other.received;
+        self.delivered += other.delivered;
+        self.rejected += other.rejected;
+        self.returned += other.returned;
+        self.pending += other.pending;
+        self.earned_cents += other.earned_cents;
+    }
+}
+
 /// Where a page of a supplier's leads ends: the last lead's arrival and id.
 pub type LeadCursor = (EpochMillis, i64);
 

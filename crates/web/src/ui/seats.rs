@@ -91,13 +91,13 @@ impl Seat {
     }
 
     /// Login, logout and the invitation link, at the portal's own paths.
-    pub(crate) fn routes<U: Seated>(&'static self) -> Router<AppState> {
+    pub(crate) fn routes<S: Side>(&'static self) -> Router<AppState> {
         Router::new()
             .route(
                 &format!("{}/login", self.path),
                 get(move || login_page(self)).post(move |s, c, j, f| login(self, s, c, j, f)),
             )
-            .route(&format!("{}/logout", self.path), post(logout::<U>))
+            .route(&format!("{}/logout", self.path), post(logout::<S>))
             .route(
                 &format!("{}/accept/{{token}}", self.path),
                 get(move |s, t| accept_page(self, s, t))
@@ -106,11 +106,39 @@ impl Seat {
     }
 }
 
-/// A logged-in user of a portal: every query of its pages is scoped by its owner.
-pub(crate) trait Seated: FormSession + FromRequestParts<AppState> + Send + 'static {
+/// Which portal a [`Seated`] user is of.
+pub(crate) trait Side: Send + Sync + 'static {
     const SEAT: &'static Seat;
-    fn session_hash(&self) -> &str;
 }
+
+/// The partner portal's side.
+pub(crate) enum PartnerSide {}
+/// The supplier portal's side.
+pub(crate) enum SupplierSide {}
+
+impl Side for PartnerSide {
+    const SEAT: &'static Seat = &PARTNER_SEAT;
+}
+impl Side for SupplierSide {
+    const SEAT: &'static Seat = &SUPPLIER_SEAT;
+}
+
+/// A logged-in user of a portal: every query of its pages is scoped by `owner_id`, its
+/// partner's or its source's id.
+#[derive(Debug)]
+pub(crate) struct Seated<S: Side> {
+    pub user_id: i64,
+    pub owner_id: i64,
+    pub email: String,
+    pub csrf: String,
+    pub session_hash: String,
+    side: std::marker::PhantomData<S>,
+}
+
+/// A logged-in partner user.
+pub(crate) type PortalUser = Seated<PartnerSide>;
+/// A logged-in supplier user.
+pub(crate) type SupplierUser = Seated<SupplierSide>;
 
 /// Not logged in: to the portal's login page.
 pub(crate) struct ToLogin(&'static Seat);
@@ -121,88 +149,27 @@ impl IntoResponse for ToLogin {
     }
 }
 
-fn csrf_matches(token: Option<&str>, csrf: &str) -> bool {
-    token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(csrf.as_bytes())))
-}
-
-/// A logged-in partner user: every portal query is scoped by `partner_id`.
-#[derive(Debug, Clone)]
-pub(crate) struct PortalUser {
-    pub user_id: i64,
-    pub partner_id: i64,
-    pub email: String,
-    pub csrf: String,
-    pub session_hash: String,
-}
-
-impl FormSession for PortalUser {
+impl<S: Side> FormSession for Seated<S> {
     fn csrf_ok(&self, token: Option<&str>) -> bool {
-        csrf_matches(token, &self.csrf)
+        token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())))
     }
 }
 
-impl Seated for PortalUser {
-    const SEAT: &'static Seat = &PARTNER_SEAT;
-    fn session_hash(&self) -> &str {
-        &self.session_hash
-    }
-}
-
-impl FromRequestParts<AppState> for PortalUser {
+impl<S: Side> FromRequestParts<AppState> for Seated<S> {
     type Rejection = ToLogin;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
-        let (s, session_hash) = Self::SEAT
+        let (s, session_hash) = S::SEAT
             .session(parts, state)
             .await
-            .ok_or(ToLogin(Self::SEAT))?;
-        Ok(PortalUser {
+            .ok_or(ToLogin(S::SEAT))?;
+        Ok(Seated {
             user_id: s.user_id,
-            partner_id: s.owner_id,
+            owner_id: s.owner_id,
             email: s.email,
             csrf: s.csrf_token,
             session_hash,
-        })
-    }
-}
-
-/// A logged-in supplier user: every supplier-portal query is scoped by `source_id`.
-#[derive(Debug, Clone)]
-pub(crate) struct SupplierUser {
-    pub user_id: i64,
-    pub source_id: i64,
-    pub email: String,
-    pub csrf: String,
-    pub session_hash: String,
-}
-
-impl FormSession for SupplierUser {
-    fn csrf_ok(&self, token: Option<&str>) -> bool {
-        csrf_matches(token, &self.csrf)
-    }
-}
-
-impl Seated for SupplierUser {
-    const SEAT: &'static Seat = &SUPPLIER_SEAT;
-    fn session_hash(&self) -> &str {
-        &self.session_hash
-    }
-}
-
-impl FromRequestParts<AppState> for SupplierUser {
-    type Rejection = ToLogin;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
-        let (s, session_hash) = Self::SEAT
-            .session(parts, state)
-            .await
-            .ok_or(ToLogin(Self::SEAT))?;
-        Ok(SupplierUser {
-            user_id: s.user_id,
-            source_id: s.owner_id,
-            email: s.email,
-            csrf: s.csrf_token,
-            session_hash,
+            side: std::marker::PhantomData,
         })
     }
 }
@@ -289,15 +256,15 @@ async fn start(
     )))
 }
 
-async fn logout<U: Seated>(
+async fn logout<S: Side>(
     State(state): State<AppState>,
     jar: SignedCookieJar,
-    Posted { op: user, .. }: Posted<U>,
+    Posted { op: user, .. }: Posted<Seated<S>>,
 ) -> Response {
-    let seat = U::SEAT;
+    let seat = S::SEAT;
     if let Err(e) = state
         .store()
-        .end_portal_session(seat.portal, user.session_hash())
+        .end_portal_session(seat.portal, &user.session_hash)
         .await
     {
         return crate::ApiError::from(e).into_response();

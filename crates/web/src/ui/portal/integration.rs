@@ -47,7 +47,7 @@ async fn page(
 ) -> Result<Response, PortalError> {
     let partner = state
         .store()
-        .partner(user.partner_id)
+        .partner(user.owner_id)
         .await?
         .ok_or(ApiError::NotFound("no such partner"))?;
     let chrome = chrome(state, user, "integration", "Integration").await?;
@@ -90,12 +90,12 @@ pub(crate) async fn rotate(
 ) -> Result<Response, PortalError> {
     let answer = crate::partners::rotate_partner_secret(
         &state,
-        user.partner_id,
+        user.owner_id,
         &leadrouter_store::audit::Actor::partner_user(user.user_id, &user.email),
     )
     .await?;
     tracing::info!(
-        partner_id = user.partner_id,
+        partner_id = user.owner_id,
         user_id = user.user_id,
         "signing secret rotated in the portal"
     );
@@ -128,7 +128,7 @@ pub(crate) async fn check(
     );
     let partner = state
         .store()
-        .partner(user.partner_id)
+        .partner(user.owner_id)
         .await?
         .ok_or(ApiError::NotFound("no such partner"))?;
     let now = state.now_ms();

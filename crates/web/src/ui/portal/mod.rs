@@ -4,14 +4,14 @@
 mod integration;
 mod pages;
 
-use super::seats::{PortalUser, PARTNER_SEAT};
+use super::seats::{PartnerSide, PARTNER_SEAT};
 use crate::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 
 pub(crate) fn router() -> Router<AppState> {
     PARTNER_SEAT
-        .routes::<PortalUser>()
+        .routes::<PartnerSide>()
         .route("/portal", get(pages::leads))
         .route("/portal/", get(pages::leads))
         .route("/portal/leads/{id}", get(pages::lead))

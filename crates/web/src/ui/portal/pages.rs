@@ -39,7 +39,7 @@ pub(super) async fn chrome(
 ) -> Result<PortalChrome, PortalError> {
     let p = state
         .store()
-        .partner(user.partner_id)
+        .partner(user.owner_id)
         .await?
         .ok_or(ApiError::NotFound("no such partner"))?;
     Ok(PortalChrome {
@@ -81,7 +81,7 @@ pub(crate) async fn leads(
     let chrome = chrome(&state, &user, "leads", "Leads").await?;
     let rows = state
         .store()
-        .portal_leads(user.partner_id, Some(&q.q), q.before, PAGE)
+        .portal_leads(user.owner_id, Some(&q.q), q.before, PAGE)
         .await?;
     let next_before = (rows.len() as i64 == PAGE)
         .then(|| rows.last().map(|r| r.delivery_id))
@@ -141,7 +141,7 @@ pub(crate) async fn lead(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let found = match id.trim().parse::<i64>() {
-        Ok(id) => state.store().portal_lead(user.partner_id, id).await?,
+        Ok(id) => state.store().portal_lead(user.owner_id, id).await?,
         Err(_) => None,
     };
     let Some(lead) = found else {
@@ -201,7 +201,7 @@ pub(crate) async fn returns(
     let chrome = chrome(&state, &user, "returns", "Returns").await?;
     let rows = state
         .store()
-        .list_returns(None, Some(user.partner_id), None, 200)
+        .list_returns(None, Some(user.owner_id), None, 200)
         .await?;
     let tz = chrome.timezone.clone();
     Ok(render(&ReturnsPage {
@@ -252,7 +252,7 @@ pub(crate) async fn request_return(
             let window = state.settings().return_window_ms;
             match state
                 .store()
-                .request_return(user.partner_id, &req, window, state.now_ms())
+                .request_return(user.owner_id, &req, window, state.now_ms())
                 .await?
             {
                 Ok(id) => format!(
@@ -292,7 +292,7 @@ pub(crate) async fn conversions(
     let tz = chrome.timezone.clone();
     let rows = state
         .store()
-        .portal_conversions(user.partner_id, 200)
+        .portal_conversions(user.owner_id, 200)
         .await?
         .into_iter()
         .map(|c| {
@@ -304,7 +304,7 @@ pub(crate) async fn conversions(
     Ok(render(&ConversionsPage {
         chrome,
         rows,
-        partner_id: user.partner_id,
+        partner_id: user.owner_id,
     }))
 }
 
@@ -339,9 +339,9 @@ pub(crate) async fn send_test(
     State(state): State<AppState>,
     Posted { op: user, .. }: Posted<PortalUser>,
 ) -> Result<Response, PortalError> {
-    let result = crate::test_lead::test_partner(&state, user.partner_id).await?;
+    let result = crate::test_lead::test_partner(&state, user.owner_id).await?;
     tracing::info!(
-        partner_id = user.partner_id,
+        partner_id = user.owner_id,
         user_id = user.user_id,
         outcome = result.attempt.outcome,
         "portal test lead"

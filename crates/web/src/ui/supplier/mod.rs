@@ -7,7 +7,7 @@
 mod integration;
 mod pages;
 
-use super::seats::{PortalChrome, SupplierUser, SUPPLIER_SEAT};
+use super::seats::{PortalChrome, SupplierSide, SupplierUser, SUPPLIER_SEAT};
 use crate::ui::SupplierError;
 use crate::{ApiError, AppState};
 use axum::routing::get;
@@ -16,7 +16,7 @@ use leadrouter_store::sources::Source;
 
 pub(crate) fn router() -> Router<AppState> {
     SUPPLIER_SEAT
-        .routes::<SupplierUser>()
+        .routes::<SupplierSide>()
         .route("/supplier", get(pages::leads))
         .route("/supplier/", get(pages::leads))
         .route("/supplier/leads/{id}", get(pages::lead))
@@ -43,7 +43,7 @@ async fn chrome(
 ) -> Result<(Source, PortalChrome), SupplierError> {
     let source = state
         .store()
-        .source(user.source_id)
+        .source(user.owner_id)
         .await?
         .ok_or(ApiError::NotFound("no such source"))?;
     let chrome = PortalChrome {

@@ -108,12 +108,7 @@ pub(crate) async fn leads(
         .rev()
         .map(|(day, _, _)| {
             let n = counts.get(day).cloned().unwrap_or_default();
-            total.received += n.received;
-            total.delivered += n.delivered;
-            total.rejected += n.rejected;
-            total.returned += n.returned;
-            total.pending += n.pending;
-            total.earned_cents += n.earned_cents;
+            total.add(&n);
             DayRow {
                 day: day.clone(),
                 n,
@@ -175,7 +170,7 @@ pub(crate) async fn lead(
 ) -> Result<Response, SupplierError> {
     let id = id.trim().trim_start_matches('#').parse::<i64>().ok();
     let found = match id {
-        Some(id) => state.store().supplier_lead(user.source_id, id).await?,
+        Some(id) => state.store().supplier_lead(user.owner_id, id).await?,
         None => None,
     };
     let Some(lead) = found else {
@@ -185,7 +180,7 @@ pub(crate) async fn lead(
     let (_, chrome) = chrome(&state, &user, "leads", &format!("Lead #{}", lead.lead_id)).await?;
     let postbacks = state
         .store()
-        .supplier_lead_postbacks(user.source_id, lead.lead_id)
+        .supplier_lead_postbacks(user.owner_id, lead.lead_id)
         .await?;
     Ok(render(&LeadPage {
         chrome,
