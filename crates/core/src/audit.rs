@@ -51,6 +51,7 @@ pub fn partner_settings(spec: &PartnerSpec) -> Map<String, Value> {
         "filters": crate::filters::filters_json(&spec.filters),
         "weight": spec.weight,
         "priority": spec.priority,
+        "max_concurrency": spec.max_concurrency,
         "caps": spec.caps.to_json(),
         "budget": spec.budget.to_json(),
     });

@@ -203,13 +203,27 @@ pub struct PartnerSpec {
     pub weight: u32,
     /// Its tier: lower tiers are offered leads first (default 0).
     pub priority: i32,
+    /// Deliveries sent to it at once, for a partner that asks for fewer (1–256; none: the
+    /// engine's default, [`DEFAULT_CONCURRENCY`]).
+    pub max_concurrency: Option<u32>,
     /// Caps beside the daily limit, each in the partner's own clock.
     pub caps: crate::windows::Caps,
     /// Money it may be charged per day and per month (needs `price_per_lead`).
     pub budget: crate::windows::Budget,
 }
 
+/// Deliveries sent to one partner at once unless it asks for fewer: generous, so that a
+/// market served by one partner takes what the engine can deliver.
+pub const DEFAULT_CONCURRENCY: u32 = 128;
+/// The most a partner may be sent at once (the engine's shared slots).
+pub const MAX_CONCURRENCY: u32 = 256;
+
 impl PartnerSpec {
+    /// Deliveries sent to it at once.
+    pub fn concurrency(&self) -> u32 {
+        self.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY)
+    }
+
     /// Its caps and budgets together.
     pub fn limits(&self) -> crate::windows::Limits {
         crate::windows::Limits {

@@ -155,6 +155,43 @@ impl Store {
             .await
     }
 
+    /// Gives back leases this worker holds but will not use in time (a partner's queue
+    /// here is longer than it can send within a lease): each `(delivery, claim)` is due
+    /// again at `now` for any claim, unless it is no longer pending under that claim.
+    pub async fn release_deliveries(
+        &self,
+        held: &[(i64, String)],
+        now: EpochMillis,
+    ) -> Result<u64, StoreError> {
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let backend = self.backend();
+        let statements: Vec<Statement> = held
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut marks = Marks::new(backend);
+                let at = marks.next();
+                let mut st = Statement::new(format!(
+                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, \
+                     next_attempt_at = {at} FROM (VALUES {}) AS v \
+                     WHERE deliveries.id = v.column1 AND deliveries.lease_owner = v.column2 \
+                     AND deliveries.status = 'pending'",
+                    marks.tuples(chunk.len(), 2)
+                ));
+                st.bind(now);
+                for (id, claim) in chunk {
+                    st.bind(*id).bind(claim.clone());
+                }
+                st
+            })
+            .collect();
+        let mut tx = self.begin(Priority::Background).await?;
+        let done = many::run(&mut tx, backend, &statements).await?;
+        tx.commit().await?;
+        Ok(done.iter().map(|d| d.affected).sum())
+    }
+
     /// [`Store::claim_deliveries`], leaving the deliveries of the `except` partners (whose
     /// slots are full in the claiming worker) for a later claim.
     pub async fn claim_deliveries_except(

@@ -99,6 +99,7 @@ fn bind_spec<'q>(
         .bind(spec.caps.total.map(i64::from))
         .bind(spec.budget.daily)
         .bind(spec.budget.monthly)
+        .bind(spec.max_concurrency.map(i64::from))
 }
 
 impl Partner {
@@ -135,11 +136,11 @@ impl Store {
              default_values, content_type, auth, valid_phone_only, daily_summary, \
              price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, \
              cap_hourly, cap_weekly, cap_monthly, cap_total, budget_daily_cents, \
-             budget_monthly_cents, status, \
+             budget_monthly_cents, max_concurrency, status, \
              api_key_hash, api_key_prefix, signing_secret, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 'active', $30, $31, $32, \
-             $33, $33) RETURNING {COLUMNS}"
+             $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 'active', $31, $32, \
+             $33, $34, $34) RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())
             .bind(secrets.api_key_hash)
@@ -277,8 +278,8 @@ impl Store {
              daily_summary = $17, price_per_lead_cents = $18, erasure_webhook_url = $19, \
              response = $20, filters = $21, weight = $22, priority = $23, cap_hourly = $24, \
              cap_weekly = $25, cap_monthly = $26, cap_total = $27, budget_daily_cents = $28, \
-             budget_monthly_cents = $29, updated_at = $30 \
-             WHERE id = $31 AND deleted_at IS NULL \
+             budget_monthly_cents = $29, max_concurrency = $30, updated_at = $31 \
+             WHERE id = $32 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         );
         let row = bind_spec(sqlx::query(&sql), spec, self.sealer())

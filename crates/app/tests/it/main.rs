@@ -38,6 +38,7 @@ mod operator_day;
 mod overview;
 mod partner_api;
 mod partner_caps;
+mod partner_concurrency;
 mod partner_rules;
 mod pause;
 mod portal;

@@ -60,6 +60,7 @@ const FIELDS: &[&str] = &[
     "filters",
     "weight",
     "priority",
+    "max_concurrency",
     "caps",
     "budget",
 ];
@@ -144,6 +145,23 @@ pub fn validate_partner(
         },
         |_| Some(base.map_or(0, |b| b.priority)),
     );
+    let max_concurrency = f.take(
+        "max_concurrency",
+        |v| match v {
+            Value::Null => Ok(None),
+            v => whole(v)
+                .filter(|n| (1..=i64::from(super::MAX_CONCURRENCY)).contains(n))
+                .map(|n| Some(n as u32))
+                .ok_or_else(|| {
+                    format!(
+                        "must be a whole number from 1 to {} (empty: {}, the default)",
+                        super::MAX_CONCURRENCY,
+                        super::DEFAULT_CONCURRENCY
+                    )
+                }),
+        },
+        |_| Some(base.and_then(|b| b.max_concurrency)),
+    );
     let caps = caps(&mut f, base);
     let budget = budget(&mut f, base, price_per_lead_cents.flatten().is_some());
     if let (Some(b), Some(None)) = (&budget, &price_per_lead_cents) {
@@ -184,6 +202,7 @@ pub fn validate_partner(
             filters: filters?,
             weight: weight?,
             priority: priority?,
+            max_concurrency: max_concurrency?,
             caps: caps?,
             budget: budget?,
         })

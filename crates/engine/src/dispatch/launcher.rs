@@ -1,6 +1,10 @@
 //! Starting sends within the shared and per-partner limits: a delivery takes its partner's
 //! slot before a shared one, and waits in its partner's queue (holding no shared slot)
-//! while the partner is busy, so that a slow partner never delays another's leads.
+//! while the partner is busy, so that a slow partner never delays another's leads. Each
+//! partner has as many slots as its `max_concurrency` (default generous). A partner's queue
+//! here holds at most as many as its slots: more (a router's batch handed over at once) and
+//! any delivery whose lease would run out before its send could end are given back to the
+//! database at once, due now for the next claim, rather than left to wait out their lease.
 
 use super::settle::Settler;
 use super::{DeliveryWorker, Ready, SETTLE_MARGIN};
@@ -19,8 +23,14 @@ use tokio::task::JoinSet;
 pub(crate) struct Launcher {
     pub(crate) worker: Arc<DeliveryWorker>,
     pub(crate) global: Arc<Semaphore>,
-    pub(crate) per_partner: HashMap<i64, Arc<Semaphore>>,
+    /// Each partner's slots, and how many it has.
+    pub(crate) per_partner: HashMap<i64, (Arc<Semaphore>, usize)>,
     pub(crate) waiting: HashMap<i64, VecDeque<Waiting>>,
+    /// Leases to give back: `(delivery, claim)`.
+    pub(crate) release: Vec<(i64, String)>,
+    /// Partners with deliveries given back and not yet claimed again: what the router hands
+    /// over for them goes the same way, so that they are sent oldest first.
+    pub(crate) backlogged: std::collections::HashSet<i64>,
     pub(crate) in_flight: JoinSet<()>,
     pub(crate) settler: Settler,
 }
@@ -46,6 +56,10 @@ impl Launcher {
             }
         }
         for r in batches.into_iter().flatten() {
+            if self.backlogged.contains(&r.delivery.partner_id) {
+                self.release.push((r.delivery.id, r.delivery.claim));
+                continue;
+            }
             self.launch(r.delivery, Some(r.lead), Some(r.partner)).await;
         }
     }
@@ -59,6 +73,10 @@ impl Launcher {
         partner: Option<Arc<Partner>>,
     ) {
         let partner_id = d.partner_id;
+        if let Some(p) = &partner {
+            self.size_gate(partner_id, p.spec.concurrency() as usize);
+        }
+        let limit = self.limit(partner_id);
         let queue = self.waiting.entry(partner_id).or_default();
         queue.push_back(Waiting {
             delivery: d,
@@ -66,15 +84,47 @@ impl Launcher {
             partner,
         });
         self.pump_partner(partner_id).await;
+        // What its slots will not take soon goes back to the database for a later claim.
+        if let Some(queue) = self.waiting.get_mut(&partner_id) {
+            while queue.len() > limit {
+                if let Some(w) = queue.pop_back() {
+                    self.release.push((w.delivery.id, w.delivery.claim));
+                    self.backlogged.insert(partner_id);
+                }
+            }
+        }
+    }
+
+    /// A partner's slot count: its own setting, within the shared slots.
+    fn limit(&self, partner_id: i64) -> usize {
+        self.per_partner
+            .get(&partner_id)
+            .map_or(
+                leadrouter_core::partner::DEFAULT_CONCURRENCY as usize,
+                |(_, n)| *n,
+            )
+            .min(self.worker.settings.max_in_flight)
+            .max(1)
+    }
+
+    /// Gives the partner `slots` slots (a changed setting takes effect for new sends; those
+    /// in flight finish on the old count).
+    fn size_gate(&mut self, partner_id: i64, slots: usize) {
+        let slots = slots.clamp(1, self.worker.settings.max_in_flight);
+        match self.per_partner.get(&partner_id) {
+            Some((_, n)) if *n == slots => {}
+            _ => {
+                self.per_partner
+                    .insert(partner_id, (Arc::new(Semaphore::new(slots)), slots));
+            }
+        }
     }
 
     fn gate(&mut self, partner_id: i64) -> Arc<Semaphore> {
-        let max_per_partner = self.worker.settings.max_per_partner;
-        Arc::clone(
-            self.per_partner
-                .entry(partner_id)
-                .or_insert_with(|| Arc::new(Semaphore::new(max_per_partner))),
-        )
+        if !self.per_partner.contains_key(&partner_id) {
+            self.size_gate(partner_id, self.limit(partner_id));
+        }
+        Arc::clone(&self.per_partner[&partner_id].0)
     }
 
     /// Starts what a partner's free slots allow, from the head of its queue.
@@ -96,6 +146,13 @@ impl Launcher {
             let Some(next) = queue.pop_front() else {
                 return;
             };
+            // Its lease would run out before its send could end: back to the database.
+            let now = self.worker.clock.now_ms();
+            if !time_to_send(next.delivery.lease_until, now, self.worker.settings.timeout) {
+                self.release.push((next.delivery.id, next.delivery.claim));
+                self.backlogged.insert(partner_id);
+                continue;
+            }
             let Ok(global) = Arc::clone(&self.global).acquire_owned().await else {
                 return;
             };
@@ -115,8 +172,11 @@ impl Launcher {
     /// and those waiting, where each partner's queue counts up to its own slot count (a
     /// longer queue is the partner's own backlog; claims skip that partner anyway).
     pub(crate) fn room_for_claims(&self) -> usize {
-        let max = self.worker.settings.max_per_partner;
-        let waiting: usize = self.waiting.values().map(|q| q.len().min(max)).sum();
+        let waiting: usize = self
+            .waiting
+            .iter()
+            .map(|(p, q)| q.len().min(self.limit(*p)))
+            .sum();
         self.worker
             .settings
             .max_in_flight
@@ -127,12 +187,30 @@ impl Launcher {
     /// Partners with a full queue here: a claim leaves their deliveries in the database
     /// for later, so that it brings deliveries other partners can take now.
     pub(crate) fn saturated(&self) -> Vec<i64> {
-        let max = self.worker.settings.max_per_partner;
         self.waiting
             .iter()
-            .filter(|(_, q)| q.len() >= max)
+            .filter(|(p, q)| q.len() >= self.limit(**p))
             .map(|(id, _)| *id)
             .collect()
+    }
+
+    /// Gives back the leases set aside (one write for all of them); they are due at once
+    /// for the next claim.
+    pub(crate) async fn give_back(&mut self) {
+        if self.release.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.release);
+        let now = self.worker.clock.now_ms();
+        match self.worker.store.release_deliveries(&held, now).await {
+            Ok(n) => {
+                tracing::debug!(given_back = n, "leases given back for a later claim");
+                self.worker.signals.delivery_due();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "giving leases back failed; they come back when they end");
+            }
+        }
     }
 
     fn spawn(
@@ -149,6 +227,7 @@ impl Launcher {
         self.in_flight.spawn(async move {
             let _slots = (global, mine, pass);
             let d = w.delivery;
+            // Checked when it left its queue; a wait for a shared slot since is short.
             if !time_to_send(d.lease_until, worker.clock.now_ms(), worker.settings.timeout) {
                 tracing::debug!(delivery_id = d.id, "lease ran out while waiting; left for the next claim");
                 return;

@@ -31,8 +31,9 @@ pub struct WorkerSettings {
     pub timeout: Duration,
     /// Failed attempts in a row after which a partner is paused.
     pub pause_after_failures: i64,
+    /// Sends in flight at once, every partner's together (each partner has its own
+    /// `max_concurrency` within them).
     pub max_in_flight: usize,
-    pub max_per_partner: usize,
     /// Longest wait for a partner's `Retry-After`.
     pub retry_after_cap: Duration,
     /// How long shutdown waits for deliveries in flight.
@@ -91,6 +92,8 @@ impl DeliveryWorker {
             global: Arc::new(Semaphore::new(me.settings.max_in_flight)),
             per_partner: HashMap::new(),
             waiting: HashMap::new(),
+            release: Vec::new(),
+            backlogged: Default::default(),
             in_flight: JoinSet::new(),
             settler,
         };
@@ -102,6 +105,7 @@ impl DeliveryWorker {
             let pass = me.signals.pass();
             while launcher.in_flight.try_join_next().is_some() {}
             launcher.pump().await;
+            launcher.give_back().await;
             let free = launcher.room_for_claims();
             // Under load, claim in batches: wait until a quarter of the slots are free
             // rather than claiming one delivery per finished send.
@@ -205,6 +209,11 @@ impl DeliveryWorker {
             }
         };
         let got = claimed.len();
+        if got < free {
+            // Nothing more is due for the partners this claim could take: what was given
+            // back for them has been claimed again.
+            launcher.backlogged.retain(|p| saturated.contains(p));
+        }
         // What the sends need, read once for the whole claim.
         let (mut leads, partners, claimed) = match self.prefetch(&claimed).await {
             Ok((leads, partners)) => (leads, partners, claimed),

@@ -8,7 +8,6 @@ fn a_send_starts_only_if_it_ends_within_the_lease() {
         timeout: Duration::from_secs(5),
         pause_after_failures: 10,
         max_in_flight: 1,
-        max_per_partner: 1,
         retry_after_cap: Duration::ZERO,
         drain_deadline: Duration::ZERO,
     };

@@ -13,7 +13,7 @@ use sqlx::Row;
 pub(crate) const COLUMNS: &str = "id, name, email, country, niche, daily_limit, premium_ratio, timezone, \
     business_hours, webhook_url, phone_format, required_fields, field_mapping, default_values, \
     content_type, auth, valid_phone_only, daily_summary, price_per_lead_cents, erasure_webhook_url, response, filters, weight, priority, \
-    cap_hourly, cap_weekly, cap_monthly, cap_total, budget_daily_cents, budget_monthly_cents, status, paused_reason, \
+    cap_hourly, cap_weekly, cap_monthly, cap_total, budget_daily_cents, budget_monthly_cents, max_concurrency, status, paused_reason, \
     api_key_prefix, previous_api_key_until, signing_secret, previous_signing_secret, previous_secret_until, \
     consecutive_failures, knows_contacts, created_at, updated_at";
 
@@ -90,6 +90,12 @@ pub(crate) fn partner_from_row(
                 .map_err(|_| StoreError::Corrupt("weight".into()))?,
             priority: i32::try_from(r.try_get::<i64, _>("priority")?)
                 .map_err(|_| StoreError::Corrupt("priority".into()))?,
+            max_concurrency: r
+                .try_get::<Option<i64>, _>("max_concurrency")?
+                .map(|n| {
+                    u32::try_from(n).map_err(|_| StoreError::Corrupt("max_concurrency".into()))
+                })
+                .transpose()?,
             caps: leadrouter_core::windows::Caps {
                 hourly: cap(r, "cap_hourly")?,
                 weekly: cap(r, "cap_weekly")?,

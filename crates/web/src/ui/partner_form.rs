@@ -23,6 +23,7 @@ pub(crate) struct PartnerForm {
     pub weight: String,
     /// Its tier (empty: 0; lower goes first).
     pub priority: String,
+    pub max_concurrency: String,
     /// Caps beside the daily limit: hourly, weekly, monthly, total (empty: none).
     pub caps: [String; 4],
     /// Budgets: daily, monthly (empty: none).
@@ -123,6 +124,7 @@ impl PartnerForm {
             premium_ratio: format!("{}%", p.premium_ratio),
             weight: p.weight.to_string(),
             priority: p.priority.to_string(),
+            max_concurrency: p.max_concurrency.map(|n| n.to_string()).unwrap_or_default(),
             caps: CAPS.map(|k| {
                 p.caps[k]
                     .as_u64()
@@ -180,6 +182,7 @@ impl PartnerForm {
             premium_ratio: f.text("premium_ratio"),
             weight: f.text("weight"),
             priority: f.text("priority"),
+            max_concurrency: f.text("max_concurrency"),
             caps: CAPS.map(|k| f.text(&format!("cap_{k}"))),
             budget: BUDGETS.map(|k| f.text(&format!("budget_{k}"))),
             timezone: f.text("timezone"),
@@ -249,6 +252,13 @@ impl PartnerForm {
         };
         input.insert("weight".into(), json!(or_default(&self.weight, "100")));
         input.insert("priority".into(), json!(or_default(&self.priority, "0")));
+        input.insert(
+            "max_concurrency".into(),
+            match self.max_concurrency.trim() {
+                "" => serde_json::Value::Null,
+                n => json!(n),
+            },
+        );
         // Caps and budgets: each empty one is none; all empty on a new partner: left out.
         let members = |names: &[&str], values: &[String]| -> Option<Value> {
             let m: Map<String, Value> = names

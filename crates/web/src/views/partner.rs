@@ -42,6 +42,8 @@ pub struct PartnerView {
     pub weight: u32,
     /// Its tier (lower goes first).
     pub priority: i32,
+    /// Deliveries sent to it at once (null: the default, 128).
+    pub max_concurrency: Option<u32>,
     /// Caps beside the daily limit (`{"hourly": 20}`).
     pub caps: Value,
     /// Budgets (`{"daily": 500.0}`).
@@ -102,6 +104,7 @@ impl PartnerView {
             filters: s.filters.clone(),
             weight: s.weight,
             priority: s.priority,
+            max_concurrency: s.max_concurrency,
             caps: s.caps.to_json(),
             budget: s.budget.to_json(),
             limits,
