@@ -49,9 +49,10 @@ struct Args {
     /// How long to wait for deliveries after the last lead is accepted.
     #[arg(long, default_value_t = 120)]
     drain_seconds: u64,
-    /// Partners to spread leads over.
-    #[arg(long, default_value_t = 4)]
-    partners: usize,
+    /// Partners to spread leads over. Not given: 4, and then a second run with one partner
+    /// (a market served by one broker), reported as `one_partner` beside the first.
+    #[arg(long)]
+    partners: Option<usize>,
     /// After the run, time the console's pages over the stored data.
     #[arg(long)]
     pages: bool,
@@ -331,6 +332,38 @@ async fn main() -> anyhow::Result<()> {
         )
     })?;
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let report = match args.partners {
+        Some(n) => run(&args, n).await?,
+        None => {
+            let mut report = run(&args, 4).await?;
+            // The same again with one partner: a market served by one broker must deliver
+            // what the engine can, not what one partner's share of it is.
+            let one = run(&args, 1).await?;
+            let ratio = match (
+                one["delivered_leads_per_s"].as_f64(),
+                report["delivered_leads_per_s"].as_f64(),
+            ) {
+                (Some(a), Some(b)) if b > 0.0 => Some((a / b * 1000.0).round() / 1000.0),
+                _ => None,
+            };
+            report["one_partner"] = json!({
+                "delivered_leads_per_s": one["delivered_leads_per_s"],
+                "ratio_to_four_partners": ratio,
+                "ingest_requests_per_s": one["ingest_requests_per_s"],
+                "arrival_to_partner_ms": one["arrival_to_partner_ms"],
+                "exactly_once": one["exactly_once"],
+                "missing": one["missing"],
+                "duplicates": one["duplicates"],
+            });
+            report
+        }
+    };
+    println!("{report}");
+    Ok(())
+}
+
+/// One run with `partners` partners on a fresh server and database: its report.
+async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     let dir = setup::run_dir(args.keep_in.as_deref())?;
     let (sink, ca_file) = sink::Sink::with_ca_in(dir.path()).await?;
 
@@ -349,7 +382,7 @@ async fn main() -> anyhow::Result<()> {
         &token,
         sink.port,
         &setup::Stage {
-            partners: args.partners,
+            partners,
             wait_for_delivery: args.wait_for_delivery,
             rules: args.rules,
             postbacks: args.postbacks,
@@ -446,7 +479,7 @@ async fn main() -> anyhow::Result<()> {
         "duplicates": duplicates,
         "exactly_once": missing == 0 && duplicates == 0,
         "server_rss_mb": rss_mb(server.child.id()),
+        "partners": partners,
     });
-    println!("{report}");
-    Ok(())
+    Ok(report)
 }

@@ -78,11 +78,35 @@ fn the_harness_reports_a_run_with_every_lead_delivered_once() {
     check_report(&report, 300);
     assert_eq!(report["concurrency"], 8);
     assert_eq!(report["offered_rate"], Value::Null);
+    // By default a second run with one partner, reported beside the first.
+    assert_eq!(report["partners"], 4);
+    let one = &report["one_partner"];
+    assert_eq!(one["exactly_once"], true, "{report}");
+    assert!(
+        one["delivered_leads_per_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(
+        one["ratio_to_four_partners"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
 }
 
 #[test]
 fn the_harness_reports_a_run_at_a_fixed_offered_rate() {
-    let report = run(&["--leads", "100", "--rate", "200", "--drain-seconds", "60"]);
+    let report = run(&[
+        "--leads",
+        "100",
+        "--rate",
+        "200",
+        "--drain-seconds",
+        "60",
+        "--partners",
+        "2",
+    ]);
     check_report(&report, 100);
     assert_eq!(report["offered_rate"], 200);
+    // Partners named: that run alone.
+    assert_eq!(report["partners"], 2);
+    assert!(report.get("one_partner").is_none(), "{report}");
 }

@@ -213,9 +213,10 @@ pub struct PartnerSpec {
 }
 
 /// Deliveries sent to one partner at once unless it asks for fewer: generous, so that a
-/// market served by one partner takes what the engine can deliver.
-pub const DEFAULT_CONCURRENCY: u32 = 128;
-/// The most a partner may be sent at once (the engine's shared slots).
+/// market served by one partner takes what the engine can deliver (half the engine's shared
+/// slots, so that another partner always has the other half).
+pub const DEFAULT_CONCURRENCY: u32 = 256;
+/// The most a partner may be sent at once.
 pub const MAX_CONCURRENCY: u32 = 256;
 
 impl PartnerSpec {

@@ -60,7 +60,8 @@ impl EngineSettings {
             retry_schedule: self.retry_schedule.clone(),
             timeout: self.delivery_timeout,
             pause_after_failures: self.pause_after_failures,
-            max_in_flight: leadrouter_core::partner::MAX_CONCURRENCY as usize,
+            // Twice what one partner may take: a partner at its limit leaves half to the rest.
+            max_in_flight: 2 * leadrouter_core::partner::MAX_CONCURRENCY as usize,
             retry_after_cap: Duration::from_secs(3600),
             drain_deadline: self.delivery_timeout + Duration::from_secs(1),
         }

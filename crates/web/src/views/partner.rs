@@ -42,7 +42,7 @@ pub struct PartnerView {
     pub weight: u32,
     /// Its tier (lower goes first).
     pub priority: i32,
-    /// Deliveries sent to it at once (null: the default, 128).
+    /// Deliveries sent to it at once (null: the default, 256).
     pub max_concurrency: Option<u32>,
     /// Caps beside the daily limit (`{"hourly": 20}`).
     pub caps: Value,
