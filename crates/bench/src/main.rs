@@ -367,7 +367,7 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     let dir = setup::run_dir(args.keep_in.as_deref())?;
     let (sink, ca_file) = sink::Sink::with_ca_in(dir.path()).await?;
 
-    let (database_url, _pg) = setup::database(&args, dir.path()).await?;
+    let (database_url, _pg) = setup::database(args, dir.path()).await?;
     let env = setup::server_env(&database_url, &ca_file);
     let token = setup::admin_token(&args.binary, &env, dir.path())?;
     let seeded = setup::seed(&database_url, args.seed_leads, args.seed_days).await?;
@@ -390,7 +390,7 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     )
     .await?;
 
-    let ceiling_rps = ceiling(&client, &args).await?;
+    let ceiling_rps = ceiling(&client, args).await?;
     let (took, results) = fire(
         &client,
         &inbound,
