@@ -154,6 +154,8 @@ pub async fn serve_with(
         resolver,
         driver,
     } = services;
+    // What the first lead would otherwise load on its way (phone metadata), read meanwhile.
+    let warm = tokio::task::spawn_blocking(leadrouter_core::phone::warm_up);
     let store = open_store(&config).await?;
     let (sender, graph, postmark) = outbound_clients(&config, Arc::clone(&resolver))?;
     let mailing = mailing(&config, postmark.is_some());
@@ -180,6 +182,7 @@ pub async fn serve_with(
         },
     );
     let _ = driver.set(engine.driver());
+    warm.await.context("reading the phone metadata")?;
     let setup_token = setup_token(&config, &store).await?;
     let state = AppState::new(AppDeps {
         store: store.clone(),

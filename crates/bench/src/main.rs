@@ -250,6 +250,38 @@ fn lead_body(i: usize) -> Value {
 
 type Sent = (usize, Instant, Duration, u16, Value);
 
+/// Leads sent before the run, one at a time.
+const FIRST_LEADS: usize = 21;
+
+/// The first lead's answer time on the fresh server, beside the median of the next 20 sent
+/// one at a time: what the first lead pays for anything loaded on first use.
+async fn first_leads(client: &reqwest::Client, url: &str) -> Value {
+    let mut ms = Vec::with_capacity(FIRST_LEADS);
+    for i in 0..FIRST_LEADS {
+        let t0 = Instant::now();
+        let ok = client
+            .post(url)
+            .json(&{
+                // With a phone: its metadata is the largest thing read on first use.
+                let mut lead = lead_body(1_000_000_000 + i);
+                lead["phone"] = json!(format!("+49151{:08}", 12_345_000 + i));
+                lead
+            })
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if !ok {
+            return Value::Null;
+        }
+        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let first = ms[0];
+    let rest = sorted_ms(ms[1..].iter().map(|m| Duration::from_secs_f64(m / 1000.0)));
+    let median = percentile(&rest, 0.5);
+    json!({"first": (first * 1000.0).round() / 1000.0, "median_of_next": median,
+           "ratio": ((first / median.max(1e-9)) * 100.0).round() / 100.0})
+}
+
 fn sorted_ms(durations: impl Iterator<Item = Duration>) -> Vec<f64> {
     let mut ms: Vec<f64> = durations.map(|d| d.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
@@ -278,7 +310,13 @@ async fn arrivals(
         .collect();
     let deadline = Instant::now() + Duration::from_secs(drain_seconds);
     loop {
-        let arrived = sink.arrivals.lock().expect("arrivals").leads.len();
+        let arrived = {
+            let a = sink.arrivals.lock().expect("arrivals");
+            wanted
+                .iter()
+                .filter(|(id, _)| a.leads.contains_key(id))
+                .count()
+        };
         if arrived >= wanted.len() || Instant::now() > deadline {
             break;
         }
@@ -390,6 +428,7 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     )
     .await?;
 
+    let first_leads = first_leads(&client, &inbound).await;
     let ceiling_rps = ceiling(&client, args).await?;
     let (took, results) = fire(
         &client,
@@ -480,6 +519,7 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
         "exactly_once": missing == 0 && duplicates == 0,
         "server_rss_mb": rss_mb(server.child.id()),
         "partners": partners,
+        "first_lead_ms": first_leads,
     });
     Ok(report)
 }
