@@ -121,8 +121,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                      at every restart and cannot be shared between instances"
                 );
             }
+            // Stopping is graceful from before the port is announced.
+            let stop = startup::shutdown_signal();
             let listener = startup::bind(&config).await?;
-            startup::serve(config, listener, startup::shutdown_signal()).await
+            startup::serve(config, listener, stop).await
         }
         Command::Migrate => {
             let store = startup::open_store(&config).await?;

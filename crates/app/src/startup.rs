@@ -161,6 +161,8 @@ pub async fn serve_with(
     let mailing = mailing(&config, postmark.is_some());
     // What the store queues is sent, or only recorded, as the installation says.
     let store = store.with_mail(mailing.sending);
+    // Before any loop runs: nothing is done before the server can take a signal to stop.
+    warm.await.context("reading the phone metadata")?;
     let (engine, mut tasks) = Engine::start(
         EngineParts {
             store: store.clone(),
@@ -182,7 +184,6 @@ pub async fn serve_with(
         },
     );
     let _ = driver.set(engine.driver());
-    warm.await.context("reading the phone metadata")?;
     let setup_token = setup_token(&config, &store).await?;
     let state = AppState::new(AppDeps {
         store: store.clone(),
@@ -259,25 +260,31 @@ async fn setup_token(config: &Config, store: &Store) -> anyhow::Result<Secret> {
     Ok(made)
 }
 
-/// Resolves on SIGTERM (what Render and most supervisors send) or ctrl-c.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM (what Render and most supervisors send) or ctrl-c. The SIGTERM
+/// handler is installed when this is called, not when the future is first awaited: a
+/// supervisor's stop that comes while the server is still starting is a graceful stop too.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        tracing::info!("shutdown requested; finishing in-flight work");
     }
-    tracing::info!("shutdown requested; finishing in-flight work");
 }
