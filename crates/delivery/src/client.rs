@@ -90,6 +90,22 @@ pub struct AttemptResult {
     pub sent_body: Option<String>,
 }
 
+impl AttemptResult {
+    /// No request was made: refused by the SSRF guard, or not buildable.
+    fn not_sent(attempted: Attempted, why: String) -> AttemptResult {
+        AttemptResult {
+            attempted,
+            status_code: None,
+            latency: Duration::ZERO,
+            error: Some(why),
+            excerpt: None,
+            body: None,
+            retry_after: None,
+            sent_body: None,
+        }
+    }
+}
+
 /// Where a signed call goes: the URL (checked against the SSRF rules at every call), how
 /// the body is encoded, and the receiver's own authentication.
 pub struct Destination<'a> {
@@ -153,18 +169,8 @@ impl Sender {
         payload: &Map<String, Value>,
     ) -> AttemptResult {
         let started = Instant::now();
-        let not_sent = |attempted, why: String| AttemptResult {
-            attempted,
-            status_code: None,
-            latency: Duration::ZERO,
-            error: Some(why),
-            excerpt: None,
-            body: None,
-            retry_after: None,
-            sent_body: None,
-        };
-        let blocked = |why| not_sent(Attempted::Blocked, why);
-        let unsendable = |why| not_sent(Attempted::Unsendable, why);
+        let blocked = |why| AttemptResult::not_sent(Attempted::Blocked, why);
+        let unsendable = |why| AttemptResult::not_sent(Attempted::Unsendable, why);
         // The static checks again at every delivery (IP-literal hosts never reach the
         // resolver, so they are judged here).
         if let Err(problem) = parse_webhook_url(to.url, &self.allow) {
@@ -225,16 +231,7 @@ impl Sender {
         msg_id: &str,
     ) -> AttemptResult {
         let started = Instant::now();
-        let not_sent = |attempted, why: String| AttemptResult {
-            attempted,
-            status_code: None,
-            latency: Duration::ZERO,
-            error: Some(why),
-            excerpt: None,
-            body: None,
-            retry_after: None,
-            sent_body: None,
-        };
+        let not_sent = AttemptResult::not_sent;
         if let Err(problem) = parse_webhook_url(url, &self.allow) {
             return not_sent(Attempted::Blocked, format!("postback_url {problem}"));
         }

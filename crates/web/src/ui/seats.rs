@@ -8,9 +8,7 @@
 use super::client::{ClientAddr, DoorFields};
 use super::form::{FormSession, Posted};
 use super::page::{render, render_status};
-use super::session::{
-    attempt, removal_cookie, session_cookie, too_many_text, Attempt, Door, LoginPage,
-};
+use super::session::{log_in, removal_cookie, session_cookie, Door, LoginPage};
 use crate::operator::LIMITS;
 use crate::AppState;
 use axum::extract::{FromRequestParts, Path, State};
@@ -191,36 +189,34 @@ async fn login(
 ) -> Response {
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
-    let page = |error: &str| LoginPage {
-        door: &seat.door,
-        email: email.clone(),
-        error: Some(error.to_string()),
-    };
     let key = format!("{}:{email}", seat.throttle);
     let user = state
         .store()
         .member_login(seat.portal, &email)
         .await
         .ok()
-        .flatten();
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    match (
-        attempt(&state, &key, &client, password, stored, &|wait| {
-            page(&too_many_text(wait))
-        })
-        .await,
+        .flatten()
+        .map(|u| {
+            let stored = u.password_hash.clone();
+            (u, stored)
+        });
+    let st = &state;
+    log_in(
+        st,
+        &seat.door,
+        &email,
+        &key,
+        &client,
+        password,
         user,
-    ) {
-        (Attempt::Answered(r), _) => r,
-        (Attempt::Accepted, Some(u)) => match start(seat, &state, jar, &u).await {
-            Ok(jar) => (jar, Redirect::to(seat.path)).into_response(),
-            Err(e) => e.into_response(),
+        |u| async move {
+            match start(seat, st, jar, &u).await {
+                Ok(jar) => (jar, Redirect::to(seat.path)).into_response(),
+                Err(e) => e.into_response(),
+            }
         },
-        _ => {
-            tracing::info!(portal = ?seat.portal, "portal login failed");
-            render(&page("Invalid email or password"))
-        }
-    }
+    )
+    .await
 }
 
 async fn start(

@@ -59,44 +59,33 @@ pub(crate) async fn login(
 ) -> Response {
     let email = fields.text("email").to_lowercase();
     let password = fields.get("password").unwrap_or_default().to_string();
-    let page = |error: &str| LoginPage {
-        door: &CONSOLE_DOOR,
-        email: email.clone(),
-        error: Some(error.to_string()),
-    };
     let user = state
         .store()
         .admin_user_by_email(&email)
         .await
         .ok()
-        .flatten();
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    match (
-        attempt(&state, &email, &client, password, stored, &|wait| {
-            page(&too_many_text(wait))
-        })
-        .await,
+        .flatten()
+        .map(|u| {
+            let stored = Some(u.password_hash.clone());
+            (u, stored)
+        });
+    let st = &state;
+    log_in(
+        st,
+        &CONSOLE_DOOR,
+        &email,
+        &email,
+        &client,
+        password,
         user,
-    ) {
-        (Attempt::Answered(r), _) => r,
-        (Attempt::Accepted, Some(u)) => match start_session(&state, jar, u.id).await {
-            Ok(jar) => (jar, Redirect::to("/admin")).into_response(),
-            Err(e) => e.into_response(),
+        |u| async move {
+            match start_session(st, jar, u.id).await {
+                Ok(jar) => (jar, Redirect::to("/admin")).into_response(),
+                Err(e) => e.into_response(),
+            }
         },
-        _ => {
-            tracing::info!("login failed");
-            render_status(StatusCode::OK, &page("Invalid email or password"))
-        }
-    }
-}
-
-/// What a login attempt came to.
-pub(crate) enum Attempt {
-    /// Refused by the throttle (429), or the store failed: this is the answer.
-    Answered(Response),
-    Accepted,
-    /// Wrong e-mail or password (recorded as a failure).
-    Refused,
+    )
+    .await
 }
 
 /// What a password check came to, before any page is made of it.
@@ -158,25 +147,48 @@ pub(crate) async fn attempt_quietly(
     Ok(Quiet::Refused)
 }
 
-/// A login: [`attempt_quietly`], a wait answered with 429, `too_many`'s page for the wait
-/// and `Retry-After`. The console and the portal share it.
-pub(crate) async fn attempt<T: askama::Template>(
+/// A login at one of the doors: [`attempt_quietly`] for `user` (found by the address typed)
+/// under the throttle's `key`; a wait answered 429 with `door`'s page and `Retry-After`, a
+/// wrong address or password with the page's error, a right one by `start` for the user.
+/// The console and both portals share it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn log_in<U, Fut>(
     state: &AppState,
+    door: &'static Door,
+    email: &str,
     key: &str,
     client: &str,
     password: String,
-    stored: Option<String>,
-    too_many: &(dyn Fn(i64) -> T + Sync),
-) -> Attempt {
+    user: Option<(U, Option<String>)>,
+    start: impl FnOnce(U) -> Fut,
+) -> Response
+where
+    Fut: std::future::Future<Output = Response>,
+{
+    let page = |error: String| LoginPage {
+        door,
+        email: email.to_string(),
+        error: Some(error),
+    };
+    let (user, stored) = match user {
+        Some((u, stored)) => (Some(u), stored),
+        None => (None, None),
+    };
     match attempt_quietly(state, key, client, password, stored).await {
-        Ok(Quiet::Accepted) => Attempt::Accepted,
-        Ok(Quiet::Refused) => Attempt::Refused,
-        Ok(Quiet::Wait(ms)) => {
-            let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &too_many(ms));
-            retry_after(&mut res, ms);
-            Attempt::Answered(res)
+        Ok(Quiet::Accepted) => match user {
+            Some(u) => start(u).await,
+            None => render(&page("Invalid email or password".into())),
+        },
+        Ok(Quiet::Refused) => {
+            tracing::info!(door = door.title, "login failed");
+            render(&page("Invalid email or password".into()))
         }
-        Err(e) => Attempt::Answered(e.into_response()),
+        Ok(Quiet::Wait(ms)) => {
+            let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page(too_many_text(ms)));
+            retry_after(&mut res, ms);
+            res
+        }
+        Err(e) => e.into_response(),
     }
 }
 
