@@ -80,6 +80,15 @@ struct Args {
     /// a postback, and the report says how many arrived and how late.
     #[arg(long)]
     postbacks: bool,
+    /// Servers on the one database (`--database postgres` only): each routes and delivers,
+    /// and the leads are sent to them in turn.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// Each partner's daily limit (not given: none to speak of). The run then waits until
+    /// every lead is routed and every delivery done, and reports what any partner received
+    /// over its cap (`over_cap`).
+    #[arg(long)]
+    cap: Option<i64>,
 }
 
 struct Server {
@@ -153,11 +162,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     (sorted[i] * 1000.0).round() / 1000.0
 }
 
-/// Fires `n` requests built by `body(i)` at `url` from `concurrency` connections (or at a
-/// fixed rate); returns per-request (index, start, latency, status, answer).
+/// Fires `n` requests built by `body(i)` from `concurrency` connections (or at a
+/// fixed rate), to `urls` in turn; returns per-request (index, start, latency, status, answer).
 async fn fire(
     client: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     n: usize,
     concurrency: usize,
     rate: Option<u64>,
@@ -169,9 +178,9 @@ async fn fire(
     let pace = rate.map(|r| Duration::from_secs_f64(1.0 / r as f64));
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, body, next) = (
+        let (client, urls, body, next) = (
             client.clone(),
-            url.to_string(),
+            urls.to_vec(),
             Arc::clone(&body),
             Arc::clone(&next),
         );
@@ -187,7 +196,11 @@ async fn fire(
                     tokio::time::sleep_until(due.into()).await;
                 }
                 let t0 = Instant::now();
-                let r = client.post(&url).json(&body(i)).send().await;
+                let r = client
+                    .post(&urls[i % urls.len()])
+                    .json(&body(i))
+                    .send()
+                    .await;
                 let (status, answer) = match r {
                     Ok(r) => {
                         let s = r.status().as_u16();
@@ -232,7 +245,15 @@ async fn ceiling(client: &reqwest::Client, args: &Args) -> anyhow::Result<f64> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/ingest", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let (took, results) = fire(client, &url, args.leads, args.concurrency, None, lead_body).await;
+    let (took, results) = fire(
+        client,
+        &[url],
+        args.leads,
+        args.concurrency,
+        None,
+        lead_body,
+    )
+    .await;
     let ok = results.iter().filter(|r| r.3 == 202).count();
     Ok(ok as f64 / took.as_secs_f64())
 }
@@ -288,6 +309,27 @@ fn sorted_ms(durations: impl Iterator<Item = Duration>) -> Vec<f64> {
     ms
 }
 
+/// Waits until no lead is queued or assigned (each routed, each delivery done) and
+/// returns how long that took, in seconds.
+async fn settle(database_url: &str, drain_seconds: u64) -> anyhow::Result<f64> {
+    let url: leadrouter_store::DatabaseUrl = database_url.parse()?;
+    let store = leadrouter_store::Store::connect(&url).await?;
+    let started = Instant::now();
+    loop {
+        let open: i64 = store
+            .waiting_lead_counts()
+            .await?
+            .iter()
+            .filter(|(status, _)| *status != leadrouter_store::leads::LeadStatus::Held)
+            .map(|(_, n)| n)
+            .sum();
+        if open == 0 || started.elapsed() > Duration::from_secs(drain_seconds) {
+            return Ok((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// What reached the sink of the accepted leads.
 struct Arrived {
     to_partner_ms: Vec<f64>,
@@ -297,12 +339,14 @@ struct Arrived {
     wanted: usize,
 }
 
-/// Waits (up to `drain_seconds`) for every accepted lead at the sink, then measures.
+/// Waits (up to `drain_seconds`) for every accepted lead at the sink (or, under partners'
+/// caps, for as many as the `cap` in all), then measures.
 async fn arrivals(
     sink: &sink::Sink,
     accepted: &[&Sent],
     results: &[Sent],
     drain_seconds: u64,
+    cap: Option<usize>,
 ) -> Arrived {
     let wanted: Vec<(i64, Instant)> = accepted
         .iter()
@@ -317,7 +361,7 @@ async fn arrivals(
                 .filter(|(id, _)| a.leads.contains_key(id))
                 .count()
         };
-        if arrived >= wanted.len() || Instant::now() > deadline {
+        if arrived >= cap.unwrap_or(usize::MAX).min(wanted.len()) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -409,12 +453,18 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     let env = setup::server_env(&database_url, &ca_file);
     let token = setup::admin_token(&args.binary, &env, dir.path())?;
     let seeded = setup::seed(&database_url, args.seed_leads, args.seed_days).await?;
-    let server = start_server(&args.binary, &env, dir.path())?;
+    if args.instances > 1 && args.database != "postgres" {
+        anyhow::bail!("--instances needs --database postgres (one database for all of them)");
+    }
+    let servers = (0..args.instances.max(1))
+        .map(|_| start_server(&args.binary, &env, dir.path()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let server = &servers[0];
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
 
-    let inbound = setup::partners_and_source(
+    let inbound_path = setup::partners_and_source(
         &client,
         &server.base,
         &token,
@@ -424,11 +474,16 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
             wait_for_delivery: args.wait_for_delivery,
             rules: args.rules,
             postbacks: args.postbacks,
+            cap: args.cap,
         },
     )
     .await?;
+    let inbound: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{}{inbound_path}", s.base))
+        .collect();
 
-    let first_leads = first_leads(&client, &inbound).await;
+    let first_leads = first_leads(&client, &inbound[0]).await;
     let ceiling_rps = ceiling(&client, args).await?;
     let (took, results) = fire(
         &client,
@@ -448,7 +503,31 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     let ingest_rps = accepted.len() as f64 / took.as_secs_f64();
     let ingest_ms = sorted_ms(accepted.iter().map(|r| r.2));
 
-    let arrived = arrivals(&sink, &accepted, &results, args.drain_seconds).await;
+    // Under caps not every lead is sold: the run waits until each is routed and each
+    // delivery done instead.
+    let settled = match args.cap {
+        Some(_) => Some(settle(&database_url, args.drain_seconds).await?),
+        None => None,
+    };
+    let arrived = arrivals(
+        &sink,
+        &accepted,
+        &results,
+        args.drain_seconds,
+        args.cap.map(|_| 0),
+    )
+    .await;
+    let over_cap = args.cap.map(|cap| {
+        let a = sink.arrivals.lock().expect("arrivals");
+        let mut by_partner: Vec<_> = a
+            .by_path
+            .iter()
+            .map(|(p, ids)| (p.clone(), ids.len()))
+            .collect();
+        by_partner.sort();
+        json!({"cap": cap, "settled_s": settled, "received_by_partner": by_partner,
+               "over_cap": by_partner.iter().map(|(_, n)| (*n as i64 - cap).max(0)).sum::<i64>()})
+    });
     let Arrived {
         to_partner_ms,
         delivered_per_s,
@@ -518,6 +597,9 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
         "duplicates": duplicates,
         "exactly_once": missing == 0 && duplicates == 0,
         "server_rss_mb": rss_mb(server.child.id()),
+        "instances": servers.len(),
+        "instances_rss_mb": servers.iter().map(|s| rss_mb(s.child.id())).collect::<Vec<_>>(),
+        "caps": over_cap,
         "partners": partners,
         "first_lead_ms": first_leads,
     });

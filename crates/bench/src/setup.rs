@@ -40,6 +40,11 @@ pub fn server_env(database_url: &str, ca_file: &Path) -> Vec<(String, String)> {
             "127.0.0.1/32".to_string(),
         ),
         ("LEADROUTER_DEDUPE_WINDOW".to_string(), "30d".to_string()),
+        // `--pages` signs the first operator up with it.
+        (
+            "LEADROUTER_SETUP_TOKEN".to_string(),
+            crate::pages::SETUP_TOKEN.to_string(),
+        ),
         // As a deployment runs: every stored secret sealed.
         (
             "LEADROUTER_SECRET_KEY".to_string(),
@@ -66,7 +71,7 @@ pub fn admin_token(binary: &Path, env: &[(String, String)], dir: &Path) -> anyho
 }
 
 /// `partners` partners (no cap to speak of) sending to the sink, and a webhook source;
-/// returns the source's inbound URL.
+/// returns the source's inbound path.
 /// What the bench's partners and source are set up with.
 #[derive(Clone, Copy)]
 pub struct Stage {
@@ -74,6 +79,8 @@ pub struct Stage {
     pub wait_for_delivery: u8,
     pub rules: bool,
     pub postbacks: bool,
+    /// Each partner's daily limit.
+    pub cap: Option<i64>,
 }
 
 pub async fn partners_and_source(
@@ -88,10 +95,11 @@ pub async fn partners_and_source(
         wait_for_delivery,
         rules,
         postbacks,
+        cap,
     } = *stage;
     for p in 0..partners {
         let mut partner = json!({"name": format!("Sink {p}"), "country": "germany", "niche": "forex",
-            "daily_limit": 1_000_000, "premium_ratio": 50,
+            "daily_limit": cap.unwrap_or(1_000_000), "premium_ratio": 50,
             "webhook_url": format!("https://127.0.0.1:{}/p{p}", sink_port)});
         if rules {
             // Rules every bench lead meets, so that they are checked and counted, never bind.
@@ -138,8 +146,7 @@ pub async fn partners_and_source(
         .json()
         .await?;
     Ok(format!(
-        "{}/api/webhook/{}",
-        base,
+        "/api/webhook/{}",
         source["token"].as_str().context("source token")?
     ))
 }

@@ -14,6 +14,8 @@ pub struct Arrivals {
     pub leads: HashMap<i64, (Instant, u32)>,
     /// Postbacks (`webhook-id: postback-<n>`) → when first received.
     pub postbacks: HashMap<String, Instant>,
+    /// The path each partner is sent to (`/p0`, `/p1`, …) → the leads it received.
+    pub by_path: HashMap<String, std::collections::HashSet<i64>>,
 }
 
 pub struct Sink {
@@ -21,7 +23,11 @@ pub struct Sink {
     pub arrivals: Arc<Mutex<Arrivals>>,
 }
 
-async fn receive(State(arrivals): State<Arc<Mutex<Arrivals>>>, headers: HeaderMap) -> &'static str {
+async fn receive(
+    State(arrivals): State<Arc<Mutex<Arrivals>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> &'static str {
     let now = Instant::now();
     if let Some(id) = headers
         .get("webhook-id")
@@ -38,6 +44,10 @@ async fn receive(State(arrivals): State<Arc<Mutex<Arrivals>>>, headers: HeaderMa
         .and_then(|v| v.parse::<i64>().ok())
     {
         let mut a = arrivals.lock().expect("arrivals");
+        a.by_path
+            .entry(uri.path().to_string())
+            .or_default()
+            .insert(id);
         a.leads
             .entry(id)
             .and_modify(|e| e.1 += 1)

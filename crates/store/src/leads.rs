@@ -319,7 +319,7 @@ impl Store {
             w.and("received_at < ?", Bind::Int(v));
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            self.search(&mut w, q).await?;
+            self.search(&mut w, q, f.before).await?;
         }
         w.binds.push(Bind::Int(f.limit));
         let sql = format!(
@@ -337,6 +337,26 @@ impl Store {
         let rows = query.fetch_all(self.reader()).await?;
         rows.iter().map(lead_from_row).collect()
     }
+}
+
+/// The most leads a search takes from the search index as a list of ids (see
+/// [`Store::search_index`]).
+const SEARCH_FOUND: i64 = 2_000;
+
+/// `text` with the wildcards of `LIKE … ESCAPE '\'` escaped.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `id IN (…)` of ids read from the database (numbers only), or a condition nothing meets.
+fn ids_in(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "1 = 0".to_string();
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("id IN ({})", list.join(", "))
 }
 
 enum Bind {
@@ -361,8 +381,8 @@ impl Where {
 
 impl Store {
     /// The search's condition (see [`Store::list_leads`]).
-    async fn search(&self, w: &mut Where, q: &str) -> Result<(), StoreError> {
-        self.search_fields(w, q).await?;
+    async fn search(&self, w: &mut Where, q: &str, before: Option<i64>) -> Result<(), StoreError> {
+        self.search_fields(w, q, before).await?;
         // Or the partner's own id for a lead (from its answer), exactly as it gave it.
         w.binds.push(Bind::Text(q.trim().to_string()));
         let n = w.binds.len();
@@ -373,7 +393,12 @@ impl Store {
         Ok(())
     }
 
-    async fn search_fields(&self, w: &mut Where, q: &str) -> Result<(), StoreError> {
+    async fn search_fields(
+        &self,
+        w: &mut Where,
+        q: &str,
+        before: Option<i64>,
+    ) -> Result<(), StoreError> {
         let q = q.to_lowercase();
         let digits = q.trim_start_matches(['#', '+']);
         let whole_address = q
@@ -396,24 +421,71 @@ impl Store {
             };
             w.and(&format!("{within}email = ?"), Bind::Text(q));
         } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            let found = self.search_index(digits, before).await?;
             if digits.len() < 7 {
                 w.and("id = ?", Bind::Int(digits.parse().unwrap_or(0)));
                 let n = w.binds.len();
-                w.binds.push(Bind::Text(format!("%{digits}%")));
+                let part = match found {
+                    Some(ids) => ids_in(&ids),
+                    None => {
+                        w.binds.push(Bind::Text(format!("%{digits}%")));
+                        format!("phone LIKE ${} ESCAPE '\\'", n + 1)
+                    }
+                };
                 let last = w.conds.pop().unwrap_or_default();
-                w.conds.push(format!("({last} OR phone LIKE ${})", n + 1));
+                w.conds.push(format!("({last} OR {part})"));
             } else {
-                w.and("phone LIKE ?", Bind::Text(format!("%{digits}%")));
+                match found {
+                    Some(ids) => w.conds.push(ids_in(&ids)),
+                    None => w.and(
+                        "phone LIKE ? ESCAPE '\\'",
+                        Bind::Text(format!("%{digits}%")),
+                    ),
+                }
             }
         } else {
-            w.and(
-                // E-mails are stored in lower case (ingest folds them).
-                "(email LIKE ? OR phone LIKE ? \
-                 OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) LIKE ?)",
-                Bind::Text(format!("%{q}%")),
-            );
+            match self.search_index(&q, before).await? {
+                Some(ids) => w.conds.push(ids_in(&ids)),
+                // E-mails are stored in lower case (ingest folds them); `%` and `_` of the
+                // text are themselves, not wildcards.
+                None => w.and(
+                    "(email LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' \
+                     OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) \
+                     LIKE ? ESCAPE '\\')",
+                    Bind::Text(format!("%{}%", like_escaped(&q))),
+                ),
+            }
         }
         Ok(())
+    }
+
+    /// The leads below `before` whose words contain `text`, through the search index —
+    /// all of them, when they are at most [`SEARCH_FOUND`]; none (`None`) when the text is
+    /// too short for the index (under 3 characters) or found in more leads than that: a
+    /// common text is then looked for along the newest-first reading, which fills a page
+    /// at once.
+    async fn search_index(
+        &self,
+        text: &str,
+        before: Option<i64>,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        if text.chars().count() < 3 {
+            return Ok(None);
+        }
+        let backend = self.backend();
+        let rows = sqlx::query(crate::dialect::lead_search_sql(backend))
+            .bind(crate::dialect::lead_search_term(backend, text))
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(SEARCH_FOUND + 1)
+            .fetch_all(self.reader())
+            .await?;
+        if rows.len() as i64 > SEARCH_FOUND {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)?))
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(Some)
     }
 
     /// How many leads are in each status (a count over the whole table: tests and the

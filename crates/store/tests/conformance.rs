@@ -190,8 +190,11 @@ async fn sqlite_schema(store: &Store, url: &str) -> Schema {
     let _ = store;
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let tables = sqlx::query(
+        // (`lead_search` and its shadow tables are SQLite's search index, FTS5, where
+        // PostgreSQL has an index on `leads` itself: migration 22.)
         "SELECT name FROM sqlite_master WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
+         AND name NOT LIKE 'lead\\_search%' ESCAPE '\\' ORDER BY name",
     )
     .fetch_all(&pool)
     .await

@@ -30,6 +30,7 @@ mod health;
 mod idor;
 mod import;
 mod inbound;
+mod lead_search;
 mod logs;
 mod mail;
 mod metrics;

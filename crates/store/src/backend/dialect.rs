@@ -116,3 +116,37 @@ pub(crate) fn failed_deliveries(backend: Backend) -> &'static str {
         Backend::Postgres => "deliveries d",
     }
 }
+
+/// Ids of the leads whose words (name, e-mail, phone) contain the term `$1` (as
+/// [`lead_search_term`] spells it), below id `$2`, newest first, at most `$3`: through
+/// the trigram index of migration 22 (FTS5 on SQLite, pg_trgm on PostgreSQL, whose planner
+/// matches the indexed expression written here exactly as in the migration).
+pub fn lead_search_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "SELECT rowid FROM lead_search WHERE lead_search MATCH $1 AND rowid < $2 \
+             ORDER BY rowid DESC LIMIT $3"
+        }
+        Backend::Postgres => {
+            "SELECT id FROM leads WHERE (COALESCE(first_name, '') || ' ' \
+             || COALESCE(last_name, '') || chr(10) || COALESCE(email, '') || chr(10) \
+             || COALESCE(phone, '')) ILIKE $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        }
+    }
+}
+
+/// `text` as [`lead_search_sql`] looks for it anywhere in a lead's words, any case: an
+/// FTS5 phrase (whose trigrams must follow each other) on SQLite, an `ILIKE` pattern with
+/// its wildcards escaped on PostgreSQL.
+pub fn lead_search_term(backend: Backend, text: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("\"{}\"", text.replace('"', "\"\"")),
+        Backend::Postgres => {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        }
+    }
+}
