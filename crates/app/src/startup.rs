@@ -27,6 +27,12 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("DATABASE_URL {}", config.database_url))?;
     store.migrate().await.context("applying migrations")?;
+    // The first lead's commit does not checkpoint what the migrations (or a bulk load)
+    // left in the log.
+    store
+        .truncate_log()
+        .await
+        .context("checkpointing the log")?;
     let sealer = config
         .secret_key
         .as_ref()
@@ -208,6 +214,11 @@ pub async fn serve_with(
         },
     });
     drop(engine);
+    // The markets and niches every lead is read against, loaded before the first lead.
+    state
+        .catalog()
+        .await
+        .context("reading the markets and niches")?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(
         %addr,

@@ -311,6 +311,7 @@ fn jobs(settings: &EngineSettings, signals: &Signals) -> Vec<scheduler::Job> {
     let mut jobs = vec![
         scheduler::expire_held(settings.hold_max, signals.clone()),
         scheduler::roll_figures(),
+        scheduler::index_lead_search(),
         scheduler::purge_logins(),
         privacy::forget_contact_hashes(settings.dedupe_window),
         postbacks::feed(signals.clone()),

@@ -75,6 +75,24 @@ pub fn roll_figures() -> Job {
     )
 }
 
+/// Adds the leads received since the last second to the search index (SQLite; on
+/// PostgreSQL the index keeps itself and this reads nothing), a batch at a time until
+/// none is left.
+pub fn index_lead_search() -> Job {
+    Job::new(
+        "index leads for search",
+        Duration::from_secs(1),
+        |store, _now| async move {
+            for _ in 0..100 {
+                if store.index_new_leads().await? < leadrouter_store::lead_search::INDEX_BATCH {
+                    break;
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
 /// Clears attempts' response excerpts and bodies sent once older than `keep`
 /// (`LEADROUTER_ATTEMPT_BODY_RETENTION`), in small batches; remembers where it got to.
 pub fn clear_attempt_bodies(keep: Duration) -> Job {

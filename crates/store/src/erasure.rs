@@ -208,12 +208,7 @@ impl Store {
     /// already zeroed: `secure_delete`). PostgreSQL's dead row versions go with (auto)
     /// vacuum.
     pub async fn settle_erasure(&self) -> Result<(), StoreError> {
-        if let Some(sql) = crate::dialect::truncate_log_sql(self.backend()) {
-            sqlx::query(sql)
-                .execute(self.write(Priority::Background).await.pool())
-                .await?;
-        }
-        Ok(())
+        self.truncate_log().await
     }
 }
 

@@ -339,9 +339,11 @@ impl Store {
     }
 }
 
-/// The most leads a search takes from the search index as a list of ids (see
-/// [`Store::search_index`]).
-const SEARCH_FOUND: i64 = 2_000;
+/// The search text as a partner's own lead id (exactly as typed, but for the spaces
+/// around it) with the search's `before`.
+fn q_exact(q: &str, before: Option<i64>) -> (&str, i64) {
+    (q.trim(), before.unwrap_or(i64::MAX))
+}
 
 /// `text` with the wildcards of `LIKE … ESCAPE '\'` escaped.
 fn like_escaped(text: &str) -> String {
@@ -380,31 +382,39 @@ impl Where {
 }
 
 impl Store {
-    /// The search's condition (see [`Store::list_leads`]).
-    async fn search(&self, w: &mut Where, q: &str, before: Option<i64>) -> Result<(), StoreError> {
-        self.search_fields(w, q, before).await?;
-        // Or the partner's own id for a lead (from its answer), exactly as it gave it.
-        w.binds.push(Bind::Text(q.trim().to_string()));
-        let n = w.binds.len();
-        let last = w.conds.pop().unwrap_or_default();
-        w.conds.push(format!(
-            "({last} OR id IN (SELECT lead_id FROM deliveries WHERE partner_lead_id = ${n}))"
-        ));
-        Ok(())
-    }
-
-    async fn search_fields(
+    /// The search's condition (see [`Store::list_leads`]): a list of ids when the search
+    /// index could say which leads have the text (then a search that finds nothing reads
+    /// nothing), else conditions checked along the newest-first reading.
+    async fn search(
         &self,
         w: &mut Where,
-        q: &str,
+        typed: &str,
         before: Option<i64>,
     ) -> Result<(), StoreError> {
-        let q = q.to_lowercase();
+        let q = typed.to_lowercase();
         let digits = q.trim_start_matches(['#', '+']);
         let whole_address = q
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if whole_address {
+        let numeric = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+        // A short number is a lead id too.
+        let as_id = (numeric && digits.len() < 7).then(|| digits.parse::<i64>().unwrap_or(0));
+        let indexed = if whole_address {
+            None
+        } else if numeric {
+            self.search_index(digits, before).await?
+        } else {
+            self.search_index(&q, before).await?
+        };
+        // Or the partner's own id for a lead (from its answer), exactly as it gave it.
+        let partner_lead_id = q_exact(typed, before);
+        if let Some(mut ids) = indexed {
+            ids.extend(self.leads_by_partner_lead_id(partner_lead_id).await?);
+            ids.extend(as_id);
+            w.conds.push(ids_in(&ids));
+            return Ok(());
+        }
+        let cond = if whole_address {
             // Through the dedupe index (niche, email), one range per niche (they are few).
             let niches = self.list_niches().await?;
             let marks: Vec<String> = niches
@@ -414,78 +424,55 @@ impl Store {
                     format!("${}", w.binds.len())
                 })
                 .collect();
-            let within = if marks.is_empty() {
-                String::new()
+            w.binds.push(Bind::Text(q.clone()));
+            let email = format!("email = ${}", w.binds.len());
+            if marks.is_empty() {
+                email
             } else {
-                format!("niche IN ({}) AND ", marks.join(", "))
-            };
-            w.and(&format!("{within}email = ?"), Bind::Text(q));
-        } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-            let found = self.search_index(digits, before).await?;
-            if digits.len() < 7 {
-                w.and("id = ?", Bind::Int(digits.parse().unwrap_or(0)));
-                let n = w.binds.len();
-                let part = match found {
-                    Some(ids) => ids_in(&ids),
-                    None => {
-                        w.binds.push(Bind::Text(format!("%{digits}%")));
-                        format!("phone LIKE ${} ESCAPE '\\'", n + 1)
-                    }
-                };
-                let last = w.conds.pop().unwrap_or_default();
-                w.conds.push(format!("({last} OR {part})"));
-            } else {
-                match found {
-                    Some(ids) => w.conds.push(ids_in(&ids)),
-                    None => w.and(
-                        "phone LIKE ? ESCAPE '\\'",
-                        Bind::Text(format!("%{digits}%")),
-                    ),
-                }
+                format!("(niche IN ({}) AND {email})", marks.join(", "))
             }
         } else {
-            match self.search_index(&q, before).await? {
-                Some(ids) => w.conds.push(ids_in(&ids)),
+            let text = if numeric { digits } else { q.as_str() };
+            w.binds
+                .push(Bind::Text(format!("%{}%", like_escaped(text))));
+            let n = w.binds.len();
+            let like = if numeric {
+                format!("phone LIKE ${n} ESCAPE '\\'")
+            } else {
                 // E-mails are stored in lower case (ingest folds them); `%` and `_` of the
                 // text are themselves, not wildcards.
-                None => w.and(
-                    "(email LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' \
+                format!(
+                    "(email LIKE ${n} ESCAPE '\\' OR phone LIKE ${n} ESCAPE '\\' \
                      OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) \
-                     LIKE ? ESCAPE '\\')",
-                    Bind::Text(format!("%{}%", like_escaped(&q))),
-                ),
+                     LIKE ${n} ESCAPE '\\')"
+                )
+            };
+            match as_id {
+                Some(id) => format!("(id = {id} OR {like})"),
+                None => like,
             }
-        }
+        };
+        w.binds.push(Bind::Text(partner_lead_id.0.to_string()));
+        w.conds.push(format!(
+            "({cond} OR id IN (SELECT lead_id FROM deliveries WHERE partner_lead_id = ${}))",
+            w.binds.len()
+        ));
         Ok(())
     }
 
-    /// The leads below `before` whose words contain `text`, through the search index —
-    /// all of them, when they are at most [`SEARCH_FOUND`]; none (`None`) when the text is
-    /// too short for the index (under 3 characters) or found in more leads than that: a
-    /// common text is then looked for along the newest-first reading, which fills a page
-    /// at once.
-    async fn search_index(
+    /// The leads (below the search's `before`) a partner gave `id` as its own id for them.
+    async fn leads_by_partner_lead_id(
         &self,
-        text: &str,
-        before: Option<i64>,
-    ) -> Result<Option<Vec<i64>>, StoreError> {
-        if text.chars().count() < 3 {
-            return Ok(None);
-        }
-        let backend = self.backend();
-        let rows = sqlx::query(crate::dialect::lead_search_sql(backend))
-            .bind(crate::dialect::lead_search_term(backend, text))
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(SEARCH_FOUND + 1)
-            .fetch_all(self.reader())
-            .await?;
-        if rows.len() as i64 > SEARCH_FOUND {
-            return Ok(None);
-        }
-        rows.iter()
-            .map(|r| Ok(r.try_get::<i64, _>(0)?))
-            .collect::<Result<Vec<_>, StoreError>>()
-            .map(Some)
+        (id, before): (&str, i64),
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT lead_id FROM deliveries WHERE partner_lead_id = $1 AND lead_id < $2",
+        )
+        .bind(id)
+        .bind(before)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
     }
 
     /// How many leads are in each status (a count over the whole table: tests and the

@@ -25,6 +25,7 @@ pub mod facebook;
 mod intake;
 mod json;
 pub mod known_contacts;
+pub mod lead_search;
 pub mod leads;
 pub mod markets;
 pub mod outbox;
@@ -142,6 +143,19 @@ impl Store {
             .run(&self.write)
             .await
             .map_err(StoreError::Migrate)
+    }
+
+    /// On SQLite: moves the write-ahead log into the database file and truncates it, so
+    /// that the next commit does not pay for pages written before (at start: by the
+    /// migrations or a bulk load, which the first lead's commit would otherwise checkpoint;
+    /// after an erasure: the pages as they were). PostgreSQL has nothing of the kind.
+    pub async fn truncate_log(&self) -> Result<(), StoreError> {
+        if let Some(sql) = crate::dialect::truncate_log_sql(self.backend) {
+            sqlx::query(sql)
+                .execute(self.write(Priority::Background).await.pool())
+                .await?;
+        }
+        Ok(())
     }
 
     /// The versions of the migrations this binary carries, in order.

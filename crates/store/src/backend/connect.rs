@@ -45,6 +45,8 @@ pub(crate) async fn open(
                 .map_err(StoreError::connect)?;
             let read = AnyPoolOptions::new()
                 .max_connections(sizes.sqlite_readers.max(1))
+                // Opened at start, not by the first requests that read.
+                .min_connections(sizes.sqlite_readers.max(1))
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -60,6 +62,9 @@ pub(crate) async fn open(
         Backend::Postgres => {
             let pool = AnyPoolOptions::new()
                 .max_connections(sizes.postgres.max(2))
+                // A few opened at start (a connection costs the server a process and an
+                // authentication), so that the first leads do not wait for them.
+                .min_connections(sizes.postgres.clamp(2, 4))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect(&connect_url)
                 .await

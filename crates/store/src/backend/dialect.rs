@@ -117,6 +117,20 @@ pub(crate) fn failed_deliveries(backend: Backend) -> &'static str {
     }
 }
 
+/// Whether new leads reach the search index by the timed job's batches (SQLite: an FTS5
+/// row costs five times as much one at a time on the ingest's path) rather than with
+/// their own insert (PostgreSQL's index on `leads`).
+pub fn lead_search_batched(backend: Backend) -> bool {
+    backend == Backend::Sqlite
+}
+
+/// SQLite: indexes the leads with ids in `($1, $2]` (their words as migration 22 writes
+/// them).
+pub(crate) const LEAD_SEARCH_FILL: &str = "INSERT INTO lead_search (rowid, words) \
+     SELECT id, COALESCE(first_name, '') || ' ' || COALESCE(last_name, '') || char(10) \
+     || COALESCE(email, '') || char(10) || COALESCE(phone, '') FROM leads \
+     WHERE id > $1 AND id <= $2";
+
 /// Ids of the leads whose words (name, e-mail, phone) contain the term `$1` (as
 /// [`lead_search_term`] spells it), below id `$2`, newest first, at most `$3`: through
 /// the trigram index of migration 22 (FTS5 on SQLite, pg_trgm on PostgreSQL, whose planner
