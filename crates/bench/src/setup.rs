@@ -168,6 +168,8 @@ pub async fn seed(database_url: &str, leads: usize, days: i64) -> anyhow::Result
     let t = std::time::Instant::now();
     let rolled = store.roll_figures(now).await?;
     let rolled_s = t.elapsed().as_secs_f64();
+    // And indexed for search, as a server that stored them would have done as they came.
+    while store.index_new_leads().await? > 0 {}
     eprintln!(
         "seeded {leads} leads in {seeded_s:.1} s, rolled {} half hours in {rolled_s:.1} s",
         rolled.new

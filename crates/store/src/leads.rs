@@ -400,7 +400,7 @@ impl Store {
         // A short number is a lead id too.
         let as_id = (numeric && digits.len() < 7).then(|| digits.parse::<i64>().unwrap_or(0));
         let indexed = if whole_address {
-            None
+            self.leads_with_email(&q, before).await?
         } else if numeric {
             self.search_index(digits, before).await?
         } else {
@@ -414,24 +414,7 @@ impl Store {
             w.conds.push(ids_in(&ids));
             return Ok(());
         }
-        let cond = if whole_address {
-            // Through the dedupe index (niche, email), one range per niche (they are few).
-            let niches = self.list_niches().await?;
-            let marks: Vec<String> = niches
-                .iter()
-                .map(|n| {
-                    w.binds.push(Bind::Text(n.slug.clone()));
-                    format!("${}", w.binds.len())
-                })
-                .collect();
-            w.binds.push(Bind::Text(q.clone()));
-            let email = format!("email = ${}", w.binds.len());
-            if marks.is_empty() {
-                email
-            } else {
-                format!("(niche IN ({}) AND {email})", marks.join(", "))
-            }
-        } else {
+        let cond = {
             let text = if numeric { digits } else { q.as_str() };
             w.binds
                 .push(Bind::Text(format!("%{}%", like_escaped(text))));
@@ -458,6 +441,46 @@ impl Store {
             w.binds.len()
         ));
         Ok(())
+    }
+
+    /// The leads below `before` with the e-mail address `email`, through the dedupe index
+    /// (`niche, email`, one range per niche: they are few); `None` when more than a search
+    /// takes as a list.
+    async fn leads_with_email(
+        &self,
+        email: &str,
+        before: Option<i64>,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        let niches = self.list_niches().await?;
+        if niches.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let marks = crate::many::Marks::new(self.backend()).list(niches.len());
+        let n = niches.len();
+        let sql = format!(
+            "SELECT id FROM leads WHERE niche IN ({marks}) AND email = ${} AND id < ${} \
+             ORDER BY id DESC LIMIT ${}",
+            n + 1,
+            n + 2,
+            n + 3
+        );
+        let mut query = sqlx::query(&sql);
+        for niche in &niches {
+            query = query.bind(niche.slug.as_str());
+        }
+        let rows = query
+            .bind(email)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind((crate::lead_search::SEARCH_FOUND + 1) as i64)
+            .fetch_all(self.reader())
+            .await?;
+        if rows.len() > crate::lead_search::SEARCH_FOUND {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)?))
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(Some)
     }
 
     /// The leads (below the search's `before`) a partner gave `id` as its own id for them.

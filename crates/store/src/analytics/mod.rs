@@ -238,7 +238,7 @@ impl Store {
             // the leads themselves until it is rolled again.
             let stale = self.stale_buckets(from, upto).await?;
             let parts = self
-                .rolled_figures(
+                .rolled_parts(
                     grouping.kind(),
                     &grouping.rolled_key(),
                     (from, upto),

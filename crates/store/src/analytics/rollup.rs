@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 
 /// How much is rolled in one transaction: a day of half hours.
 const SPAN_MS: EpochMillis = 24 * 60 * 60 * 1000;
+/// A UTC day: the span of the day rows (see [`Kind::by_day`]).
+const DAY_MS: EpochMillis = 24 * 60 * 60 * 1000;
 /// Stale half hours rolled again per pass.
 const STALE_PER_PASS: i64 = 100;
 /// Rows per insert statement.
@@ -42,6 +44,20 @@ const KINDS: [Kind; 6] = [
 ];
 
 impl Kind {
+    /// The kind of this kind's day rows: one row per UTC day and group, the sum of its
+    /// half hours, so that a year by partner (or country, niche, source) reads 365 rows
+    /// a group and a day's latencies merged, not 17,520 rows a group. The kinds grouped
+    /// by day have none (an operator's or partner's day is not a UTC day).
+    fn by_day(self) -> Option<&'static str> {
+        match self {
+            Kind::Partner => Some("partner:day"),
+            Kind::Country => Some("country:day"),
+            Kind::Niche => Some("niche:day"),
+            Kind::Source => Some("source:day"),
+            Kind::Day | Kind::PartnerDay => None,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Kind::Day => "day",
@@ -178,14 +194,51 @@ impl Store {
             "DELETE FROM figures WHERE kind IN ({}) AND bucket >= {from} AND bucket < {to}",
             KINDS.map(|k| format!("'{}'", k.as_str())).join(", ")
         ))];
-        let rows: Vec<_> = rows.into_iter().collect();
+        // The day rows of the UTC days the span touches, summed again from their half
+        // hours: those rolled now and those already rolled (a stale one among them keeps
+        // its day read by half hours until it is rolled again).
+        let mut day_rows: Vec<(&'static str, EpochMillis, String, Figures)> = Vec::new();
+        let mut day = from - from.rem_euclid(DAY_MS);
+        while day < to {
+            for kind in KINDS {
+                let Some(day_kind) = kind.by_day() else {
+                    continue;
+                };
+                let mut sums: BTreeMap<String, Figures> = BTreeMap::new();
+                for ((_, _, key), f) in
+                    rows.range((kind, day, String::new())..(kind, day + DAY_MS, String::new()))
+                {
+                    sums.entry(key.clone()).or_default().add(f);
+                }
+                for span in [(day, from.max(day)), (to.min(day + DAY_MS), day + DAY_MS)] {
+                    if span.0 < span.1 {
+                        for (_, key, f) in self
+                            .rolled_figures(kind.as_str(), "key", span, None, &[])
+                            .await?
+                        {
+                            sums.entry(key).or_default().add(&f);
+                        }
+                    }
+                }
+                statements.push(Statement::new(format!(
+                    "DELETE FROM figures WHERE kind = '{day_kind}' AND bucket = {day}"
+                )));
+                day_rows.extend(sums.into_iter().map(|(key, f)| (day_kind, day, key, f)));
+            }
+            day += DAY_MS;
+        }
+        let rows: Vec<_> = rows
+            .into_iter()
+            .map(|((kind, bucket, key), f)| (kind.as_str(), bucket, key, f))
+            .chain(day_rows)
+            .collect();
         for chunk in rows.chunks(CHUNK) {
             let mut m = Marks::new(backend);
             let mut st = Statement::default();
-            for ((kind, bucket, key), f) in chunk {
+            for (kind, bucket, key, f) in chunk {
                 let mut f = f.clone();
                 f.compact();
-                st.bind(kind.as_str())
+                st.bind(*kind)
                     .bind(*bucket)
                     .bind(key.as_str())
                     .bind(f.received)
@@ -222,12 +275,50 @@ impl Store {
         Ok(())
     }
 
+    /// The rolled-up figures of `kind` in `[from, to)` but for the stale half hours
+    /// `stale`: the whole UTC days inside the span from their day rows (but for days with a
+    /// stale half hour), the rest from half hours.
+    pub(super) async fn rolled_parts(
+        &self,
+        kind: Kind,
+        key: &str,
+        (from, to): (EpochMillis, EpochMillis),
+        days: Option<(&str, &str)>,
+        stale: &[EpochMillis],
+    ) -> Result<Vec<Part>, StoreError> {
+        let first = from + (DAY_MS - from.rem_euclid(DAY_MS)) % DAY_MS;
+        let last = to - to.rem_euclid(DAY_MS);
+        let Some(day_kind) = kind.by_day().filter(|_| first < last) else {
+            return self
+                .rolled_figures(kind.as_str(), key, (from, to), days, stale)
+                .await;
+        };
+        let mut stale_days: Vec<EpochMillis> = stale
+            .iter()
+            .map(|b| b - b.rem_euclid(DAY_MS))
+            .filter(|d| (first..last).contains(d))
+            .collect();
+        stale_days.dedup();
+        let mut parts = self
+            .rolled_figures(day_kind, key, (first, last), days, &stale_days)
+            .await?;
+        let mut spans = vec![(from, first), (last, to)];
+        spans.extend(stale_days.iter().map(|d| (*d, d + DAY_MS)));
+        for span in spans.into_iter().filter(|(a, b)| a < b) {
+            parts.extend(
+                self.rolled_figures(kind.as_str(), key, span, days, stale)
+                    .await?,
+            );
+        }
+        Ok(parts)
+    }
+
     /// The rolled-up figures of `kind` in `[from, to)` but for the half hours `except`,
     /// summed per group (`key`: the SQL giving a row's group from its `bucket` and `key`);
     /// by partner day only those counted on `days`.
     pub(super) async fn rolled_figures(
         &self,
-        kind: Kind,
+        kind: &str,
         key: &str,
         span: (EpochMillis, EpochMillis),
         days: Option<(&str, &str)>,
@@ -263,7 +354,7 @@ impl Store {
              WHERE kind = $1 AND bucket >= $2 AND bucket < $3 AND key >= $4 AND key <= $5 {except} \
              {group}"
         );
-        let mut q = sqlx::query(&sql).bind(kind.as_str()).bind(from).bind(to);
+        let mut q = sqlx::query(&sql).bind(kind).bind(from).bind(to);
         q = match days {
             Some((first, last)) => q.bind(first).bind(last),
             None => q.bind("").bind("\u{10FFFF}"),
