@@ -167,6 +167,10 @@ pub async fn serve_with(
     let mailing = mailing(&config, postmark.is_some());
     // What the store queues is sent, or only recorded, as the installation says.
     let store = store.with_mail(mailing.sending);
+    store
+        .load_contact_key_now()
+        .await
+        .context("reading the contact key")?;
     // Before any loop runs: nothing is done before the server can take a signal to stop.
     warm.await.context("reading the phone metadata")?;
     let (engine, mut tasks) = Engine::start(

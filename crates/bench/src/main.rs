@@ -72,8 +72,9 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     wait_for_delivery: u8,
     /// Every partner buys by rules its leads all meet: 3 filters, an hourly cap and a daily
-    /// budget (API.md "Partner rules"), so that the run measures what checking and counting
-    /// them costs.
+    /// budget (API.md "Partner rules"), and reads its answers by response rules (API.md
+    /// "Partner replies": three rules and its own lead id), so that the run measures what
+    /// checking, counting and reading them costs.
     #[arg(long)]
     rules: bool,
     /// The source has a postback URL (at the sink) for delivered leads: every lead makes

@@ -111,6 +111,16 @@ pub async fn partners_and_source(
             partner["caps"] = json!({"hourly": 100_000_000});
             partner["price_per_lead"] = json!("1.50");
             partner["budget"] = json!({"daily": 100_000_000});
+            // And reads the partner's verdict from its answer, as a broker CRM's is read.
+            partner["response"] = json!({
+                "rules": [
+                    {"if": {"path": "success", "equals": false}, "then": "rejected"},
+                    {"if": {"path": "error", "contains": "exist"}, "then": "duplicate"},
+                    {"if": {"body_contains": "try later"}, "then": "retry"}
+                ],
+                "partner_lead_id": "data.id",
+                "reason": "message"
+            });
         }
         let r: Value = client
             .post(format!("{}/api/admin/partners", base))

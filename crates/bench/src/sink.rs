@@ -1,5 +1,6 @@
-//! The partner side of a benchmark: an HTTPS endpoint that answers 200 at once and notes
-//! when each lead (by `Idempotency-Key`) first arrived, and how often.
+//! The partner side of a benchmark: an HTTPS endpoint that answers 200 at once, as a broker
+//! CRM does (`{"success": true, "data": {"id": …}}`), and notes when each lead (by
+//! `Idempotency-Key`) first arrived, and how often.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -27,7 +28,8 @@ async fn receive(
     State(arrivals): State<Arc<Mutex<Arrivals>>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
-) -> &'static str {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let now = Instant::now();
     if let Some(id) = headers
         .get("webhook-id")
@@ -36,7 +38,7 @@ async fn receive(
     {
         let mut a = arrivals.lock().expect("arrivals");
         a.postbacks.entry(id.to_string()).or_insert(now);
-        return "ok";
+        return "ok".into_response();
     }
     if let Some(id) = headers
         .get("idempotency-key")
@@ -52,8 +54,10 @@ async fn receive(
             .entry(id)
             .and_modify(|e| e.1 += 1)
             .or_insert((now, 1));
+        return axum::Json(serde_json::json!({"success": true, "data": {"id": format!("p-{id}")}}))
+            .into_response();
     }
-    "ok"
+    "ok".into_response()
 }
 
 impl Sink {

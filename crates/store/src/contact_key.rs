@@ -9,6 +9,12 @@ use sqlx::Row;
 const NAME: &str = "contact_hash";
 
 impl Store {
+    /// Reads (or makes and stores) the contact key now: every lead's intake uses it, and
+    /// the first lead would otherwise wait for it.
+    pub async fn load_contact_key_now(&self) -> Result<(), StoreError> {
+        self.contact_key().await.map(|_| ())
+    }
+
     /// The contact key, read (or made and stored) on first use.
     pub(crate) async fn contact_key(&self) -> Result<&[u8], StoreError> {
         self.contact_key
