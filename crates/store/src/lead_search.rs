@@ -1,7 +1,8 @@
 //! The operators' search index (migration 22): which leads have a text in their words
-//! (name, e-mail, phone). On PostgreSQL a trigram index on `leads` keeps itself; on SQLite
-//! an FTS5 trigram table is filled in batches by a timed job ([`Store::index_new_leads`]),
-//! and the leads after the last batch are read by the search itself.
+//! (name, e-mail, phone). On PostgreSQL a table of words with a trigram index, kept by
+//! triggers as leads arrive and change; on SQLite an FTS5 trigram table filled in batches
+//! by a timed job ([`Store::index_new_leads`]), the leads after the last batch read by
+//! the search itself.
 
 use crate::{Priority, Store, StoreError};
 use sqlx::Row;

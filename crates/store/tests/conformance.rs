@@ -190,8 +190,8 @@ async fn sqlite_schema(store: &Store, url: &str) -> Schema {
     let _ = store;
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let tables = sqlx::query(
-        // (`lead_search` and its shadow tables are SQLite's search index, FTS5, where
-        // PostgreSQL has an index on `leads` itself: migration 22.)
+        // (`lead_search…` is each backend's own search index: FTS5 tables on SQLite, a
+        // table with a trigram index on PostgreSQL; migration 22.)
         "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
          AND name NOT LIKE 'lead\\_search%' ESCAPE '\\' ORDER BY name",
@@ -218,6 +218,7 @@ async fn postgres_schema(url: &str) -> Schema {
     let rows = sqlx::query(
         "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
          WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' \
+         AND table_name NOT LIKE 'lead\\_search%' \
          ORDER BY table_name, column_name",
     )
     .fetch_all(&pool)

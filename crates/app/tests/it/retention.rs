@@ -51,7 +51,10 @@ both_backends! {
         assert_eq!(bodies(&app, leads[0]).await, (None, None, Some(200)), "a day past the window: cleared");
         let (excerpt, sent, _) = bodies(&app, leads[1]).await;
         assert!(excerpt.is_some() && sent.is_some(), "a day inside: kept");
-        assert_eq!(app.store.text_containing_for_tests("old@example.de").await, vec!["leads.email".to_string()]);
+        // Only in the lead itself (and the search index's words of it, which go with it).
+        let mut left = app.store.text_containing_for_tests("old@example.de").await;
+        left.retain(|column| column != "lead_search.words");
+        assert_eq!(left, vec!["leads.email".to_string()]);
         app.stop().await;
     }
 }
