@@ -110,3 +110,43 @@ fn the_harness_reports_a_run_at_a_fixed_offered_rate() {
     assert_eq!(report["partners"], 2);
     assert!(report.get("one_partner").is_none(), "{report}");
 }
+
+#[test]
+fn three_instances_on_one_postgresql_fill_the_partners_caps_and_not_one_lead_more() {
+    if std::env::var("LEADROUTER_TEST_POSTGRES_URL").is_err() {
+        assert!(
+            std::env::var("LEADROUTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "LEADROUTER_TEST_POSTGRES_URL is not set but LEADROUTER_TEST_REQUIRE_POSTGRES=1"
+        );
+        eprintln!("SKIPPED (PostgreSQL half): LEADROUTER_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    // Three servers, each routing and delivering, the leads sent to them in turn; three
+    // partners taking 20 a day each; 221 leads (the 21 of the first-lead timing too).
+    let report = run(&[
+        "--database",
+        "postgres",
+        "--instances",
+        "3",
+        "--partners",
+        "3",
+        "--cap",
+        "20",
+        "--leads",
+        "200",
+        "--concurrency",
+        "16",
+        "--drain-seconds",
+        "60",
+    ]);
+    assert_eq!(report["instances"], 3, "{report}");
+    assert_eq!(report["accepted"], 200, "{report}");
+    let caps = &report["caps"];
+    assert_eq!(caps["over_cap"], 0, "{report}");
+    assert_eq!(
+        caps["received_by_partner"],
+        serde_json::json!([["/p0", 20], ["/p1", 20], ["/p2", 20]]),
+        "{report}"
+    );
+    assert_eq!(report["duplicates"], 0, "{report}");
+}
