@@ -162,7 +162,9 @@ pub fn warm_up() {
     {
         let cache = DATABASE.cache();
         let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-        *cache = regex_cache::RegexCache::new(PATTERNS_KEPT);
+        if cache.capacity() < PATTERNS_KEPT {
+            cache.set_capacity(PATTERNS_KEPT);
+        }
     }
     for (number, region) in WARM_UP {
         if let Some(p) = parse(number, Some(region)) {
