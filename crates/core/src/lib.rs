@@ -11,6 +11,8 @@ pub mod conversion;
 pub mod erasure;
 pub mod facebook;
 pub mod filters;
+#[cfg(test)]
+mod fuzz;
 pub mod hours;
 pub mod input;
 pub mod known;

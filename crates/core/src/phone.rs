@@ -72,15 +72,27 @@ pub fn parse(input: &str, region: Option<&str>) -> Option<Phone> {
     if input.chars().any(char::is_alphabetic) {
         return None;
     }
-    let number = phonenumber::parse(region, input).ok()?;
+    let mut number = phonenumber::parse(region, input).ok()?;
+    let mut e164 = number.format().mode(Mode::E164).to_string();
+    // What is stored must read back as itself (dedupe compares it, partners' formats
+    // re-read it): a national part that kept a trunk `0` (`00049 30 1234567` in Germany
+    // gives `+49 049…`) loses it when read again, so it is read again now.
+    if let Some(again) = phonenumber::parse(None, &e164)
+        .ok()
+        .filter(|again| again.format().mode(Mode::E164).to_string() != e164)
+    {
+        e164 = again.format().mode(Mode::E164).to_string();
+        number = again;
+    }
+    // E.164 has at most 15 digits, whatever lengths a country's plan lists.
+    if e164.len() > 16 {
+        return None;
+    }
     let valid = phonenumber::is_valid(&number);
     if !valid && !possible_length(&number) {
         return None;
     }
-    Some(Phone {
-        e164: number.format().mode(Mode::E164).to_string(),
-        valid,
-    })
+    Some(Phone { e164, valid })
 }
 
 /// Whether the national number has a length that some number of its country code has.
@@ -215,6 +227,23 @@ pub fn format(e164: &str, format: PhoneFormat) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_number_reads_back_as_itself() {
+        // Found by the fuzz target `fuzz::phone_numbers`: a third leading zero made the
+        // stored number `+49049301234567`, which reads back as `+4949301234567`.
+        let p = parse("00049 30 1234567", Some("DE")).expect("a possible length");
+        assert_eq!(p.e164, "+4949301234567");
+        assert_eq!(to_e164(&p.e164, None).as_deref(), Some(p.e164.as_str()));
+    }
+
+    #[test]
+    fn a_number_longer_than_e164_allows_is_refused() {
+        // Found by `fuzz::phone_numbers`: 16 digits after the `+`, kept as a possible
+        // length of Germany's plan.
+        assert_eq!(parse("+49 100 49301234567", None), None);
+        assert_eq!(parse("0049 100 49301234567", Some("DE")), None);
+    }
 
     #[test]
     fn the_patterns_of_the_seven_markets_numbers_stay_compiled() {
