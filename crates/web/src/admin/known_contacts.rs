@@ -166,3 +166,42 @@ fn from_csv(body: &[u8], region: Option<&str>) -> Result<Upload, ApiError> {
     }
     Ok(upload)
 }
+
+/// Fuzz targets of the two upload formats (README "Fuzzing"): whatever a partner's list
+/// holds, every contact read is a SHA-256 in hex, and every value left out says where it was.
+#[cfg(test)]
+mod fuzz {
+    use super::{from_csv, from_json};
+
+    fn check(upload: &leadrouter_core::known::Upload) {
+        for (_, sha) in &upload.contacts {
+            assert!(
+                sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{sha}"
+            );
+        }
+        for why in &upload.skipped {
+            assert!(why.contains('[') || why.contains("row"), "{why}");
+        }
+    }
+
+    #[test]
+    fn known_contact_uploads() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            for region in [None, Some("DE")] {
+                if let Ok(upload) = from_json(bytes, region) {
+                    check(&upload);
+                }
+                if let Ok(upload) = from_csv(bytes, region) {
+                    check(&upload);
+                }
+                // As a CSV with the header a partner's export has.
+                let mut csv = b"Email,Phone,Name\n".to_vec();
+                csv.extend_from_slice(bytes);
+                if let Ok(upload) = from_csv(&csv, region) {
+                    check(&upload);
+                }
+            }
+        });
+    }
+}
