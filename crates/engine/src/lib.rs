@@ -7,6 +7,7 @@ pub mod actions;
 pub mod dispatch;
 pub mod facebook;
 pub mod ingest;
+mod listen;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
@@ -248,6 +249,14 @@ impl Engine {
             };
             tasks.watch("the mailer", mailer.run(tasks.cancel.clone()));
         }
+        let listener = listen::Listener {
+            store: store.clone(),
+            signals: signals.clone(),
+        };
+        tasks.watch(
+            "the listener for other instances' leads",
+            listener.run(tasks.cancel.clone()),
+        );
         tasks.route_and_deliver(store, clock, sender, &signals, settings);
         let engine = Engine {
             ingestor,

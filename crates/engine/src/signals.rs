@@ -1,6 +1,6 @@
 //! Wake-ups between the parts of the running system, named for what happened. Each loop
 //! also polls as a fallback, so a missed signal costs latency, never a lead. (Other
-//! instances sharing PostgreSQL are reached by that polling; LISTEN/NOTIFY would go here.)
+//! instances sharing PostgreSQL wake this one's router through LISTEN/NOTIFY: `listen`.)
 //!
 //! The parts count their figures here too ([`Signals::metrics`]), and the loops report
 //! their passes, so that [`crate::Engine::run_until_idle`] can

@@ -27,6 +27,7 @@ mod json;
 pub mod known_contacts;
 pub mod lead_search;
 pub mod leads;
+pub mod listen;
 pub mod markets;
 pub mod outbox;
 pub mod partners;
@@ -71,6 +72,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// Where the pools connect (a listener connects there too).
+    url: DatabaseUrl,
     /// Order of turns on SQLite's single writer.
     gate: std::sync::Arc<gate::WriteGate>,
     /// Seals stored credentials (`LEADROUTER_SECRET_KEY`), when set.
@@ -109,6 +112,7 @@ impl Store {
             write,
             read,
             backend: url.backend(),
+            url: url.clone(),
             gate: Default::default(),
             sealer: None,
             sending: outbox::Sending::Off,
