@@ -11,6 +11,16 @@ use sqlx::Row;
 /// is looked for along the lead list's newest-first reading, which fills a page at once.
 pub(crate) const SEARCH_FOUND: usize = 2_000;
 
+/// The first column of each row: lead ids.
+fn ids_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<i64>, StoreError> {
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+/// `ids` when a search takes them as a list (at most [`SEARCH_FOUND`]).
+fn at_most_found(ids: Vec<i64>) -> Option<Vec<i64>> {
+    (ids.len() <= SEARCH_FOUND).then_some(ids)
+}
+
 /// New leads indexed in one statement (and one transaction) on SQLite.
 pub const INDEX_BATCH: usize = 5_000;
 
@@ -21,13 +31,12 @@ impl Store {
     pub(crate) async fn search_index(
         &self,
         text: &str,
-        before: Option<i64>,
+        before: i64,
     ) -> Result<Option<Vec<i64>>, StoreError> {
         if text.chars().count() < 3 {
             return Ok(None);
         }
         let backend = self.backend();
-        let before = before.unwrap_or(i64::MAX);
         // The leads not indexed yet (SQLite: those after the last batch, a second's worth),
         // read and matched here.
         let mut ids = match crate::dialect::lead_search_batched(backend) {
@@ -40,10 +49,58 @@ impl Store {
             .bind((SEARCH_FOUND + 1) as i64)
             .fetch_all(self.reader())
             .await?;
-        for r in &rows {
-            ids.push(r.try_get::<i64, _>(0)?);
+        ids.extend(ids_of(&rows)?);
+        Ok(at_most_found(ids))
+    }
+
+    /// The leads below `before` with the e-mail address `email`, through the dedupe index
+    /// (`niche, email`, one range per niche: they are few), as [`Store::search_index`]
+    /// answers.
+    pub(crate) async fn leads_with_email(
+        &self,
+        email: &str,
+        before: i64,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        let niches = self.list_niches().await?;
+        if niches.is_empty() {
+            return Ok(Some(Vec::new()));
         }
-        Ok((ids.len() <= SEARCH_FOUND).then_some(ids))
+        let marks = crate::many::Marks::new(self.backend()).list(niches.len());
+        let n = niches.len();
+        let sql = format!(
+            "SELECT id FROM leads WHERE niche IN ({marks}) AND email = ${} AND id < ${} \
+             ORDER BY id DESC LIMIT ${}",
+            n + 1,
+            n + 2,
+            n + 3
+        );
+        let mut query = sqlx::query(&sql);
+        for niche in &niches {
+            query = query.bind(niche.slug.as_str());
+        }
+        let rows = query
+            .bind(email)
+            .bind(before)
+            .bind((SEARCH_FOUND + 1) as i64)
+            .fetch_all(self.reader())
+            .await?;
+        Ok(at_most_found(ids_of(&rows)?))
+    }
+
+    /// The leads below `before` a partner gave `id` as its own id for them.
+    pub(crate) async fn leads_by_partner_lead_id(
+        &self,
+        id: &str,
+        before: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT lead_id FROM deliveries WHERE partner_lead_id = $1 AND lead_id < $2",
+        )
+        .bind(id)
+        .bind(before)
+        .fetch_all(self.reader())
+        .await?;
+        ids_of(&rows)
     }
 
     /// The leads after the index's last batch and below `before` whose words contain

@@ -339,12 +339,6 @@ impl Store {
     }
 }
 
-/// The search text as a partner's own lead id (exactly as typed, but for the spaces
-/// around it) with the search's `before`.
-fn q_exact(q: &str, before: Option<i64>) -> (&str, i64) {
-    (q.trim(), before.unwrap_or(i64::MAX))
-}
-
 /// `text` with the wildcards of `LIKE … ESCAPE '\'` escaped.
 fn like_escaped(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -392,6 +386,7 @@ impl Store {
         before: Option<i64>,
     ) -> Result<(), StoreError> {
         let q = typed.to_lowercase();
+        let below = before.unwrap_or(i64::MAX);
         let digits = q.trim_start_matches(['#', '+']);
         let whole_address = q
             .split_once('@')
@@ -400,16 +395,19 @@ impl Store {
         // A short number is a lead id too.
         let as_id = (numeric && digits.len() < 7).then(|| digits.parse::<i64>().unwrap_or(0));
         let indexed = if whole_address {
-            self.leads_with_email(&q, before).await?
+            self.leads_with_email(&q, below).await?
         } else if numeric {
-            self.search_index(digits, before).await?
+            self.search_index(digits, below).await?
         } else {
-            self.search_index(&q, before).await?
+            self.search_index(&q, below).await?
         };
         // Or the partner's own id for a lead (from its answer), exactly as it gave it.
-        let partner_lead_id = q_exact(typed, before);
+        let partner_lead_id = typed.trim();
         if let Some(mut ids) = indexed {
-            ids.extend(self.leads_by_partner_lead_id(partner_lead_id).await?);
+            ids.extend(
+                self.leads_by_partner_lead_id(partner_lead_id, below)
+                    .await?,
+            );
             ids.extend(as_id);
             w.conds.push(ids_in(&ids));
             return Ok(());
@@ -435,67 +433,12 @@ impl Store {
                 None => like,
             }
         };
-        w.binds.push(Bind::Text(partner_lead_id.0.to_string()));
+        w.binds.push(Bind::Text(partner_lead_id.to_string()));
         w.conds.push(format!(
             "({cond} OR id IN (SELECT lead_id FROM deliveries WHERE partner_lead_id = ${}))",
             w.binds.len()
         ));
         Ok(())
-    }
-
-    /// The leads below `before` with the e-mail address `email`, through the dedupe index
-    /// (`niche, email`, one range per niche: they are few); `None` when more than a search
-    /// takes as a list.
-    async fn leads_with_email(
-        &self,
-        email: &str,
-        before: Option<i64>,
-    ) -> Result<Option<Vec<i64>>, StoreError> {
-        let niches = self.list_niches().await?;
-        if niches.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        let marks = crate::many::Marks::new(self.backend()).list(niches.len());
-        let n = niches.len();
-        let sql = format!(
-            "SELECT id FROM leads WHERE niche IN ({marks}) AND email = ${} AND id < ${} \
-             ORDER BY id DESC LIMIT ${}",
-            n + 1,
-            n + 2,
-            n + 3
-        );
-        let mut query = sqlx::query(&sql);
-        for niche in &niches {
-            query = query.bind(niche.slug.as_str());
-        }
-        let rows = query
-            .bind(email)
-            .bind(before.unwrap_or(i64::MAX))
-            .bind((crate::lead_search::SEARCH_FOUND + 1) as i64)
-            .fetch_all(self.reader())
-            .await?;
-        if rows.len() > crate::lead_search::SEARCH_FOUND {
-            return Ok(None);
-        }
-        rows.iter()
-            .map(|r| Ok(r.try_get::<i64, _>(0)?))
-            .collect::<Result<Vec<_>, StoreError>>()
-            .map(Some)
-    }
-
-    /// The leads (below the search's `before`) a partner gave `id` as its own id for them.
-    async fn leads_by_partner_lead_id(
-        &self,
-        (id, before): (&str, i64),
-    ) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT lead_id FROM deliveries WHERE partner_lead_id = $1 AND lead_id < $2",
-        )
-        .bind(id)
-        .bind(before)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
     }
 
     /// How many leads are in each status (a count over the whole table: tests and the

@@ -14,10 +14,10 @@ use leadrouter_core::clock::EpochMillis;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// How much is rolled in one transaction: a day of half hours.
-const SPAN_MS: EpochMillis = 24 * 60 * 60 * 1000;
 /// A UTC day: the span of the day rows (see [`Kind::by_day`]).
 const DAY_MS: EpochMillis = 24 * 60 * 60 * 1000;
+/// How much is rolled in one transaction: a day of half hours.
+const SPAN_MS: EpochMillis = DAY_MS;
 /// Stale half hours rolled again per pass.
 const STALE_PER_PASS: i64 = 100;
 /// Rows per insert statement.
