@@ -92,6 +92,13 @@ pub struct Config {
     /// Whether this instance runs a delivery worker (`LEADROUTER_DELIVERY=off`: ingest and
     /// routing only, e.g. for instances dedicated to taking leads in).
     pub delivery_enabled: bool,
+    /// Whether this instance routes leads (`LEADROUTER_ROUTING=off`: it takes leads in and
+    /// leaves them to an instance on the same PostgreSQL that routes, woken by its
+    /// notification).
+    pub routing_enabled: bool,
+    /// How many instances share the database (`LEADROUTER_INSTANCES`): each divides the
+    /// partner API's per-key limits by it, so that together they allow what one would.
+    pub instances: u32,
     /// Limits of the HTTP server (slow and greedy clients).
     pub http: crate::http_server::HttpLimits,
 }
@@ -170,6 +177,15 @@ impl Config {
             at_least_one(v).map(|n| n as i64)
         });
         let delivery_enabled = env.read("LEADROUTER_DELIVERY", "on", on_off);
+        let routing_enabled = env.read("LEADROUTER_ROUTING", "on", on_off);
+        let instances = env.read("LEADROUTER_INSTANCES", "1", |v| {
+            at_least_one(v).and_then(|n| {
+                u32::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= 1000)
+                    .ok_or_else(|| format!("\"{v}\" is more than 1000 instances"))
+            })
+        });
         let http = http_limits(&mut env);
         let log_format = env.read("LEADROUTER_LOG_FORMAT", "text", log_format);
         let config = (|| {
@@ -203,6 +219,8 @@ impl Config {
                 log_format: log_format?,
                 pause_after_failures: pause_after_failures?,
                 delivery_enabled: delivery_enabled?,
+                routing_enabled: routing_enabled?,
+                instances: instances?,
                 http: http?,
             })
         })();

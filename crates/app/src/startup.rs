@@ -190,6 +190,7 @@ pub async fn serve_with(
             delivery_timeout: config.delivery_timeout,
             pause_after_failures: config.pause_after_failures,
             delivery_enabled: config.delivery_enabled,
+            routing_enabled: config.routing_enabled,
             mailing: mailing.clone(),
         },
     );
@@ -215,6 +216,7 @@ pub async fn serve_with(
             currency: config.currency.clone(),
             hold_max: config.hold_max,
             timezone: config.timezone.clone(),
+            instances: config.instances,
         },
     });
     drop(engine);

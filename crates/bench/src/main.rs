@@ -85,6 +85,11 @@ struct Args {
     /// and the leads are sent to them in turn.
     #[arg(long, default_value_t = 1)]
     instances: usize,
+    /// Of the `--instances`, this many take leads in and neither route nor deliver
+    /// (`LEADROUTER_ROUTING=off`, `LEADROUTER_DELIVERY=off`), and every lead is sent to
+    /// them: the others route and deliver what they are woken for.
+    #[arg(long, default_value_t = 0)]
+    ingest_only: usize,
     /// Each partner's daily limit (not given: none to speak of). The run then waits until
     /// every lead is routed and every delivery done, and reports what any partner received
     /// over its cap (`over_cap`).
@@ -457,8 +462,23 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
     if args.instances > 1 && args.database != "postgres" {
         anyhow::bail!("--instances needs --database postgres (one database for all of them)");
     }
+    if args.ingest_only >= args.instances.max(1) {
+        anyhow::bail!("--ingest-only must leave at least one of the --instances routing");
+    }
+    let mut ingest_env = env.clone();
+    ingest_env.extend([
+        ("LEADROUTER_ROUTING".to_string(), "off".to_string()),
+        ("LEADROUTER_DELIVERY".to_string(), "off".to_string()),
+    ]);
     let servers = (0..args.instances.max(1))
-        .map(|_| start_server(&args.binary, &env, dir.path()))
+        .map(|i| {
+            let env = if i < args.ingest_only {
+                &ingest_env
+            } else {
+                &env
+            };
+            start_server(&args.binary, env, dir.path())
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let server = &servers[0];
     let client = reqwest::Client::builder()
@@ -479,7 +499,12 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
         },
     )
     .await?;
-    let inbound: Vec<String> = servers
+    // Leads go to the ingest-only instances when there are any, else to every instance.
+    let takers = match args.ingest_only {
+        0 => &servers[..],
+        n => &servers[..n],
+    };
+    let inbound: Vec<String> = takers
         .iter()
         .map(|s| format!("{}{inbound_path}", s.base))
         .collect();
@@ -599,6 +624,7 @@ async fn run(args: &Args, partners: usize) -> anyhow::Result<Value> {
         "exactly_once": missing == 0 && duplicates == 0,
         "server_rss_mb": rss_mb(server.child.id()),
         "instances": servers.len(),
+        "ingest_only_instances": args.ingest_only,
         "instances_rss_mb": servers.iter().map(|s| rss_mb(s.child.id())).collect::<Vec<_>>(),
         "caps": over_cap,
         "partners": partners,

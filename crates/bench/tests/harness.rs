@@ -150,3 +150,40 @@ fn three_instances_on_one_postgresql_fill_the_partners_caps_and_not_one_lead_mor
     );
     assert_eq!(report["duplicates"], 0, "{report}");
 }
+
+#[test]
+fn leads_taken_in_by_an_instance_that_does_not_route_are_delivered_by_the_one_that_does() {
+    if std::env::var("LEADROUTER_TEST_POSTGRES_URL").is_err() {
+        assert!(
+            std::env::var("LEADROUTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "LEADROUTER_TEST_POSTGRES_URL is not set but LEADROUTER_TEST_REQUIRE_POSTGRES=1"
+        );
+        eprintln!("SKIPPED (PostgreSQL half): LEADROUTER_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    // Instance A (LEADROUTER_ROUTING=off, LEADROUTER_DELIVERY=off) takes every lead in;
+    // instance B routes and delivers them, woken by A's notifications.
+    let report = run(&[
+        "--database",
+        "postgres",
+        "--instances",
+        "2",
+        "--ingest-only",
+        "1",
+        "--partners",
+        "2",
+        "--leads",
+        "300",
+        "--rate",
+        "100",
+        "--drain-seconds",
+        "60",
+    ]);
+    check_report(&report, 300);
+    assert_eq!(report["instances"], 2, "{report}");
+    assert_eq!(report["ingest_only_instances"], 1, "{report}");
+    eprintln!(
+        "two instances, leads to the one that does not route, at 100/s: arrival {}",
+        report["arrival_to_partner_ms"]
+    );
+}

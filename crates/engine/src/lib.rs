@@ -51,6 +51,9 @@ pub struct EngineSettings {
     pub pause_after_failures: i64,
     /// `false`: take leads in and route them, deliver nothing.
     pub delivery_enabled: bool,
+    /// `false`: take leads in, route nothing (another instance on the same database routes
+    /// them, woken by the notification each insert of leads makes).
+    pub routing_enabled: bool,
     /// What mails say and whether they are sent (a Postmark client is given) or recorded.
     pub mailing: mail::Mailing,
 }
@@ -101,6 +104,7 @@ struct IdleProbe {
     clock: Arc<dyn Clock>,
     hold_max: Duration,
     deliveries: bool,
+    routing: bool,
 }
 
 /// The engine's tasks. Each returns its name when it ends, which before [`Tasks::stop`] is a
@@ -111,8 +115,8 @@ pub struct Tasks {
 }
 
 impl Tasks {
-    /// The router and (unless delivery is off here) the delivery worker it hands routed
-    /// leads to.
+    /// The router (unless routing is off here) and the delivery worker (unless delivery is
+    /// off here); the router hands the leads it routes to the worker when both run.
     fn route_and_deliver(
         &mut self,
         store: Store,
@@ -123,17 +127,22 @@ impl Tasks {
     ) {
         let worker_settings = settings.worker();
         let (handoff_tx, handoff_rx) = tokio::sync::mpsc::channel(4);
-        let router = Router {
-            store: store.clone(),
-            clock: Arc::clone(&clock),
-            signals: signals.clone(),
-            hold_max: settings.hold_max,
-            handoff: settings.delivery_enabled.then(|| Handoff {
-                tx: handoff_tx,
-                lease: worker_settings.lease(),
-            }),
-        };
-        self.watch("the router", router.run(self.cancel.clone()));
+        let both = settings.routing_enabled && settings.delivery_enabled;
+        if settings.routing_enabled {
+            let router = Router {
+                store: store.clone(),
+                clock: Arc::clone(&clock),
+                signals: signals.clone(),
+                hold_max: settings.hold_max,
+                handoff: both.then(|| Handoff {
+                    tx: handoff_tx,
+                    lease: worker_settings.lease(),
+                }),
+            };
+            self.watch("the router", router.run(self.cancel.clone()));
+        } else {
+            tracing::info!("LEADROUTER_ROUTING=off: this instance routes nothing");
+        }
         if settings.delivery_enabled {
             let worker = DeliveryWorker {
                 store,
@@ -142,7 +151,7 @@ impl Tasks {
                 settings: worker_settings,
                 signals: signals.clone(),
                 mailing: settings.mailing.clone(),
-                handoff: Some(handoff_rx),
+                handoff: both.then_some(handoff_rx),
             };
             self.watch("the delivery worker", worker.run(self.cancel.clone()));
         } else {
@@ -185,6 +194,7 @@ impl Engine {
             clock: Arc::clone(&clock),
             hold_max: settings.hold_max,
             deliveries: settings.delivery_enabled,
+            routing: settings.routing_enabled,
         });
         let mut tasks = Tasks {
             set: JoinSet::new(),
@@ -298,6 +308,7 @@ impl Driver {
                         now,
                         expire_received_before: now - self.idle.hold_max.as_millis() as i64,
                         deliveries: self.idle.deliveries,
+                        routing: self.idle.routing,
                     })
                     .await?;
                 // Idle only if no pass began while we looked: one that did may have taken

@@ -12,6 +12,8 @@ pub struct WorkQuery {
     pub expire_received_before: EpochMillis,
     /// Whether pending deliveries count (not on an instance that delivers nothing).
     pub deliveries: bool,
+    /// Whether queued and held leads count (not on an instance that routes nothing).
+    pub routing: bool,
 }
 
 impl Store {
@@ -28,12 +30,17 @@ impl Store {
         } else {
             ""
         };
-        let sql = format!(
-            "SELECT COUNT(*) AS due FROM (\
-             SELECT 1 AS one FROM (SELECT 1 AS one FROM leads WHERE status = 'queued' LIMIT 1) AS queued \
+        let routing = if q.routing {
+            "SELECT 1 AS one FROM (SELECT 1 AS one FROM leads WHERE status = 'queued' LIMIT 1) AS queued \
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM leads WHERE status = 'held' \
-             AND (route_after <= $1 OR received_at <= $2) LIMIT 1) AS held \
-             UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM facebook_notifications \
+             AND (route_after <= $1 OR received_at <= $2) LIMIT 1) AS held UNION ALL "
+        } else {
+            // $2 is bound either way.
+            "SELECT 1 AS one FROM (SELECT 1 AS one WHERE $2 < 0) AS nothing_to_route UNION ALL "
+        };
+        let sql = format!(
+            "SELECT COUNT(*) AS due FROM ({routing}\
+             SELECT 1 FROM (SELECT 1 AS one FROM facebook_notifications \
              WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) AS fetching \
              UNION ALL SELECT 1 FROM (SELECT 1 AS one FROM notifications \
              WHERE status = 'queued' AND next_attempt_at <= $1 LIMIT 1) AS mailing \

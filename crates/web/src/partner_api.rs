@@ -38,22 +38,32 @@ pub(crate) fn router() -> Router<AppState> {
 
 type Keyed = RateLimiter<i64, DefaultKeyedStateStore<i64>, DefaultClock>;
 
-/// Per-key limits. They hold per instance: instances sharing a database each allow the full
-/// rate (a shared limit would cost a database write per request).
+/// Per-key limits, per minute: conversions and postbacks, lead status, CPA analytics.
+pub const PER_MINUTE: (u32, u32, u32) = (50, 100, 20);
+
+/// Per-key limits. Each instance keeps its own (a shared limit would cost a database write
+/// per request), divided by the number of instances sharing the database
+/// (`LEADROUTER_INSTANCES`), so that together they allow what one instance would: a key
+/// sent to one instance of two gets half.
 pub struct PartnerLimits {
     conversions: Keyed,
     status: Keyed,
     analytics: Keyed,
 }
 
-impl Default for PartnerLimits {
-    fn default() -> Self {
-        let per_minute =
-            |n: u32| RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(n).expect("non-zero")));
+impl PartnerLimits {
+    pub fn shared_by(instances: u32) -> Self {
+        let per_minute = |n: u32| {
+            let share = n.div_ceil(instances.max(1));
+            RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(share).unwrap_or(NonZeroU32::MIN),
+            ))
+        };
+        let (conversions, status, analytics) = PER_MINUTE;
         Self {
-            conversions: per_minute(50),
-            status: per_minute(100),
-            analytics: per_minute(20),
+            conversions: per_minute(conversions),
+            status: per_minute(status),
+            analytics: per_minute(analytics),
         }
     }
 }

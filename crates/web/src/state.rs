@@ -39,6 +39,9 @@ pub struct WebSettings {
     pub hold_max: std::time::Duration,
     /// `LEADROUTER_TIMEZONE`: the operator's days (a source's `daily_cap` counts in them).
     pub timezone: String,
+    /// `LEADROUTER_INSTANCES`: instances sharing the database; the partner API's per-key
+    /// limits are divided by it.
+    pub instances: u32,
 }
 
 impl WebSettings {
@@ -95,10 +98,11 @@ const SOURCE_CACHE_MAX: usize = 10_000;
 
 impl AppState {
     pub fn new(deps: AppDeps) -> Self {
+        let partner_limits = crate::partner_api::PartnerLimits::shared_by(deps.settings.instances);
         Self {
             inner: Arc::new(Inner {
                 deps,
-                partner_limits: Default::default(),
+                partner_limits,
                 catalog: RwLock::new(None),
                 sources: Default::default(),
                 flashes: Default::default(),

@@ -27,6 +27,28 @@ fn no_environment_gives_the_documented_defaults() {
     assert_eq!(c.dedupe_window, Duration::from_secs(30 * 86400));
     assert_eq!(c.hold_max, Duration::from_secs(86400));
     assert_eq!(c.facebook_graph_url, "https://graph.facebook.com/v21.0");
+    assert!(c.routing_enabled && c.delivery_enabled);
+    assert_eq!(c.instances, 1);
+}
+
+#[test]
+fn an_instance_can_leave_routing_to_another_and_share_limits() {
+    let c = load(&[
+        ("LEADROUTER_ROUTING", "off"),
+        ("LEADROUTER_DELIVERY", "off"),
+        ("LEADROUTER_INSTANCES", "3"),
+    ])
+    .unwrap();
+    assert!(!c.routing_enabled && !c.delivery_enabled);
+    assert_eq!(c.instances, 3);
+    let bad = load(&[
+        ("LEADROUTER_ROUTING", "maybe"),
+        ("LEADROUTER_INSTANCES", "0"),
+    ])
+    .unwrap_err();
+    assert_eq!(bad.0.len(), 2, "{bad:?}");
+    assert!(bad.0[0].starts_with("LEADROUTER_ROUTING"), "{bad:?}");
+    assert!(bad.0[1].starts_with("LEADROUTER_INSTANCES"), "{bad:?}");
 }
 
 #[test]

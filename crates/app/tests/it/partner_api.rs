@@ -217,3 +217,32 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn instances_sharing_a_database_together_allow_one_keys_limit(db) {
+        let Setup { app, a, .. } = setup(db).await;
+        // Two instances told LEADROUTER_INSTANCES=2: each allows half of the 20 CPA reads a
+        // minute, so a key sent to both in turn is limited after 20 in all, not 40.
+        let shared = [("LEADROUTER_INSTANCES", "2")];
+        let (one, two) = (app.another_instance(&shared).await, app.another_instance(&shared).await);
+        let started = std::time::Instant::now();
+        let mut answered = 0u64;
+        let limited_at = loop {
+            let instance = if answered.is_multiple_of(2) { &one } else { &two };
+            let (status, _, retry) = call(instance, reqwest::Method::GET, "/api/analytics/cpa", Some(&a), None).await;
+            if status == 429 {
+                assert!(retry.is_some());
+                break answered;
+            }
+            assert_eq!(status, 200);
+            answered += 1;
+            assert!(answered <= 40, "never limited");
+        };
+        // Each instance refills one every 6 s: allow for what came back while they were sent.
+        let refills = (started.elapsed().as_secs_f64() / 6.0).ceil() as u64 * 2;
+        assert!((20..=20 + refills).contains(&limited_at), "limited after {limited_at}, not about 20");
+        one.stop().await;
+        two.stop().await;
+        app.stop().await;
+    }
+}
