@@ -5,6 +5,7 @@
 //! commits once (one fsync for all of them), and only then answers each request. Under load
 //! batches grow by themselves; alone, a lead is committed at once.
 
+use crate::outage::Outage;
 use crate::signals::Signals;
 use leadrouter_store::leads::{Ingested, Submission};
 use leadrouter_store::{Store, StoreError};
@@ -46,6 +47,7 @@ struct Job {
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
     stats: Arc<Stats>,
+    outage: Arc<Outage>,
 }
 
 /// How much sharing group commit achieved: submissions per committed batch.
@@ -66,6 +68,7 @@ impl Ingestor {
         let (tx, rx) = mpsc::channel(settings.max_batch * 8);
         let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(Stats::default());
+        let outage = Outage::new(store.clone());
         let writers: Vec<JoinHandle<()>> = (0..settings.writers.max(1))
             .map(|_| {
                 tokio::spawn(writer(
@@ -74,10 +77,11 @@ impl Ingestor {
                     Arc::clone(&rx),
                     signals.clone(),
                     Arc::clone(&stats),
+                    Arc::clone(&outage),
                 ))
             })
             .collect();
-        (Ingestor { tx, stats }, supervise(writers))
+        (Ingestor { tx, stats, outage }, supervise(writers))
     }
 
     /// (batches committed, submissions in them) since start.
@@ -88,8 +92,17 @@ impl Ingestor {
         )
     }
 
-    /// Stores one submission; returns once it is committed (or failed).
+    /// Whether the database is known to be unreachable now (leads are refused at once).
+    pub fn database_down(&self) -> bool {
+        self.outage.is_down()
+    }
+
+    /// Stores one submission; returns once it is committed (or failed). While the database
+    /// is known to be unreachable, fails at once with [`StoreError::Unavailable`].
     pub async fn submit(&self, submission: Submission) -> Result<Ingested, StoreError> {
+        if self.outage.is_down() {
+            return Err(Outage::refusal());
+        }
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { submission, reply })
@@ -127,6 +140,7 @@ async fn writer(
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
     signals: Signals,
     stats: Arc<Stats>,
+    outage: Arc<Outage>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(settings.max_batch);
     // One writer at a time takes what is waiting; it then commits while another takes the
@@ -148,6 +162,12 @@ async fn writer(
             .await
         {
             Ok(results) => results.into_iter().map(Ok).collect(),
+            // Nothing of the batch was written, and trying each alone would only make each
+            // wait again: every request is told to try again.
+            Err(down) if down.is_unavailable() => {
+                outage.report(&down);
+                jobs.iter().map(|_| Err(Outage::refusal())).collect()
+            }
             Err(batch_error) => {
                 // One bad submission must not fail its neighbours: retry each on its own.
                 tracing::warn!(error = %batch_error, batch = jobs.len(), "batch insert failed; retrying one by one");

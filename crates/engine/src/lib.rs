@@ -10,6 +10,7 @@ pub mod ingest;
 mod listen;
 pub mod mail;
 pub mod metrics;
+mod outage;
 pub mod outbox;
 pub mod outcomes;
 pub mod postbacks;

@@ -19,9 +19,34 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// The database cannot be reached now (down, restarting, refusing connections): the
+    /// caller may try again shortly; nothing was written.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
+    /// Whether the error says the database cannot be reached now, rather than that the
+    /// request was wrong: no connection within the wait, a connection lost or refused, the
+    /// server shutting down or starting up (SQLSTATE classes 08 and 57P).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) | StoreError::Connect(e) => match e {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     pub(crate) fn connect(e: sqlx::Error) -> Self {
         StoreError::Connect(e)
     }

@@ -33,6 +33,9 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The database cannot be reached now: 503 with `Retry-After`, nothing was stored.
+    #[error("the service is unavailable for a moment; try again shortly")]
+    Unavailable,
     /// Logged with its context; the client sees only a bare 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::RateLimited { .. } | ApiError::LimitReached { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
             }
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -71,6 +75,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound("not found"),
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            down if down.is_unavailable() => {
+                tracing::warn!(error = %down, "request refused: the database is unavailable");
+                ApiError::Unavailable
+            }
             other => ApiError::internal("store", other),
         }
     }
@@ -136,6 +144,7 @@ impl ApiError {
             | ApiError::LimitReached {
                 retry_after_secs, ..
             } => HeaderValue::from_str(&(*retry_after_secs).max(1).to_string()).ok(),
+            ApiError::Unavailable => Some(HeaderValue::from_static("1")),
             _ => None,
         }
     }

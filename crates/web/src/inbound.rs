@@ -124,6 +124,11 @@ async fn receive(
     req: Request,
 ) -> Result<Response, ApiError> {
     let received_at = state.now_ms();
+    // While the database is known to be down, nothing is looked up: the source is told
+    // at once to try again.
+    if state.ingestor().database_down() {
+        return Err(ApiError::Unavailable);
+    }
     let source = active_source(&state, &token).await?;
     let intake = Intake {
         state: &state,

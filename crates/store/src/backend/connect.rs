@@ -65,7 +65,9 @@ pub(crate) async fn open(
                 // A few opened at start (a connection costs the server a process and an
                 // authentication), so that the first leads do not wait for them.
                 .min_connections(sizes.postgres.clamp(2, 4))
-                .acquire_timeout(Duration::from_secs(30))
+                // A server that is down is known within this, not after half a minute of
+                // refused connections (the ingest answers 503 meanwhile).
+                .acquire_timeout(POSTGRES_WAIT)
                 .connect(&connect_url)
                 .await
                 .map_err(StoreError::connect)?;
@@ -74,6 +76,10 @@ pub(crate) async fn open(
     };
     Ok(pools)
 }
+
+/// How long a PostgreSQL query waits for a connection before the database counts as
+/// unavailable.
+const POSTGRES_WAIT: Duration = Duration::from_secs(3);
 
 /// Creates a missing SQLite database file readable by its owner only (0600) before SQLite
 /// opens it; SQLite gives its `-wal` and `-shm` files the same mode as the database. An

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 /// The test CA and a server certificate for every name and address receivers use.
 pub struct TestTls {
     pub ca_file: PathBuf,
-    cert_pem: String,
-    key_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
     _dir: tempfile::TempDir,
 }
 
