@@ -5,7 +5,8 @@ use crate::ApiError;
 use leadrouter_store::audit::AuditFilter;
 use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
     pub entity: Option<String>,
     pub entity_id: Option<String>,

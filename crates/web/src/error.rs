@@ -97,7 +97,7 @@ impl From<leadrouter_engine::actions::ActionError> for ApiError {
 }
 
 /// The `error` of a failed answer: a code, a sentence, and per field what is wrong.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -106,7 +106,7 @@ pub struct ErrorBody {
 }
 
 /// `{"success": false, "error": {...}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Failure {
     pub success: bool,
     pub error: ErrorBody,

@@ -75,6 +75,25 @@ impl FromRequestParts<AppState> for PathId {
     }
 }
 
+/// Several parts of the path (`{id}/users/{user_id}`, `{id}/{decision}`); one that does not
+/// read as its type is simply not found, in the API's error shape (axum's own rejection
+/// would answer a plain-text 400).
+pub struct PathParts<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for PathParts<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| PathParts(t))
+            .map_err(|_| ApiError::NotFound("not found"))
+    }
+}
+
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 
@@ -83,6 +102,17 @@ pub const MAX_PAGE: i64 = 200;
 pub struct Page {
     pub limit: i64,
     pub before: Option<i64>,
+}
+
+/// The query of a newest-first list, as the API documents it (what [`Page`] reads).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct PageQuery {
+    /// Up to 200; 50 when not given.
+    limit: Option<i64>,
+    /// The `next_before` of the previous page.
+    before: Option<i64>,
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,8 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/facebook/{token}", get(verify).post(notify))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Handshake {
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
@@ -36,6 +37,7 @@ fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "verification failed").into_response()
 }
 
+#[utoipa::path(get, path = "/api/facebook/{token}", tag = "inbound", params(("token" = String, Path, description = "the source's token"), Handshake), responses((status = 200, description = "done", body = String), (status = 403, description = "verification failed", body = String, content_type = "text/plain")))]
 async fn verify(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -62,6 +64,7 @@ async fn verify(
     }
 }
 
+#[utoipa::path(post, path = "/api/facebook/{token}", tag = "inbound", params(("token" = String, Path, description = "the source's token")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::FacebookReceived)))]
 async fn notify(
     State(state): State<AppState>,
     Path(token): Path<String>,

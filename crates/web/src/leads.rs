@@ -11,7 +11,8 @@ use leadrouter_store::leads::{LeadFilter, LeadRecord, LeadStatus};
 use leadrouter_store::partners::{Partner, PartnerStatus};
 use serde::Deserialize;
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     pub status: Option<String>,
     pub country: Option<String>,

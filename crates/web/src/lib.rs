@@ -11,6 +11,7 @@ mod inbound;
 pub(crate) mod invitations;
 pub(crate) mod leads;
 pub(crate) mod markets;
+pub mod openapi;
 mod operator;
 mod ops;
 pub mod partner_api;

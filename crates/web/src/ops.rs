@@ -15,11 +15,16 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(crate::openapi::document()) }),
+        )
 }
 
 /// The figures in the text exposition format, for whoever holds
 /// `LEADROUTER_METRICS_TOKEN` (they tell volumes, partners' health and logins: not for
 /// everyone); without a token set, only when `LEADROUTER_METRICS_PUBLIC=1` says so.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "done", body = String), (status = 401, description = "the metrics token is missing or wrong", body = crate::error::Failure)), security(("metrics" = [])))]
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let settings = state.settings();
     match &settings.metrics_token {
@@ -57,6 +62,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
 }
 
 /// The process is up and serving HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "done", body = crate::views::Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -65,6 +71,7 @@ async fn healthz() -> Json<Health> {
 }
 
 /// The process can do its work: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "done", body = crate::views::Health), (status = 503, description = "the database cannot be reached", body = crate::views::Health)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store().ping().await {
         Ok(()) => (

@@ -175,6 +175,7 @@ async fn record(
     })))
 }
 
+#[utoipa::path(post, path = "/api/conversion/{partner_id}", tag = "partner API", params(("partner_id" = i64, Path, description = "the partner's id (its own)")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::ConversionRecordedView)), security(("partner_key" = [])))]
 async fn conversion(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
@@ -205,6 +206,7 @@ async fn conversion(
     record(&state, &partner, report).await
 }
 
+#[utoipa::path(post, path = "/api/postback/{partner_id}", tag = "partner API", params(("partner_id" = i64, Path, description = "the partner's id (its own)")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::ConversionRecordedView)), security(("partner_key" = [])))]
 async fn postback(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
@@ -217,6 +219,7 @@ async fn postback(
     record(&state, &partner, report).await
 }
 
+#[utoipa::path(get, path = "/api/lead/{lead_id}/status", tag = "partner API", params(("lead_id" = i64, Path, description = "one of the partner's leads")), responses((status = 200, description = "done", body = crate::views::PartnerLeadAnswer)), security(("partner_key" = [])))]
 async fn lead_status(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
@@ -273,7 +276,8 @@ async fn lead_status(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Period {
     date_from: Option<String>,
     date_to: Option<String>,
@@ -312,6 +316,7 @@ pub(crate) fn period(
     Ok((start, end))
 }
 
+#[utoipa::path(get, path = "/api/analytics/cpa", tag = "partner API", params(Period), responses((status = 200, description = "done", body = crate::views::PartnerAnalytics)), security(("partner_key" = [])))]
 async fn cpa(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,

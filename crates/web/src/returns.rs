@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// A partner returns a lead delivered to it.
+#[utoipa::path(post, path = "/api/return/{partner_id}", tag = "partner API", params(("partner_id" = i64, Path, description = "the partner's id (its own)")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 201, description = "created", body = crate::views::ReturnRequested)), security(("partner_key" = [])))]
 async fn request(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
@@ -84,6 +85,7 @@ fn window_words(ms: i64) -> String {
 }
 
 /// The partner's own returns, newest first, with the operator's decisions.
+#[utoipa::path(get, path = "/api/return/{partner_id}", tag = "partner API", params(("partner_id" = i64, Path, description = "the partner's id (its own)")), responses((status = 200, description = "done", body = crate::views::ReturnList)), security(("partner_key" = [])))]
 async fn partner_returns(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
@@ -100,7 +102,8 @@ async fn partner_returns(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Q {
     status: Option<String>,
 }
@@ -115,6 +118,7 @@ pub(crate) fn status_filter(s: Option<&str>) -> Result<Option<ReturnStatus>, Api
     }
 }
 
+#[utoipa::path(get, path = "/api/admin/returns", tag = "returns", params(Q), responses((status = 200, description = "done", body = crate::views::ReturnList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -205,18 +209,31 @@ struct Remark {
 }
 
 /// `POST /api/admin/returns/{id}/approve` or `/decline`, with an optional remark.
+#[utoipa::path(post, path = "/api/admin/returns/{id}/{decision}", tag = "returns", params(("id" = i64, Path, description = "the record's id"), ("decision" = String, Path, description = "`approve` or `decline`")), request_body(content = Option<Object>, content_type = "application/json", description = "optional {\"remark\"}"), responses((status = 200, description = "done", body = crate::views::ReturnDecided)), security(("admin" = [])))]
 async fn decide_one(
     auth: AdminAuth,
     State(state): State<AppState>,
-    Path((id, decision)): Path<(i64, String)>,
-    body: Option<Json<Remark>>,
+    crate::extract::PathParts((id, decision)): crate::extract::PathParts<(i64, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Success<ReturnDecided>>, ApiError> {
     let approve = match decision.as_str() {
         "approve" => true,
         "decline" => false,
         _ => return Err(ApiError::NotFound("no such action")),
     };
-    let remark = body.map(|Json(b)| b).unwrap_or_default().remark;
+    // The body is optional: none rejects or approves without a remark.
+    let remark = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<Remark>(&body)
+            .map_err(|_| {
+                ApiError::validation_one(
+                    "body",
+                    "must be a JSON object, with an optional \"remark\"",
+                )
+            })?
+            .remark
+    };
     let r = decide(&state, id, approve, remark.as_deref(), &actor(&auth)).await?;
     Ok(Json(Success::of(ReturnDecided {
         decided: ReturnView::new(&r),

@@ -10,11 +10,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The simulator's answer (API.md "Partner rules").
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SimulationView {
     /// `assign`, `hold` or `fail`.
     pub decision: &'static str,
     pub partner_id: Option<i64>,
+    #[schema(value_type = Vec<Object>)]
     pub routing: Vec<Considered>,
     /// The moment simulated, RFC 3339.
     pub at: String,

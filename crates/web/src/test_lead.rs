@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A test lead's attempt, as the operator sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct TestAttempt {
     pub at: String,
     /// The same instant, for pages that say it in a person's timezone.
@@ -24,7 +24,7 @@ pub(crate) struct TestAttempt {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct TestResult {
     pub attempt: TestAttempt,
     pub payload: Value,

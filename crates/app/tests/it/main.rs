@@ -34,6 +34,7 @@ mod lead_search;
 mod logs;
 mod mail;
 mod metrics;
+mod openapi;
 mod operator_actions;
 mod operator_day;
 mod overview;

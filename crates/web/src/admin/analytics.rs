@@ -16,7 +16,8 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/analytics", get(analytics))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Q {
     from: Option<String>,
     to: Option<String>,
@@ -26,6 +27,7 @@ struct Q {
     timezone: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/admin/analytics", tag = "analytics", params(Q), responses((status = 200, description = "done", body = crate::views::AdminAnalytics)), security(("admin" = [])))]
 async fn analytics(
     _: AdminAuth,
     State(state): State<AppState>,

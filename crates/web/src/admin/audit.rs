@@ -19,6 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/partners/{id}/revert", post(revert))
 }
 
+#[utoipa::path(get, path = "/api/admin/audit", tag = "audit", params(crate::audit_query::AuditQuery), responses((status = 200, description = "done", body = crate::views::AuditList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -30,6 +31,7 @@ async fn list(
     })))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/revert", tag = "partners", params(("id" = i64, Path, description = "the record's id")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = serde_json::Value)), security(("admin" = [])))]
 async fn revert(
     auth: AdminAuth,
     State(state): State<AppState>,

@@ -31,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
     )
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/known-contacts", tag = "partners", params(("id" = i64, Path, description = "the record's id")), request_body(content((Object = "application/json"), (String = "text/csv")), description = "JSON lists or a CSV with a header row"), responses((status = 200, description = "done", body = crate::views::KnownContactsAdded)), security(("admin" = [])))]
 async fn upload(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -80,6 +81,7 @@ async fn upload(
     })))
 }
 
+#[utoipa::path(get, path = "/api/admin/partners/{id}/known-contacts", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::KnownContactsTotal)), security(("admin" = [])))]
 async fn total(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -90,6 +92,7 @@ async fn total(
     Ok(Json(Success::of(KnownContactsTotal { total })))
 }
 
+#[utoipa::path(delete, path = "/api/admin/partners/{id}/known-contacts", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::KnownContactsTotal)), security(("admin" = [])))]
 async fn clear(
     auth: AdminAuth,
     State(state): State<AppState>,

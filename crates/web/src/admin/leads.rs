@@ -28,7 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// A lead's page: the lead, every delivery with its attempts, its conversions.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LeadPage {
     #[serde(flatten)]
     lead: LeadView,
@@ -36,6 +36,7 @@ struct LeadPage {
     conversions: Vec<ConversionView>,
 }
 
+#[utoipa::path(get, path = "/api/admin/leads", tag = "leads", params(crate::leads::ListQuery), responses((status = 200, description = "done", body = crate::views::LeadList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -52,6 +53,7 @@ async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/admin/leads/{id}", tag = "leads", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = LeadPage)), security(("admin" = [])))]
 async fn show(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -77,6 +79,7 @@ async fn show(
     }))
 }
 
+#[utoipa::path(get, path = "/api/admin/rejected-submissions", tag = "leads", params(crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::RejectedList)), security(("admin" = [])))]
 async fn rejections(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -93,6 +96,7 @@ async fn rejections(
     }))
 }
 
+#[utoipa::path(post, path = "/api/admin/leads/{id}/retry", tag = "leads", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::LeadQueued)), security(("admin" = [])))]
 async fn retry(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -113,6 +117,7 @@ async fn retry(
 
 /// Assigns a lead to a partner an operator chose. The SSRF guard still applies; the daily
 /// limit does not (the answer says when it was passed).
+#[utoipa::path(post, path = "/api/admin/leads/{id}/assign", tag = "leads", params(("id" = i64, Path, description = "the record's id")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::LeadAssigned)), security(("admin" = [])))]
 async fn assign(
     _: AdminAuth,
     State(state): State<AppState>,

@@ -17,6 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/niches", get(list_niches).post(create_niche))
 }
 
+#[utoipa::path(get, path = "/api/admin/markets", tag = "catalog", responses((status = 200, description = "done", body = crate::views::MarketList)), security(("admin" = [])))]
 async fn list_markets(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -25,6 +26,7 @@ async fn list_markets(
     Ok(super::reply(MarketList { markets }))
 }
 
+#[utoipa::path(post, path = "/api/admin/markets", tag = "catalog", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 201, description = "created", body = serde_json::Value)), security(("admin" = [])))]
 async fn create_market(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -34,11 +36,13 @@ async fn create_market(
     Ok((StatusCode::CREATED, super::reply(market)))
 }
 
+#[utoipa::path(get, path = "/api/admin/niches", tag = "catalog", responses((status = 200, description = "done", body = crate::views::NicheList)), security(("admin" = [])))]
 async fn list_niches(_: AdminAuth, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let niches = state.store().list_niches().await?;
     Ok(super::reply(NicheList { niches }))
 }
 
+#[utoipa::path(post, path = "/api/admin/niches", tag = "catalog", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 201, description = "created", body = serde_json::Value)), security(("admin" = [])))]
 async fn create_niche(
     auth: AdminAuth,
     State(state): State<AppState>,

@@ -15,12 +15,14 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/notifications", get(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Q {
     kind: Option<String>,
     status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/admin/notifications", tag = "notifications", params(Q), responses((status = 200, description = "done", body = crate::views::NotificationList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,

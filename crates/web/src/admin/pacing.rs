@@ -17,6 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/partners/{id}/pacing", get(pacing))
 }
 
+#[utoipa::path(get, path = "/api/admin/partners/{id}/pacing", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = PacingView)), security(("admin" = [])))]
 async fn pacing(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -70,7 +71,7 @@ async fn pacing(
 }
 
 /// A partner's day so far and at this pace (`GET /api/admin/partners/{id}/pacing`).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct PacingView {
     partner_id: i64,
     /// The partner-local date.
@@ -87,5 +88,6 @@ struct PacingView {
     cap_reached_at: Option<String>,
     next_opening: Option<String>,
     /// Each cap's and budget's use (API.md "Partner rules").
+    #[schema(value_type = Vec<Object>)]
     limits: Vec<leadrouter_core::windows::Line>,
 }

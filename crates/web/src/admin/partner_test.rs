@@ -18,6 +18,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Sends a test lead through the same path as real deliveries (payload, signature, SSRF
 /// guard, client) and returns the attempt. Nothing is stored.
+#[utoipa::path(post, path = "/api/admin/partners/{id}/test", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::test_lead::TestResult)), security(("admin" = [])))]
 pub(super) async fn send_test(
     _: AdminAuth,
     State(state): State<AppState>,

@@ -32,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
+#[utoipa::path(post, path = "/api/admin/partners", tag = "partners", description = "the partner with its API key and signing secret, shown this once", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 201, description = "created", body = serde_json::Value)), security(("admin" = [])))]
 async fn create(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -41,6 +42,7 @@ async fn create(
     Ok((StatusCode::CREATED, reply(body)))
 }
 
+#[utoipa::path(get, path = "/api/admin/partners", tag = "partners", params(crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::PartnerList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -55,6 +57,7 @@ async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/admin/partners/{id}", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::PartnerView)), security(("admin" = [])))]
 async fn show(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -64,6 +67,7 @@ async fn show(
     Ok(reply(one(&state, &partner).await?))
 }
 
+#[utoipa::path(patch, path = "/api/admin/partners/{id}", tag = "partners", params(("id" = i64, Path, description = "the record's id")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = serde_json::Value)), security(("admin" = [])))]
 async fn update(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -75,6 +79,7 @@ async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/admin/partners/{id}", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::Deleted)), security(("admin" = [])))]
 async fn remove(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -92,6 +97,7 @@ async fn remove(
     Ok(super::reply(Deleted::of(id)))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/pause", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::PartnerView)), security(("admin" = [])))]
 async fn pause(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -111,6 +117,7 @@ async fn pause(
     Ok(reply(one(&state, &p).await?))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/resume", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::PartnerView)), security(("admin" = [])))]
 async fn resume(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -127,6 +134,7 @@ async fn resume(
     Ok(reply(one(&state, &p).await?))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/rotate-key", tag = "partners", params(("id" = i64, Path, description = "the record's id")), request_body(content = Option<Object>, content_type = "application/json", description = "optional {\"keep_old_hours\"}"), responses((status = 200, description = "done", body = serde_json::Value)), security(("admin" = [])))]
 async fn rotate_key(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -160,6 +168,7 @@ async fn rotate_key(
     ))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/rotate-secret", tag = "partners", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = serde_json::Value)), security(("admin" = [])))]
 async fn rotate_secret(
     auth: AdminAuth,
     State(state): State<AppState>,

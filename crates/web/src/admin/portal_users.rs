@@ -12,7 +12,7 @@ use crate::invitations::{invite, reinvite};
 use crate::views::MemberView;
 use crate::views::{Done, MemberInvited, MemberList, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
@@ -54,7 +54,7 @@ async fn invite_one(
     portal: Portal,
     auth: AdminAuth,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    crate::extract::PathParts(id): crate::extract::PathParts<i64>,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Success<MemberInvited>>), ApiError> {
     let email = body
@@ -69,7 +69,7 @@ async fn reinvite_one(
     portal: Portal,
     auth: AdminAuth,
     State(state): State<AppState>,
-    Path((id, user_id)): Path<(i64, i64)>,
+    crate::extract::PathParts((id, user_id)): crate::extract::PathParts<(i64, i64)>,
 ) -> Result<Json<Success<MemberInvited>>, ApiError> {
     let (u, link) = reinvite(&state, portal, id, user_id, &auth.actor()).await?;
     Ok(invited(portal, &u, link))
@@ -79,7 +79,7 @@ async fn list(
     portal: Portal,
     _: AdminAuth,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    crate::extract::PathParts(id): crate::extract::PathParts<i64>,
 ) -> Result<Json<Success<MemberList>>, ApiError> {
     let users = state.store().list_members(portal, id).await?;
     Ok(Json(Success::of(MemberList {
@@ -91,7 +91,7 @@ async fn remove_one(
     portal: Portal,
     auth: AdminAuth,
     State(state): State<AppState>,
-    Path((id, user_id)): Path<(i64, i64)>,
+    crate::extract::PathParts((id, user_id)): crate::extract::PathParts<(i64, i64)>,
 ) -> Result<Json<Success<Done>>, ApiError> {
     if !state
         .store()
@@ -102,4 +102,50 @@ async fn remove_one(
     }
     tracing::info!(owner_id = id, user_id, portal = ?portal, "portal user removed");
     Ok(Json(Success::of(Done {})))
+}
+
+/// The routes above serve two portals from one set of closures; their documentation is
+/// written once per portal here (`utoipa` documents functions, not closures).
+pub(super) mod docs {
+    use crate::views::{Done, MemberInvited, MemberList};
+
+    macro_rules! portal_docs {
+        ($base:literal, $tag:literal, $invite:ident, $list:ident, $remove:ident, $reinvite:ident) => {
+            #[utoipa::path(post, path = $base, tag = $tag, params(("id" = i64, Path, description = "the record's id")),
+                request_body(content = Object, content_type = "application/json", description = "{\"email\"}"),
+                responses((status = 201, description = "invited", body = MemberInvited)), security(("admin" = [])))]
+            #[allow(dead_code)]
+            pub fn $invite() {}
+            #[utoipa::path(get, path = $base, tag = $tag, params(("id" = i64, Path, description = "the record's id")),
+                responses((status = 200, description = "done", body = MemberList)), security(("admin" = [])))]
+            #[allow(dead_code)]
+            pub fn $list() {}
+            #[utoipa::path(delete, path = concat!($base, "/{user_id}"), tag = $tag,
+                params(("id" = i64, Path, description = "the record's id"), ("user_id" = i64, Path, description = "the user's id")),
+                responses((status = 200, description = "done", body = Done)), security(("admin" = [])))]
+            #[allow(dead_code)]
+            pub fn $remove() {}
+            #[utoipa::path(post, path = concat!($base, "/{user_id}/reinvite"), tag = $tag,
+                params(("id" = i64, Path, description = "the record's id"), ("user_id" = i64, Path, description = "the user's id")),
+                responses((status = 200, description = "done", body = MemberInvited)), security(("admin" = [])))]
+            #[allow(dead_code)]
+            pub fn $reinvite() {}
+        };
+    }
+    portal_docs!(
+        "/api/admin/partners/{id}/users",
+        "partners",
+        partner_invite,
+        partner_users,
+        partner_remove,
+        partner_reinvite
+    );
+    portal_docs!(
+        "/api/admin/sources/{id}/users",
+        "sources",
+        supplier_invite,
+        supplier_users,
+        supplier_remove,
+        supplier_reinvite
+    );
 }

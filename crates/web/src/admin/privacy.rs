@@ -19,6 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/admin/leads/{id}/evidence", get(evidence))
 }
 
+#[utoipa::path(post, path = "/api/admin/privacy/erase", tag = "privacy", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::ErasedView)), security(("admin" = [])))]
 async fn erase(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -32,6 +33,7 @@ async fn erase(
     })))
 }
 
+#[utoipa::path(get, path = "/api/admin/privacy/notices", tag = "privacy", params(crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::NoticeList)), security(("admin" = [])))]
 async fn notices(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -42,6 +44,7 @@ async fn notices(
     })))
 }
 
+#[utoipa::path(get, path = "/api/admin/leads/{id}/evidence", tag = "privacy", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::Evidence)), security(("admin" = [])))]
 async fn evidence(
     _: AdminAuth,
     State(state): State<AppState>,

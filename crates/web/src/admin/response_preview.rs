@@ -17,6 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/partners/{id}/response/preview", post(check))
 }
 
+#[utoipa::path(post, path = "/api/admin/partners/{id}/response/preview", tag = "partners", params(("id" = i64, Path, description = "the record's id")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::ResponsePreview)), security(("admin" = [])))]
 async fn check(
     _: AdminAuth,
     State(state): State<AppState>,

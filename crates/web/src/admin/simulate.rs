@@ -14,6 +14,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/routing/simulate", post(run))
 }
 
+#[utoipa::path(post, path = "/api/admin/routing/simulate", tag = "routing", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::simulation::SimulationView)), security(("admin" = [])))]
 async fn run(
     _: AdminAuth,
     State(state): State<AppState>,

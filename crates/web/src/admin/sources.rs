@@ -27,7 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// A source with its freshly issued token: the only time it and its URL are shown.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct WithToken {
     #[serde(flatten)]
     source: SourceView,
@@ -46,6 +46,7 @@ fn with_token(state: &AppState, s: &Source, token: &str) -> Json<Value> {
     })
 }
 
+#[utoipa::path(post, path = "/api/admin/sources", tag = "sources", request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 201, description = "created", body = WithToken)), security(("admin" = [])))]
 async fn create(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -55,6 +56,7 @@ async fn create(
     Ok((StatusCode::CREATED, with_token(&state, &source, &token)))
 }
 
+#[utoipa::path(get, path = "/api/admin/sources", tag = "sources", params(crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::SourceList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -69,6 +71,7 @@ async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/admin/sources/{id}", tag = "sources", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::SourceView)), security(("admin" = [])))]
 async fn show(
     _: AdminAuth,
     State(state): State<AppState>,
@@ -77,6 +80,7 @@ async fn show(
     Ok(reply(SourceView::new(&find(&state, id).await?)))
 }
 
+#[utoipa::path(patch, path = "/api/admin/sources/{id}", tag = "sources", params(("id" = i64, Path, description = "the record's id")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = Updated)), security(("admin" = [])))]
 async fn update(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -95,7 +99,7 @@ async fn update(
 
 /// A changed source; with its postbacks' signing secret when it was made by this change
 /// (a postback URL set on a source that had none), this once.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct Updated {
     #[serde(flatten)]
     source: SourceView,
@@ -103,6 +107,7 @@ struct Updated {
     signing_secret: Option<String>,
 }
 
+#[utoipa::path(delete, path = "/api/admin/sources/{id}", tag = "sources", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = crate::views::Deleted)), security(("admin" = [])))]
 async fn remove(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -117,6 +122,7 @@ async fn remove(
     Ok(super::reply(Deleted::of(id)))
 }
 
+#[utoipa::path(post, path = "/api/admin/sources/{id}/rotate-token", tag = "sources", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "done", body = WithToken)), security(("admin" = [])))]
 async fn rotate_token(
     auth: AdminAuth,
     State(state): State<AppState>,
@@ -127,7 +133,7 @@ async fn rotate_token(
 }
 
 /// One postback as listed.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PostbackView {
     id: i64,
     lead_id: i64,
@@ -143,12 +149,13 @@ struct PostbackView {
     sent_at: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PostbackList {
     postbacks: Vec<PostbackView>,
 }
 
 /// `GET /api/admin/sources/{id}/postbacks`: its latest 200 postbacks, newest first.
+#[utoipa::path(get, path = "/api/admin/sources/{id}/postbacks", tag = "sources", params(("id" = i64, Path, description = "the record's id"), crate::extract::PageQuery), responses((status = 200, description = "done", body = PostbackList)), security(("admin" = [])))]
 async fn postbacks(
     _: AdminAuth,
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use crate::partners::revert_partner;
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -146,7 +146,7 @@ async fn list(
 /// Puts a partner back as it was before entry `id`.
 async fn revert(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    crate::extract::PathParts(id): crate::extract::PathParts<i64>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let op = posted.op;

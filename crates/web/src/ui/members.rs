@@ -7,7 +7,7 @@ use super::form::Posted;
 use crate::operator::Operator;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
@@ -48,7 +48,7 @@ fn back(state: &AppState, op: &Operator, portal: Portal, id: i64, notice: &str) 
 async fn invite_user(
     portal: Portal,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    crate::extract::PathParts(id): crate::extract::PathParts<i64>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let email = posted.fields.text("email");
@@ -70,7 +70,7 @@ async fn invite_user(
 async fn reinvite_user(
     portal: Portal,
     State(state): State<AppState>,
-    Path((id, user_id)): Path<(i64, i64)>,
+    crate::extract::PathParts((id, user_id)): crate::extract::PathParts<(i64, i64)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let (u, link) =
@@ -106,7 +106,7 @@ fn invited(
 async fn remove_user(
     portal: Portal,
     State(state): State<AppState>,
-    Path((id, user_id)): Path<(i64, i64)>,
+    crate::extract::PathParts((id, user_id)): crate::extract::PathParts<(i64, i64)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let notice = if state

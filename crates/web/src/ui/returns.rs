@@ -9,7 +9,7 @@ use crate::returns::{decide, status_filter};
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -83,7 +83,7 @@ async fn list(
 /// `approve` or `decline`, with the form's `remark`.
 async fn decide_one(
     State(state): State<AppState>,
-    Path((id, decision)): Path<(i64, String)>,
+    crate::extract::PathParts((id, decision)): crate::extract::PathParts<(i64, String)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { op, fields } = posted;

@@ -159,7 +159,7 @@ async fn form_page(
 /// "Retry" of a failed postback: it is sent again now.
 async fn retry_postback(
     State(state): State<AppState>,
-    axum::extract::Path((id, postback_id)): axum::extract::Path<(i64, i64)>,
+    crate::extract::PathParts((id, postback_id)): crate::extract::PathParts<(i64, i64)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { op, .. } = posted;

@@ -10,26 +10,26 @@ use leadrouter_store::erasure_notices::ErasureNoticeRow;
 use serde::Serialize;
 
 /// An action that has nothing to tell but that it was done.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Done {}
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationList {
     pub notifications: Vec<NotificationView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditList {
     pub entries: Vec<AuditEntryView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberList {
     pub users: Vec<MemberView>,
 }
 
 /// A portal user invited (again); the link only when no e-mail carries it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberInvited {
     pub user: MemberView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,14 +37,14 @@ pub struct MemberInvited {
 }
 
 /// A lead put back in line for routing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadQueued {
     pub lead_id: i64,
     pub status: &'static str,
 }
 
 /// A lead assigned by an operator, with what was overridden.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadAssigned {
     pub lead_id: i64,
     pub partner_id: i64,
@@ -55,7 +55,7 @@ pub struct LeadAssigned {
 }
 
 /// What an erasure did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErasedView {
     pub erased_leads: usize,
     pub notified_partners: usize,
@@ -63,7 +63,7 @@ pub struct ErasedView {
 }
 
 /// An erasure notice to a partner's webhook, and how its sending goes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErasureNoticeView {
     pub id: i64,
     pub partner_id: i64,
@@ -90,13 +90,13 @@ impl ErasureNoticeView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeList {
     pub notices: Vec<ErasureNoticeView>,
 }
 
 /// One step of a lead's history.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadEventView {
     pub status: String,
     pub detail: Option<String>,
@@ -114,7 +114,7 @@ impl LeadEventView {
 }
 
 /// A delivery in the evidence export: where the lead went, by name and address too.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EvidenceDelivery {
     #[serde(flatten)]
     pub delivery: DeliveryView,
@@ -126,7 +126,7 @@ pub struct EvidenceDelivery {
 
 /// A lead's evidence: the lead, its consent with the text agreed to, and where and when it
 /// was delivered.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub exported_at: String,
     pub lead: LeadView,
@@ -136,32 +136,32 @@ pub struct Evidence {
 }
 
 /// A return requested by a partner, awaiting the operator.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReturnRequested {
     pub return_id: i64,
     pub status: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReturnList {
     pub returns: Vec<ReturnView>,
 }
 
 /// A return decided.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReturnDecided {
     #[serde(rename = "return")]
     pub decided: ReturnView,
 }
 
 /// Facebook notifications taken in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FacebookReceived {
     pub received: usize,
 }
 
 /// `/healthz` and `/readyz`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,7 +169,7 @@ pub struct Health {
 }
 
 /// A partner's known contacts after an upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KnownContactsAdded {
     pub added: i64,
     pub total: i64,
@@ -180,13 +180,13 @@ pub struct KnownContactsAdded {
 }
 
 /// How many contacts a partner has.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KnownContactsTotal {
     pub total: i64,
 }
 
 /// One recorded answer, as it was judged and as a candidate `response` setting would.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResponseSample {
     pub attempt_id: i64,
     pub lead_id: i64,
@@ -198,7 +198,7 @@ pub struct ResponseSample {
 }
 
 /// What a candidate `response` setting would change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResponsePreview {
     pub checked: usize,
     pub changed: usize,

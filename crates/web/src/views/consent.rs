@@ -5,7 +5,7 @@ use leadrouter_core::consent::Consent;
 use leadrouter_core::localtime::rfc3339;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,

@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// A lead as operators see it (API.md "the lead object"), without its deliveries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadView {
     pub id: i64,
+    #[schema(value_type = String)]
     pub status: LeadStatus,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -22,6 +23,7 @@ pub struct LeadView {
     pub phone_valid: bool,
     pub country: String,
     pub niche: String,
+    #[schema(value_type = String)]
     pub lead_type: leadrouter_core::lead::LeadType,
     pub source: Option<String>,
     pub source_id: i64,
@@ -80,11 +82,13 @@ impl LeadView {
 }
 
 /// One delivery of a lead, with every attempt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: i64,
     pub partner_id: i64,
+    #[schema(value_type = String)]
     pub status: leadrouter_core::status::DeliveryStatus,
+    #[schema(value_type = String)]
     pub lead_type: leadrouter_core::lead::LeadType,
     pub counted_day: Option<String>,
     pub over_cap: bool,
@@ -123,13 +127,14 @@ impl DeliveryView {
 }
 
 /// One attempt: when, what came back, how long it took, what followed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     pub attempt: i64,
     pub at: String,
     pub status_code: Option<i64>,
     pub latency_ms: i64,
     pub error: Option<String>,
+    #[schema(value_type = String)]
     pub outcome: AttemptOutcome,
     pub response_excerpt: Option<String>,
     /// The body exactly as sent (kept `LEADROUTER_ATTEMPT_BODY_RETENTION`).
@@ -152,10 +157,11 @@ impl AttemptView {
 }
 
 /// A conversion a partner reported for a lead; money as an exact decimal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversionView {
     pub partner_id: i64,
     pub conversion_type: String,
+    #[schema(value_type = f64)]
     pub conversion_value: Money,
     pub external_transaction_id: String,
     pub metadata: Option<Value>,

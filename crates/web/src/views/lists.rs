@@ -8,26 +8,26 @@ use leadrouter_store::leads::Rejection;
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadList {
     pub leads: Vec<LeadView>,
     pub next_before: Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartnerList {
     pub partners: Vec<PartnerView>,
     pub next_before: Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourceList {
     pub sources: Vec<SourceView>,
     pub next_before: Value,
 }
 
 /// A submission refused at the door, with why (kept until erased or past retention).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectedSubmissionView {
     pub id: i64,
     pub source_id: Option<i64>,
@@ -50,24 +50,26 @@ impl RejectedSubmissionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectedList {
     pub rejected_submissions: Vec<RejectedSubmissionView>,
     pub next_before: Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MarketList {
+    #[schema(value_type = Vec<Object>)]
     pub markets: Vec<Market>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NicheList {
+    #[schema(value_type = Vec<Object>)]
     pub niches: Vec<Niche>,
 }
 
 /// What a deletion answers: the id, gone.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub id: i64,
     pub deleted: bool,

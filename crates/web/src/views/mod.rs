@@ -40,7 +40,7 @@ pub use source::SourceView;
 use serde::Serialize;
 
 /// `{"success": true, ...view}`: every admin answer's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Success<T: Serialize> {
     pub success: bool,
     #[serde(flatten)]

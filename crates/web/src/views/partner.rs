@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// A partner as operators see it: every setting but secrets, its status, today's count in
 /// its own day, and the premium/raw split of its limit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartnerView {
     pub id: i64,
     pub name: String,
@@ -20,6 +20,7 @@ pub struct PartnerView {
     pub daily_limit: u32,
     pub premium_ratio: u8,
     pub timezone: String,
+    #[schema(value_type = Option<Object>)]
     pub business_hours: Option<BusinessHours>,
     pub webhook_url: String,
     pub phone_format: &'static str,
@@ -32,11 +33,14 @@ pub struct PartnerView {
     pub valid_phone_only: bool,
     pub daily_summary: bool,
     /// What it pays per delivered lead (a decimal number), or null.
+    #[schema(value_type = Option<f64>)]
     pub price_per_lead: Option<Money>,
     pub erasure_webhook_url: Option<String>,
     /// How its answers are read (API.md "Partner replies"), or null.
+    #[schema(value_type = Option<Object>)]
     pub response: Option<leadrouter_core::reply::ResponseRules>,
     /// Conditions every lead offered to it must meet.
+    #[schema(value_type = Vec<Object>)]
     pub filters: Vec<leadrouter_core::filters::Filter>,
     /// Its share against the others of its tier.
     pub weight: u32,
@@ -49,6 +53,7 @@ pub struct PartnerView {
     /// Budgets (`{"daily": 500.0}`).
     pub budget: Value,
     /// Each cap's and budget's use now (empty without any).
+    #[schema(value_type = Vec<Object>)]
     pub limits: Vec<leadrouter_core::windows::Line>,
     pub status: &'static str,
     pub paused_reason: Option<String>,
@@ -56,13 +61,14 @@ pub struct PartnerView {
     /// Until when the API key before the last rotation still works, if it was kept.
     pub old_api_key_until: Option<String>,
     pub today: TodayView,
+    #[schema(value_type = Object)]
     pub quotas: Quotas,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// Today's count in the partner's own day.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TodayView {
     pub total: i64,
     pub premium: i64,

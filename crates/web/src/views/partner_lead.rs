@@ -9,17 +9,18 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// `POST /api/conversion/{partner_id}` and `/api/postback/{partner_id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConversionRecordedView {
     pub message: &'static str,
     pub lead_id: i64,
     pub conversion_type: &'static str,
     /// The partner's conversions of the lead so far, in money.
+    #[schema(value_type = f64)]
     pub total_value: Money,
 }
 
 /// One step of the lead's history with this partner.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartnerHistoryView {
     pub status: String,
     pub at: String,
@@ -28,9 +29,10 @@ pub struct PartnerHistoryView {
 }
 
 /// One conversion the partner reported.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartnerConversionView {
     pub conversion_type: String,
+    #[schema(value_type = f64)]
     pub conversion_value: Money,
     pub external_transaction_id: String,
     pub metadata: Option<Value>,
@@ -50,13 +52,14 @@ impl PartnerConversionView {
 }
 
 /// `GET /api/lead/{lead_id}/status`: the lead as its partner sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartnerLeadView {
     pub id: i64,
     pub email: Option<String>,
     /// The lead's state, or `converted` once the partner reported a conversion.
     pub status: String,
     pub quality_score: i64,
+    #[schema(value_type = f64)]
     pub conversion_value: Money,
     pub converted_at: Option<String>,
     pub partner_name: String,
@@ -66,7 +69,7 @@ pub struct PartnerLeadView {
 }
 
 /// `{"lead": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartnerLeadAnswer {
     pub lead: PartnerLeadView,
 }

@@ -12,14 +12,16 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A mail (`GET /api/admin/notifications`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i64,
+    #[schema(value_type = String)]
     pub kind: MailKind,
     pub to: String,
     /// The operators' copy, when the mail had one.
     pub copy_to: Option<String>,
     pub subject: String,
+    #[schema(value_type = String)]
     pub status: MailStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -51,7 +53,7 @@ impl NotificationView {
 }
 
 /// Who made a change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ActorView {
     pub kind: &'static str,
     pub id: Option<i64>,
@@ -59,7 +61,7 @@ pub struct ActorView {
 }
 
 /// An audit entry (`GET /api/admin/audit`): a secret field reads `{"changed": true}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntryView {
     pub id: i64,
     pub at: String,
@@ -89,7 +91,7 @@ impl AuditEntryView {
 }
 
 /// Whose user: a partner's (`partner_id`) or a source's (`source_id`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub enum MemberOwner {
     #[serde(rename = "partner_id")]
     Partner(i64),
@@ -99,7 +101,7 @@ pub enum MemberOwner {
 
 /// A portal user (a partner's or a supplier's): `active` once it set its password, else
 /// `invited`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub id: i64,
     #[serde(flatten)]
@@ -131,7 +133,7 @@ impl MemberView {
 }
 
 /// A return (`/api/return/{partner_id}`, `/api/admin/returns`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReturnView {
     pub id: i64,
     pub lead_id: i64,
@@ -139,6 +141,7 @@ pub struct ReturnView {
     pub partner_name: String,
     pub reason: String,
     pub note: Option<String>,
+    #[schema(value_type = String)]
     pub status: leadrouter_core::status::ReturnStatus,
     pub remark: Option<String>,
     pub created_at: String,
@@ -164,9 +167,10 @@ impl ReturnView {
 
 /// What a waiting source is answered for a lead (`wait_for_delivery`): its id, where it
 /// came to rest, and what the partner's answer gave.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadOutcomeView {
     pub lead_id: i64,
+    #[schema(value_type = String)]
     pub status: leadrouter_core::status::LeadStatus,
     /// The partner's own id for the lead, when it gave one.
     pub partner_lead_id: Option<String>,
@@ -177,9 +181,10 @@ pub struct LeadOutcomeView {
 
 /// What a source is answered for a lead (`POST /api/webhook/{token}`): its id, its state,
 /// the lead it repeats when it is a duplicate, and a sentence.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadReceivedView {
     pub lead_id: i64,
+    #[schema(value_type = String)]
     pub status: leadrouter_core::status::LeadStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<i64>,

@@ -18,7 +18,7 @@ fn money_text(cents: i64) -> String {
 }
 
 /// One group's figures (or the period's totals).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FiguresView {
     pub received: i64,
     pub delivered: i64,
@@ -28,14 +28,18 @@ pub struct FiguresView {
     pub failed: i64,
     pub returned: i64,
     pub conversions: i64,
+    #[schema(value_type = f64)]
     pub revenue: Money,
     pub revenue_text: String,
+    #[schema(value_type = f64)]
     pub lead_revenue: Money,
     pub lead_revenue_text: String,
     /// What the suppliers are paid for the leads delivered (returned ones cost nothing).
+    #[schema(value_type = f64)]
     pub cost: Money,
     pub cost_text: String,
     /// `lead_revenue − cost`.
+    #[schema(value_type = f64)]
     pub profit: Money,
     pub profit_text: String,
     pub conversion_rate: Option<f64>,
@@ -71,7 +75,7 @@ impl FiguresView {
 }
 
 /// A group's key (a day, a partner id, a country, a niche, a source) and its figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportRow {
     pub key: String,
     #[serde(flatten)]
@@ -79,7 +83,7 @@ pub struct ReportRow {
 }
 
 /// The grouped report of a period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub rows: Vec<ReportRow>,
     pub totals: FiguresView,
@@ -90,15 +94,17 @@ pub struct Report {
 }
 
 /// Cost per acquisition: the leads delivered in a period and what their conversions made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CpaView {
     pub total_leads: i64,
     /// Leads converted.
     pub conversions: i64,
     pub conversion_events: i64,
+    #[schema(value_type = f64)]
     pub revenue: Money,
     pub avg_quality_score: f64,
     pub conversion_rate: f64,
+    #[schema(value_type = f64)]
     pub avg_conversion_value: Money,
 }
 
@@ -128,7 +134,7 @@ impl CpaView {
 }
 
 /// One partner's figures, named.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartnerCpaView {
     pub partner_id: i64,
     pub partner_name: String,
@@ -147,7 +153,7 @@ impl PartnerCpaView {
 }
 
 /// The period's figures and the dates they cover.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CpaSummary {
     #[serde(flatten)]
     pub figures: CpaView,
@@ -156,14 +162,14 @@ pub struct CpaSummary {
 }
 
 /// `GET /api/partner/analytics`: the partner's own row and the period's summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartnerAnalytics {
     pub analytics: Vec<PartnerCpaView>,
     pub summary: CpaSummary,
 }
 
 /// `GET /api/admin/analytics`: every partner's conversions, and the grouped report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminAnalytics {
     pub from: String,
     pub to: String,

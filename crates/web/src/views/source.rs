@@ -3,7 +3,7 @@ use leadrouter_store::sources::Source;
 use serde::Serialize;
 
 /// A source as operators see it; its token only as a prefix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceView {
     pub id: i64,
     pub name: String,
@@ -18,6 +18,7 @@ pub struct SourceView {
     /// `{"configured": true}` when Facebook credentials are set; never the credentials.
     pub facebook: Option<FacebookConfigured>,
     /// What the operator pays per delivered lead of this supplier, or null.
+    #[schema(value_type = Option<f64>)]
     pub cost_per_lead: Option<leadrouter_core::money::Money>,
     /// Leads accepted per operator day, or null (no cap).
     pub daily_cap: Option<u32>,
@@ -32,7 +33,7 @@ pub struct SourceView {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct FacebookConfigured {
     pub configured: bool,
 }
