@@ -62,6 +62,7 @@ async fn strict_transport(
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
+        .merge(openapi::router())
         .merge(admin::router())
         .merge(ui::router())
         .merge(inbound::router())

@@ -38,11 +38,16 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 )]
 struct Root;
 
+pub(crate) fn router() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/api/openapi.json", axum::routing::get(contract))
+}
+
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "the OpenAPI 3.1 document of every JSON route", body = Object)))]
-#[allow(dead_code)]
-fn contract() {}
+async fn contract() -> axum::Json<&'static Document> {
+    axum::Json(document())
+}
 
 /// The error answers any operation may give besides its own.
 const ERRORS: &[(&str, &str)] = &[

@@ -15,10 +15,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route(
-            "/api/openapi.json",
-            get(|| async { Json(crate::openapi::document()) }),
-        )
 }
 
 /// The figures in the text exposition format, for whoever holds
