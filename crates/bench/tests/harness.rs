@@ -34,6 +34,20 @@ fn run(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
 }
 
+/// Whether a PostgreSQL server is given (else the test is skipped, said on stderr, unless
+/// `LEADROUTER_TEST_REQUIRE_POSTGRES=1` makes it a failure).
+fn postgres_here() -> bool {
+    if std::env::var("LEADROUTER_TEST_POSTGRES_URL").is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var("LEADROUTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+        "LEADROUTER_TEST_POSTGRES_URL is not set but LEADROUTER_TEST_REQUIRE_POSTGRES=1"
+    );
+    eprintln!("SKIPPED (PostgreSQL half): LEADROUTER_TEST_POSTGRES_URL is not set");
+    false
+}
+
 fn check_report(report: &Value, leads: u64) {
     for key in [
         "ceiling_requests_per_s",
@@ -113,12 +127,7 @@ fn the_harness_reports_a_run_at_a_fixed_offered_rate() {
 
 #[test]
 fn three_instances_on_one_postgresql_fill_the_partners_caps_and_not_one_lead_more() {
-    if std::env::var("LEADROUTER_TEST_POSTGRES_URL").is_err() {
-        assert!(
-            std::env::var("LEADROUTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "LEADROUTER_TEST_POSTGRES_URL is not set but LEADROUTER_TEST_REQUIRE_POSTGRES=1"
-        );
-        eprintln!("SKIPPED (PostgreSQL half): LEADROUTER_TEST_POSTGRES_URL is not set");
+    if !postgres_here() {
         return;
     }
     // Three servers, each routing and delivering, the leads sent to them in turn; three
@@ -153,12 +162,7 @@ fn three_instances_on_one_postgresql_fill_the_partners_caps_and_not_one_lead_mor
 
 #[test]
 fn leads_taken_in_by_an_instance_that_does_not_route_are_delivered_by_the_one_that_does() {
-    if std::env::var("LEADROUTER_TEST_POSTGRES_URL").is_err() {
-        assert!(
-            std::env::var("LEADROUTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "LEADROUTER_TEST_POSTGRES_URL is not set but LEADROUTER_TEST_REQUIRE_POSTGRES=1"
-        );
-        eprintln!("SKIPPED (PostgreSQL half): LEADROUTER_TEST_POSTGRES_URL is not set");
+    if !postgres_here() {
         return;
     }
     // Instance A (LEADROUTER_ROUTING=off, LEADROUTER_DELIVERY=off) takes every lead in;

@@ -315,3 +315,45 @@ fn answer(outcome: Ingested) -> Response {
             .into_response(),
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::{parse_body, BodyKind};
+    use leadrouter_core::catalog::Catalog;
+    use leadrouter_core::lead::{normalize_lead, SourceDefaults};
+    use leadrouter_core::market::{Market, Niche};
+
+    /// Any body a source sends, read as JSON and as a form, then checked as a lead: never a
+    /// panic; a refusal names the body or the fields at fault.
+    #[test]
+    fn inbound_bodies() {
+        let catalog = Catalog::new(
+            vec![Market {
+                slug: "germany".into(),
+                iso_code: "DE".into(),
+                name: "Germany".into(),
+                aliases: vec!["de".into()],
+                phone_region: "DE".into(),
+                phone_code: 49,
+                default_timezone: "Europe/Berlin".into(),
+            }],
+            vec![Niche {
+                slug: "forex".into(),
+                name: "Forex".into(),
+            }],
+        );
+        let defaults = SourceDefaults::default();
+        bolero::check!().for_each(|bytes: &[u8]| {
+            for kind in [BodyKind::Json, BodyKind::Form] {
+                match parse_body(&kind, bytes) {
+                    Ok(fields) => {
+                        if let Err(why) = normalize_lead(&fields, &defaults, &catalog) {
+                            assert!(!why.is_empty(), "a refusal names its fields");
+                        }
+                    }
+                    Err(why) => assert_eq!(why.keys().collect::<Vec<_>>(), ["body"]),
+                }
+            }
+        });
+    }
+}
