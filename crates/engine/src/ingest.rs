@@ -162,8 +162,9 @@ async fn writer(
             .await
         {
             Ok(results) => results.into_iter().map(Ok).collect(),
-            // Nothing of the batch was written, and trying each alone would only make each
-            // wait again: every request is told to try again.
+            // Trying each alone would only make each wait again: every request is told to
+            // try again. (Were the commit to have landed with its answer lost, the source's
+            // new try is found as the same lead: a repeat or a duplicate, never a second sale.)
             Err(down) if down.is_unavailable() => {
                 outage.report(&down);
                 jobs.iter().map(|_| Err(Outage::refusal())).collect()

@@ -2,7 +2,8 @@
 //! probe, started then, clears it as soon as the database answers again. Meanwhile the
 //! ingest refuses new leads at once (503, try again) instead of letting each request wait
 //! for a connection that will not come: a source is never told a lead was taken that was
-//! not stored, and never kept waiting to learn it was not.
+//! not stored, and is told so within the connection wait (3 s on PostgreSQL) at most,
+//! at once once the mark is set.
 
 use leadrouter_store::{Store, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
