@@ -15,6 +15,9 @@ pub(crate) struct Outcome {
     pub redirect_url: Option<String>,
 }
 
+/// How often a waiting request reads its lead's state itself.
+const LOOK_AGAIN: Duration = Duration::from_millis(200);
+
 /// Waits up to `seconds` for lead `id` to come to rest; none when the time ran out first.
 pub(crate) async fn wait_for_outcome(
     state: &AppState,
@@ -39,8 +42,12 @@ pub(crate) async fn wait_for_outcome(
         if let Some(done) = outcome(state, id).await? {
             return Ok(Some(done));
         }
-        if timeout_at(deadline, woken).await.is_err() {
-            // Another instance may have delivered it: one last look.
+        // Another instance may route and deliver the lead (with several instances, or this
+        // one taking leads in only): its outcome wakes nothing here, so the store is looked
+        // at again every so often too.
+        let next_look = (Instant::now() + LOOK_AGAIN).min(deadline);
+        if timeout_at(next_look, woken).await.is_err() && Instant::now() >= deadline {
+            // One last look.
             return outcome(state, id).await;
         }
     }

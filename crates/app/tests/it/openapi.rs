@@ -176,7 +176,10 @@ fn schemathesis() -> Option<PathBuf> {
 
 /// Runs schemathesis over the operations `include` selects, with `header`; its output.
 fn fuzz(st: &Path, base: &str, header: &str, include: &[&str]) -> String {
+    // schemathesis keeps a cache in its working directory: a throwaway one.
+    let cwd = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(st)
+        .current_dir(cwd.path())
         .args(["run", &format!("{base}/api/openapi.json"), "-H", header])
         .args(include)
         .args([

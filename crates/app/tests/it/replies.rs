@@ -480,3 +480,28 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn a_waiting_source_is_answered_when_another_instance_delivered_its_lead(db) {
+        // This instance routes and delivers; the one the source posts to only takes leads in.
+        let app = delivering(db, &[]).await;
+        let rx = Receiver::start("127.0.0.1").await;
+        rx.otherwise(Reply::Body(200, json!({"success": true, "data": {"id": "CRM-7",
+            "autologin_url": "https://crm.example.com/autologin?t=7"}}).to_string()));
+        partner(&app, "Broker CRM", &rx.url("second.test", "/api"), json!({"response": broker_rules()})).await;
+        let taker = app.another_instance(&[("LEADROUTER_ROUTING", "off"), ("LEADROUTER_DELIVERY", "off")]).await;
+        let (_, token) = app.source(json!({"name": "API", "kind": "webhook", "wait_for_delivery": 25})).await;
+        // Answered once the other instance has delivered the lead, with what the partner
+        // said, not when the 25 s wait ends (this client gives up after 20 s).
+        let r = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap()
+            .post(taker.url(&format!("/api/webhook/{token}")))
+            .json(&person("ines@example.de"))
+            .send().await.expect("answered before the wait ended");
+        assert_eq!(r.status(), 200);
+        let r: Value = r.json().await.unwrap();
+        assert_eq!((r["status"].as_str(), r["partner_lead_id"].as_str(), r["redirect_url"].as_str()),
+            (Some("delivered"), Some("CRM-7"), Some("https://crm.example.com/autologin?t=7")), "{r}");
+        taker.stop().await;
+        app.stop().await;
+    }
+}
