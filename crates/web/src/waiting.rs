@@ -15,8 +15,11 @@ pub(crate) struct Outcome {
     pub redirect_url: Option<String>,
 }
 
-/// How often a waiting request reads its lead's state itself.
-const LOOK_AGAIN: Duration = Duration::from_millis(200);
+/// When a waiting request reads its lead's state itself: soon after it is taken in (most
+/// leads reach their partner within tens of milliseconds), then at longer intervals up to
+/// the longest.
+const FIRST_LOOK: Duration = Duration::from_millis(20);
+const LONGEST_LOOK: Duration = Duration::from_millis(200);
 
 /// Waits up to `seconds` for lead `id` to come to rest; none when the time ran out first.
 pub(crate) async fn wait_for_outcome(
@@ -26,6 +29,7 @@ pub(crate) async fn wait_for_outcome(
 ) -> Result<Option<Outcome>, ApiError> {
     let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
     let wait = state.signals().wait_for_outcome(id);
+    let mut look_again = FIRST_LOOK;
     loop {
         // The wake-up is taken before the look, so an outcome between them is not missed.
         let woken = wait.next();
@@ -44,8 +48,9 @@ pub(crate) async fn wait_for_outcome(
         }
         // Another instance may route and deliver the lead (with several instances, or this
         // one taking leads in only): its outcome wakes nothing here, so the store is looked
-        // at again every so often too.
-        let next_look = (Instant::now() + LOOK_AGAIN).min(deadline);
+        // at again, soon and then every 200 ms.
+        let next_look = (Instant::now() + look_again).min(deadline);
+        look_again = (look_again * 2).min(LONGEST_LOOK);
         if timeout_at(next_look, woken).await.is_err() && Instant::now() >= deadline {
             // One last look.
             return outcome(state, id).await;
