@@ -9,9 +9,13 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
     pub entity: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub entity_id: Option<String>,
     pub action: Option<String>,
+    /// At most 200 entries are answered.
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub limit: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub before: Option<String>,
 }
 

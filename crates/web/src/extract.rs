@@ -94,6 +94,25 @@ where
     }
 }
 
+/// The query string read into `T`; one that cannot be (a value of the wrong kind, a name
+/// given twice) is a 422 naming `query`, in the API's error shape (axum's own rejection
+/// would answer a plain-text 400).
+pub struct QueryOf<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for QueryOf<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(t)| QueryOf(t))
+            .map_err(|e| ApiError::validation_one("query", e.body_text()))
+    }
+}
+
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 
@@ -110,6 +129,7 @@ pub struct Page {
 #[allow(dead_code)]
 pub(crate) struct PageQuery {
     /// Up to 200; 50 when not given.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_before` of the previous page.
     before: Option<i64>,

@@ -4,7 +4,7 @@
 use crate::extract::body_bytes;
 use crate::views::{FacebookReceived, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +41,7 @@ fn forbidden() -> Response {
 async fn verify(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(q): Query<Handshake>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Handshake>,
 ) -> Result<Response, ApiError> {
     let source = state.source_by_token_hash(&hash_secret(&token)).await?;
     let Some(fb) = source

@@ -14,12 +14,30 @@ use serde::Deserialize;
 #[derive(Deserialize, Default, Clone, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    #[param(value_type = Option<LeadStatusName>)]
     pub status: Option<String>,
     pub country: Option<String>,
     pub niche: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub partner_id: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub source_id: Option<String>,
     pub q: Option<String>,
+}
+
+/// A lead's status, as the API's filter names it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub(crate) enum LeadStatusName {
+    Queued,
+    Held,
+    Assigned,
+    Delivered,
+    Failed,
+    Expired,
+    Duplicate,
+    Returned,
 }
 
 fn opt(s: Option<String>) -> Option<String> {

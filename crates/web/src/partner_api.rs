@@ -7,7 +7,7 @@ use crate::views::{
     PartnerCpaView, PartnerHistoryView, PartnerLeadAnswer, PartnerLeadView, Success,
 };
 use crate::{ApiError, AppState};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -320,7 +320,7 @@ pub(crate) fn period(
 async fn cpa(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Query(q): Query<Period>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Period>,
 ) -> Result<Json<Success<PartnerAnalytics>>, ApiError> {
     limit(&state.partner_limits().analytics, partner.id)?;
     let (from, to) = period(

@@ -9,7 +9,7 @@ use crate::partner_api::{own_path, PartnerKey};
 use crate::views::ReturnView;
 use crate::views::{ReturnDecided, ReturnList, ReturnRequested, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -105,7 +105,18 @@ async fn partner_returns(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct Q {
+    #[param(value_type = Option<ReturnStatusName>)]
     status: Option<String>,
+}
+
+/// A return's status, as the API's filter names it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ReturnStatusName {
+    Pending,
+    Approved,
+    Declined,
 }
 
 /// `status` as a filter: empty = any.
@@ -123,7 +134,7 @@ async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<Q>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Q>,
 ) -> Result<Json<Success<ReturnList>>, ApiError> {
     let rows = state
         .store()

@@ -5,7 +5,7 @@ use crate::auth::AdminAuth;
 use crate::partner_api::period;
 use crate::views::{AdminAnalytics, CpaView, PartnerCpaView, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use leadrouter_core::localtime::rfc3339;
@@ -31,7 +31,7 @@ struct Q {
 async fn analytics(
     _: AdminAuth,
     State(state): State<AppState>,
-    Query(q): Query<Q>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Q>,
 ) -> Result<Json<Success<AdminAnalytics>>, ApiError> {
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), state.now_ms())?;
     let (partners, partner_totals) = figures(&state, from, to).await?;

@@ -8,7 +8,7 @@ use crate::partners::revert_partner;
 use crate::views::AuditEntryView;
 use crate::views::{AuditList, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
-    Query(q): Query<AuditQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<AuditQuery>,
 ) -> Result<Json<Success<AuditList>>, ApiError> {
     let entries = state.store().audit_entries(&q.filter()?).await?;
     Ok(Json(Success::of(AuditList {

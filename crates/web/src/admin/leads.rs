@@ -10,7 +10,7 @@ use crate::views::{ConversionView, DeliveryView, LeadView};
 use crate::views::{LeadAssigned, LeadQueued, Success};
 use crate::views::{LeadList, RejectedList, RejectedSubmissionView};
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leadrouter_core::status::LeadStatus;
@@ -36,12 +36,12 @@ struct LeadPage {
     conversions: Vec<ConversionView>,
 }
 
-#[utoipa::path(get, path = "/api/admin/leads", tag = "leads", params(crate::leads::ListQuery), responses((status = 200, description = "done", body = crate::views::LeadList)), security(("admin" = [])))]
+#[utoipa::path(get, path = "/api/admin/leads", tag = "leads", params(crate::leads::ListQuery, crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::LeadList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<ListQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let filter = lead_filter(&state, q, page.limit, page.before).await?;
     let leads = state.store().list_leads(&filter).await?;

@@ -6,7 +6,7 @@ use crate::extract::Page;
 use crate::views::NotificationView;
 use crate::views::{NotificationList, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -22,12 +22,12 @@ struct Q {
     status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/admin/notifications", tag = "notifications", params(Q), responses((status = 200, description = "done", body = crate::views::NotificationList)), security(("admin" = [])))]
+#[utoipa::path(get, path = "/api/admin/notifications", tag = "notifications", params(Q, crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::NotificationList)), security(("admin" = [])))]
 async fn list(
     _: AdminAuth,
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<Q>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Q>,
 ) -> Result<Json<Success<NotificationList>>, ApiError> {
     let some = |v: &Option<String>| {
         v.as_deref()

@@ -33,7 +33,7 @@ async fn erase(
     })))
 }
 
-#[utoipa::path(get, path = "/api/admin/privacy/notices", tag = "privacy", params(crate::extract::PageQuery), responses((status = 200, description = "done", body = crate::views::NoticeList)), security(("admin" = [])))]
+#[utoipa::path(get, path = "/api/admin/privacy/notices", tag = "privacy", responses((status = 200, description = "the newest 200", body = crate::views::NoticeList)), security(("admin" = [])))]
 async fn notices(
     _: AdminAuth,
     State(state): State<AppState>,

@@ -155,7 +155,7 @@ struct PostbackList {
 }
 
 /// `GET /api/admin/sources/{id}/postbacks`: its latest 200 postbacks, newest first.
-#[utoipa::path(get, path = "/api/admin/sources/{id}/postbacks", tag = "sources", params(("id" = i64, Path, description = "the record's id"), crate::extract::PageQuery), responses((status = 200, description = "done", body = PostbackList)), security(("admin" = [])))]
+#[utoipa::path(get, path = "/api/admin/sources/{id}/postbacks", tag = "sources", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "the newest 200", body = PostbackList)), security(("admin" = [])))]
 async fn postbacks(
     _: AdminAuth,
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use crate::report::grouped;
 use crate::ui::PageError;
 use crate::views::Report;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -278,7 +278,7 @@ fn sections(rows: &[Row], totals: &Value, by_day: bool, currency: &str) -> Vec<S
 async fn page(
     State(state): State<AppState>,
     op: Operator,
-    Query(mut c): Query<Controls>,
+    crate::extract::QueryOf(mut c): crate::extract::QueryOf<Controls>,
 ) -> Result<Response, PageError> {
     if c.group_by.is_empty() {
         c.group_by = "day".into();

@@ -11,7 +11,7 @@ use crate::partners::revert_partner;
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -123,7 +123,7 @@ fn row(e: AuditEntry, tz: &str) -> Row {
 async fn list(
     State(state): State<AppState>,
     op: Operator,
-    Query(q): Query<AuditQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<AuditQuery>,
 ) -> Result<Response, PageError> {
     let mut filter = q.filter()?;
     filter.limit = PAGE;

@@ -8,7 +8,7 @@ use crate::operator::Operator;
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -180,7 +180,7 @@ struct RejectedPage {
 async fn rejected(
     State(state): State<AppState>,
     op: Operator,
-    Query(q): Query<Before>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<Before>,
 ) -> Result<Response, PageError> {
     const PAGE: i64 = 50;
     let items = state.store().list_rejections(PAGE, q.before).await?;

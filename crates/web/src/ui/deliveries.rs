@@ -7,7 +7,7 @@ use crate::operator::Operator;
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -49,7 +49,7 @@ const PAGE: i64 = 100;
 async fn list(
     State(state): State<AppState>,
     op: Operator,
-    Query(q): Query<DeliveryQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<DeliveryQuery>,
 ) -> Result<Response, PageError> {
     let retrying = match q.status.as_str() {
         "" | "failed" => false,

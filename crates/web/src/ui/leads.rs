@@ -9,7 +9,7 @@ use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -188,7 +188,7 @@ fn row(l: &LeadRecord, names: &HashMap<i64, String>, tz: &str) -> LeadRow {
 async fn list(
     State(state): State<AppState>,
     op: Operator,
-    Query(filters): Query<Filters>,
+    crate::extract::QueryOf(filters): crate::extract::QueryOf<Filters>,
 ) -> Result<Response, PageError> {
     let names = partner_names(&state).await?;
     let mut partners: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
@@ -247,7 +247,7 @@ async fn list(
 async fn csv_export(
     State(state): State<AppState>,
     op: Operator,
-    Query(filters): Query<Filters>,
+    crate::extract::QueryOf(filters): crate::extract::QueryOf<Filters>,
 ) -> Result<Response, PageError> {
     const CHUNK: i64 = 1000;
     let first = filters.to_filter(&state, &op.timezone, CHUNK).await?;

@@ -8,7 +8,7 @@ use crate::operator::Operator;
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -161,7 +161,7 @@ fn answer((page, bad): (PrivacyPage, bool)) -> Response {
 async fn page(
     State(state): State<AppState>,
     op: Operator,
-    Query(person): Query<Person>,
+    crate::extract::QueryOf(person): crate::extract::QueryOf<Person>,
 ) -> Result<Response, PageError> {
     Ok(answer(view(&state, &op, person, None).await?))
 }

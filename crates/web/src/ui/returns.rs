@@ -9,7 +9,7 @@ use crate::returns::{decide, status_filter};
 use crate::time;
 use crate::ui::PageError;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -50,7 +50,7 @@ const PAGE: i64 = 100;
 async fn list(
     State(state): State<AppState>,
     op: Operator,
-    Query(q): Query<ReturnsQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<ReturnsQuery>,
 ) -> Result<Response, PageError> {
     // Pending by default: the queue; `status=` (empty) lists every return.
     let status = q.status.unwrap_or_else(|| "pending".into());

@@ -6,7 +6,7 @@
 use super::super::seats::PortalUser;
 use crate::ui::PortalError;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadrouter_core::returns::validate_return;
@@ -76,7 +76,7 @@ const PAGE: i64 = 50;
 pub(crate) async fn leads(
     State(state): State<AppState>,
     user: PortalUser,
-    Query(q): Query<LeadsQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<LeadsQuery>,
 ) -> Result<Response, PortalError> {
     let chrome = chrome(&state, &user, "leads", "Leads").await?;
     let rows = state

@@ -7,7 +7,7 @@ use super::chrome;
 use crate::ui::seats::{PortalChrome, SupplierUser};
 use crate::ui::SupplierError;
 use crate::{time, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use leadrouter_core::money::two_places;
@@ -69,7 +69,7 @@ fn cursor(s: &str) -> Option<LeadCursor> {
 pub(crate) async fn leads(
     State(state): State<AppState>,
     user: SupplierUser,
-    Query(q): Query<LeadsQuery>,
+    crate::extract::QueryOf(q): crate::extract::QueryOf<LeadsQuery>,
 ) -> Result<Response, SupplierError> {
     let (source, chrome) = chrome(&state, &user, "leads", "Leads").await?;
     let tz = chrome.timezone.clone();
