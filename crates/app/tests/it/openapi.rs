@@ -243,3 +243,30 @@ both_backends! {
         drop(server);
     }
 }
+
+both_backends! {
+    async fn a_path_a_query_or_a_body_that_cannot_be_read_is_answered_in_the_error_shape(db) {
+        // Each was a plain-text 400 from the framework until schemathesis found it.
+        let app = TestApp::spawn(db).await;
+        let client = &app.client;
+        let auth = |r: reqwest::RequestBuilder| r.bearer_auth(&app.admin_token);
+        let cases = [
+            (auth(client.get(app.url("/api/admin/partners/9223372036854775808/users"))), 404, "not_found", None),
+            (auth(client.delete(app.url("/api/admin/sources/1/users/x"))), 404, "not_found", None),
+            (auth(client.get(app.url("/api/admin/leads?source_id=1&source_id=2"))), 422, "validation_failed", Some("query")),
+            (auth(client.post(app.url("/api/admin/returns/1/approve")).header("content-type", "application/json").body("[null, null]")),
+                422, "validation_failed", Some("body")),
+        ];
+        for (request, status, code, field) in cases {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status().as_u16(), status);
+            assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], code, "{body}");
+            if let Some(field) = field {
+                assert!(body["error"]["fields"][field].is_string(), "{body}");
+            }
+        }
+        app.stop().await;
+    }
+}
