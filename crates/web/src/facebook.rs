@@ -4,7 +4,7 @@
 use crate::extract::body_bytes;
 use crate::views::{FacebookReceived, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +40,7 @@ fn forbidden() -> Response {
 #[utoipa::path(get, path = "/api/facebook/{token}", tag = "inbound", params(("token" = String, Path, description = "the source's token"), Handshake), responses((status = 200, description = "done", body = String), (status = 403, description = "verification failed", body = String, content_type = "text/plain")))]
 async fn verify(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    crate::extract::PathParts(token): crate::extract::PathParts<String>,
     crate::extract::QueryOf(q): crate::extract::QueryOf<Handshake>,
 ) -> Result<Response, ApiError> {
     let source = state.source_by_token_hash(&hash_secret(&token)).await?;
@@ -67,7 +67,7 @@ async fn verify(
 #[utoipa::path(post, path = "/api/facebook/{token}", tag = "inbound", params(("token" = String, Path, description = "the source's token")), request_body(content = Object, content_type = "application/json", description = "a JSON object; API.md names its fields"), responses((status = 200, description = "done", body = crate::views::FacebookReceived)))]
 async fn notify(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    crate::extract::PathParts(token): crate::extract::PathParts<String>,
     headers: HeaderMap,
     req: Request,
 ) -> Result<Json<Success<FacebookReceived>>, ApiError> {

@@ -3,7 +3,7 @@
 use crate::extract::{body_bytes, is_json};
 use crate::views::{LeadOutcomeView, LeadReceivedView, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -120,7 +120,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {
 #[utoipa::path(post, path = "/api/webhook/{token}", tag = "inbound", params(("token" = String, Path, description = "the source's token"), ("Idempotency-Key" = Option<String>, Header, description = "the same key within a day: the same lead")), request_body(content((Object = "application/json"), (Object = "application/x-www-form-urlencoded")), description = "a lead (API.md: Inbound)"), responses((status = 202, description = "done", body = crate::views::LeadReceivedView), (status = 200, description = "a repeat, or delivered while the source waited", body = crate::views::LeadReceivedView), (status = 303, description = "a form post: on to the redirect URL")))]
 async fn receive(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    crate::extract::PathParts(token): crate::extract::PathParts<String>,
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {

@@ -7,7 +7,7 @@ use crate::views::{
     PartnerCpaView, PartnerHistoryView, PartnerLeadAnswer, PartnerLeadView, Success,
 };
 use crate::{ApiError, AppState};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -179,7 +179,7 @@ async fn record(
 async fn conversion(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Path(partner_id): Path<String>,
+    crate::extract::PathParts(partner_id): crate::extract::PathParts<String>,
     JsonObject(mut body): JsonObject,
 ) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     own_path(&partner, &partner_id)?;
@@ -210,7 +210,7 @@ async fn conversion(
 async fn postback(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Path(partner_id): Path<String>,
+    crate::extract::PathParts(partner_id): crate::extract::PathParts<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Success<ConversionRecordedView>>, ApiError> {
     own_path(&partner, &partner_id)?;
@@ -223,7 +223,7 @@ async fn postback(
 async fn lead_status(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Path(lead_id): Path<String>,
+    crate::extract::PathParts(lead_id): crate::extract::PathParts<String>,
 ) -> Result<Json<Success<PartnerLeadAnswer>>, ApiError> {
     limit(&state.partner_limits().status, partner.id)?;
     let not_yours = ApiError::NotFound("no lead with this id was delivered to you");

@@ -9,7 +9,7 @@ use crate::partner_api::{own_path, PartnerKey};
 use crate::views::ReturnView;
 use crate::views::{ReturnDecided, ReturnList, ReturnRequested, Success};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,7 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
 async fn request(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Path(partner_id): Path<String>,
+    crate::extract::PathParts(partner_id): crate::extract::PathParts<String>,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Success<ReturnRequested>>), ApiError> {
     own_path(&partner, &partner_id)?;
@@ -89,7 +89,7 @@ fn window_words(ms: i64) -> String {
 async fn partner_returns(
     State(state): State<AppState>,
     PartnerKey(partner): PartnerKey,
-    Path(partner_id): Path<String>,
+    crate::extract::PathParts(partner_id): crate::extract::PathParts<String>,
     page: Page,
 ) -> Result<Json<Success<ReturnList>>, ApiError> {
     own_path(&partner, &partner_id)?;

@@ -253,6 +253,7 @@ both_backends! {
         let cases = [
             (auth(client.get(app.url("/api/admin/partners/9223372036854775808/users"))), 404, "not_found", None),
             (auth(client.delete(app.url("/api/admin/sources/1/users/x"))), 404, "not_found", None),
+            (client.post(app.url("/api/webhook/%FF")).json(&json!({})), 404, "not_found", None),
             (auth(client.get(app.url("/api/admin/leads?source_id=1&source_id=2"))), 422, "validation_failed", Some("query")),
             (auth(client.post(app.url("/api/admin/returns/1/approve")).header("content-type", "application/json").body("[null, null]")),
                 422, "validation_failed", Some("body")),

@@ -1,7 +1,6 @@
 //! The console's static files, embedded in the binary: htmx (vendored, 2.0.11, 0BSD) and
 //! the stylesheet.
 
-use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +9,9 @@ const HTMX: &str = include_str!("../../assets/htmx.min.js");
 const CSS: &str = include_str!("../../assets/console.css");
 const APP_JS: &str = include_str!("../../assets/console.js");
 
-pub(super) async fn serve(Path(file): Path<String>) -> Response {
+pub(super) async fn serve(
+    crate::extract::PathParts(file): crate::extract::PathParts<String>,
+) -> Response {
     let (body, kind) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "console.js" => (APP_JS, "text/javascript; charset=utf-8"),

@@ -11,7 +11,7 @@ use super::page::{render, render_status};
 use super::session::{log_in, removal_cookie, session_cookie, Door, LoginPage};
 use crate::operator::LIMITS;
 use crate::AppState;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -295,7 +295,7 @@ struct GonePage {
 async fn accept_page(
     seat: &'static Seat,
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    crate::extract::PathParts(token): crate::extract::PathParts<String>,
 ) -> Response {
     match state
         .store()
@@ -316,7 +316,7 @@ async fn accept_page(
 async fn accept(
     seat: &'static Seat,
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    crate::extract::PathParts(token): crate::extract::PathParts<String>,
     jar: SignedCookieJar,
     DoorFields(fields): DoorFields,
 ) -> Response {

@@ -6,7 +6,7 @@
 use super::super::seats::PortalUser;
 use crate::ui::PortalError;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadrouter_core::returns::validate_return;
@@ -138,7 +138,7 @@ struct Missing {
 pub(crate) async fn lead(
     State(state): State<AppState>,
     user: PortalUser,
-    Path(id): Path<String>,
+    crate::extract::PathParts(id): crate::extract::PathParts<String>,
 ) -> Result<Response, PortalError> {
     let found = match id.trim().parse::<i64>() {
         Ok(id) => state.store().portal_lead(user.owner_id, id).await?,

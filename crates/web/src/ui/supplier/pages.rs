@@ -7,7 +7,7 @@ use super::chrome;
 use crate::ui::seats::{PortalChrome, SupplierUser};
 use crate::ui::SupplierError;
 use crate::{time, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use leadrouter_core::money::two_places;
@@ -166,7 +166,7 @@ struct Missing {
 pub(crate) async fn lead(
     State(state): State<AppState>,
     user: SupplierUser,
-    Path(id): Path<String>,
+    crate::extract::PathParts(id): crate::extract::PathParts<String>,
 ) -> Result<Response, SupplierError> {
     let id = id.trim().trim_start_matches('#').parse::<i64>().ok();
     let found = match id {
