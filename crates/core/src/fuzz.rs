@@ -242,25 +242,27 @@ fn postback_templates() {
     });
 }
 
-const RULE_KEYS: [&str; 14] = [
-    "rules",
-    "if",
-    "then",
-    "path",
-    "equals",
-    "not_equals",
-    "contains",
-    "exists",
-    "status",
-    "body_contains",
-    "partner_lead_id",
-    "redirect_url",
-    "reason",
-    "data.id",
-];
+/// The words of a `response` setting: its keys, and the conditions' kinds as the parser
+/// knows them.
+fn rule_keys() -> Vec<&'static str> {
+    [
+        "rules",
+        "if",
+        "then",
+        "path",
+        "partner_lead_id",
+        "redirect_url",
+        "reason",
+        "data.id",
+    ]
+    .into_iter()
+    .chain(crate::reply::KINDS)
+    .collect()
+}
 
 #[test]
 fn response_rules_and_partners_answers() {
+    let keys = rule_keys();
     bolero::check!().for_each(|bytes: &[u8]| {
         let (setting, answer) = bytes.split_at(bytes.len() / 2);
         let status = u16::from(answer.first().copied().unwrap_or(0)) + 100;
@@ -271,7 +273,7 @@ fn response_rules_and_partners_answers() {
                 .into(),
         ];
         let settings = [
-            Value::Object(object(setting, &RULE_KEYS)),
+            Value::Object(object(setting, &keys)),
             serde_json::from_slice(bytes).unwrap_or(Value::Null),
         ];
         for setting in settings {

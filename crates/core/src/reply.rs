@@ -317,7 +317,7 @@ fn parse_rule(r: &Value) -> Result<Rule, (&'static str, String)> {
     Ok(Rule { when, then })
 }
 
-const KINDS: [&str; 6] = [
+pub(crate) const KINDS: [&str; 6] = [
     "equals",
     "not_equals",
     "contains",
